@@ -1,0 +1,1 @@
+//! chainmark server library.
