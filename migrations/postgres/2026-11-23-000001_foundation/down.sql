@@ -1,0 +1,9 @@
+DROP TABLE audit_log;
+DROP TABLE sightings;
+DROP TABLE custody_events;
+DROP TABLE items;
+DROP TABLE cases;
+DROP TABLE batches;
+DROP TABLE products;
+DROP TABLE api_tokens;
+DROP TABLE users;

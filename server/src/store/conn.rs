@@ -1,0 +1,139 @@
+//! One connection type over both backends, its pool, and the bridge off the async runtime.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{Error, Result};
+
+/// A connection to whichever database the URL names: `sqlite://…`/a file path, or `postgres://…`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Which backend a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// SQLite wants a few pragmas on every connection: WAL so readers never wait for the writer,
+/// a busy timeout so writers queue instead of failing, and foreign keys, which are off by default.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(_) = conn {
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The database: a pool plus the backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens a pool for `url`. A bare path or `sqlite://path` is a SQLite file (created if
+    /// missing); `postgres://` is PostgreSQL.
+    pub fn open(url: &str, max_size: u32) -> Result<Db> {
+        let backend = Backend::of_url(url);
+        let target = match backend {
+            Backend::Postgres => url.to_string(),
+            Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
+        };
+        let manager = ConnectionManager::<DbConnection>::new(target);
+        let builder = Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10));
+        let builder = match backend {
+            Backend::Sqlite => builder.connection_customizer(Box::new(SqlitePragmas)),
+            Backend::Postgres => builder,
+        };
+        let pool = builder
+            .build(manager)
+            .map_err(|e| Error::Database(format!("cannot open database {}: {e}", redact(url))))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration of this backend; returns how many ran.
+    pub fn migrate(&self) -> Result<usize> {
+        let mut conn = self.get()?;
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let applied = conn
+            .run_pending_migrations(migrations)
+            .map_err(|e| Error::Database(format!("migration failed: {e}")))?;
+        Ok(applied.len())
+    }
+
+    /// A pooled connection, for blocking code (CLI commands, tests, `run`).
+    pub fn get(&self) -> Result<PooledConn> {
+        self.pool.get().map_err(|e| Error::Unavailable(format!("database pool: {e}")))
+    }
+
+    /// Runs blocking database work on tokio's blocking pool, so async workers never wait on I/O.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| Error::Unavailable(format!("database pool: {e}")))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("database task failed: {e}")))?
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}

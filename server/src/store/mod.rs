@@ -1,0 +1,7 @@
+//! Storage: the only module that speaks diesel. Plain functions over a `DbConnection`, each
+//! returning the crate's `Result`; handlers and jobs call them through `Db::run`.
+
+mod conn;
+pub mod schema;
+
+pub use conn::{Backend, Db, DbConnection, PooledConn, redact};
