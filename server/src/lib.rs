@@ -1,8 +1,21 @@
 //! chainmark's server: the HTTP API and pages for HQ, agents and consumers, the code registry,
-//! and (later) the device ingest. `domain` is pure; `store` is the only diesel; `api` and `web`
-//! are thin layers over both.
+//! and (later) the device ingest.
+//!
+//! Layers (after crates.io): `domain` is pure rules; `store` is the only diesel; use-case modules
+//! (`verify`, `accounts`) combine them; `api` and `web` are thin routes over those.
 
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod domain;
 pub mod error;
+pub mod keys;
+pub mod ratelimit;
 pub mod store;
+pub mod telemetry;
+pub mod verify;
+pub mod web;
 
 pub use error::{Error, Result};

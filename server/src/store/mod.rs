@@ -3,5 +3,7 @@
 
 mod conn;
 pub mod schema;
+pub mod users;
+pub mod verify;
 
 pub use conn::{Backend, Db, DbConnection, PooledConn, redact};

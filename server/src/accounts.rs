@@ -1,0 +1,94 @@
+//! Account use cases: signing in (tokens and sessions) and creating users.
+
+use chrono::{Duration, NaiveDateTime};
+
+use crate::app::App;
+use crate::auth::{password, token};
+use crate::domain::Role;
+use crate::error::{Error, Result};
+use crate::store::users::{self, User};
+
+/// A fresh login: the secret to hand out once, and when it expires.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub token: String,
+    pub csrf: Option<String>,
+    pub expires_at: NaiveDateTime,
+    pub user: User,
+}
+
+/// A real hash of a random password nobody knows, so an unknown username costs as much time as a
+/// known one and names cannot be probed by timing.
+fn decoy_hash() -> String {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY
+        .get_or_init(|| {
+            password::hash_password(&password::generate_password()).unwrap_or_default()
+        })
+        .clone()
+}
+
+/// Checks a username and password; `kind` is `api` (bearer token) or `session` (web cookie).
+pub async fn login(app: &App, username: &str, password_text: &str, kind: &str) -> Result<Login> {
+    let name = username.trim().to_string();
+    let user = app.db.run(move |c| users::find_by_username(c, &name)).await?;
+    let stored = user
+        .as_ref()
+        .filter(|u| !u.disabled)
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(decoy_hash);
+    let candidate = password_text.to_string();
+    let ok = tokio::task::spawn_blocking(move || password::verify_password(&candidate, &stored))
+        .await
+        .map_err(|e| Error::Internal(format!("password check: {e}")))?;
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => {
+            metrics::counter!("chainmark_logins_total", "result" => "refused").increment(1);
+            return Err(Error::Unauthorized("wrong username or password".into()));
+        }
+    };
+    let hours = match kind {
+        "session" => app.settings.session_ttl_hours,
+        _ => app.settings.token_ttl_hours,
+    };
+    let expires_at = users::now() + Duration::hours(i64::from(hours));
+    let (secret, hash) = token::new_token();
+    let csrf = (kind == "session").then(token::new_csrf);
+    let (user_id, kind_owned, csrf_owned) = (user.id, kind.to_string(), csrf.clone());
+    app.db
+        .run(move |c| {
+            users::insert_token(c, user_id, &hash, &kind_owned, csrf_owned.as_deref(), expires_at)
+        })
+        .await?;
+    metrics::counter!("chainmark_logins_total", "result" => "ok").increment(1);
+    tracing::info!(user = %user.username, kind, "signed in");
+    Ok(Login {
+        token: secret,
+        csrf,
+        expires_at,
+        user,
+    })
+}
+
+/// Creates an account. Without a password, one is generated and returned (shown once); the
+/// user must change it at first sign-in.
+pub fn create_user(
+    conn: &mut crate::store::DbConnection,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password_text: Option<&str>,
+) -> Result<(User, Option<String>)> {
+    let (plain, generated) = match password_text {
+        Some(p) => (p.to_string(), None),
+        None => {
+            let p = password::generate_password();
+            (p.clone(), Some(p))
+        }
+    };
+    let hash = password::hash_password(&plain)?;
+    let display = if display_name.trim().is_empty() { username } else { display_name };
+    let user = users::create_user(conn, username, display, role, &hash, generated.is_some())?;
+    Ok((user, generated))
+}

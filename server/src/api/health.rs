@@ -1,0 +1,43 @@
+//! Liveness, readiness and metrics.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use crate::app::AppState;
+use crate::error::Error;
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The process can serve: the database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses((status = 200, body = String), (status = 503, description = "Database unreachable"))
+)]
+pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, Error> {
+    use diesel::connection::SimpleConnection;
+    state
+        .db
+        .run(|c| {
+            c.batch_execute("SELECT 1")
+                .map_err(|e| Error::Unavailable(format!("database: {e}")))
+        })
+        .await?;
+    Ok("ready")
+}
+
+/// Prometheus metrics, text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

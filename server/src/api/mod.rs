@@ -1,0 +1,39 @@
+//! The JSON API. Routes are gathered here; each handler is a thin `async fn` over a use case or a
+//! store function, annotated for the OpenAPI document served at `/api/openapi.json`.
+
+mod auth;
+pub mod client;
+pub mod error;
+mod health;
+pub mod json;
+mod openapi;
+mod users;
+mod verify;
+
+use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+
+/// The API routes and the OpenAPI document describing them, from the same code.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(verify::verify_json))
+        .routes(routes!(auth::create_token, auth::revoke_token))
+        .routes(routes!(auth::me))
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+}
+
+pub fn router() -> Router<AppState> {
+    let (router, doc) = routes().split_for_parts();
+    router.merge(openapi::router(doc))
+}
+
+/// The generated document, for tests and `chainmark openapi`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}

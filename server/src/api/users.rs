@@ -1,0 +1,115 @@
+//! User accounts, for HQ admins.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ErrorBody;
+use super::json::Json;
+use crate::accounts;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::domain::{Permission, Role};
+use crate::error::Result;
+use crate::store::users::{self, User};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+    pub role: Role,
+    /// Omit to have one generated (returned once; must be changed at first sign-in).
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBody {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl From<User> for UserBody {
+    fn from(u: User) -> Self {
+        UserBody {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            disabled: u.disabled,
+            must_change_password: u.must_change_password,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    pub user: UserBody,
+    /// The generated password, when none was given. Shown once.
+    pub password: Option<String>,
+}
+
+/// Create a user (HQ admin).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = NewUserBody,
+    responses(
+        (status = 201, body = CreatedUser),
+        (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "Username taken", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewUserBody>,
+) -> Result<(StatusCode, axum::Json<CreatedUser>)> {
+    caller.require(Permission::ManageUsers)?;
+    let (user, password) = state
+        .db
+        .run(move |c| {
+            accounts::create_user(
+                c,
+                &body.username,
+                &body.display_name,
+                body.role,
+                body.password.as_deref(),
+            )
+        })
+        .await?;
+    tracing::info!(by = %caller.username, user = %user.username, role = %user.role, "user created");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedUser {
+            user: user.into(),
+            password,
+        }),
+    ))
+}
+
+/// List users (HQ admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<UserBody>), (status = 403, body = ErrorBody))
+)]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<UserBody>>> {
+    caller.require(Permission::ManageUsers)?;
+    let all = state.db.run(users::list).await?;
+    Ok(axum::Json(all.into_iter().map(UserBody::from).collect()))
+}

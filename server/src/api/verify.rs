@@ -1,0 +1,106 @@
+//! `POST /api/v1/verify`: consumer verification as JSON.
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::client::Client;
+use super::error::ErrorBody;
+use super::json::Json;
+use crate::app::AppState;
+use crate::domain::verification::{NotReleasedReason, Outcome};
+use crate::error::{Error, Result};
+use crate::verify::{self, Request};
+
+/// What the consumer read off the label.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// The serial (明码) from the QR URL or the label.
+    pub serial: String,
+    /// The tag from the QR URL (`t=`).
+    pub tag: String,
+    /// The 20-digit security code (暗码) under the scratch-off; spaces allowed.
+    pub security_code: String,
+    /// Browser location, when the consumer allows it.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// The verdict.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyResponse {
+    pub result: Outcome,
+    /// Why a genuine code is not for sale, with `not_released`.
+    pub reason: Option<NotReleasedReason>,
+    /// Right-code verifications so far, this one included.
+    pub verify_count: i32,
+    /// When the code was first verified (UTC).
+    pub first_verified_at: Option<NaiveDateTime>,
+    /// Where it was first verified, when known.
+    pub first_verified_place: Option<String>,
+    pub product: Option<ProductBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductBody {
+    pub sku: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub batch: String,
+    pub production_date: String,
+}
+
+/// Verify a product: serial and tag from the QR, plus the security code.
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify",
+    tag = "verification",
+    request_body = VerifyBody,
+    responses(
+        (status = 200, description = "The verdict", body = VerifyResponse),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 429, description = "Too many verifications; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn verify_json(
+    State(state): State<AppState>,
+    client: Client,
+    Json(body): Json<VerifyBody>,
+) -> Result<impl IntoResponse> {
+    if body.security_code.trim().is_empty() {
+        return Err(Error::BadRequest("security_code is required".into()));
+    }
+    let answer = verify::verify(
+        &state,
+        Request {
+            serial: body.serial,
+            tag: body.tag,
+            security_code: Some(body.security_code),
+            client: client.addr,
+            user_agent: client.user_agent,
+            latitude: body.latitude,
+            longitude: body.longitude,
+        },
+    )
+    .await?;
+    let result = answer
+        .outcome
+        .ok_or_else(|| Error::Internal("verification without a verdict".into()))?;
+    Ok(axum::Json(VerifyResponse {
+        result,
+        reason: answer.not_released,
+        verify_count: answer.verify_count,
+        first_verified_at: answer.first_verified_at,
+        first_verified_place: answer.first_verified_place,
+        product: answer.product.map(|p| ProductBody {
+            sku: p.sku,
+            name: p.name,
+            name_en: p.name_en,
+            batch: p.batch_id,
+            production_date: p.production_date,
+        }),
+    }))
+}

@@ -1,0 +1,124 @@
+//! The application: its state, its router, and serving it with a graceful shutdown.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::keys::KeyRing;
+use crate::ratelimit::RateLimits;
+use crate::store::Db;
+
+/// Everything a request may need, built once.
+pub struct App {
+    pub settings: Settings,
+    pub db: Db,
+    pub keys: KeyRing,
+    pub limits: RateLimits,
+    pub metrics: PrometheusHandle,
+}
+
+/// Cheap to clone; what axum hands to every handler.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl App {
+    /// Opens the database (applying migrations) and loads the keys named in `settings`.
+    pub fn open(settings: Settings) -> Result<App> {
+        let db = Db::open(&settings.database_url, settings.database_pool_size)?;
+        db.migrate()?;
+        let keys = KeyRing::load(&settings.key_files)?;
+        Ok(App::with(settings, db, keys))
+    }
+
+    /// Builds the app from parts already opened (tests use this with their own database).
+    pub fn with(settings: Settings, db: Db, keys: KeyRing) -> App {
+        let limits = RateLimits::new(&settings.rate_limit);
+        App {
+            settings,
+            db,
+            keys,
+            limits,
+            metrics: crate::telemetry::metrics_handle(),
+        }
+    }
+
+    pub fn into_state(self) -> AppState {
+        AppState(Arc::new(self))
+    }
+}
+
+/// The whole HTTP surface: API, pages, health and metrics.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.settings.max_body_bytes;
+    crate::api::router()
+        .merge(crate::web::router())
+        .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting and lets requests in flight finish.
+pub async fn serve(state: AppState, listener: TcpListener) -> Result<()> {
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(format!("listener address: {e}")))?;
+    tracing::info!(%addr, "listening");
+    spawn_housekeeping(state.clone());
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| Error::Internal(format!("server: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            state.limits.shrink();
+            if let Err(e) = state.db.run(crate::store::users::purge_expired_tokens).await {
+                tracing::warn!(error = %e, "purging expired tokens failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,43 @@
+//! The `chainmark` command line: flags parsed into one type, then each command in its own file.
+
+mod migrate;
+mod serve;
+mod user;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// chainmark: anti-counterfeit channel ordering for brands with a tiered agent network.
+///
+/// Start with `chainmark demo`: it needs nothing installed and prints the URLs to open.
+#[derive(Debug, Parser)]
+#[command(name = "chainmark", version, about, long_about = None)]
+pub struct Cli {
+    /// Settings file (TOML); every setting can also be given as a CHAINMARK_* environment variable.
+    #[arg(long, global = true, env = "CHAINMARK_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the pages and /metrics until SIGTERM (requests in flight finish first).
+    Serve(serve::Args),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage staff and agent accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = chainmark_server::config::Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve(args) => serve::run(settings, args),
+        Command::Migrate => migrate::run(settings),
+        Command::User(cmd) => user::run(settings, cmd),
+    }
+}

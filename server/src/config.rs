@@ -1,0 +1,187 @@
+//! Settings: read once at start from an optional TOML file, then from `CHAINMARK_*` environment
+//! variables, which win. Every setting has a default that suits the single-machine set-up.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on (`CHAINMARK_LISTEN`).
+    pub listen: SocketAddr,
+    /// `sqlite://path/to/file.db`, a bare path, or `postgres://…` (`CHAINMARK_DATABASE_URL`).
+    pub database_url: String,
+    /// Connections in the pool (`CHAINMARK_DATABASE_POOL_SIZE`).
+    pub database_pool_size: u32,
+    /// Master key files that batches may be signed under (`CHAINMARK_KEY_FILES`, comma separated).
+    pub key_files: Vec<PathBuf>,
+    /// The public URL the codes were printed with, without a trailing slash (`CHAINMARK_BASE_URL`).
+    pub base_url: String,
+    /// Lifetime of API bearer tokens in hours (`CHAINMARK_TOKEN_TTL_HOURS`).
+    pub token_ttl_hours: u32,
+    /// Lifetime of web sessions in hours (`CHAINMARK_SESSION_TTL_HOURS`).
+    pub session_ttl_hours: u32,
+    /// Trust `X-Forwarded-For` for the client address: only behind a proxy you run
+    /// (`CHAINMARK_TRUST_PROXY`).
+    pub trust_proxy: bool,
+    /// HQ sells direct to consumers, so items still in HQ custody verify as genuine
+    /// (`CHAINMARK_HQ_SELLS_DIRECT`, DOMAIN §7).
+    pub hq_sells_direct: bool,
+    /// Largest request body accepted, in bytes (`CHAINMARK_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    pub rate_limit: RateLimitSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Off only for benchmarks (`CHAINMARK_RATE_LIMIT_ENABLED`).
+    pub enabled: bool,
+    /// Verifications per client address per minute (`CHAINMARK_RATE_LIMIT_PER_CLIENT`).
+    pub per_client_per_minute: u32,
+    /// Verifications of one serial per minute (`CHAINMARK_RATE_LIMIT_PER_SERIAL`).
+    pub per_serial_per_minute: u32,
+    /// Wrong security codes allowed per serial per hour before it is throttled
+    /// (`CHAINMARK_RATE_LIMIT_WRONG_CODES`).
+    pub wrong_codes_per_serial_per_hour: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            enabled: true,
+            per_client_per_minute: 30,
+            per_serial_per_minute: 20,
+            wrong_codes_per_serial_per_hour: 10,
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://chainmark.db".into(),
+            database_pool_size: 8,
+            key_files: Vec::new(),
+            base_url: "http://127.0.0.1:8080".into(),
+            token_ttl_hours: 12,
+            session_ttl_hours: 12,
+            trust_proxy: false,
+            hq_sells_direct: false,
+            max_body_bytes: 64 * 1024,
+            rate_limit: RateLimitSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads `file` (if given) and then applies the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings> {
+        let mut settings = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::Config(format!("cannot read config file {}: {e}", path.display()))
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    Error::Config(format!("config file {}: {e}", path.display()))
+                })?
+            }
+            None => Settings::default(),
+        };
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Applies `CHAINMARK_*` variables through `get`, so tests can pass a map.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<()> {
+        fn parse<T: std::str::FromStr>(name: &str, value: String) -> Result<T> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| Error::Config(format!("{name}={value:?} is not a valid value")))
+        }
+        if let Some(v) = get("CHAINMARK_LISTEN") {
+            self.listen = parse("CHAINMARK_LISTEN", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("CHAINMARK_DATABASE_POOL_SIZE") {
+            self.database_pool_size = parse("CHAINMARK_DATABASE_POOL_SIZE", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_KEY_FILES") {
+            self.key_files = v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        }
+        if let Some(v) = get("CHAINMARK_BASE_URL") {
+            self.base_url = v;
+        }
+        if let Some(v) = get("CHAINMARK_TOKEN_TTL_HOURS") {
+            self.token_ttl_hours = parse("CHAINMARK_TOKEN_TTL_HOURS", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_SESSION_TTL_HOURS") {
+            self.session_ttl_hours = parse("CHAINMARK_SESSION_TTL_HOURS", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_TRUST_PROXY") {
+            self.trust_proxy = parse("CHAINMARK_TRUST_PROXY", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_HQ_SELLS_DIRECT") {
+            self.hq_sells_direct = parse("CHAINMARK_HQ_SELLS_DIRECT", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse("CHAINMARK_MAX_BODY_BYTES", v)?;
+        }
+        let rl = &mut self.rate_limit;
+        if let Some(v) = get("CHAINMARK_RATE_LIMIT_ENABLED") {
+            rl.enabled = parse("CHAINMARK_RATE_LIMIT_ENABLED", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_RATE_LIMIT_PER_CLIENT") {
+            rl.per_client_per_minute = parse("CHAINMARK_RATE_LIMIT_PER_CLIENT", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_RATE_LIMIT_PER_SERIAL") {
+            rl.per_serial_per_minute = parse("CHAINMARK_RATE_LIMIT_PER_SERIAL", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_RATE_LIMIT_WRONG_CODES") {
+            rl.wrong_codes_per_serial_per_hour = parse("CHAINMARK_RATE_LIMIT_WRONG_CODES", v)?;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.base_url.ends_with('/') {
+            return Err(Error::Config(format!(
+                "base_url {:?} must not end with '/'",
+                self.base_url
+            )));
+        }
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "base_url {:?} must start with http:// or https://",
+                self.base_url
+            )));
+        }
+        if self.database_pool_size == 0 {
+            return Err(Error::Config("database_pool_size must be at least 1".into()));
+        }
+        let rl = &self.rate_limit;
+        if rl.per_client_per_minute == 0
+            || rl.per_serial_per_minute == 0
+            || rl.wrong_codes_per_serial_per_hour == 0
+        {
+            return Err(Error::Config(
+                "rate limits must be at least 1 (set rate_limit.enabled = false to lift them)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Cookies get `Secure` when the site is served over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}

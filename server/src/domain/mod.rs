@@ -1,0 +1,6 @@
+//! The rules of DOMAIN.md as plain types and functions: no I/O, no diesel, no axum.
+
+pub mod role;
+pub mod verification;
+
+pub use role::{Permission, Role};

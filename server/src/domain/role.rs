@@ -1,0 +1,105 @@
+//! Roles (DOMAIN §1) and what each may do.
+
+use serde::{Deserialize, Serialize};
+
+/// Who a signed-in user is to the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 总部管理员: products, batches, users, approvals.
+    HqAdmin,
+    /// 总部财务: settlement and withdrawals.
+    HqFinance,
+    /// 总部稽查: sightings, diversion alerts, traces.
+    HqAuditor,
+    /// 仓库: packing and shipping scans.
+    Warehouse,
+    /// 代理: an agent of the network.
+    Agent,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::HqAdmin,
+        Role::HqFinance,
+        Role::HqAuditor,
+        Role::Warehouse,
+        Role::Agent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::HqAdmin => "hq_admin",
+            Role::HqFinance => "hq_finance",
+            Role::HqAuditor => "hq_auditor",
+            Role::Warehouse => "warehouse",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Staff of the brand itself, as opposed to agents.
+    pub fn is_hq(self) -> bool {
+        !matches!(self, Role::Agent)
+    }
+}
+
+/// What a route needs of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create users, products; import, void, recall batches.
+    ManageRegistry,
+    /// Read the registry: products, batches, items.
+    ReadRegistry,
+    /// Read verification sightings.
+    ReadSightings,
+    /// Move items out of HQ custody (release for sale).
+    MoveStock,
+    /// Manage user accounts.
+    ManageUsers,
+}
+
+impl Role {
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match permission {
+            ManageRegistry | ManageUsers => self == HqAdmin,
+            ReadRegistry => matches!(self, HqAdmin | HqAuditor | HqFinance | Warehouse),
+            ReadSightings => matches!(self, HqAdmin | HqAuditor),
+            MoveStock => matches!(self, HqAdmin | Warehouse),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn agents_see_nothing_of_hq() {
+        for p in [
+            Permission::ManageRegistry,
+            Permission::ReadRegistry,
+            Permission::ReadSightings,
+            Permission::MoveStock,
+            Permission::ManageUsers,
+        ] {
+            assert!(!Role::Agent.allows(p), "{p:?}");
+            assert!(Role::HqAdmin.allows(p), "{p:?}");
+        }
+        assert!(!Role::Warehouse.allows(Permission::ReadSightings));
+        assert!(Role::HqAuditor.allows(Permission::ReadSightings));
+    }
+}

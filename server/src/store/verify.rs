@@ -1,0 +1,138 @@
+//! The registry as verification sees it: one read, then one transaction that counts the
+//! verification and records the sighting together.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{batches, items, products, sightings};
+use super::users::now;
+use crate::error::Result;
+
+/// Everything the verification page shows or decides on, in one query.
+#[derive(Debug, Clone, Queryable)]
+pub struct VerifyView {
+    pub serial: String,
+    pub batch_id: String,
+    pub key_id: String,
+    pub item_status: String,
+    pub batch_status: String,
+    pub custodian_kind: String,
+    pub code_hash: String,
+    pub verify_count: i32,
+    pub first_verified_at: Option<NaiveDateTime>,
+    pub first_verified_place: Option<String>,
+    pub sku: String,
+    pub product_name: String,
+    pub product_name_en: Option<String>,
+    pub image_url: Option<String>,
+    pub production_date: String,
+}
+
+pub fn load(conn: &mut DbConnection, serial: &str) -> Result<Option<VerifyView>> {
+    Ok(items::table
+        .inner_join(batches::table.inner_join(products::table))
+        .filter(items::serial.eq(serial))
+        .select((
+            items::serial,
+            items::batch_id,
+            batches::key_id,
+            items::status,
+            batches::status,
+            items::custodian_kind,
+            items::code_hash,
+            items::verify_count,
+            items::first_verified_at,
+            items::first_verified_place,
+            products::sku,
+            products::name,
+            products::name_en,
+            products::image_url,
+            batches::production_date,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// A verification attempt, genuine or not: evidence for HQ (DOMAIN §7, §8).
+#[derive(Debug, Clone, Default)]
+pub struct Sighting {
+    pub serial: String,
+    pub known_item: bool,
+    pub result: String,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub place: Option<String>,
+}
+
+pub fn record_sighting(conn: &mut DbConnection, s: &Sighting) -> Result<()> {
+    diesel::insert_into(sightings::table)
+        .values((
+            sightings::serial.eq(&s.serial),
+            sightings::known_item.eq(s.known_item),
+            sightings::result.eq(&s.result),
+            sightings::client_addr.eq(&s.client_addr),
+            sightings::user_agent.eq(&s.user_agent),
+            sightings::latitude.eq(s.latitude),
+            sightings::longitude.eq(s.longitude),
+            sightings::place.eq(&s.place),
+            sightings::at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The item's counts after a right code was entered.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub verify_count: i32,
+    pub first_verified_at: Option<NaiveDateTime>,
+    pub first_verified_place: Option<String>,
+}
+
+/// Counts a right-code verification and records its sighting, atomically: the count returned is
+/// the one this verification produced, so exactly one caller ever sees 1.
+pub fn count_genuine(conn: &mut DbConnection, sighting: &Sighting) -> Result<Counted> {
+    conn.transaction(|conn| {
+        let at = now();
+        let counted: (i32, Option<NaiveDateTime>, Option<String>) =
+            diesel::update(items::table.find(&sighting.serial))
+                .set(items::verify_count.eq(items::verify_count + 1))
+                .returning((
+                    items::verify_count,
+                    items::first_verified_at,
+                    items::first_verified_place,
+                ))
+                .get_result(conn)?;
+        let (verify_count, mut first_at, mut first_place) = counted;
+        if verify_count == 1 {
+            diesel::update(items::table.find(&sighting.serial))
+                .set((
+                    items::first_verified_at.eq(at),
+                    items::first_verified_place.eq(&sighting.place),
+                ))
+                .execute(conn)?;
+            first_at = Some(at);
+            first_place = sighting.place.clone();
+        }
+        let result = if verify_count == 1 { "genuine_first" } else { "genuine_repeat" };
+        record_sighting(conn, &Sighting { result: result.into(), ..sighting.clone() })?;
+        Ok(Counted {
+            verify_count,
+            first_verified_at: first_at,
+            first_verified_place: first_place,
+        })
+    })
+}
+
+/// Counts a wrong security code and records its sighting.
+pub fn count_mismatch(conn: &mut DbConnection, sighting: &Sighting) -> Result<()> {
+    conn.transaction(|conn| {
+        diesel::update(items::table.find(&sighting.serial))
+            .set(items::mismatch_count.eq(items::mismatch_count + 1))
+            .execute(conn)?;
+        record_sighting(conn, sighting)
+    })
+}

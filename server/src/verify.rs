@@ -1,0 +1,213 @@
+//! The verification use case (防伪查询): parse, rate-limit, check the tag and code, count, record.
+//! Shared by the JSON API and the consumer page.
+
+use std::net::IpAddr;
+
+use chrono::NaiveDateTime;
+use codegen::security::SecurityCode;
+use codegen::serial::Serial;
+
+use crate::app::App;
+use crate::domain::verification::{
+    self, CodeState, KnownCode, NotReleasedReason, Outcome, Precheck,
+};
+use crate::error::{Error, Result};
+use crate::store::verify::{self as store, Sighting, VerifyView};
+
+/// Longest serial, tag or code string we look at; anything longer is not ours.
+const MAX_INPUT: usize = 64;
+
+/// One verification request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub serial: String,
+    pub tag: String,
+    /// `None` when the consumer only opened the page (scanned the QR).
+    pub security_code: Option<String>,
+    pub client: IpAddr,
+    pub user_agent: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// What the product is, for the page.
+#[derive(Debug, Clone)]
+pub struct ProductInfo {
+    pub sku: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub image_url: Option<String>,
+    pub batch_id: String,
+    pub production_date: String,
+}
+
+/// The answer. `outcome` is `None` when the QR checked out and the code is still to be entered.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub serial: String,
+    pub outcome: Option<Outcome>,
+    pub not_released: Option<NotReleasedReason>,
+    pub verify_count: i32,
+    pub first_verified_at: Option<NaiveDateTime>,
+    pub first_verified_place: Option<String>,
+    pub product: Option<ProductInfo>,
+}
+
+impl Answer {
+    fn bare(serial: String, outcome: Outcome) -> Answer {
+        Answer {
+            serial,
+            outcome: Some(outcome),
+            not_released: None,
+            verify_count: 0,
+            first_verified_at: None,
+            first_verified_place: None,
+            product: None,
+        }
+    }
+}
+
+fn place_of(req: &Request) -> Option<String> {
+    match (req.latitude, req.longitude) {
+        (Some(lat), Some(lon)) => Some(format!("{lat:.4},{lon:.4}")),
+        _ => None,
+    }
+}
+
+fn check_coordinates(req: &Request) -> Result<()> {
+    let lat_ok = req.latitude.is_none_or(|v| v.is_finite() && (-90.0..=90.0).contains(&v));
+    let lon_ok = req.longitude.is_none_or(|v| v.is_finite() && (-180.0..=180.0).contains(&v));
+    if lat_ok && lon_ok && req.latitude.is_some() == req.longitude.is_some() {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(
+            "latitude and longitude must come together, within ±90 and ±180 degrees".into(),
+        ))
+    }
+}
+
+pub async fn verify(app: &App, req: Request) -> Result<Answer> {
+    if req.serial.len() > MAX_INPUT || req.tag.len() > MAX_INPUT {
+        return Err(Error::BadRequest("serial or tag too long: this is not a chainmark code".into()));
+    }
+    check_coordinates(&req)?;
+    let serial_key = req.serial.trim().to_ascii_uppercase();
+    app.limits.check_verify(req.client, &serial_key)?;
+
+    let code = match req.security_code.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) if c.len() > MAX_INPUT => {
+            return Err(Error::BadRequest("security code too long: it has 20 digits".into()));
+        }
+        Some(c) => Some(SecurityCode::parse(c).map_err(|e| {
+            Error::BadRequest(format!(
+                "security code not readable ({e}): enter the 20 digits under the scratch-off"
+            ))
+        })?),
+    };
+
+    let sighting = Sighting {
+        serial: serial_key.clone(),
+        known_item: false,
+        result: String::new(),
+        client_addr: Some(req.client.to_string()),
+        user_agent: req.user_agent.clone(),
+        latitude: req.latitude,
+        longitude: req.longitude,
+        place: place_of(&req),
+    };
+
+    // A string that is not even shaped like a serial cannot be in the registry.
+    let Ok(serial) = Serial::parse(&serial_key) else {
+        return not_genuine(app, sighting).await;
+    };
+    let lookup = serial.as_str().to_string();
+    let view = app.db.run(move |c| store::load(c, &lookup)).await?;
+    let Some(view) = view else {
+        return not_genuine(app, sighting).await;
+    };
+    let tag_ok = app
+        .keys
+        .batch_key(&view.key_id, &serial.batch_id())
+        .is_some_and(|k| k.verify_tag(&serial, req.tag.trim()));
+    let known = KnownCode {
+        item: CodeState::parse(&view.item_status),
+        batch: CodeState::parse(&view.batch_status),
+        at_hq: view.custodian_kind == "hq",
+    };
+    let sighting = Sighting { known_item: true, ..sighting };
+    match verification::precheck(Some(known), tag_ok, app.settings.hq_sells_direct) {
+        Precheck::NotGenuine => not_genuine(app, sighting).await,
+        Precheck::NotReleased(reason) => {
+            let s = Sighting { result: format!("not_released:{}", reason.as_str()), ..sighting };
+            app.db.run(move |c| store::record_sighting(c, &s)).await?;
+            metrics::counter!("chainmark_verifications_total", "result" => "not_released")
+                .increment(1);
+            Ok(Answer {
+                not_released: Some(reason),
+                ..answer_for(&view, Some(Outcome::NotReleased))
+            })
+        }
+        Precheck::ReadyForCode => match code {
+            None => Ok(answer_for(&view, None)),
+            Some(code) => check_code(app, &view, &serial, &code, sighting).await,
+        },
+    }
+}
+
+async fn check_code(
+    app: &App,
+    view: &VerifyView,
+    serial: &Serial,
+    code: &SecurityCode,
+    sighting: Sighting,
+) -> Result<Answer> {
+    app.limits.check_code_allowed(serial.as_str())?;
+    let matches = app
+        .keys
+        .batch_key(&view.key_id, &serial.batch_id())
+        .is_some_and(|k| k.verify_code(serial, code, &view.code_hash));
+    if !matches {
+        app.limits.record_wrong_code(serial.as_str());
+        let s = Sighting { result: "mismatch".into(), ..sighting };
+        app.db.run(move |c| store::count_mismatch(c, &s)).await?;
+        metrics::counter!("chainmark_verifications_total", "result" => "mismatch").increment(1);
+        return Ok(answer_for(view, Some(Outcome::Mismatch)));
+    }
+    let counted = app.db.run(move |c| store::count_genuine(c, &sighting)).await?;
+    let outcome = verification::with_code(true, counted.verify_count);
+    metrics::counter!("chainmark_verifications_total", "result" => outcome.as_str()).increment(1);
+    Ok(Answer {
+        verify_count: counted.verify_count,
+        first_verified_at: counted.first_verified_at,
+        first_verified_place: counted.first_verified_place,
+        ..answer_for(view, Some(outcome))
+    })
+}
+
+async fn not_genuine(app: &App, sighting: Sighting) -> Result<Answer> {
+    let serial = sighting.serial.clone();
+    let s = Sighting { result: "not_genuine".into(), ..sighting };
+    app.db.run(move |c| store::record_sighting(c, &s)).await?;
+    metrics::counter!("chainmark_verifications_total", "result" => "not_genuine").increment(1);
+    Ok(Answer::bare(serial, Outcome::NotGenuine))
+}
+
+fn answer_for(view: &VerifyView, outcome: Option<Outcome>) -> Answer {
+    Answer {
+        serial: view.serial.clone(),
+        outcome,
+        not_released: None,
+        verify_count: view.verify_count,
+        first_verified_at: view.first_verified_at,
+        first_verified_place: view.first_verified_place.clone(),
+        product: Some(ProductInfo {
+            sku: view.sku.clone(),
+            name: view.product_name.clone(),
+            name_en: view.product_name_en.clone(),
+            image_url: view.image_url.clone(),
+            batch_id: view.batch_id.clone(),
+            production_date: view.production_date.clone(),
+        }),
+    }
+}

@@ -1,0 +1,45 @@
+//! The page frame: mobile first, no external assets, works without JavaScript.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::i18n::Lang;
+
+const STYLE: &str = "\
+*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;\
+margin:0;background:#f5f5f4;color:#1c1917;line-height:1.5}\
+main{max-width:34rem;margin:auto;padding:1rem}header{display:flex;justify-content:space-between;align-items:center}\
+h1{font-size:1.3rem;margin:.5rem 0}.card{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0;\
+box-shadow:0 1px 3px rgba(0,0,0,.1)}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}\
+dt{color:#57534e}dd{margin:0;font-weight:600}input[type=text],input[type=password]{width:100%;font-size:1.2rem;padding:.6rem;\
+border:1px solid #a8a29e;border-radius:.5rem;letter-spacing:.05em}button{width:100%;font-size:1.1rem;padding:.7rem;\
+margin-top:.75rem;border:0;border-radius:.5rem;background:#b91c1c;color:#fff}\
+.verdict{border-left:.5rem solid;padding-left:.75rem}.ok{border-color:#15803d}.warn{border-color:#d97706}\
+.bad{border-color:#b91c1c}.muted{color:#78716c;font-size:.9rem}table{border-collapse:collapse;width:100%}\
+td,th{border-bottom:1px solid #e7e5e4;padding:.3rem;text-align:left;font-size:.9rem}a{color:#1d4ed8}";
+
+/// Wraps `body` in the frame. `switch_href` is this page in the other language.
+pub fn page(lang: Lang, title: &str, switch_href: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " · chainmark" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                main {
+                    header {
+                        h1 { (title) }
+                        @if let Some(href) = switch_href {
+                            a href=(href) hreflang=(lang.other().code()) { (lang.t(super::i18n::Text::Language)) }
+                        }
+                    }
+                    (body)
+                }
+            }
+        }
+    }
+}

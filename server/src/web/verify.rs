@@ -1,0 +1,244 @@
+//! The consumer verification page (防伪查询): `GET /v/{serial}?t=` shows the product and asks for
+//! the security code; `POST` shows the verdict. Works without JavaScript; a few lines of script
+//! only add the optional "share my location" button.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use super::i18n::{LANG_COOKIE, Lang, Text};
+use super::layout::page;
+use crate::api::client::Client;
+use crate::app::AppState;
+use crate::domain::verification::{NotReleasedReason, Outcome};
+use crate::error::Error;
+use crate::verify::{self, Answer, Request};
+
+#[derive(Debug, Deserialize)]
+pub struct VerifyQuery {
+    t: Option<String>,
+    lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VerifyForm {
+    t: Option<String>,
+    code: Option<String>,
+    lat: Option<String>,
+    lon: Option<String>,
+    lang: Option<String>,
+}
+
+const GEO_SCRIPT: &str = r#"(function(){var b=document.getElementById('geo');if(!b||!navigator.geolocation)return;b.hidden=false;b.onclick=function(e){e.preventDefault();navigator.geolocation.getCurrentPosition(function(p){document.getElementById('lat').value=p.coords.latitude.toFixed(5);document.getElementById('lon').value=p.coords.longitude.toFixed(5);b.textContent=b.dataset.done;b.disabled=true;});};})();"#;
+
+pub async fn show(
+    State(state): State<AppState>,
+    client: Client,
+    Path(serial): Path<String>,
+    Query(query): Query<VerifyQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(query.lang.as_deref(), &headers);
+    let tag = query.t.unwrap_or_default();
+    let request = Request {
+        serial: serial.clone(),
+        tag: tag.clone(),
+        security_code: None,
+        client: client.addr,
+        user_agent: client.user_agent,
+        latitude: None,
+        longitude: None,
+    };
+    let result = verify::verify(&state, request).await;
+    respond(lang, &serial, &tag, query.lang.is_some(), result)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    client: Client,
+    Path(serial): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<VerifyForm>,
+) -> Response {
+    let lang = Lang::negotiate(form.lang.as_deref(), &headers);
+    let tag = form.t.unwrap_or_default();
+    let coordinate = |v: Option<String>| v.and_then(|s| s.trim().parse::<f64>().ok());
+    let request = Request {
+        serial: serial.clone(),
+        tag: tag.clone(),
+        security_code: Some(form.code.unwrap_or_default()),
+        client: client.addr,
+        user_agent: client.user_agent,
+        latitude: coordinate(form.lat),
+        longitude: coordinate(form.lon),
+    };
+    let result = verify::verify(&state, request).await;
+    respond(lang, &serial, &tag, form.lang.is_some(), result)
+}
+
+fn respond(
+    lang: Lang,
+    serial: &str,
+    tag: &str,
+    remember_lang: bool,
+    result: Result<Answer, Error>,
+) -> Response {
+    let switch = format!(
+        "/v/{}?t={}&lang={}",
+        urlencode(serial),
+        urlencode(tag),
+        lang.other().param()
+    );
+    let title = lang.t(Text::VerifyTitle);
+    let (status, body, retry) = match result {
+        Ok(answer) => (StatusCode::OK, verdict(lang, serial, tag, &answer), None),
+        Err(Error::RateLimited { retry_after_secs }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            notice(
+                lang,
+                "warn",
+                Text::TooMany,
+                &format!("{} {retry_after_secs} {}", lang.t(Text::TryAgainIn), lang.t(Text::Seconds)),
+            ),
+            Some(retry_after_secs),
+        ),
+        Err(e @ Error::BadRequest(_)) => (
+            StatusCode::BAD_REQUEST,
+            notice(lang, "bad", Text::BadInput, &e.to_string()),
+            None,
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "verification page failed");
+            (
+                e.status(),
+                notice(lang, "bad", Text::ServerError, ""),
+                None,
+            )
+        }
+    };
+    let mut response = (status, page(lang, title, Some(&switch), body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    if let Some(secs) = retry.and_then(|s| header::HeaderValue::from_str(&s.max(1).to_string()).ok()) {
+        headers.insert(header::RETRY_AFTER, secs);
+    }
+    if remember_lang {
+        let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.param());
+        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+            headers.insert(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+fn notice(lang: Lang, class: &str, heading: Text, detail: &str) -> Markup {
+    html! {
+        div.card.verdict.(class) {
+            h2 { (lang.t(heading)) }
+            @if !detail.is_empty() { p { (detail) } }
+        }
+    }
+}
+
+fn product_card(lang: Lang, answer: &Answer) -> Markup {
+    html! {
+        @if let Some(p) = &answer.product {
+            div.card {
+                dl {
+                    dt { (lang.t(Text::Product)) }
+                    dd { @if lang == Lang::En { (p.name_en.as_deref().unwrap_or(&p.name)) } @else { (p.name) } }
+                    dt { (lang.t(Text::Batch)) } dd { (p.batch_id) }
+                    dt { (lang.t(Text::ProductionDate)) } dd { (p.production_date) }
+                    dt { "No." } dd { code { (answer.serial) } }
+                }
+            }
+        }
+    }
+}
+
+fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
+    let first_seen = answer
+        .first_verified_at
+        .map(|t| format!("{} UTC", t.format("%Y-%m-%d %H:%M")))
+        .unwrap_or_default();
+    html! {
+        @match answer.outcome {
+            None => {
+                (product_card(lang, answer))
+                form.card method="post" action=(format!("/v/{}", urlencode(serial))) {
+                    input type="hidden" name="t" value=(tag);
+                    input type="hidden" name="lang" value=(lang.param());
+                    input type="hidden" name="lat" id="lat" value="";
+                    input type="hidden" name="lon" id="lon" value="";
+                    label for="code" { (lang.t(Text::EnterCode)) }
+                    input type="text" id="code" name="code" inputmode="numeric" autocomplete="off"
+                        required maxlength="29" placeholder=(lang.t(Text::CodeHint));
+                    button type="button" id="geo" hidden data-done=(lang.t(Text::LocationShared))
+                        style="background:#57534e" { (lang.t(Text::ShareLocation)) }
+                    button type="submit" { (lang.t(Text::Check)) }
+                }
+                script { (PreEscaped(GEO_SCRIPT)) }
+            }
+            Some(Outcome::GenuineFirst) => {
+                div.card.verdict.ok id="verdict" data-result="genuine_first" {
+                    h2 { "✔ " (lang.t(Text::GenuineFirst)) }
+                    p { (lang.t(Text::GenuineFirstDetail)) }
+                }
+                (product_card(lang, answer))
+            }
+            Some(Outcome::GenuineRepeat) => {
+                div.card.verdict.warn id="verdict" data-result="genuine_repeat" {
+                    h2 { "⚠ " (lang.t(Text::GenuineRepeat)) }
+                    p { (lang.t(Text::RepeatDetail)) " " strong { (answer.verify_count) } }
+                    p {
+                        (lang.t(Text::FirstVerifiedOn)) ": " strong { (first_seen) }
+                        @if let Some(place) = &answer.first_verified_place { " · " (lang.t(Text::In)) " " (place) }
+                    }
+                }
+                (product_card(lang, answer))
+            }
+            Some(Outcome::Mismatch) => {
+                div.card.verdict.bad id="verdict" data-result="mismatch" {
+                    h2 { "✘ " (lang.t(Text::Mismatch)) }
+                    p { (lang.t(Text::MismatchDetail)) }
+                    p { a href=(format!("/v/{}?t={}", urlencode(serial), urlencode(tag))) { "↺ " (lang.t(Text::EnterCode)) } }
+                }
+            }
+            Some(Outcome::NotGenuine) => {
+                div.card.verdict.bad id="verdict" data-result="not_genuine" {
+                    h2 { "✘ " (lang.t(Text::NotGenuine)) }
+                    p { (lang.t(Text::NotGenuineDetail)) }
+                }
+            }
+            Some(Outcome::NotReleased) => {
+                div.card.verdict.bad id="verdict" data-result="not_released" {
+                    h2 { "✘ " (lang.t(Text::NotReleased)) }
+                    p { (lang.t(match answer.not_released {
+                        Some(NotReleasedReason::Voided) => Text::Voided,
+                        Some(NotReleasedReason::Recalled) => Text::Recalled,
+                        _ => Text::AtHq,
+                    })) }
+                }
+                (product_card(lang, answer))
+            }
+        }
+        p.muted { (lang.t(Text::VerifyAnother)) }
+    }
+}
+
+/// Percent-encodes a path or query component (serials and tags are plain ASCII, but a forged
+/// link may carry anything).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
