@@ -22,16 +22,17 @@ pub struct Login {
 fn decoy_hash() -> String {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY
-        .get_or_init(|| {
-            password::hash_password(&password::generate_password()).unwrap_or_default()
-        })
+        .get_or_init(|| password::hash_password(&password::generate_password()).unwrap_or_default())
         .clone()
 }
 
 /// Checks a username and password; `kind` is `api` (bearer token) or `session` (web cookie).
 pub async fn login(app: &App, username: &str, password_text: &str, kind: &str) -> Result<Login> {
     let name = username.trim().to_string();
-    let user = app.db.run(move |c| users::find_by_username(c, &name)).await?;
+    let user = app
+        .db
+        .run(move |c| users::find_by_username(c, &name))
+        .await?;
     let stored = user
         .as_ref()
         .filter(|u| !u.disabled)
@@ -58,7 +59,14 @@ pub async fn login(app: &App, username: &str, password_text: &str, kind: &str) -
     let (user_id, kind_owned, csrf_owned) = (user.id, kind.to_string(), csrf.clone());
     app.db
         .run(move |c| {
-            users::insert_token(c, user_id, &hash, &kind_owned, csrf_owned.as_deref(), expires_at)
+            users::insert_token(
+                c,
+                user_id,
+                &hash,
+                &kind_owned,
+                csrf_owned.as_deref(),
+                expires_at,
+            )
         })
         .await?;
     metrics::counter!("chainmark_logins_total", "result" => "ok").increment(1);
@@ -88,7 +96,42 @@ pub fn create_user(
         }
     };
     let hash = password::hash_password(&plain)?;
-    let display = if display_name.trim().is_empty() { username } else { display_name };
+    let display = if display_name.trim().is_empty() {
+        username
+    } else {
+        display_name
+    };
     let user = users::create_user(conn, username, display, role, &hash, generated.is_some())?;
     Ok((user, generated))
+}
+
+/// Changes a signed-in user's password after checking the current one; clears
+/// `must_change_password`. The new password must differ from the current one.
+pub async fn change_password(app: &App, user_id: i64, current: &str, new: &str) -> Result<()> {
+    if current == new {
+        return Err(Error::BadRequest(
+            "choose a new password, not the current one".into(),
+        ));
+    }
+    password::check_strength(new)?;
+    let user = app
+        .db
+        .run(move |c| users::find_by_id(c, user_id))
+        .await?
+        .ok_or_else(|| Error::Unauthorized("sign in again".into()))?;
+    let (current, new) = (current.to_string(), new.to_string());
+    let hash = tokio::task::spawn_blocking(move || {
+        if password::verify_password(&current, &user.password_hash) {
+            password::hash_password(&new)
+        } else {
+            Err(Error::Unauthorized("the current password is wrong".into()))
+        }
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("password check: {e}")))??;
+    app.db
+        .run(move |c| users::set_password(c, user_id, &hash))
+        .await?;
+    tracing::info!(user_id, "password changed");
+    Ok(())
 }

@@ -94,7 +94,11 @@ fn spawn_housekeeping(state: AppState) {
         loop {
             tick.tick().await;
             state.limits.shrink();
-            if let Err(e) = state.db.run(crate::store::users::purge_expired_tokens).await {
+            if let Err(e) = state
+                .db
+                .run(crate::store::users::purge_expired_tokens)
+                .await
+            {
                 tracing::warn!(error = %e, "purging expired tokens failed");
             }
         }

@@ -87,9 +87,8 @@ impl Settings {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     Error::Config(format!("cannot read config file {}: {e}", path.display()))
                 })?;
-                toml::from_str(&text).map_err(|e| {
-                    Error::Config(format!("config file {}: {e}", path.display()))
-                })?
+                toml::from_str(&text)
+                    .map_err(|e| Error::Config(format!("config file {}: {e}", path.display())))?
             }
             None => Settings::default(),
         };
@@ -116,7 +115,11 @@ impl Settings {
             self.database_pool_size = parse("CHAINMARK_DATABASE_POOL_SIZE", v)?;
         }
         if let Some(v) = get("CHAINMARK_KEY_FILES") {
-            self.key_files = v.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+            self.key_files = v
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect();
         }
         if let Some(v) = get("CHAINMARK_BASE_URL") {
             self.base_url = v;
@@ -166,7 +169,9 @@ impl Settings {
             )));
         }
         if self.database_pool_size == 0 {
-            return Err(Error::Config("database_pool_size must be at least 1".into()));
+            return Err(Error::Config(
+                "database_pool_size must be at least 1".into(),
+            ));
         }
         let rl = &self.rate_limit;
         if rl.per_client_per_minute == 0
@@ -174,7 +179,8 @@ impl Settings {
             || rl.wrong_codes_per_serial_per_hour == 0
         {
             return Err(Error::Config(
-                "rate limits must be at least 1 (set rate_limit.enabled = false to lift them)".into(),
+                "rate limits must be at least 1 (set rate_limit.enabled = false to lift them)"
+                    .into(),
             ));
         }
         Ok(())

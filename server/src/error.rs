@@ -24,6 +24,8 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     Import(String),
+    #[error("request body too large")]
+    TooLarge,
     #[error("{0}")]
     Config(String),
     #[error("database error: {0}")]

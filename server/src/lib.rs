@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod keys;
 pub mod ratelimit;
+pub mod registry;
 pub mod store;
 pub mod telemetry;
 pub mod verify;

@@ -14,11 +14,17 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::config::RateLimitSettings;
 use crate::error::{Error, Result};
 
+/// Sign-in attempts (right or wrong) allowed per client address per minute: ample for a person
+/// who mistypes, hopeless for guessing.
+pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
+
 pub struct RateLimits {
     enabled: bool,
     per_client: DefaultKeyedRateLimiter<IpAddr>,
     per_serial: DefaultKeyedRateLimiter<String>,
     wrong_codes: DefaultKeyedRateLimiter<String>,
+    /// Staff sign-in attempts per client address, so passwords cannot be guessed at speed.
+    login: DefaultKeyedRateLimiter<IpAddr>,
     /// Serials whose wrong-code budget ran out, and until when.
     locked: Mutex<HashMap<String, Instant>>,
     clock: DefaultClock,
@@ -30,8 +36,8 @@ fn per_minute(n: u32) -> Quota {
 
 impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> RateLimits {
-        let wrong = NonZeroU32::new(settings.wrong_codes_per_serial_per_hour)
-            .unwrap_or(NonZeroU32::MIN);
+        let wrong =
+            NonZeroU32::new(settings.wrong_codes_per_serial_per_hour).unwrap_or(NonZeroU32::MIN);
         let wrong_quota = Quota::with_period(Duration::from_secs(3600) / wrong.get())
             .unwrap_or_else(|| Quota::per_hour(wrong))
             .allow_burst(wrong);
@@ -40,6 +46,7 @@ impl RateLimits {
             per_client: RateLimiter::keyed(per_minute(settings.per_client_per_minute)),
             per_serial: RateLimiter::keyed(per_minute(settings.per_serial_per_minute)),
             wrong_codes: RateLimiter::keyed(wrong_quota),
+            login: RateLimiter::keyed(per_minute(LOGIN_ATTEMPTS_PER_MINUTE)),
             locked: Mutex::new(HashMap::new()),
             clock: DefaultClock::default(),
         }
@@ -72,7 +79,10 @@ impl RateLimits {
         if !self.enabled {
             return Ok(());
         }
-        let locked = self.locked.lock().map_err(|_| Error::Internal("lock poisoned".into()))?;
+        let locked = self
+            .locked
+            .lock()
+            .map_err(|_| Error::Internal("lock poisoned".into()))?;
         match locked.get(serial) {
             Some(until) if *until > Instant::now() => {
                 metrics::counter!("chainmark_rate_limited_total", "limit" => "wrong_codes")
@@ -100,11 +110,23 @@ impl RateLimits {
         }
     }
 
+    /// Counts one sign-in attempt from `client`; refuses it when the client is over budget.
+    pub fn check_login(&self, client: IpAddr) -> Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.login.check_key(&client).map_err(|not_until| {
+            metrics::counter!("chainmark_rate_limited_total", "limit" => "login").increment(1);
+            self.limited(not_until.wait_time_from(self.clock.now()))
+        })
+    }
+
     /// Forgets keys that are back to a full budget; called now and then to bound memory.
     pub fn shrink(&self) {
         self.per_client.retain_recent();
         self.per_serial.retain_recent();
         self.wrong_codes.retain_recent();
+        self.login.retain_recent();
         if let Ok(mut locked) = self.locked.lock() {
             let now = Instant::now();
             locked.retain(|_, until| *until > now);
@@ -130,14 +152,20 @@ mod tests {
         let limits = RateLimits::new(&settings(3, 100, 10));
         let ip: IpAddr = [10, 0, 0, 1].into();
         for i in 0..3 {
-            limits.check_verify(ip, &format!("S{i}")).expect("within budget");
+            limits
+                .check_verify(ip, &format!("S{i}"))
+                .expect("within budget");
         }
         match limits.check_verify(ip, "S9") {
-            Err(Error::RateLimited { retry_after_secs }) => assert!((1..=60).contains(&retry_after_secs)),
+            Err(Error::RateLimited { retry_after_secs }) => {
+                assert!((1..=60).contains(&retry_after_secs))
+            }
             other => panic!("expected rate limit, got {other:?}"),
         }
         // Another client is unaffected.
-        limits.check_verify([10, 0, 0, 2].into(), "S9").expect("other client");
+        limits
+            .check_verify([10, 0, 0, 2].into(), "S9")
+            .expect("other client");
     }
 
     #[test]
@@ -154,9 +182,14 @@ mod tests {
         limits.check_code_allowed("S").expect("fresh");
         limits.record_wrong_code("S");
         limits.record_wrong_code("S");
-        limits.check_code_allowed("S").expect("budget of 2 spent but not exceeded");
+        limits
+            .check_code_allowed("S")
+            .expect("budget of 2 spent but not exceeded");
         limits.record_wrong_code("S");
-        assert!(matches!(limits.check_code_allowed("S"), Err(Error::RateLimited { .. })));
+        assert!(matches!(
+            limits.check_code_allowed("S"),
+            Err(Error::RateLimited { .. })
+        ));
         limits.check_code_allowed("T").expect("other serial");
     }
 
@@ -166,7 +199,9 @@ mod tests {
         s.enabled = false;
         let limits = RateLimits::new(&s);
         for _ in 0..10 {
-            limits.check_verify([10, 0, 0, 1].into(), "S").expect("lifted");
+            limits
+                .check_verify([10, 0, 0, 1].into(), "S")
+                .expect("lifted");
             limits.record_wrong_code("S");
             limits.check_code_allowed("S").expect("lifted");
         }

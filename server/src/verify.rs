@@ -75,8 +75,12 @@ fn place_of(req: &Request) -> Option<String> {
 }
 
 fn check_coordinates(req: &Request) -> Result<()> {
-    let lat_ok = req.latitude.is_none_or(|v| v.is_finite() && (-90.0..=90.0).contains(&v));
-    let lon_ok = req.longitude.is_none_or(|v| v.is_finite() && (-180.0..=180.0).contains(&v));
+    let lat_ok = req
+        .latitude
+        .is_none_or(|v| v.is_finite() && (-90.0..=90.0).contains(&v));
+    let lon_ok = req
+        .longitude
+        .is_none_or(|v| v.is_finite() && (-180.0..=180.0).contains(&v));
     if lat_ok && lon_ok && req.latitude.is_some() == req.longitude.is_some() {
         Ok(())
     } else {
@@ -88,7 +92,9 @@ fn check_coordinates(req: &Request) -> Result<()> {
 
 pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     if req.serial.len() > MAX_INPUT || req.tag.len() > MAX_INPUT {
-        return Err(Error::BadRequest("serial or tag too long: this is not a chainmark code".into()));
+        return Err(Error::BadRequest(
+            "serial or tag too long: this is not a chainmark code".into(),
+        ));
     }
     check_coordinates(&req)?;
     let serial_key = req.serial.trim().to_ascii_uppercase();
@@ -97,7 +103,9 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     let code = match req.security_code.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(c) if c.len() > MAX_INPUT => {
-            return Err(Error::BadRequest("security code too long: it has 20 digits".into()));
+            return Err(Error::BadRequest(
+                "security code too long: it has 20 digits".into(),
+            ));
         }
         Some(c) => Some(SecurityCode::parse(c).map_err(|e| {
             Error::BadRequest(format!(
@@ -135,11 +143,17 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
         batch: CodeState::parse(&view.batch_status),
         at_hq: view.custodian_kind == "hq",
     };
-    let sighting = Sighting { known_item: true, ..sighting };
+    let sighting = Sighting {
+        known_item: true,
+        ..sighting
+    };
     match verification::precheck(Some(known), tag_ok, app.settings.hq_sells_direct) {
         Precheck::NotGenuine => not_genuine(app, sighting).await,
         Precheck::NotReleased(reason) => {
-            let s = Sighting { result: format!("not_released:{}", reason.as_str()), ..sighting };
+            let s = Sighting {
+                result: format!("not_released:{}", reason.as_str()),
+                ..sighting
+            };
             app.db.run(move |c| store::record_sighting(c, &s)).await?;
             metrics::counter!("chainmark_verifications_total", "result" => "not_released")
                 .increment(1);
@@ -169,12 +183,18 @@ async fn check_code(
         .is_some_and(|k| k.verify_code(serial, code, &view.code_hash));
     if !matches {
         app.limits.record_wrong_code(serial.as_str());
-        let s = Sighting { result: "mismatch".into(), ..sighting };
+        let s = Sighting {
+            result: "mismatch".into(),
+            ..sighting
+        };
         app.db.run(move |c| store::count_mismatch(c, &s)).await?;
         metrics::counter!("chainmark_verifications_total", "result" => "mismatch").increment(1);
         return Ok(answer_for(view, Some(Outcome::Mismatch)));
     }
-    let counted = app.db.run(move |c| store::count_genuine(c, &sighting)).await?;
+    let counted = app
+        .db
+        .run(move |c| store::count_genuine(c, &sighting))
+        .await?;
     let outcome = verification::with_code(true, counted.verify_count);
     metrics::counter!("chainmark_verifications_total", "result" => outcome.as_str()).increment(1);
     Ok(Answer {
@@ -187,7 +207,10 @@ async fn check_code(
 
 async fn not_genuine(app: &App, sighting: Sighting) -> Result<Answer> {
     let serial = sighting.serial.clone();
-    let s = Sighting { result: "not_genuine".into(), ..sighting };
+    let s = Sighting {
+        result: "not_genuine".into(),
+        ..sighting
+    };
     app.db.run(move |c| store::record_sighting(c, &s)).await?;
     metrics::counter!("chainmark_verifications_total", "result" => "not_genuine").increment(1);
     Ok(Answer::bare(serial, Outcome::NotGenuine))

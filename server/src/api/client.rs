@@ -33,11 +33,13 @@ impl FromRequestParts<AppState> for Client {
             .flatten();
         let addr = match forwarded {
             Some(addr) => addr,
-            None => parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
+            // Through the extractor rather than the extension, so tests' `MockConnectInfo` works.
+            None => ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+                .await
                 .map(|ConnectInfo(a)| a.ip())
-                .ok_or_else(|| Error::Internal("no client address: serve with connect info".into()))?,
+                .map_err(|_| {
+                    Error::Internal("no client address: serve with connect info".into())
+                })?,
         };
         let user_agent = parts
             .headers

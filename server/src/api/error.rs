@@ -28,6 +28,7 @@ impl Error {
         match self {
             Error::BadRequest(_) | Error::Config(_) => StatusCode::BAD_REQUEST,
             Error::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -42,6 +43,7 @@ impl Error {
         match self {
             Error::BadRequest(_) | Error::Config(_) => "bad_request",
             Error::Import(_) => "import_rejected",
+            Error::TooLarge => "too_large",
             Error::NotFound { .. } => "not_found",
             Error::Conflict(_) => "conflict",
             Error::Unauthorized(_) => "unauthorized",

@@ -1,7 +1,7 @@
 //! A JSON body extractor whose rejections use our error shape and say what was wrong.
 
-use axum::extract::{FromRequest, Request};
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
@@ -21,10 +21,18 @@ where
             Err(JsonRejection::MissingJsonContentType(_)) => Err(Error::BadRequest(
                 "send the body as JSON with 'Content-Type: application/json'".into(),
             )),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(Error::TooLarge)
+            }
             Err(JsonRejection::BytesRejection(e)) => {
                 Err(Error::BadRequest(format!("could not read the body: {e}")))
             }
-            Err(e) => Err(Error::BadRequest(format!("invalid JSON body: {}", e.body_text()))),
+            Err(e) => Err(Error::BadRequest(format!(
+                "invalid JSON body: {}",
+                e.body_text()
+            ))),
         }
     }
 }

@@ -108,7 +108,10 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 200, body = Vec<UserBody>), (status = 403, body = ErrorBody))
 )]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<Vec<UserBody>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<UserBody>>> {
     caller.require(Permission::ManageUsers)?;
     let all = state.db.run(users::list).await?;
     Ok(axum::Json(all.into_iter().map(UserBody::from).collect()))

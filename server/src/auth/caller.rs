@@ -17,7 +17,9 @@ pub const SESSION_COOKIE: &str = "cm_session";
 pub enum Via {
     Bearer,
     /// A browser session: state-changing forms must carry this CSRF token.
-    Session { csrf: String },
+    Session {
+        csrf: String,
+    },
 }
 
 /// A signed-in user.

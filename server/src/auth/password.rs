@@ -1,7 +1,7 @@
 //! Password hashing with argon2id (the crate's defaults follow OWASP's current advice).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::rngs::OsRng;
 
 use crate::error::{Error, Result};

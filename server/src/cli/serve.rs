@@ -20,7 +20,9 @@ pub fn run(mut settings: Settings, args: Args) -> anyhow::Result<()> {
     tracing::info!(database = %redact(&settings.database_url), "opening");
     let app = App::open(settings)?;
     if app.keys.is_empty() {
-        tracing::warn!("no master key configured (key_files): imports and verification will refuse every batch");
+        tracing::warn!(
+            "no master key configured (key_files): imports and verification will refuse every batch"
+        );
     }
     serve_app(app)
 }
@@ -30,9 +32,11 @@ pub fn serve_app(app: App) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listen = app.settings.listen;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e} (is another server running? use --listen)"))?;
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {listen}: {e} (is another server running? use --listen)"
+            )
+        })?;
         app::serve(app.into_state(), listener).await?;
         Ok(())
     })

@@ -147,8 +147,14 @@ mod tests {
 
     #[test]
     fn voided_recalled_and_unreleased_are_not_for_sale() {
-        let voided = KnownCode { item: CodeState::Voided, ..OK };
-        let batch_recalled = KnownCode { batch: CodeState::Recalled, ..voided };
+        let voided = KnownCode {
+            item: CodeState::Voided,
+            ..OK
+        };
+        let batch_recalled = KnownCode {
+            batch: CodeState::Recalled,
+            ..voided
+        };
         let at_hq = KnownCode { at_hq: true, ..OK };
         assert_eq!(
             precheck(Some(voided), true, false),
@@ -165,7 +171,14 @@ mod tests {
         assert_eq!(precheck(Some(at_hq), true, true), Precheck::ReadyForCode);
         // Selling direct never un-voids.
         assert_eq!(
-            precheck(Some(KnownCode { at_hq: true, ..voided }), true, true),
+            precheck(
+                Some(KnownCode {
+                    at_hq: true,
+                    ..voided
+                }),
+                true,
+                true
+            ),
             Precheck::NotReleased(NotReleasedReason::Voided)
         );
     }

@@ -105,7 +105,9 @@ impl Db {
 
     /// A pooled connection, for blocking code (CLI commands, tests, `run`).
     pub fn get(&self) -> Result<PooledConn> {
-        self.pool.get().map_err(|e| Error::Unavailable(format!("database pool: {e}")))
+        self.pool
+            .get()
+            .map_err(|e| Error::Unavailable(format!("database pool: {e}")))
     }
 
     /// Runs blocking database work on tokio's blocking pool, so async workers never wait on I/O.

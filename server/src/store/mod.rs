@@ -3,6 +3,7 @@
 
 mod conn;
 pub mod schema;
+pub mod stats;
 pub mod users;
 pub mod verify;
 

@@ -23,8 +23,9 @@ pub struct User {
 
 impl User {
     pub fn role(&self) -> Result<Role> {
-        Role::parse(&self.role)
-            .ok_or_else(|| Error::Internal(format!("user {} has unknown role {}", self.id, self.role)))
+        Role::parse(&self.role).ok_or_else(|| {
+            Error::Internal(format!("user {} has unknown role {}", self.id, self.role))
+        })
     }
 }
 
@@ -95,6 +96,14 @@ pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Optio
         .optional()?)
 }
 
+pub fn find_by_id(conn: &mut DbConnection, id: i64) -> Result<Option<User>> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn list(conn: &mut DbConnection) -> Result<Vec<User>> {
     Ok(users::table
         .order(users::id)
@@ -159,13 +168,15 @@ pub fn find_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<To
         ))
         .first::<(User, i64, String, Option<String>, NaiveDateTime)>(conn)
         .optional()?;
-    Ok(row.map(|(user, token_id, kind, csrf_token, expires_at)| TokenOwner {
-        user,
-        token_id,
-        kind,
-        csrf_token,
-        expires_at,
-    }))
+    Ok(row.map(
+        |(user, token_id, kind, csrf_token, expires_at)| TokenOwner {
+            user,
+            token_id,
+            kind,
+            csrf_token,
+            expires_at,
+        },
+    ))
 }
 
 pub fn delete_token(conn: &mut DbConnection, token_id: i64) -> Result<()> {

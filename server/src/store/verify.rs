@@ -117,8 +117,18 @@ pub fn count_genuine(conn: &mut DbConnection, sighting: &Sighting) -> Result<Cou
             first_at = Some(at);
             first_place = sighting.place.clone();
         }
-        let result = if verify_count == 1 { "genuine_first" } else { "genuine_repeat" };
-        record_sighting(conn, &Sighting { result: result.into(), ..sighting.clone() })?;
+        let result = if verify_count == 1 {
+            "genuine_first"
+        } else {
+            "genuine_repeat"
+        };
+        record_sighting(
+            conn,
+            &Sighting {
+                result: result.into(),
+                ..sighting.clone()
+            },
+        )?;
         Ok(Counted {
             verify_count,
             first_verified_at: first_at,

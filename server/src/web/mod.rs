@@ -1,15 +1,27 @@
 //! Server-rendered pages: the consumer verification page and, for staff, sign-in and the HQ
 //! console. Mobile first, zh-CN and English, no external assets.
 
+mod account;
+mod hq;
 pub mod i18n;
 pub mod layout;
+pub mod login;
+mod staff;
 mod verify;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v/{serial}", get(verify::show).post(verify::submit))
+    Router::new()
+        .route("/v/{serial}", get(verify::show).post(verify::submit))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route(
+            "/account/password",
+            get(account::show).post(account::submit),
+        )
+        .route("/hq", get(hq::show))
 }

@@ -2,10 +2,10 @@
 //! the security code; `POST` shows the verdict. Works without JavaScript; a few lines of script
 //! only add the optional "share my location" button.
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
@@ -101,7 +101,11 @@ fn respond(
                 lang,
                 "warn",
                 Text::TooMany,
-                &format!("{} {retry_after_secs} {}", lang.t(Text::TryAgainIn), lang.t(Text::Seconds)),
+                &format!(
+                    "{} {retry_after_secs} {}",
+                    lang.t(Text::TryAgainIn),
+                    lang.t(Text::Seconds)
+                ),
             ),
             Some(retry_after_secs),
         ),
@@ -112,21 +116,25 @@ fn respond(
         ),
         Err(e) => {
             tracing::error!(error = %e, "verification page failed");
-            (
-                e.status(),
-                notice(lang, "bad", Text::ServerError, ""),
-                None,
-            )
+            (e.status(), notice(lang, "bad", Text::ServerError, ""), None)
         }
     };
     let mut response = (status, page(lang, title, Some(&switch), body)).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    if let Some(secs) = retry.and_then(|s| header::HeaderValue::from_str(&s.max(1).to_string()).ok()) {
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    if let Some(secs) =
+        retry.and_then(|s| header::HeaderValue::from_str(&s.max(1).to_string()).ok())
+    {
         headers.insert(header::RETRY_AFTER, secs);
     }
     if remember_lang {
-        let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.param());
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.param()
+        );
         if let Ok(v) = header::HeaderValue::from_str(&cookie) {
             headers.insert(header::SET_COOKIE, v);
         }

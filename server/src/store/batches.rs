@@ -1,0 +1,301 @@
+//! Batches in the registry, and the changes HQ makes to a batch or a serial range of it: void
+//! (作废), recall (召回) and release for sale. Each change writes one custody event per item it
+//! touched and one audit-log row, in one transaction.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+use super::DbConnection;
+use super::audit;
+use super::schema::{batches, custody_events, items, products};
+use super::users::now;
+use crate::error::{Error, Result};
+
+/// A batch with its product's SKU and name.
+#[derive(Debug, Clone, Queryable)]
+pub struct BatchRow {
+    pub id: String,
+    pub key_id: String,
+    pub sku: String,
+    pub product_name: String,
+    pub item_count: i64,
+    pub case_count: i64,
+    pub case_size: i32,
+    pub production_date: String,
+    pub created_at: NaiveDateTime,
+    pub imported_at: NaiveDateTime,
+    pub import_sha256: String,
+    pub status: String,
+}
+
+macro_rules! batch_columns {
+    () => {
+        (
+            batches::id,
+            batches::key_id,
+            products::sku,
+            products::name,
+            batches::item_count,
+            batches::case_count,
+            batches::case_size,
+            batches::production_date,
+            batches::created_at,
+            batches::imported_at,
+            batches::import_sha256,
+            batches::status,
+        )
+    };
+}
+
+/// Newest first.
+pub fn list(conn: &mut DbConnection, limit: i64) -> Result<Vec<BatchRow>> {
+    Ok(batches::table
+        .inner_join(products::table)
+        .order((batches::imported_at.desc(), batches::id))
+        .limit(limit)
+        .select(batch_columns!())
+        .load(conn)?)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<BatchRow>> {
+    Ok(batches::table
+        .inner_join(products::table)
+        .filter(batches::id.eq(id))
+        .select(batch_columns!())
+        .first(conn)
+        .optional()?)
+}
+
+/// How many items of the batch are in each (status, custodian) pair.
+pub fn item_counts(conn: &mut DbConnection, id: &str) -> Result<Vec<(String, String, i64)>> {
+    Ok(items::table
+        .filter(items::batch_id.eq(id))
+        .group_by((items::status, items::custodian_kind))
+        .select((items::status, items::custodian_kind, count_star()))
+        .load(conn)?)
+}
+
+/// Items `from..=to` (0-based indices) of a batch.
+#[derive(Debug, Clone)]
+pub struct IndexRange {
+    pub batch_id: String,
+    pub from: i64,
+    pub to: i64,
+    /// The whole batch was asked for: the batch's own status changes too.
+    pub whole: bool,
+}
+
+/// What a change did: items changed, and items of the range it left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Changed {
+    pub changed: i64,
+    pub unchanged: i64,
+}
+
+/// Void or recall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    Void,
+    Recall,
+}
+
+impl StatusChange {
+    pub fn status(self) -> &'static str {
+        match self {
+            StatusChange::Void => "voided",
+            StatusChange::Recall => "recalled",
+        }
+    }
+    pub fn event(self) -> &'static str {
+        match self {
+            StatusChange::Void => "void",
+            StatusChange::Recall => "recall",
+        }
+    }
+}
+
+/// Items of `$range` that are still active and whose custodian is one of `$custodians`.
+macro_rules! eligible {
+    ($range:expr, $custodians:expr) => {
+        items::table
+            .filter(items::batch_id.eq(&$range.batch_id))
+            .filter(items::item_index.between($range.from, $range.to))
+            .filter(items::status.eq("active"))
+            .filter(items::custodian_kind.eq_any($custodians))
+    };
+}
+
+const ANY_CUSTODIAN: [&str; 4] = ["hq", "agent", "transit", "sold"];
+
+/// Voids or recalls the active items of `range`; items already voided or recalled are left
+/// alone and counted as unchanged. Custody does not move: the event records where each item was.
+pub fn change_status(
+    conn: &mut DbConnection,
+    range: &IndexRange,
+    change: StatusChange,
+    reason: &str,
+    actor: Option<i64>,
+) -> Result<Changed> {
+    conn.transaction(|conn| {
+        let at = now();
+        if range.whole {
+            let status: String = batches::table
+                .find(&range.batch_id)
+                .select(batches::status)
+                .first(conn)?;
+            if status != "active" {
+                return Err(Error::Conflict(format!(
+                    "batch {} is already {status}",
+                    range.batch_id
+                )));
+            }
+            diesel::update(batches::table.find(&range.batch_id))
+                .set(batches::status.eq(change.status()))
+                .execute(conn)?;
+        }
+        let events = eligible!(range, ANY_CUSTODIAN).select((
+            items::serial,
+            change.event().into_sql::<Text>(),
+            items::custodian_kind.nullable(),
+            items::custodian_id,
+            items::custodian_kind.nullable(),
+            items::custodian_id,
+            actor.into_sql::<Nullable<BigInt>>(),
+            Some(reason).into_sql::<Nullable<Text>>(),
+            at.into_sql::<Timestamp>(),
+        ));
+        insert_events(conn, events)?;
+        let changed = diesel::update(eligible!(range, ANY_CUSTODIAN))
+            .set(items::status.eq(change.status()))
+            .execute(conn)? as i64;
+        let total = range.to - range.from + 1;
+        if changed == 0 {
+            return Err(Error::Conflict(format!(
+                "nothing to {}: all {total} items in the range are already voided or recalled",
+                change.event()
+            )));
+        }
+        let outcome = Changed {
+            changed,
+            unchanged: total - changed,
+        };
+        audit::record(
+            conn,
+            actor,
+            &format!("batch.{}", change.event()),
+            &range.batch_id,
+            &serde_json::json!({
+                "reason": reason,
+                "from_index": range.from,
+                "to_index": range.to,
+                "whole_batch": range.whole,
+                "changed": outcome.changed,
+                "unchanged": outcome.unchanged,
+            }),
+        )?;
+        Ok(outcome)
+    })
+}
+
+/// Releases items `range` for sale: HQ custody → `sold`, `released_at` set, a `release` event
+/// each. All or nothing: one item that is not active in HQ custody refuses the whole range, so a
+/// typo in a range never half-releases it.
+pub fn release(conn: &mut DbConnection, range: &IndexRange, actor: Option<i64>) -> Result<Changed> {
+    conn.transaction(|conn| {
+        let at = now();
+        let blocker: Option<(String, String, String)> = items::table
+            .filter(items::batch_id.eq(&range.batch_id))
+            .filter(items::item_index.between(range.from, range.to))
+            .filter(items::status.ne("active").or(items::custodian_kind.ne("hq")))
+            .order(items::item_index)
+            .select((items::serial, items::status, items::custodian_kind))
+            .first(conn)
+            .optional()?;
+        if let Some((serial, status, custodian)) = blocker {
+            let why = if status != "active" {
+                status
+            } else {
+                format!("no longer in HQ custody ({custodian})")
+            };
+            return Err(Error::Conflict(format!(
+                "cannot release the range: item {serial} is {why}; nothing was released"
+            )));
+        }
+        let events = eligible!(range, ["hq"]).select((
+            items::serial,
+            "release".into_sql::<Text>(),
+            items::custodian_kind.nullable(),
+            items::custodian_id,
+            Some("sold").into_sql::<Nullable<Text>>(),
+            None::<i64>.into_sql::<Nullable<BigInt>>(),
+            actor.into_sql::<Nullable<BigInt>>(),
+            None::<&str>.into_sql::<Nullable<Text>>(),
+            at.into_sql::<Timestamp>(),
+        ));
+        insert_events(conn, events)?;
+        let changed = diesel::update(eligible!(range, ["hq"]))
+            .set((
+                items::custodian_kind.eq("sold"),
+                items::custodian_id.eq(None::<i64>),
+                items::released_at.eq(Some(at)),
+            ))
+            .execute(conn)? as i64;
+        let outcome = Changed {
+            changed,
+            unchanged: range.to - range.from + 1 - changed,
+        };
+        audit::record(
+            conn,
+            actor,
+            "batch.release",
+            &range.batch_id,
+            &serde_json::json!({
+                "from_index": range.from,
+                "to_index": range.to,
+                "released": changed,
+            }),
+        )?;
+        Ok(outcome)
+    })
+}
+
+/// `INSERT INTO custody_events (…) SELECT …`: one statement however many items, on both backends.
+fn insert_events<S>(conn: &mut DbConnection, select: S) -> Result<usize>
+where
+    S: diesel::query_builder::Query,
+    diesel::query_builder::InsertStatement<
+        custody_events::table,
+        diesel::query_builder::InsertFromSelect<S, EventColumns>,
+    >: diesel::query_dsl::methods::ExecuteDsl<DbConnection>,
+{
+    Ok(diesel::insert_into(custody_events::table)
+        .values(select)
+        .into_columns(EVENT_COLUMNS)
+        .execute(conn)?)
+}
+
+type EventColumns = (
+    custody_events::serial,
+    custody_events::kind,
+    custody_events::from_kind,
+    custody_events::from_id,
+    custody_events::to_kind,
+    custody_events::to_id,
+    custody_events::actor_user_id,
+    custody_events::note,
+    custody_events::at,
+);
+
+const EVENT_COLUMNS: EventColumns = (
+    custody_events::serial,
+    custody_events::kind,
+    custody_events::from_kind,
+    custody_events::from_id,
+    custody_events::to_kind,
+    custody_events::to_id,
+    custody_events::actor_user_id,
+    custody_events::note,
+    custody_events::at,
+);

@@ -1,0 +1,160 @@
+//! The HQ console (`GET /hq`): headline counts and the newest sightings, for the brand's staff.
+//! Agents get a 403 page; visitors who are not signed in are sent to sign in first.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::i18n::{Lang, Text};
+use super::layout::page;
+use super::staff::{self, with_cookies};
+use crate::app::AppState;
+use crate::auth::{Caller, MaybeCaller};
+use crate::domain::Permission;
+use crate::store::stats::{self, Counts, SightingRow};
+
+const HERE: &str = "/hq";
+/// How many sightings the console lists.
+const RECENT: i64 = 20;
+
+#[derive(Debug, Deserialize)]
+pub struct HqQuery {
+    lang: Option<String>,
+}
+
+/// `GET /hq`.
+pub async fn show(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Query(query): Query<HqQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(query.lang.as_deref(), &headers);
+    let caller = match staff::gate(&state, lang, caller, HERE).await {
+        Ok(c) => c,
+        Err(redirect) => return redirect,
+    };
+    if !caller.role.is_hq() {
+        return staff::notice_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            Text::NoAccess,
+            lang.t(Text::NoAccessDetail),
+        );
+    }
+    let sees_sightings = caller.require(Permission::ReadSightings).is_ok();
+    let loaded = state
+        .db
+        .run(move |c| {
+            let counts = stats::counts(c)?;
+            let recent = if sees_sightings {
+                Some(stats::recent_sightings(c, RECENT)?)
+            } else {
+                None
+            };
+            Ok((counts, recent))
+        })
+        .await;
+    let (counts, recent) = match loaded {
+        Ok(v) => v,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    let switch = format!("{HERE}?lang={}", lang.other().param());
+    let body = html! {
+        (who(lang, &caller))
+        (overview(lang, &counts))
+        @if let Some(rows) = &recent { (sightings(lang, rows)) }
+        div.card {
+            a href="/api/docs" { (lang.t(Text::ApiDocs)) } " · "
+            a href="/api/openapi.json" { "OpenAPI" }
+        }
+    };
+    let response = page(lang, lang.t(Text::HqTitle), Some(&switch), body).into_response();
+    with_cookies(response, [staff::lang_cookie(lang, query.lang.is_some())])
+}
+
+fn who(lang: Lang, caller: &Caller) -> Markup {
+    html! {
+        div.card {
+            p {
+                (lang.t(Text::SignedInAs)) ": " strong { (caller.display_name) }
+                " (" (caller.role.as_str()) ") · "
+                a href="/account/password" { (lang.t(Text::ChangePassword)) }
+            }
+            form method="post" action="/logout" {
+                input type="hidden" name="csrf" value=(caller.csrf());
+                button type="submit" style="background:#57534e" { (lang.t(Text::SignOut)) }
+            }
+        }
+    }
+}
+
+fn overview(lang: Lang, c: &Counts) -> Markup {
+    let rows = [
+        (Text::Products, c.products, "products"),
+        (Text::Batches, c.batches, "batches"),
+        (Text::Items, c.items, "items"),
+        (Text::ItemsReleased, c.items_released, "items_released"),
+        (Text::Verifications, c.verifications, "verifications"),
+        (Text::Counterfeit, c.counterfeit, "counterfeit"),
+        (Text::Mismatches, c.mismatches, "mismatches"),
+    ];
+    html! {
+        div.card id="counts" {
+            h2 { (lang.t(Text::Overview)) }
+            dl {
+                @for (label, n, key) in rows {
+                    dt { (lang.t(label)) }
+                    dd data-count=(key) { (n) }
+                }
+            }
+        }
+    }
+}
+
+/// A sighting's result in words; unknown results are shown as stored.
+fn result_text(lang: Lang, result: &str) -> String {
+    let text = match result {
+        "genuine_first" => Text::GenuineFirst,
+        "genuine_repeat" => Text::GenuineRepeat,
+        "mismatch" => Text::Mismatch,
+        "not_genuine" => Text::NotGenuine,
+        r if r.starts_with("not_released") => Text::NotReleased,
+        other => return other.to_string(),
+    };
+    lang.t(text).to_string()
+}
+
+fn sightings(lang: Lang, rows: &[SightingRow]) -> Markup {
+    html! {
+        div.card id="sightings" {
+            h2 { (lang.t(Text::RecentSightings)) }
+            @if rows.is_empty() {
+                p.muted { (lang.t(Text::NoSightings)) }
+            } @else {
+                div style="overflow-x:auto" {
+                    table {
+                        thead { tr {
+                            th { (lang.t(Text::Time)) } th { (lang.t(Text::Serial)) }
+                            th { (lang.t(Text::Outcome)) } th { (lang.t(Text::Client)) }
+                            th { (lang.t(Text::Place)) }
+                        } }
+                        tbody {
+                            @for s in rows {
+                                tr data-result=(s.result) {
+                                    td { (s.at.format("%m-%d %H:%M")) }
+                                    td { code { (s.serial) } }
+                                    td { (result_text(lang, &s.result)) }
+                                    td { (s.client_addr.as_deref().unwrap_or("")) }
+                                    td { (s.place.as_deref().unwrap_or("")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

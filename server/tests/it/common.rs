@@ -1,0 +1,249 @@
+//! The test harness: a fresh database per test on each backend, an app built on it, and request
+//! helpers. Every store-touching test runs against SQLite and PostgreSQL (DOMAIN's rules must hold
+//! on both). PostgreSQL comes from CHAINMARK_TEST_DATABASE_URL (./scripts/test starts one);
+//! without it the PostgreSQL half is skipped with a message, except under CI=true, where that
+//! fails the test.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chainmark_server::app::{App, AppState};
+use chainmark_server::config::Settings;
+use chainmark_server::keys::KeyRing;
+use chainmark_server::store::{Db, DbConnection};
+use codegen::keys::MasterKey;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends to run on: SQLite always, PostgreSQL when configured (required under CI).
+pub fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite];
+    match std::env::var("CHAINMARK_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => all.push(Backend::Postgres),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!(
+                "CI=true but CHAINMARK_TEST_DATABASE_URL is not set: run ./scripts/test, which starts PostgreSQL"
+            )
+        }
+        _ => eprintln!(
+            "note: CHAINMARK_TEST_DATABASE_URL not set, skipping the PostgreSQL half (./scripts/test sets it)"
+        ),
+    }
+    all
+}
+
+/// A database of its own for one test; dropped with it.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<TempDir>,
+    pg_cleanup: Option<(String, String)>,
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().r#gen();
+    format!("{n:016x}")
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                let db = Db::open(&url, 4).expect("open sqlite");
+                db.migrate().expect("migrate sqlite");
+                TestDb {
+                    db,
+                    url,
+                    backend,
+                    _dir: Some(dir),
+                    pg_cleanup: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("CHAINMARK_TEST_DATABASE_URL")
+                    .expect("CHAINMARK_TEST_DATABASE_URL");
+                let name = format!("cm_t_{}", random_suffix());
+                let mut conn = diesel::PgConnection::establish(&admin).unwrap_or_else(|e| {
+                    panic!("cannot reach PostgreSQL at CHAINMARK_TEST_DATABASE_URL: {e}")
+                });
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create database");
+                let url = match admin.rfind('/') {
+                    Some(slash)
+                        if admin[..slash].contains("://")
+                            && slash > admin.find("://").unwrap_or(0) + 2 =>
+                    {
+                        format!("{}/{name}", &admin[..slash])
+                    }
+                    _ => format!("{admin}/{name}"),
+                };
+                let db = Db::open(&url, 4).expect("open postgres");
+                db.migrate().expect("migrate postgres");
+                TestDb {
+                    db,
+                    url,
+                    backend,
+                    _dir: None,
+                    pg_cleanup: Some((admin, name)),
+                }
+            }
+        }
+    }
+
+    pub fn conn(&self) -> chainmark_server::store::PooledConn {
+        self.db.get().expect("connection")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_cleanup.take() {
+            if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// An app on a fresh database with a fresh master key, driven through its router in-process.
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub key: MasterKey,
+    pub tmp: TempDir,
+    pub db: TestDb,
+}
+
+pub const BASE_URL: &str = "https://brand.example";
+
+impl TestApp {
+    pub fn new(backend: Backend) -> TestApp {
+        TestApp::with_settings(backend, |_| {})
+    }
+
+    pub fn with_settings(backend: Backend, edit: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = TestDb::new(backend);
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let key_path = tmp.path().join("master.key");
+        let key = MasterKey::generate_to(&key_path).expect("master key");
+        let mut settings = Settings {
+            database_url: db.url.clone(),
+            base_url: BASE_URL.into(),
+            key_files: vec![key_path],
+            ..Settings::default()
+        };
+        edit(&mut settings);
+        let mut keys = KeyRing::default();
+        keys.insert(key.clone());
+        let state = App::with(settings, db.db.clone(), keys).into_state();
+        let router = chainmark_server::app::router(state.clone())
+            .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40000))));
+        TestApp {
+            state,
+            router,
+            key,
+            tmp,
+            db,
+        }
+    }
+
+    pub fn conn(&self) -> chainmark_server::store::PooledConn {
+        self.db.conn()
+    }
+
+    /// Sends a request through the router; returns status, headers and body.
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, headers, body)
+    }
+
+    /// A JSON request; the body is parsed as JSON (or `Value::Null` when empty / not JSON).
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .expect("request");
+        let (status, _, bytes) = self.send(req).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// Creates a user with `role` and returns a bearer token for it.
+    pub async fn token_for(&self, username: &str, role: chainmark_server::domain::Role) -> String {
+        let password = "test-password-123";
+        {
+            let mut conn = self.conn();
+            chainmark_server::accounts::create_user(
+                &mut conn,
+                username,
+                username,
+                role,
+                Some(password),
+            )
+            .expect("create user");
+        }
+        let (status, body) = self
+            .json(
+                Method::POST,
+                "/api/v1/auth/token",
+                Some(serde_json::json!({"username": username, "password": password})),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login failed: {body}");
+        body["token"].as_str().expect("token").to_string()
+    }
+}
+
+/// Runs blocking store code on a pooled connection.
+pub fn with_conn<T>(db: &TestDb, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+    let mut conn = db.conn();
+    f(&mut conn)
+}

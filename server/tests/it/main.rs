@@ -1,0 +1,6 @@
+//! The server's integration tests: one binary, files by area (crates.io style).
+
+mod common;
+
+mod accounts;
+mod api_basics;
