@@ -19,19 +19,75 @@ pub enum Decoded {
     Unreadable,
 }
 
+/// Decodes every grid of a prepared image. A macro because `rqrr` keeps its buffer trait
+/// private, so no function can be generic over both kinds of prepared image.
+macro_rules! decode_prepared {
+    ($img:expr) => {
+        $img.detect_grids()
+            .into_iter()
+            .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+            .collect::<Vec<String>>()
+    };
+}
+
 /// Decodes every QR symbol in a grey image.
+///
+/// Tries a global (Otsu) threshold first, then `rqrr`'s own adaptive one. Labels are printed or
+/// rendered black on white, and once scaled down or blurred their module edges turn grey; the
+/// adaptive threshold then breaks the finder patterns apart (no half-size label decoded in the
+/// benchmark), while one threshold for the whole image keeps them. The adaptive pass stays as
+/// the fallback for photographs with uneven lighting.
 pub fn decode_gray(img: GrayImage) -> Decoded {
-    let mut prepared = rqrr::PreparedImage::prepare(img);
-    let payloads: Vec<String> = prepared
-        .detect_grids()
-        .into_iter()
-        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
-        .collect();
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let threshold = otsu(&img);
+    let raw = img.as_raw();
+    let mut global =
+        rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| raw[y * w + x] <= threshold);
+    let payloads = decode_prepared!(global);
+    if !payloads.is_empty() {
+        return Decoded::Payloads(payloads);
+    }
+    let mut adaptive = rqrr::PreparedImage::prepare(img);
+    let payloads = decode_prepared!(adaptive);
     if payloads.is_empty() {
         Decoded::Unreadable
     } else {
         Decoded::Payloads(payloads)
     }
+}
+
+/// Otsu's threshold: the grey level that best separates the histogram into two classes.
+fn otsu(img: &GrayImage) -> u8 {
+    let mut hist = [0u64; 256];
+    for &p in img.as_raw() {
+        hist[usize::from(p)] += 1;
+    }
+    let total: u64 = hist.iter().sum();
+    let sum_all: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * c as f64)
+        .sum();
+    let (mut weight_b, mut sum_b, mut best, mut best_var) = (0u64, 0f64, 127u8, -1f64);
+    for (t, &count) in hist.iter().enumerate() {
+        weight_b += count;
+        if weight_b == 0 {
+            continue;
+        }
+        let weight_f = total - weight_b;
+        if weight_f == 0 {
+            break;
+        }
+        sum_b += t as f64 * count as f64;
+        let mean_b = sum_b / weight_b as f64;
+        let mean_f = (sum_all - sum_b) / weight_f as f64;
+        let var = weight_b as f64 * weight_f as f64 * (mean_b - mean_f).powi(2);
+        if var > best_var {
+            best_var = var;
+            best = t as u8;
+        }
+    }
+    best
 }
 
 /// Decodes image bytes (PNG or JPEG, recognised by content).

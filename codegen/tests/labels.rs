@@ -202,7 +202,12 @@ fn pdf_passes_poppler_when_installed() {
         "{}",
         String::from_utf8_lossy(&info.stderr)
     );
-    assert!(String::from_utf8_lossy(&info.stdout).contains("Pages:          3"));
+    let stdout = String::from_utf8_lossy(&info.stdout);
+    let pages = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .map(str::trim);
+    assert_eq!(pages, Some("3"), "{stdout}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod check_import;
 pub mod exit;
 mod inspect;
 mod keys;
+mod verify_image;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,9 @@ pub enum Command {
     /// Verify a batch folder the way the server imports it (seal, tags, counts, cases).
     #[command(after_long_help = CHECK_IMPORT_HELP)]
     CheckImport(check_import::CheckImportArgs),
+    /// Decode the QR codes in label images and check each payload as `inspect` does.
+    #[command(after_long_help = VERIFY_IMAGE_HELP)]
+    VerifyImage(verify_image::VerifyImageArgs),
 }
 
 /// `keys` subcommands.
@@ -80,6 +84,14 @@ Examples:
   chainmark-codegen inspect --key master.key 'https://chainmark.example/v/ABCDEFGH00000010?t=...'
   chainmark-codegen inspect --json 106141411234567897";
 
+const VERIFY_IMAGE_HELP: &str = "\
+Prints, per file: ok (payload and what it is), unreadable (no QR code decodes), invalid (the
+reason, as inspect gives it) or error (not a PNG/JPEG image). Exit code 0 if every file is ok,
+1 if any is unreadable or invalid, 3 if any is not an image.
+
+Example:
+  chainmark-codegen verify-image --key master.key batches/tea-2025-06/labels/items/*.png";
+
 const CHECK_IMPORT_HELP: &str = "\
 Example:
   chainmark-codegen check-import --key master.key batches/tea-2025-06";
@@ -91,5 +103,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Batch(a) => batch::run(*a),
         Command::Inspect(a) => inspect::run(a),
         Command::CheckImport(a) => check_import::run(a),
+        Command::VerifyImage(a) => verify_image::run(a),
     }
 }

@@ -6,6 +6,7 @@
 //! file; [`sink`] is what the batch writer feeds to get a `labels/` folder.
 
 mod font;
+mod mask;
 pub mod pdf;
 pub mod png;
 pub mod sink;
@@ -15,7 +16,7 @@ pub mod zpl;
 use std::fmt;
 use std::str::FromStr;
 
-use qrcode::{Color, EcLevel, QrCode};
+use qrcode::EcLevel;
 
 use crate::error::{Error, Result};
 
@@ -171,14 +172,7 @@ pub struct QrMatrix {
 impl QrMatrix {
     /// Encodes `payload` at `ecc`; fails if it does not fit in a QR symbol.
     pub fn encode(payload: &str, ecc: Ecc) -> Result<Self> {
-        let code = QrCode::with_error_correction_level(payload.as_bytes(), ecc.level())
-            .map_err(|e| Error::QrEncode(e.to_string()))?;
-        let width = code.width();
-        let dark = code
-            .to_colors()
-            .into_iter()
-            .map(|c| c == Color::Dark)
-            .collect();
+        let (width, dark) = mask::encode(payload.as_bytes(), ecc.level())?;
         Ok(QrMatrix { width, dark })
     }
 
