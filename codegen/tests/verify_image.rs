@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use codegen::label::png::render_png;
 use codegen::label::LabelOptions;
+use codegen::label::png::render_png;
 
 const BIN: &str = env!("CARGO_BIN_EXE_chainmark-codegen");
 
@@ -189,4 +189,49 @@ fn jpeg_labels_decode_too() {
         codegen::decode::decode_bytes(&jpeg).expect("decode"),
         codegen::decode::Decoded::Payloads(vec!["https://c.example/s/ABCDEFGH0000001X".into()])
     );
+}
+
+#[test]
+fn batch_label_flags_are_validated() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    assert_eq!(run(dir, &["keys", "init", "--out", "master.key"]).0, 0);
+    let batch = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "batch",
+            "--key",
+            "master.key",
+            "--product",
+            "SKU-1",
+            "--items",
+            "3",
+            "--base-url",
+            "https://c.example",
+            "--labels",
+            "png",
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        run(dir, &args)
+    };
+    let (code, _, err) = batch(&["--quiet-zone", "3"], "q3");
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("quiet zone of 3 modules is too small"),
+        "{err}"
+    );
+    assert!(!dir.join("q3").exists());
+    let (code, _, err) = batch(&["--ecc", "X"], "ex");
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("--ecc"), "{err}");
+
+    let (code, _, err) = batch(&["--ecc", "H", "--module-mm", "0.5", "--dpi", "300"], "ok");
+    assert_eq!(code, 0, "{err}");
+    let items = pngs(&dir.join("ok/labels/items"));
+    let img = image::open(&items[0]).expect("png");
+    // Version-5-ish symbol at 6 px per module plus 2 × 4 quiet modules: well over 200 px.
+    assert!(img.width() > 200, "{}", img.width());
+    let (code, out, _) = run(dir, &["verify-image", "--key", "master.key", &items[0]]);
+    assert_eq!(code, 0, "{out}");
 }

@@ -10,7 +10,7 @@ use clap::Args;
 use codegen::batch::{BatchSpec, DEFAULT_CASE_SIZE, Progress, counter_path, write_batch};
 use codegen::gs1::{CompanyPrefix, Gtin14};
 use codegen::keys::MasterKey;
-use codegen::label::LabelFormats;
+use codegen::label::{LabelFlags, LabelFormats};
 use codegen::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -50,6 +50,21 @@ pub struct BatchArgs {
     /// Also render labels: any of png,svg,pdf,zpl (or all).
     #[arg(long, value_name = "FORMATS")]
     labels: Option<String>,
+    /// Labels: QR error correction, L, M, Q or H [default: M].
+    #[arg(long, value_name = "LEVEL")]
+    ecc: Option<String>,
+    /// Labels: pixels (PNG) or printer dots (ZPL) per QR module [default: 4].
+    #[arg(long, value_name = "PX")]
+    module_px: Option<String>,
+    /// Labels: millimetres per QR module, at --dpi (instead of --module-px).
+    #[arg(long, value_name = "MM")]
+    module_mm: Option<String>,
+    /// Labels: printer resolution for --module-mm [default: 300].
+    #[arg(long, value_name = "DPI", requires = "module_mm")]
+    dpi: Option<String>,
+    /// Labels: light modules around each QR code, at least 4 [default: 4].
+    #[arg(long, value_name = "MODULES")]
+    quiet_zone: Option<String>,
 }
 
 impl BatchArgs {
@@ -98,6 +113,14 @@ impl BatchArgs {
             .as_deref()
             .map(str::parse::<LabelFormats>)
             .transpose()?;
+        spec.label_options = LabelFlags {
+            ecc: self.ecc.as_deref(),
+            module_px: self.module_px.as_deref(),
+            module_mm: self.module_mm.as_deref(),
+            dpi: self.dpi.as_deref(),
+            quiet_zone: self.quiet_zone.as_deref(),
+        }
+        .to_options()?;
         Ok(spec)
     }
 }

@@ -162,6 +162,60 @@ impl LabelOptions {
     }
 }
 
+/// Label flags as typed on the command line, before validation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LabelFlags<'a> {
+    /// `--ecc`: L, M, Q or H.
+    pub ecc: Option<&'a str>,
+    /// `--module-px`: pixels (dots) per module.
+    pub module_px: Option<&'a str>,
+    /// `--module-mm`: millimetres per module, with `dpi`.
+    pub module_mm: Option<&'a str>,
+    /// `--dpi`: resolution for `module_mm`.
+    pub dpi: Option<&'a str>,
+    /// `--quiet-zone`: light modules around the symbol.
+    pub quiet_zone: Option<&'a str>,
+}
+
+impl LabelFlags<'_> {
+    /// Validates the flags into options; absent flags keep the defaults (M, 4 px, 4 modules).
+    pub fn to_options(&self) -> Result<LabelOptions> {
+        let number = |flag: &'static str, s: &str| -> Result<u32> {
+            s.trim()
+                .parse()
+                .map_err(|_| Error::input(flag, s, "expected a whole number"))
+        };
+        let mut o = LabelOptions::default();
+        if let Some(e) = self.ecc {
+            o.ecc = e
+                .parse()
+                .map_err(|_| Error::input("--ecc", e, "expected L, M, Q or H"))?;
+        }
+        o.module = match (self.module_px, self.module_mm) {
+            (Some(_), Some(_)) => {
+                return Err(Error::input(
+                    "--module-mm",
+                    self.module_mm.unwrap_or_default(),
+                    "give either --module-px or --module-mm with --dpi, not both",
+                ));
+            }
+            (Some(px), None) => ModuleSize::Pixels(number("--module-px", px)?),
+            (None, Some(mm)) => ModuleSize::Physical {
+                dpi: number("--dpi", self.dpi.unwrap_or("300"))?,
+                mm: mm.trim().parse().map_err(|_| {
+                    Error::input("--module-mm", mm, "expected millimetres, e.g. 0.5")
+                })?,
+            },
+            (None, None) => o.module,
+        };
+        if let Some(q) = self.quiet_zone {
+            o.quiet_zone = number("--quiet-zone", q)?;
+        }
+        o.validate()?;
+        Ok(o)
+    }
+}
+
 /// The dark/light modules of one QR symbol, without quiet zone.
 #[derive(Debug, Clone)]
 pub struct QrMatrix {
