@@ -58,7 +58,7 @@ pub async fn login(app: &App, username: &str, password_text: &str, kind: &str) -
     let csrf = (kind == "session").then(token::new_csrf);
     let (user_id, kind_owned, csrf_owned) = (user.id, kind.to_string(), csrf.clone());
     app.db
-        .run(move |c| {
+        .write(move |c| {
             users::insert_token(
                 c,
                 user_id,

@@ -96,7 +96,7 @@ fn spawn_housekeeping(state: AppState) {
             state.limits.shrink();
             if let Err(e) = state
                 .db
-                .run(crate::store::users::purge_expired_tokens)
+                .write(crate::store::users::purge_expired_tokens)
                 .await
             {
                 tracing::warn!(error = %e, "purging expired tokens failed");

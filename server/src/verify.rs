@@ -154,7 +154,7 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
                 result: format!("not_released:{}", reason.as_str()),
                 ..sighting
             };
-            app.db.run(move |c| store::record_sighting(c, &s)).await?;
+            app.db.write(move |c| store::record_sighting(c, &s)).await?;
             metrics::counter!("chainmark_verifications_total", "result" => "not_released")
                 .increment(1);
             Ok(Answer {
@@ -187,7 +187,7 @@ async fn check_code(
             result: "mismatch".into(),
             ..sighting
         };
-        app.db.run(move |c| store::count_mismatch(c, &s)).await?;
+        app.db.write(move |c| store::count_mismatch(c, &s)).await?;
         metrics::counter!("chainmark_verifications_total", "result" => "mismatch").increment(1);
         return Ok(answer_for(view, Some(Outcome::Mismatch)));
     }
@@ -211,7 +211,7 @@ async fn not_genuine(app: &App, sighting: Sighting) -> Result<Answer> {
         result: "not_genuine".into(),
         ..sighting
     };
-    app.db.run(move |c| store::record_sighting(c, &s)).await?;
+    app.db.write(move |c| store::record_sighting(c, &s)).await?;
     metrics::counter!("chainmark_verifications_total", "result" => "not_genuine").increment(1);
     Ok(Answer::bare(serial, Outcome::NotGenuine))
 }

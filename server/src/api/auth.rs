@@ -63,7 +63,7 @@ pub async fn create_token(
 )]
 pub async fn revoke_token(State(state): State<AppState>, caller: Caller) -> Result<StatusCode> {
     let id = caller.token_id;
-    state.db.run(move |c| users::delete_token(c, id)).await?;
+    state.db.write(move |c| users::delete_token(c, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -80,7 +80,7 @@ pub async fn create(
     caller.require(Permission::ManageUsers)?;
     let (user, password) = state
         .db
-        .run(move |c| {
+        .write(move |c| {
             accounts::create_user(
                 c,
                 &body.username,

@@ -57,9 +57,14 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
 }
 
 /// The database: a pool plus the backend it talks to.
+///
+/// On SQLite, writes go through a second pool of exactly one connection: SQLite has one writer at
+/// a time anyway, and queueing writers here (fairly, in memory) is far cheaper than having them
+/// spin in SQLite's busy handler. Reads use the main pool and never wait for writers (WAL).
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
+    writer: Option<DbPool>,
     backend: Backend,
 }
 
@@ -72,18 +77,28 @@ impl Db {
             Backend::Postgres => url.to_string(),
             Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
         };
-        let manager = ConnectionManager::<DbConnection>::new(target);
-        let builder = Pool::builder()
-            .max_size(max_size)
-            .connection_timeout(Duration::from_secs(10));
-        let builder = match backend {
-            Backend::Sqlite => builder.connection_customizer(Box::new(SqlitePragmas)),
-            Backend::Postgres => builder,
+        let build = |size: u32| {
+            let builder = Pool::builder()
+                .max_size(size)
+                .connection_timeout(Duration::from_secs(30));
+            let builder = match backend {
+                Backend::Sqlite => builder.connection_customizer(Box::new(SqlitePragmas)),
+                Backend::Postgres => builder,
+            };
+            builder
+                .build(ConnectionManager::<DbConnection>::new(target.clone()))
+                .map_err(|e| Error::Database(format!("cannot open database {}: {e}", redact(url))))
         };
-        let pool = builder
-            .build(manager)
-            .map_err(|e| Error::Database(format!("cannot open database {}: {e}", redact(url))))?;
-        Ok(Db { pool, backend })
+        let pool = build(max_size)?;
+        let writer = match backend {
+            Backend::Sqlite => Some(build(1)?),
+            Backend::Postgres => None,
+        };
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -108,6 +123,30 @@ impl Db {
         self.pool
             .get()
             .map_err(|e| Error::Unavailable(format!("database pool: {e}")))
+    }
+
+    /// The connection to write with: the single writer on SQLite, any pooled one on PostgreSQL.
+    pub fn get_writer(&self) -> Result<PooledConn> {
+        self.writer
+            .as_ref()
+            .unwrap_or(&self.pool)
+            .get()
+            .map_err(|e| Error::Unavailable(format!("database pool: {e}")))
+    }
+
+    /// Like [`Db::run`], for work that writes.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get_writer()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("database task failed: {e}")))?
     }
 
     /// Runs blocking database work on tokio's blocking pool, so async workers never wait on I/O.
