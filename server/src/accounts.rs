@@ -130,7 +130,7 @@ pub async fn change_password(app: &App, user_id: i64, current: &str, new: &str) 
     .await
     .map_err(|e| Error::Internal(format!("password check: {e}")))??;
     app.db
-        .run(move |c| users::set_password(c, user_id, &hash))
+        .write(move |c| users::set_password(c, user_id, &hash))
         .await?;
     tracing::info!(user_id, "password changed");
     Ok(())

@@ -1,0 +1,483 @@
+//! The pages through the router: staff sign-in (cookies, CSRF, throttle, first password), the HQ
+//! console's access rules, and the verification page's languages; on both backends.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use chainmark_server::domain::Role;
+use chainmark_server::registry::{self, ImportOptions};
+use codegen::batch::{BatchSpec, write_batch};
+
+use crate::common::{TestApp, backends};
+
+const PASSWORD: &str = "test-password-123";
+
+fn user(app: &TestApp, name: &str, role: Role) {
+    let mut conn = app.conn();
+    chainmark_server::accounts::create_user(&mut conn, name, name, role, Some(PASSWORD))
+        .expect("create user");
+}
+
+/// The value of cookie `name` in the response's `Set-Cookie` headers, with its attributes.
+fn set_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    let pair = set_cookie.split(';').next().unwrap_or("");
+    pair.split_once('=')
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).expect("request")
+}
+
+fn post_form(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect();
+    let mut b = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(body.join("&"))).expect("request")
+}
+
+/// Percent-encodes a form value or query component.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn text(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).into_owned()
+}
+
+/// The value of the hidden input `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&marker)
+        .map(|i| i + marker.len())
+        .expect("hidden field");
+    page[start..].split('"').next().unwrap_or("").to_string()
+}
+
+/// Opens the login form and signs in; returns the session cookie (`cm_session=…`) and the
+/// whole `Set-Cookie` line.
+async fn sign_in(app: &TestApp, name: &str, password: &str) -> (StatusCode, HeaderMap) {
+    let (status, headers, body) = app.send(get("/login", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf_cookie = set_cookie(&headers, "cm_csrf").expect("login form sets cm_csrf");
+    assert!(
+        csrf_cookie.contains("SameSite=Strict") && csrf_cookie.contains("HttpOnly"),
+        "{csrf_cookie}"
+    );
+    let csrf = cookie_value(csrf_cookie);
+    assert_eq!(
+        hidden(&text(&body), "csrf"),
+        csrf,
+        "double submit: field equals cookie"
+    );
+    let form = [
+        ("username", name),
+        ("password", password),
+        ("csrf", csrf.as_str()),
+        ("next", "/hq"),
+    ];
+    let (status, headers, _) = app
+        .send(post_form("/login", Some(&format!("cm_csrf={csrf}")), &form))
+        .await;
+    (status, headers)
+}
+
+async fn session(app: &TestApp, name: &str) -> String {
+    let (status, headers) = sign_in(app, name, PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let line = set_cookie(&headers, "cm_session").expect("session cookie");
+    format!("cm_session={}", cookie_value(line))
+}
+
+#[tokio::test]
+async fn login_sets_a_http_only_same_site_session_cookie() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        user(&app, "admin", Role::HqAdmin);
+        let (status, headers) = sign_in(&app, "admin", PASSWORD).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        assert_eq!(headers[header::LOCATION], "/hq");
+        let line = set_cookie(&headers, "cm_session").expect("session cookie");
+        for attr in [
+            "HttpOnly",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=43200",
+            "Secure",
+        ] {
+            assert!(line.contains(attr), "{attr} missing: {line}");
+        }
+        let cookie = format!("cm_session={}", cookie_value(line));
+        let (status, _, body) = app.send(get("/hq", Some(&cookie))).await;
+        assert_eq!(status, StatusCode::OK);
+        let page = text(&body);
+        assert!(page.contains("id=\"counts\""), "{page}");
+        assert!(page.contains("/api/docs"));
+        assert!(page.contains("总部控制台"), "zh-CN by default");
+    }
+}
+
+#[tokio::test]
+async fn wrong_credentials_get_one_message_and_no_session() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        user(&app, "admin", Role::HqAdmin);
+        for (name, password) in [("admin", "wrong-password-1"), ("nobody", PASSWORD)] {
+            let (status, headers) = sign_in(&app, name, password).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend:?} {name}");
+            assert!(set_cookie(&headers, "cm_session").is_none());
+        }
+        // The message itself, once, from the page.
+        let (_, headers, body) = app.send(get("/login", None)).await;
+        let csrf = cookie_value(set_cookie(&headers, "cm_csrf").expect("csrf"));
+        assert_eq!(hidden(&text(&body), "csrf"), csrf);
+        for name in ["admin", "nobody"] {
+            let form = [
+                ("username", name),
+                ("password", "wrong-password-1"),
+                ("csrf", csrf.as_str()),
+            ];
+            let (_, _, body) = app
+                .send(post_form("/login", Some(&format!("cm_csrf={csrf}")), &form))
+                .await;
+            assert!(text(&body).contains("用户名或密码错误"), "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_are_refused_and_change_nothing() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        user(&app, "admin", Role::HqAdmin);
+        let good = [
+            ("username", "admin"),
+            ("password", PASSWORD),
+            ("csrf", "abc"),
+        ];
+        // Login: no cookie at all, then a cookie that differs from the field.
+        for cookie in [None, Some("cm_csrf=xyz")] {
+            let (status, headers, _) = app.send(post_form("/login", cookie, &good)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?} {cookie:?}");
+            assert!(set_cookie(&headers, "cm_session").is_none());
+        }
+
+        let cookie = session(&app, "admin").await;
+        // Logout with a wrong token: the session survives.
+        let (status, _, _) = app
+            .send(post_form("/logout", Some(&cookie), &[("csrf", "forged")]))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, _) = app.send(get("/hq", Some(&cookie))).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "session must survive a forged logout"
+        );
+
+        // Password change with a wrong token: the password stays.
+        let change = [
+            ("current", PASSWORD),
+            ("new", "another-password-456"),
+            ("repeat", "another-password-456"),
+            ("csrf", "forged"),
+        ];
+        let (status, _, _) = app
+            .send(post_form("/account/password", Some(&cookie), &change))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = sign_in(&app, "admin", PASSWORD).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "old password still works");
+
+        // With the session's token, logout deletes the session.
+        let (_, _, body) = app.send(get("/hq", Some(&cookie))).await;
+        let csrf = hidden(&text(&body), "csrf");
+        let (status, headers, _) = app
+            .send(post_form("/logout", Some(&cookie), &[("csrf", &csrf)]))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let cleared = set_cookie(&headers, "cm_session").expect("cleared cookie");
+        assert!(cleared.contains("Max-Age=0"), "{cleared}");
+        let (status, headers, _) = app.send(get("/hq", Some(&cookie))).await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "the session row is gone, not only the cookie"
+        );
+        assert_eq!(headers[header::LOCATION], "/login?next=%2Fhq");
+    }
+}
+
+#[tokio::test]
+async fn hq_is_for_hq_staff_only() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let (status, headers, _) = app.send(get("/hq", None)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/login?next=%2Fhq");
+
+        user(&app, "agent1", Role::Agent);
+        let cookie = session(&app, "agent1").await;
+        let (status, _, body) = app.send(get("/hq", Some(&cookie))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?}");
+        assert!(text(&body).contains("无权访问"));
+        assert!(!text(&body).contains("id=\"counts\""));
+
+        user(&app, "auditor", Role::HqAuditor);
+        let cookie = session(&app, "auditor").await;
+        let (status, _, body) = app.send(get("/hq?lang=en", Some(&cookie))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(text(&body).contains("HQ console"));
+        assert!(
+            text(&body).contains("id=\"sightings\""),
+            "auditors see sightings"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_first_password_must_be_changed_before_anything_else() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let generated = {
+            let mut conn = app.conn();
+            let (_, generated) = chainmark_server::accounts::create_user(
+                &mut conn,
+                "fin",
+                "Fin",
+                Role::HqFinance,
+                None,
+            )
+            .expect("create user");
+            generated.expect("generated password")
+        };
+        let (status, headers) = sign_in(&app, "fin", &generated).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/account/password?next=%2Fhq");
+        let cookie = format!(
+            "cm_session={}",
+            cookie_value(set_cookie(&headers, "cm_session").expect("session"))
+        );
+        let (status, headers, _) = app.send(get("/hq", Some(&cookie))).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        assert_eq!(headers[header::LOCATION], "/account/password?next=%2Fhq");
+
+        let (status, _, body) = app
+            .send(get("/account/password?next=/hq", Some(&cookie)))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let csrf = hidden(&text(&body), "csrf");
+        let mismatch = [
+            ("current", generated.as_str()),
+            ("new", "new-password-789"),
+            ("repeat", "new-password-780"),
+            ("csrf", &csrf),
+        ];
+        let (status, _, _) = app
+            .send(post_form("/account/password", Some(&cookie), &mismatch))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let change = [
+            ("current", generated.as_str()),
+            ("new", "new-password-789"),
+            ("repeat", "new-password-789"),
+            ("csrf", &csrf),
+            ("next", "/hq"),
+        ];
+        let (status, headers, _) = app
+            .send(post_form("/account/password", Some(&cookie), &change))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/hq");
+        let (status, _, _) = app.send(get("/hq", Some(&cookie))).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = sign_in(&app, "fin", "new-password-789").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+}
+
+#[tokio::test]
+async fn next_only_leads_to_this_site() {
+    let app = TestApp::new(crate::common::Backend::Sqlite);
+    user(&app, "admin", Role::HqAdmin);
+    for next in [
+        "https://evil.example/x",
+        "//evil.example",
+        "/\\evil.example",
+        "/account/password",
+    ] {
+        let (_, headers, body) = app
+            .send(get(&format!("/login?next={}", enc(next)), None))
+            .await;
+        let csrf = cookie_value(set_cookie(&headers, "cm_csrf").expect("csrf"));
+        assert_eq!(hidden(&text(&body), "csrf"), csrf);
+        let form = [
+            ("username", "admin"),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+            ("next", next),
+        ];
+        let (status, headers, _) = app
+            .send(post_form("/login", Some(&format!("cm_csrf={csrf}")), &form))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let expected = if next == "/account/password" {
+            next
+        } else {
+            "/hq"
+        };
+        assert_eq!(headers[header::LOCATION], expected, "{next}");
+    }
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_throttled_per_client() {
+    let app = TestApp::new(crate::common::Backend::Sqlite);
+    let form = [("username", "admin"), ("password", "x"), ("csrf", "x")];
+    let limit = chainmark_server::ratelimit::LOGIN_ATTEMPTS_PER_MINUTE;
+    for _ in 0..limit {
+        let (status, _, _) = app.send(post_form("/login", None, &form)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, headers, _) = app.send(post_form("/login", None, &form)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+}
+
+/// Issues a small batch under the app's key, imports it and releases its first item; returns
+/// that item's path (`/v/{serial}?t={tag}`) and security code.
+fn released_item(app: &TestApp) -> (String, String) {
+    let out = app.tmp.path().join("batch");
+    let spec = BatchSpec::new("TEA-1", 3, crate::common::BASE_URL, &out);
+    write_batch(&spec, &app.key, &mut |_| {}).expect("batch written");
+    let mut conn = app.conn();
+    let options = ImportOptions {
+        create_product: true,
+        actor: None,
+    };
+    let imported = registry::import_batch(
+        &mut conn,
+        &app.state.keys,
+        &[],
+        &out,
+        options,
+        &mut |_, _| {},
+    )
+    .expect("import");
+    let csv = std::fs::read_to_string(out.join("print.csv")).expect("print.csv");
+    let row: Vec<&str> = csv.lines().nth(1).expect("a row").split(',').collect();
+    let (serial, code, url) = (row[0], row[1], row[2]);
+    registry::release(&mut conn, &imported.batch_id, serial, serial, None).expect("release");
+    let path = url
+        .strip_prefix(crate::common::BASE_URL)
+        .expect("url on the base")
+        .to_string();
+    (path, code.to_string())
+}
+
+#[tokio::test]
+async fn the_verification_page_speaks_chinese_by_default_and_english_on_request() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let (path, _) = released_item(&app);
+        let english_header = Request::get(&path)
+            .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9")
+            .body(Body::empty())
+            .expect("request");
+        let cases = [
+            (get(&path, None), "zh-CN", "请刮开涂层"),
+            (english_header, "en", "Scratch the label"),
+            (
+                get(&format!("{path}&lang=en"), None),
+                "en",
+                "Scratch the label",
+            ),
+            (get("/v/NOTACODE?t=X", None), "zh-CN", "非正品防伪码"),
+        ];
+        for (req, lang, phrase) in cases {
+            let uri = req.uri().to_string();
+            let (status, _, body) = app.send(req).await;
+            assert_eq!(status, StatusCode::OK, "{backend:?} {uri}");
+            let page = text(&body);
+            assert!(
+                page.contains(&format!("<html lang=\"{lang}\"")),
+                "{uri}: {page}"
+            );
+            assert!(page.contains(phrase), "{uri}: {page}");
+            assert!(!page.contains("<script src="), "no external scripts: {uri}");
+            assert!(
+                !page.contains("<link rel=\"stylesheet\""),
+                "no external styles: {uri}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_console_counts_what_happened() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let (path, code) = released_item(&app);
+        let serial_path = path.split('?').next().expect("path").to_string();
+        let tag = path.split("t=").nth(1).expect("tag").to_string();
+        for c in [code.as_str(), code.as_str(), "1111 1111 1111 1111 1111"] {
+            let (status, _, _) = app
+                .send(post_form(&serial_path, None, &[("t", &tag), ("code", c)]))
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        app.send(get("/v/NOTACODE?t=X", None)).await;
+        user(&app, "admin", Role::HqAdmin);
+        let cookie = session(&app, "admin").await;
+        let (_, _, body) = app.send(get("/hq", Some(&cookie))).await;
+        let page = text(&body);
+        for (key, n) in [
+            ("products", 1),
+            ("batches", 1),
+            ("items", 3),
+            ("items_released", 1),
+            ("verifications", 2),
+            ("counterfeit", 1),
+            ("mismatches", 1),
+        ] {
+            assert!(
+                page.contains(&format!("data-count=\"{key}\">{n}<")),
+                "{backend:?} {key}={n}: {page}"
+            );
+        }
+        assert_eq!(page.matches("<tr data-result=").count(), 4, "{page}");
+    }
+}
