@@ -8,13 +8,13 @@
 //! let key = MasterKey::load("master.key".as_ref())?;
 //! let spec = BatchSpec::new("SKU-1", 10_000, "https://chainmark.example", "out/batch-1");
 //! let summary = write_batch(&spec, &key, &mut |p| eprintln!("{}/{}", p.done, p.total))?;
-//! println!("batch {} written", summary.id);
+//! println!("batch {} written", summary.header.id);
 //! # Ok(()) }
 //! ```
 //!
 //! Guarantees: the spec and the output folder are checked before anything is written; rows are
 //! streamed (memory does not grow with the batch); the folder appears only when complete (see
-//! [`folder`]); the SSCC counter advances only after that.
+//! `folder.rs`); the SSCC counter advances only after that.
 //!
 //! Labels: when `spec.labels` is set, every case and item is also fed, in file order, to a
 //! [`crate::label::LabelFolder`] created inside the temporary folder (`labels/`): cases get the

@@ -1,4 +1,4 @@
-//! What to generate ([`BatchSpec`]) and its validation into a [`Plan`] — every check that can
+//! What to generate ([`BatchSpec`]) and its validation into a `Plan` — every check that can
 //! be made before a single byte is written.
 
 use std::fs;
