@@ -109,7 +109,12 @@ impl<W: Write> SheetWriter<W> {
     /// Adds one label; writes the page out once it is full.
     pub fn add(&mut self, payload: &str, caption: &str) -> Result<()> {
         let qr = QrMatrix::encode(payload, self.opts.ecc)?;
-        self.draw(&qr, &caption_text(caption));
+        self.add_encoded(&qr, caption)
+    }
+
+    /// Adds one label from an already encoded symbol (encoded with this writer's ECC level).
+    pub fn add_encoded(&mut self, qr: &QrMatrix, caption: &str) -> Result<()> {
+        self.draw(qr, &caption_text(caption));
         self.on_page += 1;
         if self.on_page == self.layout.per_page() {
             self.flush_page()?;

@@ -1,8 +1,9 @@
 //! The `labels/` folder of a batch: an observer the batch writer feeds with every case and item.
 //!
-//! PNG and SVG files are rendered in parallel (rayon) in blocks of [`BLOCK`] labels, since
-//! rendering is the costly part of a batch with labels; the PDF sheets and the ZPL file are
-//! appended in order, so they list labels as `import.jsonl` does (each case, then its items).
+//! Labels are buffered in blocks of [`BLOCK`]; each block's symbols are encoded once for all
+//! formats and its PNG and SVG files written in parallel (rayon), since encoding and rendering
+//! are the costly part of a batch with labels. The PDF sheets and the ZPL file are then appended
+//! in order, so they list labels as `import.jsonl` does (each case, then its items).
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -12,7 +13,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 use super::pdf::{SheetLayout, SheetWriter};
-use super::{LabelOptions, png, svg, zpl};
+use super::{LabelOptions, QrMatrix, caption_text, png, svg, zpl};
 use crate::error::{Error, Result};
 
 /// Labels buffered before a parallel render: enough to keep both cores busy, small in memory.
@@ -155,46 +156,51 @@ impl LabelFolder {
                 "must be a serial or case code",
             ));
         }
-        if let Some(sheets) = &mut self.sheets {
-            sheets.add(payload, name)?;
-        }
-        if let Some(out) = &mut self.zpl {
-            let text = zpl::render_zpl(payload, name, &self.opts)?;
-            let path = self.dir.join("labels.zpl");
-            out.write_all(text.as_bytes()).map_err(Error::io(path))?;
-        }
-        if self.formats.png || self.formats.svg {
-            self.pending
-                .push((kind, name.to_owned(), payload.to_owned()));
-            if self.pending.len() >= BLOCK {
-                self.render_pending()?;
-            }
+        self.pending
+            .push((kind, name.to_owned(), payload.to_owned()));
+        if self.pending.len() >= BLOCK {
+            self.flush()?;
         }
         Ok(())
     }
 
-    /// Renders and writes the buffered PNG/SVG labels on all cores.
-    fn render_pending(&mut self) -> Result<()> {
+    /// Encodes the buffered labels and writes their PNG/SVG files on all cores, then appends
+    /// them, in order, to the PDF sheets and the ZPL file. Each symbol is encoded once for all
+    /// formats: encoding is the costly step.
+    fn flush(&mut self) -> Result<()> {
         let (dir, formats, opts) = (&self.dir, self.formats, &self.opts);
-        self.pending
+        let encoded: Vec<QrMatrix> = self
+            .pending
             .par_iter()
-            .try_for_each(|(kind, name, payload)| -> Result<()> {
+            .map(|(kind, name, payload)| -> Result<QrMatrix> {
+                let qr = QrMatrix::encode(payload, opts.ecc)?;
                 let sub = dir.join(match kind {
                     Kind::Item => "items",
                     Kind::Case => "cases",
                 });
                 if formats.png {
                     let path = sub.join(format!("{name}.png"));
-                    let bytes = png::render_png(payload, name, opts)?;
+                    let bytes = png::encode_png(&png::draw(&qr, &caption_text(name), opts)?)?;
                     fs::write(&path, bytes).map_err(Error::io(&path))?;
                 }
                 if formats.svg {
                     let path = sub.join(format!("{name}.svg"));
-                    let text = svg::render_svg(payload, name, opts)?;
+                    let text = svg::draw(&qr, &caption_text(name), opts);
                     fs::write(&path, text).map_err(Error::io(&path))?;
                 }
-                Ok(())
-            })?;
+                Ok(qr)
+            })
+            .collect::<Result<_>>()?;
+        for ((_, name, payload), qr) in self.pending.iter().zip(&encoded) {
+            if let Some(sheets) = &mut self.sheets {
+                sheets.add_encoded(qr, name)?;
+            }
+            if let Some(out) = &mut self.zpl {
+                let text = zpl::draw(qr, payload, name, opts)?;
+                let path = dir.join("labels.zpl");
+                out.write_all(text.as_bytes()).map_err(Error::io(path))?;
+            }
+        }
         self.pending.clear();
         Ok(())
     }
@@ -210,7 +216,7 @@ impl LabelSink for LabelFolder {
     }
 
     fn finish(&mut self) -> Result<()> {
-        self.render_pending()?;
+        self.flush()?;
         if let Some(sheets) = self.sheets.take() {
             let path = self.dir.join("sheets.pdf");
             let mut out = sheets.finish()?;

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::{LabelOptions, caption_text};
+use super::{LabelOptions, QrMatrix, caption_text};
 use crate::error::Result;
 
 /// ZPL's `^BQ` magnification (dots per module) accepts 1 to 10.
@@ -15,11 +15,17 @@ const MAX_MAGNIFICATION: u32 = 10;
 /// Renders one label as a ZPL format (`^XA` … `^XZ`, newline-terminated).
 pub fn render_zpl(payload: &str, caption: &str, opts: &LabelOptions) -> Result<String> {
     opts.validate()?;
+    // The printer encodes the symbol itself; we encode it too, to know its size (where the
+    // caption goes) and to reject an oversize payload here rather than on the printer.
+    let qr = super::QrMatrix::encode(payload, opts.ecc)?;
+    draw(&qr, payload, caption, opts)
+}
+
+/// Renders one label for `payload`, already encoded as `qr`; `opts` must be valid.
+pub fn draw(qr: &QrMatrix, payload: &str, caption: &str, opts: &LabelOptions) -> Result<String> {
     let mag = opts.module.pixels()?.clamp(1, MAX_MAGNIFICATION);
     let origin = opts.quiet_zone * mag;
-    // Only the modules' count decides where the caption goes; encoding also rejects oversize
-    // payloads here rather than on the printer.
-    let modules = super::QrMatrix::encode(payload, opts.ecc)?.width() as u32;
+    let modules = qr.width() as u32;
     let caption_y = origin + (modules + 2) * mag;
     let char_h = (3 * mag).max(18);
 
