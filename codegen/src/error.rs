@@ -100,15 +100,6 @@ pub enum Error {
         /// The underlying error.
         source: io::Error,
     },
-    /// Labels were requested but this build has no renderer for them.
-    #[error("label format {format} is not available in this build")]
-    LabelsUnavailable {
-        /// The requested format.
-        format: String,
-    },
-    /// A batch observer (label renderer, progress hook, ...) failed; the batch is abandoned.
-    #[error("batch output stopped: {0}")]
-    Observer(String),
     /// A label option (module size, sheet layout, ...) is out of range.
     #[error("invalid label option: {0}")]
     LabelOption(String),
@@ -261,9 +252,7 @@ impl Error {
     /// The class of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidInput { .. } | Error::Code(_) | Error::LabelsUnavailable { .. } => {
-                ErrorKind::Input
-            }
+            Error::InvalidInput { .. } | Error::Code(_) => ErrorKind::Input,
             Error::LabelOption(_)
             | Error::QuietZone { .. }
             | Error::QrEncode(_)
@@ -275,7 +264,7 @@ impl Error {
             | Error::KeyIo { .. }
             | Error::SsccCounter { .. } => ErrorKind::Key,
             Error::OutputExists { .. } | Error::OutputUnwritable { .. } => ErrorKind::Output,
-            Error::Io { .. } | Error::Observer(_) => ErrorKind::Io,
+            Error::Io { .. } => ErrorKind::Io,
             Error::Import { .. } => ErrorKind::Import,
         }
     }
