@@ -1,0 +1,261 @@
+//! Benchmark: `POST /api/v1/verify` under `wrk`, with `/healthz` of the same server as the ceiling.
+//!
+//! ```sh
+//! cargo bench -p chainmark-server --bench verify_http -- --codes 1000000
+//! cargo bench -p chainmark-server --bench verify_http -- --codes 1000000 \
+//!     --database-url postgres://postgres@127.0.0.1:54329/postgres
+//! ```
+//!
+//! It generates `--codes` codes with codegen (in batches of at most 1,000,000), imports them through
+//! the real import path, releases them all for sale, serves the real router on loopback with the
+//! rate limits lifted, and runs `wrk` (Debian package `wrk`) against `/healthz` and then against
+//! `/api/v1/verify` with a Lua script that posts a random code (serial, tag, security code) of a
+//! sample of 50,000 per request. Prints a Markdown row for BENCHMARKS.md.
+//!
+//! Options: `--codes N` (default 100000), `--database-url URL` (default: SQLite in a temp dir;
+//! a PostgreSQL URL gets a fresh database created in it), `--duration SECS` (default 10),
+//! `--connections N` (default 32), `--keep DIR` (reuse/keep the data in DIR between runs).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chainmark_server::app::{self, App};
+use chainmark_server::config::{RateLimitSettings, Settings};
+use chainmark_server::keys::KeyRing;
+use chainmark_server::registry::{self, ImportOptions, ProductInput};
+use chainmark_server::store::Db;
+use codegen::batch::{BatchSpec, write_batch};
+use codegen::keys::MasterKey;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use rand::seq::SliceRandom;
+
+const PER_BATCH: u64 = 1_000_000;
+const SAMPLE: usize = 50_000;
+
+struct Options {
+    codes: u64,
+    database_url: Option<String>,
+    duration: u32,
+    connections: u32,
+    keep: Option<PathBuf>,
+}
+
+fn parse_args() -> anyhow::Result<Options> {
+    let mut o = Options {
+        codes: 100_000,
+        database_url: None,
+        duration: 10,
+        connections: 32,
+        keep: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--codes" => o.codes = value()?.parse()?,
+            "--database-url" => o.database_url = Some(value()?),
+            "--duration" => o.duration = value()?.parse()?,
+            "--connections" => o.connections = value()?.parse()?,
+            "--keep" => o.keep = Some(PathBuf::from(value()?)),
+            "--bench" => {}
+            other => bail!("unknown option {other} (see the file's doc comment)"),
+        }
+    }
+    Ok(o)
+}
+
+fn main() -> anyhow::Result<()> {
+    let o = parse_args()?;
+    let tmp = tempfile::tempdir()?;
+    let dir = o.keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    let url = match &o.database_url {
+        Some(admin) if admin.starts_with("postgres") => fresh_pg_database(admin, o.codes)?,
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", dir.join(format!("bench-{}.db", o.codes)).display()),
+    };
+    let key_path = dir.join("master.key");
+    let key = if key_path.exists() {
+        MasterKey::load(&key_path)?
+    } else {
+        MasterKey::generate_to(&key_path)?
+    };
+    let db = Db::open(&url, 8)?;
+    db.migrate()?;
+    let sample_path = dir.join(format!("sample-{}.tsv", o.codes));
+    let mut keys = KeyRing::default();
+    keys.insert(key.clone());
+    if !sample_path.exists() {
+        populate(&db, &keys, &key, &dir, o.codes, &sample_path)?;
+    } else {
+        eprintln!("reusing {} codes in {}", o.codes, dir.display());
+    }
+
+    let settings = Settings {
+        database_url: url.clone(),
+        database_pool_size: 8,
+        rate_limit: RateLimitSettings { enabled: false, ..RateLimitSettings::default() },
+        ..Settings::default()
+    };
+    let state = App::with(settings, db, keys).into_state();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    runtime.spawn(app::serve(state, listener));
+
+    let lua = dir.join("verify.lua");
+    write_lua(&lua, &sample_path)?;
+    let health = wrk(&o, &format!("http://{addr}/healthz"), None)?;
+    let verify = wrk(&o, &format!("http://{addr}/api/v1/verify"), Some(&lua))?;
+    let backend = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    println!();
+    println!("| backend | codes | /healthz req/s | /healthz p99 | verify req/s | verify p99 | verify / healthz |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {backend} | {} | {:.0} | {} | {:.0} | {} | {:.2} |",
+        o.codes, health.0, health.1, verify.0, verify.1, verify.0 / health.0
+    );
+    Ok(())
+}
+
+/// Generates, imports and releases `codes` codes; writes a sample of them for the Lua script.
+fn populate(db: &Db, keys: &KeyRing, key: &MasterKey, dir: &Path, codes: u64, sample_path: &Path) -> anyhow::Result<()> {
+    let mut conn = db.get_writer()?;
+    registry::create_product(
+        &mut conn,
+        ProductInput {
+            sku: "BENCH-1".into(),
+            name: "基准测试产品".into(),
+            name_en: Some("Benchmark product".into()),
+            gtin: None,
+            case_size: Some(72),
+            image_url: None,
+        },
+    )
+    .ok();
+    let mut sample: Vec<String> = Vec::new();
+    let mut left = codes;
+    let mut n = 0;
+    while left > 0 {
+        let items = left.min(PER_BATCH);
+        let out = dir.join(format!("batch-{n}"));
+        let _ = std::fs::remove_dir_all(&out);
+        let t = Instant::now();
+        let spec = BatchSpec::new("BENCH-1", items, "https://brand.example", &out);
+        let summary = write_batch(&spec, key, &mut |_| {})?;
+        let generated = t.elapsed();
+        let t = Instant::now();
+        registry::import_batch(&mut conn, keys, &[], &out, ImportOptions::default(), &mut |_, _| {})?;
+        let imported = t.elapsed();
+        let first = first_and_last(&out)?;
+        registry::release(&mut conn, &summary.header.id.to_string(), &first.0, &first.1, None)?;
+        eprintln!(
+            "batch {n}: {items} codes generated in {generated:.1?}, imported in {imported:.1?} ({:.0} items/s)",
+            items as f64 / imported.as_secs_f64()
+        );
+        // Keep a sample of each batch for the load script.
+        let mut reader = csv::Reader::from_path(out.join("print.csv"))?;
+        let mut rows: Vec<String> = Vec::new();
+        for rec in reader.records() {
+            let rec = rec?;
+            let serial = &rec[0];
+            let code = rec[1].replace(' ', "");
+            let tag = rec[2].rsplit("t=").next().unwrap_or_default();
+            rows.push(format!("{serial}\t{tag}\t{code}"));
+        }
+        rows.shuffle(&mut rand::thread_rng());
+        let share = (SAMPLE as u64 * items / codes.max(1)).max(1) as usize;
+        sample.extend(rows.into_iter().take(share));
+        std::fs::remove_dir_all(&out)?;
+        left -= items;
+        n += 1;
+    }
+    let mut f = std::fs::File::create(sample_path)?;
+    for line in &sample {
+        writeln!(f, "{line}")?;
+    }
+    Ok(())
+}
+
+fn first_and_last(out: &Path) -> anyhow::Result<(String, String)> {
+    let mut reader = csv::Reader::from_path(out.join("print.csv"))?;
+    let mut first = None;
+    let mut last = String::new();
+    for rec in reader.records() {
+        let serial = rec?[0].to_string();
+        first.get_or_insert_with(|| serial.clone());
+        last = serial;
+    }
+    Ok((first.context("empty batch")?, last))
+}
+
+fn fresh_pg_database(admin: &str, codes: u64) -> anyhow::Result<String> {
+    let name = format!("cm_bench_{codes}");
+    let mut conn = diesel::PgConnection::establish(admin)?;
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"))
+        .or_else(|_| {
+            conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+            conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        })?;
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    Ok(format!("{base}/{name}"))
+}
+
+fn write_lua(lua: &Path, sample: &Path) -> anyhow::Result<()> {
+    let script = format!(
+        r#"local codes = {{}}
+for line in io.lines("{}") do
+  local s, t, c = line:match("([^\t]+)\t([^\t]+)\t([^\t]+)")
+  codes[#codes + 1] = '{{"serial":"' .. s .. '","tag":"' .. t .. '","security_code":"' .. c .. '"}}'
+end
+math.randomseed(os.time())
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  return wrk.format(nil, nil, nil, codes[math.random(#codes)])
+end
+local bad = 0
+response = function(status)
+  if status ~= 200 then bad = bad + 1 end
+end
+done = function()
+  io.write(string.format("non-200 responses: %d\n", bad))
+end
+"#,
+        sample.display()
+    );
+    std::fs::write(lua, script)?;
+    Ok(())
+}
+
+/// Runs wrk; returns requests/s and the p99 latency as wrk prints it.
+fn wrk(o: &Options, url: &str, script: Option<&Path>) -> anyhow::Result<(f64, String)> {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t1", &format!("-c{}", o.connections), &format!("-d{}s", o.duration), "--latency"]);
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
+    }
+    cmd.arg(url);
+    let out = cmd.output().context("running wrk: install it (apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{text}");
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .context("wrk printed no Requests/sec")?;
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default();
+    if text.contains("non-200 responses:") && !text.contains("non-200 responses: 0") {
+        eprintln!("warning: some responses were not 200 (see above)");
+    }
+    Ok((rps, p99))
+}
