@@ -15,6 +15,7 @@ use crate::store::batches::{self, BatchRow, Changed, IndexRange, StatusChange};
 use crate::store::import::{self, Imported};
 use crate::store::products::{self, NewProduct, Product};
 use crate::store::users::now;
+use diesel::Connection;
 
 /// A product as asked for, before checks.
 #[derive(Debug, Clone, Default)]

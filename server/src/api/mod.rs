@@ -2,11 +2,15 @@
 //! store function, annotated for the OpenAPI document served at `/api/openapi.json`.
 
 mod auth;
+mod batches;
 pub mod client;
 pub mod error;
 mod health;
+mod items;
 pub mod json;
 mod openapi;
+mod products;
+mod sightings;
 mod users;
 mod verify;
 
@@ -23,6 +27,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::create_token, auth::revoke_token))
         .routes(routes!(auth::me))
         .routes(routes!(users::create, users::list))
+        .routes(routes!(products::create, products::list))
+        .routes(routes!(products::get))
+        .routes(routes!(batches::list))
+        .routes(routes!(batches::get))
+        .routes(routes!(batches::void))
+        .routes(routes!(batches::recall))
+        .routes(routes!(batches::release))
+        .routes(routes!(items::get))
+        .routes(routes!(sightings::list))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

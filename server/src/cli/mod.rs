@@ -1,5 +1,6 @@
 //! The `chainmark` command line: flags parsed into one type, then each command in its own file.
 
+mod import;
 mod migrate;
 mod serve;
 mod user;
@@ -28,6 +29,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Verify a codegen batch folder and add its codes to the registry (all or nothing).
+    Import(import::Args),
     /// Manage staff and agent accounts.
     #[command(subcommand)]
     User(user::UserCommand),
@@ -39,5 +42,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(settings, args),
         Command::Migrate => migrate::run(settings),
         Command::User(cmd) => user::run(settings, cmd),
+        Command::Import(args) => import::run(settings, args),
     }
 }

@@ -166,7 +166,10 @@ pub fn change_status(
             Some(reason).into_sql::<Nullable<Text>>(),
             at.into_sql::<Timestamp>(),
         ));
-        insert_events(conn, events)?;
+        diesel::insert_into(custody_events::table)
+            .values(events)
+            .into_columns(EVENT_COLUMNS)
+            .execute(conn)?;
         let changed = diesel::update(eligible!(range, ANY_CUSTODIAN))
             .set(items::status.eq(change.status()))
             .execute(conn)? as i64;
@@ -208,7 +211,11 @@ pub fn release(conn: &mut DbConnection, range: &IndexRange, actor: Option<i64>) 
         let blocker: Option<(String, String, String)> = items::table
             .filter(items::batch_id.eq(&range.batch_id))
             .filter(items::item_index.between(range.from, range.to))
-            .filter(items::status.ne("active").or(items::custodian_kind.ne("hq")))
+            .filter(
+                items::status
+                    .ne("active")
+                    .or(items::custodian_kind.ne("hq")),
+            )
             .order(items::item_index)
             .select((items::serial, items::status, items::custodian_kind))
             .first(conn)
@@ -234,7 +241,10 @@ pub fn release(conn: &mut DbConnection, range: &IndexRange, actor: Option<i64>) 
             None::<&str>.into_sql::<Nullable<Text>>(),
             at.into_sql::<Timestamp>(),
         ));
-        insert_events(conn, events)?;
+        diesel::insert_into(custody_events::table)
+            .values(events)
+            .into_columns(EVENT_COLUMNS)
+            .execute(conn)?;
         let changed = diesel::update(eligible!(range, ["hq"]))
             .set((
                 items::custodian_kind.eq("sold"),
@@ -261,21 +271,7 @@ pub fn release(conn: &mut DbConnection, range: &IndexRange, actor: Option<i64>) 
     })
 }
 
-/// `INSERT INTO custody_events (…) SELECT …`: one statement however many items, on both backends.
-fn insert_events<S>(conn: &mut DbConnection, select: S) -> Result<usize>
-where
-    S: diesel::query_builder::Query,
-    diesel::query_builder::InsertStatement<
-        custody_events::table,
-        diesel::query_builder::InsertFromSelect<S, EventColumns>,
-    >: diesel::query_dsl::methods::ExecuteDsl<DbConnection>,
-{
-    Ok(diesel::insert_into(custody_events::table)
-        .values(select)
-        .into_columns(EVENT_COLUMNS)
-        .execute(conn)?)
-}
-
+/// The columns every custody-event `INSERT … SELECT` fills, in the select's order.
 type EventColumns = (
     custody_events::serial,
     custody_events::kind,

@@ -108,17 +108,13 @@ pub fn insert_batch(
         progress(done, header.items);
 
         let events = diesel::insert_into(custody_events::table)
-            .values(
-                items::table
-                    .filter(items::batch_id.eq(&batch_id))
-                    .select((
-                        items::serial,
-                        "import".into_sql::<Text>(),
-                        Some("hq").into_sql::<Nullable<Text>>(),
-                        actor.into_sql::<Nullable<diesel::sql_types::BigInt>>(),
-                        at.into_sql::<Timestamp>(),
-                    )),
-            )
+            .values(items::table.filter(items::batch_id.eq(&batch_id)).select((
+                items::serial,
+                "import".into_sql::<Text>(),
+                Some("hq").into_sql::<Nullable<Text>>(),
+                actor.into_sql::<Nullable<diesel::sql_types::BigInt>>(),
+                at.into_sql::<Timestamp>(),
+            )))
             .into_columns((
                 custody_events::serial,
                 custody_events::kind,
@@ -160,7 +156,9 @@ fn refuse_duplicates(conn: &mut DbConnection, batch_id: &str, sha256: &str) -> R
         .count()
         .get_result(conn)?;
     if known > 0 {
-        return Err(Error::Conflict(format!("batch {batch_id} is already imported")));
+        return Err(Error::Conflict(format!(
+            "batch {batch_id} is already imported"
+        )));
     }
     let same_file: Option<String> = batches::table
         .filter(batches::import_sha256.eq(sha256))
@@ -197,6 +195,17 @@ struct ItemRow {
     code_hash: String,
 }
 
+/// Runs `$body` on the backend's own connection: diesel's multi-row INSERT is implemented per
+/// backend but not for `MultiConnection`.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            DbConnection::Sqlite($c) => $body,
+            DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
 /// Buffers rows and writes them a chunk at a time.
 struct Writer<'a> {
     batch_id: &'a str,
@@ -230,10 +239,8 @@ impl<'a> Writer<'a> {
                 )
             })
             .collect();
-        diesel::insert_into(cases::table)
-            .values(rows)
-            .execute(conn)
-            .map_err(|e| duplicate("case", e))?;
+        let insert = diesel::insert_into(cases::table).values(rows);
+        per_backend!(conn, |c| insert.execute(c)).map_err(|e| duplicate("case", e))?;
         self.cases.clear();
         Ok(())
     }
@@ -257,10 +264,8 @@ impl<'a> Writer<'a> {
                 )
             })
             .collect();
-        diesel::insert_into(items::table)
-            .values(rows)
-            .execute(conn)
-            .map_err(|e| duplicate("serial", e))?;
+        let insert = diesel::insert_into(items::table).values(rows);
+        per_backend!(conn, |c| insert.execute(c)).map_err(|e| duplicate("serial", e))?;
         self.items.clear();
         Ok(())
     }

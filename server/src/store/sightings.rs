@@ -60,5 +60,7 @@ pub fn list(conn: &mut DbConnection, f: &SightingFilter) -> Result<Vec<SightingR
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
