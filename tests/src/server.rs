@@ -1,0 +1,110 @@
+//! `chainmark serve` as a child process on a free port, configured by `CHAINMARK_*` variables.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::bins::bin;
+
+/// A free TCP port on 127.0.0.1 (the OS picks one; it is released for the server to take).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A running server; killed when dropped, unless it already stopped.
+pub struct Server {
+    child: Option<Child>,
+    pub base_url: String,
+}
+
+impl Server {
+    /// Starts `chainmark serve` on a free port with `env` (plus listen and base URL) and waits
+    /// until `/readyz` answers 200.
+    pub fn start(workdir: &Path, env: &[(&str, String)]) -> Server {
+        let port = free_port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let mut cmd = Command::new(bin("chainmark"));
+        cmd.arg("serve")
+            .current_dir(workdir)
+            .env("CHAINMARK_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CHAINMARK_BASE_URL", &base_url)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn chainmark serve");
+        let mut server = Server {
+            child: Some(child),
+            base_url,
+        };
+        server.wait_ready(Duration::from_secs(30));
+        server
+    }
+
+    fn wait_ready(&mut self, within: Duration) {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .expect("http client");
+        let deadline = Instant::now() + within;
+        let url = format!("{}/readyz", self.base_url);
+        loop {
+            if let Ok(r) = client.get(&url).send() {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("chainmark serve exited before it was ready: {status}");
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chainmark serve not ready within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// Sends SIGTERM (through `kill`, as the workspace forbids `unsafe`) and waits up to
+    /// `within` for the process to exit; returns its status, or `None` if it did not stop.
+    pub fn terminate(&mut self, within: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
