@@ -77,7 +77,10 @@ fn main() -> anyhow::Result<()> {
     let url = match &o.database_url {
         Some(admin) if admin.starts_with("postgres") => fresh_pg_database(admin, o.codes)?,
         Some(url) => url.clone(),
-        None => format!("sqlite://{}", dir.join(format!("bench-{}.db", o.codes)).display()),
+        None => format!(
+            "sqlite://{}",
+            dir.join(format!("bench-{}.db", o.codes)).display()
+        ),
     };
     let key_path = dir.join("master.key");
     let key = if key_path.exists() {
@@ -99,7 +102,10 @@ fn main() -> anyhow::Result<()> {
     let settings = Settings {
         database_url: url.clone(),
         database_pool_size: 8,
-        rate_limit: RateLimitSettings { enabled: false, ..RateLimitSettings::default() },
+        rate_limit: RateLimitSettings {
+            enabled: false,
+            ..RateLimitSettings::default()
+        },
         ..Settings::default()
     };
     let state = App::with(settings, db, keys).into_state();
@@ -112,19 +118,37 @@ fn main() -> anyhow::Result<()> {
     write_lua(&lua, &sample_path)?;
     let health = wrk(&o, &format!("http://{addr}/healthz"), None)?;
     let verify = wrk(&o, &format!("http://{addr}/api/v1/verify"), Some(&lua))?;
-    let backend = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    let backend = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     println!();
-    println!("| backend | codes | /healthz req/s | /healthz p99 | verify req/s | verify p99 | verify / healthz |");
+    println!(
+        "| backend | codes | /healthz req/s | /healthz p99 | verify req/s | verify p99 | verify / healthz |"
+    );
     println!("|---|---|---|---|---|---|---|");
     println!(
         "| {backend} | {} | {:.0} | {} | {:.0} | {} | {:.2} |",
-        o.codes, health.0, health.1, verify.0, verify.1, verify.0 / health.0
+        o.codes,
+        health.0,
+        health.1,
+        verify.0,
+        verify.1,
+        verify.0 / health.0
     );
     Ok(())
 }
 
 /// Generates, imports and releases `codes` codes; writes a sample of them for the Lua script.
-fn populate(db: &Db, keys: &KeyRing, key: &MasterKey, dir: &Path, codes: u64, sample_path: &Path) -> anyhow::Result<()> {
+fn populate(
+    db: &Db,
+    keys: &KeyRing,
+    key: &MasterKey,
+    dir: &Path,
+    codes: u64,
+    sample_path: &Path,
+) -> anyhow::Result<()> {
     let mut conn = db.get_writer()?;
     registry::create_product(
         &mut conn,
@@ -150,10 +174,23 @@ fn populate(db: &Db, keys: &KeyRing, key: &MasterKey, dir: &Path, codes: u64, sa
         let summary = write_batch(&spec, key, &mut |_| {})?;
         let generated = t.elapsed();
         let t = Instant::now();
-        registry::import_batch(&mut conn, keys, &[], &out, ImportOptions::default(), &mut |_, _| {})?;
+        registry::import_batch(
+            &mut conn,
+            keys,
+            &[],
+            &out,
+            ImportOptions::default(),
+            &mut |_, _| {},
+        )?;
         let imported = t.elapsed();
         let first = first_and_last(&out)?;
-        registry::release(&mut conn, &summary.header.id.to_string(), &first.0, &first.1, None)?;
+        registry::release(
+            &mut conn,
+            &summary.header.id.to_string(),
+            &first.0,
+            &first.1,
+            None,
+        )?;
         eprintln!(
             "batch {n}: {items} codes generated in {generated:.1?}, imported in {imported:.1?} ({:.0} items/s)",
             items as f64 / imported.as_secs_f64()
@@ -197,11 +234,13 @@ fn first_and_last(out: &Path) -> anyhow::Result<(String, String)> {
 fn fresh_pg_database(admin: &str, codes: u64) -> anyhow::Result<String> {
     let name = format!("cm_bench_{codes}");
     let mut conn = diesel::PgConnection::establish(admin)?;
-    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"))
-        .or_else(|_| {
-            conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
-            conn.batch_execute(&format!("CREATE DATABASE {name}"))
-        })?;
+    conn.batch_execute(&format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
+    ))
+    .or_else(|_| {
+        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+    })?;
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
     Ok(format!("{base}/{name}"))
 }
@@ -236,12 +275,19 @@ end
 /// Runs wrk; returns requests/s and the p99 latency as wrk prints it.
 fn wrk(o: &Options, url: &str, script: Option<&Path>) -> anyhow::Result<(f64, String)> {
     let mut cmd = Command::new("wrk");
-    cmd.args(["-t1", &format!("-c{}", o.connections), &format!("-d{}s", o.duration), "--latency"]);
+    cmd.args([
+        "-t1",
+        &format!("-c{}", o.connections),
+        &format!("-d{}s", o.duration),
+        "--latency",
+    ]);
     if let Some(s) = script {
         cmd.arg("-s").arg(s);
     }
     cmd.arg(url);
-    let out = cmd.output().context("running wrk: install it (apt-get install wrk)")?;
+    let out = cmd
+        .output()
+        .context("running wrk: install it (apt-get install wrk)")?;
     let text = String::from_utf8_lossy(&out.stdout);
     eprintln!("{text}");
     let rps = text
