@@ -1,4 +1,5 @@
-//! The HQ console (`GET /hq`): headline counts and the newest sightings, for the brand's staff.
+//! The HQ console (`GET /hq`): headline counts, the batches (`hq_batches`) and the newest
+//! sightings, for the brand's staff.
 //! Agents get a 403 page; visitors who are not signed in are sent to sign in first.
 
 use axum::extract::{Query, State};
@@ -7,12 +8,14 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::hq_batches;
 use super::i18n::{Lang, Text};
 use super::layout::page;
 use super::staff::{self, with_cookies};
 use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
 use crate::domain::Permission;
+use crate::store::batches::{self, BatchRow};
 use crate::store::stats::{self, Counts, SightingRow};
 
 const HERE: &str = "/hq";
@@ -45,6 +48,7 @@ pub async fn show(
         );
     }
     let sees_sightings = caller.require(Permission::ReadSightings).is_ok();
+    let sees_batches = caller.require(Permission::ReadRegistry).is_ok();
     let loaded = state
         .db
         .run(move |c| {
@@ -54,10 +58,15 @@ pub async fn show(
             } else {
                 None
             };
-            Ok((counts, recent))
+            let batches: Option<Vec<BatchRow>> = if sees_batches {
+                Some(batches::list(c, hq_batches::LISTED)?)
+            } else {
+                None
+            };
+            Ok((counts, recent, batches))
         })
         .await;
-    let (counts, recent) = match loaded {
+    let (counts, recent, batch_rows) = match loaded {
         Ok(v) => v,
         Err(e) => return staff::error_page(lang, e),
     };
@@ -65,6 +74,7 @@ pub async fn show(
     let body = html! {
         (who(lang, &caller))
         (overview(lang, &counts))
+        @if let Some(rows) = &batch_rows { (hq_batches::table(lang, &caller, rows)) }
         @if let Some(rows) = &recent { (sightings(lang, rows)) }
         div.card {
             a href="/api/docs" { (lang.t(Text::ApiDocs)) } " · "

@@ -171,6 +171,7 @@ pub enum Text {
     Recall,
     ConfirmVoid,
     ConfirmRecall,
+    Reason,
 }
 
 impl Text {
@@ -294,6 +295,7 @@ impl Text {
                 "作废后此批所有码都将显示为已作废，且不可恢复。",
                 "Voiding makes every code of this batch answer \"voided\"; it cannot be undone.",
             ),
+            Reason => ("原因（必填）", "Reason (required)"),
             ConfirmRecall => (
                 "召回后此批所有码都将提示消费者停止使用。",
                 "A recall tells every consumer who verifies this batch to stop using it.",

@@ -3,6 +3,7 @@
 
 mod account;
 mod hq;
+mod hq_batches;
 pub mod i18n;
 pub mod layout;
 pub mod login;
@@ -24,4 +25,6 @@ pub fn router() -> Router<AppState> {
             get(account::show).post(account::submit),
         )
         .route("/hq", get(hq::show))
+        .route("/hq/batches/{id}/void", post(hq_batches::void))
+        .route("/hq/batches/{id}/recall", post(hq_batches::recall))
 }

@@ -481,3 +481,68 @@ async fn the_console_counts_what_happened() {
         assert_eq!(page.matches("<tr data-result=").count(), 4, "{page}");
     }
 }
+
+#[tokio::test]
+async fn admins_void_batches_from_the_console() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let (path, _) = released_item(&app);
+        let batch = path.trim_start_matches("/v/")[..8].to_string();
+        user(&app, "admin", Role::HqAdmin);
+        user(&app, "auditor", Role::HqAuditor);
+
+        // An auditor sees the batch but no forms, and a post is refused.
+        let auditor = session(&app, "auditor").await;
+        let (_, _, body) = app.send(get("/hq", Some(&auditor))).await;
+        let page = text(&body);
+        assert!(page.contains(&format!("data-batch=\"{batch}\"")), "{page}");
+        assert!(!page.contains("/void\""), "no forms for auditors");
+        let csrf = hidden(&page, "csrf");
+        let form = [("csrf", csrf.as_str()), ("reason", "test")];
+        let (status, _, _) = app
+            .send(post_form(
+                &format!("/hq/batches/{batch}/void"),
+                Some(&auditor),
+                &form,
+            ))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?}");
+
+        // An admin with a forged token changes nothing; with the session's token, voids.
+        let admin = session(&app, "admin").await;
+        let forged = [("csrf", "forged"), ("reason", "label leak")];
+        let url = format!("/hq/batches/{batch}/void");
+        let (status, _, _) = app.send(post_form(&url, Some(&admin), &forged)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (_, _, body) = app.send(get("/hq", Some(&admin))).await;
+        let page = text(&body);
+        assert!(
+            page.contains(&format!("data-batch=\"{batch}\" data-status=\"active\"")),
+            "{page}"
+        );
+        let csrf = hidden(&page, "csrf");
+        let (status, _, _) = app
+            .send(post_form(
+                &url,
+                Some(&admin),
+                &[("csrf", &csrf), ("reason", "")],
+            ))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a reason is required");
+        let (status, headers, _) = app
+            .send(post_form(
+                &url,
+                Some(&admin),
+                &[("csrf", &csrf), ("reason", "label leak")],
+            ))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/hq#batches");
+        let (_, _, body) = app.send(get(&format!("{path}&lang=en"), None)).await;
+        assert!(
+            text(&body).contains("data-result=\"not_released\""),
+            "voided codes say so"
+        );
+        assert!(text(&body).contains("voided"));
+    }
+}
