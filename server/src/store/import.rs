@@ -68,7 +68,6 @@ pub fn insert_batch(
             .execute(conn)?;
 
         let mut writer = Writer::new(&batch_id);
-        let mut done = 0u64;
         for record in import.records().map_err(import_error)? {
             match record.map_err(import_error)? {
                 Record::Case(case) => {
@@ -95,16 +94,15 @@ pub fn insert_batch(
                         code_hash: item.code_hash.as_str().to_string(),
                     });
                     if writer.items.len() >= CHUNK {
-                        done += writer.items.len() as u64;
                         writer.flush_items(conn)?;
-                        progress(done, header.items);
+                        progress(writer.written, header.items);
                     }
                 }
             }
         }
-        done += writer.items.len() as u64;
         writer.flush_cases(conn)?;
         writer.flush_items(conn)?;
+        let done = writer.written;
         progress(done, header.items);
 
         let events = diesel::insert_into(custody_events::table)
@@ -211,6 +209,8 @@ struct Writer<'a> {
     batch_id: &'a str,
     cases: Vec<CaseRow>,
     items: Vec<ItemRow>,
+    /// Items inserted so far.
+    written: u64,
 }
 
 impl<'a> Writer<'a> {
@@ -219,6 +219,7 @@ impl<'a> Writer<'a> {
             batch_id,
             cases: Vec::with_capacity(CHUNK),
             items: Vec::with_capacity(CHUNK),
+            written: 0,
         }
     }
 
@@ -266,6 +267,7 @@ impl<'a> Writer<'a> {
             .collect();
         let insert = diesel::insert_into(items::table).values(rows);
         per_backend!(conn, |c| insert.execute(c)).map_err(|e| duplicate("serial", e))?;
+        self.written += self.items.len() as u64;
         self.items.clear();
         Ok(())
     }

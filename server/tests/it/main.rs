@@ -4,4 +4,7 @@ mod common;
 
 mod accounts;
 mod api_basics;
+mod import;
+mod registry;
+mod verify;
 mod web;

@@ -1,0 +1,244 @@
+//! Importing codegen batch folders (DOMAIN §6): the happy path, every refusal leaving nothing
+//! written, and the `chainmark import` command end to end. Store tests run on both backends.
+
+use std::path::Path;
+
+use chainmark_server::registry::{self, ImportOptions};
+use chainmark_server::store::items::registry_counts;
+use chainmark_server::store::schema::{items, products};
+use codegen::keys::MasterKey;
+use diesel::prelude::*;
+
+use crate::common::{TestApp, backends, make_batch, write_batch_dir};
+
+fn import(app: &TestApp, dir: &Path, create_product: bool) -> chainmark_server::Result<String> {
+    let mut conn = app.conn();
+    registry::import_batch(
+        &mut conn,
+        &app.state.keys,
+        &app.state.settings.key_files,
+        dir,
+        ImportOptions {
+            create_product,
+            actor: None,
+        },
+        &mut |_, _| {},
+    )
+    .map(|i| i.batch_id)
+}
+
+/// (batches, cases, items, custody events, products)
+fn counts(app: &TestApp) -> (i64, i64, i64, i64, i64) {
+    let mut conn = app.conn();
+    let (b, c, i, e) = registry_counts(&mut conn).expect("counts");
+    let p: i64 = products::table
+        .count()
+        .get_result(&mut *conn)
+        .expect("products");
+    (b, c, i, e, p)
+}
+
+#[test]
+fn import_writes_batch_cases_items_and_events() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let batch = make_batch(&app, "SKU-1", 10, 4);
+        assert_eq!(counts(&app), (1, 3, 10, 10, 1), "{backend:?}");
+        let mut conn = app.conn();
+        let rows: Vec<(String, Option<String>, String, String, String)> = items::table
+            .order(items::item_index)
+            .select((
+                items::serial,
+                items::case_code,
+                items::code_hash,
+                items::custodian_kind,
+                items::status,
+            ))
+            .load(&mut *conn)
+            .expect("items");
+        assert_eq!(rows.len(), 10);
+        for (row, printed) in rows.iter().zip(&batch.rows) {
+            assert_eq!(row.0, printed.serial);
+            assert_eq!(
+                row.1.as_deref(),
+                Some(printed.case_code.as_str()),
+                "case mapping"
+            );
+            let clear: String = printed
+                .security_code
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            assert_ne!(row.2, clear, "security code stored in clear");
+            assert!(!row.2.contains(&clear));
+            assert_eq!(row.3, "hq");
+            assert_eq!(row.4, "active");
+        }
+        // Items 0-3 in case 0, 4-7 in case 1, 8-9 in the short last case.
+        assert_eq!(batch.rows[3].case_code, batch.rows[0].case_code);
+        assert_ne!(batch.rows[4].case_code, batch.rows[3].case_code);
+        assert_eq!(batch.rows[9].case_code, batch.rows[8].case_code);
+    }
+}
+
+/// Runs `refuse` on a fresh app and checks the message names the problem and nothing was written.
+fn assert_refused(
+    backend: crate::common::Backend,
+    dir: &Path,
+    app: &TestApp,
+    create: bool,
+    expect: &[&str],
+) {
+    let before = counts(app);
+    let err = import(app, dir, create).expect_err("import must be refused");
+    let msg = err.to_string();
+    for e in expect {
+        assert!(msg.contains(e), "{backend:?}: {msg:?} should mention {e:?}");
+    }
+    assert_eq!(
+        counts(app),
+        before,
+        "{backend:?}: a refused import wrote rows ({msg})"
+    );
+}
+
+#[test]
+fn tampered_line_is_refused_whole() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let dir = write_batch_dir(&app, "SKU-1", 20, 5);
+        let path = dir.join("import.jsonl");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // Change one hex digit of an item's code hash: the tag still verifies, the seal does not.
+        let line = &mut lines[5];
+        let at = line.find("\"code_hash\":\"").expect("code_hash") + 13;
+        let old = &line[at..at + 1];
+        let new = if old == "0" { "1" } else { "0" };
+        line.replace_range(at..at + 1, new);
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        assert_refused(backend, &dir, &app, true, &["altered"]);
+    }
+}
+
+#[test]
+fn truncated_file_is_refused() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let dir = write_batch_dir(&app, "SKU-1", 20, 5);
+        let path = dir.join("import.jsonl");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        std::fs::write(&path, lines[..lines.len() - 1].join("\n") + "\n").expect("write");
+        assert_refused(backend, &dir, &app, true, &["truncated"]);
+    }
+}
+
+#[test]
+fn unknown_key_id_is_refused_naming_it() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let other = MasterKey::generate_to(&app.tmp.path().join("other.key")).expect("key");
+        let dir = app.tmp.path().join("foreign");
+        let spec = codegen::batch::BatchSpec::new("SKU-1", 5, crate::common::BASE_URL, &dir);
+        codegen::batch::write_batch(&spec, &other, &mut |_| {}).expect("write");
+        let configured = app.state.settings.key_files[0].display().to_string();
+        assert_refused(
+            backend,
+            &dir,
+            &app,
+            true,
+            &[&other.key_id(), "configured key files", &configured],
+        );
+    }
+}
+
+#[test]
+fn duplicate_batch_and_unknown_product_are_refused() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let dir = write_batch_dir(&app, "SKU-NEW", 6, 3);
+        assert_refused(
+            backend,
+            &dir,
+            &app,
+            false,
+            &["SKU-NEW", "--create-product", "create it first"],
+        );
+        let id = import(&app, &dir, true).expect("import");
+        assert_eq!(counts(&app), (1, 2, 6, 6, 1));
+        assert_refused(
+            backend,
+            &dir,
+            &app,
+            true,
+            &[&format!("batch {id} is already imported")],
+        );
+    }
+}
+
+#[test]
+fn sql_looking_sku_is_just_text() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let sku = "x'); DROP TABLE items; --";
+        let batch = make_batch(&app, sku, 3, 3);
+        let mut conn = app.conn();
+        let stored: String = products::table
+            .select(products::sku)
+            .first(&mut *conn)
+            .expect("sku");
+        assert_eq!(stored, sku, "{backend:?}");
+        assert_eq!(counts(&app).2, 3);
+        assert_eq!(batch.rows.len(), 3);
+    }
+}
+
+/// The real binary in a temporary folder: `user add` then `import`, configured by environment.
+#[test]
+fn cli_imports_a_folder_and_adds_a_user() {
+    use std::process::Command;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let key_path = tmp.path().join("master.key");
+    let key = MasterKey::generate_to(&key_path).expect("key");
+    let dir = tmp.path().join("b1");
+    let spec = codegen::batch::BatchSpec::new("SKU-CLI", 150, "https://brand.example", &dir);
+    codegen::batch::write_batch(&spec, &key, &mut |_| {}).expect("write");
+    let db = format!("sqlite://{}", tmp.path().join("cm.db").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_chainmark"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("CHAINMARK_DATABASE_URL", &db)
+            .env("CHAINMARK_KEY_FILES", &key_path)
+            .env_remove("CHAINMARK_CONFIG")
+            .output()
+            .expect("run chainmark")
+    };
+    let out = run(&["user", "add", "boss", "--role", "hq_admin"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("one-time password"));
+
+    let dir_s = dir.display().to_string();
+    let out = run(&["import", &dir_s]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--create-product"), "{err}");
+
+    let out = run(&["import", &dir_s, "--create-product"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("150 items in 3 cases"), "{stdout}");
+
+    let out = run(&["import", &dir_s, "--create-product"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already imported"));
+}
