@@ -41,8 +41,11 @@ pub struct NewUser<'a> {
     pub created_at: NaiveDateTime,
 }
 
+/// The current time as stored: UTC, truncated to microseconds, which is what PostgreSQL keeps,
+/// so a value read back equals the value written on both backends.
 pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
+    use chrono::SubsecRound;
+    Utc::now().naive_utc().trunc_subsecs(6)
 }
 
 /// Usernames: 3–64 characters of letters, digits, `.`, `_`, `-`, `@`.
