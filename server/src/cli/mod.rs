@@ -1,5 +1,6 @@
 //! The `chainmark` command line: flags parsed into one type, then each command in its own file.
 
+mod demo;
 mod import;
 mod migrate;
 mod serve;
@@ -25,6 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set up a demo brand in a folder (first run), serve it and print the URLs to open.
+    Demo(demo::Args),
     /// Serve the API, the pages and /metrics until SIGTERM (requests in flight finish first).
     Serve(serve::Args),
     /// Apply pending database migrations and exit.
@@ -43,5 +46,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate::run(settings),
         Command::User(cmd) => user::run(settings, cmd),
         Command::Import(args) => import::run(settings, args),
+        Command::Demo(args) => demo::run(args),
     }
 }
