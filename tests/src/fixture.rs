@@ -48,6 +48,9 @@ impl Fixture {
                 "TEA-250G",
                 "--items",
                 &items.to_string(),
+                // Several cases, so the import's case/item interleaving is exercised too.
+                "--case-size",
+                "4",
                 "--production-date",
                 "2026-11-01",
                 "--base-url",
