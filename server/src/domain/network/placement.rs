@@ -58,10 +58,19 @@ pub fn referrer_chain(
 
 /// The nearest agent up the referrer chain whose tier is strictly higher than `id`'s, else HQ.
 pub fn supplier_of(graph: &impl AgentGraph, id: AgentId) -> Result<Supplier, PlacementError> {
-    let own = graph.tier(id);
+    supplier_at(graph, id, graph.tier(id))
+}
+
+/// The supplier `id` would have at `tier`: where an upgrade's top-up order goes, since the
+/// upgrade takes effect when it is paid.
+pub fn supplier_at(
+    graph: &impl AgentGraph,
+    id: AgentId,
+    tier: TierRank,
+) -> Result<Supplier, PlacementError> {
     Ok(referrer_chain(graph, id)?
         .into_iter()
-        .find(|&up| graph.tier(up).is_above(own))
+        .find(|&up| graph.tier(up).is_above(tier))
         .map_or(Party::Hq, Party::Agent))
 }
 
