@@ -60,6 +60,11 @@ pub fn settle_completed(
 ) -> Result<Vec<OrderId>, LedgerError> {
     let mut settled = Vec::new();
     for o in orders.iter().filter(|o| o.due(now)) {
+        // Settled before: a refund since then may change what `completion` would compute, but
+        // the completion already booked is final (later refunds are their own postings).
+        if ledger.contains(&postings::keys::complete(o.booked.order)) {
+            continue;
+        }
         // Nothing left to release (all returned): completed, with nothing to book.
         let Some(p) = postings::completion(&o.booked, o.returned) else {
             continue;
