@@ -121,7 +121,9 @@ pub fn import_batch(
     let key = keys
         .get(&key_id)
         .ok_or_else(|| unknown_key(&key_id, keys, key_files))?;
+    let started = std::time::Instant::now();
     let verified = VerifiedImport::open(dir, key).map_err(|e| Error::Import(e.to_string()))?;
+    tracing::info!(dir = %dir.display(), secs = started.elapsed().as_secs_f64(), "import file verified");
     let header = verified.header();
     let case_size = i32::try_from(header.case_size)
         .map_err(|_| Error::Import(format!("case size {} is too large", header.case_size)))?;
