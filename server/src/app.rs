@@ -19,7 +19,7 @@ use crate::store::Db;
 pub struct App {
     pub settings: Settings,
     pub db: Db,
-    pub keys: KeyRing,
+    pub keys: Arc<KeyRing>,
     pub limits: RateLimits,
     pub metrics: PrometheusHandle,
 }
@@ -50,7 +50,7 @@ impl App {
         App {
             settings,
             db,
-            keys,
+            keys: Arc::new(keys),
             limits,
             metrics: crate::telemetry::metrics_handle(),
         }

@@ -12,6 +12,8 @@ use crate::domain::verification::{
     self, CodeState, KnownCode, NotReleasedReason, Outcome, Precheck,
 };
 use crate::error::{Error, Result};
+use crate::keys::KeyRing;
+use crate::store::DbConnection;
 use crate::store::verify::{self as store, Sighting, VerifyView};
 
 /// Longest serial, tag or code string we look at; anything longer is not ours.
@@ -129,25 +131,49 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     let Ok(serial) = Serial::parse(&serial_key) else {
         return not_genuine(app, sighting).await;
     };
+    let tag = req.tag.trim().to_string();
+    let Some(code) = code else {
+        return open(app, serial, tag, sighting).await;
+    };
+    app.limits.check_code_allowed(serial.as_str())?;
+    // Read, decide and record in one job on the writer: on SQLite every write makes other
+    // connections drop their page cache, so reading on the connection that writes is both
+    // faster and consistent (the count cannot move between the read and the update).
+    let keys = app.keys.clone();
+    let hq_sells_direct = app.settings.hq_sells_direct;
+    let locked_serial = serial.as_str().to_string();
+    let answer = app
+        .db
+        .write(move |c| with_code(c, &keys, hq_sells_direct, &serial, &tag, &code, sighting))
+        .await?;
+    if answer.outcome == Some(Outcome::Mismatch) {
+        app.limits.record_wrong_code(&locked_serial);
+    }
+    if let Some(outcome) = answer.outcome {
+        metrics::counter!("chainmark_verifications_total", "result" => outcome.as_str())
+            .increment(1);
+    }
+    Ok(answer)
+}
+
+/// The QR was opened without a code yet: show the product, or say why not.
+async fn open(app: &App, serial: Serial, tag: String, sighting: Sighting) -> Result<Answer> {
     let lookup = serial.as_str().to_string();
     let view = app.db.run(move |c| store::load(c, &lookup)).await?;
     let Some(view) = view else {
         return not_genuine(app, sighting).await;
     };
-    let tag_ok = app
-        .keys
-        .batch_key(&view.key_id, &serial.batch_id())
-        .is_some_and(|k| k.verify_tag(&serial, req.tag.trim()));
-    let known = KnownCode {
-        item: CodeState::parse(&view.item_status),
-        batch: CodeState::parse(&view.batch_status),
-        at_hq: view.custodian_kind == "hq",
-    };
     let sighting = Sighting {
         known_item: true,
         ..sighting
     };
-    match verification::precheck(Some(known), tag_ok, app.settings.hq_sells_direct) {
+    match precheck(
+        &app.keys,
+        app.settings.hq_sells_direct,
+        &view,
+        &serial,
+        &tag,
+    ) {
         Precheck::NotGenuine => not_genuine(app, sighting).await,
         Precheck::NotReleased(reason) => {
             let s = Sighting {
@@ -157,52 +183,98 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
             app.db.write(move |c| store::record_sighting(c, &s)).await?;
             metrics::counter!("chainmark_verifications_total", "result" => "not_released")
                 .increment(1);
-            Ok(Answer {
-                not_released: Some(reason),
-                ..answer_for(&view, Some(Outcome::NotReleased))
-            })
+            Ok(not_released(&view, reason))
         }
-        Precheck::ReadyForCode => match code {
-            None => Ok(answer_for(&view, None)),
-            Some(code) => check_code(app, &view, &serial, &code, sighting).await,
-        },
+        Precheck::ReadyForCode => Ok(answer_for(&view, None)),
     }
 }
 
-async fn check_code(
-    app: &App,
+fn precheck(
+    keys: &KeyRing,
+    hq_sells_direct: bool,
     view: &VerifyView,
     serial: &Serial,
+    tag: &str,
+) -> Precheck {
+    let tag_ok = keys
+        .batch_key(&view.key_id, &serial.batch_id())
+        .is_some_and(|k| k.verify_tag(serial, tag));
+    let known = KnownCode {
+        item: CodeState::parse(&view.item_status),
+        batch: CodeState::parse(&view.batch_status),
+        at_hq: view.custodian_kind == "hq",
+    };
+    verification::precheck(Some(known), tag_ok, hq_sells_direct)
+}
+
+/// The whole decision for a submitted code, on one connection (see [`verify`]).
+fn with_code(
+    conn: &mut DbConnection,
+    keys: &KeyRing,
+    hq_sells_direct: bool,
+    serial: &Serial,
+    tag: &str,
     code: &SecurityCode,
     sighting: Sighting,
 ) -> Result<Answer> {
-    app.limits.check_code_allowed(serial.as_str())?;
-    let matches = app
-        .keys
-        .batch_key(&view.key_id, &serial.batch_id())
-        .is_some_and(|k| k.verify_code(serial, code, &view.code_hash));
-    if !matches {
-        app.limits.record_wrong_code(serial.as_str());
+    let Some(view) = store::load(conn, serial.as_str())? else {
         let s = Sighting {
-            result: "mismatch".into(),
+            result: "not_genuine".into(),
             ..sighting
         };
-        app.db.write(move |c| store::count_mismatch(c, &s)).await?;
-        metrics::counter!("chainmark_verifications_total", "result" => "mismatch").increment(1);
-        return Ok(answer_for(view, Some(Outcome::Mismatch)));
+        store::record_sighting(conn, &s)?;
+        return Ok(Answer::bare(s.serial, Outcome::NotGenuine));
+    };
+    let sighting = Sighting {
+        known_item: true,
+        ..sighting
+    };
+    match precheck(keys, hq_sells_direct, &view, serial, tag) {
+        Precheck::NotGenuine => {
+            let s = Sighting {
+                result: "not_genuine".into(),
+                ..sighting
+            };
+            store::record_sighting(conn, &s)?;
+            Ok(Answer::bare(s.serial, Outcome::NotGenuine))
+        }
+        Precheck::NotReleased(reason) => {
+            let s = Sighting {
+                result: format!("not_released:{}", reason.as_str()),
+                ..sighting
+            };
+            store::record_sighting(conn, &s)?;
+            Ok(not_released(&view, reason))
+        }
+        Precheck::ReadyForCode => {
+            let matches = keys
+                .batch_key(&view.key_id, &serial.batch_id())
+                .is_some_and(|k| k.verify_code(serial, code, &view.code_hash));
+            if !matches {
+                let s = Sighting {
+                    result: "mismatch".into(),
+                    ..sighting
+                };
+                store::count_mismatch(conn, &s)?;
+                return Ok(answer_for(&view, Some(Outcome::Mismatch)));
+            }
+            let counted = store::count_genuine(conn, &sighting)?;
+            let outcome = verification::with_code(true, counted.verify_count);
+            Ok(Answer {
+                verify_count: counted.verify_count,
+                first_verified_at: counted.first_verified_at,
+                first_verified_place: counted.first_verified_place,
+                ..answer_for(&view, Some(outcome))
+            })
+        }
     }
-    let counted = app
-        .db
-        .run(move |c| store::count_genuine(c, &sighting))
-        .await?;
-    let outcome = verification::with_code(true, counted.verify_count);
-    metrics::counter!("chainmark_verifications_total", "result" => outcome.as_str()).increment(1);
-    Ok(Answer {
-        verify_count: counted.verify_count,
-        first_verified_at: counted.first_verified_at,
-        first_verified_place: counted.first_verified_place,
-        ..answer_for(view, Some(outcome))
-    })
+}
+
+fn not_released(view: &VerifyView, reason: NotReleasedReason) -> Answer {
+    Answer {
+        not_released: Some(reason),
+        ..answer_for(view, Some(Outcome::NotReleased))
+    }
 }
 
 async fn not_genuine(app: &App, sighting: Sighting) -> Result<Answer> {

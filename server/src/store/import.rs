@@ -193,17 +193,6 @@ struct ItemRow {
     code_hash: String,
 }
 
-/// Runs `$body` on the backend's own connection: diesel's multi-row INSERT is implemented per
-/// backend but not for `MultiConnection`.
-macro_rules! per_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            DbConnection::Sqlite($c) => $body,
-            DbConnection::Postgres($c) => $body,
-        }
-    };
-}
-
 /// Buffers rows and writes them a chunk at a time.
 struct Writer<'a> {
     batch_id: &'a str,

@@ -1,9 +1,23 @@
 //! Storage: the only module that speaks diesel. Plain functions over a `DbConnection`, each
 //! returning the crate's `Result`; handlers and jobs call them through `Db::run`.
 
+/// Runs `$body` on the backend's own connection type. Two reasons to leave the
+/// `MultiConnection` for a query: diesel implements multi-row INSERT per backend only, and it
+/// caches prepared statements only on the concrete connections — on hot paths (verification)
+/// re-preparing a join costs more than running it.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Sqlite($c) => $body,
+            $crate::store::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
 pub mod audit;
 pub mod batches;
 mod conn;
+mod group_commit;
 pub mod import;
 pub mod items;
 pub mod products;

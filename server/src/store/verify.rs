@@ -30,7 +30,7 @@ pub struct VerifyView {
 }
 
 pub fn load(conn: &mut DbConnection, serial: &str) -> Result<Option<VerifyView>> {
-    Ok(items::table
+    Ok(per_backend!(conn, |c| items::table
         .inner_join(batches::table.inner_join(products::table))
         .filter(items::serial.eq(serial))
         .select((
@@ -50,8 +50,8 @@ pub fn load(conn: &mut DbConnection, serial: &str) -> Result<Option<VerifyView>>
             products::image_url,
             batches::production_date,
         ))
-        .first(conn)
-        .optional()?)
+        .load::<VerifyView>(c))?
+    .pop())
 }
 
 /// A verification attempt, genuine or not: evidence for HQ (DOMAIN §7, §8).
@@ -68,19 +68,18 @@ pub struct Sighting {
 }
 
 pub fn record_sighting(conn: &mut DbConnection, s: &Sighting) -> Result<()> {
-    diesel::insert_into(sightings::table)
-        .values((
-            sightings::serial.eq(&s.serial),
-            sightings::known_item.eq(s.known_item),
-            sightings::result.eq(&s.result),
-            sightings::client_addr.eq(&s.client_addr),
-            sightings::user_agent.eq(&s.user_agent),
-            sightings::latitude.eq(s.latitude),
-            sightings::longitude.eq(s.longitude),
-            sightings::place.eq(&s.place),
-            sightings::at.eq(now()),
-        ))
-        .execute(conn)?;
+    let insert = diesel::insert_into(sightings::table).values((
+        sightings::serial.eq(&s.serial),
+        sightings::known_item.eq(s.known_item),
+        sightings::result.eq(&s.result),
+        sightings::client_addr.eq(&s.client_addr),
+        sightings::user_agent.eq(&s.user_agent),
+        sightings::latitude.eq(s.latitude),
+        sightings::longitude.eq(s.longitude),
+        sightings::place.eq(&s.place),
+        sightings::at.eq(now()),
+    ));
+    per_backend!(conn, |c| insert.execute(c))?;
     Ok(())
 }
 
@@ -97,15 +96,15 @@ pub struct Counted {
 pub fn count_genuine(conn: &mut DbConnection, sighting: &Sighting) -> Result<Counted> {
     conn.transaction(|conn| {
         let at = now();
+        let update = diesel::update(items::table.find(&sighting.serial))
+            .set(items::verify_count.eq(items::verify_count + 1))
+            .returning((
+                items::verify_count,
+                items::first_verified_at,
+                items::first_verified_place,
+            ));
         let counted: (i32, Option<NaiveDateTime>, Option<String>) =
-            diesel::update(items::table.find(&sighting.serial))
-                .set(items::verify_count.eq(items::verify_count + 1))
-                .returning((
-                    items::verify_count,
-                    items::first_verified_at,
-                    items::first_verified_place,
-                ))
-                .get_result(conn)?;
+            per_backend!(conn, |c| update.get_result(c))?;
         let (verify_count, mut first_at, mut first_place) = counted;
         if verify_count == 1 {
             diesel::update(items::table.find(&sighting.serial))
