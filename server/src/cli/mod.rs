@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Start with `chainmark demo`: it needs nothing installed and prints the URLs to open.
 #[derive(Debug, Parser)]
-#[command(name = "chainmark", version, about, long_about = None)]
+#[command(name = "chainmark", version)]
 pub struct Cli {
     /// Settings file (TOML); every setting can also be given as a CHAINMARK_* environment variable.
     #[arg(long, global = true, env = "CHAINMARK_CONFIG")]
