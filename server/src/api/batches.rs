@@ -197,7 +197,7 @@ async fn change(
     let actor = caller.user_id;
     let (range, changed) = state
         .db
-        .run(move |c| {
+        .write(move |c| {
             registry::change_status(
                 c,
                 &id,
@@ -293,7 +293,7 @@ pub async fn release(
     let actor = caller.user_id;
     let (range, changed) = state
         .db
-        .run(move |c| registry::release(c, &id, &body.from_serial, &body.to_serial, Some(actor)))
+        .write(move |c| registry::release(c, &id, &body.from_serial, &body.to_serial, Some(actor)))
         .await?;
     tracing::info!(by = %caller.username, batch = %range.batch_id, released = changed.changed,
         "items released");

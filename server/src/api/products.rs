@@ -91,7 +91,7 @@ pub async fn create(
     };
     let product = state
         .db
-        .run(move |c| registry::create_product(c, input))
+        .write(move |c| registry::create_product(c, input))
         .await?;
     tracing::info!(by = %caller.username, sku = %product.sku, "product created");
     Ok((StatusCode::CREATED, axum::Json(product.into())))
