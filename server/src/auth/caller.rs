@@ -112,7 +112,27 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        Caller::resolve(parts, state).await?.ok_or_else(|| {
+        let caller = Caller::resolve(parts, state).await?;
+        // The JSON API changes state only for bearer tokens: a browser sends the session cookie
+        // on its own, so a cookie-authenticated POST to the API could be forged by another site
+        // (forms carry a CSRF token; API calls do not).
+        if let Some(Caller {
+            via: Via::Session { .. },
+            ..
+        }) = &caller
+        {
+            let safe = matches!(
+                parts.method,
+                axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+            );
+            if !safe && parts.uri.path().starts_with("/api/") {
+                return Err(Error::Forbidden(
+                    "the API takes 'Authorization: Bearer <token>' for changes, not the browser session"
+                        .into(),
+                ));
+            }
+        }
+        caller.ok_or_else(|| {
             Error::Unauthorized(
                 "sign in first: send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)"
                     .into(),

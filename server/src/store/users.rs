@@ -157,21 +157,23 @@ pub fn insert_token(
 
 /// The live, unexpired token with this hash and its enabled owner.
 pub fn find_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<TokenOwner>> {
-    let row = api_tokens::table
+    // Every authenticated request runs this: on the backend's own connection and without a
+    // bound LIMIT, so SQLite reuses the prepared statement (see `store::per_backend`).
+    let query = api_tokens::table
         .inner_join(users::table)
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::expires_at.gt(now()))
         .filter(users::disabled.eq(false))
         .select((
-            User::as_select(),
+            users::all_columns,
             api_tokens::id,
             api_tokens::kind,
             api_tokens::csrf_token,
             api_tokens::expires_at,
-        ))
-        .first::<(User, i64, String, Option<String>, NaiveDateTime)>(conn)
-        .optional()?;
-    Ok(row.map(
+        ));
+    let mut rows: Vec<(User, i64, String, Option<String>, NaiveDateTime)> =
+        per_backend!(conn, |c| query.load(c))?;
+    Ok(rows.pop().map(
         |(user, token_id, kind, csrf_token, expires_at)| TokenOwner {
             user,
             token_id,

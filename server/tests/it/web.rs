@@ -546,3 +546,29 @@ async fn admins_void_batches_from_the_console() {
         assert!(text(&body).contains("voided"));
     }
 }
+
+#[tokio::test]
+async fn the_api_refuses_changes_authenticated_only_by_the_browser_session() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        user(&app, "admin", Role::HqAdmin);
+        let cookie = session(&app, "admin").await;
+        // Reading with the session is fine (the console's own links).
+        let (status, _, _) = app.send(get("/api/v1/me", Some(&cookie))).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        // A cross-site form or fetch would carry the cookie: changes need a bearer token.
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/users")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"username":"sneaky","role":"hq_admin"}"#))
+            .expect("request");
+        let (status, _, body) = app.send(req).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}", text(&body));
+        let mut conn = app.conn();
+        let sneaky =
+            chainmark_server::store::users::find_by_username(&mut conn, "sneaky").expect("query");
+        assert!(sneaky.is_none(), "nothing was created");
+    }
+}
