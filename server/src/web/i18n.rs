@@ -114,6 +114,7 @@ pub enum Text {
     GenuineRepeat,
     RepeatDetail,
     FirstVerifiedOn,
+    Colon,
     In,
     Mismatch,
     MismatchDetail,
@@ -207,6 +208,7 @@ impl Text {
                 "If it was not you, this label may have been copied: be careful. Times verified:",
             ),
             FirstVerifiedOn => ("首次查询时间", "First verified on"),
+            Colon => ("：", ": "),
             In => ("地点", "at"),
             Mismatch => ("防伪码不正确", "The security code does not match"),
             MismatchDetail => (

@@ -170,7 +170,7 @@ fn product_card(lang: Lang, answer: &Answer) -> Markup {
 fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
     let first_seen = answer
         .first_verified_at
-        .map(|t| format!("{} UTC", t.format("%Y-%m-%d %H:%M")))
+        .map(|t| local_time(lang, t))
         .unwrap_or_default();
     html! {
         @match answer.outcome {
@@ -202,7 +202,7 @@ fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
                     h2 { "⚠ " (lang.t(Text::GenuineRepeat)) }
                     p { (lang.t(Text::RepeatDetail)) " " strong { (answer.verify_count) } }
                     p {
-                        (lang.t(Text::FirstVerifiedOn)) ": " strong { (first_seen) }
+                        (lang.t(Text::FirstVerifiedOn)) (lang.t(Text::Colon)) strong { (first_seen) }
                         @if let Some(place) = &answer.first_verified_place { " · " (lang.t(Text::In)) " " (place) }
                     }
                 }
@@ -249,4 +249,29 @@ pub fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+/// Consumers read times in China time (UTC+8, no daylight saving); the English page keeps UTC.
+fn local_time(lang: Lang, utc: chrono::NaiveDateTime) -> String {
+    match lang {
+        Lang::Zh => {
+            let beijing = utc + chrono::Duration::hours(8);
+            format!("{}（北京时间）", beijing.format("%Y-%m-%d %H:%M"))
+        }
+        Lang::En => format!("{} UTC", utc.format("%Y-%m-%d %H:%M")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_china_time_for_chinese_readers() {
+        let utc = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .and_then(|d| d.and_hms_opt(20, 30, 0))
+            .expect("valid time");
+        assert_eq!(local_time(Lang::Zh, utc), "2026-11-24 04:30（北京时间）");
+        assert_eq!(local_time(Lang::En, utc), "2026-11-23 20:30 UTC");
+    }
 }
