@@ -1,0 +1,1 @@
+//! The handheld configuration (see README.md): schema, validation, profiles, provisioning.
