@@ -51,8 +51,10 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> std::result::Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(_) = conn {
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                // busy_timeout first: the pool opens connections concurrently, and switching to
+                // WAL takes a lock that the others must wait for rather than fail on.
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                  PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384; \
                  PRAGMA temp_store = MEMORY;",
             )
