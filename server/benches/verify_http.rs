@@ -113,6 +113,7 @@ fn main() -> anyhow::Result<()> {
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let addr: SocketAddr = listener.local_addr()?;
     runtime.spawn(app::serve(state, listener));
+    eprintln!("serving on http://{addr} (metrics at /metrics)");
 
     let lua = dir.join("verify.lua");
     write_lua(&lua, &sample_path)?;
