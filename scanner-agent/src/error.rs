@@ -1,0 +1,93 @@
+//! The crate's one error type. Wire errors map to the stable rejection reasons the server sends
+//! back in an ack ([`Error::reject_reason`]); journal errors tell the caller to stop accepting
+//! scans rather than lose them.
+
+use std::path::PathBuf;
+
+use crate::wire::RejectReason;
+
+/// Everything that can go wrong in the agent library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A message larger than [`crate::wire::MAX_MESSAGE_BYTES`]; not even parsed.
+    #[error("message of {size} bytes exceeds the {max}-byte limit")]
+    Oversize {
+        /// Bytes received.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not JSON, or JSON that is not a message of the version it claims.
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// A protocol version this build does not speak (`None`: no `v` field).
+    #[error("unknown protocol version {0:?}")]
+    UnknownVersion(Option<u64>),
+    /// The device id names no known device (or has no secret).
+    #[error("device {0:?} is not authorised")]
+    UnknownDevice(String),
+    /// The MAC does not match the fields under the device's secret.
+    #[error("bad MAC on event {seq} from device {device_id:?}")]
+    BadMac {
+        /// Claimed device.
+        device_id: String,
+        /// Claimed sequence number.
+        seq: u64,
+    },
+    /// An I/O error on the journal file.
+    #[error("journal {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The journal file is not a journal (bad magic), so we refuse to touch it.
+    #[error("journal {0}: not a chainmark journal (bad header)")]
+    NotAJournal(PathBuf),
+    /// A record that passed recovery no longer verifies (the file changed under us, or disk rot).
+    #[error("journal {path}: corrupt record at offset {offset}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Where the record starts.
+        offset: u64,
+    },
+    /// Appending would grow the journal past its cap even after compaction: stop accepting scans.
+    #[error("journal full: {pending} unsent scans fill the {max_bytes}-byte cap")]
+    JournalFull {
+        /// The configured cap.
+        max_bytes: u64,
+        /// Scans still waiting for the server's ack.
+        pending: usize,
+    },
+    /// The event built for a journal append does not carry the sequence number it was given.
+    #[error("event carries seq {got}, journal assigned {expected}")]
+    SeqMismatch {
+        /// The journal's sequence number.
+        expected: u64,
+        /// The event's.
+        got: u64,
+    },
+}
+
+impl Error {
+    /// The rejection reason a server acks with for this decoding error, if it is one.
+    pub fn reject_reason(&self) -> Option<RejectReason> {
+        match self {
+            Error::Oversize { .. } | Error::Malformed(_) => Some(RejectReason::Malformed),
+            Error::UnknownVersion(_) => Some(RejectReason::UnknownVersion),
+            Error::UnknownDevice(_) => Some(RejectReason::DeviceNotAuthorised),
+            Error::BadMac { .. } => Some(RejectReason::BadMac),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

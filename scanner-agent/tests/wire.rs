@@ -1,0 +1,247 @@
+//! The wire protocol: round trips, every decoding rejection, acks and topics.
+
+use proptest::prelude::*;
+use scanner_agent::Error;
+use scanner_agent::wire::{
+    self, Ack, AckResult, RejectReason, Scan, ScanEvent, ScanKind, decode_ack, decode_event,
+};
+
+const SECRET: &[u8] = b"device-secret-0123456789";
+
+fn lookup(id: &str) -> Option<&'static [u8]> {
+    (id == "hh-01").then_some(SECRET)
+}
+
+fn event(seq: u64) -> ScanEvent {
+    let scan = Scan {
+        kind: ScanKind::Ship,
+        code: "ABCDEFGH12345678".into(),
+        context: Some("SHP-2026-0001".into()),
+        scanned_at: "2026-11-23T10:00:00+08:00".into(),
+    };
+    ScanEvent::signed("hh-01", seq, &scan, SECRET)
+}
+
+fn kind() -> impl Strategy<Value = ScanKind> {
+    prop_oneof![
+        Just(ScanKind::Pack),
+        Just(ScanKind::Unpack),
+        Just(ScanKind::Ship),
+        Just(ScanKind::Receive),
+        Just(ScanKind::Return),
+        Just(ScanKind::Sell),
+        Just(ScanKind::Inspect),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn round_trip(
+        seq in any::<u64>(),
+        kind in kind(),
+        code in ".{0,200}",
+        context in proptest::option::of(".{0,60}"),
+        at in "[0-9T:+-]{0,30}",
+    ) {
+        let scan = Scan { kind, code, context, scanned_at: at };
+        let e = ScanEvent::signed("hh-01", seq, &scan, SECRET);
+        let back = decode_event(&e.to_json(), lookup).expect("decodes");
+        prop_assert_eq!(back, e);
+    }
+
+    #[test]
+    fn any_field_change_breaks_the_mac(seq in 1u64..1000, extra in "[a-z]{1,5}") {
+        let e = event(seq);
+        let mut variants = vec![e.clone(), e.clone(), e.clone(), e.clone()];
+        variants[0].seq += 1;
+        variants[1].code.push_str(&extra);
+        variants[2].context = None;
+        variants[3].kind = ScanKind::Receive;
+        for v in variants {
+            let r = decode_event(&v.to_json(), lookup);
+            prop_assert!(matches!(r, Err(Error::BadMac { .. })), "{:?}", r);
+        }
+    }
+}
+
+#[test]
+fn context_absent_differs_from_empty() {
+    let mut a = event(1);
+    a.context = None;
+    let mut b = a.clone();
+    b.context = Some(String::new());
+    assert_ne!(a.canonical_bytes(), b.canonical_bytes());
+}
+
+fn reason(bytes: &[u8]) -> RejectReason {
+    decode_event(bytes, lookup)
+        .expect_err("must reject")
+        .reject_reason()
+        .expect("has a reason")
+}
+
+#[test]
+fn every_rejection_has_its_own_error() {
+    let good = event(5);
+
+    let big = vec![b' '; wire::MAX_MESSAGE_BYTES + 1];
+    assert!(matches!(
+        decode_event(&big, lookup),
+        Err(Error::Oversize { .. })
+    ));
+    assert_eq!(reason(&big), RejectReason::Malformed);
+
+    assert!(matches!(
+        decode_event(b"{not json", lookup),
+        Err(Error::Malformed(_))
+    ));
+    assert!(matches!(
+        decode_event(b"[1]", lookup),
+        Err(Error::Malformed(_))
+    ));
+
+    let mut v2 = serde_json::to_value(&good).expect("json");
+    v2["v"] = 2.into();
+    let v2 = serde_json::to_vec(&v2).expect("json");
+    assert!(matches!(
+        decode_event(&v2, lookup),
+        Err(Error::UnknownVersion(Some(2)))
+    ));
+    assert_eq!(reason(&v2), RejectReason::UnknownVersion);
+    assert!(matches!(
+        decode_event(br#"{"seq":1}"#, lookup),
+        Err(Error::UnknownVersion(None))
+    ));
+
+    // Right version, wrong shape: missing field, unknown kind, extra field not under the MAC.
+    let mut missing = serde_json::to_value(&good).expect("json");
+    missing.as_object_mut().expect("object").remove("seq");
+    let mut bad_kind = serde_json::to_value(&good).expect("json");
+    bad_kind["kind"] = "steal".into();
+    let mut extra = serde_json::to_value(&good).expect("json");
+    extra["qty"] = 100.into();
+    let mut bad_id = serde_json::to_value(&good).expect("json");
+    bad_id["device_id"] = "hh/01/#".into();
+    for v in [missing, bad_kind, extra, bad_id] {
+        let b = serde_json::to_vec(&v).expect("json");
+        assert!(
+            matches!(decode_event(&b, lookup), Err(Error::Malformed(_))),
+            "{v}"
+        );
+    }
+
+    let stranger = ScanEvent::signed(
+        "hh-99",
+        1,
+        &Scan {
+            kind: ScanKind::Sell,
+            code: "X".into(),
+            context: None,
+            scanned_at: String::new(),
+        },
+        SECRET,
+    );
+    assert!(matches!(
+        decode_event(&stranger.to_json(), lookup),
+        Err(Error::UnknownDevice(_))
+    ));
+    assert_eq!(
+        reason(&stranger.to_json()),
+        RejectReason::DeviceNotAuthorised
+    );
+
+    let mut forged = good.clone();
+    forged.mac = "00".repeat(32);
+    assert_eq!(reason(&forged.to_json()), RejectReason::BadMac);
+    forged.mac = "not hex".into();
+    assert_eq!(reason(&forged.to_json()), RejectReason::BadMac);
+    let other_key = ScanEvent::signed(
+        "hh-01",
+        5,
+        &Scan {
+            kind: good.kind,
+            code: good.code.clone(),
+            context: good.context.clone(),
+            scanned_at: good.scanned_at.clone(),
+        },
+        b"another device's secret",
+    );
+    assert_eq!(reason(&other_key.to_json()), RejectReason::BadMac);
+}
+
+#[test]
+fn ack_json_shape_and_round_trip() {
+    let accepted = Ack {
+        v: 1,
+        device_id: "hh-01".into(),
+        seq: 7,
+        result: AckResult::Accepted,
+    };
+    assert_eq!(
+        String::from_utf8(accepted.to_json()).expect("utf8"),
+        r#"{"v":1,"device_id":"hh-01","seq":7,"result":"accepted"}"#
+    );
+    let all = [
+        (RejectReason::UnknownCode, "unknown_code"),
+        (RejectReason::ForgedTag, "forged_tag"),
+        (RejectReason::NotInCustody, "not_in_custody"),
+        (RejectReason::NotOnOrder, "not_on_order"),
+        (RejectReason::QuantityExceeded, "quantity_exceeded"),
+        (RejectReason::AlreadyShipped, "already_shipped"),
+        (RejectReason::CaseOpened, "case_opened"),
+        (RejectReason::DeviceNotAuthorised, "device_not_authorised"),
+        (RejectReason::Malformed, "malformed"),
+        (RejectReason::UnknownVersion, "unknown_version"),
+        (RejectReason::BadMac, "bad_mac"),
+        (RejectReason::Duplicate, "duplicate"),
+    ];
+    for (reason, code) in all {
+        let ack = Ack {
+            v: 1,
+            device_id: "hh-01".into(),
+            seq: 7,
+            result: AckResult::Rejected { reason },
+        };
+        let json = String::from_utf8(ack.to_json()).expect("utf8");
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"v":1,"device_id":"hh-01","seq":7,"result":"rejected","reason":"{code}"}}"#
+            )
+        );
+        assert_eq!(decode_ack(json.as_bytes()).expect("decodes"), ack);
+    }
+    assert!(matches!(
+        decode_ack(br#"{"v":9,"device_id":"a","seq":1,"result":"accepted"}"#),
+        Err(Error::UnknownVersion(Some(9)))
+    ));
+    assert!(matches!(
+        decode_ack(br#"{"v":1,"device_id":"a","seq":1,"result":"rejected","reason":"nope"}"#),
+        Err(Error::Malformed(_))
+    ));
+}
+
+#[test]
+fn topics() {
+    assert_eq!(wire::scans_topic("cm", "hh-01"), "cm/devices/hh-01/scans");
+    assert_eq!(wire::acks_topic("cm", "hh-01"), "cm/devices/hh-01/acks");
+    assert_eq!(wire::state_topic("cm", "hh-01"), "cm/devices/hh-01/state");
+    assert_eq!(
+        wire::shared_scans_filter("srv", "cm"),
+        "$share/srv/cm/devices/+/scans"
+    );
+    assert_eq!(
+        wire::device_of_scans_topic("cm", "cm/devices/hh-01/scans"),
+        Some("hh-01")
+    );
+    assert_eq!(
+        wire::device_of_scans_topic("cm", "cm/devices/a/b/scans"),
+        None
+    );
+    assert_eq!(
+        wire::device_of_scans_topic("cm", "xx/devices/hh-01/scans"),
+        None
+    );
+    assert!(!wire::valid_device_id(""));
+    assert!(!wire::valid_device_id("a+b"));
+}
