@@ -3,6 +3,7 @@
 //! Provisioning (the server issuing a config and a QR code) comes later.
 
 mod error;
+mod input;
 mod lines;
 mod schema;
 mod validate;

@@ -48,10 +48,9 @@ impl LineIndex {
     }
 
     fn record(&mut self, path: String, line: usize) {
-        if !self.lines.contains_key(&path) {
-            self.lines.insert(path.clone(), line);
-            self.keys.push((line, path));
-        }
+        // A duplicate key still names its own line in the reverse lookup (toml reports it there).
+        self.lines.entry(path.clone()).or_insert(line);
+        self.keys.push((line, path));
     }
 
     /// The line of `path`, or of its nearest present parent (a missing key is reported on its
@@ -67,6 +66,11 @@ impl LineIndex {
                 None => return 1,
             }
         }
+    }
+
+    /// Whether `path` itself (not only a parent) appears in the document.
+    pub(crate) fn contains(&self, path: &str) -> bool {
+        self.lines.contains_key(path)
     }
 
     /// The key defined (or table opened) on `line`, if any.

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::input::Input;
+
 /// Default MQTT topic prefix: topics are `<prefix>/<device id>/...`.
 pub const DEFAULT_TOPIC_PREFIX: &str = "chainmark";
 /// Default journal size cap: 64 MiB holds days of scans for a handheld that lost its network.
@@ -104,29 +106,6 @@ pub struct Journal {
     pub max_bytes: u64,
 }
 
-/// Where scans come from, chosen by `kind`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Input {
-    /// A USB scanner that types codes like a keyboard.
-    KeyboardWedge {
-        /// Characters the scanner sends before each code (stripped).
-        #[serde(default)]
-        prefix: String,
-        /// Characters that end each code (stripped); must not be empty.
-        #[serde(default = "default_suffix")]
-        suffix: String,
-    },
-    /// A scanner on a serial port (RS-232 or USB CDC).
-    Serial {
-        port: String,
-        /// One of [`STANDARD_BAUD_RATES`].
-        baud: u32,
-    },
-    /// A camera whose decoded frames land as files in a directory.
-    Camera { frames_dir: PathBuf, poll_ms: u64 },
-}
-
 /// Language of the agent's messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Language {
@@ -172,9 +151,6 @@ fn default_topic_prefix() -> String {
 }
 fn default_journal_max_bytes() -> u64 {
     DEFAULT_JOURNAL_MAX_BYTES
-}
-fn default_suffix() -> String {
-    "\n".to_owned()
 }
 fn default_true() -> bool {
     true

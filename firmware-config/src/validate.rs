@@ -212,7 +212,7 @@ fn check_url(url: &str) -> Result<bool, String> {
 
 /// Places a `toml` parse or type error on its line; the field is the key on that line.
 fn toml_problem(text: &str, file_name: &str, err: &toml::de::Error) -> Problem {
-    let line = err
+    let mut line = err
         .span()
         .map(|span| {
             // Bytes, not a str slice: a span never panics us on a char boundary.
@@ -224,14 +224,39 @@ fn toml_problem(text: &str, file_name: &str, err: &toml::de::Error) -> Problem {
                 + 1
         })
         .unwrap_or(1);
-    let field = match LineIndex::new(text).key_at(line) {
-        Some(key) if !key.is_empty() => key.to_owned(),
-        _ => "(syntax)".to_owned(),
-    };
+    let index = LineIndex::new(text);
+    let mut field = index.key_at(line).unwrap_or_default().to_owned();
+    // One line per problem: toml's multi-line messages ("invalid string\nexpected ...") are joined.
+    let message = err.message().trim().replace('\n', "; ");
+    // Errors about a whole table ("missing field `port`", "`baud` does not apply ...") carry the
+    // table's span; the backticked name narrows them to the key, or names the key to add.
+    if let Some(name) = backticked(&message) {
+        let key = if field.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{field}.{name}")
+        };
+        if index.contains(&key) {
+            line = index.line_of(&key);
+            field = key;
+        } else if message.starts_with("missing field") || message.contains("is required") {
+            field = key;
+        }
+    }
+    if field.is_empty() {
+        field = "(syntax)".to_owned();
+    }
     Problem {
         file: file_name.to_owned(),
         line,
         field,
-        message: err.message().trim().to_owned(),
+        message,
     }
+}
+
+/// The first `` `name` `` in a message.
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
 }

@@ -233,15 +233,35 @@ fn unknown_key_rejected_with_its_line() {
 }
 
 #[test]
-fn unknown_key_in_input_variant_rejected() {
+fn input_fields_checked_per_kind_on_their_line() {
     let p = &problems(&edit(24, "bauds = 9600"))[0];
-    assert!(p.message.contains("bauds"), "{p}");
+    assert_eq!((p.line, p.field.as_str()), (24, "input.bauds"), "{p}");
+    assert!(p.message.contains("unknown field `bauds`"), "{p}");
+
+    let p = &problems(&edit(23, r#"suffix = "\r""#))[0];
+    assert_eq!((p.line, p.field.as_str()), (23, "input.suffix"), "{p}");
+    assert_eq!(p.message, r#"`suffix` does not apply to kind = "serial""#);
+
+    // A missing key is reported on its table, naming the key to add.
+    let p = &problems(&edit(23, ""))[0];
+    assert_eq!((p.line, p.field.as_str()), (21, "input.port"), "{p}");
+    assert!(p.message.contains("required"), "{p}");
+
+    let p = &problems(&edit(22, r#"kind = "usb""#))[0];
+    assert_eq!((p.line, p.field.as_str()), (22, "input.kind"), "{p}");
 }
 
 #[test]
 fn type_and_syntax_errors_name_their_line() {
     let p = &problems(&edit(24, r#"baud = "fast""#))[0];
-    assert!(p.line >= 21 && p.line <= 24, "{p}");
+    assert_eq!((p.line, p.field.as_str()), (24, "input.baud"), "{p}");
+    assert!(p.message.contains("invalid type"), "{p}");
+    let p = &problems(&edit(6, r#"id = "again""#))[0];
+    assert_eq!((p.line, p.field.as_str()), (6, "device.id"), "{p}");
+    assert!(p.message.contains("duplicate key"), "{p}");
+    let p = &problems(&edit(9, "url = = 1"))[0];
+    assert_eq!((p.line, p.field.as_str()), (9, "broker.url"), "{p}");
+    assert!(!p.to_string().contains('\n'), "{p}");
     let p = &problems(&edit(16, "password = secret"))[0];
     assert_eq!(
         (p.line, p.field.as_str()),
