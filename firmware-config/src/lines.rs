@@ -11,6 +11,8 @@ pub(crate) struct LineIndex {
     lines: HashMap<String, usize>,
     // In line order, for the reverse lookup (which key is on line N).
     keys: Vec<(usize, String)>,
+    // Paths opened by a `[table]` header rather than assigned by `key = value`.
+    headers: Vec<String>,
 }
 
 impl LineIndex {
@@ -31,6 +33,7 @@ impl LineIndex {
                 let inner = line.trim_start_matches('[');
                 let end = find_unquoted(inner, ']').unwrap_or(inner.len());
                 table = split_key(&inner[..end]);
+                index.headers.push(table.join("."));
                 index.record(table.join("."), line_no);
             } else if let Some(eq) = find_unquoted(line, '=') {
                 let mut path = table.clone();
@@ -71,6 +74,11 @@ impl LineIndex {
     /// Whether `path` itself (not only a parent) appears in the document.
     pub(crate) fn contains(&self, path: &str) -> bool {
         self.lines.contains_key(path)
+    }
+
+    /// Whether `path` was opened by a `[table]` header.
+    pub(crate) fn is_header(&self, path: &str) -> bool {
+        self.headers.iter().any(|h| h == path)
     }
 
     /// The key defined (or table opened) on `line`, if any.
@@ -132,5 +140,6 @@ mod tests {
         assert_eq!(index.line_of("input.port"), 8);
         assert_eq!(index.line_of("nothing"), 1);
         assert_eq!(index.key_at(3), Some("broker.url"));
+        assert!(index.is_header("broker") && !index.is_header("broker.url"));
     }
 }

@@ -225,12 +225,22 @@ fn toml_problem(text: &str, file_name: &str, err: &toml::de::Error) -> Problem {
         })
         .unwrap_or(1);
     let index = LineIndex::new(text);
-    let mut field = index.key_at(line).unwrap_or_default().to_owned();
+    // A span starting at the top (or none) is the whole document: the root table.
+    let root = err.span().is_none_or(|span| span.start == 0);
+    let mut field = if root {
+        String::new()
+    } else {
+        index.key_at(line).unwrap_or_default().to_owned()
+    };
     // One line per problem: toml's multi-line messages ("invalid string\nexpected ...") are joined.
     let message = err.message().trim().replace('\n', "; ");
     // Errors about a whole table ("missing field `port`", "`baud` does not apply ...") carry the
-    // table's span; the backticked name narrows them to the key, or names the key to add.
-    if let Some(name) = backticked(&message) {
+    // table's span; the backticked name narrows them to the key, or names the key to add. Only
+    // for a table (a header, an inline table's key or the root): an error on a `key = value` line
+    // is already placed, and its backticked word is a value or a sibling key.
+    let whole_table = message.starts_with("missing field") || message.contains("is required");
+    let on_table = field.is_empty() || index.is_header(&field) || whole_table;
+    if let Some(name) = backticked(&message).filter(|_| on_table) {
         let key = if field.is_empty() {
             name.to_owned()
         } else {
@@ -239,7 +249,7 @@ fn toml_problem(text: &str, file_name: &str, err: &toml::de::Error) -> Problem {
         if index.contains(&key) {
             line = index.line_of(&key);
             field = key;
-        } else if message.starts_with("missing field") || message.contains("is required") {
+        } else if whole_table {
             field = key;
         }
     }

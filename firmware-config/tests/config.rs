@@ -273,6 +273,23 @@ fn type_and_syntax_errors_name_their_line() {
 }
 
 #[test]
+fn missing_keys_named_on_their_table() {
+    let p = &problems(&GOOD.replace("id = \"hh-1\"\n", ""))[0];
+    assert_eq!((p.line, p.field.as_str()), (4, "device.id"), "{p}");
+    assert!(p.message.contains("missing field `id`"), "{p}");
+    let p = &problems(&GOOD.replace("language = \"en\"\n", ""))[0];
+    assert_eq!((p.line, p.field.as_str()), (1, "language"), "{p}");
+    assert!(p.message.contains("missing field `language`"), "{p}");
+    // An inline table: the missing key is reported on the line that holds it.
+    let inline = GOOD.replace(
+        "debounce_ms = 800\n\n[device]\nid = \"hh-1\"\nwarehouse = \"SH-WH01\"\n",
+        "debounce_ms = 800\ndevice = { warehouse = \"SH-WH01\" }\n",
+    );
+    let p = &problems(&inline)[0];
+    assert_eq!((p.line, p.field.as_str()), (3, "device.id"), "{p}");
+}
+
+#[test]
 fn round_trip_through_toml() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
     for name in [
