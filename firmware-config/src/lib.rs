@@ -2,6 +2,7 @@
 //! problem with its file, line and field, and the device profiles in `profiles/`.
 //! Provisioning (the server issuing a config and a QR code) comes later.
 
+mod checks;
 mod error;
 mod input;
 mod lines;
