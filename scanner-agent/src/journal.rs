@@ -54,11 +54,7 @@ impl Journal {
             // Created through a temp file and a rename, so a journal file always has a whole header.
             write_atomically(&path, &record::header(1), |_| Ok(()))?;
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+        let file = open_rw(&path)?;
         let mut journal = Journal {
             path,
             file,
@@ -107,13 +103,15 @@ impl Journal {
             let len = h.record_len() as u64;
             match h.kind {
                 Kind::Event => {
-                    self.pending.insert(
-                        h.seq,
-                        Slot {
-                            offset,
-                            len: len as u32,
-                        },
-                    );
+                    let slot = Slot {
+                        offset,
+                        len: len as u32,
+                    };
+                    // Append burns a seq even when it fails, so a seq appears at most once; if it
+                    // ever did twice, the later record wins and the accounting stays right.
+                    if let Some(old) = self.pending.insert(h.seq, slot) {
+                        self.live_bytes -= u64::from(old.len);
+                    }
                     self.live_bytes += len;
                     self.next_seq = self.next_seq.max(h.seq.saturating_add(1));
                 }
@@ -162,10 +160,14 @@ impl Journal {
         }
         let rec = record::encode(Kind::Event, seq, &json);
         self.make_room(rec.len() as u64)?;
+        // The seq is burnt from here on, even if the write or fsync fails: after a failed fsync
+        // the record may still reach the disk, and a second event must never share its seq.
+        self.next_seq = seq + 1;
         self.write_tail(&rec)?;
-        self.file
-            .sync_data()
-            .map_err(|e| Error::io(&self.path, e))?;
+        if let Err(e) = self.file.sync_data() {
+            let _ = self.file.set_len(self.len);
+            return Err(Error::io(&self.path, e));
+        }
         self.pending.insert(
             seq,
             Slot {
@@ -175,7 +177,6 @@ impl Journal {
         );
         self.live_bytes += rec.len() as u64;
         self.len += rec.len() as u64;
-        self.next_seq = seq + 1;
         Ok(seq)
     }
 
@@ -237,7 +238,7 @@ impl Journal {
         let mut new_pending = BTreeMap::new();
         let mut offset = HEADER_LEN;
         let slots: Vec<(u64, Slot)> = self.pending.iter().map(|(s, sl)| (*s, *sl)).collect();
-        write_atomically(&self.path, &record::header(self.next_seq), |out| {
+        let file = write_atomically(&self.path, &record::header(self.next_seq), |out| {
             let mut buf = Vec::new();
             for (seq, slot) in &slots {
                 self.read_record(*slot, &mut buf)?;
@@ -253,11 +254,9 @@ impl Journal {
             }
             Ok(())
         })?;
-        self.file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&self.path)
-            .map_err(|e| Error::io(&self.path, e))?;
+        // The handle written is the renamed file itself: there is no window in which a failed
+        // reopen would leave us appending to the old, unlinked file.
+        self.file = file;
         self.pending = new_pending;
         self.len = offset;
         Ok(())
@@ -319,20 +318,27 @@ impl Journal {
 }
 
 /// Writes `header` then whatever `body` writes to a temp file next to `path`, fsyncs it, renames
-/// it over `path` and fsyncs the folder so the rename itself is durable.
+/// it over `path` and fsyncs the folder so the rename itself is durable. Returns the new file,
+/// open for reading and writing.
 fn write_atomically(
     path: &Path,
     header: &[u8],
     body: impl FnOnce(&mut BufWriter<File>) -> Result<(), Error>,
-) -> Result<(), Error> {
+) -> Result<File, Error> {
     let tmp = path.with_extension("tmp");
     let io = |e| Error::io(&tmp, e);
-    let mut out = BufWriter::with_capacity(64 * 1024, File::create(&tmp).map_err(io)?);
+    let created = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(io)?;
+    let mut out = BufWriter::with_capacity(64 * 1024, created);
     out.write_all(header).map_err(io)?;
     body(&mut out)?;
     let file = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
-    drop(file);
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -340,5 +346,14 @@ fn write_atomically(
     };
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, e))
+        .map_err(|e| Error::io(dir, e))?;
+    Ok(file)
+}
+
+fn open_rw(path: &Path) -> Result<File, Error> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
 }

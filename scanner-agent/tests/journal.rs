@@ -211,3 +211,61 @@ fn hundred_thousand_scans() {
         appended.as_micros() as f64 / n as f64
     );
 }
+
+#[derive(Debug, Clone)]
+enum Op {
+    Append,
+    Ack(usize),
+    Reopen,
+    Compact,
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => Just(Op::Append),
+        3 => any::<usize>().prop_map(Op::Ack),
+        1 => Just(Op::Reopen),
+        1 => Just(Op::Compact),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(48))]
+    /// Any mix of appends, acks, restarts and compactions leaves exactly the unacked events, in
+    /// order, and never hands out a seq twice.
+    #[test]
+    fn behaves_like_an_ordered_set(ops in proptest::collection::vec(op(), 1..40)) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("j");
+        let mut j = Journal::open(&path, MB).expect("open");
+        let mut model = std::collections::BTreeSet::new();
+        let mut last_seq = 0;
+        for op in ops {
+            match op {
+                Op::Append => {
+                    let seq = append(&mut j, last_seq);
+                    proptest::prop_assert!(seq > last_seq);
+                    last_seq = seq;
+                    model.insert(seq);
+                }
+                Op::Ack(i) => {
+                    if !model.is_empty() {
+                        let seq = *model.iter().nth(i % model.len()).expect("in range");
+                        model.remove(&seq);
+                        proptest::prop_assert!(j.ack(seq).expect("ack"));
+                    }
+                }
+                Op::Reopen => {
+                    drop(j);
+                    j = Journal::open(&path, MB).expect("reopen");
+                    proptest::prop_assert_eq!(j.recovered_bytes(), 0);
+                }
+                Op::Compact => j.compact().expect("compact"),
+            }
+            let seqs: Vec<u64> = j.pending().map(|e| e.expect("read").seq).collect();
+            proptest::prop_assert_eq!(seqs, model.iter().copied().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(j.next_seq(), last_seq + 1);
+        }
+    }
+}
