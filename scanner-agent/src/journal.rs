@@ -180,7 +180,7 @@ impl Journal {
         Ok(seq)
     }
 
-    /// Marks `seq` done (the server acked it: accepted, rejected or duplicate). Returns whether it
+    /// Marks `seq` done (a signed, final server ack: see `AckResult::is_final`). Returns whether it
     /// was pending; repeated acks are harmless. The ack record is not fsynced: if it is lost, the
     /// event is sent again and the server answers `duplicate`, which is acked the same way.
     pub fn ack(&mut self, seq: u64) -> Result<bool, Error> {

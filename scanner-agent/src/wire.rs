@@ -15,9 +15,10 @@ use crate::error::Error;
 pub const VERSION: u64 = 1;
 /// Largest message accepted; a scan is a few hundred bytes, so anything bigger is not ours.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
-/// Domain separator at the start of the MAC input, so a MAC can never be replayed as another
+/// Domain separators at the start of the MAC inputs, so a MAC can never be replayed as another
 /// message type or version.
 const MAC_DOMAIN: &[u8] = b"chainmark-scan-v1";
+const ACK_MAC_DOMAIN: &[u8] = b"chainmark-ack-v1";
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -135,12 +136,7 @@ impl ScanEvent {
 
     /// Whether `mac` is right under `secret` (constant-time comparison).
     pub fn verify(&self, secret: &[u8]) -> bool {
-        let Ok(given) = data_encoding::HEXLOWER_PERMISSIVE.decode(self.mac.as_bytes()) else {
-            return false;
-        };
-        mac_for(secret, &self.canonical_bytes())
-            .verify_slice(&given)
-            .is_ok()
+        verify_hex(secret, &self.canonical_bytes(), &self.mac)
     }
 
     fn mac_tag(&self, secret: &[u8]) -> Vec<u8> {
@@ -160,6 +156,13 @@ impl ScanEvent {
 fn put(out: &mut Vec<u8>, field: &[u8]) {
     out.extend_from_slice(&(field.len() as u64).to_be_bytes());
     out.extend_from_slice(field);
+}
+
+fn verify_hex(secret: &[u8], msg: &[u8], mac_hex: &str) -> bool {
+    let Ok(given) = data_encoding::HEXLOWER_PERMISSIVE.decode(mac_hex.as_bytes()) else {
+        return false;
+    };
+    mac_for(secret, msg).verify_slice(&given).is_ok()
 }
 
 fn mac_for(secret: &[u8], msg: &[u8]) -> HmacSha256 {
@@ -201,6 +204,40 @@ pub enum RejectReason {
     Duplicate,
 }
 
+impl RejectReason {
+    /// The wire name (also used in the ack MAC input).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::UnknownCode => "unknown_code",
+            RejectReason::ForgedTag => "forged_tag",
+            RejectReason::NotInCustody => "not_in_custody",
+            RejectReason::NotOnOrder => "not_on_order",
+            RejectReason::QuantityExceeded => "quantity_exceeded",
+            RejectReason::AlreadyShipped => "already_shipped",
+            RejectReason::CaseOpened => "case_opened",
+            RejectReason::DeviceNotAuthorised => "device_not_authorised",
+            RejectReason::Malformed => "malformed",
+            RejectReason::UnknownVersion => "unknown_version",
+            RejectReason::BadMac => "bad_mac",
+            RejectReason::Duplicate => "duplicate",
+        }
+    }
+
+    /// Whether the agent may drop the scan from its journal on this answer. Domain verdicts and
+    /// `duplicate` are final. Protocol failures are not: they say the message, the device's
+    /// secret or its version is wrong, not the scan — so the scan is kept (and an operator
+    /// alerted) until a fixed device or server accepts it.
+    pub fn is_final(self) -> bool {
+        !matches!(
+            self,
+            RejectReason::DeviceNotAuthorised
+                | RejectReason::Malformed
+                | RejectReason::UnknownVersion
+                | RejectReason::BadMac
+        )
+    }
+}
+
 /// The server's verdict on one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -214,7 +251,19 @@ pub enum AckResult {
     },
 }
 
-/// Server → device, on the acks topic, after the server's transaction commits.
+impl AckResult {
+    /// Whether the agent drops the scan from its journal on this answer.
+    pub fn is_final(self) -> bool {
+        match self {
+            AckResult::Accepted => true,
+            AckResult::Rejected { reason } => reason.is_final(),
+        }
+    }
+}
+
+/// Server → device, on the acks topic, after the server's transaction commits. Signed under the
+/// device's secret too: otherwise anyone able to publish on the broker could forge an ack and
+/// make the device drop a scan the server never saw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ack {
     /// Protocol version.
@@ -226,9 +275,55 @@ pub struct Ack {
     /// The verdict.
     #[serde(flatten)]
     pub result: AckResult,
+    /// Lower-case hex HMAC-SHA256 of [`Ack::canonical_bytes`] under the device secret.
+    pub mac: String,
 }
 
 impl Ack {
+    /// Builds and signs the ack for event `seq` of `device_id`.
+    pub fn signed(device_id: &str, seq: u64, result: AckResult, secret: &[u8]) -> Ack {
+        let mut ack = Ack {
+            v: VERSION,
+            device_id: device_id.to_owned(),
+            seq,
+            result,
+            mac: String::new(),
+        };
+        let tag = mac_for(secret, &ack.canonical_bytes())
+            .finalize()
+            .into_bytes();
+        ack.mac = data_encoding::HEXLOWER.encode(&tag);
+        ack
+    }
+
+    /// The MAC input: like [`ScanEvent::canonical_bytes`], with separator `chainmark-ack-v1`,
+    /// then `v`, `device_id`, `seq`, `result` (`accepted`/`rejected`) and, for a rejection, the
+    /// byte `1` then the reason (the byte `0` when accepted).
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(96);
+        put(&mut out, ACK_MAC_DOMAIN);
+        put(&mut out, self.v.to_string().as_bytes());
+        put(&mut out, self.device_id.as_bytes());
+        put(&mut out, self.seq.to_string().as_bytes());
+        match self.result {
+            AckResult::Accepted => {
+                put(&mut out, b"accepted");
+                out.push(0);
+            }
+            AckResult::Rejected { reason } => {
+                put(&mut out, b"rejected");
+                out.push(1);
+                put(&mut out, reason.as_str().as_bytes());
+            }
+        }
+        out
+    }
+
+    /// Whether `mac` is right under `secret` (constant-time comparison).
+    pub fn verify(&self, secret: &[u8]) -> bool {
+        verify_hex(secret, &self.canonical_bytes(), &self.mac)
+    }
+
     /// The JSON message.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()
@@ -263,11 +358,24 @@ where
     Ok(event)
 }
 
-/// Decodes an ack (size, JSON, version and shape checked; acks travel on the device's own topic,
-/// which only the server may write in production brokers).
-pub fn decode_ack(bytes: &[u8]) -> Result<Ack, Error> {
+/// Decodes an ack for this device and authenticates it under the device's own `secret`
+/// (size, JSON, version, shape, MAC; an ack for another device id is malformed here).
+pub fn decode_ack(bytes: &[u8], device_id: &str, secret: &[u8]) -> Result<Ack, Error> {
     let value = decode_versioned(bytes)?;
-    serde_json::from_value(value).map_err(|e| Error::Malformed(e.to_string()))
+    let ack: Ack = serde_json::from_value(value).map_err(|e| Error::Malformed(e.to_string()))?;
+    if ack.device_id != device_id {
+        return Err(Error::Malformed(format!(
+            "ack for device {:?}, not {device_id:?}",
+            ack.device_id
+        )));
+    }
+    if !ack.verify(secret) {
+        return Err(Error::BadMac {
+            device_id: ack.device_id,
+            seq: ack.seq,
+        });
+    }
+    Ok(ack)
 }
 
 /// Size, JSON and version checks shared by every message type. The version is read before the

@@ -170,53 +170,101 @@ fn every_rejection_has_its_own_error() {
 }
 
 #[test]
-fn ack_json_shape_and_round_trip() {
-    let accepted = Ack {
-        v: 1,
-        device_id: "hh-01".into(),
-        seq: 7,
-        result: AckResult::Accepted,
-    };
-    assert_eq!(
-        String::from_utf8(accepted.to_json()).expect("utf8"),
-        r#"{"v":1,"device_id":"hh-01","seq":7,"result":"accepted"}"#
+fn acks_are_signed_and_round_trip() {
+    let accepted = Ack::signed("hh-01", 7, AckResult::Accepted, SECRET);
+    let json = String::from_utf8(accepted.to_json()).expect("utf8");
+    assert!(
+        json.starts_with(r#"{"v":1,"device_id":"hh-01","seq":7,"result":"accepted","mac":""#),
+        "{json}"
     );
+    assert_eq!(
+        decode_ack(json.as_bytes(), "hh-01", SECRET).expect("decodes"),
+        accepted
+    );
+    assert!(AckResult::Accepted.is_final());
+
     let all = [
-        (RejectReason::UnknownCode, "unknown_code"),
-        (RejectReason::ForgedTag, "forged_tag"),
-        (RejectReason::NotInCustody, "not_in_custody"),
-        (RejectReason::NotOnOrder, "not_on_order"),
-        (RejectReason::QuantityExceeded, "quantity_exceeded"),
-        (RejectReason::AlreadyShipped, "already_shipped"),
-        (RejectReason::CaseOpened, "case_opened"),
-        (RejectReason::DeviceNotAuthorised, "device_not_authorised"),
-        (RejectReason::Malformed, "malformed"),
-        (RejectReason::UnknownVersion, "unknown_version"),
-        (RejectReason::BadMac, "bad_mac"),
-        (RejectReason::Duplicate, "duplicate"),
+        (RejectReason::UnknownCode, "unknown_code", true),
+        (RejectReason::ForgedTag, "forged_tag", true),
+        (RejectReason::NotInCustody, "not_in_custody", true),
+        (RejectReason::NotOnOrder, "not_on_order", true),
+        (RejectReason::QuantityExceeded, "quantity_exceeded", true),
+        (RejectReason::AlreadyShipped, "already_shipped", true),
+        (RejectReason::CaseOpened, "case_opened", true),
+        (
+            RejectReason::DeviceNotAuthorised,
+            "device_not_authorised",
+            false,
+        ),
+        (RejectReason::Malformed, "malformed", false),
+        (RejectReason::UnknownVersion, "unknown_version", false),
+        (RejectReason::BadMac, "bad_mac", false),
+        (RejectReason::Duplicate, "duplicate", true),
     ];
-    for (reason, code) in all {
-        let ack = Ack {
-            v: 1,
-            device_id: "hh-01".into(),
-            seq: 7,
-            result: AckResult::Rejected { reason },
-        };
+    for (reason, code, is_final) in all {
+        assert_eq!(reason.as_str(), code);
+        assert_eq!(reason.is_final(), is_final, "{code}");
+        let ack = Ack::signed("hh-01", 7, AckResult::Rejected { reason }, SECRET);
         let json = String::from_utf8(ack.to_json()).expect("utf8");
-        assert_eq!(
-            json,
-            format!(
-                r#"{{"v":1,"device_id":"hh-01","seq":7,"result":"rejected","reason":"{code}"}}"#
-            )
+        assert!(
+            json.contains(&format!(r#""result":"rejected","reason":"{code}""#)),
+            "{json}"
         );
-        assert_eq!(decode_ack(json.as_bytes()).expect("decodes"), ack);
+        assert_eq!(
+            decode_ack(json.as_bytes(), "hh-01", SECRET).expect("decodes"),
+            ack
+        );
     }
+}
+
+#[test]
+fn forged_or_foreign_acks_are_refused() {
+    // Anyone on the broker could publish this: it must not make the device drop scan 7.
+    let mut forged = Ack::signed("hh-01", 7, AckResult::Accepted, b"guessed secret");
     assert!(matches!(
-        decode_ack(br#"{"v":9,"device_id":"a","seq":1,"result":"accepted"}"#),
+        decode_ack(&forged.to_json(), "hh-01", SECRET),
+        Err(Error::BadMac { seq: 7, .. })
+    ));
+    // A real ack for seq 6 replayed as seq 7.
+    let mut replayed = Ack::signed("hh-01", 6, AckResult::Accepted, SECRET);
+    replayed.seq = 7;
+    assert!(matches!(
+        decode_ack(&replayed.to_json(), "hh-01", SECRET),
+        Err(Error::BadMac { .. })
+    ));
+    // A rejection turned into an acceptance.
+    forged = Ack::signed(
+        "hh-01",
+        7,
+        AckResult::Rejected {
+            reason: RejectReason::NotOnOrder,
+        },
+        SECRET,
+    );
+    forged.result = AckResult::Accepted;
+    assert!(matches!(
+        decode_ack(&forged.to_json(), "hh-01", SECRET),
+        Err(Error::BadMac { .. })
+    ));
+    let other = Ack::signed("hh-02", 7, AckResult::Accepted, SECRET);
+    assert!(matches!(
+        decode_ack(&other.to_json(), "hh-01", SECRET),
+        Err(Error::Malformed(_))
+    ));
+    assert!(matches!(
+        decode_ack(
+            br#"{"v":9,"device_id":"hh-01","seq":1,"result":"accepted","mac":""}"#,
+            "hh-01",
+            SECRET
+        ),
         Err(Error::UnknownVersion(Some(9)))
     ));
     assert!(matches!(
-        decode_ack(br#"{"v":1,"device_id":"a","seq":1,"result":"rejected","reason":"nope"}"#),
+        decode_ack(
+            br#"{"v":1,"device_id":"hh-01","seq":1,"result":"rejected","reason":"nope","mac":""}"#,
+            "hh-01",
+            SECRET
+        ),
         Err(Error::Malformed(_))
     ));
 }
