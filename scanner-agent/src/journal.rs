@@ -4,14 +4,16 @@
 //!
 //! An append-only file of checksummed records ([`record`]). [`Journal::open`] recovers after a
 //! crash: a torn last record (or garbage after it) fails its checksum and is cut off; earlier
-//! records are intact because they were fsynced before their append returned. Only the offsets of
+//! records are intact because they were fsynced before their append returned. Damage in the
+//! middle (disk rot) is told apart by a valid record further on: only the damaged bytes are
+//! skipped ([`Journal::skipped_bytes`]) and the file is compacted. Only the offsets of
 //! unacked events are held in memory (about 40 bytes each), never their payloads.
 
 pub mod record;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -43,6 +45,7 @@ pub struct Journal {
     /// Bytes of pending event records; everything else after the header is reclaimable.
     live_bytes: u64,
     recovered_bytes: u64,
+    skipped_bytes: u64,
 }
 
 impl Journal {
@@ -64,6 +67,7 @@ impl Journal {
             pending: BTreeMap::new(),
             live_bytes: 0,
             recovered_bytes: 0,
+            skipped_bytes: 0,
         };
         journal.recover()?;
         Ok(journal)
@@ -91,15 +95,28 @@ impl Journal {
             if reader.read_exact(&mut head).is_err() {
                 break; // end of file, or a torn head
             }
-            let Some(h) = record::parse_head(&head) else {
-                break;
+            let whole = record::parse_head(&head).filter(|h| {
+                buf.clear();
+                buf.extend_from_slice(&head);
+                buf.resize(h.record_len(), 0);
+                reader.read_exact(&mut buf[HEAD_LEN..]).is_ok() && record::verify(&buf)
+            });
+            let Some(h) = whole else {
+                // Torn tail, or damage in the middle? Only a whole, valid record further on tells
+                // them apart. Damage in the middle costs only the damaged bytes: the fsynced
+                // records after it are kept, and the file is compacted below.
+                match find_next_record(&self.file, &self.path, offset + 1, file_len)? {
+                    Some(next) => {
+                        self.skipped_bytes += next - offset;
+                        offset = next;
+                        reader
+                            .seek(SeekFrom::Start(next))
+                            .map_err(|e| Error::io(&self.path, e))?;
+                        continue;
+                    }
+                    None => break,
+                }
             };
-            buf.clear();
-            buf.extend_from_slice(&head);
-            buf.resize(h.record_len(), 0);
-            if reader.read_exact(&mut buf[HEAD_LEN..]).is_err() || !record::verify(&buf) {
-                break;
-            }
             let len = h.record_len() as u64;
             match h.kind {
                 Kind::Event => {
@@ -116,6 +133,8 @@ impl Journal {
                     self.next_seq = self.next_seq.max(h.seq.saturating_add(1));
                 }
                 Kind::Ack => {
+                    // Should the event record itself have been damaged, its seq still counts.
+                    self.next_seq = self.next_seq.max(h.seq.saturating_add(1));
                     if let Some(slot) = self.pending.remove(&h.seq) {
                         self.live_bytes -= u64::from(slot.len);
                     }
@@ -133,6 +152,10 @@ impl Journal {
                 .set_len(offset)
                 .and_then(|()| self.file.sync_all())
                 .map_err(|e| Error::io(&self.path, e))?;
+        }
+        if self.skipped_bytes > 0 {
+            // Rewrite without the damaged bytes, so later opens need no resync.
+            self.compact()?;
         }
         Ok(())
     }
@@ -230,6 +253,12 @@ impl Journal {
     /// Bytes cut off a torn tail when the journal was opened.
     pub fn recovered_bytes(&self) -> u64 {
         self.recovered_bytes
+    }
+
+    /// Damaged bytes in the middle of the file skipped (and compacted away) when it was opened:
+    /// the scans in them are lost, so the agent should report this.
+    pub fn skipped_bytes(&self) -> u64 {
+        self.skipped_bytes
     }
 
     /// Rewrites the file with only the unacked events (temp file, fsync, rename, fsync of the
@@ -348,6 +377,44 @@ fn write_atomically(
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))?;
     Ok(file)
+}
+
+/// The offset of the first whole, valid record at or after `from`, if any. Reads in 1 MiB windows
+/// that overlap by one maximal record, so a record straddling two windows is still seen. A false
+/// match needs a 64-bit checksum collision.
+fn find_next_record(
+    file: &File,
+    path: &Path,
+    from: u64,
+    file_len: u64,
+) -> Result<Option<u64>, Error> {
+    const WINDOW: usize = 1 << 20;
+    let max_record = HEAD_LEN + record::MAX_BODY as usize + record::CHECK_LEN;
+    let mut start = from;
+    let mut buf = Vec::new();
+    while start < file_len {
+        let remaining = usize::try_from(file_len - start).unwrap_or(usize::MAX);
+        let want = remaining.min(WINDOW + max_record);
+        buf.resize(want, 0);
+        file.read_exact_at(&mut buf, start)
+            .map_err(|e| Error::io(path, e))?;
+        let last = want == remaining;
+        let scan_to = if last { want } else { WINDOW };
+        for i in 0..scan_to {
+            let Ok(head) = <[u8; HEAD_LEN]>::try_from(buf.get(i..i + HEAD_LEN).unwrap_or(&[]))
+            else {
+                break;
+            };
+            let Some(h) = record::parse_head(&head) else {
+                continue;
+            };
+            if buf.get(i..i + h.record_len()).is_some_and(record::verify) {
+                return Ok(Some(start + i as u64));
+            }
+        }
+        start += scan_to as u64;
+    }
+    Ok(None)
 }
 
 fn open_rw(path: &Path) -> Result<File, Error> {

@@ -108,6 +108,37 @@ fn torn_tail_recovers_to_last_whole_record() {
 }
 
 #[test]
+fn damage_in_the_middle_costs_only_the_damaged_record() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("j");
+    let mut j = Journal::open(&path, MB).expect("open");
+    let mut ends = vec![j.len_bytes()];
+    for i in 0..4 {
+        append(&mut j, i);
+        ends.push(j.len_bytes());
+    }
+    j.ack(4).expect("ack");
+    drop(j);
+
+    // Flip a byte inside record 2 (disk rot): records 1, 3 and the ack of 4 were fsynced and stay.
+    let mut bytes = std::fs::read(&path).expect("read");
+    let inside = usize::try_from(ends[1] + 20).expect("small");
+    bytes[inside] ^= 0xff;
+    std::fs::write(&path, &bytes).expect("write");
+
+    let mut j = Journal::open(&path, MB).expect("recover");
+    assert_eq!(j.skipped_bytes(), ends[2] - ends[1]);
+    assert_eq!(j.recovered_bytes(), 0);
+    assert_eq!(j.pending_seqs().collect::<Vec<_>>(), [1, 3]);
+    assert_eq!(j.next_seq(), 5);
+    assert_eq!(append(&mut j, 9), 5);
+    drop(j);
+    let j = Journal::open(&path, MB).expect("reopen");
+    assert_eq!(j.skipped_bytes(), 0, "compacted at the first recovery");
+    assert_eq!(j.pending_seqs().collect::<Vec<_>>(), [1, 3, 5]);
+}
+
+#[test]
 fn not_a_journal_is_refused() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("j");
