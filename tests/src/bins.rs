@@ -1,7 +1,13 @@
 //! The real binaries. Cargo sets `CARGO_BIN_EXE_*` only for a package's own binaries, and
-//! artifact dependencies are unstable, so the first call builds `chainmark` and
-//! `chainmark-codegen` with the same cargo, profile and target folder as this test executable
-//! (a no-op when they are up to date) and then takes them from that folder.
+//! artifact dependencies are unstable, so the first call asks the same cargo, profile and target
+//! folder as this test executable for `cargo test --workspace --no-run`, which builds every
+//! package's binaries, and then takes them from that folder.
+//!
+//! Why that command and not `cargo build --bins -p …`: under `./scripts/test` (which runs
+//! `cargo test --workspace`) it resolves exactly the same features as the run that built this
+//! executable, so it is a no-op that takes a second. A narrower `cargo build` resolves features
+//! differently (no dev-dependencies, fewer packages to unify) and compiled a third copy of many
+//! crates, which made a cold CI run several minutes longer.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +27,7 @@ fn build_once() -> &'static Path {
         let dir = profile_dir();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--bins", "-p", "chainmark-server", "-p", "codegen"])
+        cmd.args(["test", "--workspace", "--no-run", "--quiet"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
         // Build into the same target folder and profile as this test executable.
         if let Some(target) = dir.parent() {
@@ -31,7 +37,7 @@ fn build_once() -> &'static Path {
             cmd.arg("--release");
         }
         let status = cmd.status().expect("run cargo build");
-        assert!(status.success(), "cargo build of the binaries failed");
+        assert!(status.success(), "cargo test --workspace --no-run (building the binaries) failed");
         dir
     })
 }
