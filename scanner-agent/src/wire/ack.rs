@@ -24,6 +24,8 @@ pub enum RejectReason {
     AlreadyShipped,
     /// The case was opened and no longer stands for its items.
     CaseOpened,
+    /// Packing an item that is still in another sealed case: unpack that case first.
+    AlreadyPacked,
     /// Unknown or revoked device.
     DeviceNotAuthorised,
     /// Not a well-formed message (or too large).
@@ -48,6 +50,7 @@ impl RejectReason {
             RejectReason::QuantityExceeded => "quantity_exceeded",
             RejectReason::AlreadyShipped => "already_shipped",
             RejectReason::CaseOpened => "case_opened",
+            RejectReason::AlreadyPacked => "already_packed",
             RejectReason::DeviceNotAuthorised => "device_not_authorised",
             RejectReason::Malformed => "malformed",
             RejectReason::UnknownVersion => "unknown_version",
