@@ -40,6 +40,9 @@ pub enum ConfigError {
     /// The file was read but is not a valid config; never empty.
     #[error("{}", render(.0))]
     Invalid(Vec<Problem>),
+    /// A scanned provisioning code is not usable (see [`crate::provision`]).
+    #[error("{0}")]
+    Provisioning(#[from] crate::provision::ProvisionError),
     /// A config could not be written back as TOML (a bug, not a user error).
     #[error("cannot write the config as TOML: {0}")]
     Serialize(#[from] toml::ser::Error),
