@@ -79,6 +79,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> Result<()> {
         .map_err(|e| Error::Internal(format!("listener address: {e}")))?;
     tracing::info!(%addr, "listening");
     spawn_housekeeping(state.clone());
+    crate::network::jobs::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod keys;
+pub mod network;
 pub mod ratelimit;
 pub mod registry;
 pub mod store;

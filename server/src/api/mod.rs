@@ -8,6 +8,7 @@ pub mod error;
 mod health;
 mod items;
 pub mod json;
+mod network;
 mod openapi;
 mod products;
 mod sightings;
@@ -39,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
+        .merge(network::routes())
 }
 
 pub fn router() -> Router<AppState> {

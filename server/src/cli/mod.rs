@@ -3,6 +3,7 @@
 mod demo;
 mod import;
 mod migrate;
+mod network;
 mod serve;
 mod user;
 
@@ -37,6 +38,9 @@ pub enum Command {
     /// Manage staff and agent accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// The agent network's settlement: auto-receive, complete, monthly statements.
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -47,5 +51,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user::run(settings, cmd),
         Command::Import(args) => import::run(settings, args),
         Command::Demo(args) => demo::run(args),
+        Command::Network(cmd) => network::run(settings, cmd),
     }
 }

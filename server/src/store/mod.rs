@@ -20,6 +20,7 @@ mod conn;
 mod group_commit;
 pub mod import;
 pub mod items;
+pub mod network;
 pub mod products;
 pub mod schema;
 pub mod sightings;

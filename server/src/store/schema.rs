@@ -142,3 +142,223 @@ diesel::allow_tables_to_appear_in_same_query!(
     sightings,
     audit_log,
 );
+
+// The agent network (migration 2026-11-24-000001_network). Money columns are `*_cents`.
+
+diesel::table! {
+    policy_versions (id) {
+        id -> BigInt,
+        version -> BigInt,
+        name -> Text,
+        document -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        activated_at -> Nullable<Timestamp>,
+        activated_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    agents (id) {
+        id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        name -> Text,
+        tier_rank -> Integer,
+        referrer_id -> Nullable<BigInt>,
+        supplier_id -> Nullable<BigInt>,
+        region -> Text,
+        status -> Text,
+        joined_at -> Timestamp,
+        activated_at -> Nullable<Timestamp>,
+        activated_tier_rank -> Nullable<Integer>,
+        policy_version -> BigInt,
+        entry_paid_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    restock_orders (id) {
+        id -> BigInt,
+        kind -> Text,
+        buyer_id -> BigInt,
+        product_id -> BigInt,
+        tier_rank -> Integer,
+        seller_kind -> Text,
+        seller_id -> Nullable<BigInt>,
+        supplier_chain -> Text,
+        quantity -> BigInt,
+        unit_price_cents -> BigInt,
+        goods_amount_cents -> BigInt,
+        policy_version -> BigInt,
+        receive_days -> Integer,
+        state -> Text,
+        shipper_kind -> Nullable<Text>,
+        shipper_id -> Nullable<BigInt>,
+        shipper_amount_cents -> Nullable<BigInt>,
+        paid_via -> Nullable<Text>,
+        rebate_agent_id -> Nullable<BigInt>,
+        rebate_cents -> Nullable<BigInt>,
+        award_agent_id -> Nullable<BigInt>,
+        award_cents -> Nullable<BigInt>,
+        return_days -> Nullable<Integer>,
+        shipped_quantity -> BigInt,
+        returned_quantity -> BigInt,
+        open_case -> Bool,
+        created_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+        shipped_at -> Nullable<Timestamp>,
+        received_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    order_legs (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        position -> Integer,
+        buyer_id -> BigInt,
+        seller_kind -> Text,
+        seller_id -> Nullable<BigInt>,
+        unit_price_cents -> BigInt,
+        goods_amount_cents -> BigInt,
+        margin_cents -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    order_events (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        serial -> Text,
+        shipped_at -> Timestamp,
+        shipped_by -> Nullable<BigInt>,
+        received_at -> Nullable<Timestamp>,
+        returned_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    order_refunds (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        quantity -> BigInt,
+        returned_before -> BigInt,
+        after_completion -> Bool,
+        reason -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_accounts (id) {
+        id -> BigInt,
+        code -> Text,
+        agent_id -> Nullable<BigInt>,
+        wallet -> Text,
+        balance_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    postings (id) {
+        id -> BigInt,
+        idempotency_key -> Text,
+        kind -> Text,
+        order_id -> Nullable<BigInt>,
+        withdrawal_id -> Nullable<BigInt>,
+        policy_version -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posting_lines (id) {
+        id -> BigInt,
+        posting_id -> BigInt,
+        account_id -> BigInt,
+        amount_cents -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    withdrawals (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        amount_cents -> BigInt,
+        status -> Text,
+        requested_at -> Timestamp,
+        requested_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<BigInt>,
+        paid_at -> Nullable<Timestamp>,
+        reference -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    monthly_statements (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        month -> Text,
+        opening_available_cents -> BigInt,
+        opening_frozen_cents -> BigInt,
+        earned_cents -> BigInt,
+        settled_cents -> BigInt,
+        refunds_cents -> BigInt,
+        payments_cents -> BigInt,
+        withdrawals_cents -> BigInt,
+        closing_available_cents -> BigInt,
+        closing_frozen_cents -> BigInt,
+        line_count -> BigInt,
+        generated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(agents -> users (user_id));
+diesel::joinable!(restock_orders -> products (product_id));
+diesel::joinable!(order_legs -> restock_orders (order_id));
+diesel::joinable!(order_events -> restock_orders (order_id));
+diesel::joinable!(order_items -> restock_orders (order_id));
+diesel::joinable!(order_items -> items (serial));
+diesel::joinable!(order_refunds -> restock_orders (order_id));
+diesel::joinable!(posting_lines -> postings (posting_id));
+diesel::joinable!(posting_lines -> ledger_accounts (account_id));
+diesel::joinable!(withdrawals -> agents (agent_id));
+diesel::joinable!(monthly_statements -> agents (agent_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    policy_versions,
+    agents,
+    restock_orders,
+    order_legs,
+    order_events,
+    order_items,
+    order_refunds,
+    ledger_accounts,
+    postings,
+    posting_lines,
+    withdrawals,
+    monthly_statements,
+);
+// Pairs with the foundation's tables, one by one: the macro pairs every table of a list with
+// every other, and the foundation's pairs are declared above already.
+diesel::allow_tables_to_appear_in_same_query!(agents, users);
+diesel::allow_tables_to_appear_in_same_query!(restock_orders, products);
+diesel::allow_tables_to_appear_in_same_query!(order_items, items);

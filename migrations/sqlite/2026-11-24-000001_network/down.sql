@@ -1,0 +1,13 @@
+DROP INDEX items_custodian;
+DROP TABLE monthly_statements;
+DROP TABLE withdrawals;
+DROP TABLE posting_lines;
+DROP TABLE postings;
+DROP TABLE ledger_accounts;
+DROP TABLE order_refunds;
+DROP TABLE order_items;
+DROP TABLE order_events;
+DROP TABLE order_legs;
+DROP TABLE restock_orders;
+DROP TABLE agents;
+DROP TABLE policy_versions;

@@ -1,0 +1,524 @@
+//! Restock orders: an agent's own and those it handles, one order with its history, and each
+//! step of the life cycle. Who may take each step is checked by the use case.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{CallerId, actor_of, yuan};
+use crate::api::error::ErrorBody;
+use crate::api::json::Json;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::domain::Role;
+use crate::domain::network::PaidVia;
+use crate::error::{Error, Result};
+use crate::network::{Actor, orders as cases, payment, refunds, shipping};
+use crate::store::DbConnection;
+use crate::store::network::orders::{self as store, Listing, OrderRow};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LegView {
+    /// 0 is the original order; each further leg is the linked order a forwarding agent placed.
+    pub position: i32,
+    pub buyer_id: i64,
+    /// `null`: HQ.
+    pub seller_id: Option<i64>,
+    pub unit_price: String,
+    pub goods_amount: String,
+    /// 差价 the leg's buyer earns by forwarding.
+    pub margin: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_user_id: Option<i64>,
+    pub note: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    pub id: i64,
+    /// `entry` (首批), `restock` or `upgrade` (补齐差额).
+    pub kind: String,
+    pub buyer_id: i64,
+    pub product_id: i64,
+    pub tier_rank: i32,
+    /// The payee; `null` is HQ.
+    pub seller_id: Option<i64>,
+    /// Who ships (fixed when accepted or forwarded); `null` with `shipper_is_hq` false: not yet.
+    pub shipper_id: Option<i64>,
+    pub shipper_is_hq: bool,
+    pub quantity: i64,
+    pub unit_price: String,
+    pub goods_amount: String,
+    pub policy_version: i64,
+    pub state: String,
+    pub paid_via: Option<String>,
+    /// The shipper's part of the goods amount (after margins).
+    pub shipper_amount: Option<String>,
+    pub rebate_agent_id: Option<i64>,
+    pub rebate: Option<String>,
+    pub award_agent_id: Option<i64>,
+    pub award: Option<String>,
+    pub shipped_quantity: i64,
+    pub returned_quantity: i64,
+    pub open_case: bool,
+    pub created_at: NaiveDateTime,
+    pub paid_at: Option<NaiveDateTime>,
+    pub shipped_at: Option<NaiveDateTime>,
+    pub received_at: Option<NaiveDateTime>,
+    /// When the next automatic step (auto-receive, completion) is due.
+    pub due_at: Option<NaiveDateTime>,
+    pub legs: Vec<LegView>,
+    pub history: Vec<EventView>,
+}
+
+/// The order with its legs and history.
+pub fn view(c: &mut DbConnection, o: OrderRow) -> Result<OrderView> {
+    let legs = store::legs_of(c, &[o.id])?
+        .into_iter()
+        .map(|l| LegView {
+            position: l.position,
+            buyer_id: l.buyer_id,
+            seller_id: l.seller_id,
+            unit_price: yuan(l.unit_price_cents),
+            goods_amount: yuan(l.goods_amount_cents),
+            margin: l.margin_cents.map(yuan),
+        })
+        .collect();
+    let history = store::events(c, o.id)?
+        .into_iter()
+        .map(|e| EventView {
+            from_state: e.from_state,
+            to_state: e.to_state,
+            actor_user_id: e.actor_user_id,
+            note: e.note,
+            at: e.at,
+        })
+        .collect();
+    Ok(OrderView {
+        id: o.id,
+        kind: o.kind,
+        buyer_id: o.buyer_id,
+        product_id: o.product_id,
+        tier_rank: o.tier_rank,
+        seller_id: o.seller_id,
+        shipper_id: o.shipper_id,
+        shipper_is_hq: o.shipper_kind.as_deref() == Some("hq"),
+        quantity: o.quantity,
+        unit_price: yuan(o.unit_price_cents),
+        goods_amount: yuan(o.goods_amount_cents),
+        policy_version: o.policy_version,
+        state: o.state,
+        paid_via: o.paid_via,
+        shipper_amount: o.shipper_amount_cents.map(yuan),
+        rebate_agent_id: o.rebate_agent_id,
+        rebate: o.rebate_cents.map(yuan),
+        award_agent_id: o.award_agent_id,
+        award: o.award_cents.map(yuan),
+        shipped_quantity: o.shipped_quantity,
+        returned_quantity: o.returned_quantity,
+        open_case: o.open_case,
+        created_at: o.created_at,
+        paid_at: o.paid_at,
+        shipped_at: o.shipped_at,
+        received_at: o.received_at,
+        due_at: o.due_at,
+        legs,
+        history,
+    })
+}
+
+const HQ_READ: &[Role] = &[
+    Role::HqAdmin,
+    Role::HqFinance,
+    Role::HqAuditor,
+    Role::Warehouse,
+];
+
+/// An agent sees an order it buys, sells, ships or forwarded; HQ staff see all.
+fn may_see(c: &mut DbConnection, actor: Actor, o: &OrderRow) -> Result<()> {
+    if let Actor::Agent { agent, .. } = actor {
+        let in_legs = store::legs_of(c, &[o.id])?
+            .iter()
+            .any(|l| l.buyer_id == agent || l.seller_id == Some(agent));
+        if o.buyer_id == agent
+            || o.seller_id == Some(agent)
+            || o.shipper_id == Some(agent)
+            || in_legs
+        {
+            return Ok(());
+        }
+        return Err(Error::Forbidden("this order is not yours to see".into()));
+    }
+    actor.require_hq(HQ_READ, "see orders")
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `placed` (mine, the default for agents), `to_handle` (orders I answer or ship; HQ's for
+    /// staff) or `all` (HQ only).
+    pub view: Option<String>,
+    /// Only this state.
+    pub state: Option<String>,
+    /// Orders with an id below this (paging, newest first).
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrderBody {
+    pub sku: String,
+    /// Items (盒).
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayBody {
+    /// `offline`: the payee confirms a transfer arrived; `wallet`: the buyer pays from its
+    /// available balance.
+    pub via: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipBody {
+    /// Item serials (明码) to ship against the order.
+    pub serials: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShipRejected {
+    pub serial: String,
+    /// `unknown_code`, `not_in_custody`, `not_on_order`, `quantity_exceeded`, `already_shipped`.
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShipOutcome {
+    pub accepted: Vec<String>,
+    pub rejected: Vec<ShipRejected>,
+    pub state: String,
+    pub shipped_quantity: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundBody {
+    /// Items returned now.
+    pub quantity: i64,
+    /// Their serials, when they are back in hand (moved back to the shipper); optional.
+    #[serde(default)]
+    pub serials: Vec<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseBody {
+    /// Open (true) or close (false) an after-sale case (维权); completion waits while open.
+    pub open: bool,
+}
+
+/// Orders, newest first, 200 a page.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "network", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = Vec<OrderView>), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<Vec<OrderView>>> {
+    let who = CallerId::from(&caller);
+    let out = state
+        .db
+        .run(move |c| {
+            let actor = actor_of(c, &who)?;
+            let listing = match (actor, q.view.as_deref().unwrap_or("placed")) {
+                (Actor::Agent { agent, .. }, "placed") => Listing::PlacedBy(agent),
+                (Actor::Agent { agent, .. }, "to_handle") => Listing::HandledBy(agent),
+                (Actor::Agent { .. }, "all") => {
+                    return Err(Error::Forbidden("an agent sees its own orders only".into()));
+                }
+                (_, "to_handle") => {
+                    actor.require_hq(HQ_READ, "see HQ's orders")?;
+                    Listing::HandledByHq
+                }
+                (_, "all" | "placed") => {
+                    actor.require_hq(HQ_READ, "see orders")?;
+                    Listing::All
+                }
+                (_, other) => {
+                    return Err(Error::BadRequest(format!(
+                        "view {other:?}: use placed, to_handle or all"
+                    )));
+                }
+            };
+            let rows = store::list(c, listing, q.state.as_deref(), q.before.unwrap_or(0), 200)?;
+            rows.into_iter()
+                .map(|o| view(c, o))
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?;
+    Ok(axum::Json(out))
+}
+
+/// Places an order with the signed-in agent's supplier: its entry order while pending.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "network", security(("bearer" = [])),
+    request_body = NewOrderBody,
+    responses((status = 201, body = OrderView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewOrderBody>,
+) -> Result<(StatusCode, axum::Json<OrderView>)> {
+    let who = CallerId::from(&caller);
+    let out = state
+        .db
+        .write(move |c| {
+            let actor = actor_of(c, &who)?;
+            let input = cases::OrderInput {
+                sku: body.sku,
+                quantity: body.quantity,
+            };
+            let row = cases::submit(c, actor, &input)?;
+            view(c, row)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(out)))
+}
+
+/// One order, with its forwarding legs and history.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "network", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Order id")),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<OrderView>> {
+    let who = CallerId::from(&caller);
+    let out = state
+        .db
+        .run(move |c| {
+            let actor = actor_of(c, &who)?;
+            let row = store::get(c, id)?;
+            may_see(c, actor, &row)?;
+            view(c, row)
+        })
+        .await?;
+    Ok(axum::Json(out))
+}
+
+/// Runs one step as the caller and answers with the order afterwards.
+async fn step<F>(state: AppState, caller: Caller, f: F) -> Result<axum::Json<OrderView>>
+where
+    F: FnOnce(&mut DbConnection, Actor) -> Result<OrderRow> + Send + 'static,
+{
+    let who = CallerId::from(&caller);
+    let out = state
+        .db
+        .write(move |c| {
+            let actor = actor_of(c, &who)?;
+            let row = f(c, actor)?;
+            view(c, row)
+        })
+        .await?;
+    Ok(axum::Json(out))
+}
+
+/// The seller accepts (it holds the stock and will ship).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/accept", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn accept(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<OrderView>> {
+    step(state, caller, move |c, a| cases::accept(c, id, a)).await
+}
+
+/// The seller rejects the order.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/reject", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    request_body = ReasonBody,
+    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ReasonBody>,
+) -> Result<axum::Json<OrderView>> {
+    step(state, caller, move |c, a| {
+        cases::reject(c, id, a, &body.reason)
+    })
+    .await
+}
+
+/// The seller, out of stock, forwards the order up its chain (一键提交上级代发).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/forward", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn forward(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<OrderView>> {
+    step(state, caller, move |c, a| cases::forward(c, id, a)).await
+}
+
+/// Pays: the payee confirms an offline transfer, or the buyer pays from its wallet.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/pay", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    request_body = PayBody,
+    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn pay(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<PayBody>,
+) -> Result<axum::Json<OrderView>> {
+    let via = match body.via.as_str() {
+        "offline" => PaidVia::Offline,
+        "wallet" => PaidVia::Wallet,
+        other => {
+            return Err(Error::BadRequest(format!(
+                "via {other:?}: use offline or wallet"
+            )));
+        }
+    };
+    step(state, caller, move |c, a| payment::pay(c, id, via, a)).await
+}
+
+/// Ships named item codes against the order (until handhelds scan them).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/ship", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    request_body = ShipBody,
+    responses((status = 200, body = ShipOutcome), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn ship(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ShipBody>,
+) -> Result<axum::Json<ShipOutcome>> {
+    if body.serials.is_empty() || body.serials.len() > 10_000 {
+        return Err(Error::BadRequest(
+            "serials: give 1 to 10000 item serials".into(),
+        ));
+    }
+    let who = CallerId::from(&caller);
+    let out = state
+        .db
+        .write(move |c| {
+            let actor = actor_of(c, &who)?;
+            shipping::may_ship(c, id, actor)?;
+            shipping::ship_items(c, id, actor.user(), &body.serials)
+        })
+        .await?;
+    Ok(axum::Json(ShipOutcome {
+        accepted: out.accepted,
+        rejected: out
+            .rejected
+            .into_iter()
+            .map(|(serial, r)| ShipRejected {
+                serial,
+                reason: r.as_str().into(),
+            })
+            .collect(),
+        state: out.state,
+        shipped_quantity: out.shipped_quantity,
+    }))
+}
+
+/// The buyer confirms receipt: the items enter its custody.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/receive", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn receive(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<OrderView>> {
+    step(state, caller, move |c, a| {
+        shipping::receive(c, id, a, false)
+    })
+    .await
+}
+
+/// The buyer (or HQ finance) cancels before shipping starts; a paid restock is refunded.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    request_body = ReasonBody,
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ReasonBody>,
+) -> Result<axum::Json<OrderView>> {
+    step(state, caller, move |c, a| {
+        cases::cancel(c, id, a, &body.reason)
+    })
+    .await
+}
+
+/// HQ refunds returned items (by quantity): stored shares reversed, earnings clawed back.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/refund", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    request_body = RefundBody,
+    responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn refund(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<RefundBody>,
+) -> Result<axum::Json<OrderView>> {
+    let input = refunds::RefundInput {
+        quantity: body.quantity,
+        serials: body.serials,
+        reason: body.reason,
+    };
+    step(state, caller, move |c, a| refunds::refund(c, id, &input, a)).await
+}
+
+/// HQ opens or closes an after-sale case on the order.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/case", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    request_body = CaseBody,
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody)))]
+pub async fn case(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<CaseBody>,
+) -> Result<axum::Json<OrderView>> {
+    step(state, caller, move |c, a| {
+        cases::set_case(c, id, body.open, a)
+    })
+    .await
+}

@@ -1,0 +1,199 @@
+//! Withdrawals: an agent requests, HQ finance approves or rejects, then marks paid.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{CallerId, actor_of, yuan};
+use crate::api::error::ErrorBody;
+use crate::api::json::Json;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{Error, Result};
+use crate::network::{Actor, HQ_MONEY, withdrawals as cases};
+use crate::store::network::withdrawals::{self as store, WithdrawalRow};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithdrawalView {
+    pub id: i64,
+    pub agent_id: i64,
+    pub amount: String,
+    /// `requested`, `approved`, `rejected` or `paid`.
+    pub status: String,
+    pub requested_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<i64>,
+    pub paid_at: Option<NaiveDateTime>,
+    pub reference: Option<String>,
+    pub note: Option<String>,
+}
+
+impl From<WithdrawalRow> for WithdrawalView {
+    fn from(w: WithdrawalRow) -> Self {
+        WithdrawalView {
+            id: w.id,
+            agent_id: w.agent_id,
+            amount: yuan(w.amount_cents),
+            status: w.status,
+            requested_at: w.requested_at,
+            decided_at: w.decided_at,
+            decided_by: w.decided_by,
+            paid_at: w.paid_at,
+            reference: w.reference,
+            note: w.note,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    /// Yuan, as a decimal string ("150.00").
+    pub amount: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaidBody {
+    /// The bank transfer's reference.
+    pub reference: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Only this status.
+    pub status: Option<String>,
+}
+
+/// Withdrawals, newest first: an agent's own, or everyone's for HQ finance.
+#[utoipa::path(get, path = "/api/v1/withdrawals", tag = "network", security(("bearer" = [])),
+    params(ListQuery),
+    responses((status = 200, body = Vec<WithdrawalView>), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<Vec<WithdrawalView>>> {
+    let who = CallerId::from(&caller);
+    let rows = state
+        .db
+        .run(move |c| {
+            let agent = match actor_of(c, &who)? {
+                Actor::Agent { agent, .. } => Some(agent),
+                actor => {
+                    actor.require_hq(HQ_MONEY, "see withdrawals")?;
+                    None
+                }
+            };
+            store::list(c, agent, q.status.as_deref(), 500)
+        })
+        .await?;
+    Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// The signed-in agent asks to withdraw from its available balance.
+#[utoipa::path(post, path = "/api/v1/withdrawals", tag = "network", security(("bearer" = [])),
+    request_body = RequestBody,
+    responses((status = 201, body = WithdrawalView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<RequestBody>,
+) -> Result<(StatusCode, axum::Json<WithdrawalView>)> {
+    let amount: Decimal = body.amount.trim().parse().map_err(|_| {
+        Error::BadRequest(format!(
+            "amount {:?}: give yuan as a decimal string, e.g. \"150.00\"",
+            body.amount
+        ))
+    })?;
+    let who = CallerId::from(&caller);
+    let row = state
+        .db
+        .write(move |c| {
+            let actor = actor_of(c, &who)?;
+            cases::request(c, actor, amount)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(row.into())))
+}
+
+async fn decide(
+    state: AppState,
+    caller: Caller,
+    id: i64,
+    approve: bool,
+    note: Option<String>,
+) -> Result<axum::Json<WithdrawalView>> {
+    let who = CallerId::from(&caller);
+    let row = state
+        .db
+        .write(move |c| {
+            let actor = actor_of(c, &who)?;
+            cases::decide(c, id, approve, note.as_deref(), actor)
+        })
+        .await?;
+    Ok(axum::Json(row.into()))
+}
+
+/// HQ finance approves: the money leaves HQ's bank.
+#[utoipa::path(post, path = "/api/v1/withdrawals/{id}/approve", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    request_body = DecisionBody,
+    responses((status = 200, body = WithdrawalView), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<DecisionBody>,
+) -> Result<axum::Json<WithdrawalView>> {
+    decide(state, caller, id, true, body.note).await
+}
+
+/// HQ finance rejects: the amount returns to the agent's available balance.
+#[utoipa::path(post, path = "/api/v1/withdrawals/{id}/reject", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    request_body = DecisionBody,
+    responses((status = 200, body = WithdrawalView), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<DecisionBody>,
+) -> Result<axum::Json<WithdrawalView>> {
+    decide(state, caller, id, false, body.note).await
+}
+
+/// HQ finance records the bank transfer of an approved withdrawal.
+#[utoipa::path(post, path = "/api/v1/withdrawals/{id}/paid", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    request_body = PaidBody,
+    responses((status = 200, body = WithdrawalView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn paid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<PaidBody>,
+) -> Result<axum::Json<WithdrawalView>> {
+    let who = CallerId::from(&caller);
+    let row = state
+        .db
+        .write(move |c| {
+            let actor = actor_of(c, &who)?;
+            cases::mark_paid(c, id, &body.reference, actor)
+        })
+        .await?;
+    Ok(axum::Json(row.into()))
+}

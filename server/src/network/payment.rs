@@ -1,0 +1,142 @@
+//! Paying an order (DOMAIN §4–§5): the payee confirms an offline transfer, or the buyer pays
+//! from its wallet. Payment fixes the order's money ([`BookedOrder`]: shipper, margins, rebate,
+//! award, return window) and books it; an entry order activates its buyer, an upgrade's top-up
+//! moves the buyer up a tier. Of two concurrent payments exactly one books: the state change is
+//! conditional, and the postings' keys are unique.
+
+use diesel::Connection;
+
+use super::book::{self, restock_order};
+use super::orders::{HQ_ANSWER, changed_meanwhile};
+use super::{Actor, HQ_MONEY, agents, ledger, refused};
+use crate::domain::network::earnings::{BookedOrder, PaidVia, Referrer};
+use crate::domain::network::order::{OrderAction, transition};
+use crate::domain::network::{Account, Party, postings};
+use crate::error::{Error, Result};
+use crate::store::DbConnection;
+use crate::store::network::agents as agents_store;
+use crate::store::network::orders::{self as store, Booking, OrderRow};
+use crate::store::network::{agent_id, agent_key, cents, party_columns};
+use crate::store::users::now;
+
+/// Pays order `id`. `Offline`: the payee confirms the transfer arrived (HQ finance for HQ).
+/// `Wallet`: the buyer pays from its available balance, which must cover it.
+pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Result<OrderRow> {
+    conn.transaction(|conn| {
+        let row = store::get(conn, id)?;
+        let order = restock_order(&row)?;
+        match via {
+            PaidVia::Offline => {
+                let roles = if order.seller == Party::Hq {
+                    HQ_MONEY
+                } else {
+                    HQ_ANSWER
+                };
+                actor.require_party(order.seller, roles, "confirm the payment of this order")?
+            }
+            PaidVia::Wallet => actor.require_party(
+                Party::Agent(order.buyer),
+                &[],
+                "pay this order from its wallet",
+            )?,
+        }
+        transition(order.state, OrderAction::Pay).map_err(refused)?;
+        let policy = super::policy::by_version(conn, row.policy_version)?;
+        let legs = store::legs_of(conn, &[id])?;
+        let plan = book::plan(&row, &legs)?;
+        let referrer = referrer_now(conn, row.buyer_id)?;
+        let booked = BookedOrder::at_payment(&policy, &order, plan.as_ref(), referrer, via)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let at = now();
+        if !store::record_payment(conn, id, &booking(&booked, at)?)? {
+            return Err(changed_meanwhile(conn, id)?);
+        }
+        store::add_events(
+            conn,
+            &[(
+                id,
+                Some(order.state.as_str()),
+                "paid",
+                actor.user(),
+                Some(book::paid_via_str(via)),
+            )],
+            at,
+        )?;
+        ledger::book_order(conn, &row, &postings::on_payment(&booked))?;
+        if via == PaidVia::Wallet {
+            ledger::require_cover(conn, Account::available(order.buyer))?;
+        }
+        after_payment(conn, &row)?;
+        tracing::info!(order = id, via = book::paid_via_str(via), "order paid");
+        store::get(conn, id)
+    })
+}
+
+/// The buyer's referrer as it stands now, if it is active (a suspended referrer earns nothing).
+fn referrer_now(conn: &mut DbConnection, buyer: i64) -> Result<Option<Referrer>> {
+    let Some(r) = agents_store::get(conn, buyer)?.referrer_id else {
+        return Ok(None);
+    };
+    let referrer = agents_store::get(conn, r)?;
+    Ok(referrer.is_active().then(|| Referrer {
+        agent: agent_id(referrer.id),
+        tier: book::tier(referrer.tier_rank),
+    }))
+}
+
+fn booking(b: &BookedOrder, at: chrono::NaiveDateTime) -> Result<Booking> {
+    let (shipper_kind, shipper_id) = party_columns(b.shipper);
+    Ok(Booking {
+        state: "paid".into(),
+        shipper_kind: Some(shipper_kind.into()),
+        shipper_id,
+        shipper_amount_cents: Some(cents(b.shipper_amount)?),
+        paid_via: Some(book::paid_via_str(b.paid_via).into()),
+        rebate_agent_id: b.rebate.map(|e| agent_key(e.agent)),
+        rebate_cents: b.rebate.map(|e| cents(e.amount)).transpose()?,
+        award_agent_id: b.award.map(|e| agent_key(e.agent)),
+        award_cents: b.award.map(|e| cents(e.amount)).transpose()?,
+        return_days: Some(i32::try_from(b.return_days).unwrap_or(i32::MAX)),
+        paid_at: Some(at),
+    })
+}
+
+/// An entry order activates its buyer; an upgrade's top-up moves it to the order's tier. Either
+/// way the suppliers below it are recomputed.
+fn after_payment(conn: &mut DbConnection, row: &OrderRow) -> Result<()> {
+    let buyer = agents_store::get(conn, row.buyer_id)?;
+    match row.kind.as_str() {
+        "entry" => {
+            if !agents_store::activate(conn, buyer.id, row.tier_rank, row.goods_amount_cents)? {
+                return Err(Error::Conflict(format!(
+                    "agent {} is {}, not pending: its entry order cannot activate it",
+                    buyer.id, buyer.status
+                )));
+            }
+            agents::recompute_below(conn, buyer.id, true)?;
+        }
+        "upgrade" => {
+            if row.tier_rank >= buyer.tier_rank {
+                return Err(Error::Conflict(format!(
+                    "agent {} is already at tier rank {}",
+                    buyer.id, buyer.tier_rank
+                )));
+            }
+            agents_store::set_tier(
+                conn,
+                buyer.id,
+                row.tier_rank,
+                buyer.entry_paid_cents + row.goods_amount_cents,
+                row.policy_version,
+            )?;
+            agents::recompute_below(conn, buyer.id, false)?;
+            tracing::info!(
+                agent = buyer.id,
+                tier_rank = row.tier_rank,
+                "agent upgraded"
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The scheduled jobs of the order life cycle (DOMAIN §4–§5): auto-receive shipped orders once
+//! the receive window has passed, and complete received orders once the return window has passed
+//! with no after-sale case open — completing books what is left of each earning from frozen to
+//! available and the shipper's money out of payables (settlement).
+//!
+//! Both are safe to run twice or concurrently: each order changes state only from the state the
+//! job found it in (one run gets each order), and each completion posting is keyed
+//! `order:{id}:complete`, unique in the ledger.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::Connection;
+
+use super::book::{self, booked};
+use super::{Actor, shipping};
+use crate::domain::network::{postings, settlement};
+use crate::error::Result;
+use crate::store::DbConnection;
+use crate::store::network::ledger::{self as ledger_store, Meta};
+use crate::store::network::orders as store;
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Settled {
+    /// Orders received automatically.
+    pub received: u64,
+    /// Orders completed (their earnings released).
+    pub completed: u64,
+    /// Completion postings booked.
+    pub postings: u64,
+}
+
+/// Orders a transaction handles at a time.
+pub const CHUNK: i64 = 5000;
+
+fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+/// Auto-receives every shipped order whose receive window has passed by `now`.
+pub fn auto_receive(conn: &mut DbConnection, now: NaiveDateTime) -> Result<u64> {
+    let mut done = 0;
+    let mut after = 0;
+    loop {
+        let ids = store::due(conn, "shipped", now, after, CHUNK)?;
+        let Some(&last) = ids.last() else { break };
+        after = last;
+        done += conn.transaction(|conn| {
+            let mut n = 0;
+            for row in store::by_ids(conn, &ids)? {
+                let due = row.shipped_at.is_some_and(|s| {
+                    settlement::auto_receive_due(
+                        utc(s),
+                        utc(now),
+                        u32::try_from(row.receive_days).unwrap_or(0),
+                    )
+                });
+                if row.state == "shipped" && due {
+                    shipping::receive_row(conn, &row, Actor::System, true, now)?;
+                    n += 1;
+                }
+            }
+            Ok::<_, crate::Error>(n)
+        })?;
+    }
+    Ok(done)
+}
+
+/// Completes every received order whose return window has passed by `now`, a chunk per
+/// transaction.
+pub fn complete_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Settled> {
+    let mut out = Settled::default();
+    for state in ["received", "partially_refunded"] {
+        let mut after = 0;
+        loop {
+            let ids = store::due(conn, state, now, after, CHUNK)?;
+            let Some(&last) = ids.last() else { break };
+            after = last;
+            let (completed, booked) = conn.transaction(|conn| complete_chunk(conn, &ids, now))?;
+            out.completed += completed;
+            out.postings += booked;
+        }
+    }
+    Ok(out)
+}
+
+fn complete_chunk(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> Result<(u64, u64)> {
+    // Only orders truly due (the domain's rule), then only those this run moves itself.
+    let rows = store::by_ids(conn, ids)?;
+    let due: Vec<i64> = rows
+        .iter()
+        .filter(|r| {
+            let days = r
+                .return_days
+                .and_then(|d| u32::try_from(d).ok())
+                .unwrap_or(0);
+            r.received_at
+                .is_some_and(|at| settlement::completion_due(utc(at), utc(now), days))
+        })
+        .map(|r| r.id)
+        .collect();
+    let mine = store::complete_many(conn, &due)?;
+    let mine_set: std::collections::HashSet<i64> = mine.iter().copied().collect();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| mine_set.contains(&r.id))
+        .collect();
+    let forwarded: Vec<i64> = rows
+        .iter()
+        .filter(|r| {
+            r.shipper_kind.as_deref() != Some(&r.seller_kind) || r.shipper_id != r.seller_id
+        })
+        .map(|r| r.id)
+        .collect();
+    let legs = store::legs_of(conn, &forwarded)?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let b = booked(row, &legs)?;
+        if let Some(p) = postings::completion(&b, book::quantity(row.returned_quantity)?) {
+            let meta = Meta {
+                kind: "complete",
+                order_id: Some(row.id),
+                withdrawal_id: None,
+                policy_version: Some(row.policy_version),
+            };
+            items.push((p, meta));
+        }
+        events.push((row.id, Some(row.state.as_str()), "completed", None, None));
+    }
+    let booked_now = ledger_store::book_all(conn, &items)?
+        .into_iter()
+        .filter(|b| *b == ledger_store::Booked::New)
+        .count();
+    store::add_events(conn, &events, now)?;
+    Ok((rows.len() as u64, booked_now as u64))
+}
+
+/// One pass of both jobs.
+pub fn tick(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Settled> {
+    let received = auto_receive(conn, now)?;
+    let mut out = complete_due(conn, now)?;
+    out.received = received;
+    if out.received + out.completed > 0 {
+        tracing::info!(
+            received = out.received,
+            completed = out.completed,
+            "orders settled"
+        );
+    }
+    Ok(out)
+}
