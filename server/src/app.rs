@@ -22,6 +22,8 @@ pub struct App {
     pub keys: Arc<KeyRing>,
     pub limits: RateLimits,
     pub metrics: PrometheusHandle,
+    /// Registered devices and their secrets; `None` without a device key (mqtt.device_key_file).
+    pub devices: Option<Arc<crate::ingest::directory::DeviceDirectory>>,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -41,13 +43,22 @@ impl App {
         let db = Db::open(&settings.database_url, settings.database_pool_size)?;
         db.migrate()?;
         let keys = KeyRing::load(&settings.key_files)?;
-        Ok(App::with(settings, db, keys))
+        let devices = device_directory(&settings)?;
+        Ok(App {
+            devices,
+            ..App::with(settings, db, keys)
+        })
     }
 
     /// Builds the app from parts already opened (tests use this with their own database).
     pub fn with(settings: Settings, db: Db, keys: KeyRing) -> App {
         let limits = RateLimits::new(&settings.rate_limit);
+        let devices = device_directory(&settings).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "devices are off");
+            None
+        });
         App {
+            devices,
             settings,
             db,
             keys: Arc::new(keys),
@@ -56,9 +67,38 @@ impl App {
         }
     }
 
+    /// Starts the embedded broker and the device consumer, as the settings ask.
+    pub fn start_ingest(&self) -> Result<()> {
+        if let Some(directory) = &self.devices {
+            crate::ingest::start(
+                &self.settings.mqtt,
+                &self.db,
+                self.keys.clone(),
+                directory.clone(),
+            )?;
+        } else if self.settings.mqtt.enabled {
+            tracing::warn!(
+                "device ingest is off: no device key (set mqtt.device_key_file / CHAINMARK_DEVICE_KEY_FILE)"
+            );
+        }
+        Ok(())
+    }
+
     pub fn into_state(self) -> AppState {
         AppState(Arc::new(self))
     }
+}
+
+fn device_directory(
+    settings: &Settings,
+) -> Result<Option<Arc<crate::ingest::directory::DeviceDirectory>>> {
+    let Some(path) = &settings.mqtt.device_key_file else {
+        return Ok(None);
+    };
+    let key = crate::ingest::device_key::DeviceKey::load(path)?;
+    Ok(Some(Arc::new(
+        crate::ingest::directory::DeviceDirectory::new(key),
+    )))
 }
 
 /// The whole HTTP surface: API, pages, health and metrics.
@@ -78,6 +118,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> Result<()> {
         .local_addr()
         .map_err(|e| Error::Internal(format!("listener address: {e}")))?;
     tracing::info!(%addr, "listening");
+    state.start_ingest()?;
     spawn_housekeeping(state.clone());
     crate::network::jobs::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -34,6 +34,8 @@ pub struct Settings {
     /// Largest request body accepted, in bytes (`CHAINMARK_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
     pub rate_limit: RateLimitSettings,
+    /// Devices: broker, topics, device key (`[mqtt]`).
+    pub mqtt: crate::ingest::MqttSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +77,7 @@ impl Default for Settings {
             hq_sells_direct: false,
             max_body_bytes: 64 * 1024,
             rate_limit: RateLimitSettings::default(),
+            mqtt: crate::ingest::MqttSettings::default(),
         }
     }
 }
@@ -152,6 +155,7 @@ impl Settings {
         if let Some(v) = get("CHAINMARK_RATE_LIMIT_WRONG_CODES") {
             rl.wrong_codes_per_serial_per_hour = parse("CHAINMARK_RATE_LIMIT_WRONG_CODES", v)?;
         }
+        self.mqtt.apply_env(&get)?;
         Ok(())
     }
 
@@ -183,7 +187,7 @@ impl Settings {
                     .into(),
             ));
         }
-        Ok(())
+        self.mqtt.validate()
     }
 
     /// Cookies get `Secure` when the site is served over HTTPS.

@@ -1,5 +1,6 @@
 //! The rules of DOMAIN.md as plain types and functions: no I/O, no diesel, no axum.
 
+pub mod custody;
 pub mod network;
 pub mod role;
 pub mod verification;

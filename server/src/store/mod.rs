@@ -17,6 +17,8 @@ macro_rules! per_backend {
 pub mod audit;
 pub mod batches;
 mod conn;
+pub mod custody;
+pub mod devices;
 mod group_commit;
 pub mod import;
 pub mod items;

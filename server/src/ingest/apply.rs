@@ -1,0 +1,156 @@
+//! Applying one scan event: at most once per (device, seq), all of its changes or none, and an
+//! answer for the device. Runs inside the caller's transaction (a savepoint per event), so the
+//! scan's record and its custody changes commit together and the ack goes out after the commit.
+
+use codegen::payload::{self, CaseId, Payload};
+use codegen::serial::Serial;
+use scanner_agent::wire::{AckResult, RejectReason, ScanEvent, ScanKind};
+
+use crate::domain::custody::{self, Context, Scanned};
+use crate::error::Result;
+use crate::ingest::directory::DeviceEntry;
+use crate::keys::KeyRing;
+use crate::store::custody::{self as custody_store, CaseKey, ScanOrigin};
+use crate::store::{DbConnection, devices};
+
+/// Applies `event` from `device` (already authenticated) and records the answer.
+pub fn apply_event(
+    conn: &mut DbConnection,
+    keys: &KeyRing,
+    device: &DeviceEntry,
+    event: &ScanEvent,
+) -> Result<AckResult> {
+    let seq = i64::try_from(event.seq).unwrap_or(i64::MAX);
+    if devices::scan_result(conn, &device.id, seq)?.is_some() {
+        return Ok(AckResult::Rejected {
+            reason: RejectReason::Duplicate,
+        });
+    }
+    let (result, moved) = match decide_and_apply(conn, keys, device, event, seq)? {
+        Ok(moved) => (AckResult::Accepted, moved),
+        Err(reason) => (AckResult::Rejected { reason }, 0),
+    };
+    let result_name = match result {
+        AckResult::Accepted => "accepted",
+        AckResult::Rejected { reason } => reason.as_str(),
+    };
+    devices::record_scan(
+        conn,
+        &devices::ScanRecord {
+            device_id: &device.id,
+            seq,
+            kind: event.kind.as_str(),
+            code: &event.code,
+            context: event.context.as_deref(),
+            scanned_at: &event.scanned_at,
+            result: result_name,
+            items_moved: i32::try_from(moved).unwrap_or(i32::MAX),
+        },
+    )?;
+    Ok(result)
+}
+
+/// `Ok(Ok(items moved))`, `Ok(Err(reason))` for a scan the rules refuse (nothing changed), or
+/// `Err` for a storage failure (the caller rolls the event back and sends no answer).
+fn decide_and_apply(
+    conn: &mut DbConnection,
+    keys: &KeyRing,
+    device: &DeviceEntry,
+    event: &ScanEvent,
+    seq: i64,
+) -> Result<Result<usize, RejectReason>> {
+    let scanned = match resolve(conn, keys, &event.code)? {
+        Ok(s) => s,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let context = match resolve_context(conn, event)? {
+        Ok(c) => c,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    if event.kind == ScanKind::Ship {
+        return crate::ingest::ship::ship(conn, device, &scanned, event, seq);
+    }
+    let changes = match custody::decide(event.kind, device.owner, &scanned, &context) {
+        Ok(c) => c,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let seen = match &scanned {
+        Scanned::Item(item) => std::slice::from_ref(item),
+        Scanned::Case { items, .. } => items.as_slice(),
+    };
+    let origin = ScanOrigin {
+        kind: event.kind.as_str(),
+        device_id: &device.id,
+        seq,
+    };
+    Ok(Ok(custody_store::apply(conn, &changes, seen, &origin)?))
+}
+
+/// What the scanned string names: an item (its anti-counterfeit tag checked when the string is a
+/// verification URL) or a case. Anything else is `unknown_code`.
+pub fn resolve(
+    conn: &mut DbConnection,
+    keys: &KeyRing,
+    code: &str,
+) -> Result<Result<Scanned, RejectReason>> {
+    let Ok(parsed) = payload::parse(code) else {
+        return Ok(Err(RejectReason::UnknownCode));
+    };
+    if let Some(serial) = parsed.serial() {
+        let Some(item) = custody_store::load_item(conn, serial.as_str())? else {
+            return Ok(Err(RejectReason::UnknownCode));
+        };
+        if let Payload::VerifyUrl { tag, .. } = &parsed {
+            if !tag_is_ours(keys, &item.key_id, serial, tag.as_str()) {
+                return Ok(Err(RejectReason::ForgedTag));
+            }
+        }
+        return Ok(Ok(Scanned::Item(item.state)));
+    }
+    let key = match parsed.case() {
+        Some(CaseId::Code(c)) => CaseKey::Code(c.as_str()),
+        Some(CaseId::Sscc(s)) => CaseKey::Sscc(s.as_str()),
+        None => return Ok(Err(RejectReason::UnknownCode)),
+    };
+    Ok(custody_store::load_case(conn, key)?.ok_or(RejectReason::UnknownCode))
+}
+
+fn tag_is_ours(keys: &KeyRing, key_id: &str, serial: &Serial, tag: &str) -> bool {
+    keys.batch_key(key_id, &serial.batch_id())
+        .is_some_and(|k| k.verify_tag(serial, tag))
+}
+
+fn resolve_context(
+    conn: &mut DbConnection,
+    event: &ScanEvent,
+) -> Result<Result<Context, RejectReason>> {
+    let context = event
+        .context
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    match event.kind {
+        ScanKind::Pack => {
+            let Some(raw) = context else {
+                return Ok(Err(RejectReason::UnknownCode));
+            };
+            // The case may be given as scanned (a case URL or SSCC) or as its bare code.
+            let code = match payload::parse(raw).ok().as_ref().and_then(Payload::case) {
+                Some(CaseId::Code(c)) => c.as_str().to_owned(),
+                Some(CaseId::Sscc(s)) => {
+                    match custody_store::load_case(conn, CaseKey::Sscc(s.as_str()))? {
+                        Some(Scanned::Case { code, .. }) => code,
+                        _ => return Ok(Err(RejectReason::UnknownCode)),
+                    }
+                }
+                None => return Ok(Err(RejectReason::UnknownCode)),
+            };
+            if !custody_store::case_exists(conn, &code)? {
+                return Ok(Err(RejectReason::UnknownCode));
+            }
+            Ok(Ok(Context::PackInto { case: code }))
+        }
+        ScanKind::Receive => crate::ingest::ship::receive_context(conn, context),
+        _ => Ok(Ok(Context::None)),
+    }
+}

@@ -1,0 +1,233 @@
+//! The server's MQTT client: a shared subscription on every device's scans, batches of messages
+//! applied in one database write, the acks published after that write commits; plus the devices'
+//! retained online/offline state.
+//!
+//! Two tasks: the event loop (rumqttc must be polled to make progress, also to send the acks) and
+//! the applier. A bounded channel between them means a slow database slows reading from the
+//! broker instead of piling messages up in memory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
+use scanner_agent::wire;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::ingest::directory::DeviceDirectory;
+use crate::ingest::handle::{Reply, handle_scan_message};
+use crate::ingest::settings::MqttSettings;
+use crate::keys::KeyRing;
+use crate::store::{Db, devices};
+
+/// A message taken from the broker, waiting to be applied.
+struct Incoming {
+    topic: String,
+    payload: Vec<u8>,
+}
+
+/// What the consumer needs from the app.
+#[derive(Clone)]
+pub struct Ingest {
+    pub db: Db,
+    pub keys: Arc<KeyRing>,
+    pub directory: Arc<DeviceDirectory>,
+    pub settings: MqttSettings,
+    pub password: String,
+}
+
+/// Connects to the broker and runs until the runtime stops.
+pub fn spawn(ingest: Ingest) -> Result<()> {
+    let options = options(&ingest)?;
+    let (client, eventloop) = AsyncClient::new(options, 10_000);
+    let (tx, rx) = mpsc::channel::<Incoming>(ingest.settings.batch_max * 4);
+    tokio::spawn(poll(eventloop, client.clone(), ingest.clone(), tx));
+    tokio::spawn(apply(rx, client, ingest));
+    Ok(())
+}
+
+fn options(ingest: &Ingest) -> Result<MqttOptions> {
+    let url = ingest.settings.consume_url();
+    let (host, port) = host_port(&url)?;
+    // One client id per process: several servers share the load through the shared
+    // subscription, and a broker disconnects an older client that reuses an id.
+    let id = format!("chainmark-server-{}", std::process::id());
+    let mut options = MqttOptions::new(id, host, port);
+    options
+        .set_keep_alive(Duration::from_secs(15))
+        .set_clean_session(true)
+        .set_max_packet_size(64 * 1024, 64 * 1024)
+        .set_inflight(1000)
+        .set_credentials(ingest.settings.username.clone(), ingest.password.clone());
+    Ok(options)
+}
+
+/// `mqtt://host:port` → (host, port). The consumer speaks plain MQTT: run it next to the broker
+/// or on a private network; devices use TLS (`mqtts://`) to a broker that terminates it.
+pub fn host_port(url: &str) -> Result<(String, u16)> {
+    let rest = url.strip_prefix("mqtt://").ok_or_else(|| {
+        Error::Config(format!(
+            "mqtt.broker_url {url:?}: the server connects with mqtt://host:port (TLS is for devices)"
+        ))
+    })?;
+    let rest = rest.trim_end_matches('/');
+    match rest.rsplit_once(':') {
+        Some((host, port)) => {
+            let port = port
+                .parse()
+                .map_err(|_| Error::Config(format!("mqtt.broker_url {url:?}: bad port")))?;
+            Ok((host.trim_matches(['[', ']']).to_owned(), port))
+        }
+        None => Ok((rest.to_owned(), 1883)),
+    }
+}
+
+async fn poll(
+    mut eventloop: EventLoop,
+    client: AsyncClient,
+    ingest: Ingest,
+    tx: mpsc::Sender<Incoming>,
+) {
+    let prefix = ingest.settings.topic_prefix.clone();
+    let scans = wire::shared_scans_filter(&ingest.settings.share_group, &prefix);
+    let states = format!("{prefix}/devices/+/state");
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match eventloop.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff = Duration::from_millis(200);
+                tracing::info!(filter = %scans, "connected to the MQTT broker");
+                // Clean session: the broker forgot our subscriptions, so make them again.
+                for filter in [&scans, &states] {
+                    if let Err(e) = client.subscribe(filter.as_str(), QoS::AtLeastOnce).await {
+                        tracing::error!(error = %e, "cannot subscribe");
+                    }
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                let topic = p.topic.clone();
+                if let Some(device) = state_device(&prefix, &topic) {
+                    let online = p.payload.as_ref() == b"online";
+                    let (db, device) = (ingest.db.clone(), device.to_owned());
+                    tokio::spawn(async move {
+                        if let Err(e) = db
+                            .write(move |c| devices::set_online(c, &device, online))
+                            .await
+                        {
+                            tracing::warn!(error = %e, "cannot record device state");
+                        }
+                    });
+                    continue;
+                }
+                let incoming = Incoming {
+                    topic,
+                    payload: p.payload.to_vec(),
+                };
+                if tx.send(incoming).await.is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?backoff, "MQTT connection lost");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+fn state_device<'a>(prefix: &str, topic: &'a str) -> Option<&'a str> {
+    let rest = topic.strip_prefix(prefix)?.strip_prefix("/devices/")?;
+    let device = rest.strip_suffix("/state")?;
+    wire::valid_device_id(device).then_some(device)
+}
+
+async fn apply(mut rx: mpsc::Receiver<Incoming>, client: AsyncClient, ingest: Ingest) {
+    let max = ingest.settings.batch_max;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < max {
+            match rx.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let replies = apply_batch(&ingest, batch).await;
+        // After the commit: an ack is a promise that the scan is stored.
+        for reply in replies {
+            if let Err(e) = client
+                .publish(reply.topic, QoS::AtLeastOnce, false, reply.payload)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot queue an ack (the device will resend)");
+            }
+        }
+    }
+}
+
+/// Applies a batch in one write; each message in its own savepoint, so one failing message rolls
+/// back alone and gets no answer (its device sends it again).
+async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Reply> {
+    let count = batch.len();
+    let (directory, keys) = (ingest.directory.clone(), ingest.keys.clone());
+    let prefix = ingest.settings.topic_prefix.clone();
+    let written = ingest
+        .db
+        .write(move |conn| {
+            let mut replies = Vec::with_capacity(batch.len());
+            for msg in &batch {
+                let outcome = diesel::Connection::transaction(conn, |c| {
+                    handle_scan_message(c, &directory, &keys, &prefix, &msg.topic, &msg.payload)
+                });
+                match outcome {
+                    Ok(Some(reply)) => replies.push(reply),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(topic = %msg.topic, error = %e, "scan not applied; the device will resend it"),
+                }
+            }
+            Ok(replies)
+        })
+        .await;
+    match written {
+        Ok(replies) => {
+            metrics::histogram!("chainmark_scan_batch_size").record(count as f64);
+            replies
+        }
+        Err(e) => {
+            tracing::error!(error = %e, count, "scan batch failed; devices will resend");
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls() {
+        assert_eq!(
+            host_port("mqtt://127.0.0.1:1884").expect("ok"),
+            ("127.0.0.1".into(), 1884)
+        );
+        assert_eq!(
+            host_port("mqtt://broker.local").expect("ok"),
+            ("broker.local".into(), 1883)
+        );
+        assert_eq!(
+            host_port("mqtt://[::1]:1883").expect("ok"),
+            ("::1".into(), 1883)
+        );
+        assert!(host_port("mqtts://x:8883").is_err());
+        assert!(host_port("mqtt://x:port").is_err());
+    }
+
+    #[test]
+    fn state_topics() {
+        assert_eq!(state_device("cm", "cm/devices/hh-1/state"), Some("hh-1"));
+        assert_eq!(state_device("cm", "cm/devices/hh-1/scans"), None);
+        assert_eq!(state_device("cm", "cm/devices/a/b/state"), None);
+        assert_eq!(state_device("cm", "xx/devices/hh-1/state"), None);
+    }
+}

@@ -1,0 +1,120 @@
+//! Who the devices are, as the broker's connect check and the ingest need it: owner, secret,
+//! revoked. Cached in memory (every scan and every connect looks a device up); the device API
+//! forgets an entry whenever it changes one, so a revocation applies to the next message.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use crate::domain::custody::Party;
+use crate::error::{Error, Result};
+use crate::ingest::device_key::{DeviceKey, same_secret};
+use crate::store::{Db, DbConnection, devices};
+
+/// A registered device, with its current secret.
+#[derive(Debug, Clone)]
+pub struct DeviceEntry {
+    pub id: String,
+    pub owner: Party,
+    pub secret: String,
+    pub revoked: bool,
+}
+
+#[derive(Debug)]
+pub struct DeviceDirectory {
+    key: DeviceKey,
+    cache: RwLock<HashMap<String, Option<DeviceEntry>>>,
+}
+
+impl DeviceDirectory {
+    pub fn new(key: DeviceKey) -> DeviceDirectory {
+        DeviceDirectory {
+            key,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn key(&self) -> &DeviceKey {
+        &self.key
+    }
+
+    /// The device, from the cache or else the database (`None`: never registered).
+    pub fn lookup(&self, conn: &mut DbConnection, id: &str) -> Result<Option<DeviceEntry>> {
+        if let Some(hit) = self.cached(id) {
+            return Ok(hit);
+        }
+        let entry = match devices::find(conn, id)? {
+            Some(row) => Some(DeviceEntry {
+                owner: owner_of(&row)?,
+                secret: self.key.device_secret(&row.id, row.secret_generation),
+                revoked: row.revoked,
+                id: row.id,
+            }),
+            None => None,
+        };
+        if let Ok(mut cache) = self.cache.write() {
+            // Bounded: a flood of made-up ids must not grow the cache without end.
+            if cache.len() > 100_000 {
+                cache.clear();
+            }
+            cache.insert(id.to_owned(), entry.clone());
+        }
+        Ok(entry)
+    }
+
+    fn cached(&self, id: &str) -> Option<Option<DeviceEntry>> {
+        self.cache.read().ok()?.get(id).cloned()
+    }
+
+    /// Drops the cached entry of `id` (after a registration, revocation or re-key).
+    pub fn forget(&self, id: &str) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(id);
+        }
+    }
+
+    /// The broker's connect check: the server itself, or a registered, unrevoked device with its
+    /// current secret.
+    pub async fn authenticate(&self, db: &Db, user: &str, password: &str) -> bool {
+        if user == crate::ingest::SERVER_USER {
+            return same_secret(password, &self.key.server_password());
+        }
+        if !scanner_agent::wire::valid_device_id(user) {
+            return false;
+        }
+        let entry = match self.cached(user) {
+            Some(hit) => hit,
+            None => {
+                let user = user.to_owned();
+                let found = db
+                    .run(move |conn| devices::find(conn, &user))
+                    .await
+                    .ok()
+                    .flatten();
+                match found {
+                    Some(row) => match owner_of(&row) {
+                        Ok(owner) => Some(DeviceEntry {
+                            owner,
+                            secret: self.key.device_secret(&row.id, row.secret_generation),
+                            revoked: row.revoked,
+                            id: row.id,
+                        }),
+                        Err(_) => None,
+                    },
+                    None => None,
+                }
+            }
+        };
+        entry.is_some_and(|d| !d.revoked && same_secret(password, &d.secret))
+    }
+}
+
+fn owner_of(row: &devices::DeviceRow) -> Result<Party> {
+    match (row.owner_kind.as_str(), row.owner_id) {
+        ("hq", _) => Ok(Party::Hq),
+        ("agent", Some(id)) => Ok(Party::Agent(id)),
+        (kind, id) => Err(Error::Internal(format!(
+            "device {} has an unknown owner {kind:?}/{id:?}",
+            row.id
+        ))),
+    }
+}
