@@ -97,6 +97,8 @@ diesel::table! {
         actor_user_id -> Nullable<BigInt>,
         note -> Nullable<Text>,
         at -> Timestamp,
+        device_id -> Nullable<Text>,
+        device_seq -> Nullable<BigInt>,
     }
 }
 
@@ -126,10 +128,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        warehouse -> Text,
+        owner_kind -> Text,
+        owner_id -> Nullable<BigInt>,
+        secret_generation -> Integer,
+        revoked -> Bool,
+        online -> Bool,
+        last_seen_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    device_scans (device_id, seq) {
+        device_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        code -> Text,
+        context -> Nullable<Text>,
+        scanned_at -> Text,
+        received_at -> Timestamp,
+        result -> Text,
+        items_moved -> Integer,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(batches -> products (product_id));
 diesel::joinable!(items -> batches (batch_id));
 diesel::joinable!(cases -> batches (batch_id));
+diesel::joinable!(items -> cases (case_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -141,6 +173,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     custody_events,
     sightings,
     audit_log,
+    devices,
+    device_scans,
 );
 
 // The agent network (migration 2026-11-24-000001_network). Money columns are `*_cents`.
