@@ -3,6 +3,7 @@
 
 mod auth;
 mod batches;
+mod devices;
 pub mod client;
 pub mod error;
 mod health;
@@ -40,6 +41,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
+        .routes(routes!(devices::register, devices::list))
+        .routes(routes!(devices::provisioning))
+        .routes(routes!(devices::provisioning_png))
+        .routes(routes!(devices::rekey))
+        .routes(routes!(devices::revoke))
+        .routes(routes!(devices::reinstate))
         .merge(network::routes())
 }
 

@@ -64,7 +64,16 @@ struct DemoConfig {
     database_url: String,
     key_files: Vec<String>,
     base_url: String,
+    mqtt: DemoMqtt,
 }
+
+#[derive(Serialize)]
+struct DemoMqtt {
+    device_key_file: String,
+}
+
+/// The demo's handheld: its config file and provisioning QR are written to `DIR/devices/`.
+const DEMO_DEVICE: &str = "demo-hh-01";
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = std::path::absolute(&args.data)
@@ -102,12 +111,17 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", dir.display()))?;
     let key_path = dir.join("master.key");
     let key = MasterKey::generate_to(&key_path)?;
+    let device_key_path = dir.join("device.key");
+    chainmark_server::ingest::device_key::DeviceKey::load_or_create(&device_key_path)?;
     let base_url = format!("http://{listen}");
     let demo = DemoConfig {
         listen: listen.to_string(),
         database_url: format!("sqlite://{}", dir.join("chainmark.db").display()),
         key_files: vec![key_path.display().to_string()],
         base_url: base_url.clone(),
+        mqtt: DemoMqtt {
+            device_key_file: device_key_path.display().to_string(),
+        },
     };
     let mut settings = Settings {
         listen,
@@ -119,6 +133,7 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         database_pool_size: 1,
         ..Settings::default()
     };
+    settings.mqtt.device_key_file = Some(device_key_path.clone());
     settings.apply_env(|name| std::env::var(name).ok())?;
     let app = App::open(settings)?;
     let mut conn = app.db.get()?;
@@ -191,6 +206,24 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         imported.batch_id, imported.items
     );
     println!("  printed codes: {}", batch_dir.join("print.csv").display());
+
+    if let Some(directory) = &app.devices {
+        let registration = chainmark_server::devices::Registration {
+            id: DEMO_DEVICE.into(),
+            warehouse: "HQ-WH01".into(),
+            owner_agent: None,
+        };
+        let device = chainmark_server::devices::register(
+            &mut conn,
+            directory,
+            &app.settings.mqtt,
+            Some(admin.id),
+            &registration,
+        )?;
+        let devices = dir.join("devices");
+        let data = devices.join(format!("{DEMO_DEVICE}-data"));
+        super::device::write_files(&device, &devices, Some(&data))?;
+    }
 
     // Written last: its presence marks a finished setup.
     let text = toml::to_string(&demo).context("writing the config")?;
@@ -267,6 +300,15 @@ fn print_urls(dir: &Path, settings: &Settings, first_run: bool) -> anyhow::Resul
         println!(
             "  the admin's one-time password was printed at the first run and is kept in {}",
             dir.join(PASSWORD_FILE).display()
+        );
+    }
+    println!();
+    let device_config = dir.join("devices").join(format!("{DEMO_DEVICE}.toml"));
+    if settings.mqtt.enabled && device_config.is_file() {
+        println!(
+            "  handheld     chainmark-scanner --config {}   (MQTT broker on {})",
+            device_config.display(),
+            settings.mqtt.listen
         );
     }
     println!();

@@ -1,6 +1,7 @@
 //! The `chainmark` command line: flags parsed into one type, then each command in its own file.
 
 mod demo;
+mod device;
 mod import;
 mod migrate;
 mod network;
@@ -38,6 +39,9 @@ pub enum Command {
     /// Manage staff and agent accounts.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Register and provision warehouse handhelds (chainmark-scanner).
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
     /// The agent network's settlement: auto-receive, complete, monthly statements.
     #[command(subcommand)]
     Network(network::NetworkCommand),
@@ -49,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(settings, args),
         Command::Migrate => migrate::run(settings),
         Command::User(cmd) => user::run(settings, cmd),
+        Command::Device(cmd) => device::run(settings, cmd),
         Command::Import(args) => import::run(settings, args),
         Command::Demo(args) => demo::run(args),
         Command::Network(cmd) => network::run(settings, cmd),

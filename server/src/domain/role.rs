@@ -60,6 +60,10 @@ pub enum Permission {
     MoveStock,
     /// Manage user accounts.
     ManageUsers,
+    /// Register, re-key and revoke warehouse handhelds; see their secrets.
+    ManageDevices,
+    /// See devices, their status and scans (the warehouse page).
+    ReadDevices,
 }
 
 impl Role {
@@ -71,6 +75,8 @@ impl Role {
             ReadRegistry => matches!(self, HqAdmin | HqAuditor | HqFinance | Warehouse),
             ReadSightings => matches!(self, HqAdmin | HqAuditor),
             MoveStock => matches!(self, HqAdmin | Warehouse),
+            ManageDevices => self == HqAdmin,
+            ReadDevices => matches!(self, HqAdmin | HqAuditor | Warehouse),
         }
     }
 }
@@ -95,6 +101,8 @@ mod tests {
             Permission::ReadSightings,
             Permission::MoveStock,
             Permission::ManageUsers,
+            Permission::ManageDevices,
+            Permission::ReadDevices,
         ] {
             assert!(!Role::Agent.allows(p), "{p:?}");
             assert!(Role::HqAdmin.allows(p), "{p:?}");

@@ -5,6 +5,8 @@ mod common;
 mod accounts;
 mod api_basics;
 mod import;
+mod ingest;
+mod network;
 mod registry;
 mod verify;
 mod web;

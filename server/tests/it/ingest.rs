@@ -1,0 +1,353 @@
+//! Device ingest against a real database on both backends: scans applied at most once with
+//! signed acks, custody moved with its events, and every kind of bad message refused with
+//! nothing changed. The broker is left out here (see tests/ for the real processes): the
+//! consumer hands exactly these (topic, payload) pairs to `handle_scan_message`.
+
+use chainmark_server::devices::{self, Registration};
+use chainmark_server::ingest::MqttSettings;
+use chainmark_server::ingest::device_key::DeviceKey;
+use chainmark_server::ingest::directory::DeviceDirectory;
+use chainmark_server::ingest::handle::{Reply, handle_scan_message};
+use chainmark_server::store::DbConnection;
+use chainmark_server::store::schema::{cases, custody_events, device_scans, items};
+use diesel::prelude::*;
+use scanner_agent::wire::{self, AckResult, RejectReason, Scan, ScanEvent, ScanKind};
+
+use crate::common::{BatchFixture, TestApp, backends, make_batch};
+
+const PREFIX: &str = "chainmark";
+
+struct Rig {
+    app: TestApp,
+    directory: DeviceDirectory,
+    batch: BatchFixture,
+    secret: String,
+}
+
+impl Rig {
+    fn new(backend: crate::common::Backend) -> Rig {
+        let app = TestApp::new(backend);
+        let directory = DeviceDirectory::new(DeviceKey::from_bytes([42; 32]));
+        let batch = make_batch(&app, "TEA-1", 12, 4);
+        let mqtt = MqttSettings::default();
+        let registered = {
+            let mut conn = app.conn();
+            devices::register(
+                &mut conn,
+                &directory,
+                &mqtt,
+                None,
+                &Registration {
+                    id: "hh-01".into(),
+                    warehouse: "HQ-WH01".into(),
+                    owner_agent: None,
+                },
+            )
+            .expect("register")
+        };
+        let secret = firmware_config::provision::decode(&registered.provisioning)
+            .expect("provisioning decodes")
+            .secret;
+        Rig {
+            app,
+            directory,
+            batch,
+            secret,
+        }
+    }
+
+    fn event(&self, seq: u64, kind: ScanKind, code: &str, context: Option<&str>) -> Vec<u8> {
+        let scan = Scan {
+            kind,
+            code: code.into(),
+            context: context.map(Into::into),
+            scanned_at: "2026-11-24T09:00:00+08:00".into(),
+        };
+        ScanEvent::signed("hh-01", seq, &scan, self.secret.as_bytes()).to_json()
+    }
+
+    fn send_on(&self, topic: &str, payload: &[u8]) -> Option<Reply> {
+        let mut conn = self.app.conn();
+        let keys = self.app.state.keys.clone();
+        diesel::Connection::transaction(&mut *conn, |c: &mut DbConnection| {
+            handle_scan_message(c, &self.directory, &keys, PREFIX, topic, payload)
+        })
+        .expect("handled without a storage error")
+    }
+
+    fn send(&self, payload: &[u8]) -> Option<Reply> {
+        self.send_on(&wire::scans_topic(PREFIX, "hh-01"), payload)
+    }
+
+    /// Sends and checks the ack is signed for this device and seq; returns its result.
+    fn scan(&self, seq: u64, kind: ScanKind, code: &str, context: Option<&str>) -> AckResult {
+        let reply = self
+            .send(&self.event(seq, kind, code, context))
+            .expect("an answer");
+        assert_eq!(reply.topic, wire::acks_topic(PREFIX, "hh-01"));
+        let ack = wire::decode_ack(&reply.payload, "hh-01", self.secret.as_bytes())
+            .expect("ack signed under the device secret");
+        assert_eq!(ack.seq, seq);
+        assert_eq!(ack.result, reply.result);
+        reply.result
+    }
+
+    fn custodian(&self, serial: &str) -> (String, Option<i64>) {
+        let mut conn = self.app.conn();
+        items::table
+            .filter(items::serial.eq(serial))
+            .select((items::custodian_kind, items::custodian_id))
+            .first(&mut *conn)
+            .expect("item")
+    }
+
+    fn scans_recorded(&self) -> i64 {
+        let mut conn = self.app.conn();
+        device_scans::table
+            .count()
+            .get_result(&mut *conn)
+            .expect("count")
+    }
+
+    fn device_events(&self) -> Vec<(String, String, Option<String>, Option<i64>)> {
+        let mut conn = self.app.conn();
+        custody_events::table
+            .filter(custody_events::device_id.is_not_null())
+            .order(custody_events::id)
+            .select((
+                custody_events::serial,
+                custody_events::kind,
+                custody_events::device_id,
+                custody_events::device_seq,
+            ))
+            .load(&mut *conn)
+            .expect("events")
+    }
+}
+
+fn rejected(reason: RejectReason) -> AckResult {
+    AckResult::Rejected { reason }
+}
+
+#[test]
+fn scans_move_custody_once_and_answer_with_signed_acks() {
+    for backend in backends() {
+        let rig = Rig::new(backend);
+        let rows = &rig.batch.rows;
+        let case0 = rows[0].case_code.clone();
+        let case1 = rows[4].case_code.clone();
+        assert_ne!(case0, case1, "4 items per case");
+
+        // Inspect: accepted, nothing moves.
+        assert_eq!(
+            rig.scan(1, ScanKind::Inspect, &rows[0].serial, None),
+            AckResult::Accepted
+        );
+        assert_eq!(rig.custodian(&rows[0].serial), ("hq".into(), None));
+
+        // Unpack case 0, once.
+        assert_eq!(
+            rig.scan(2, ScanKind::Unpack, &case0, None),
+            AckResult::Accepted
+        );
+        assert_eq!(
+            rig.scan(3, ScanKind::Unpack, &case0, None),
+            rejected(RejectReason::CaseOpened)
+        );
+        let mut conn = rig.app.conn();
+        let opened: bool = cases::table
+            .filter(cases::code.eq(&case0))
+            .select(cases::opened)
+            .first(&mut *conn)
+            .expect("case");
+        drop(conn);
+        assert!(opened);
+
+        // A loose item packs into case 1; an item still sealed in case 1 cannot go elsewhere.
+        assert_eq!(
+            rig.scan(4, ScanKind::Pack, &rows[0].serial, Some(&case1)),
+            AckResult::Accepted
+        );
+        assert_eq!(
+            rig.scan(5, ScanKind::Pack, &rows[5].serial, Some(&case0)),
+            rejected(RejectReason::AlreadyPacked)
+        );
+        assert_eq!(
+            rig.scan(6, ScanKind::Pack, &rows[1].serial, Some("NOT-A-CASE")),
+            rejected(RejectReason::UnknownCode)
+        );
+
+        // Sell a loose item by its anti-counterfeit URL: custody moves, with its event.
+        assert_eq!(
+            rig.scan(7, ScanKind::Sell, &rows[1].verify_url, None),
+            AckResult::Accepted
+        );
+        assert_eq!(rig.custodian(&rows[1].serial), ("sold".into(), None));
+        assert_eq!(
+            rig.device_events(),
+            vec![(
+                rows[1].serial.clone(),
+                "sell".into(),
+                Some("hh-01".into()),
+                Some(7)
+            )]
+        );
+
+        // Selling a whole sealed case moves each of its items (case 1 now holds 5).
+        assert_eq!(
+            rig.scan(8, ScanKind::Sell, &case1, None),
+            AckResult::Accepted
+        );
+        for row in [&rows[0], &rows[4], &rows[7]] {
+            assert_eq!(rig.custodian(&row.serial), ("sold".into(), None));
+        }
+        assert_eq!(rig.device_events().len(), 1 + 5);
+
+        // The same seq again is a duplicate and changes nothing, whatever it now says.
+        let before = rig.scans_recorded();
+        assert_eq!(
+            rig.scan(7, ScanKind::Sell, &rows[2].serial, None),
+            rejected(RejectReason::Duplicate)
+        );
+        assert_eq!(rig.scans_recorded(), before);
+        assert_eq!(rig.custodian(&rows[2].serial), ("hq".into(), None));
+
+        // Forged and unknown codes.
+        let forged = rows[2].verify_url.replace(&rows[2].tag, &rows[3].tag);
+        assert_eq!(
+            rig.scan(9, ScanKind::Sell, &forged, None),
+            rejected(RejectReason::ForgedTag)
+        );
+        assert_eq!(
+            rig.scan(10, ScanKind::Sell, "hello world", None),
+            rejected(RejectReason::UnknownCode)
+        );
+        let other_app_batch = crate::common::write_batch_dir(&rig.app, "TEA-1", 2, 2);
+        let stranger = &crate::common::read_print_csv(&other_app_batch)[0].serial;
+        assert_eq!(
+            rig.scan(11, ScanKind::Inspect, stranger, None),
+            rejected(RejectReason::UnknownCode)
+        );
+
+        // Nothing to return from an agent; HQ's own stock cannot be "returned".
+        assert_eq!(
+            rig.scan(12, ScanKind::Return, &rows[2].serial, None),
+            rejected(RejectReason::NotInCustody)
+        );
+        assert_eq!(rig.custodian(&rows[2].serial), ("hq".into(), None));
+        // Every answer was recorded once per seq.
+        assert_eq!(rig.scans_recorded(), 12, "{backend:?}");
+    }
+}
+
+#[test]
+fn bad_messages_are_refused_and_change_nothing() {
+    for backend in backends() {
+        let rig = Rig::new(backend);
+        let serial = rig.batch.rows[0].serial.clone();
+        let good = rig.event(1, ScanKind::Sell, &serial, None);
+
+        // Not JSON, not an object, oversized: no seq to answer.
+        assert_eq!(rig.send(b"{not json"), None);
+        assert_eq!(rig.send(b"[1,2,3]"), None);
+        assert_eq!(rig.send(&vec![b' '; wire::MAX_MESSAGE_BYTES + 1]), None);
+
+        // A wrong MAC: a courtesy answer, never final, so the device keeps the scan.
+        let mut tampered: serde_json::Value = serde_json::from_slice(&good).expect("json");
+        tampered["code"] = serde_json::Value::String(rig.batch.rows[1].serial.clone());
+        let reply = rig
+            .send(tampered.to_string().as_bytes())
+            .expect("courtesy answer");
+        assert_eq!(reply.result, rejected(RejectReason::BadMac));
+        assert!(!reply.result.is_final());
+
+        // An unknown version and an unknown field.
+        let mut v2: serde_json::Value = serde_json::from_slice(&good).expect("json");
+        v2["v"] = 2.into();
+        let reply = rig.send(v2.to_string().as_bytes()).expect("answer");
+        assert_eq!(reply.result, rejected(RejectReason::UnknownVersion));
+        let mut extra: serde_json::Value = serde_json::from_slice(&good).expect("json");
+        extra["price"] = 1.into();
+        let reply = rig.send(extra.to_string().as_bytes()).expect("answer");
+        assert_eq!(reply.result, rejected(RejectReason::Malformed));
+
+        // Published on another device's topic (or an unregistered one).
+        let other = {
+            let mut conn = rig.app.conn();
+            devices::register(
+                &mut conn,
+                &rig.directory,
+                &MqttSettings::default(),
+                None,
+                &Registration {
+                    id: "hh-02".into(),
+                    warehouse: "HQ-WH01".into(),
+                    owner_agent: None,
+                },
+            )
+            .expect("second device")
+        };
+        let reply = rig
+            .send_on(&wire::scans_topic(PREFIX, &other.device.id), &good)
+            .expect("answer to hh-02");
+        assert_eq!(reply.result, rejected(RejectReason::DeviceNotAuthorised));
+        assert_eq!(
+            rig.send_on(&wire::scans_topic(PREFIX, "ghost"), &good),
+            None
+        );
+        assert_eq!(rig.send_on("elsewhere/topic", &good), None);
+
+        // Nothing of the above was applied or recorded.
+        assert_eq!(rig.scans_recorded(), 0, "{backend:?}");
+        assert_eq!(rig.custodian(&serial), ("hq".into(), None));
+
+        // A revoked device is refused; reinstated, its scan applies.
+        {
+            let mut conn = rig.app.conn();
+            devices::set_revoked(&mut conn, &rig.directory, None, "hh-01", true).expect("revoke");
+        }
+        let reply = rig.send(&good).expect("answer");
+        assert_eq!(reply.result, rejected(RejectReason::DeviceNotAuthorised));
+        assert_eq!(rig.custodian(&serial), ("hq".into(), None));
+        {
+            let mut conn = rig.app.conn();
+            devices::set_revoked(&mut conn, &rig.directory, None, "hh-01", false)
+                .expect("reinstate");
+        }
+        assert_eq!(
+            rig.scan(1, ScanKind::Sell, &serial, None),
+            AckResult::Accepted
+        );
+        assert_eq!(rig.custodian(&serial), ("sold".into(), None));
+    }
+}
+
+#[tokio::test]
+async fn the_broker_lets_in_only_current_devices_and_the_server() {
+    for backend in backends() {
+        let rig = Rig::new(backend);
+        let db = &rig.app.state.db;
+        let dir = &rig.directory;
+        assert!(dir.authenticate(db, "hh-01", &rig.secret).await);
+        assert!(!dir.authenticate(db, "hh-01", "wrong").await);
+        assert!(!dir.authenticate(db, "hh-99", &rig.secret).await);
+        assert!(!dir.authenticate(db, "../etc", &rig.secret).await);
+        assert!(
+            dir.authenticate(db, "chainmark-server", &dir.key().server_password())
+                .await
+        );
+        assert!(!dir.authenticate(db, "chainmark-server", &rig.secret).await);
+        // Re-keyed: the old secret stops working at once.
+        let new_secret = {
+            let mut conn = rig.app.conn();
+            let p = devices::rekey(&mut conn, dir, &MqttSettings::default(), None, "hh-01")
+                .expect("rekey");
+            firmware_config::provision::decode(&p.provisioning)
+                .expect("decode")
+                .secret
+        };
+        assert_ne!(new_secret, rig.secret);
+        assert!(!dir.authenticate(db, "hh-01", &rig.secret).await);
+        assert!(dir.authenticate(db, "hh-01", &new_secret).await);
+    }
+}
