@@ -83,7 +83,11 @@ fn decide_and_apply(
         device_id: &device.id,
         seq,
     };
-    Ok(Ok(custody_store::apply(conn, &changes, seen, &origin)?))
+    let moved = custody_store::apply(conn, &changes, seen, &origin)?;
+    if event.kind == ScanKind::Receive {
+        crate::ingest::ship::complete_receipt(conn, event.context.as_deref())?;
+    }
+    Ok(Ok(moved))
 }
 
 /// What the scanned string names: an item (its anti-counterfeit tag checked when the string is a

@@ -1,26 +1,167 @@
-//! Shipping and receiving against restock orders by scans. Interim: until the order tables land
-//! (issue 4 store), scans against an order are refused as `not_on_order`.
+//! Shipping and receiving against restock orders by scans (DOMAIN §4, §6). The order rules live in
+//! `network::shipping`; this adapts a scan to them: the context names the order, the device must
+//! belong to the order's shipper (or buyer, to receive), and a case scan ships all of its items or
+//! none of them.
 
+use diesel::Connection;
+use diesel::prelude::*;
 use scanner_agent::wire::{RejectReason, ScanEvent};
 
-use crate::domain::custody::{Context, Scanned};
-use crate::error::Result;
+use crate::domain::custody::{self, Context, Custodian, Party, Scanned};
+use crate::error::{Error, Result};
 use crate::ingest::directory::DeviceEntry;
+use crate::network::Actor;
+use crate::network::book;
+use crate::network::shipping;
 use crate::store::DbConnection;
+use crate::store::network::orders::{self as orders, OrderRow};
+use crate::store::network::party_columns;
+use crate::store::schema::{custody_events, items};
+use crate::store::users::now;
 
-pub fn ship(
-    _conn: &mut DbConnection,
-    _device: &DeviceEntry,
-    _scanned: &Scanned,
-    _event: &ScanEvent,
-    _seq: i64,
-) -> Result<Result<usize, RejectReason>> {
-    Ok(Err(RejectReason::NotOnOrder))
+/// The order id a scan names: `123`, or the pick-list QR's `CMORDER:123`.
+pub fn order_id(context: Option<&str>) -> Option<i64> {
+    let raw = context?.trim();
+    let raw = raw.strip_prefix("CMORDER:").unwrap_or(raw);
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
+fn load_order(conn: &mut DbConnection, context: Option<&str>) -> Result<Option<OrderRow>> {
+    match order_id(context) {
+        Some(id) => orders::find(conn, id),
+        None => Ok(None),
+    }
+}
+
+fn same_party(device: Party, party: crate::domain::network::Party) -> bool {
+    device.custodian().columns() == party_columns(party)
+}
+
+/// Why a ship scan was refused, or a storage failure; rolls the scan's savepoint back.
+enum Abort {
+    Refused(RejectReason),
+    Failed(Error),
+}
+
+impl From<diesel::result::Error> for Abort {
+    fn from(e: diesel::result::Error) -> Self {
+        Abort::Failed(e.into())
+    }
+}
+
+impl From<Error> for Abort {
+    fn from(e: Error) -> Self {
+        Abort::Failed(e)
+    }
+}
+
+/// Ships what was scanned against the order in the scan's context.
+pub fn ship(
+    conn: &mut DbConnection,
+    device: &DeviceEntry,
+    scanned: &Scanned,
+    event: &ScanEvent,
+    seq: i64,
+) -> Result<std::result::Result<usize, RejectReason>> {
+    let Some(order) = load_order(conn, event.context.as_deref())? else {
+        return Ok(Err(RejectReason::NotOnOrder));
+    };
+    let shippable = matches!(order.state.as_str(), "paid" | "shipping" | "shipped");
+    let shipper = book::shipper(&order)?;
+    if !shippable || !shipper.is_some_and(|s| same_party(device.owner, s)) {
+        return Ok(Err(RejectReason::NotOnOrder));
+    }
+    let serials: Vec<String> = match custody::items_of(scanned) {
+        Ok(items) => items.iter().map(|i| i.serial.clone()).collect(),
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let outcome = conn.transaction::<_, Abort, _>(|conn| {
+        let shipped = shipping::ship_items(conn, order.id, None, &serials)?;
+        if let Some((_, rejection)) = shipped.rejected.first() {
+            return Err(Abort::Refused(rejection.reason()));
+        }
+        tag_events(conn, &shipped.accepted, order.id, &device.id, seq)?;
+        Ok(shipped.accepted.len())
+    });
+    match outcome {
+        Ok(moved) => Ok(Ok(moved)),
+        Err(Abort::Refused(reason)) => Ok(Err(reason)),
+        Err(Abort::Failed(e)) => Err(e),
+    }
+}
+
+/// The custody events `ship_items` wrote name the user; name the device and its event too.
+fn tag_events(
+    conn: &mut DbConnection,
+    serials: &[String],
+    order: i64,
+    device: &str,
+    seq: i64,
+) -> Result<()> {
+    diesel::update(
+        custody_events::table
+            .filter(custody_events::serial.eq_any(serials))
+            .filter(custody_events::kind.eq("ship"))
+            .filter(custody_events::note.eq(format!("order {order}")))
+            .filter(custody_events::device_id.is_null()),
+    )
+    .set((
+        custody_events::device_id.eq(device),
+        custody_events::device_seq.eq(seq),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// A receive scan's context: the order, with its buyer.
 pub fn receive_context(
-    _conn: &mut DbConnection,
-    _order: Option<&str>,
-) -> Result<Result<Context, RejectReason>> {
-    Ok(Err(RejectReason::NotOnOrder))
+    conn: &mut DbConnection,
+    context: Option<&str>,
+) -> Result<std::result::Result<Context, RejectReason>> {
+    let Some(order) = load_order(conn, context)? else {
+        return Ok(Err(RejectReason::NotOnOrder));
+    };
+    if !matches!(order.state.as_str(), "shipping" | "shipped") {
+        return Ok(Err(RejectReason::NotOnOrder));
+    }
+    Ok(Ok(Context::Order {
+        id: order.id,
+        buyer: Party::Agent(order.buyer_id),
+    }))
+}
+
+/// After a receive scan: once nothing of a fully shipped order is still in transit, the order is
+/// received (its return window starts), as if the buyer had confirmed it.
+pub fn complete_receipt(conn: &mut DbConnection, context: Option<&str>) -> Result<()> {
+    let Some(order) = load_order(conn, context)? else {
+        return Ok(());
+    };
+    if order.state != "shipped" {
+        return Ok(());
+    }
+    let (kind, id) = Custodian::Transit(Some(order.id)).columns();
+    let in_transit: i64 = items::table
+        .filter(items::custodian_kind.eq(kind))
+        .filter(items::custodian_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    if in_transit == 0 {
+        shipping::receive_row(conn, &order, Actor::System, false, now())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_ids_from_scan_context() {
+        assert_eq!(order_id(Some("42")), Some(42));
+        assert_eq!(order_id(Some(" CMORDER:7 ")), Some(7));
+        assert_eq!(order_id(Some("CMORDER:")), None);
+        assert_eq!(order_id(Some("-3")), None);
+        assert_eq!(order_id(Some("SHP-1")), None);
+        assert_eq!(order_id(None), None);
+    }
 }

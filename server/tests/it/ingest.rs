@@ -351,3 +351,188 @@ async fn the_broker_lets_in_only_current_devices_and_the_server() {
         assert!(dir.authenticate(db, "hh-01", &new_secret).await);
     }
 }
+
+/// A device of `owner` (`None`: HQ) and a way to send it signed scans.
+struct Handheld<'a> {
+    app: &'a TestApp,
+    directory: &'a DeviceDirectory,
+    id: String,
+    secret: String,
+}
+
+impl<'a> Handheld<'a> {
+    fn register(
+        app: &'a TestApp,
+        directory: &'a DeviceDirectory,
+        id: &str,
+        owner_agent: Option<i64>,
+    ) -> Handheld<'a> {
+        let mut conn = app.conn();
+        let p = devices::register(
+            &mut conn,
+            directory,
+            &MqttSettings::default(),
+            None,
+            &Registration {
+                id: id.into(),
+                warehouse: "WH".into(),
+                owner_agent,
+            },
+        )
+        .expect("register");
+        Handheld {
+            app,
+            directory,
+            id: id.into(),
+            secret: firmware_config::provision::decode(&p.provisioning)
+                .expect("decode")
+                .secret,
+        }
+    }
+
+    fn scan(&self, seq: u64, kind: ScanKind, code: &str, context: Option<&str>) -> AckResult {
+        let scan = Scan {
+            kind,
+            code: code.into(),
+            context: context.map(Into::into),
+            scanned_at: "2026-11-24T09:00:00+08:00".into(),
+        };
+        let payload = ScanEvent::signed(&self.id, seq, &scan, self.secret.as_bytes()).to_json();
+        let keys = self.app.state.keys.clone();
+        let mut conn = self.app.conn();
+        let reply = diesel::Connection::transaction(&mut *conn, |c: &mut DbConnection| {
+            handle_scan_message(
+                c,
+                self.directory,
+                &keys,
+                PREFIX,
+                &wire::scans_topic(PREFIX, &self.id),
+                &payload,
+            )
+        })
+        .expect("handled")
+        .expect("answered");
+        reply.result
+    }
+}
+
+#[test]
+fn orders_ship_and_are_received_by_scans() {
+    use chainmark_server::domain::network::PaidVia;
+    for backend in backends() {
+        let net = crate::network::Net::new(backend);
+        let batch = make_batch(&net.app, crate::network::SKU, 8, 4);
+        let rows = &batch.rows;
+        let (agent, _) = net.active("national-1", "national", None);
+        let (other, _) = net.active("national-2", "national", None);
+        let (_, buyer) = (agent, net.agent(agent));
+        let order = {
+            let input = chainmark_server::network::orders::OrderInput {
+                sku: crate::network::SKU.into(),
+                quantity: 6,
+            };
+            let actor = chainmark_server::network::Actor::Agent {
+                user: buyer.user_id.expect("agent user"),
+                agent,
+            };
+            chainmark_server::network::orders::submit(&mut net.conn(), actor, &input)
+                .expect("submit")
+                .id
+        };
+        chainmark_server::network::orders::accept(&mut net.conn(), order, net.admin)
+            .expect("accept");
+        let directory = DeviceDirectory::new(DeviceKey::from_bytes([9; 32]));
+        let hq = Handheld::register(&net.app, &directory, "hq-hh", None);
+        let theirs = Handheld::register(&net.app, &directory, "agent2-hh", Some(other));
+        let mine = Handheld::register(&net.app, &directory, "agent1-hh", Some(agent));
+        let ctx = format!("CMORDER:{order}");
+
+        // Not paid yet: nothing ships.
+        assert_eq!(
+            hq.scan(1, ScanKind::Ship, &rows[0].serial, Some(&ctx)),
+            rejected(RejectReason::NotOnOrder)
+        );
+        net.pay(order, PaidVia::Offline, net.finance);
+        // Only the shipper's device ships, and only against a real order.
+        assert_eq!(
+            theirs.scan(1, ScanKind::Ship, &rows[0].serial, Some(&ctx)),
+            rejected(RejectReason::NotOnOrder)
+        );
+        assert_eq!(
+            hq.scan(2, ScanKind::Ship, &rows[0].serial, Some("CMORDER:999999")),
+            rejected(RejectReason::NotOnOrder)
+        );
+        // A whole case (4 items), then two loose items: the order is shipped.
+        assert_eq!(
+            hq.scan(3, ScanKind::Ship, &rows[0].case_code, Some(&ctx)),
+            AckResult::Accepted
+        );
+        assert_eq!(net.order(order).state, "shipping");
+        assert_eq!(
+            hq.scan(4, ScanKind::Ship, &rows[0].serial, Some(&ctx)),
+            rejected(RejectReason::AlreadyShipped)
+        );
+        assert_eq!(
+            hq.scan(5, ScanKind::Ship, &rows[4].serial, Some(&ctx)),
+            AckResult::Accepted
+        );
+        assert_eq!(
+            hq.scan(6, ScanKind::Ship, &rows[5].serial, Some(&ctx)),
+            AckResult::Accepted
+        );
+        assert_eq!(net.order(order).state, "shipped");
+        // Full: the next one exceeds, and a case that would exceed ships none of its items.
+        assert_eq!(
+            hq.scan(7, ScanKind::Ship, &rows[6].serial, Some(&ctx)),
+            rejected(RejectReason::QuantityExceeded)
+        );
+        assert_eq!(net.order(order).shipped_quantity, 6);
+
+        // The buyer's device receives; another agent's cannot.
+        assert_eq!(
+            theirs.scan(2, ScanKind::Receive, &rows[0].serial, Some(&ctx)),
+            rejected(RejectReason::NotOnOrder)
+        );
+        for (seq, row) in [
+            (1, &rows[0]),
+            (2, &rows[1]),
+            (3, &rows[2]),
+            (4, &rows[3]),
+            (5, &rows[4]),
+        ] {
+            assert_eq!(
+                mine.scan(seq, ScanKind::Receive, &row.serial, Some(&ctx)),
+                AckResult::Accepted
+            );
+        }
+        assert_eq!(
+            net.order(order).state,
+            "shipped",
+            "one item still in transit"
+        );
+        assert_eq!(
+            mine.scan(6, ScanKind::Receive, &rows[6].serial, Some(&ctx)),
+            rejected(RejectReason::NotOnOrder)
+        );
+        assert_eq!(
+            mine.scan(7, ScanKind::Receive, &rows[5].serial, Some(&ctx)),
+            AckResult::Accepted
+        );
+        assert_eq!(net.order(order).state, "received", "{backend:?}");
+        let mut conn = net.conn();
+        let held: i64 = items::table
+            .filter(items::custodian_kind.eq("agent"))
+            .filter(items::custodian_id.eq(agent))
+            .count()
+            .get_result(&mut *conn)
+            .expect("count");
+        assert_eq!(held, 6);
+        let tagged: i64 = custody_events::table
+            .filter(custody_events::kind.eq("ship"))
+            .filter(custody_events::device_id.eq("hq-hh"))
+            .count()
+            .get_result(&mut *conn)
+            .expect("count");
+        assert_eq!(tagged, 6, "every ship event names the device");
+    }
+}
