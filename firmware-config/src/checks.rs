@@ -26,11 +26,13 @@ pub(crate) fn check(config: &Config) -> Vec<(String, String)> {
         );
     } else if !id
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
     {
+        // The same rule as the wire protocol's device ids (scanner_agent::wire::valid_device_id),
+        // so every id the server registers can be configured.
         bad(
             "device.id",
-            format!("{id:?} may contain only A-Z, a-z, 0-9, '_' and '-'"),
+            format!("{id:?} may contain only A-Z, a-z, 0-9, '_', '.' and '-'"),
         );
     }
     if config.device.warehouse.trim().is_empty() {

@@ -40,7 +40,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Device {
-    /// 1–64 characters of `[A-Za-z0-9_-]`; it appears in MQTT topics, so no `/`, `+` or `#`.
+    /// 1–64 characters of `[A-Za-z0-9_.-]`; it appears in MQTT topics, so no `/`, `+` or `#`.
     pub id: String,
     /// The warehouse the device scans for.
     pub warehouse: String,

@@ -27,7 +27,18 @@ pub const NOT_ITEM_OR_CASE: &str = "not_item_or_case";
 
 /// Checks `scanned` offline.
 pub fn precheck(scanned: &str) -> Precheck {
+    precheck_case(scanned).0
+}
+
+/// [`precheck`], and whether the code is a well-formed case code (for pack mode, where scanning a
+/// case names the case the next items go into).
+pub fn precheck_case(scanned: &str) -> (Precheck, bool) {
     let found = inspect::inspect(scanned, None);
+    let is_case = found.valid && found.payload.as_ref().is_some_and(|p| p.case().is_some());
+    (judge(found), is_case)
+}
+
+fn judge(found: inspect::Inspection) -> Precheck {
     if !found.valid {
         let reason = found.reason.unwrap_or(Reason::Malformed);
         return Precheck::Rejected {
