@@ -13,6 +13,7 @@ use crate::domain::network::order::{OrderAction, RefundScope, transition};
 use crate::domain::network::postings;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
+use crate::store::network::ledger as ledger_store;
 use crate::store::network::orders::{self as store, OrderRow};
 use crate::store::network::{party_columns, stock};
 use crate::store::users::now;
@@ -107,7 +108,10 @@ fn book_refund(
     reason: &str,
     actor: Actor,
 ) -> Result<()> {
-    let completed = row.state == "completed";
+    // Whether the completion posting moved the money out of frozen and payables already: the
+    // state alone cannot say, since a refund after completion leaves it partially refunded.
+    let completed =
+        ledger_store::posting_exists(conn, &postings::keys::complete(book::order_id(row.id)))?;
     let refund_id = store::insert_refund(
         conn,
         row.id,
@@ -120,8 +124,6 @@ fn book_refund(
     )?;
     let legs = store::legs_of(conn, &[row.id])?;
     let b = booked(row, &legs)?;
-    // "Completed" for the posting means the completion posting moved the money out of frozen
-    // and payables; state and posting change together, so the state says it.
     let posting = postings::refund(&b, refund_id.unsigned_abs(), before, returning, completed)
         .map_err(refused)?;
     if let Some(p) = posting {

@@ -1,0 +1,308 @@
+//! Benchmark: month-end settlement of the agent network on SQLite — completing every order whose
+//! return window has passed (releasing frozen rebates and margins, paying shippers out of
+//! payables) and generating every agent's monthly statement.
+//!
+//! ```sh
+//! cargo bench -p chainmark-server --bench network_settlement            # 100k and 1M orders
+//! cargo bench -p chainmark-server --bench network_settlement -- 100000  # one size
+//! ```
+//!
+//! Setup (not timed): a network of 100,000 agents (10 总代, 100 省代, 1,000 市代, 10,000 区代, the
+//! rest 特约; a third of the 区代 referred by another 区代, so they earn the 7% same-tier rebate),
+//! then N received orders of 区代 and 特约 from their suppliers, 10% of them forwarded once (a
+//! margin to the forwarding agent), half paid from the wallet, each booked at payment through the
+//! real `BookedOrder` and posting builders and the store's `book_all`. Timed: `complete_due` and
+//! `statements::generate` for the month, as `chainmark network settle` runs them.
+
+use std::time::Instant;
+
+use chainmark_server::domain::network::{
+    AgentId, BookedOrder, Earning, OrderId, PaidVia, Party, postings,
+};
+use chainmark_server::network::settlement;
+use chainmark_server::network::statements::{self, Month};
+use chainmark_server::store::network::ledger::{self as ledger_store, Meta};
+use chainmark_server::store::network::money;
+use chainmark_server::store::schema::{agents, order_legs, restock_orders};
+use chainmark_server::store::users::now;
+use chainmark_server::store::{Db, DbConnection};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+
+const AGENTS: i64 = 100_000;
+
+fn tier_of(id: i64) -> i32 {
+    match id {
+        1..=10 => 1,
+        11..=110 => 2,
+        111..=1110 => 3,
+        1111..=11110 => 4,
+        _ => 5,
+    }
+}
+
+/// (referrer, supplier) of agent `id`.
+fn upline(id: i64) -> (Option<i64>, Option<i64>) {
+    match tier_of(id) {
+        1 => (None, None),
+        2 => (Some(1 + id % 10), Some(1 + id % 10)),
+        3 => (Some(11 + id % 100), Some(11 + id % 100)),
+        4 => {
+            let city = 111 + id % 1000;
+            // A third are referred by the previous 区代 (same tier): they buy from its supplier.
+            if id % 3 == 0 && id > 1111 {
+                (Some(id - 1), upline(id - 1).1)
+            } else {
+                (Some(city), Some(city))
+            }
+        }
+        _ => {
+            let district = 1111 + id % 10_000;
+            (Some(district), Some(district))
+        }
+    }
+}
+
+fn price_cents(tier: i32) -> i64 {
+    [2000, 2500, 3100, 3800, 6000][usize::try_from(tier - 1).unwrap_or(0)]
+}
+
+fn exec<Q>(conn: &mut DbConnection, q: Q)
+where
+    Q: diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
+{
+    let DbConnection::Sqlite(c) = conn else {
+        panic!("the benchmark runs on SQLite")
+    };
+    q.execute(c).expect("insert");
+}
+
+fn seed_agents(conn: &mut DbConnection, at: NaiveDateTime) {
+    let ids: Vec<i64> = (1..=AGENTS).collect();
+    for chunk in ids.chunks(2000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|&id| {
+                let (referrer, supplier) = upline(id);
+                (
+                    agents::id.eq(id),
+                    agents::name.eq(format!("agent-{id}")),
+                    agents::tier_rank.eq(tier_of(id)),
+                    agents::referrer_id.eq(referrer),
+                    agents::supplier_id.eq(supplier),
+                    agents::region.eq("330100"),
+                    agents::status.eq("active"),
+                    agents::joined_at.eq(at),
+                    agents::activated_at.eq(Some(at)),
+                    agents::activated_tier_rank.eq(Some(tier_of(id))),
+                    agents::policy_version.eq(1i64),
+                )
+            })
+            .collect();
+        exec(conn, diesel::insert_into(agents::table).values(rows));
+    }
+}
+
+/// Inserts `n` received orders (due for completion) and books their payments.
+fn seed_orders(conn: &mut DbConnection, n: i64, paid_at: NaiveDateTime, received: NaiveDateTime) {
+    let mut next = 0i64;
+    while next < n {
+        let end = (next + 5000).min(n);
+        let mut rows = Vec::new();
+        let mut legs = Vec::new();
+        let mut booked = Vec::new();
+        for i in next..end {
+            let id = i + 1;
+            let buyer = 1111 + (i * 7919) % (AGENTS - 1110);
+            let tier = tier_of(buyer);
+            let (referrer, supplier) = upline(buyer);
+            let seller = supplier.unwrap_or(1);
+            let q = 20i64;
+            let goods = q * price_cents(tier);
+            let forwarded = i % 10 == 0;
+            let (shipper, margin) = match (forwarded, upline(seller).1) {
+                (true, Some(up)) => (
+                    up,
+                    Some(q * (price_cents(tier_of(seller)) - price_cents(tier_of(up)))),
+                ),
+                _ => (seller, None),
+            };
+            let rebate = referrer
+                .filter(|r| tier_of(*r) == tier && tier == 4)
+                .map(|r| (r, (goods * 7 + 50) / 100));
+            let wallet = i % 2 == 0;
+            rows.push((
+                restock_orders::id.eq(id),
+                restock_orders::kind.eq("restock"),
+                restock_orders::buyer_id.eq(buyer),
+                restock_orders::product_id.eq(1i64),
+                restock_orders::tier_rank.eq(tier),
+                restock_orders::seller_kind.eq("agent"),
+                restock_orders::seller_id.eq(Some(seller)),
+                restock_orders::supplier_chain.eq(""),
+                restock_orders::quantity.eq(q),
+                restock_orders::unit_price_cents.eq(price_cents(tier)),
+                restock_orders::goods_amount_cents.eq(goods),
+                restock_orders::policy_version.eq(1i64),
+                restock_orders::receive_days.eq(10),
+                restock_orders::state.eq("received"),
+                restock_orders::shipper_kind.eq(Some("agent")),
+                restock_orders::shipper_id.eq(Some(shipper)),
+                restock_orders::shipper_amount_cents.eq(Some(goods - margin.unwrap_or(0))),
+                restock_orders::paid_via.eq(Some(if wallet { "wallet" } else { "offline" })),
+                restock_orders::rebate_agent_id.eq(rebate.map(|r| r.0)),
+                restock_orders::rebate_cents.eq(rebate.map(|r| r.1)),
+                restock_orders::return_days.eq(Some(7)),
+                restock_orders::shipped_quantity.eq(q),
+                restock_orders::created_at.eq(paid_at),
+                restock_orders::paid_at.eq(Some(paid_at)),
+                restock_orders::received_at.eq(Some(received)),
+                restock_orders::due_at.eq(Some(received + Duration::days(7))),
+            ));
+            if let Some(m) = margin {
+                for (pos, b, s, p) in [
+                    (0, buyer, seller, price_cents(tier)),
+                    (1, seller, shipper, price_cents(tier_of(seller))),
+                ] {
+                    legs.push((
+                        order_legs::order_id.eq(id),
+                        order_legs::position.eq(pos),
+                        order_legs::buyer_id.eq(b),
+                        order_legs::seller_kind.eq("agent"),
+                        order_legs::seller_id.eq(Some(s)),
+                        order_legs::unit_price_cents.eq(p),
+                        order_legs::goods_amount_cents.eq(q * p),
+                        order_legs::margin_cents.eq((pos == 1).then_some(m)),
+                    ));
+                }
+            }
+            let a = |x: i64| AgentId(x.unsigned_abs());
+            booked.push(BookedOrder {
+                order: OrderId(id.unsigned_abs()),
+                policy_version: 1,
+                buyer: a(buyer),
+                payee: Party::Agent(a(seller)),
+                shipper: Party::Agent(a(shipper)),
+                quantity: 20,
+                goods_amount: money(goods),
+                shipper_amount: money(goods - margin.unwrap_or(0)),
+                margins: margin
+                    .map(|m| Earning {
+                        agent: a(seller),
+                        amount: money(m),
+                    })
+                    .into_iter()
+                    .collect(),
+                rebate: rebate.map(|(r, c)| Earning {
+                    agent: a(r),
+                    amount: money(c),
+                }),
+                award: None,
+                paid_via: if wallet {
+                    PaidVia::Wallet
+                } else {
+                    PaidVia::Offline
+                },
+                return_days: 7,
+            });
+        }
+        for chunk in rows.chunks(800) {
+            exec(
+                conn,
+                diesel::insert_into(restock_orders::table).values(chunk.to_vec()),
+            );
+        }
+        if !legs.is_empty() {
+            exec(conn, diesel::insert_into(order_legs::table).values(legs));
+        }
+        let items: Vec<_> = booked
+            .iter()
+            .flat_map(|b| {
+                postings::on_payment(b).into_iter().map(move |p| {
+                    (
+                        p,
+                        Meta {
+                            kind: "paid",
+                            order_id: Some(b.order.0 as i64),
+                            ..Meta::default()
+                        },
+                    )
+                })
+            })
+            .collect();
+        ledger_store::book_all(conn, &items).expect("payments");
+        next = end;
+    }
+}
+
+fn run(n: i64) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let db = Db::open(&url, 2).expect("open");
+    db.migrate().expect("migrate");
+    let mut conn = db.get_writer().expect("writer");
+    let month = Month::of(now()).expect("month");
+    let paid_at = month.from + Duration::hours(1);
+    let received = month.from + Duration::hours(2);
+    let setup = Instant::now();
+    {
+        let c: &mut DbConnection = &mut conn;
+        c.transaction(|c| {
+            chainmark_server::store::products::create(
+                c,
+                &chainmark_server::store::products::NewProduct::named("BENCH", "bench", 72),
+            )?;
+            seed_agents(c, paid_at);
+            seed_orders(c, n, paid_at, received);
+            Ok::<_, chainmark_server::Error>(())
+        })
+        .expect("setup");
+    }
+    eprintln!(
+        "setup of {AGENTS} agents and {n} orders: {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+    let at = received + Duration::days(8);
+    let started = Instant::now();
+    let settled = settlement::complete_due(&mut conn, at).expect("complete");
+    let completed_in = started.elapsed();
+    let month_of = Month::parse(&month.name).expect("month");
+    let generated = statements::generate(&mut conn, &month_of).expect("statements");
+    let total = started.elapsed();
+    assert_eq!(settled.completed as i64, n, "every order completed once");
+    let per_order = total.as_secs_f64() / n as f64 * 1e6;
+    println!(
+        "| {AGENTS} | {n} | {:.1} s | {:.1} s | {generated} | {:.1} s | {per_order:.1} µs |",
+        completed_in.as_secs_f64(),
+        (total - completed_in).as_secs_f64(),
+        total.as_secs_f64(),
+    );
+    let sum: i64 = ledger_store::balances_vs_lines(&mut conn)
+        .expect("balances")
+        .iter()
+        .map(|(_, b, l)| {
+            assert_eq!(b, l);
+            *b
+        })
+        .sum();
+    assert_eq!(sum, 0, "the ledger sums to zero");
+    let _ = Decimal::ZERO;
+}
+
+fn main() {
+    let sizes: Vec<i64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![100_000, 1_000_000]
+    } else {
+        sizes
+    };
+    println!("| agents | orders | completion | statements | statements made | total | per order |");
+    println!("|---|---|---|---|---|---|---|");
+    for n in sizes {
+        run(n);
+    }
+}
