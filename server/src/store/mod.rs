@@ -22,6 +22,7 @@ pub mod devices;
 mod group_commit;
 pub mod import;
 pub mod items;
+pub mod joining;
 pub mod network;
 pub mod products;
 pub mod schema;
@@ -29,5 +30,6 @@ pub mod sightings;
 pub mod stats;
 pub mod users;
 pub mod verify;
+pub mod warehouse;
 
 pub use conn::{Backend, Db, DbConnection, PooledConn, redact};

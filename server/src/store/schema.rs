@@ -396,3 +396,75 @@ diesel::allow_tables_to_appear_in_same_query!(
 diesel::allow_tables_to_appear_in_same_query!(agents, users);
 diesel::allow_tables_to_appear_in_same_query!(restock_orders, products);
 diesel::allow_tables_to_appear_in_same_query!(order_items, items);
+diesel::allow_tables_to_appear_in_same_query!(agents, products);
+
+// Joining (issue 4): invitations, applications, their custom fields, certificates.
+diesel::table! {
+    join_fields (id) {
+        id -> BigInt,
+        field_key -> Text,
+        label_zh -> Text,
+        label_en -> Text,
+        required -> Bool,
+        kind -> Text,
+        choices -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        code -> Text,
+        agent_id -> BigInt,
+        tier_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> BigInt,
+        invitation_id -> BigInt,
+        referrer_id -> BigInt,
+        supplier_id -> Nullable<BigInt>,
+        tier_key -> Text,
+        approval_mode -> Text,
+        name -> Text,
+        phone -> Text,
+        region -> Text,
+        id_number -> Text,
+        fields -> Text,
+        status -> Text,
+        supplier_decided_by -> Nullable<BigInt>,
+        supplier_decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        agent_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        code -> Text,
+        agent_id -> BigInt,
+        holder_name -> Text,
+        tier_rank -> Integer,
+        tier_key -> Text,
+        tier_name_zh -> Text,
+        tier_name_en -> Text,
+        region -> Text,
+        valid_from -> Timestamp,
+        valid_until -> Timestamp,
+        issued_at -> Timestamp,
+        issued_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(join_fields, invitations, applications, certificates, agents);

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod login;
 mod staff;
 mod verify;
+mod warehouse;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
             get(account::show).post(account::submit),
         )
         .route("/hq", get(hq::show))
+        .route("/warehouse", get(warehouse::show))
         .route("/hq/batches/{id}/void", post(hq_batches::void))
         .route("/hq/batches/{id}/recall", post(hq_batches::recall))
 }

@@ -572,3 +572,72 @@ async fn the_api_refuses_changes_authenticated_only_by_the_browser_session() {
         assert!(sneaky.is_none(), "nothing was created");
     }
 }
+
+#[tokio::test]
+async fn the_warehouse_page_shows_handhelds_and_their_scans_to_warehouse_staff() {
+    use chainmark_server::devices::{self, Registration};
+    use chainmark_server::ingest::MqttSettings;
+    use chainmark_server::ingest::device_key::DeviceKey;
+    use chainmark_server::ingest::directory::DeviceDirectory;
+    use chainmark_server::store::devices::{ScanRecord, record_scan};
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let (status, headers, _) = app.send(get("/warehouse", None)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(headers[header::LOCATION], "/login?next=%2Fwarehouse");
+
+        let directory = DeviceDirectory::new(DeviceKey::from_bytes([1; 32]));
+        {
+            let mut conn = app.conn();
+            devices::register(
+                &mut conn,
+                &directory,
+                &MqttSettings::default(),
+                None,
+                &Registration {
+                    id: "wh-hh-7".into(),
+                    warehouse: "SH-WH01".into(),
+                    owner_agent: None,
+                },
+            )
+            .expect("register");
+            record_scan(
+                &mut conn,
+                &ScanRecord {
+                    device_id: "wh-hh-7",
+                    seq: 1,
+                    kind: "inspect",
+                    code: "<script>alert(1)</script>",
+                    context: None,
+                    scanned_at: "2026-11-24T09:00:00+08:00",
+                    result: "unknown_code",
+                    items_moved: 0,
+                },
+            )
+            .expect("scan");
+        }
+        user(&app, "agent1", Role::Agent);
+        let cookie = session(&app, "agent1").await;
+        let (status, _, _) = app.send(get("/warehouse", Some(&cookie))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?}");
+
+        user(&app, "packer", Role::Warehouse);
+        let cookie = session(&app, "packer").await;
+        let (status, _, body) = app.send(get("/warehouse", Some(&cookie))).await;
+        assert_eq!(status, StatusCode::OK);
+        let page = text(&body);
+        assert!(page.contains("data-device=\"wh-hh-7\""), "{page}");
+        assert!(
+            page.contains("离线"),
+            "offline until its state topic says online"
+        );
+        assert!(page.contains("0 / 1"), "one rejected scan in 24 h");
+        assert!(page.contains("unknown_code"));
+        assert!(
+            !page.contains("<script>alert(1)</script>"),
+            "scanned text is escaped"
+        );
+        let (_, _, body) = app.send(get("/warehouse?lang=en", Some(&cookie))).await;
+        assert!(text(&body).contains("Handhelds"));
+    }
+}

@@ -1,0 +1,206 @@
+//! The warehouse page (`GET /warehouse`, 仓库): live shipments with their scanned progress, the
+//! handhelds with their online state and today's scans, and the newest scans with their result.
+//! Refreshes itself every 10 seconds (a meta refresh: no JavaScript needed).
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use super::i18n::{Lang, Text};
+use super::layout::page;
+use super::staff::{self, with_cookies};
+use crate::app::AppState;
+use crate::auth::MaybeCaller;
+use crate::domain::Permission;
+use crate::store::devices::{self, DeviceRow, ScanRow};
+use crate::store::warehouse::{self, Shipment};
+
+const HERE: &str = "/warehouse";
+const RECENT: i64 = 30;
+
+#[derive(Debug, Deserialize)]
+pub struct WarehouseQuery {
+    lang: Option<String>,
+}
+
+/// This page's words in both languages.
+fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// `GET /warehouse`.
+pub async fn show(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Query(query): Query<WarehouseQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(query.lang.as_deref(), &headers);
+    let caller = match staff::gate(&state, lang, caller, HERE).await {
+        Ok(c) => c,
+        Err(redirect) => return redirect,
+    };
+    if caller.require(Permission::ReadDevices).is_err() {
+        return staff::notice_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            Text::NoAccess,
+            lang.t(Text::NoAccessDetail),
+        );
+    }
+    let since = crate::store::users::now() - chrono::Duration::hours(24);
+    let loaded = state
+        .db
+        .run(move |c| {
+            Ok((
+                warehouse::open_shipments(c, 50)?,
+                devices::list(c)?,
+                devices::scan_counts_since(c, since)?,
+                devices::recent_scans(c, RECENT)?,
+            ))
+        })
+        .await;
+    let (shipments, device_rows, counts, recent) = match loaded {
+        Ok(v) => v,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    let switch = format!("{HERE}?lang={}", lang.other().param());
+    let body = html! {
+        meta http-equiv="refresh" content="10";
+        (shipments_card(lang, &shipments))
+        (devices_card(lang, &device_rows, &counts))
+        (scans_card(lang, &recent))
+        p.muted { a href="/hq" { "HQ" } }
+    };
+    let title = tr(lang, "仓库", "Warehouse");
+    let response = page(lang, title, Some(&switch), body).into_response();
+    with_cookies(response, [staff::lang_cookie(lang, query.lang.is_some())])
+}
+
+fn shipments_card(lang: Lang, rows: &[Shipment]) -> Markup {
+    html! {
+        div.card id="shipments" {
+            h2 { (tr(lang, "待发货与发货中", "To ship and shipping")) }
+            @if rows.is_empty() {
+                p.muted { (tr(lang, "没有待发货的订单。", "No orders waiting to ship.")) }
+            } @else {
+                table {
+                    thead { tr {
+                        th { (tr(lang, "订单", "Order")) } th { (tr(lang, "买方", "Buyer")) }
+                        th { "SKU" } th { (tr(lang, "已扫/数量", "Scanned/qty")) }
+                        th { (tr(lang, "发货方", "Shipper")) }
+                    } }
+                    tbody {
+                        @for s in rows {
+                            tr data-order=(s.order_id) {
+                                td { "CMORDER:" (s.order_id) }
+                                td { (s.buyer) }
+                                td { (s.sku) }
+                                td { (s.shipped_quantity) "/" (s.quantity) }
+                                td { (shipper(lang, s)) }
+                            }
+                        }
+                    }
+                }
+                p.muted { (tr(lang,
+                    "在手持终端扫描拣货单上的 CMORDER 码开始发货。",
+                    "Scan the pick list's CMORDER code on a handheld to start shipping.")) }
+            }
+        }
+    }
+}
+
+fn shipper(lang: Lang, s: &Shipment) -> String {
+    match (s.shipper_kind.as_deref(), s.shipper_id) {
+        (Some("agent"), Some(id)) => format!("{} {id}", tr(lang, "代理", "agent")),
+        _ => tr(lang, "总部", "HQ").to_owned(),
+    }
+}
+
+fn devices_card(lang: Lang, rows: &[DeviceRow], counts: &[(String, String, i64)]) -> Markup {
+    let mut per_device: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (device, result, n) in counts {
+        let entry = per_device.entry(device.as_str()).or_default();
+        if result == "accepted" {
+            entry.0 += n;
+        } else {
+            entry.1 += n;
+        }
+    }
+    html! {
+        div.card id="devices" {
+            h2 { (tr(lang, "手持终端", "Handhelds")) }
+            @if rows.is_empty() {
+                p.muted { (tr(lang,
+                    "还没有登记的终端：chainmark device add <编号> --warehouse <仓库>",
+                    "No handhelds yet: chainmark device add <id> --warehouse <name>")) }
+            } @else {
+                table {
+                    thead { tr {
+                        th { (tr(lang, "编号", "Id")) } th { (tr(lang, "仓库", "Warehouse")) }
+                        th { (tr(lang, "状态", "Status")) }
+                        th { (tr(lang, "24小时 接受/拒绝", "24 h accepted/rejected")) }
+                    } }
+                    tbody {
+                        @for d in rows {
+                            @let (ok, bad) = per_device.get(d.id.as_str()).copied().unwrap_or_default();
+                            tr data-device=(d.id) {
+                                td { (d.id) } td { (d.warehouse) }
+                                td { (status(lang, d)) }
+                                td { (ok) " / " (bad) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn status(lang: Lang, d: &DeviceRow) -> Markup {
+    let (text, color) = match (d.revoked, d.online) {
+        (true, _) => (tr(lang, "已停用", "revoked"), "#57534e"),
+        (false, true) => (tr(lang, "在线", "online"), "#15803d"),
+        (false, false) => (tr(lang, "离线", "offline"), "#b91c1c"),
+    };
+    html! { span style=(format!("color:{color}")) { (PreEscaped("&#9679; ")) (text) } }
+}
+
+fn scans_card(lang: Lang, rows: &[ScanRow]) -> Markup {
+    html! {
+        div.card id="scans" {
+            h2 { (tr(lang, "最新扫描", "Newest scans")) }
+            @if rows.is_empty() {
+                p.muted { (tr(lang, "还没有扫描。", "No scans yet.")) }
+            } @else {
+                div style="overflow-x:auto" {
+                    table {
+                        thead { tr {
+                            th { (tr(lang, "时间", "Time")) } th { (tr(lang, "终端", "Device")) }
+                            th { (tr(lang, "操作", "Kind")) } th { (tr(lang, "码", "Code")) }
+                            th { (tr(lang, "结果", "Result")) }
+                        } }
+                        tbody {
+                            @for s in rows {
+                                tr {
+                                    td { (s.received_at.format("%m-%d %H:%M:%S")) }
+                                    td { (s.device_id) " #" (s.seq) }
+                                    td { (s.kind) @if let Some(c) = &s.context { " " (c) } }
+                                    td { code { (s.code) } }
+                                    td { (s.result) @if s.items_moved > 1 { " ×" (s.items_moved) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
