@@ -13,6 +13,7 @@ pub mod devices;
 pub mod domain;
 pub mod error;
 pub mod ingest;
+pub mod joining;
 pub mod keys;
 pub mod network;
 pub mod ratelimit;

@@ -5,7 +5,7 @@
 //! sheet and a ZPL label for one payload carry the very same symbol. The formats live one per
 //! file; [`sink`] is what the batch writer feeds to get a `labels/` folder.
 
-mod font;
+pub mod font;
 mod mask;
 pub mod pdf;
 pub mod png;

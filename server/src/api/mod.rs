@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 mod health;
 mod items;
+mod joining;
 pub mod json;
 mod network;
 mod openapi;
@@ -48,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::revoke))
         .routes(routes!(devices::reinstate))
         .merge(network::routes())
+        .merge(joining::routes())
 }
 
 pub fn router() -> Router<AppState> {
