@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod api_basics;
 mod import;
+mod joining;
 mod ingest;
 mod network;
 mod registry;

@@ -1,0 +1,1 @@
+//! The agent portal and HQ network pages (filled in with the pages).
