@@ -86,6 +86,21 @@ pub enum ProvisionError {
     InvalidField { field: String, message: String },
 }
 
+impl ProvisionError {
+    /// Stable snake_case name (for the agent's line output and tests).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProvisionError::NotProvisioning => "not_provisioning",
+            ProvisionError::UnknownVersion(_) => "unknown_version",
+            ProvisionError::TooLong(_) => "too_long",
+            ProvisionError::BadBase64(_) => "bad_base64",
+            ProvisionError::BadJson(_) => "bad_json",
+            ProvisionError::MissingField(_) => "missing_field",
+            ProvisionError::InvalidField { .. } => "invalid_field",
+        }
+    }
+}
+
 /// The payload as text for a QR code: `CMPROV1:` + base64url(JSON).
 pub fn encode(provisioning: &Provisioning) -> String {
     // Serialising a struct of six Strings cannot fail; an empty object would be caught by decode.

@@ -70,6 +70,51 @@ pub enum Error {
         /// The event's.
         got: u64,
     },
+    /// The handheld configuration is unusable (every problem, as `file:line: field: message`).
+    #[error("{0}")]
+    Config(#[from] firmware_config::ConfigError),
+    /// The password file named by the config cannot be read (its content is never shown).
+    #[error("password file {}: {source}", path.display())]
+    Secret {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS set-up for an `mqtts://` broker failed (CA, client certificate or key).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The MQTT client stopped working (not a lost connection: those are retried).
+    #[error("MQTT: {0}")]
+    Mqtt(String),
+    /// The scan input (serial port, frames folder, stdin) cannot be opened or read.
+    #[error("scan input {what}: {source}")]
+    Input {
+        /// Which input, e.g. the serial port path.
+        what: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `--provision`: the input ended before a provisioning code was scanned.
+    #[error("the input ended before a provisioning code (CMPROV1:...) was scanned")]
+    NoProvisioning,
+    /// `--provision` would overwrite an existing config file.
+    #[error(
+        "{}: a config file is already there; run `chainmark-scanner --config {}` to use it, or remove it to provision again",
+        .0.display(), .0.display()
+    )]
+    ConfigExists(PathBuf),
+    /// Writing the provisioned config file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteConfig {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {

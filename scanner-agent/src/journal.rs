@@ -165,6 +165,25 @@ impl Journal {
     /// [`Error::JournalFull`] when the cap is reached even after compaction: the caller must
     /// then stop accepting scans.
     pub fn append(&mut self, build: impl FnOnce(u64) -> ScanEvent) -> Result<u64, Error> {
+        let start = self.len;
+        let seq = self.write(build)?;
+        if let Err(e) = self.file.sync_data() {
+            // Taken back: the caller is told it failed, so it must not stay pending (the seq
+            // stays burnt, since the record may still reach the disk).
+            if let Some(slot) = self.pending.remove(&seq) {
+                self.live_bytes -= u64::from(slot.len);
+            }
+            self.len = start;
+            let _ = self.file.set_len(start);
+            return Err(Error::io(&self.path, e));
+        }
+        Ok(seq)
+    }
+
+    /// Group commit, first half: writes the event like [`Journal::append`] but without the
+    /// fsync, so a burst of scans shares one. The event counts as pending at once, but it must
+    /// not be published (nor shown as taken) before [`Journal::sync`] returns.
+    pub fn write(&mut self, build: impl FnOnce(u64) -> ScanEvent) -> Result<u64, Error> {
         let seq = self.next_seq;
         let event = build(seq);
         if event.seq != seq {
@@ -187,10 +206,6 @@ impl Journal {
         // the record may still reach the disk, and a second event must never share its seq.
         self.next_seq = seq + 1;
         self.write_tail(&rec)?;
-        if let Err(e) = self.file.sync_data() {
-            let _ = self.file.set_len(self.len);
-            return Err(Error::io(&self.path, e));
-        }
         self.pending.insert(
             seq,
             Slot {
@@ -201,6 +216,13 @@ impl Journal {
         self.live_bytes += rec.len() as u64;
         self.len += rec.len() as u64;
         Ok(seq)
+    }
+
+    /// Group commit, second half: makes every [`Journal::write`] so far durable. If this fails
+    /// the state of those records on disk is unknown (they may or may not survive): the caller
+    /// must stop and let the next open's recovery decide, rather than publish them.
+    pub fn sync(&mut self) -> Result<(), Error> {
+        self.file.sync_data().map_err(|e| Error::io(&self.path, e))
     }
 
     /// Marks `seq` done (a signed, final server ack: see `AckResult::is_final`). Returns whether it
@@ -228,6 +250,14 @@ impl Journal {
     /// Unacked events, oldest first, read from disk one at a time.
     pub fn pending(&self) -> impl Iterator<Item = Result<ScanEvent, Error>> + '_ {
         self.pending.values().map(|slot| self.read_event(*slot))
+    }
+
+    /// The unacked event `seq`, read from disk; `None` when it is not pending.
+    pub fn read(&self, seq: u64) -> Result<Option<ScanEvent>, Error> {
+        self.pending
+            .get(&seq)
+            .map(|slot| self.read_event(*slot))
+            .transpose()
     }
 
     /// The sequence numbers of unacked events, oldest first.

@@ -5,7 +5,11 @@
 //! (the journal's only I/O is its own file); the I/O loop around rumqttc's event loop, the scan
 //! inputs and the display sit on top, and `main.rs` is a thin shell.
 
+pub mod agent;
+pub mod cli;
+pub mod display;
 pub mod error;
+pub mod input;
 pub mod journal;
 pub mod note;
 pub mod offline;

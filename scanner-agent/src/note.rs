@@ -2,12 +2,21 @@
 //! (`display::line`) or on the terminal screen (`display::screen`).
 
 use crate::operator::{CommandError, Mode};
-use crate::session::Counts;
+use crate::session::{Counts, Outcome};
 use crate::wire::{AckResult, RejectReason, ScanKind};
 
 /// One thing worth showing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
+    /// The agent is up: its journal is open and scans are taken.
+    Ready {
+        device_id: String,
+        pending: usize,
+        next_seq: u64,
+    },
+    /// The journal was repaired when opened: `cut` bytes of a torn tail (never promised to
+    /// anyone), `skipped` damaged bytes mid-file (scans lost to disk damage: alert).
+    JournalRepaired { cut: u64, skipped: u64 },
     /// Connected to the broker (ConnAck).
     Online,
     /// The connection is gone; scans are still taken and journaled.
@@ -41,6 +50,15 @@ pub enum Note {
     ForgedAck { detail: String },
     /// Asked for with `@status`.
     Status { mode: Mode, counts: Counts },
+    /// `--provision`: the scanned line is not a usable provisioning code; scan it again.
+    ProvisionRefused {
+        reason: &'static str,
+        detail: String,
+    },
+    /// `--provision`: the config file was written from the scanned code.
+    Provisioned { device_id: String, path: String },
+    /// The input ended and the session is over.
+    Done { outcome: Outcome, counts: Counts },
 }
 
 impl Note {
@@ -54,9 +72,12 @@ impl Note {
                         reason: RejectReason::Duplicate
                     }
             ),
+            Note::JournalRepaired { skipped, .. } => *skipped > 0,
+            Note::Done { outcome, .. } => *outcome != Outcome::AllAnswered,
             Note::Kept { .. }
             | Note::Refused { .. }
             | Note::BadCommand { .. }
+            | Note::ProvisionRefused { .. }
             | Note::ForgedAck { .. } => true,
             _ => false,
         }

@@ -1,0 +1,129 @@
+//! The small terminal screen for handhelds with a display: who and where, online or not, the
+//! mode and its order or case, running counts, and the last results. Redrawn whole after each
+//! batch of events with plain ANSI sequences (no terminal library: a handheld's console is a
+//! VT100 at best).
+
+use std::collections::VecDeque;
+use std::fmt::Write;
+
+use firmware_config::Language;
+
+use super::View;
+use super::i18n::{self, Label};
+use crate::note::Note;
+use crate::session::Tally;
+use crate::wire::AckResult;
+
+/// Results kept on screen.
+const RECENT: usize = 8;
+
+/// The screen's memory of recent events.
+#[derive(Debug)]
+pub struct Screen {
+    lang: Language,
+    recent: VecDeque<String>,
+}
+
+impl Screen {
+    pub fn new(lang: Language) -> Self {
+        Screen {
+            lang,
+            recent: VecDeque::with_capacity(RECENT),
+        }
+    }
+
+    /// Remembers `note` if it is worth a line on screen.
+    pub fn note(&mut self, note: &Note) {
+        let lang = self.lang;
+        let l = |label| i18n::label(lang, label);
+        let line = match note {
+            Note::Answer { seq, result, code } => {
+                let code = code.as_deref().unwrap_or("?");
+                match result {
+                    AckResult::Accepted => format!("✔ {} #{seq} {code}", l(Label::Accepted)),
+                    AckResult::Rejected { reason } => format!(
+                        "✘ {} #{seq} {} {code}",
+                        l(Label::Rejected),
+                        i18n::reason(lang, reason.as_str())
+                    ),
+                }
+            }
+            Note::Kept { seq, reason } => format!(
+                "! {} #{seq} {}",
+                l(Label::Kept),
+                i18n::reason(lang, reason.as_str())
+            ),
+            Note::Refused { reason, code } => format!(
+                "✘ {} {} {code}",
+                l(Label::Refused),
+                i18n::reason(lang, reason)
+            ),
+            Note::Debounced { code } => format!("· {} {code}", l(Label::Debounced)),
+            Note::BadCommand { error, line } => format!(
+                "✘ {} {} {line}",
+                l(Label::BadCommand),
+                i18n::reason(lang, error.code())
+            ),
+            Note::ForgedAck { .. } => format!("! {}", l(Label::ForgedAck)),
+            Note::JournalRepaired { .. } => format!("! {}", l(Label::JournalRepaired)),
+            Note::Done { .. } => l(Label::Done).to_owned(),
+            Note::ProvisionRefused { detail, .. } => {
+                format!("✘ {} {detail}", l(Label::NotProvisioning))
+            }
+            Note::Provisioned { device_id, .. } => {
+                format!("✔ {} {device_id}", l(Label::Provisioned))
+            }
+            _ => return,
+        };
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(line);
+    }
+
+    /// The whole screen, starting with "clear and home".
+    pub fn draw(&self, view: &View) -> String {
+        let lang = self.lang;
+        let l = |label| i18n::label(lang, label);
+        let mut s = String::from("\x1b[2J\x1b[H");
+        let state = if view.online {
+            l(Label::Online)
+        } else {
+            l(Label::Offline)
+        };
+        let _ = writeln!(s, "chainmark {}  [{state}]", view.device_id);
+        let _ = write!(
+            s,
+            "{}: {}",
+            l(Label::Mode),
+            i18n::mode(lang, view.mode.name())
+        );
+        if let Some(c) = view.mode.context() {
+            let _ = write!(s, "  {}: {c}", l(Label::Context));
+        }
+        s.push('\n');
+        tally(&mut s, lang, l(Label::ThisMode), &view.counts.mode);
+        tally(&mut s, lang, l(Label::Total), &view.counts.total);
+        let _ = writeln!(s, "{}: {}\n", l(Label::Pending), view.counts.pending);
+        for line in &self.recent {
+            let _ = writeln!(s, "{line}");
+        }
+        s
+    }
+}
+
+fn tally(s: &mut String, lang: Language, title: &str, t: &Tally) {
+    let l = |label| i18n::label(lang, label);
+    let _ = writeln!(
+        s,
+        "{title}: {} {}  {} {}  {} {}  {} {}",
+        l(Label::Accepted),
+        t.accepted,
+        l(Label::Rejected),
+        t.rejected,
+        l(Label::Duplicate),
+        t.duplicate,
+        l(Label::Refused),
+        t.refused,
+    );
+}
