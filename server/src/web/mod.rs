@@ -2,6 +2,10 @@
 //! console. Mobile first, zh-CN and English, no external assets.
 
 mod account;
+mod agent;
+mod hq_network;
+mod joining;
+mod network_i18n;
 mod hq;
 mod hq_batches;
 pub mod i18n;
@@ -29,4 +33,24 @@ pub fn router() -> Router<AppState> {
         .route("/warehouse", get(warehouse::show))
         .route("/hq/batches/{id}/void", post(hq_batches::void))
         .route("/hq/batches/{id}/recall", post(hq_batches::recall))
+        .merge(network_routes())
+}
+
+/// The network's pages: joining and the certificate check (public), the agent portal, HQ's page.
+fn network_routes() -> Router<AppState> {
+    Router::new()
+        .route("/join/{code}", get(joining::form).post(joining::submit))
+        .route("/join/{code}/qr.png", get(joining::qr))
+        .route("/a/{code}", get(joining::check))
+        .route("/a/{code}/png", get(joining::certificate_png))
+        .route("/agent", get(agent::show))
+        .route("/agent/orders", post(agent::place))
+        .route("/agent/orders/{id}/{action}", post(agent::order_action))
+        .route("/agent/invitations", post(agent::invite))
+        .route("/agent/certificate", post(agent::certificate))
+        .route("/agent/applications/{id}/{action}", post(agent::decide))
+        .route("/hq/network", get(hq_network::show))
+        .route("/hq/network/applications/{id}/{action}", post(hq_network::decide))
+        .route("/hq/network/policy", post(hq_network::policy_form))
+        .route("/hq/network/withdrawals/{id}/{action}", post(hq_network::withdrawal))
 }

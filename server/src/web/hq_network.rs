@@ -1,0 +1,295 @@
+//! HQ's network page (`/hq/network`): the approvals queue, the newest orders, the active tier
+//! policy with validate / save-and-activate of a new version, HQ's ledger accounts and the
+//! withdrawal requests to decide. Forms post with the session's CSRF token to `/hq/network/...`
+//! and come back with a notice; approving an application shows the new account's one-time
+//! password once instead.
+
+use std::collections::BTreeMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::i18n::{Lang, Text};
+use super::layout::page;
+use super::network_i18n::{N, t};
+use super::staff::{self, see_other, with_cookies};
+use super::verify::urlencode;
+use crate::app::AppState;
+use crate::auth::{Caller, MaybeCaller};
+use crate::domain::joining::mask_id;
+use crate::error::Result;
+use crate::joining as joining_cases;
+use crate::network::{Actor, policy, withdrawals};
+use crate::store::DbConnection;
+use crate::store::joining::ApplicationRow;
+use crate::store::network::ledger::{self, AccountRow};
+use crate::store::network::orders::{self as order_store, Listing, OrderRow};
+use crate::store::network::withdrawals::{self as withdrawal_store, WithdrawalRow};
+use crate::store::network::{money, policies::PolicyRow};
+
+const HERE: &str = "/hq/network";
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    lang: Option<String>,
+    notice: Option<String>,
+}
+
+/// The applications queue with approve / reject forms posting under `base`.
+pub fn applications(lang: Lang, csrf: &str, base: &str, rows: &[ApplicationRow]) -> Markup {
+    html! {
+        div.card id="applications" {
+            h2 { (t(lang, N::ToApprove)) }
+            @if rows.is_empty() { p.muted { (t(lang, N::NoneYet)) } }
+            @for a in rows {
+                div data-application=(a.id) style="border-top:1px solid #e7e5e4;padding:.4rem 0" {
+                    "#" (a.id) " · " (a.name) " · " (a.phone) " · " (a.region) " · "
+                    (mask_id(&a.id_number)) " · " (a.tier_key) " · ← " (a.referrer_id)
+                    @for action in ["approve", "reject"] {
+                        form method="post" action=(format!("{base}/applications/{}/{action}", a.id)) {
+                            input type="hidden" name="csrf" value=(csrf);
+                            @if action == "reject" {
+                                input type="text" name="reason" required placeholder=(t(lang, N::Reason));
+                                button type="submit" { (t(lang, N::Reject)) }
+                            } @else {
+                                button type="submit" { (t(lang, N::Approve)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Loaded {
+    queue: Vec<ApplicationRow>,
+    orders: Vec<OrderRow>,
+    policy: PolicyRow,
+    accounts: Vec<AccountRow>,
+    withdrawals: Vec<WithdrawalRow>,
+}
+
+fn load(c: &mut DbConnection, actor: Actor) -> Result<Loaded> {
+    Ok(Loaded {
+        // Finance and warehouse staff do not decide applications: their queue is empty.
+        queue: match joining_cases::queue(c, actor) {
+            Err(crate::error::Error::Forbidden(_)) => Vec::new(),
+            other => other?,
+        },
+        orders: order_store::list(c, Listing::All, None, 0, 30)?,
+        policy: policy::active(c)?.0,
+        accounts: ledger::accounts_of(c, None)?,
+        withdrawals: withdrawal_store::list(c, None, Some("requested"), 50)?,
+    })
+}
+
+async fn hq_gate(
+    state: &AppState,
+    lang: Lang,
+    caller: Option<Caller>,
+) -> std::result::Result<(Caller, Actor), Response> {
+    let caller = staff::gate(state, lang, caller, HERE).await?;
+    if !caller.role.is_hq() {
+        return Err(staff::notice_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            Text::NoAccess,
+            lang.t(Text::NoAccessDetail),
+        ));
+    }
+    let actor = Actor::Hq {
+        user: caller.user_id,
+        role: caller.role,
+    };
+    Ok((caller, actor))
+}
+
+/// `GET /hq/network`.
+pub async fn show(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(q.lang.as_deref(), &headers);
+    let (caller, actor) = match hq_gate(&state, lang, caller).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let l = match state.db.write(move |c| load(c, actor)).await {
+        Ok(l) => l,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    let csrf = caller.csrf().to_string();
+    let body = html! {
+        @if let Some(n) = &q.notice { div.card.verdict.ok id="notice" { (n) } }
+        (applications(lang, &csrf, HERE, &l.queue))
+        div.card id="orders" {
+            h2 { (t(lang, N::Orders)) }
+            @for o in &l.orders {
+                div data-order=(o.id) data-state=(o.state) {
+                    "#" (o.id) " · " (o.buyer_id) " · " (o.quantity) " × " (money(o.unit_price_cents))
+                    " · " (o.state)
+                }
+            }
+        }
+        div.card id="policy" {
+            h2 { (t(lang, N::Policy)) " v" (l.policy.version) " · " (l.policy.name) }
+            form method="post" action="/hq/network/policy" {
+                input type="hidden" name="csrf" value=(csrf);
+                textarea name="document" rows="12" style="width:100%;font-family:monospace" { (l.policy.document) }
+                button type="submit" name="action" value="validate" { (t(lang, N::Validate)) }
+                button type="submit" name="action" value="activate" { (t(lang, N::Activate)) }
+            }
+        }
+        div.card id="ledger" {
+            h2 { (t(lang, N::Ledger)) }
+            dl { @for a in &l.accounts { dt { (a.code) } dd { (money(a.balance_cents)) } } }
+        }
+        div.card id="withdrawals" {
+            h2 { (t(lang, N::Withdrawals)) }
+            @if l.withdrawals.is_empty() { p.muted { (t(lang, N::NoneYet)) } }
+            @for w in &l.withdrawals {
+                div data-withdrawal=(w.id) {
+                    "#" (w.id) " · " (w.agent_id) " · " (money(w.amount_cents))
+                    @for (action, label) in [("approve", N::Approve), ("reject", N::Reject)] {
+                        form method="post" action=(format!("{HERE}/withdrawals/{}/{action}", w.id)) style="display:inline-block" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" style="width:auto;padding:.3rem .8rem" { (t(lang, label)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let switch = format!("{HERE}?lang={}", lang.other().param());
+    let response = page(lang, t(lang, N::HqNetworkTitle), Some(&switch), body).into_response();
+    with_cookies(response, [staff::lang_cookie(lang, q.lang.is_some())])
+}
+
+/// The CSRF-checked HQ caller of a form, or the response refusing it.
+async fn form_caller(
+    state: &AppState,
+    lang: Lang,
+    caller: Option<Caller>,
+    form: &BTreeMap<String, String>,
+) -> std::result::Result<Actor, Response> {
+    let (caller, actor) = hq_gate(state, lang, caller).await?;
+    if caller
+        .check_csrf(form.get("csrf").map_or("", String::as_str))
+        .is_err()
+    {
+        return Err(staff::form_expired(lang));
+    }
+    Ok(actor)
+}
+
+fn back(notice: &str) -> Response {
+    see_other(&format!("{HERE}?notice={}", urlencode(notice)))
+}
+
+/// `POST /hq/network/applications/{id}/{approve|reject}`.
+pub async fn decide(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((id, action)): Path<(i64, String)>,
+    headers: HeaderMap,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let actor = match form_caller(&state, lang, caller, &form).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let reason = form.get("reason").cloned().unwrap_or_default();
+    let approve = action == "approve";
+    let out = state
+        .db
+        .write(move |c| joining_cases::decide(c, actor, id, approve, &reason))
+        .await;
+    match out {
+        Ok(o) => match o.approved {
+            Some(a) => {
+                let body = html! {
+                    div.card.verdict.ok id="approved" data-agent=(a.agent.id) {
+                        h2 { (t(lang, N::Approved)) ": " (a.agent.name) }
+                        dl {
+                            dt { (t(lang, N::Username)) } dd { code { (a.username) } }
+                            dt { (t(lang, N::OneTimePassword)) } dd { code id="password" { (a.password) } }
+                        }
+                        p.muted { (t(lang, N::PasswordOnce)) }
+                        p { a href=(HERE) { "← " (t(lang, N::HqNetworkTitle)) } }
+                    }
+                };
+                with_cookies(
+                    page(lang, t(lang, N::Approved), None, body).into_response(),
+                    [],
+                )
+            }
+            None => back(&format!("#{} {}", o.application.id, o.application.status)),
+        },
+        Err(e) => staff::error_page(lang, e),
+    }
+}
+
+/// `POST /hq/network/policy`: validate, or save and activate, a policy document.
+pub async fn policy_form(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    headers: HeaderMap,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let actor = match form_caller(&state, lang, caller, &form).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let document = form.get("document").cloned().unwrap_or_default();
+    if form.get("action").map(String::as_str) != Some("activate") {
+        return match policy::validate(&document) {
+            Ok(_) => back(t(lang, N::PolicyOk)),
+            Err(e) => staff::error_page(lang, policy::bad_document(e)),
+        };
+    }
+    let done = state
+        .db
+        .write(move |c| {
+            actor.require_hq(&[crate::domain::Role::HqAdmin], "activate policies")?;
+            let row = policy::save_draft(c, &document, actor.user())?;
+            policy::activate(c, row.version, actor.user())
+        })
+        .await;
+    match done {
+        Ok(row) => back(&format!("{} v{}", t(lang, N::Policy), row.version)),
+        Err(e) => staff::error_page(lang, e),
+    }
+}
+
+/// `POST /hq/network/withdrawals/{id}/{approve|reject}` (HQ finance and admin).
+pub async fn withdrawal(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((id, action)): Path<(i64, String)>,
+    headers: HeaderMap,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let actor = match form_caller(&state, lang, caller, &form).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let approve = action == "approve";
+    let done = state
+        .db
+        .write(move |c| withdrawals::decide(c, id, approve, None, actor))
+        .await;
+    match done {
+        Ok(w) => back(&format!("#{} {}", w.id, w.status)),
+        Err(e) => staff::error_page(lang, e),
+    }
+}
