@@ -60,13 +60,13 @@ pub struct LoadedItem {
 }
 
 pub fn load_item(conn: &mut DbConnection, serial: &str) -> Result<Option<LoadedItem>> {
-    let row = items::table
+    // Every scan loads its item: on the concrete connection, where the statement is cached.
+    let query = items::table
         .inner_join(batches::table)
         .left_join(cases::table)
         .filter(items::serial.eq(serial))
-        .select((item_columns(), items::batch_id, batches::key_id))
-        .load::<(ItemTuple, String, String)>(conn)?
-        .pop();
+        .select((item_columns(), items::batch_id, batches::key_id));
+    let row = per_backend!(conn, |c| query.load::<(ItemTuple, String, String)>(c))?.pop();
     row.map(|(tuple, batch_id, key_id)| {
         Ok(LoadedItem {
             state: item_state(tuple)?,
@@ -185,24 +185,26 @@ fn move_item(
     origin: &ScanOrigin<'_>,
     at: chrono::NaiveDateTime,
 ) -> Result<()> {
+    // Every statement here runs once per scanned item: on the concrete connection, where diesel
+    // caches the prepared statement (it does not on the MultiConnection).
     let (from_kind, from_id) = from.columns();
     let (to_kind, to_id) = to.columns();
     let target = items::table
         .filter(items::serial.eq(serial))
         .filter(items::custodian_kind.eq(from_kind));
+    let set = (
+        items::custodian_kind.eq(to_kind),
+        items::custodian_id.eq(to_id),
+    );
     let n = match from_id {
-        Some(id) => diesel::update(target.filter(items::custodian_id.eq(id)))
-            .set((
-                items::custodian_kind.eq(to_kind),
-                items::custodian_id.eq(to_id),
-            ))
-            .execute(conn)?,
-        None => diesel::update(target.filter(items::custodian_id.is_null()))
-            .set((
-                items::custodian_kind.eq(to_kind),
-                items::custodian_id.eq(to_id),
-            ))
-            .execute(conn)?,
+        Some(id) => {
+            let update = diesel::update(target.filter(items::custodian_id.eq(id))).set(set);
+            per_backend!(conn, |c| update.execute(c))?
+        }
+        None => {
+            let update = diesel::update(target.filter(items::custodian_id.is_null())).set(set);
+            per_backend!(conn, |c| update.execute(c))?
+        }
     };
     if n != 1 {
         return Err(Error::Conflict(format!(
@@ -210,26 +212,25 @@ fn move_item(
         )));
     }
     if to == Custodian::Sold {
-        diesel::update(
+        let update = diesel::update(
             items::table
                 .filter(items::serial.eq(serial))
                 .filter(items::released_at.is_null()),
         )
-        .set(items::released_at.eq(Some(at)))
-        .execute(conn)?;
+        .set(items::released_at.eq(Some(at)));
+        per_backend!(conn, |c| update.execute(c))?;
     }
-    diesel::insert_into(custody_events::table)
-        .values((
-            custody_events::serial.eq(serial),
-            custody_events::kind.eq(origin.kind),
-            custody_events::from_kind.eq(Some(from_kind)),
-            custody_events::from_id.eq(from_id),
-            custody_events::to_kind.eq(Some(to_kind)),
-            custody_events::to_id.eq(to_id),
-            custody_events::at.eq(at),
-            custody_events::device_id.eq(Some(origin.device_id)),
-            custody_events::device_seq.eq(Some(origin.seq)),
-        ))
-        .execute(conn)?;
+    let insert = diesel::insert_into(custody_events::table).values((
+        custody_events::serial.eq(serial),
+        custody_events::kind.eq(origin.kind),
+        custody_events::from_kind.eq(Some(from_kind)),
+        custody_events::from_id.eq(from_id),
+        custody_events::to_kind.eq(Some(to_kind)),
+        custody_events::to_id.eq(to_id),
+        custody_events::at.eq(at),
+        custody_events::device_id.eq(Some(origin.device_id)),
+        custody_events::device_seq.eq(Some(origin.seq)),
+    ));
+    per_backend!(conn, |c| insert.execute(c))?;
     Ok(())
 }

@@ -98,12 +98,13 @@ pub fn set_online(conn: &mut DbConnection, id: &str, online: bool) -> Result<()>
 
 /// The first answer given to (device, seq), if the event was seen before.
 pub fn scan_result(conn: &mut DbConnection, device: &str, seq: i64) -> Result<Option<String>> {
-    Ok(device_scans::table
+    // On the concrete connection: diesel caches prepared statements there, not on the
+    // MultiConnection, and this runs for every scan.
+    let query = device_scans::table
         .filter(device_scans::device_id.eq(device))
         .filter(device_scans::seq.eq(seq))
-        .select(device_scans::result)
-        .load::<String>(conn)?
-        .pop())
+        .select(device_scans::result);
+    Ok(per_backend!(conn, |c| query.load::<String>(c))?.pop())
 }
 
 pub struct ScanRecord<'a> {
@@ -118,19 +119,18 @@ pub struct ScanRecord<'a> {
 }
 
 pub fn record_scan(conn: &mut DbConnection, r: &ScanRecord<'_>) -> Result<()> {
-    diesel::insert_into(device_scans::table)
-        .values((
-            device_scans::device_id.eq(r.device_id),
-            device_scans::seq.eq(r.seq),
-            device_scans::kind.eq(r.kind),
-            device_scans::code.eq(r.code),
-            device_scans::context.eq(r.context),
-            device_scans::scanned_at.eq(r.scanned_at),
-            device_scans::received_at.eq(now()),
-            device_scans::result.eq(r.result),
-            device_scans::items_moved.eq(r.items_moved),
-        ))
-        .execute(conn)?;
+    let insert = diesel::insert_into(device_scans::table).values((
+        device_scans::device_id.eq(r.device_id),
+        device_scans::seq.eq(r.seq),
+        device_scans::kind.eq(r.kind),
+        device_scans::code.eq(r.code),
+        device_scans::context.eq(r.context),
+        device_scans::scanned_at.eq(r.scanned_at),
+        device_scans::received_at.eq(now()),
+        device_scans::result.eq(r.result),
+        device_scans::items_moved.eq(r.items_moved),
+    ));
+    per_backend!(conn, |c| insert.execute(c))?;
     Ok(())
 }
 
