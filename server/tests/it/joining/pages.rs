@@ -1,1 +1,226 @@
-//! The agent portal and HQ network pages (filled in with the pages).
+//! The joining pages, the agent portal and HQ's network page through the router, both backends:
+//! who may see them, CSRF on every form, and an order placed from the portal.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chainmark_server::domain::Role;
+use chainmark_server::joining::certificates;
+use chainmark_server::network::{Actor, agents};
+use chainmark_server::store::network::agents as agent_store;
+
+use crate::common::backends;
+use crate::network::Net;
+
+const PASSWORD: &str = "portal-password-123";
+
+fn account(net: &Net, name: &str, role: Role) -> i64 {
+    chainmark_server::accounts::create_user(&mut net.conn(), name, name, role, Some(PASSWORD))
+        .expect("user")
+        .0
+        .id
+}
+
+/// An active agent with an account that can sign in.
+fn agent(net: &Net, name: &str, tier: &str, referrer: Option<i64>) -> (i64, Actor) {
+    let user = account(net, name, Role::Agent);
+    let input = agents::NewAgentInput {
+        name: name.into(),
+        tier: tier.into(),
+        referrer_id: referrer,
+        region: "330100".into(),
+        user_id: Some(user),
+    };
+    let row = agents::create(&mut net.conn(), input, None).expect("agent");
+    assert!(agent_store::activate(&mut net.conn(), row.id, row.tier_rank, 0).expect("activate"));
+    (
+        row.id,
+        Actor::Agent {
+            user,
+            agent: row.id,
+        },
+    )
+}
+
+fn cookie_of(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).expect("request")
+}
+
+fn post(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
+    let body: String = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut b =
+        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(body)).expect("request")
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn hidden_csrf(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+    page[at..].split('"').next().expect("value").to_string()
+}
+
+async fn session(net: &Net, name: &str) -> String {
+    let (_, headers, _) = net.app.send(get("/login", None)).await;
+    let csrf_cookie = cookie_of(&headers, "cm_csrf").expect("cm_csrf");
+    let csrf = csrf_cookie.trim_start_matches("cm_csrf=").to_string();
+    let form = [
+        ("username", name),
+        ("password", PASSWORD),
+        ("csrf", csrf.as_str()),
+        ("next", "/agent"),
+    ];
+    let (status, headers, _) = net
+        .app
+        .send(post("/login", Some(&csrf_cookie), &form))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    cookie_of(&headers, "cm_session").expect("session")
+}
+
+async fn page(net: &Net, path: &str, cookie: Option<&str>) -> (StatusCode, String, Option<String>) {
+    let (status, headers, body) = net.app.send(get(path, cookie)).await;
+    let location = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    (
+        status,
+        String::from_utf8_lossy(&body).into_owned(),
+        location,
+    )
+}
+
+#[tokio::test]
+async fn portal_and_hq_pages_check_role_csrf_and_place_orders() {
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (n, _) = agent(&net, "nat", "national", None);
+        let (a, _) = agent(&net, "citya", "city", Some(n));
+        account(&net, "admin", Role::HqAdmin);
+        net.items(("agent", Some(n)), 100);
+
+        for path in ["/agent", "/hq/network"] {
+            let (status, _, location) = page(&net, path, None).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?} {path}");
+            assert!(location.expect("redirect").starts_with("/login?next="));
+        }
+        let agent_cookie = session(&net, "citya").await;
+        let admin_cookie = session(&net, "admin").await;
+        assert_eq!(
+            page(&net, "/hq/network", Some(&agent_cookie)).await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            page(&net, "/agent", Some(&admin_cookie)).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let (status, hq, _) = page(&net, "/hq/network?lang=en", Some(&admin_cookie)).await;
+        assert_eq!(status, StatusCode::OK);
+        for id in ["applications", "orders", "policy", "ledger", "withdrawals"] {
+            assert!(hq.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+
+        let (status, portal, _) = page(&net, "/agent", Some(&agent_cookie)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(portal.contains("我的库存") && portal.contains("id=\"team\""));
+        let order = [("sku", crate::network::SKU), ("quantity", "72")];
+        let (status, _, _) = net
+            .app
+            .send(post("/agent/orders", Some(&agent_cookie), &order))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token, no order");
+        assert!(
+            !page(&net, "/agent", Some(&agent_cookie))
+                .await
+                .1
+                .contains("data-order=")
+        );
+        let csrf = hidden_csrf(&portal);
+        let with = [order[0], order[1], ("csrf", csrf.as_str())];
+        let (status, headers, _) = net
+            .app
+            .send(post("/agent/orders", Some(&agent_cookie), &with))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let back = headers[header::LOCATION]
+            .to_str()
+            .expect("location")
+            .to_string();
+        assert!(back.starts_with("/agent?notice="), "{back}");
+        let (_, portal, _) = page(&net, &back, Some(&agent_cookie)).await;
+        assert!(
+            portal.contains("data-state=\"submitted\""),
+            "the order is listed"
+        );
+
+        // The invitation form and the certificate check, public.
+        let (status, _, _) = net
+            .app
+            .send(post(
+                "/agent/invitations",
+                Some(&agent_cookie),
+                &[("csrf", &csrf), ("tier", "special")],
+            ))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let code = chainmark_server::store::joining::invitations_of(&mut net.conn(), a)
+            .expect("list")[0]
+            .code
+            .clone();
+        let (status, form, _) = page(&net, &format!("/join/{code}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(form.contains("name=\"id_number\""));
+        let apply = [
+            ("tier", "special"),
+            ("name", "王五"),
+            ("phone", "13700000001"),
+            ("region", "330106"),
+            ("id_number", "330106199001011234"),
+        ];
+        let (status, _, body) = net
+            .app
+            .send(post(&format!("/join/{code}"), None, &apply))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(String::from_utf8_lossy(&body).contains("id=\"password\""));
+
+        let cert = certificates::issue(&mut net.conn(), net.admin, a, None).expect("issue");
+        let (status, check, _) = page(&net, &format!("/a/{}", cert.code), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(check.contains("data-standing=\"authorised\"") && check.contains("市代"));
+        agents::suspend(&mut net.conn(), a, "违规", None).expect("suspend");
+        let (_, check, _) = page(&net, &format!("/a/{}?lang=en", cert.code), None).await;
+        assert!(check.contains("data-standing=\"suspended\"") && check.contains("suspended"));
+        assert_eq!(
+            page(&net, "/a/nosuchcertificate", None).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
