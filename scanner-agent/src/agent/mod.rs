@@ -117,7 +117,7 @@ pub async fn run(
             event = net.recv() => match event {
                 Some(Net::Connected) => agent.step(Input::Connected)?,
                 Some(Net::Disconnected(reason)) => {
-                    tracing::warn!(%reason, "broker connection lost");
+                    tracing::warn!(%reason, "no broker connection; retrying with backoff");
                     agent.step(Input::Disconnected { reason })?;
                 }
                 Some(Net::Message { topic, payload }) if topic == agent.topics.acks => {

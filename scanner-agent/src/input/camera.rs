@@ -1,7 +1,7 @@
 //! A camera station: an external capture program writes frames (PNG or JPEG) into a folder; each
 //! frame is decoded with `rqrr` (through `codegen::decode`, the same decoder that checks printed
 //! labels), every code in it becomes a scan, and the frame is deleted so the folder does not
-//! grow and a restart does not scan it again. The capture program must write each frame under a
+//! grow and a restart does not scan it again; frames are taken in name order. The capture program must write each frame under a
 //! temporary name (any other extension) and rename it into place, so a half-written frame is
 //! never read.
 
@@ -27,7 +27,15 @@ pub(crate) fn check(dir: &Path) -> Result<(), Error> {
 pub(crate) fn run(dir: &Path, poll_ms: u64, tx: &mpsc::Sender<String>) {
     while !tx.is_closed() {
         for frame in frames(dir) {
-            match decode::decode_file(&frame) {
+            let decoded = decode::decode_file(&frame);
+            // Removed before its codes are handed on: a crash in between costs a read the
+            // operator never saw taken (so scans again), never a second scan of the same code.
+            if let Err(e) = std::fs::remove_file(&frame) {
+                // Left in place it would be scanned again on every poll: stop instead.
+                tracing::error!(frame = %frame.display(), error = %e, "cannot delete a frame; camera input stops");
+                return;
+            }
+            match decoded {
                 Ok(Decoded::Payloads(codes)) => {
                     for code in codes {
                         if tx.blocking_send(code).is_err() {
@@ -36,14 +44,9 @@ pub(crate) fn run(dir: &Path, poll_ms: u64, tx: &mpsc::Sender<String>) {
                     }
                 }
                 Ok(Decoded::Unreadable) => {
-                    tracing::debug!(frame = %frame.display(), "no code in frame")
+                    tracing::debug!(frame = %frame.display(), "no code in frame");
                 }
                 Err(e) => tracing::warn!(error = %e, "frame is not an image"),
-            }
-            if let Err(e) = std::fs::remove_file(&frame) {
-                // Left in place it would be scanned again on every poll: stop instead.
-                tracing::error!(frame = %frame.display(), error = %e, "cannot delete a decoded frame; camera input stops");
-                return;
             }
         }
         std::thread::sleep(Duration::from_millis(poll_ms));
