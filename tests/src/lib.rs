@@ -3,6 +3,7 @@
 
 pub mod bins;
 pub mod browser;
+pub mod devices;
 pub mod fixture;
 pub mod server;
 

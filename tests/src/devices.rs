@@ -1,0 +1,312 @@
+//! Handhelds as real processes: devices registered with `chainmark device add`, provisioned by
+//! decoding the QR image it rendered, `chainmark-scanner` fed through stdin, and a mosquitto with
+//! per-device passwords and topic ACLs.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::bins::bin;
+
+/// How long a wait may take before the test fails with what it saw: a hang guard, not a
+/// performance threshold.
+pub const PATIENCE: Duration = Duration::from_secs(240);
+
+/// Registers `id` with the real CLI (`env`: the server's database and device key) and returns
+/// its provisioning code, read back from the QR image the CLI rendered.
+pub fn add_device(workdir: &Path, env: &[(&str, String)], id: &str) -> String {
+    let out = workdir.join("devices");
+    let mut cmd = Command::new(bin("chainmark"));
+    cmd.args(["device", "add", id, "--warehouse", "E2E-WH"])
+        .arg("--out")
+        .arg(&out);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let done = cmd.output().expect("run chainmark device add");
+    assert!(
+        done.status.success(),
+        "chainmark device add failed:\n{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let png = out.join(format!("{id}-provisioning.png"));
+    match codegen::decode::decode_file(&png).expect("read the provisioning QR") {
+        codegen::decode::Decoded::Payloads(mut found) if found.len() == 1 => {
+            found.pop().expect("one payload")
+        }
+        other => panic!("provisioning QR of {id} did not decode to one code: {other:?}"),
+    }
+}
+
+/// A `chainmark-scanner` process provisioned from `code`, its journal and config in `dir`; every
+/// stdout line is collected.
+pub struct Scanner {
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+    pub dir: PathBuf,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Scanner {
+    /// First run: `--provision`, the provisioning code as the first line.
+    pub fn provision(dir: &Path, code: &str) -> Scanner {
+        let mut s = Scanner::spawn(dir, true);
+        s.send(&[code]);
+        s
+    }
+
+    /// A later run with the config the provisioning wrote (after a crash, say).
+    pub fn restart(dir: &Path) -> Scanner {
+        Scanner::spawn(dir, false)
+    }
+
+    fn spawn(dir: &Path, provision: bool) -> Scanner {
+        std::fs::create_dir_all(dir).expect("scanner dir");
+        let config = dir.join("handheld.toml");
+        let mut cmd = Command::new(bin("chainmark-scanner"));
+        if provision {
+            cmd.arg("--provision").arg("--data-dir").arg(dir);
+        }
+        cmd.arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("spawn chainmark-scanner");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Ok(mut all) = sink.lock() {
+                    all.push(line);
+                }
+            }
+        });
+        Scanner {
+            child: Some(child),
+            stdin,
+            dir: dir.to_path_buf(),
+            lines,
+        }
+    }
+
+    /// Types `lines` into the scanner (one scan or command each).
+    pub fn send(&mut self, lines: &[&str]) {
+        let stdin = self.stdin.as_mut().expect("stdin still open");
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        stdin
+            .write_all(text.as_bytes())
+            .expect("write to the scanner");
+        stdin.flush().expect("flush");
+    }
+
+    /// Closes stdin: the scanner finishes once every scan has its final answer.
+    pub fn close_input(&mut self) {
+        self.stdin.take();
+    }
+
+    /// Waits for the process to exit; returns its exit code.
+    pub fn wait(&mut self) -> i32 {
+        let mut child = self.child.take().expect("running");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return status.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "chainmark-scanner in {} did not finish within {PATIENCE:?}; last lines: {:?}",
+                    self.dir.display(),
+                    self.tail(20)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `kill -9`.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9");
+            let _ = child.wait();
+        }
+        self.stdin.take();
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// How many output lines start with `prefix` (e.g. `"accepted "`).
+    pub fn count(&self, prefix: &str) -> usize {
+        self.lines()
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    }
+
+    /// Waits until `count(prefix) >= n`.
+    pub fn wait_for(&self, prefix: &str, n: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        while self.count(prefix) < n {
+            assert!(
+                Instant::now() < deadline,
+                "waited {PATIENCE:?} for {n} {prefix:?} lines; last lines: {:?}",
+                self.tail(20)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn tail(&self, n: usize) -> Vec<String> {
+        let all = self.lines();
+        all[all.len().saturating_sub(n)..].to_vec()
+    }
+
+    /// Scans still waiting in the journal (for a scanner that is not running).
+    pub fn journal_pending(&self) -> usize {
+        let journal = self.dir.join("journal");
+        if !journal.exists() {
+            return 0;
+        }
+        scanner_agent::journal::Journal::open(&journal, u64::MAX)
+            .expect("open the journal")
+            .pending_len()
+    }
+}
+
+impl Drop for Scanner {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A mosquitto requiring a password, with each device confined to its own topics by ACL.
+pub struct Mosquitto {
+    child: Option<Child>,
+    pub port: u16,
+    conf: PathBuf,
+    binary: PathBuf,
+}
+
+/// mosquitto's path, or `None` with a message when it is missing outside CI (under CI the test
+/// fails instead).
+pub fn mosquitto_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("CHAINMARK_MOSQUITTO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/sbin/mosquitto"));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        !crate::ci(),
+        "mosquitto not found at {} (CI must run this test: apt-get install mosquitto)",
+        path.display()
+    );
+    eprintln!("SKIPPED: mosquitto not found at {}", path.display());
+    None
+}
+
+impl Mosquitto {
+    /// Starts mosquitto on `port` in `dir` with `users` (name, password) and the ACLs of
+    /// docs/operations.md, the server user being `server`.
+    pub fn start(
+        binary: &Path,
+        dir: &Path,
+        port: u16,
+        users: &[(String, String)],
+        server: &str,
+    ) -> Mosquitto {
+        let passwd = dir.join("mosquitto.passwd");
+        std::fs::write(&passwd, "").expect("password file");
+        for (user, password) in users {
+            let ok = Command::new("mosquitto_passwd")
+                .arg("-b")
+                .arg(&passwd)
+                .args([user, password])
+                .status()
+                .expect("run mosquitto_passwd (package mosquitto)");
+            assert!(ok.success(), "mosquitto_passwd failed for {user}");
+        }
+        let acl = dir.join("mosquitto.acl");
+        std::fs::write(
+            &acl,
+            format!(
+                "pattern write chainmark/devices/%u/scans\n\
+                 pattern write chainmark/devices/%u/state\n\
+                 pattern read chainmark/devices/%u/acks\n\
+                 user {server}\n\
+                 topic read chainmark/devices/+/scans\n\
+                 topic read chainmark/devices/+/state\n\
+                 topic write chainmark/devices/+/acks\n"
+            ),
+        )
+        .expect("acl file");
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous false\npersistence false\n\
+                 password_file {}\nacl_file {}\n",
+                passwd.display(),
+                acl.display()
+            ),
+        )
+        .expect("mosquitto.conf");
+        let mut m = Mosquitto {
+            child: None,
+            port,
+            conf,
+            binary: binary.to_path_buf(),
+        };
+        m.resume();
+        m
+    }
+
+    /// Starts (again) on the same port.
+    pub fn resume(&mut self) {
+        let child = Command::new(&self.binary)
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mosquitto");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "mosquitto did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the broker (all its connections drop).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
