@@ -44,12 +44,17 @@ in the journal). Logs go to stderr (RUST_LOG=debug for more); secrets are never 
 /// Parsed command line.
 #[derive(Debug, Parser)]
 #[command(name = "chainmark-scanner", version, about = ABOUT, after_help = AFTER_HELP)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// The handheld config file; with --provision, where to write it.
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        required_unless_present = "provision"
+    )]
     pub config: Option<PathBuf>,
     /// Read a provisioning code (CMPROV1:...) from stdin, write the config from it, then run.
     #[arg(long)]
@@ -113,16 +118,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         let display = Display::new(&config.feedback, config.language);
         (config, lines, display)
     } else {
-        let Some(path) = &cli.config else {
-            return Err(Error::Config(firmware_config::ConfigError::Read {
-                path: PathBuf::from("--config"),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    "give --config FILE, or --provision for a fresh device (see --help)",
-                ),
-            }));
-        };
-        let config = Config::load(path)?;
+        // clap requires --config unless --provision is given.
+        let path = cli.config.clone().unwrap_or_default();
+        let config = Config::load(&path)?;
         let lines = input::start(&config.input)?;
         let display = Display::new(&config.feedback, config.language);
         (config, lines, display)
