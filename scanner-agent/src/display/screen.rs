@@ -127,3 +127,74 @@ fn tally(s: &mut String, lang: Language, title: &str, t: &Tally) {
         t.refused,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{RECENT, Screen};
+    use crate::display::View;
+    use crate::note::Note;
+    use crate::operator::Mode;
+    use crate::session::Counts;
+    use crate::wire::{AckResult, RejectReason};
+    use firmware_config::Language;
+
+    fn view(online: bool) -> View {
+        let mut counts = Counts::default();
+        counts.mode.accepted = 7;
+        counts.pending = 2;
+        View {
+            device_id: "hh-1".into(),
+            online,
+            mode: Mode::Ship {
+                order: "ORD-9".into(),
+            },
+            counts,
+        }
+    }
+
+    #[test]
+    fn chinese_screen_shows_mode_order_counts_and_results() {
+        let mut screen = Screen::new(Language::ZhCn);
+        screen.note(&Note::Answer {
+            seq: 3,
+            result: AckResult::Rejected {
+                reason: RejectReason::NotOnOrder,
+            },
+            code: Some("ABC".into()),
+        });
+        screen.note(&Note::Online); // not a result line
+        let text = screen.draw(&view(false));
+        assert!(text.starts_with("\x1b[2J\x1b[H"));
+        for needle in [
+            "hh-1",
+            "离线",
+            "发货",
+            "ORD-9",
+            "接受 7",
+            "待确认: 2",
+            "不在此订单上 ABC",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing in\n{text}");
+        }
+    }
+
+    #[test]
+    fn keeps_only_the_last_results() {
+        let mut screen = Screen::new(Language::En);
+        for i in 0..20u64 {
+            screen.note(&Note::Refused {
+                reason: "bad_check_character",
+                code: format!("C{i}"),
+            });
+        }
+        let text = screen.draw(&view(true));
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("✘ refused here"))
+                .count(),
+            RECENT
+        );
+        assert!(text.contains("C19") && !text.contains("C11 "), "{text}");
+        assert!(text.contains("[online]"));
+    }
+}
