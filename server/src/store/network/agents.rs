@@ -3,6 +3,7 @@
 //! the graph it needs and saves the results.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -152,9 +153,9 @@ pub fn with_descendants(conn: &mut DbConnection, id: i64) -> Result<Vec<AgentRow
         let children = referred_by(conn, &frontier)?;
         frontier = Vec::new();
         for c in children {
-            if !all.contains_key(&c.id) {
+            if let Entry::Vacant(slot) = all.entry(c.id) {
                 frontier.push(c.id);
-                all.insert(c.id, c);
+                slot.insert(c);
             }
         }
     }

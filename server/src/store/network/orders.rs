@@ -329,10 +329,13 @@ pub struct EventRow {
     pub at: NaiveDateTime,
 }
 
-/// Appends history: `(order, from, to, actor, note)` per step.
+/// One step to append to an order's history: `(order, from, to, actor, note)`.
+pub type NewEvent<'a> = (i64, Option<&'a str>, &'a str, Option<i64>, Option<&'a str>);
+
+/// Appends history, one row per step.
 pub fn add_events(
     conn: &mut DbConnection,
-    events: &[(i64, Option<&str>, &str, Option<i64>, Option<&str>)],
+    events: &[NewEvent<'_>],
     at: NaiveDateTime,
 ) -> Result<()> {
     for chunk in events.chunks(1000) {
