@@ -308,9 +308,29 @@ fn reconnect_resubscribes_and_resends_oldest_first() {
     assert!(publishes(&out).is_empty());
     assert!(h.feed(Input::Tick).is_empty());
 
+    let out = h.feed(Input::Disconnected {
+        reason: "retry failed".into(),
+    });
+    assert!(notes(&out).is_empty(), "offline is shown once per outage");
     let out = h.feed(Input::Connected);
     assert_eq!(out[..2], [Action::Subscribe, Action::AnnounceOnline]);
     assert_eq!(publishes(&out), [4, 9, 12]);
+}
+
+#[test]
+fn a_broker_missing_at_start_is_reported_once() {
+    let mut h = Harness::new(3, &[]);
+    let mut shown = Vec::new();
+    for _ in 0..3 {
+        shown.extend(h.feed(Input::Disconnected {
+            reason: "refused".into(),
+        }));
+    }
+    assert!(
+        matches!(notes(&shown)[..], [Note::Offline { .. }]),
+        "{shown:?}"
+    );
+    assert!(!h.session.is_online());
 }
 
 #[test]

@@ -113,6 +113,9 @@ pub struct Session {
     counts: Counts,
     next_seq: u64,
     online: bool,
+    /// Whether `offline` was shown since the last `online` (or since the start), so a broker
+    /// that stays away is reported once, not at every retry.
+    offline_shown: bool,
     input_closed: bool,
 }
 
@@ -129,6 +132,7 @@ impl Session {
             counts,
             next_seq,
             online: false,
+            offline_shown: false,
             input_closed: false,
         }
     }
@@ -138,6 +142,7 @@ impl Session {
         match input {
             Input::Connected => {
                 self.online = true;
+                self.offline_shown = false;
                 self.outbox.connected();
                 out.push(Action::Subscribe);
                 out.push(Action::AnnounceOnline);
@@ -146,7 +151,8 @@ impl Session {
             }
             Input::Disconnected { reason } => {
                 self.outbox.disconnected();
-                if std::mem::replace(&mut self.online, false) {
+                self.online = false;
+                if !std::mem::replace(&mut self.offline_shown, true) {
                     out.push(Action::Show(Note::Offline { reason }));
                 }
             }
