@@ -75,7 +75,7 @@ where
     let DbConnection::Sqlite(c) = conn else {
         panic!("the benchmark runs on SQLite")
     };
-    q.execute(c).expect("insert");
+    diesel::query_dsl::methods::ExecuteDsl::execute(q, c).expect("insert");
 }
 
 fn seed_agents(conn: &mut DbConnection, at: NaiveDateTime) {

@@ -49,7 +49,8 @@ CREATE INDEX agents_supplier ON agents(supplier_id);
 -- chain fixed when placed, nearest first, as "agent@unit_price_cents" joined by ','. The columns
 -- from shipper_kind to return_days are the order's money fixed at payment (BookedOrder); margins
 -- are in order_legs. due_at is when the next automatic step is due (auto-receive once shipped,
--- completion once received; NULL otherwise), so the jobs find due orders by index. Who did what
+-- completion once received; NULL otherwise); the jobs walk one state in id order (index
+-- restock_orders_state), so a run is one pass whatever the backlog. Who did what
 -- when is in order_events.
 CREATE TABLE restock_orders (
     id BIGSERIAL PRIMARY KEY,
@@ -88,7 +89,7 @@ CREATE TABLE restock_orders (
 CREATE INDEX restock_orders_buyer ON restock_orders(buyer_id, id);
 CREATE INDEX restock_orders_seller ON restock_orders(seller_id, id);
 CREATE INDEX restock_orders_shipper ON restock_orders(shipper_id, id);
-CREATE INDEX restock_orders_due ON restock_orders(due_at);
+CREATE INDEX restock_orders_state ON restock_orders(state, id);
 
 -- Forwarding (一键提交上级代发): leg 0 is the original order, leg i > 0 the linked order the
 -- agent `buyer_id` placed with its own supplier, earning margin_cents (差价).

@@ -177,9 +177,12 @@ pub fn book_all(conn: &mut DbConnection, items: &[(Posting, Meta<'_>)]) -> Resul
     // Accounts in id order, so two transactions touching the same accounts lock them alike.
     for (account, delta) in deltas {
         if delta != 0 {
-            diesel::update(ledger_accounts::table.filter(ledger_accounts::id.eq(account)))
-                .set(ledger_accounts::balance_cents.eq(ledger_accounts::balance_cents + delta))
-                .execute(conn)?;
+            let update =
+                diesel::update(ledger_accounts::table.filter(ledger_accounts::id.eq(account)))
+                    .set(ledger_accounts::balance_cents.eq(ledger_accounts::balance_cents + delta));
+            // On the concrete connection, which reuses the prepared statement (settlement runs
+            // this once per account touched).
+            per_backend!(conn, |c| update.execute(c))?;
         }
     }
     Ok(outcome)
