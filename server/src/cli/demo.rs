@@ -2,8 +2,9 @@
 //!
 //! First run: creates DIR with a SQLite database, a master key, `chainmark.toml`, demo products,
 //! an HQ admin with a one-time password, and a batch of 10,000 codes (its `print.csv` kept, so
-//! real codes can be tried) of which the first 5,000 are released for sale. Every run then serves
-//! the folder and prints the URLs to open. A folder with `chainmark.toml` is reused as it is.
+//! real codes can be tried) of which the first 5,000 are released for sale, and a small agent
+//! network (`demo_network.rs`). Every run then serves the folder and prints the URLs to open. A
+//! folder with `chainmark.toml` is reused as it is.
 
 use std::fs;
 use std::io::Write;
@@ -162,9 +163,6 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         dir.join(PASSWORD_FILE).display()
     );
 
-    // The agent network's tier preset (seed-004, DOMAIN §2) will be loaded here once the
-    // agent-network issue lands; until then the demo has no tiers and says nothing about them.
-
     let (sku, _, _, case_size) = PRODUCTS[0];
     let staging = dir.join("batches").join("new");
     let mut spec = BatchSpec::new(sku, BATCH_ITEMS, &base_url, &staging);
@@ -206,6 +204,7 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         imported.batch_id, imported.items
     );
     println!("  printed codes: {}", batch_dir.join("print.csv").display());
+    super::demo_network::setup(&mut conn, dir, &base_url, admin.id, &batch_dir, sku)?;
 
     if let Some(directory) = &app.devices {
         let registration = chainmark_server::devices::Registration {
@@ -236,7 +235,7 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
 }
 
 /// A file only its owner can read: it holds a password.
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(super) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -1,6 +1,7 @@
 //! The `chainmark` command line: flags parsed into one type, then each command in its own file.
 
 mod demo;
+mod demo_network;
 mod device;
 mod import;
 mod migrate;
