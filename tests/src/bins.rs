@@ -37,7 +37,10 @@ fn build_once() -> &'static Path {
             cmd.arg("--release");
         }
         let status = cmd.status().expect("run cargo build");
-        assert!(status.success(), "cargo test --workspace --no-run (building the binaries) failed");
+        assert!(
+            status.success(),
+            "cargo test --workspace --no-run (building the binaries) failed"
+        );
         dir
     })
 }

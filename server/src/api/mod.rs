@@ -3,8 +3,8 @@
 
 mod auth;
 mod batches;
-mod devices;
 pub mod client;
+mod devices;
 pub mod error;
 mod health;
 mod items;

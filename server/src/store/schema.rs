@@ -467,4 +467,10 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(join_fields, invitations, applications, certificates, agents);
+diesel::allow_tables_to_appear_in_same_query!(
+    join_fields,
+    invitations,
+    applications,
+    certificates,
+    agents
+);

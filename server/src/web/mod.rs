@@ -3,14 +3,14 @@
 
 mod account;
 mod agent;
-mod hq_network;
-mod joining;
-mod network_i18n;
 mod hq;
 mod hq_batches;
+mod hq_network;
 pub mod i18n;
+mod joining;
 pub mod layout;
 pub mod login;
+mod network_i18n;
 mod staff;
 mod verify;
 mod warehouse;
@@ -50,7 +50,13 @@ fn network_routes() -> Router<AppState> {
         .route("/agent/certificate", post(agent::certificate))
         .route("/agent/applications/{id}/{action}", post(agent::decide))
         .route("/hq/network", get(hq_network::show))
-        .route("/hq/network/applications/{id}/{action}", post(hq_network::decide))
+        .route(
+            "/hq/network/applications/{id}/{action}",
+            post(hq_network::decide),
+        )
         .route("/hq/network/policy", post(hq_network::policy_form))
-        .route("/hq/network/withdrawals/{id}/{action}", post(hq_network::withdrawal))
+        .route(
+            "/hq/network/withdrawals/{id}/{action}",
+            post(hq_network::withdrawal),
+        )
 }
