@@ -380,12 +380,12 @@ async fn device_task(
     };
     let mut latencies = Vec::with_capacity(total);
     let mut subscribed_tx = Some(subscribed_tx);
-    let mut connected = false;
     while latencies.len() < total {
         let event = match eventloop.poll().await {
             Ok(event) => event,
             // The embedded broker starts on its own thread: retry until it listens.
-            Err(_) if !connected => {
+            // (Before the warm-up scan is answered nothing else is in flight.)
+            Err(_) if latencies.is_empty() => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
