@@ -52,11 +52,7 @@ fn serial_scanner_on_a_tty() {
         bytes.extend_from_slice(if i % 2 == 0 { b"\r" } else { b"\r\n" });
     }
     tty.write_all(&bytes).expect("write to the tty");
-    for code in &all {
-        agent.wait_for("accepted", |l| {
-            l.starts_with("accepted ") && l.ends_with(code.as_str())
-        });
-    }
+    wait_all_accepted(&mut agent, &all);
     assert_eq!(server.applied().len(), 10);
     assert!(agent.lines_of("refused").is_empty(), "{:?}", agent.seen);
 }
@@ -94,11 +90,7 @@ fn camera_frames_are_decoded_and_removed() {
         std::fs::write(&tmp, png).expect("frame");
         std::fs::rename(&tmp, frames.join(format!("{i:04}.png"))).expect("rename");
     }
-    for code in &all {
-        agent.wait_for("accepted", |l| {
-            l.starts_with("accepted ") && l.ends_with(code.as_str())
-        });
-    }
+    wait_all_accepted(&mut agent, &all);
     assert_eq!(agent.lines_of("mode"), ["mode sell"]);
     let applied = server.applied();
     assert_eq!(applied.len(), 3);
@@ -109,4 +101,20 @@ fn camera_frames_are_decoded_and_removed() {
         .map(|e| e.file_name())
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Waits until every code in `all` was accepted, in whatever order the acks come (the server
+/// answers several scans at once, so they need not come in scan order).
+fn wait_all_accepted(agent: &mut Agent, all: &[String]) {
+    let mut waiting: std::collections::HashSet<&str> = all.iter().map(String::as_str).collect();
+    while !waiting.is_empty() {
+        let line = agent.wait_for("accepted", |l| l.starts_with("accepted "));
+        if let Some(code) = line
+            .rsplit(' ')
+            .next()
+            .and_then(|f| f.strip_prefix("code="))
+        {
+            waiting.remove(code);
+        }
+    }
 }

@@ -207,30 +207,52 @@ fn through_mosquitto_with_acls_and_a_broker_outage_of_10_seconds() {
             "server-password-for-e2e".to_string(),
         ),
     ]);
-    let code = add_device(dir, &env, "e2e-mq-1");
-    let secret = firmware_config::provision::decode(&code)
-        .expect("provisioning code")
-        .secret;
-    let users = [
-        ("e2e-mq-1".to_string(), secret),
-        (
-            "chainmark-server".to_string(),
-            "server-password-for-e2e".to_string(),
-        ),
-    ];
+    // Two handhelds, each with its own broker password (its derived secret) and topics.
+    let ids = ["e2e-mq-1", "e2e-mq-2"];
+    let codes: Vec<String> = ids.iter().map(|id| add_device(dir, &env, id)).collect();
+    let mut users: Vec<(String, String)> = ids
+        .iter()
+        .zip(&codes)
+        .map(|(id, code)| {
+            let secret = firmware_config::provision::decode(code)
+                .expect("provisioning code")
+                .secret;
+            (id.to_string(), secret)
+        })
+        .collect();
+    users.push((
+        "chainmark-server".to_string(),
+        "server-password-for-e2e".to_string(),
+    ));
     let mut broker = Mosquitto::start(&binary, dir, port, &users, "chainmark-server");
     let _server = Server::start(dir, &env);
     let serials = sellable(&fix);
-    let mut agent = Scanner::provision(&dir.join("hh"), &code);
-    agent.send(&["@sell"]);
-    feed(&mut agent, &serials[..1_000]);
-    agent.wait_for("accepted ", 200);
+    let (first, second) = serials.split_at(serials.len() / 2);
+    let (first_now, first_later) = first.split_at(first.len() / 2);
+    let (second_now, second_later) = second.split_at(second.len() / 2);
+    let mut agents: Vec<Scanner> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| Scanner::provision(&dir.join(format!("hh-{i}")), code))
+        .collect();
+    for (agent, now) in agents.iter_mut().zip([first_now, second_now]) {
+        agent.send(&["@sell"]);
+        feed(agent, now);
+    }
+    agents[0].wait_for("accepted ", 200);
+    agents[1].wait_for("accepted ", 200);
+    // The broker goes away for 10 s while the operators keep scanning.
     broker.stop();
-    feed(&mut agent, &serials[1_000..]);
+    for (agent, later) in agents.iter_mut().zip([first_later, second_later]) {
+        feed(agent, later);
+        agent.close_input();
+    }
     std::thread::sleep(Duration::from_secs(10));
     broker.resume();
-    agent.close_input();
-    assert_eq!(agent.wait(), 0, "{:?}", agent.lines().last());
-    assert_exactly_once(&fix, &serials, &[&agent]);
-    assert!(agent.count("offline") >= 1, "the agent saw the outage");
+    for agent in &mut agents {
+        assert_eq!(agent.wait(), 0, "{:?}", agent.lines().last());
+        assert!(agent.count("offline") >= 1, "the agent saw the outage");
+    }
+    let refs: Vec<&Scanner> = agents.iter().collect();
+    assert_exactly_once(&fix, &serials, &refs);
 }
