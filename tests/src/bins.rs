@@ -29,6 +29,16 @@ fn build_once() -> &'static Path {
         let mut cmd = Command::new(cargo);
         cmd.args(["test", "--workspace", "--no-run", "--quiet"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // Cargo gives a test process the variables of its package (CARGO_PKG_NAME, …). Build
+        // scripts such as ring's declare `rerun-if-env-changed` on some of them, and cargo
+        // compares the value in its own environment: left in, they made this "no-op" rebuild
+        // ring and everything above it (minutes), and the next plain build rebuild it back.
+        for (name, _) in std::env::vars_os() {
+            let Some(name) = name.to_str() else { continue };
+            if is_per_package_variable(name) {
+                cmd.env_remove(name);
+            }
+        }
         // Build into the same target folder and profile as this test executable.
         if let Some(target) = dir.parent() {
             cmd.env("CARGO_TARGET_DIR", target);
@@ -43,6 +53,22 @@ fn build_once() -> &'static Path {
         );
         dir
     })
+}
+
+/// The variables cargo sets for one package's build script or test, as opposed to the user's own
+/// configuration (`CARGO_HOME`, `CARGO_NET_*`, …), which must stay.
+fn is_per_package_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+        )
 }
 
 /// The path of binary `name` (`chainmark` or `chainmark-codegen`), built if needed.
