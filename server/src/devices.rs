@@ -6,7 +6,6 @@
 use diesel::Connection;
 use firmware_config::provision::{self, Provisioning};
 
-use crate::domain::custody::Party;
 use crate::error::{Error, Result};
 use crate::ingest::MqttSettings;
 use crate::ingest::directory::DeviceDirectory;
@@ -160,14 +159,6 @@ pub fn set_revoked(
     })?;
     directory.forget(id);
     Ok(device)
-}
-
-pub fn owner(device: &DeviceRow) -> Option<Party> {
-    match (device.owner_kind.as_str(), device.owner_id) {
-        ("hq", _) => Some(Party::Hq),
-        ("agent", Some(id)) => Some(Party::Agent(id)),
-        _ => None,
-    }
 }
 
 fn provisioned(

@@ -20,7 +20,12 @@ pub fn apply_event(
     device: &DeviceEntry,
     event: &ScanEvent,
 ) -> Result<AckResult> {
-    let seq = i64::try_from(event.seq).unwrap_or(i64::MAX);
+    // The database keys scans by a signed 64-bit seq; a larger one would collide, not apply.
+    let Ok(seq) = i64::try_from(event.seq) else {
+        return Ok(AckResult::Rejected {
+            reason: RejectReason::Malformed,
+        });
+    };
     if devices::scan_result(conn, &device.id, seq)?.is_some() {
         return Ok(AckResult::Rejected {
             reason: RejectReason::Duplicate,

@@ -42,15 +42,9 @@ impl DeviceDirectory {
         if let Some(hit) = self.cached(id) {
             return Ok(hit);
         }
-        let entry = match devices::find(conn, id)? {
-            Some(row) => Some(DeviceEntry {
-                owner: owner_of(&row)?,
-                secret: self.key.device_secret(&row.id, row.secret_generation),
-                revoked: row.revoked,
-                id: row.id,
-            }),
-            None => None,
-        };
+        let entry = devices::find(conn, id)?
+            .map(|row| self.entry_of(row))
+            .transpose()?;
         if let Ok(mut cache) = self.cache.write() {
             // Bounded: a flood of made-up ids must not grow the cache without end.
             if cache.len() > 100_000 {
@@ -59,6 +53,15 @@ impl DeviceDirectory {
             cache.insert(id.to_owned(), entry.clone());
         }
         Ok(entry)
+    }
+
+    fn entry_of(&self, row: devices::DeviceRow) -> Result<DeviceEntry> {
+        Ok(DeviceEntry {
+            owner: owner_of(&row)?,
+            secret: self.key.device_secret(&row.id, row.secret_generation),
+            revoked: row.revoked,
+            id: row.id,
+        })
     }
 
     fn cached(&self, id: &str) -> Option<Option<DeviceEntry>> {
@@ -90,18 +93,7 @@ impl DeviceDirectory {
                     .await
                     .ok()
                     .flatten();
-                match found {
-                    Some(row) => match owner_of(&row) {
-                        Ok(owner) => Some(DeviceEntry {
-                            owner,
-                            secret: self.key.device_secret(&row.id, row.secret_generation),
-                            revoked: row.revoked,
-                            id: row.id,
-                        }),
-                        Err(_) => None,
-                    },
-                    None => None,
-                }
+                found.and_then(|row| self.entry_of(row).ok())
             }
         };
         entry.is_some_and(|d| !d.revoked && same_secret(password, &d.secret))
