@@ -2,6 +2,7 @@
 
 pub mod custody;
 pub mod joining;
+pub mod levels;
 pub mod network;
 pub mod role;
 pub mod verification;
