@@ -24,6 +24,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Registered devices and their secrets; `None` without a device key (mqtt.device_key_file).
     pub devices: Option<Arc<crate::ingest::directory::DeviceDirectory>>,
+    /// Diversion audit: the IP-to-region table, the verification ceiling, the burst meter.
+    pub diversion: Arc<crate::diversion::Diversion>,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -44,8 +46,10 @@ impl App {
         db.migrate()?;
         let keys = KeyRing::load(&settings.key_files)?;
         let devices = device_directory(&settings)?;
+        let diversion = crate::diversion::Diversion::load(&settings.diversion)?;
         Ok(App {
             devices,
+            diversion,
             ..App::with(settings, db, keys)
         })
     }
@@ -57,8 +61,17 @@ impl App {
             tracing::error!(error = %e, "devices are off");
             None
         });
+        let diversion =
+            crate::diversion::Diversion::load(&settings.diversion).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "diversion: the IP-to-region file is off");
+                crate::diversion::Diversion::new(
+                    Default::default(),
+                    settings.diversion.max_verifications,
+                )
+            });
         App {
             devices,
+            diversion,
             settings,
             db,
             keys: Arc::new(keys),

@@ -36,6 +36,8 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     /// Devices: broker, topics, device key (`[mqtt]`).
     pub mqtt: crate::ingest::MqttSettings,
+    /// Diversion audit: IP-to-region file, verification ceiling (`[diversion]`).
+    pub diversion: crate::diversion::DiversionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +80,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             rate_limit: RateLimitSettings::default(),
             mqtt: crate::ingest::MqttSettings::default(),
+            diversion: crate::diversion::DiversionSettings::default(),
         }
     }
 }
@@ -156,6 +159,7 @@ impl Settings {
             rl.wrong_codes_per_serial_per_hour = parse("CHAINMARK_RATE_LIMIT_WRONG_CODES", v)?;
         }
         self.mqtt.apply_env(&get)?;
+        self.diversion.apply_env(&get)?;
         Ok(())
     }
 
@@ -187,6 +191,7 @@ impl Settings {
                     .into(),
             ));
         }
+        self.diversion.validate()?;
         self.mqtt.validate()
     }
 

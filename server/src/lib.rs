@@ -10,6 +10,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod devices;
+pub mod diversion;
 pub mod domain;
 pub mod error;
 pub mod ingest;

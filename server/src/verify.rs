@@ -30,6 +30,8 @@ pub struct Request {
     pub user_agent: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// A GB/T 2260 region the consumer picked, if any.
+    pub region: Option<String>,
 }
 
 /// What the product is, for the page.
@@ -53,6 +55,8 @@ pub struct Answer {
     pub first_verified_at: Option<NaiveDateTime>,
     pub first_verified_place: Option<String>,
     pub product: Option<ProductInfo>,
+    /// Verified more often than the policy allows: the code is frozen (DOMAIN §8).
+    pub frozen: bool,
 }
 
 impl Answer {
@@ -65,6 +69,7 @@ impl Answer {
             first_verified_at: None,
             first_verified_place: None,
             product: None,
+            frozen: false,
         }
     }
 }
@@ -99,6 +104,7 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
         ));
     }
     check_coordinates(&req)?;
+    let picked = crate::diversion::place::picked_region(req.region.as_deref())?;
     let serial_key = req.serial.trim().to_ascii_uppercase();
     app.limits.check_verify(req.client, &serial_key)?;
 
@@ -116,7 +122,18 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
         })?),
     };
 
+    let located = crate::diversion::place::locate(
+        &app.diversion,
+        req.client,
+        req.user_agent.as_deref(),
+        req.latitude.zip(req.longitude),
+        picked,
+    );
     let sighting = Sighting {
+        region_code: located.place.map(|p| p.region.to_string()),
+        place_source: located.place.map(|p| p.source.as_str().to_string()),
+        expected_region: None,
+        bot: located.bot.is_some(),
         serial: serial_key.clone(),
         known_item: false,
         result: String::new(),
@@ -141,10 +158,17 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     // faster and consistent (the count cannot move between the read and the update).
     let keys = app.keys.clone();
     let hq_sells_direct = app.settings.hq_sells_direct;
+    let max_verifications = app.diversion.max_verifications;
     let locked_serial = serial.as_str().to_string();
     let answer = app
         .db
-        .write(move |c| with_code(c, &keys, hq_sells_direct, &serial, &tag, &code, sighting))
+        .write(move |c| {
+            let rules = Rules {
+                hq_sells_direct,
+                max_verifications,
+            };
+            with_code(c, &keys, rules, &serial, &tag, &code, sighting)
+        })
         .await?;
     if answer.outcome == Some(Outcome::Mismatch) {
         app.limits.record_wrong_code(&locked_serial);
@@ -207,11 +231,18 @@ fn precheck(
     verification::precheck(Some(known), tag_ok, hq_sells_direct)
 }
 
+/// The brand's settings a decision needs.
+#[derive(Debug, Clone, Copy)]
+struct Rules {
+    hq_sells_direct: bool,
+    max_verifications: u32,
+}
+
 /// The whole decision for a submitted code, on one connection (see [`verify`]).
 fn with_code(
     conn: &mut DbConnection,
     keys: &KeyRing,
-    hq_sells_direct: bool,
+    rules: Rules,
     serial: &Serial,
     tag: &str,
     code: &SecurityCode,
@@ -229,7 +260,7 @@ fn with_code(
         known_item: true,
         ..sighting
     };
-    match precheck(keys, hq_sells_direct, &view, serial, tag) {
+    match precheck(keys, rules.hq_sells_direct, &view, serial, tag) {
         Precheck::NotGenuine => {
             let s = Sighting {
                 result: "not_genuine".into(),
@@ -258,9 +289,18 @@ fn with_code(
                 store::count_mismatch(conn, &s)?;
                 return Ok(answer_for(&view, Some(Outcome::Mismatch)));
             }
+            let mut sighting = sighting;
+            crate::diversion::check_verification(conn, &mut sighting)?;
             let counted = store::count_genuine(conn, &sighting)?;
+            let frozen = crate::diversion::check_count(
+                conn,
+                &sighting,
+                counted.verify_count,
+                rules.max_verifications,
+            )?;
             let outcome = verification::with_code(true, counted.verify_count);
             Ok(Answer {
+                frozen,
                 verify_count: counted.verify_count,
                 first_verified_at: counted.first_verified_at,
                 first_verified_place: counted.first_verified_place,
@@ -304,5 +344,6 @@ fn answer_for(view: &VerifyView, outcome: Option<Outcome>) -> Answer {
             batch_id: view.batch_id.clone(),
             production_date: view.production_date.clone(),
         }),
+        frozen: false,
     }
 }

@@ -5,6 +5,8 @@ mod auth;
 mod batches;
 pub mod client;
 mod devices;
+mod diversion;
+mod diversion_views;
 pub mod error;
 mod health;
 mod items;
@@ -50,6 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::reinstate))
         .merge(network::routes())
         .merge(joining::routes())
+        .merge(diversion::routes())
 }
 
 pub fn router() -> Router<AppState> {

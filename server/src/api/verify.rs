@@ -27,6 +27,8 @@ pub struct VerifyBody {
     /// Browser location, when the consumer allows it.
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
+    /// A GB/T 2260 region code the consumer picked (where they are), if any.
+    pub region: Option<String>,
 }
 
 /// The verdict.
@@ -42,6 +44,8 @@ pub struct VerifyResponse {
     /// Where it was first verified, when known.
     pub first_verified_place: Option<String>,
     pub product: Option<ProductBody>,
+    /// Verified more often than the brand allows: the code is frozen and may be copied.
+    pub frozen: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,6 +87,7 @@ pub async fn verify_json(
             user_agent: client.user_agent,
             latitude: body.latitude,
             longitude: body.longitude,
+            region: body.region,
         },
     )
     .await?;
@@ -95,6 +100,7 @@ pub async fn verify_json(
         verify_count: answer.verify_count,
         first_verified_at: answer.first_verified_at,
         first_verified_place: answer.first_verified_place,
+        frozen: answer.frozen,
         product: answer.product.map(|p| ProductBody {
             sku: p.sku,
             name: p.name,

@@ -1,6 +1,7 @@
 //! The rules of DOMAIN.md as plain types and functions: no I/O, no diesel, no axum.
 
 pub mod custody;
+pub mod diversion;
 pub mod joining;
 pub mod levels;
 pub mod network;

@@ -35,6 +35,7 @@ pub fn apply_event(
         Ok(moved) => (AckResult::Accepted, moved),
         Err(reason) => (AckResult::Rejected { reason }, 0),
     };
+    crate::diversion::check_scan(conn, keys, device, event)?;
     let result_name = match result {
         AckResult::Accepted => "accepted",
         AckResult::Rejected { reason } => reason.as_str(),

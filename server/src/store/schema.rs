@@ -114,6 +114,10 @@ diesel::table! {
         longitude -> Nullable<Double>,
         place -> Nullable<Text>,
         at -> Timestamp,
+        region_code -> Nullable<Text>,
+        place_source -> Nullable<Text>,
+        expected_region -> Nullable<Text>,
+        bot -> Bool,
     }
 }
 
@@ -474,3 +478,143 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificates,
     agents
 );
+
+// Diversion audit (issue 7, migration 2026-11-25-000002_diversion): agents' authorised regions,
+// HQ warehouses' regions, and the alerts. Sightings gained their place columns above.
+diesel::table! {
+    agent_regions (agent_id, region_code) {
+        agent_id -> BigInt,
+        region_code -> Text,
+    }
+}
+
+diesel::table! {
+    warehouse_regions (warehouse) {
+        warehouse -> Text,
+        region_code -> Text,
+    }
+}
+
+diesel::table! {
+    diversion_alerts (id) {
+        id -> BigInt,
+        kind -> Text,
+        serial -> Text,
+        dedupe_key -> Text,
+        channel -> Text,
+        expected_region -> Nullable<Text>,
+        observed_region -> Nullable<Text>,
+        place_source -> Text,
+        agent_id -> Nullable<BigInt>,
+        risk -> Integer,
+        evidence -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        action -> Nullable<Text>,
+        penalty_cents -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(agent_regions -> agents (agent_id));
+diesel::joinable!(diversion_alerts -> agents (agent_id));
+
+diesel::allow_tables_to_appear_in_same_query!(agent_regions, warehouse_regions, diversion_alerts);
+diesel::allow_tables_to_appear_in_same_query!(agent_regions, agents);
+diesel::allow_tables_to_appear_in_same_query!(diversion_alerts, agents);
+
+// The level engine (issue 6, migration 2026-11-25-000001_levels): level policy versions, what the
+// engine knows of each agent's level, the changes with their reasons, runs, and the activity
+// (bound customers, recharges, level prices) that orders do not hold.
+diesel::table! {
+    level_policies (id) {
+        id -> BigInt,
+        version -> BigInt,
+        name -> Text,
+        document -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        activated_at -> Nullable<Timestamp>,
+        activated_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    agent_levels (agent_id) {
+        agent_id -> BigInt,
+        tier_rank -> Integer,
+        reached_on -> Date,
+        last_decided_on -> Nullable<Date>,
+        quota_invited_agents -> BigInt,
+        quota_bound_customers -> BigInt,
+        quota_personal_sales_cents -> BigInt,
+        quota_team_sales_cents -> BigInt,
+        quota_amount_paid_cents -> BigInt,
+        quota_orders -> BigInt,
+        quota_recharge_cents -> BigInt,
+        quota_points_centi -> BigInt,
+    }
+}
+
+diesel::table! {
+    level_changes (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        assessed_on -> Date,
+        cause -> Text,
+        kind -> Text,
+        from_rank -> Integer,
+        to_rank -> Integer,
+        level_policy_version -> BigInt,
+        summary_zh -> Text,
+        summary_en -> Text,
+        reasons -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    level_runs (id) {
+        id -> BigInt,
+        assessed_on -> Date,
+        level_policy_version -> BigInt,
+        agents -> BigInt,
+        upgrades -> BigInt,
+        downgrades -> BigInt,
+        protected -> BigInt,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        started_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    level_activity (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        kind -> Text,
+        amount_cents -> BigInt,
+        level_key -> Nullable<Text>,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+        recorded_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(agent_levels -> agents (agent_id));
+diesel::joinable!(level_changes -> agents (agent_id));
+diesel::joinable!(level_activity -> agents (agent_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    level_policies,
+    agent_levels,
+    level_changes,
+    level_runs,
+    level_activity
+);
+diesel::allow_tables_to_appear_in_same_query!(agent_levels, agents);
+diesel::allow_tables_to_appear_in_same_query!(level_changes, agents);
+diesel::allow_tables_to_appear_in_same_query!(level_activity, agents);

@@ -65,6 +65,13 @@ pub struct Sighting {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub place: Option<String>,
+    /// GB/T 2260 code of where it was, and which source said so (`crate::diversion`).
+    pub region_code: Option<String>,
+    pub place_source: Option<String>,
+    /// The region of the agent that last received the item, when judged.
+    pub expected_region: Option<String>,
+    /// An obvious bot: recorded, but not a sighting for diversion.
+    pub bot: bool,
 }
 
 pub fn record_sighting(conn: &mut DbConnection, s: &Sighting) -> Result<()> {
@@ -78,6 +85,10 @@ pub fn record_sighting(conn: &mut DbConnection, s: &Sighting) -> Result<()> {
         sightings::longitude.eq(s.longitude),
         sightings::place.eq(&s.place),
         sightings::at.eq(now()),
+        sightings::region_code.eq(&s.region_code),
+        sightings::place_source.eq(&s.place_source),
+        sightings::expected_region.eq(&s.expected_region),
+        sightings::bot.eq(s.bot),
     ));
     per_backend!(conn, |c| insert.execute(c))?;
     Ok(())

@@ -11,6 +11,7 @@ mod joining;
 pub mod layout;
 pub mod login;
 mod network_i18n;
+mod region_picker;
 mod staff;
 mod verify;
 mod warehouse;

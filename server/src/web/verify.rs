@@ -29,6 +29,7 @@ pub struct VerifyForm {
     code: Option<String>,
     lat: Option<String>,
     lon: Option<String>,
+    region: Option<String>,
     lang: Option<String>,
 }
 
@@ -51,6 +52,7 @@ pub async fn show(
         user_agent: client.user_agent,
         latitude: None,
         longitude: None,
+        region: None,
     };
     let result = verify::verify(&state, request).await;
     respond(lang, &serial, &tag, query.lang.is_some(), result)
@@ -74,6 +76,7 @@ pub async fn submit(
         user_agent: client.user_agent,
         latitude: coordinate(form.lat),
         longitude: coordinate(form.lon),
+        region: form.region,
     };
     let result = verify::verify(&state, request).await;
     respond(lang, &serial, &tag, form.lang.is_some(), result)
@@ -184,6 +187,7 @@ fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
                     label for="code" { (lang.t(Text::EnterCode)) }
                     input type="text" id="code" name="code" inputmode="numeric" autocomplete="off"
                         required maxlength="29" placeholder=(lang.t(Text::CodeHint));
+                    (crate::web::region_picker::picker(lang))
                     button type="button" id="geo" hidden data-done=(lang.t(Text::LocationShared))
                         style="background:#57534e" { (lang.t(Text::ShareLocation)) }
                     button type="submit" { (lang.t(Text::Check)) }
@@ -233,6 +237,7 @@ fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
                 (product_card(lang, answer))
             }
         }
+        @if answer.frozen { (crate::web::region_picker::frozen_notice(lang)) }
         p.muted { (lang.t(Text::VerifyAnother)) }
     }
 }

@@ -4,6 +4,7 @@ mod common;
 
 mod accounts;
 mod api_basics;
+mod diversion;
 mod import;
 mod ingest;
 mod joining;

@@ -1,0 +1,128 @@
+//! When a sighting raises an alert, and the key that makes it raise one only once.
+
+use super::RegionCode;
+
+/// What an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// 串货: seen outside the region of the agent that last received it.
+    Diversion,
+    /// 复制码: one security code verified in two places too far apart for the time between.
+    Cloning,
+    /// Verified more often than the policy allows: the code is frozen.
+    Overuse,
+}
+
+impl AlertKind {
+    pub const ALL: [AlertKind; 3] = [AlertKind::Diversion, AlertKind::Cloning, AlertKind::Overuse];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Diversion => "diversion",
+            AlertKind::Cloning => "cloning",
+            AlertKind::Overuse => "overuse",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertKind> {
+        AlertKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// What a located sighting means for diversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No agent has received the item (still at HQ or on its first shipment), or the agent has
+    /// no region on record: nothing to compare with.
+    NoExpectation,
+    Inside,
+    Outside,
+}
+
+/// Inside when the observed region overlaps any of the authorised regions: a coarse place (a
+/// province from a client address) that contains the agent's district is not evidence of
+/// diversion.
+pub fn judge(expected: &[RegionCode], observed: RegionCode) -> Verdict {
+    if expected.is_empty() {
+        Verdict::NoExpectation
+    } else if expected.iter().any(|e| e.overlaps(observed)) {
+        Verdict::Inside
+    } else {
+        Verdict::Outside
+    }
+}
+
+/// Once per item and place: `diversion:{serial}:{observed}`. Cloning once per item and pair of
+/// places (in either order); overuse once per item.
+pub fn dedupe_key(kind: AlertKind, serial: &str, places: &[RegionCode]) -> String {
+    let mut codes: Vec<String> = places.iter().map(ToString::to_string).collect();
+    if kind == AlertKind::Cloning {
+        codes.sort();
+    }
+    let mut key = format!("{}:{serial}", kind.as_str());
+    for c in codes {
+        key.push(':');
+        key.push_str(&c);
+    }
+    key
+}
+
+/// An auditor's decision on an open alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Confirm,
+    Dismiss,
+}
+
+impl Decision {
+    pub fn parse(s: &str) -> Option<Decision> {
+        match s {
+            "confirm" => Some(Decision::Confirm),
+            "dismiss" => Some(Decision::Dismiss),
+            _ => None,
+        }
+    }
+
+    /// The alert's status afterwards.
+    pub fn status(self) -> &'static str {
+        match self {
+            Decision::Confirm => "confirmed",
+            Decision::Dismiss => "dismissed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> RegionCode {
+        RegionCode::parse(s).expect("code")
+    }
+
+    #[test]
+    fn outside_only_when_nothing_overlaps() {
+        let district = [code("330106")];
+        assert_eq!(judge(&district, code("330106")), Verdict::Inside);
+        assert_eq!(judge(&district, code("330000")), Verdict::Inside);
+        assert_eq!(judge(&district, code("330102")), Verdict::Outside);
+        assert_eq!(judge(&district, code("440106")), Verdict::Outside);
+        let two = [code("330100"), code("440000")];
+        assert_eq!(judge(&two, code("440106")), Verdict::Inside);
+        assert_eq!(judge(&[], code("440106")), Verdict::NoExpectation);
+    }
+
+    #[test]
+    fn keys_name_item_and_place() {
+        let (a, b) = (code("330106"), code("440106"));
+        assert_eq!(
+            dedupe_key(AlertKind::Diversion, "S1", &[b]),
+            "diversion:S1:440106"
+        );
+        assert_eq!(
+            dedupe_key(AlertKind::Cloning, "S1", &[b, a]),
+            dedupe_key(AlertKind::Cloning, "S1", &[a, b])
+        );
+        assert_eq!(dedupe_key(AlertKind::Overuse, "S1", &[]), "overuse:S1");
+    }
+}
