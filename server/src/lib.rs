@@ -16,6 +16,7 @@ pub mod error;
 pub mod ingest;
 pub mod joining;
 pub mod keys;
+pub mod levels;
 pub mod network;
 pub mod ratelimit;
 pub mod registry;

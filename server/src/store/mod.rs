@@ -26,6 +26,7 @@ mod group_commit;
 pub mod import;
 pub mod items;
 pub mod joining;
+pub mod levels;
 pub mod network;
 pub mod products;
 pub mod schema;

@@ -8,6 +8,7 @@ mod diversion;
 mod import;
 mod ingest;
 mod joining;
+mod levels;
 mod network;
 mod registry;
 mod verify;

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod policy;
 pub mod quota;
 pub mod reason;
+pub mod team;
 
 #[cfg(test)]
 mod props;
@@ -27,3 +28,4 @@ pub use policy::{
 };
 pub use quota::keep_level_quota;
 pub use reason::{Lang, Reason};
+pub use team::TeamSums;

@@ -1,0 +1,92 @@
+//! Applies one decision the way a seed-004 upgrade takes effect: the agent's tier changes, the
+//! suppliers of it and its downline are recomputed, and orders from now on are priced at the new
+//! tier (orders already placed keep their prices). The engine's state and the change, with its
+//! reasons in both languages, are saved alongside.
+
+use chrono::NaiveDate;
+
+use crate::domain::levels::{ChangeKind, Decision, Lang, LevelPolicy};
+use crate::error::{Error, Result};
+use crate::network::agents as agent_cases;
+use crate::store::DbConnection;
+use crate::store::levels::changes::{self, NewLevelChange};
+use crate::store::levels::state::{self, AgentLevelRow};
+use crate::store::network::agents::{self as agents_store, AgentRow};
+use crate::store::users::now;
+
+/// Why a change is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Assessment,
+    PolicyChange,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Assessment => "assessment",
+            Cause::PolicyChange => "policy_change",
+        }
+    }
+}
+
+/// Everything a decision changes, in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn apply(
+    conn: &mut DbConnection,
+    policy: &LevelPolicy,
+    tier_policy_version: i64,
+    agent: &AgentRow,
+    state: Option<AgentLevelRow>,
+    decision: &Decision,
+    day: NaiveDate,
+    cause: Cause,
+) -> Result<()> {
+    let from = i32::from(decision.from.0);
+    let to = i32::from(decision.to.0);
+    if agent.tier_rank != from {
+        return Err(Error::Conflict(format!(
+            "agent {} is at tier rank {}, not {from}: its level changed meanwhile",
+            agent.id, agent.tier_rank
+        )));
+    }
+    let mut row = state.unwrap_or_else(|| AgentLevelRow::new(agent.id, from, day));
+    if to != from {
+        agents_store::set_tier(
+            conn,
+            agent.id,
+            to,
+            agent.entry_paid_cents,
+            tier_policy_version,
+        )?;
+        agent_cases::recompute_below(conn, agent.id, false)?;
+        row.tier_rank = to;
+        row.reached_on = day;
+    } else if row.tier_rank != from {
+        row.tier_rank = from;
+    }
+    row.last_decided_on = Some(day);
+    state::save(conn, &row)?;
+    let reasons = serde_json::to_string(&decision.reasons)
+        .map_err(|e| Error::Internal(format!("reasons do not serialise: {e}")))?;
+    changes::insert(
+        conn,
+        &NewLevelChange {
+            agent_id: agent.id,
+            assessed_on: day,
+            cause: cause.as_str().into(),
+            kind: decision.kind.as_str().into(),
+            from_rank: from,
+            to_rank: to,
+            level_policy_version: i64::from(policy.version),
+            summary_zh: decision.summary(policy, Lang::Zh),
+            summary_en: decision.summary(policy, Lang::En),
+            reasons,
+            created_at: now(),
+        },
+    )?;
+    if decision.kind != ChangeKind::Protected {
+        tracing::debug!(agent = agent.id, from, to, "level changed");
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! The levels API: roles, ownership, and the routes in the OpenAPI document.
