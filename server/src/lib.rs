@@ -12,6 +12,7 @@ pub mod config;
 pub mod devices;
 pub mod diversion;
 pub mod domain;
+pub mod epcis;
 pub mod error;
 pub mod ingest;
 pub mod joining;

@@ -7,6 +7,7 @@ pub mod client;
 mod devices;
 mod diversion;
 mod diversion_views;
+mod epcis;
 pub mod error;
 mod health;
 mod items;
@@ -41,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(batches::release))
         .routes(routes!(items::get))
         .routes(routes!(sightings::list))
+        .routes(routes!(epcis::events))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

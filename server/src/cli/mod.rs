@@ -3,6 +3,7 @@
 mod demo;
 mod demo_network;
 mod device;
+mod epcis;
 mod import;
 mod migrate;
 mod network;
@@ -46,6 +47,9 @@ pub enum Command {
     /// The agent network's settlement: auto-receive, complete, monthly statements.
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Export data in standard formats (GS1 EPCIS 2.0 traceability documents).
+    #[command(subcommand)]
+    Export(epcis::ExportCommand),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -58,5 +62,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(settings, args),
         Command::Demo(args) => demo::run(args),
         Command::Network(cmd) => network::run(settings, cmd),
+        Command::Export(cmd) => epcis::run(settings, cmd),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod custody;
 pub mod diversion;
+pub mod epcis;
 pub mod joining;
 pub mod levels;
 pub mod network;

@@ -64,6 +64,8 @@ pub enum Permission {
     ManageDevices,
     /// See devices, their status and scans (the warehouse page).
     ReadDevices,
+    /// Export the custody history as GS1 EPCIS documents (traceability).
+    ExportTraceability,
 }
 
 impl Role {
@@ -77,6 +79,7 @@ impl Role {
             MoveStock => matches!(self, HqAdmin | Warehouse),
             ManageDevices => self == HqAdmin,
             ReadDevices => matches!(self, HqAdmin | HqAuditor | Warehouse),
+            ExportTraceability => matches!(self, HqAdmin | HqAuditor),
         }
     }
 }
@@ -103,6 +106,7 @@ mod tests {
             Permission::ManageUsers,
             Permission::ManageDevices,
             Permission::ReadDevices,
+            Permission::ExportTraceability,
         ] {
             assert!(!Role::Agent.allows(p), "{p:?}");
             assert!(Role::HqAdmin.allows(p), "{p:?}");

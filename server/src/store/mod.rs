@@ -22,6 +22,7 @@ pub mod devices;
 pub mod diversion_alerts;
 pub mod diversion_places;
 pub mod diversion_views;
+pub mod epcis;
 mod group_commit;
 pub mod import;
 pub mod items;

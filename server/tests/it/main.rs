@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod api_basics;
 mod diversion;
+mod epcis;
 mod import;
 mod ingest;
 mod joining;
