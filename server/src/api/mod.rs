@@ -12,6 +12,7 @@ pub mod error;
 mod health;
 mod items;
 mod joining;
+mod levels;
 pub mod json;
 mod network;
 mod openapi;
@@ -54,6 +55,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::reinstate))
         .merge(network::routes())
         .merge(joining::routes())
+        .merge(levels::routes())
         .merge(diversion::routes())
 }
 

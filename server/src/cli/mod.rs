@@ -5,6 +5,7 @@ mod demo_network;
 mod device;
 mod epcis;
 mod import;
+mod levels;
 mod migrate;
 mod network;
 mod serve;
@@ -47,6 +48,9 @@ pub enum Command {
     /// The agent network's settlement: auto-receive, complete, monthly statements.
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// The level engine: assess agents' levels now, or see what a level policy would change.
+    #[command(subcommand)]
+    Levels(levels::LevelsCommand),
     /// Export data in standard formats (GS1 EPCIS 2.0 traceability documents).
     #[command(subcommand)]
     Export(epcis::ExportCommand),
@@ -62,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(settings, args),
         Command::Demo(args) => demo::run(args),
         Command::Network(cmd) => network::run(settings, cmd),
+        Command::Levels(cmd) => levels::run(settings, cmd),
         Command::Export(cmd) => epcis::run(settings, cmd),
     }
 }

@@ -171,3 +171,15 @@ fn apply_change(
     })?;
     Ok(summary)
 }
+
+/// Every problem of a document, each naming its field (empty when valid). Changes nothing.
+pub fn problems(
+    conn: &mut DbConnection,
+    document: &str,
+) -> Result<Vec<crate::domain::network::PolicyError>> {
+    let (_, tiers) = tier_policy::active(conn)?;
+    Ok(LevelPolicy::parse(document, &tiers)
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default())
+}

@@ -47,5 +47,9 @@ async fn run_once(state: &AppState, last_month: &mut Option<String>) -> Result<(
             .await?;
         *last_month = Some(current.name);
     }
+    // The level assessment (issue 6) of each day owed since its last run, once a day.
+    if let Err(e) = state.db.write(crate::levels::assess::daily).await {
+        tracing::warn!(error = %e, "level assessment failed; retrying next period");
+    }
     Ok(())
 }
