@@ -15,9 +15,9 @@ use super::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::diversion::decide::{self, DecisionInput};
+use crate::diversion::filter::{self, FilterInput};
 use crate::diversion::regions;
 use crate::domain::Permission;
-use crate::domain::diversion::AlertKind;
 use crate::error::{Error, Result};
 use crate::store::diversion_alerts::{self as alerts, AlertFilter, AlertRow};
 use crate::store::diversion_places as places;
@@ -31,9 +31,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_warehouse_region))
         .merge(super::diversion_views::routes())
 }
-
-/// Largest page.
-pub const MAX_LIMIT: i64 = 1000;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -54,62 +51,18 @@ pub struct AlertQuery {
     pub limit: Option<i64>,
 }
 
-/// Checks a query into a store filter; every bad field is a 400 naming it.
+/// Checks a query into a store filter; every bad field is a 400 naming it
+/// (`crate::diversion::filter`, shared with the HQ console).
 pub fn filter_of(q: &AlertQuery) -> Result<AlertFilter> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Error::BadRequest(format!(
-            "limit {limit} is out of range: give 1 to {MAX_LIMIT}"
-        )));
-    }
-    let text = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-    };
-    let status = text(&q.status);
-    if let Some(s) = &status {
-        if !["open", "confirmed", "dismissed"].contains(&s.as_str()) {
-            return Err(Error::BadRequest(format!(
-                "status {s:?}: use open, confirmed or dismissed"
-            )));
-        }
-    }
-    let kind = text(&q.kind);
-    if let Some(k) = &kind {
-        if AlertKind::parse(k).is_none() {
-            return Err(Error::BadRequest(format!(
-                "kind {k:?}: use diversion, cloning or overuse"
-            )));
-        }
-    }
-    let region_prefix = match text(&q.region) {
-        None => None,
-        Some(r) => {
-            let code = regions().known(&r).ok_or_else(|| {
-                Error::BadRequest(format!("region {r:?} is not a GB/T 2260 code"))
-            })?;
-            let s = code.to_string();
-            Some(match code.level() {
-                crate::domain::diversion::Level::Province => s[..2].to_string(),
-                crate::domain::diversion::Level::City => s[..4].to_string(),
-                crate::domain::diversion::Level::District => s,
-            })
-        }
-    };
-    let serial = text(&q.serial).map(|s| s.to_ascii_uppercase());
-    if serial.as_ref().is_some_and(|s| s.len() > 64) {
-        return Err(Error::BadRequest("serial is too long".into()));
-    }
-    Ok(AlertFilter {
-        status,
-        kind,
+    filter::alert_filter(&FilterInput {
+        status: q.status.clone(),
+        kind: q.kind.clone(),
         agent_id: q.agent_id,
-        serial,
-        region_prefix,
-        since: q.days.map(crate::diversion::views::since).transpose()?,
-        limit,
+        serial: q.serial.clone(),
+        region: q.region.clone(),
+        days: q.days,
+        from: None,
+        limit: q.limit,
     })
 }
 

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod decide;
+pub mod filter;
 pub mod place;
 pub mod scan;
 pub mod views;

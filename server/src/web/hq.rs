@@ -77,6 +77,9 @@ pub async fn show(
         @if let Some(rows) = &batch_rows { (hq_batches::table(lang, &caller, rows)) }
         @if let Some(rows) = &recent { (sightings(lang, rows)) }
         div.card {
+            @if sees_sightings {
+                a href="/hq/audit" id="audit-link" { (super::audit_i18n::t(lang, super::audit_i18n::A::Console)) } " · "
+            }
             a href="/api/docs" { (lang.t(Text::ApiDocs)) } " · "
             a href="/api/openapi.json" { "OpenAPI" }
         }

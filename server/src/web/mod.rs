@@ -3,7 +3,11 @@
 
 mod account;
 mod agent;
+mod audit_i18n;
 mod hq;
+mod hq_audit;
+mod hq_audit_alerts;
+mod hq_audit_trace;
 mod hq_batches;
 mod hq_network;
 pub mod i18n;
@@ -13,6 +17,7 @@ pub mod login;
 mod network_i18n;
 mod region_picker;
 mod staff;
+mod svg_chart;
 mod verify;
 mod warehouse;
 
@@ -35,6 +40,21 @@ pub fn router() -> Router<AppState> {
         .route("/hq/batches/{id}/void", post(hq_batches::void))
         .route("/hq/batches/{id}/recall", post(hq_batches::recall))
         .merge(network_routes())
+        .merge(audit_routes())
+}
+
+/// The diversion audit console (issue 7): HQ auditors and admins.
+fn audit_routes() -> Router<AppState> {
+    Router::new()
+        .route("/hq/audit", get(hq_audit::dashboard))
+        .route("/hq/audit/flows", get(hq_audit::flows))
+        .route("/hq/audit/trace", get(hq_audit_trace::show))
+        .route("/hq/audit/alerts", get(hq_audit_alerts::list))
+        .route("/hq/audit/alerts/{id}", get(hq_audit_alerts::show))
+        .route(
+            "/hq/audit/alerts/{id}/decision",
+            post(hq_audit_alerts::decide_form),
+        )
 }
 
 /// The network's pages: joining and the certificate check (public), the agent portal, HQ's page.

@@ -18,14 +18,14 @@ use serde_json::{Value, json};
 use crate::common::{BatchFixture, TestApp, backends, make_batch, release};
 use crate::network::{Net, SKU, dec};
 
-const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+pub(crate) const PHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
                      (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40";
 /// 杭州 西湖区, 广州 天河区, 北京 东城区.
-const XIHU: (f64, f64) = (30.26, 120.13);
-const TIANHE: (f64, f64) = (23.12, 113.36);
+pub(crate) const XIHU: (f64, f64) = (30.26, 120.13);
+pub(crate) const TIANHE: (f64, f64) = (23.12, 113.36);
 const DONGCHENG: (f64, f64) = (39.93, 116.42);
 
-async fn verify(
+pub(crate) async fn verify(
     app: &TestApp,
     row: &crate::common::PrintRow,
     at: Option<(f64, f64)>,
@@ -83,7 +83,7 @@ fn hq_sells(net: &Net, buyer: Actor, serials: &[String]) {
 }
 
 /// A 区代-sized setup: agent A authorised for 西湖区 holding the batch's first four items.
-fn zone_agent(net: &Net) -> (i64, Actor, BatchFixture) {
+pub(crate) fn zone_agent(net: &Net) -> (i64, Actor, BatchFixture) {
     let batch = make_batch(&net.app, SKU, 8, 4);
     let (a, actor) = net.active("zone-a", "national", None);
     set_regions(net, a, &["330106"]);

@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod api_basics;
 mod diversion;
+mod diversion_pages;
 mod epcis;
 mod import;
 mod ingest;
