@@ -236,7 +236,7 @@ fn seed_orders(conn: &mut DbConnection, n: i64, paid_at: NaiveDateTime, received
     }
 }
 
-fn run(n: i64) {
+fn run(n: i64, chunk: i64) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let db = Db::open(&url, 2).expect("open");
@@ -265,7 +265,7 @@ fn run(n: i64) {
     );
     let at = received + Duration::days(8);
     let started = Instant::now();
-    let settled = settlement::complete_due(&mut conn, at).expect("complete");
+    let settled = settlement::complete_due_in_chunks(&mut conn, at, chunk).expect("complete");
     let completed_in = started.elapsed();
     let month_of = Month::parse(&month.name).expect("month");
     let generated = statements::generate(&mut conn, &month_of).expect("statements");
@@ -291,9 +291,19 @@ fn run(n: i64) {
 }
 
 fn main() {
-    let sizes: Vec<i64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `--chunk N`: orders per completion transaction (default: the server's).
+    let chunk = args
+        .iter()
+        .position(|a| a == "--chunk")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse::<i64>().expect("--chunk takes a number"))
+        .unwrap_or(settlement::CHUNK);
+    let sizes: Vec<i64> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || args[i - 1] != "--chunk")
+        .filter_map(|(_, a)| a.parse().ok())
         .collect();
     let sizes = if sizes.is_empty() {
         vec![100_000, 1_000_000]
@@ -302,7 +312,8 @@ fn main() {
     };
     println!("| agents | orders | completion | statements | statements made | total | per order |");
     println!("|---|---|---|---|---|---|---|");
+    eprintln!("{chunk} orders per completion transaction");
     for n in sizes {
-        run(n);
+        run(n, chunk);
     }
 }

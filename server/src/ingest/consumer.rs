@@ -2,28 +2,38 @@
 //! applied in one database write, the acks published after that write commits; plus the devices'
 //! retained online/offline state.
 //!
-//! Two tasks: the event loop (rumqttc must be polled to make progress, also to send the acks) and
-//! the applier. A bounded channel between them means a slow database slows reading from the
-//! broker instead of piling messages up in memory.
+//! Three tasks in a pipeline: the event loop (rumqttc must be polled to make progress, also to
+//! send the acks), which also checks each message (device, signature); the applier, which hands
+//! batches of checked events to the database's single writer; and the answerer, which signs and
+//! publishes the acks of a committed batch while the writer applies the next. The writer does
+//! nothing but database work. Bounded channels between them mean a slow database slows reading
+//! from the broker instead of piling messages up in memory.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
-use scanner_agent::wire;
+use scanner_agent::wire::{self, AckResult};
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::ingest::directory::DeviceDirectory;
-use crate::ingest::handle::{Reply, handle_scan_message};
+use crate::ingest::directory::{DeviceDirectory, DeviceEntry};
+use crate::ingest::handle::{self, Prepared, Reply};
 use crate::ingest::settings::MqttSettings;
 use crate::keys::KeyRing;
 use crate::store::{Db, devices};
 
-/// A message taken from the broker, waiting to be applied.
-struct Incoming {
-    topic: String,
-    payload: Vec<u8>,
+/// A checked event waiting for the writer, or an answer that needs no writing.
+type Incoming = Prepared;
+
+/// The outcome of a committed batch, in order: each to be signed and published.
+enum Outcome {
+    Applied {
+        device: DeviceEntry,
+        seq: u64,
+        result: AckResult,
+    },
+    Answer(Reply),
 }
 
 /// What the consumer needs from the app.
@@ -41,8 +51,14 @@ pub fn spawn(ingest: Ingest) -> Result<()> {
     let options = options(&ingest)?;
     let (client, eventloop) = AsyncClient::new(options, 10_000);
     let (tx, rx) = mpsc::channel::<Incoming>(ingest.settings.batch_max * 4);
+    let (done_tx, done_rx) = mpsc::channel::<Vec<Outcome>>(4);
     tokio::spawn(poll(eventloop, client.clone(), ingest.clone(), tx));
-    tokio::spawn(apply(rx, client, ingest));
+    tokio::spawn(apply(rx, done_tx, ingest.clone()));
+    tokio::spawn(answer(
+        done_rx,
+        client,
+        ingest.settings.topic_prefix.clone(),
+    ));
     Ok(())
 }
 
@@ -119,10 +135,7 @@ async fn poll(
                     });
                     continue;
                 }
-                let incoming = Incoming {
-                    topic,
-                    payload: p.payload.to_vec(),
-                };
+                let incoming = prepare(&ingest, &topic, &p.payload).await;
                 if tx.send(incoming).await.is_err() {
                     return;
                 }
@@ -143,7 +156,24 @@ fn state_device<'a>(prefix: &str, topic: &'a str) -> Option<&'a str> {
     wire::valid_device_id(device).then_some(device)
 }
 
-async fn apply(mut rx: mpsc::Receiver<Incoming>, client: AsyncClient, ingest: Ingest) {
+/// Checks a message off the writer: its device (cached; a miss reads the database) and its
+/// signature.
+async fn prepare(ingest: &Ingest, topic: &str, payload: &[u8]) -> Prepared {
+    let prefix = &ingest.settings.topic_prefix;
+    let Some(id) = handle::device_of_topic(prefix, topic) else {
+        return Prepared::Answer(None);
+    };
+    match ingest.directory.lookup_async(&ingest.db, id).await {
+        Ok(device) => handle::prepare(device, prefix, topic, payload),
+        Err(e) => {
+            // Unanswered: the device sends it again.
+            tracing::warn!(%topic, error = %e, "cannot look the device up");
+            Prepared::Answer(None)
+        }
+    }
+}
+
+async fn apply(mut rx: mpsc::Receiver<Incoming>, done: mpsc::Sender<Vec<Outcome>>, ingest: Ingest) {
     let max = ingest.settings.batch_max;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -153,9 +183,26 @@ async fn apply(mut rx: mpsc::Receiver<Incoming>, client: AsyncClient, ingest: In
                 Err(_) => break,
             }
         }
-        let replies = apply_batch(&ingest, batch).await;
+        let outcomes = apply_batch(&ingest, batch).await;
         // After the commit: an ack is a promise that the scan is stored.
-        for reply in replies {
+        if done.send(outcomes).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Signs and publishes the answers of committed batches, in commit order.
+async fn answer(mut done: mpsc::Receiver<Vec<Outcome>>, client: AsyncClient, prefix: String) {
+    while let Some(outcomes) = done.recv().await {
+        for outcome in outcomes {
+            let reply = match outcome {
+                Outcome::Applied {
+                    device,
+                    seq,
+                    result,
+                } => handle::answer(&device, &prefix, seq, result),
+                Outcome::Answer(reply) => reply,
+            };
             if let Err(e) = client
                 .publish(reply.topic, QoS::AtLeastOnce, false, reply.payload)
                 .await
@@ -166,68 +213,77 @@ async fn apply(mut rx: mpsc::Receiver<Incoming>, client: AsyncClient, ingest: In
     }
 }
 
-/// Applies a batch in one write and returns the answers to publish once it committed.
+/// Applies a batch in one write and returns the outcomes to answer once it committed.
 ///
 /// No savepoint per message: inside a large SQLite transaction every savepoint costs more than
 /// the message itself (measured: 16% of the whole pipeline's CPU in `sqlite3BtreeSavepoint`).
 /// A storage failure (not a rejection: those are answers) rolls the whole batch back instead, and
 /// the batch is applied again one message per write, so only the failing message goes unanswered
 /// (its device sends it again).
-async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Reply> {
+async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Outcome> {
     let count = batch.len();
-    let batch = Arc::new(batch);
+    let mut answers = Vec::new();
+    let mut events = Vec::with_capacity(count);
+    for prepared in batch {
+        match prepared {
+            Prepared::Answer(Some(reply)) => answers.push(Outcome::Answer(reply)),
+            Prepared::Answer(None) => {}
+            Prepared::Apply { device, event } => events.push((device, event)),
+        }
+    }
+    let events = Arc::new(events);
     let db = ingest.db.clone();
     let together = {
-        let (ingest, batch) = (ingest.clone(), batch.clone());
+        let (keys, events) = (ingest.keys.clone(), events.clone());
         db.write(move |conn| {
-            let mut replies = Vec::with_capacity(batch.len());
-            for msg in batch.iter() {
-                if let Some(reply) = handle(conn, &ingest, msg)? {
-                    replies.push(reply);
-                }
-            }
-            Ok(replies)
+            events
+                .iter()
+                .map(|(device, event)| handle::apply_prepared(conn, &keys, device, event))
+                .collect::<Result<Vec<_>>>()
         })
     }
     .await;
-    match together {
-        Ok(replies) => {
+    let results: Vec<Option<AckResult>> = match together {
+        Ok(results) => {
             metrics::histogram!("chainmark_scan_batch_size").record(count as f64);
-            replies
+            results.into_iter().map(Some).collect()
         }
         Err(e) => {
             tracing::warn!(error = %e, count, "scan batch failed; applying its messages one by one");
-            let mut replies = Vec::new();
-            for i in 0..batch.len() {
-                let (cloned, msgs) = (ingest.clone(), batch.clone());
-                let one = db.write(move |conn| handle(conn, &cloned, &msgs[i])).await;
-                match one {
-                    Ok(Some(reply)) => replies.push(reply),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(
-                        topic = %batch[i].topic, error = %e,
-                        "scan not applied; the device will send it again"
-                    ),
-                }
+            let mut results = Vec::with_capacity(events.len());
+            for i in 0..events.len() {
+                let (keys, all) = (ingest.keys.clone(), events.clone());
+                let one = db
+                    .write(move |conn| {
+                        let (device, event) = &all[i];
+                        handle::apply_prepared(conn, &keys, device, event)
+                    })
+                    .await;
+                results.push(
+                    one.map_err(|e| {
+                        tracing::warn!(
+                            device = %events[i].0.id, seq = events[i].1.seq, error = %e,
+                            "scan not applied; the device will send it again"
+                        );
+                    })
+                    .ok(),
+                );
             }
-            replies
+            results
         }
-    }
-}
-
-fn handle(
-    conn: &mut crate::store::DbConnection,
-    ingest: &Ingest,
-    msg: &Incoming,
-) -> Result<Option<Reply>> {
-    handle_scan_message(
-        conn,
-        &ingest.directory,
-        &ingest.keys,
-        &ingest.settings.topic_prefix,
-        &msg.topic,
-        &msg.payload,
-    )
+    };
+    let applied = events
+        .iter()
+        .zip(results)
+        .filter_map(|((device, event), result)| {
+            result.map(|result| Outcome::Applied {
+                device: device.clone(),
+                seq: event.seq,
+                result,
+            })
+        });
+    answers.extend(applied);
+    answers
 }
 
 #[cfg(test)]

@@ -42,9 +42,22 @@ impl DeviceDirectory {
         if let Some(hit) = self.cached(id) {
             return Ok(hit);
         }
-        let entry = devices::find(conn, id)?
-            .map(|row| self.entry_of(row))
-            .transpose()?;
+        let row = devices::find(conn, id)?;
+        self.remember(id, row)
+    }
+
+    /// [`Self::lookup`] for async callers: a cache miss reads on the database's blocking pool.
+    pub async fn lookup_async(&self, db: &Db, id: &str) -> Result<Option<DeviceEntry>> {
+        if let Some(hit) = self.cached(id) {
+            return Ok(hit);
+        }
+        let owned = id.to_owned();
+        let row = db.run(move |conn| devices::find(conn, &owned)).await?;
+        self.remember(id, row)
+    }
+
+    fn remember(&self, id: &str, row: Option<devices::DeviceRow>) -> Result<Option<DeviceEntry>> {
+        let entry = row.map(|row| self.entry_of(row)).transpose()?;
         if let Ok(mut cache) = self.cache.write() {
             // Bounded: a flood of made-up ids must not grow the cache without end.
             if cache.len() > 100_000 {

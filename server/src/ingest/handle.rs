@@ -1,8 +1,9 @@
 //! One MQTT message from a device, start to answer: authenticate, apply, sign the ack. No MQTT
 //! here — the consumer hands in (topic, payload) and publishes what comes back — so the whole
-//! path is testable against a real database without a broker.
+//! path is testable against a real database without a broker. The steps are apart so that only
+//! applying runs on the database's single writer; checking and signing run beside it.
 
-use scanner_agent::wire::{self, Ack, AckResult, RejectReason};
+use scanner_agent::wire::{self, Ack, AckResult, RejectReason, ScanEvent};
 
 use crate::error::Result;
 use crate::ingest::apply::apply_event;
@@ -18,31 +19,43 @@ pub struct Reply {
     pub result: AckResult,
 }
 
-/// Handles a message published on `topic`. `Ok(None)`: nothing can be answered (an unknown device,
-/// a message without a readable seq); the reason is logged and counted.
-pub fn handle_scan_message(
-    conn: &mut DbConnection,
-    directory: &DeviceDirectory,
-    keys: &KeyRing,
-    prefix: &str,
-    topic: &str,
-    payload: &[u8],
-) -> Result<Option<Reply>> {
-    let Some(topic_device) = wire::device_of_scans_topic(prefix, topic) else {
+/// A message made ready for the writer: its device known and its signature checked. Preparing
+/// needs no database write, so the consumer does it beside the writer, which then only applies.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Answered without applying anything (a refusal), or `None`: nothing can be answered (an
+    /// unknown device, a message without a readable seq); the reason is logged and counted.
+    Answer(Option<Reply>),
+    /// A verified event from an authorised device.
+    Apply {
+        device: DeviceEntry,
+        event: ScanEvent,
+    },
+}
+
+/// The device a scans topic names, or `None` (logged and counted) for any other topic.
+pub fn device_of_topic<'a>(prefix: &str, topic: &'a str) -> Option<&'a str> {
+    let found = wire::device_of_scans_topic(prefix, topic);
+    if found.is_none() {
         refused(
             "not_a_scans_topic",
             topic,
             "message on a topic that is not a device's scans",
         );
-        return Ok(None);
-    };
-    let Some(device) = directory.lookup(conn, topic_device)? else {
+    }
+    found
+}
+
+/// Checks a message from `device` (as the directory knows it; `None`: unregistered) published
+/// on `topic`.
+pub fn prepare(device: Option<DeviceEntry>, prefix: &str, topic: &str, payload: &[u8]) -> Prepared {
+    let Some(device) = device else {
         refused(
             "device_not_authorised",
             topic,
             "scan from an unregistered device",
         );
-        return Ok(None);
+        return Prepared::Answer(None);
     };
     let decoded = wire::decode_event(payload, |claimed: &str| {
         // A device may only publish as itself: the signed id must be the topic's.
@@ -55,33 +68,69 @@ pub fn handle_scan_message(
             refused(reason.as_str(), topic, &e.to_string());
             // A courtesy answer the device can match to its scan (never final, see
             // docs/protocol.md); without a readable seq there is nothing to answer.
-            return Ok(raw_seq(payload).map(|seq| reply(&device, prefix, seq, reason)));
+            return Prepared::Answer(
+                raw_seq(payload).map(|seq| reply(&device, prefix, seq, reason)),
+            );
         }
     };
     if device.revoked {
         refused("device_not_authorised", topic, "scan from a revoked device");
-        return Ok(Some(reply(
+        return Prepared::Answer(Some(reply(
             &device,
             prefix,
             event.seq,
             RejectReason::DeviceNotAuthorised,
         )));
     }
-    let result = apply_event(conn, keys, &device, &event)?;
+    Prepared::Apply { device, event }
+}
+
+/// Applies a prepared event (the writer's part) and counts its outcome.
+pub fn apply_prepared(
+    conn: &mut DbConnection,
+    keys: &KeyRing,
+    device: &DeviceEntry,
+    event: &ScanEvent,
+) -> Result<AckResult> {
+    let result = apply_event(conn, keys, device, event)?;
     let name = match result {
         AckResult::Accepted => "accepted",
         AckResult::Rejected { reason } => reason.as_str(),
     };
     metrics::counter!("chainmark_scans_total", "kind" => event.kind.as_str(), "result" => name)
         .increment(1);
-    Ok(Some(signed(&device, prefix, event.seq, result)))
+    Ok(result)
+}
+
+/// Handles a message published on `topic` start to answer, in the caller's transaction: what
+/// the consumer does in three steps (prepare, apply in a batch, sign after the commit).
+pub fn handle_scan_message(
+    conn: &mut DbConnection,
+    directory: &DeviceDirectory,
+    keys: &KeyRing,
+    prefix: &str,
+    topic: &str,
+    payload: &[u8],
+) -> Result<Option<Reply>> {
+    let Some(topic_device) = device_of_topic(prefix, topic) else {
+        return Ok(None);
+    };
+    let device = directory.lookup(conn, topic_device)?;
+    match prepare(device, prefix, topic, payload) {
+        Prepared::Answer(reply) => Ok(reply),
+        Prepared::Apply { device, event } => {
+            let result = apply_prepared(conn, keys, &device, &event)?;
+            Ok(Some(answer(&device, prefix, event.seq, result)))
+        }
+    }
 }
 
 fn reply(device: &DeviceEntry, prefix: &str, seq: u64, reason: RejectReason) -> Reply {
-    signed(device, prefix, seq, AckResult::Rejected { reason })
+    answer(device, prefix, seq, AckResult::Rejected { reason })
 }
 
-fn signed(device: &DeviceEntry, prefix: &str, seq: u64, result: AckResult) -> Reply {
+/// The signed answer to `device`'s scan `seq`, for its ack topic.
+pub fn answer(device: &DeviceEntry, prefix: &str, seq: u64, result: AckResult) -> Reply {
     let ack = Ack::signed(&device.id, seq, result, device.secret.as_bytes());
     Reply {
         topic: wire::acks_topic(prefix, &device.id),

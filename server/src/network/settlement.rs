@@ -41,12 +41,11 @@ pub fn auto_receive(conn: &mut DbConnection, now: NaiveDateTime) -> Result<u64> 
     let mut done = 0;
     let mut after = 0;
     loop {
-        let ids = store::due(conn, "shipped", now, after, CHUNK)?;
-        let Some(&last) = ids.last() else { break };
-        after = last;
-        done += conn.transaction(|conn| {
+        // Read inside the transaction that acts on the rows, so what is decided is what is there.
+        let (last, n) = conn.transaction(|conn| {
+            let rows = store::due(conn, "shipped", now, after, CHUNK)?;
             let mut n = 0;
-            for row in store::by_ids(conn, &ids)? {
+            for row in &rows {
                 let due = row.shipped_at.is_some_and(|s| {
                     settlement::auto_receive_due(
                         utc(s),
@@ -54,28 +53,45 @@ pub fn auto_receive(conn: &mut DbConnection, now: NaiveDateTime) -> Result<u64> 
                         u32::try_from(row.receive_days).unwrap_or(0),
                     )
                 });
-                if row.state == "shipped" && due {
-                    shipping::receive_row(conn, &row, Actor::System, true, now)?;
+                if due {
+                    shipping::receive_row(conn, row, Actor::System, true, now)?;
                     n += 1;
                 }
             }
-            Ok::<_, crate::Error>(n)
+            Ok::<_, crate::Error>((rows.last().map(|r| r.id), n))
         })?;
+        let Some(last) = last else { break };
+        after = last;
+        done += n;
     }
     Ok(done)
 }
 
-/// Completes every received order whose return window has passed by `now`, a chunk per
+/// Completes every received order whose return window has passed by `now`, [`CHUNK`] orders per
 /// transaction.
 pub fn complete_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Settled> {
+    complete_due_in_chunks(conn, now, CHUNK)
+}
+
+/// [`complete_due`] with `chunk` orders per transaction: larger chunks write each touched page
+/// of the ledger's indexes fewer times, smaller ones hold the database's write lock for less.
+pub fn complete_due_in_chunks(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    chunk: i64,
+) -> Result<Settled> {
     let mut out = Settled::default();
     for state in ["received", "partially_refunded"] {
         let mut after = 0;
         loop {
-            let ids = store::due(conn, state, now, after, CHUNK)?;
-            let Some(&last) = ids.last() else { break };
+            let (last, completed, booked) = conn.transaction(|conn| {
+                let rows = store::due(conn, state, now, after, chunk.max(1))?;
+                let last = rows.last().map(|r| r.id);
+                let (completed, booked) = complete_chunk(conn, rows, now)?;
+                Ok::<_, crate::Error>((last, completed, booked))
+            })?;
+            let Some(last) = last else { break };
             after = last;
-            let (completed, booked) = conn.transaction(|conn| complete_chunk(conn, &ids, now))?;
             out.completed += completed;
             out.postings += booked;
         }
@@ -83,9 +99,12 @@ pub fn complete_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Settl
     Ok(out)
 }
 
-fn complete_chunk(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> Result<(u64, u64)> {
+fn complete_chunk(
+    conn: &mut DbConnection,
+    rows: Vec<store::OrderRow>,
+    now: NaiveDateTime,
+) -> Result<(u64, u64)> {
     // Only orders truly due (the domain's rule), then only those this run moves itself.
-    let rows = store::by_ids(conn, ids)?;
     let due: Vec<i64> = rows
         .iter()
         .filter(|r| {

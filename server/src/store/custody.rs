@@ -9,6 +9,11 @@ use super::users::now;
 use crate::domain::custody::{Change, Custodian, ItemState, Scanned};
 use crate::error::{Error, Result};
 
+diesel::define_sql_function! {
+    /// SQL's `COALESCE` of two nullable timestamps: the first that is not null.
+    fn coalesce(first: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, second: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;
+}
+
 type ItemColumns = (
     items::serial,
     items::status,
@@ -192,9 +197,13 @@ fn move_item(
     let target = items::table
         .filter(items::serial.eq(serial))
         .filter(items::custodian_kind.eq(from_kind));
+    // A sale releases the item (if nothing released it before): in the same statement, as this
+    // runs once per scanned item.
+    let released = (to == Custodian::Sold).then_some(at);
     let set = (
         items::custodian_kind.eq(to_kind),
         items::custodian_id.eq(to_id),
+        items::released_at.eq(coalesce(items::released_at, released)),
     );
     let n = match from_id {
         Some(id) => {
@@ -210,15 +219,6 @@ fn move_item(
         return Err(Error::Conflict(format!(
             "item {serial} changed custodian while the scan was applied"
         )));
-    }
-    if to == Custodian::Sold {
-        let update = diesel::update(
-            items::table
-                .filter(items::serial.eq(serial))
-                .filter(items::released_at.is_null()),
-        )
-        .set(items::released_at.eq(Some(at)));
-        per_backend!(conn, |c| update.execute(c))?;
     }
     let insert = diesel::insert_into(custody_events::table).values((
         custody_events::serial.eq(serial),

@@ -276,24 +276,24 @@ pub fn set_open_case(conn: &mut DbConnection, id: i64, open: bool) -> Result<()>
     Ok(())
 }
 
-/// Ids of orders in `state` whose next automatic step is due by `now`, in id order after
-/// `after_id`. Walks the (state, id) index, so paging through a large backlog is one pass.
+/// Orders in `state` whose next automatic step is due by `now`, in id order after `after_id`.
+/// Walks the (state, id) index, so paging through a large backlog is one pass.
 pub fn due(
     conn: &mut DbConnection,
     state: &str,
     now: NaiveDateTime,
     after_id: i64,
     limit: i64,
-) -> Result<Vec<i64>> {
-    let query = restock_orders::table
+) -> Result<Vec<OrderRow>> {
+    Ok(restock_orders::table
         .filter(restock_orders::state.eq(state))
         .filter(restock_orders::id.gt(after_id))
         .filter(restock_orders::due_at.le(now))
         .filter(restock_orders::open_case.eq(false))
         .order(restock_orders::id)
         .limit(limit)
-        .select(restock_orders::id);
-    Ok(per_backend!(conn, |c| query.load(c))?)
+        .select(OrderRow::as_select())
+        .load(conn)?)
 }
 
 /// Marks the orders completed, each only from `received` or `partially_refunded`; returns the ids
