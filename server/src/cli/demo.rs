@@ -224,6 +224,9 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         super::device::write_files(&device, &devices, Some(&data))?;
     }
 
+    drop(conn);
+    super::demo_network::divert_one(&app, &batch_dir)?;
+
     // Written last: its presence marks a finished setup.
     let text = toml::to_string(&demo).context("writing the config")?;
     fs::write(

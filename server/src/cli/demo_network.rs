@@ -17,6 +17,7 @@ use chainmark_server::domain::network::PaidVia;
 use chainmark_server::joining::{self, certificates};
 use chainmark_server::network::{Actor, agents, orders, payment, policy, shipping};
 use chainmark_server::store::DbConnection;
+use chainmark_server::store::diversion_places as places;
 
 /// Where the agents' one-time passwords are written, next to the admin's.
 pub const PASSWORD_FILE: &str = "agent-passwords.txt";
@@ -29,6 +30,10 @@ const AGENTS: [(&str, &str, &str, &str); 4] = [
     ("agent-city", "王芳", "city", "杭州市"),
     ("agent-district", "刘洋", "district", "杭州市西湖区"),
 ];
+
+/// The GB/T 2260 regions the agents are authorised for (diversion audit, DOMAIN §8), in the
+/// order of `AGENTS`: 浙江省, 浙江省, 杭州市, 杭州市西湖区.
+const REGION_CODES: [&str; 4] = ["330000", "330000", "330100", "330106"];
 
 /// One demo agent once it exists.
 struct Made {
@@ -76,6 +81,7 @@ pub fn setup(
             user_id: Some(user.id),
         };
         let id = agents::create(conn, input, Some(admin))?.id;
+        places::set_agent_regions(conn, id, &[REGION_CODES[made.len()].to_string()])?;
         let actor = Actor::Agent {
             user: user.id,
             agent: id,
@@ -191,4 +197,44 @@ fn hq_serials(batch_dir: &Path, count: i64) -> anyhow::Result<Vec<String>> {
         bail!("the demo batch is too small to ship {count} codes past the ones it shows");
     }
     Ok(serials[start..].to_vec())
+}
+
+/// One diversion alert for the audit console (`/hq/audit`): a consumer in 广州 天河区 verifies,
+/// through the real verification use case, the last code of the batch — one the 总代, authorised
+/// for 浙江省, received. Runs once the setup has released its connection (the demo's pool holds
+/// one while it sets up).
+pub fn divert_one(app: &chainmark_server::app::App, batch_dir: &Path) -> anyhow::Result<()> {
+    let path = batch_dir.join("print.csv");
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let last = text.lines().last().context("an empty print.csv")?;
+    let fields: Vec<&str> = last.split(',').collect();
+    let (Some(serial), Some(code), Some(url)) = (fields.first(), fields.get(1), fields.get(2))
+    else {
+        bail!("print.csv's last line has too few fields");
+    };
+    let tag = url.split("t=").nth(1).context("a verify URL without its tag")?;
+    let request = chainmark_server::verify::Request {
+        serial: (*serial).to_string(),
+        tag: tag.to_string(),
+        security_code: Some((*code).to_string()),
+        client: std::net::Ipv4Addr::LOCALHOST.into(),
+        user_agent: Some(
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
+             Chrome/126.0 Mobile Safari/537.36"
+                .into(),
+        ),
+        latitude: Some(23.12),
+        longitude: Some(113.36),
+        region: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(chainmark_server::verify::verify(app, request))?;
+    println!(
+        "    diversion: {serial} (the 总代's, 浙江省) verified in 广州 天河区 — one alert on \
+         /hq/audit/alerts"
+    );
+    Ok(())
 }
