@@ -10,6 +10,7 @@
 pub mod decision;
 pub mod downgrade;
 pub mod metrics;
+mod parse;
 pub mod policy;
 pub mod quota;
 pub mod reason;
