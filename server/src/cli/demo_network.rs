@@ -213,7 +213,10 @@ pub fn divert_one(app: &chainmark_server::app::App, batch_dir: &Path) -> anyhow:
     else {
         bail!("print.csv's last line has too few fields");
     };
-    let tag = url.split("t=").nth(1).context("a verify URL without its tag")?;
+    let tag = url
+        .split("t=")
+        .nth(1)
+        .context("a verify URL without its tag")?;
     let request = chainmark_server::verify::Request {
         serial: (*serial).to_string(),
         tag: tag.to_string(),
