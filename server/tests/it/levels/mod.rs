@@ -4,6 +4,7 @@
 
 mod api;
 mod assess;
+mod pages;
 mod sums;
 
 use chainmark_server::network::Actor;
