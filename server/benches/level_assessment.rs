@@ -10,7 +10,8 @@
 //! Setup (not timed), generated inside SQLite: N agents in a referral tree of ten children each
 //! (agent i referred by i / 10); the first 1% are 区代 and above (0.001% 总代, 0.01% 省代, 0.1%
 //! 市代, 1% 区代), the rest 特约, activated on days spread over the last 60. M orders over the
-//! 60 days up to the assessed day (yesterday), buyers spread by a multiplicative hash, 70%
+//! 60 days up to the assessed day (yesterday), buyers and days drawn by SQLite's random() (about 10
+//! orders per agent, Poisson-like), 70%
 //! completed, 20% paid, 10% refunded. The level policy reads three windows (7 days, 30 days,
 //! unbounded), team sales, thresholds with all/any, a cyclic downgrade, a thresholds downgrade and
 //! protection. Timed: `levels::assess::run` for the day, as `chainmark levels assess` runs it.
@@ -99,10 +100,10 @@ fn seed(conn: &mut DbConnection, agents: i64, orders: i64, day: NaiveDate) {
              supplier_chain, quantity, unit_price_cents, goods_amount_cents, policy_version,
              receive_days, state, created_at, paid_at)
          SELECT 'restock', b, 1, 5, 'hq', '', q, 6000, q * 6000, 1, 10, st, ts, ts FROM (
-             SELECT ((i * 2654435761) % {agents}) + 1 AS b, (i % 5) + 1 AS q,
+             SELECT abs(random() % {agents}) + 1 AS b, (i % 5) + 1 AS q,
                  CASE WHEN i % 10 < 7 THEN 'completed' WHEN i % 10 < 9 THEN 'paid'
                      ELSE 'refunded' END AS st,
-                 datetime('{day}', '-' || ((i * 7) % 60) || ' days',
+                 datetime('{day}', '-' || abs(random() % 60) || ' days',
                      '+' || ((i * 13) % 86400) || ' seconds') AS ts
              FROM s);"
     ))
