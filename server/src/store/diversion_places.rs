@@ -55,19 +55,18 @@ pub fn set_agent_regions(conn: &mut DbConnection, agent: i64, codes: &[String]) 
 
 /// The region of the HQ warehouse a device belongs to, if HQ recorded one.
 pub fn device_warehouse_region(conn: &mut DbConnection, device: &str) -> Result<Option<String>> {
-    let warehouse: Option<String> = devices::table
-        .find(device)
-        .select(devices::warehouse)
-        .first(conn)
-        .optional()?;
-    let Some(warehouse) = warehouse else {
+    // Runs for every device scan: on the concrete connection, where diesel caches the prepared
+    // statements, and without `.first()`'s bound LIMIT, which makes SQLite prepare again.
+    let query = devices::table
+        .filter(devices::id.eq(device))
+        .select(devices::warehouse);
+    let Some(warehouse) = per_backend!(conn, |c| query.load::<String>(c))?.pop() else {
         return Ok(None);
     };
-    Ok(warehouse_regions::table
-        .find(warehouse)
-        .select(warehouse_regions::region_code)
-        .first(conn)
-        .optional()?)
+    let query = warehouse_regions::table
+        .filter(warehouse_regions::warehouse.eq(&warehouse))
+        .select(warehouse_regions::region_code);
+    Ok(per_backend!(conn, |c| query.load::<String>(c))?.pop())
 }
 
 pub fn set_warehouse_region(conn: &mut DbConnection, warehouse: &str, code: &str) -> Result<()> {
