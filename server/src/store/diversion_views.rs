@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Date, Text, Timestamp};
 
 use super::DbConnection;
 use super::schema::{cases, custody_events, device_scans, diversion_alerts, items, sightings};
@@ -132,23 +132,21 @@ pub struct Flow {
     pub n: i64,
 }
 
-/// Located, non-bot verifications by expected province → observed province, plus scan alerts.
+/// Located, non-bot verifications by expected province → observed province, plus scan alerts,
+/// on the days from `since`'s on. Read from `diversion_flow_days`, the daily rollup that triggers
+/// keep in the same transaction as each sighting and scan alert (migration
+/// `2026-11-27-000001_diversion_indexes`): a scan of every sighting took seconds at 10,000,000.
 pub fn flows(conn: &mut DbConnection, since: NaiveDateTime) -> Result<Vec<Flow>> {
-    const SQL: &str = "SELECT expected, observed, CAST(SUM(n) AS BIGINT) AS n FROM ( \
-        SELECT substr(expected_region, 1, 2) || '0000' AS expected, substr(region_code, 1, 2) || '0000' AS observed, COUNT(*) AS n \
-        FROM sightings WHERE expected_region IS NOT NULL AND region_code IS NOT NULL AND bot = FALSE AND at >= {p} \
-        GROUP BY 1, 2 \
-        UNION ALL \
-        SELECT substr(expected_region, 1, 2) || '0000', substr(observed_region, 1, 2) || '0000', COUNT(*) \
-        FROM diversion_alerts WHERE channel = 'scan' AND expected_region IS NOT NULL AND observed_region IS NOT NULL AND created_at >= {p} \
-        GROUP BY 1, 2) f GROUP BY expected, observed ORDER BY expected, observed";
+    const SQL: &str = "SELECT expected, observed, CAST(SUM(n) AS BIGINT) AS n \
+        FROM diversion_flow_days WHERE day >= {p} \
+        GROUP BY expected, observed ORDER BY expected, observed";
+    let day = since.date();
     Ok(match conn {
         DbConnection::Sqlite(c) => diesel::sql_query(SQL.replace("{p}", "?"))
-            .bind::<Timestamp, _>(since)
-            .bind::<Timestamp, _>(since)
+            .bind::<Text, _>(day.format("%Y-%m-%d").to_string())
             .load(c)?,
         DbConnection::Postgres(c) => diesel::sql_query(SQL.replace("{p}", "$1"))
-            .bind::<Timestamp, _>(since)
+            .bind::<Date, _>(day)
             .load(c)?,
     })
 }

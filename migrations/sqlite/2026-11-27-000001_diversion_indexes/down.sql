@@ -1,0 +1,3 @@
+DROP TRIGGER diversion_flow_scan_alerts;
+DROP TRIGGER diversion_flow_sightings;
+DROP TABLE diversion_flow_days;
