@@ -35,7 +35,8 @@
 //!
 //! Options: `--sightings N` (default 10000000), `--items N`, `--verifications N` (default 10000),
 //! `--traces N` (default 1000), `--flow-runs N` (default 3), `--database-url URL` (default SQLite
-//! in a temp dir; a PostgreSQL URL gets a fresh database created in it), `--keep DIR` (keep the
+//! in a temp dir; a PostgreSQL URL gets a fresh database created in it, except one naming a
+//! `cm_bench_diversion_N` database made before, which is reused), `--keep DIR` (keep the
 //! SQLite file in DIR and reuse it when it is already there; the timed verifications add to it).
 
 use std::time::{Duration, Instant};
@@ -103,6 +104,8 @@ fn main() -> anyhow::Result<()> {
     let dir = o.keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
     let url = match &o.database_url {
+        // A database this bench made before is reused as it is (like `--keep` for SQLite).
+        Some(url) if url.contains("/cm_bench_diversion_") => url.clone(),
         Some(admin) if admin.starts_with("postgres") => fresh_pg_database(admin, o.sightings)?,
         Some(url) => url.clone(),
         None => format!(
