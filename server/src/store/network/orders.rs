@@ -85,20 +85,6 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<OrderRow> {
     find(conn, id)?.ok_or_else(|| Error::not_found("order"))
 }
 
-pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<OrderRow>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
-        out.extend(
-            restock_orders::table
-                .filter(restock_orders::id.eq_any(chunk))
-                .order(restock_orders::id)
-                .select(OrderRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
-}
-
 /// Whose orders a list shows.
 #[derive(Debug, Clone, Copy)]
 pub enum Listing {
