@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::custody::Party;
 use crate::error::{Error, Result};
@@ -23,6 +24,9 @@ pub struct DeviceEntry {
 pub struct DeviceDirectory {
     key: DeviceKey,
     cache: RwLock<HashMap<String, Option<DeviceEntry>>>,
+    /// Bumped by every `forget`: a look-up that read the database before a change committed must
+    /// not cache what it read after that change forgot the entry (a revocation would be undone).
+    forgotten: AtomicU64,
 }
 
 impl DeviceDirectory {
@@ -30,6 +34,7 @@ impl DeviceDirectory {
         DeviceDirectory {
             key,
             cache: RwLock::new(HashMap::new()),
+            forgotten: AtomicU64::new(0),
         }
     }
 
@@ -42,8 +47,9 @@ impl DeviceDirectory {
         if let Some(hit) = self.cached(id) {
             return Ok(hit);
         }
+        let since = self.forgotten.load(Ordering::Acquire);
         let row = devices::find(conn, id)?;
-        self.remember(id, row)
+        self.remember(id, row, since)
     }
 
     /// [`Self::lookup`] for async callers: a cache miss reads on the database's blocking pool.
@@ -51,14 +57,24 @@ impl DeviceDirectory {
         if let Some(hit) = self.cached(id) {
             return Ok(hit);
         }
+        let since = self.forgotten.load(Ordering::Acquire);
         let owned = id.to_owned();
         let row = db.run(move |conn| devices::find(conn, &owned)).await?;
-        self.remember(id, row)
+        self.remember(id, row, since)
     }
 
-    fn remember(&self, id: &str, row: Option<devices::DeviceRow>) -> Result<Option<DeviceEntry>> {
+    /// Caches what a look-up read, unless an entry was forgotten since it began (`since`).
+    fn remember(
+        &self,
+        id: &str,
+        row: Option<devices::DeviceRow>,
+        since: u64,
+    ) -> Result<Option<DeviceEntry>> {
         let entry = row.map(|row| self.entry_of(row)).transpose()?;
         if let Ok(mut cache) = self.cache.write() {
+            if self.forgotten.load(Ordering::Acquire) != since {
+                return Ok(entry);
+            }
             // Bounded: a flood of made-up ids must not grow the cache without end.
             if cache.len() > 100_000 {
                 cache.clear();
@@ -84,6 +100,7 @@ impl DeviceDirectory {
     /// Drops the cached entry of `id` (after a registration, revocation or re-key).
     pub fn forget(&self, id: &str) {
         if let Ok(mut cache) = self.cache.write() {
+            self.forgotten.fetch_add(1, Ordering::AcqRel);
             cache.remove(id);
         }
     }
