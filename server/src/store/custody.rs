@@ -4,14 +4,34 @@
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::fixed::{Bind, Fixed, FixedSql};
 use super::schema::{batches, cases, custody_events, items};
 use super::users::now;
 use crate::domain::custody::{Change, Custodian, ItemState, Scanned};
 use crate::error::{Error, Result};
 
-diesel::define_sql_function! {
-    /// SQL's `COALESCE` of two nullable timestamps: the first that is not null.
-    fn coalesce(first: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>, second: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;
+/// Moves one item from the custodian the rules saw to the next; a sale also releases it, if
+/// nothing released it before. Runs once per scanned item, so it stays prepared.
+struct MoveItem;
+
+impl FixedSql for MoveItem {
+    const SQL: &'static str = "UPDATE items SET custodian_kind = ?, custodian_id = ?, \
+        released_at = coalesce(released_at, ?) \
+        WHERE serial = ? AND custodian_kind = ? AND custodian_id IS NOT DISTINCT FROM ?";
+}
+
+/// Puts an item into a case, or takes it out (a null case).
+struct PutInCase;
+
+impl FixedSql for PutInCase {
+    const SQL: &'static str = "UPDATE items SET case_code = ? WHERE serial = ?";
+}
+
+/// Marks a case opened (it no longer stands for its items) or sealed again.
+struct MarkCase;
+
+impl FixedSql for MarkCase {
+    const SQL: &'static str = "UPDATE cases SET opened = ? WHERE code = ?";
 }
 
 type ItemColumns = (
@@ -163,19 +183,16 @@ pub fn apply(
                 moved += 1;
             }
             Change::CaseOf { serial, case } => {
-                diesel::update(items::table.filter(items::serial.eq(serial)))
-                    .set(items::case_code.eq(case))
-                    .execute(conn)?;
+                let update = Fixed::<PutInCase>::new(vec![
+                    Bind::OptText(case.as_deref()),
+                    Bind::Text(serial),
+                ]);
+                per_backend!(conn, |c| update.execute(c))?;
             }
-            Change::OpenCase { code } => {
-                diesel::update(cases::table.filter(cases::code.eq(code)))
-                    .set(cases::opened.eq(true))
-                    .execute(conn)?;
-            }
-            Change::SealCase { code } => {
-                diesel::update(cases::table.filter(cases::code.eq(code)))
-                    .set(cases::opened.eq(false))
-                    .execute(conn)?;
+            Change::OpenCase { code } | Change::SealCase { code } => {
+                let opened = matches!(change, Change::OpenCase { .. });
+                let update = Fixed::<MarkCase>::new(vec![Bind::Bool(opened), Bind::Text(code)]);
+                per_backend!(conn, |c| update.execute(c))?;
             }
         }
     }
@@ -190,31 +207,19 @@ fn move_item(
     origin: &ScanOrigin<'_>,
     at: chrono::NaiveDateTime,
 ) -> Result<()> {
-    // Every statement here runs once per scanned item: on the concrete connection, where diesel
-    // caches the prepared statement (it does not on the MultiConnection).
     let (from_kind, from_id) = from.columns();
     let (to_kind, to_id) = to.columns();
-    let target = items::table
-        .filter(items::serial.eq(serial))
-        .filter(items::custodian_kind.eq(from_kind));
-    // A sale releases the item (if nothing released it before): in the same statement, as this
-    // runs once per scanned item.
     let released = (to == Custodian::Sold).then_some(at);
-    let set = (
-        items::custodian_kind.eq(to_kind),
-        items::custodian_id.eq(to_id),
-        items::released_at.eq(coalesce(items::released_at, released)),
-    );
-    let n = match from_id {
-        Some(id) => {
-            let update = diesel::update(target.filter(items::custodian_id.eq(id))).set(set);
-            per_backend!(conn, |c| update.execute(c))?
-        }
-        None => {
-            let update = diesel::update(target.filter(items::custodian_id.is_null())).set(set);
-            per_backend!(conn, |c| update.execute(c))?
-        }
-    };
+    let update = Fixed::<MoveItem>::new(vec![
+        Bind::Text(to_kind),
+        Bind::OptBigInt(to_id),
+        Bind::OptTimestamp(released),
+        Bind::Text(serial),
+        Bind::Text(from_kind),
+        Bind::OptBigInt(from_id),
+    ]);
+    // On the concrete connection: diesel caches statements only there.
+    let n = per_backend!(conn, |c| update.execute(c))?;
     if n != 1 {
         return Err(Error::Conflict(format!(
             "item {serial} changed custodian while the scan was applied"

@@ -23,6 +23,7 @@ pub mod diversion_alerts;
 pub mod diversion_places;
 pub mod diversion_views;
 pub mod epcis;
+pub(crate) mod fixed;
 mod group_commit;
 pub mod import;
 pub mod items;

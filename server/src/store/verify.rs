@@ -4,7 +4,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
+
 use super::DbConnection;
+use super::fixed::{Bind, Fixed, FixedQuery, FixedSql};
 use super::schema::{batches, items, products, sightings};
 use super::users::now;
 use crate::error::Result;
@@ -102,57 +105,64 @@ pub struct Counted {
     pub first_verified_place: Option<String>,
 }
 
-/// Counts a right-code verification and records its sighting, atomically: the count returned is
-/// the one this verification produced, so exactly one caller ever sees 1.
+/// Counts a right-code verification and, on the first, notes when and where. The count returned
+/// is the one this statement produced, so exactly one caller ever sees 1. One statement, as it
+/// runs for every verification; its `CASE`s read the row as it was before the update.
+struct CountGenuine;
+
+impl FixedSql for CountGenuine {
+    const SQL: &'static str = "UPDATE items SET verify_count = verify_count + 1, \
+        first_verified_at = CASE WHEN verify_count = 0 THEN ? ELSE first_verified_at END, \
+        first_verified_place = CASE WHEN verify_count = 0 THEN ? ELSE first_verified_place END \
+        WHERE serial = ? RETURNING verify_count, first_verified_at, first_verified_place";
+}
+
+impl FixedQuery for CountGenuine {
+    type Row = (Integer, Nullable<Timestamp>, Nullable<Text>);
+}
+
+struct CountMismatch;
+
+impl FixedSql for CountMismatch {
+    const SQL: &'static str =
+        "UPDATE items SET mismatch_count = mismatch_count + 1 WHERE serial = ?";
+}
+
+/// Counts a right-code verification and records its sighting. Runs inside the caller's
+/// transaction (`Db::write`), so the count and the sighting commit together.
 pub fn count_genuine(conn: &mut DbConnection, sighting: &Sighting) -> Result<Counted> {
-    conn.transaction(|conn| {
-        let at = now();
-        let update = diesel::update(items::table.find(&sighting.serial))
-            .set(items::verify_count.eq(items::verify_count + 1))
-            .returning((
-                items::verify_count,
-                items::first_verified_at,
-                items::first_verified_place,
-            ));
-        let counted: (i32, Option<NaiveDateTime>, Option<String>) =
-            per_backend!(conn, |c| update.get_result(c))?;
-        let (verify_count, mut first_at, mut first_place) = counted;
-        if verify_count == 1 {
-            diesel::update(items::table.find(&sighting.serial))
-                .set((
-                    items::first_verified_at.eq(at),
-                    items::first_verified_place.eq(&sighting.place),
-                ))
-                .execute(conn)?;
-            first_at = Some(at);
-            first_place = sighting.place.clone();
-        }
-        let result = if verify_count == 1 {
-            "genuine_first"
-        } else {
-            "genuine_repeat"
-        };
-        record_sighting(
-            conn,
-            &Sighting {
-                result: result.into(),
-                ..sighting.clone()
-            },
-        )?;
-        Ok(Counted {
-            verify_count,
-            first_verified_at: first_at,
-            first_verified_place: first_place,
-        })
+    let update = Fixed::<CountGenuine>::new(vec![
+        Bind::Timestamp(now()),
+        Bind::OptText(sighting.place.as_deref()),
+        Bind::Text(&sighting.serial),
+    ]);
+    let (verify_count, first_verified_at, first_verified_place): (
+        i32,
+        Option<NaiveDateTime>,
+        Option<String>,
+    ) = per_backend!(conn, |c| update.get_result(c))?;
+    let result = if verify_count == 1 {
+        "genuine_first"
+    } else {
+        "genuine_repeat"
+    };
+    record_sighting(
+        conn,
+        &Sighting {
+            result: result.into(),
+            ..sighting.clone()
+        },
+    )?;
+    Ok(Counted {
+        verify_count,
+        first_verified_at,
+        first_verified_place,
     })
 }
 
-/// Counts a wrong security code and records its sighting.
+/// Counts a wrong security code and records its sighting, inside the caller's transaction.
 pub fn count_mismatch(conn: &mut DbConnection, sighting: &Sighting) -> Result<()> {
-    conn.transaction(|conn| {
-        diesel::update(items::table.find(&sighting.serial))
-            .set(items::mismatch_count.eq(items::mismatch_count + 1))
-            .execute(conn)?;
-        record_sighting(conn, sighting)
-    })
+    let update = Fixed::<CountMismatch>::new(vec![Bind::Text(&sighting.serial)]);
+    per_backend!(conn, |c| update.execute(c))?;
+    record_sighting(conn, sighting)
 }
