@@ -6,7 +6,6 @@
 //! Its own test binary: it installs a process-wide default instrumentation on new connections.
 
 #[path = "it/common.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
