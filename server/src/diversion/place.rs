@@ -6,30 +6,71 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{Diversion, regions};
-use crate::domain::diversion::bots::{self, BURST_WINDOW_SECS, BotReason};
+use crate::domain::diversion::bots::{self, BURST_LIMIT, BURST_WINDOW_SECS, BotReason};
 use crate::domain::diversion::{Place, RegionCode, place};
 
 /// Counts each client address's recent verifications, for the burst rule.
-#[derive(Debug, Default)]
+///
+/// The rule only asks whether a client made more than [`BURST_LIMIT`] requests in the window, so
+/// each client keeps at most that many times: memory and work per request stay constant however
+/// fast one client asks (keeping every time made a busy client's requests linear in its rate).
+#[derive(Debug)]
 pub struct BurstMeter {
-    seen: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+    seen: Mutex<Clients>,
+}
+
+#[derive(Debug)]
+struct Clients {
+    times: HashMap<IpAddr, Vec<Instant>>,
+    /// Forget quiet clients when the map grows past this; doubles with the live population so
+    /// the sweep stays rare.
+    sweep_at: usize,
+}
+
+const SWEEP_FLOOR: usize = 100_000;
+
+impl Default for BurstMeter {
+    fn default() -> BurstMeter {
+        BurstMeter {
+            seen: Mutex::new(Clients {
+                times: HashMap::new(),
+                sweep_at: SWEEP_FLOOR,
+            }),
+        }
+    }
 }
 
 impl BurstMeter {
-    /// Records one request from `client`; how many it made within the window, this one included.
+    /// Records one request from `client`; how many it made within the window, this one included,
+    /// counted up to `BURST_LIMIT + 1`.
     pub fn hit(&self, client: IpAddr) -> usize {
         let now = Instant::now();
         let window = Duration::from_secs(BURST_WINDOW_SECS);
         let Ok(mut seen) = self.seen.lock() else {
             return 1;
         };
-        if seen.len() > 100_000 {
-            seen.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < window));
+        let recent = |t: &Instant| now.duration_since(*t) < window;
+        if seen.times.len() > seen.sweep_at {
+            seen.times.retain(|_, v| v.last().is_some_and(recent));
+            seen.sweep_at = SWEEP_FLOOR.max(seen.times.len() * 2);
         }
-        let times = seen.entry(client).or_default();
-        times.retain(|t| now.duration_since(*t) < window);
+        let times = seen.times.entry(client).or_default();
+        times.retain(recent);
+        if times.len() >= BURST_LIMIT + 1 {
+            // Oldest first: keep the newest BURST_LIMIT, so with this one the count is still over.
+            times.drain(..times.len() - BURST_LIMIT);
+        }
         times.push(now);
         times.len()
+    }
+
+    /// Times kept for `client` (for tests of the bound).
+    #[cfg(test)]
+    fn kept(&self, client: IpAddr) -> usize {
+        self.seen
+            .lock()
+            .map(|s| s.times.get(&client).map_or(0, Vec::len))
+            .unwrap_or(0)
     }
 }
 
@@ -67,5 +108,26 @@ pub fn picked_region(raw: Option<&str>) -> crate::error::Result<Option<RegionCod
                 "region {s:?} is not a GB/T 2260 code of a province, city or district"
             ))
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_counted_with_bounded_memory() {
+        let meter = BurstMeter::default();
+        let busy: IpAddr = [198, 51, 100, 1].into();
+        let counts: Vec<usize> = (0..BURST_LIMIT + 1).map(|_| meter.hit(busy)).collect();
+        assert_eq!(counts, (1..=BURST_LIMIT + 1).collect::<Vec<_>>());
+        for _ in 0..100_000 {
+            assert!(
+                bots::bot_reason(Some("Mozilla/5.0"), meter.hit(busy)) == Some(BotReason::Burst)
+            );
+        }
+        assert!(meter.kept(busy) <= BURST_LIMIT + 1);
+        // Another client starts from one.
+        assert_eq!(meter.hit([198, 51, 100, 2].into()), 1);
     }
 }
