@@ -56,7 +56,7 @@ impl BurstMeter {
         }
         let times = seen.times.entry(client).or_default();
         times.retain(recent);
-        if times.len() >= BURST_LIMIT + 1 {
+        if times.len() > BURST_LIMIT {
             // Oldest first: keep the newest BURST_LIMIT, so with this one the count is still over.
             times.drain(..times.len() - BURST_LIMIT);
         }
