@@ -7,6 +7,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use super::checkpoint::{BACKSTOP_PAGES, Checkpointer};
 use super::group_commit::GroupCommit;
 use crate::error::{Error, Result};
 
@@ -50,14 +51,15 @@ struct SqlitePragmas;
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> std::result::Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(_) = conn {
-            conn.batch_execute(
+            conn.batch_execute(&format!(
                 // busy_timeout first: the pool opens connections concurrently, and switching to
-                // WAL takes a lock that the others must wait for rather than fail on.
+                // WAL takes a lock that the others must wait for rather than fail on. Checkpoints
+                // are a background thread's job (`checkpoint`); the automatic one is a backstop.
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                  PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384; \
-                 PRAGMA temp_store = MEMORY;",
-            )
+                 PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES};"
+            ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
@@ -75,6 +77,8 @@ pub struct Db {
     pool: DbPool,
     writer: Option<DbPool>,
     group: Option<GroupCommit>,
+    /// SQLite: copies the WAL back off the writer's path.
+    _checkpointer: Option<Checkpointer>,
     backend: Backend,
 }
 
@@ -92,7 +96,10 @@ impl Db {
                 .max_size(size)
                 .connection_timeout(Duration::from_secs(30));
             let builder = match backend {
-                Backend::Sqlite => builder.connection_customizer(Box::new(SqlitePragmas)),
+                // A local file does not go stale: no `SELECT 1` each time one is handed out.
+                Backend::Sqlite => builder
+                    .test_on_check_out(false)
+                    .connection_customizer(Box::new(SqlitePragmas)),
                 Backend::Postgres => builder,
             };
             builder
@@ -105,10 +112,12 @@ impl Db {
             Backend::Postgres => None,
         };
         let group = writer.clone().map(GroupCommit::start);
+        let checkpointer = writer.as_ref().map(|_| Checkpointer::start(pool.clone()));
         Ok(Db {
             pool,
             writer,
             group,
+            _checkpointer: checkpointer,
             backend,
         })
     }

@@ -16,6 +16,7 @@ macro_rules! per_backend {
 
 pub mod audit;
 pub mod batches;
+mod checkpoint;
 mod conn;
 pub mod custody;
 pub mod devices;
