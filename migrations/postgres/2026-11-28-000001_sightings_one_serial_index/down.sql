@@ -1,0 +1,1 @@
+CREATE INDEX sightings_serial ON sightings(serial);
