@@ -8,6 +8,7 @@
 //! the [`Metrics`] of each window, [`decide`] turns them into a [`Decision`].
 
 pub mod decision;
+mod document;
 pub mod downgrade;
 pub mod metrics;
 mod parse;
