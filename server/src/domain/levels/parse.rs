@@ -169,10 +169,13 @@ fn level(
             "\"never\" cannot be combined with other downgrade rules",
         );
     }
-    if downgrades.iter().any(|d| d.kind != DowngradeKind::Never) && paths.is_empty() {
+    if downgrades.iter().any(|d| d.kind != DowngradeKind::Never)
+        && paths.iter().all(|p| p.set.conditions.is_empty())
+    {
         r.add(
             format!("{f}.downgrade"),
-            "a downgrade checks the level's own conditions: give the level at least one path",
+            "a downgrade checks the level's own conditions: give the level at least one path \
+             with conditions",
         );
     }
     let protection = raw.protection.as_ref().map(|p| {
@@ -240,10 +243,13 @@ fn path(r: &mut Report, f: &str, raw: &RawPath, has_points: bool) -> UpgradePath
         }
         conditions.push(Condition::PaidLevelPrice { price });
     }
-    if conditions.is_empty() {
+    // 0门槛升级 (seed 000 方式四): a path that needs approval may have no conditions at all; the
+    // approvers are its condition. An automatic one without conditions would lift everyone.
+    if conditions.is_empty() && approval == ApprovalMode::Automatic {
         r.add(
             f.to_string(),
-            "give at least one of thresholds, upgrade_products, level_price",
+            "give at least one of thresholds, upgrade_products, level_price (only a path with \
+             approval may have none: 0门槛)",
         );
     }
     UpgradePath {
