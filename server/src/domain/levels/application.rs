@@ -323,7 +323,7 @@ pub fn step(
             },
             Decider::Supplier => ApplicationError::WrongState {
                 status: status.as_str(),
-                message: "the supplier has decided already; HQ decides now",
+                message: "it awaits HQ's decision, not the supplier's",
             },
         })
 }
