@@ -18,9 +18,10 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::joining::mode_str;
 use crate::domain::levels::Lang;
-use crate::domain::levels::application::Offer;
+use crate::domain::levels::eligibility::Offer;
 use crate::error::Result;
-use crate::levels::applications::{self as cases, ApplyInput, reasons_text};
+use crate::levels::application_lists::{self as lists, reasons_text};
+use crate::levels::applications::{self as cases, ApplyInput};
 use crate::network::Actor;
 use crate::store::levels::applications::LevelApplicationRow;
 use crate::store::users::now;
@@ -205,8 +206,8 @@ pub async fn list(
     let rows = state
         .db
         .run(move |c| match actor_of(c, &who)? {
-            actor @ Actor::Agent { .. } => cases::mine(c, actor),
-            actor => cases::all(c, actor, q.status.as_deref(), q.before, limit),
+            actor @ Actor::Agent { .. } => lists::mine(c, actor),
+            actor => lists::all(c, actor, q.status.as_deref(), q.before, limit),
         })
         .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
@@ -226,7 +227,7 @@ pub async fn options(
         .db
         .run(move |c| {
             let actor = actor_of(c, &who)?;
-            cases::options(c, actor, now().date())
+            lists::options(c, actor, now().date())
         })
         .await?;
     Ok(axum::Json(offers.into_iter().map(Into::into).collect()))
@@ -246,7 +247,7 @@ pub async fn queue(
         .db
         .run(move |c| {
             let actor = actor_of(c, &who)?;
-            cases::queue(c, actor)
+            lists::queue(c, actor)
         })
         .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))

@@ -2,7 +2,8 @@
 //! that needs approval and that it meets now; its supplier (two-stage approval) and HQ decide;
 //! HQ's approval changes the level through [`super::apply`], the same path an assessment takes
 //! (supplier recomputed, prices from the next order), with the approval and the path's numbers
-//! of that day as its reasons. The rules are in `domain::levels::application`.
+//! of that day as its reasons. The rules are in `domain::levels::{application, eligibility}`;
+//! what each caller reads is in [`super::application_lists`].
 //!
 //! Every step is one transaction (the caller's `Db::write`), checks role and ownership first,
 //! and refuses with nothing changed: 422 not eligible, 409 wrong state or lapsed, 403 wrong
@@ -15,11 +16,11 @@ use super::{policy, population};
 use crate::domain::Role;
 use crate::domain::joining::{Decider, mode_str};
 use crate::domain::levels::application::{
-    self as rules, ApplicationError, Caller, Lapse, Offer, Status, Step,
+    self as rules, ApplicationError, Caller, Lapse, Status, Step,
 };
+use crate::domain::levels::eligibility;
 use crate::domain::levels::{Lang, LevelPolicy, Reason};
 use crate::domain::network::TierRank;
-use crate::domain::network::policy::ApprovalMode;
 use crate::error::{Error, Result};
 use crate::network::{Actor, policy as tier_policy};
 use crate::store::levels::applications::{
@@ -31,8 +32,6 @@ use crate::store::{DbConnection, audit};
 
 /// Who decides HQ's stage.
 const DECIDERS: &[Role] = &[Role::HqAdmin];
-/// Who reads every application.
-const READERS: &[Role] = &[Role::HqAdmin, Role::HqFinance, Role::HqAuditor];
 
 fn refused(e: ApplicationError) -> Error {
     match e {
@@ -44,7 +43,7 @@ fn refused(e: ApplicationError) -> Error {
     }
 }
 
-fn the_agent(actor: Actor, what: &str) -> Result<i64> {
+pub(super) fn the_agent(actor: Actor, what: &str) -> Result<i64> {
     match actor {
         Actor::Agent { agent, .. } => Ok(agent),
         _ => Err(Error::Forbidden(format!("only an agent may {what}"))),
@@ -77,7 +76,7 @@ fn note_text(note: &str, required: bool) -> Result<Option<String>> {
     Ok(Some(note.to_string()))
 }
 
-fn rank(r: i32) -> TierRank {
+pub(super) fn rank(r: i32) -> TierRank {
     TierRank(u8::try_from(r).unwrap_or(u8::MAX))
 }
 
@@ -116,43 +115,10 @@ fn reasons_json(reasons: &[Reason]) -> Result<String> {
         .map_err(|e| Error::Internal(format!("reasons do not serialise: {e}")))
 }
 
-/// Stored reasons (JSON) in one line of `lang`; empty when there are none (0门槛).
-pub fn reasons_text(json: &str, lang: Lang) -> String {
-    let reasons: Vec<Reason> = serde_json::from_str(json).unwrap_or_default();
-    let sep = if lang == Lang::Zh { ";" } else { "; " };
-    let parts: Vec<String> = reasons.iter().map(|r| r.render(lang)).collect();
-    parts.join(sep)
-}
-
 fn active_policy(conn: &mut DbConnection) -> Result<(i64, LevelPolicy)> {
     let (row, levels) = policy::active(conn)?
         .ok_or_else(|| Error::Conflict("no level policy is active: nothing to apply for".into()))?;
     Ok((row.version, levels))
-}
-
-/// What the signed-in agent may apply for as of `day`: every path needing approval of every
-/// level above its own, met or not. Empty without an active level policy.
-pub fn options(conn: &mut DbConnection, actor: Actor, day: NaiveDate) -> Result<Vec<Offer>> {
-    let me = the_agent(actor, "see what it may apply for")?;
-    let Some((_, levels)) = policy::active(conn)? else {
-        return Ok(Vec::new());
-    };
-    let agent = agents_store::get(conn, me)?;
-    // The metrics are read only when some level above is reached by application.
-    let above = levels
-        .levels
-        .iter()
-        .filter(|l| l.rank.is_above(rank(agent.tier_rank)))
-        .any(|l| {
-            l.paths
-                .iter()
-                .any(|p| p.approval != ApprovalMode::Automatic)
-        });
-    if !agent.is_active() || !above {
-        return Ok(Vec::new());
-    }
-    let m = population::member(conn, &levels, day, agent)?;
-    Ok(rules::offers(&levels, &m.level, &m.metrics))
 }
 
 /// What an agent applies for.
@@ -195,7 +161,7 @@ pub fn apply(
         }
     }
     let m = population::member(conn, &levels, day, agent)?;
-    let offer = rules::claim(
+    let offer = eligibility::claim(
         &levels,
         &m.level,
         &m.metrics,
@@ -308,7 +274,7 @@ pub fn decide(
             let m = population::member(conn, levels, day, applicant.clone())?;
             let supplier_first = row.supplier_approved == Some(true);
             let path = usize::try_from(row.path_index).unwrap_or(usize::MAX);
-            let decision = rules::approval(
+            let decision = eligibility::approval(
                 levels,
                 &m.level,
                 &m.metrics,
@@ -373,43 +339,6 @@ pub fn decide(
             "stage": if by == Decider::Supplier { "supplier" } else { "hq" } }),
     )?;
     store::get(conn, id)
-}
-
-/// The signed-in agent's applications, newest first.
-pub fn mine(conn: &mut DbConnection, actor: Actor) -> Result<Vec<LevelApplicationRow>> {
-    let me = the_agent(actor, "read its level applications")?;
-    store::of_agent(conn, me, 50)
-}
-
-/// The applications waiting for `actor`, oldest first: an agent's direct downline's in the
-/// supplier stage; for HQ, those in its stage and those of agents it supplies itself.
-pub fn queue(conn: &mut DbConnection, actor: Actor) -> Result<Vec<LevelApplicationRow>> {
-    if let Actor::Agent { agent, .. } = actor {
-        return store::awaiting_supplier(conn, Some(agent), 200);
-    }
-    actor.require_hq(READERS, "read level applications")?;
-    let mut rows = store::list(conn, Some(Status::AwaitingHq.as_str()), None, 200)?;
-    rows.extend(store::awaiting_supplier(conn, None, 200)?);
-    rows.sort_by_key(|r| r.id);
-    Ok(rows)
-}
-
-/// Every application (HQ), newest first; of one status when given.
-pub fn all(
-    conn: &mut DbConnection,
-    actor: Actor,
-    status: Option<&str>,
-    before: Option<i64>,
-    limit: i64,
-) -> Result<Vec<LevelApplicationRow>> {
-    actor.require_hq(READERS, "read level applications")?;
-    if let Some(s) = status.filter(|s| Status::parse(s).is_none()) {
-        return Err(Error::BadRequest(format!(
-            "status {s:?}: use awaiting_supplier, awaiting_hq, approved, rejected, withdrawn or \
-             lapsed"
-        )));
-    }
-    store::list(conn, status, before, limit)
 }
 
 /// Closes the agent's open application after its level changed another way.

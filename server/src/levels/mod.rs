@@ -6,6 +6,7 @@
 //! network's [`crate::network::Actor`].
 
 pub mod activity;
+pub mod application_lists;
 pub mod applications;
 pub mod apply;
 pub mod assess;

@@ -20,10 +20,12 @@ use crate::auth::MaybeCaller;
 use crate::domain::Role;
 use crate::domain::joining::mode_str;
 use crate::domain::levels::Lang as ReasonLang;
-use crate::domain::levels::application::{Lapse, Offer, Status};
+use crate::domain::levels::application::{Lapse, Status};
+use crate::domain::levels::eligibility::Offer;
 use crate::domain::network::Policy;
 use crate::error::{Error, Result};
-use crate::levels::applications::{self as cases, ApplyInput, reasons_text};
+use crate::levels::application_lists::{self as lists, reasons_text};
+use crate::levels::applications::{self as cases, ApplyInput};
 use crate::network::{Actor, agents as agent_cases, policy as tier_policy};
 use crate::store::DbConnection;
 use crate::store::levels::applications::LevelApplicationRow;
@@ -97,9 +99,9 @@ pub struct AgentView {
 
 pub fn load_agent(conn: &mut DbConnection, actor: Actor) -> Result<AgentView> {
     let (_, tiers) = tier_policy::active(conn)?;
-    let offers = cases::options(conn, actor, now().date())?;
-    let mine = cases::mine(conn, actor)?;
-    let awaiting = cases::queue(conn, actor)?;
+    let offers = lists::options(conn, actor, now().date())?;
+    let mine = lists::mine(conn, actor)?;
+    let awaiting = lists::queue(conn, actor)?;
     Ok(AgentView {
         offers,
         mine: items(conn, &tiers, mine)?,
@@ -110,7 +112,7 @@ pub fn load_agent(conn: &mut DbConnection, actor: Actor) -> Result<AgentView> {
 /// The applications awaiting HQ, for `/hq/levels`.
 pub fn load_hq(conn: &mut DbConnection, actor: Actor) -> Result<Vec<Item>> {
     let (_, tiers) = tier_policy::active(conn)?;
-    let rows = cases::queue(conn, actor)?;
+    let rows = lists::queue(conn, actor)?;
     items(conn, &tiers, rows)
 }
 

@@ -4,8 +4,12 @@
 use rust_decimal::Decimal;
 
 use super::*;
+use crate::domain::levels::eligibility::{self, *};
 use crate::domain::levels::seeds::{d, policy, tiers};
-use crate::domain::levels::{LevelPolicy, Metrics, Quota, Window, decide};
+use crate::domain::levels::{
+    AgentLevel, ChangeKind, LevelPolicy, Metrics, MetricsByWindow, Quota, Window, decide,
+};
+use crate::domain::network::policy::ApprovalMode;
 
 const CITY: TierRank = TierRank(3);
 const DISTRICT: TierRank = TierRank(4);
@@ -86,7 +90,7 @@ fn an_agent_is_offered_the_paths_needing_approval_above_its_level() {
         ..special()
     };
     assert!(
-        super::offers(&p, &city, &team("0")).is_empty(),
+        eligibility::offers(&p, &city, &team("0")).is_empty(),
         "nothing above 市代 needs approval"
     );
 }

@@ -72,6 +72,13 @@ impl Reason {
         }
     }
 
+    /// Several reasons in one line, as the agent reads them.
+    pub fn render_all(reasons: &[Reason], lang: Lang) -> String {
+        let sep = if lang == Lang::Zh { ";" } else { "; " };
+        let parts: Vec<String> = reasons.iter().map(|r| r.render(lang)).collect();
+        parts.join(sep)
+    }
+
     /// The reason as the agent reads it.
     pub fn render(&self, lang: Lang) -> String {
         match (self, lang) {

@@ -84,7 +84,10 @@ fn hq_approves_and_the_level_changes_like_an_assessment() {
             ("awaiting_hq", "hq")
         );
         assert_eq!(
-            cases::reasons_text(&row.evidence, chainmark_server::domain::levels::Lang::En),
+            chainmark_server::levels::application_lists::reasons_text(
+                &row.evidence,
+                chainmark_server::domain::levels::Lang::En
+            ),
             "team sales 550.00 ≥ 500.00 in the last 30 days"
         );
 
@@ -184,13 +187,13 @@ fn supplier_then_hq_with_a_threshold_that_slipped_while_waiting() {
         );
         assert_eq!(status(&net, id), "awaiting_supplier");
         assert!(
-            cases::queue(&mut net.conn(), other_actor)
+            chainmark_server::levels::application_lists::queue(&mut net.conn(), other_actor)
                 .expect("queue")
                 .is_empty(),
             "not its downline"
         );
         assert_eq!(
-            cases::queue(&mut net.conn(), top_actor)
+            chainmark_server::levels::application_lists::queue(&mut net.conn(), top_actor)
                 .expect("queue")
                 .len(),
             1
@@ -209,7 +212,9 @@ fn supplier_then_hq_with_a_threshold_that_slipped_while_waiting() {
             5,
             "the supplier's approval alone changes nothing"
         );
-        let hq_queue = cases::queue(&mut net.conn(), admin(&net)).expect("queue");
+        let hq_queue =
+            chainmark_server::levels::application_lists::queue(&mut net.conn(), admin(&net))
+                .expect("queue");
         assert_eq!(
             hq_queue.iter().map(|r| r.id).collect::<Vec<_>>(),
             vec![direct, id]
@@ -233,8 +238,11 @@ fn supplier_then_hq_with_a_threshold_that_slipped_while_waiting() {
             "HQ approved although the sales left the window; the record shows it"
         );
         assert!(
-            cases::reasons_text(&row.evidence, chainmark_server::domain::levels::Lang::En)
-                .starts_with("personal sales 150.00 ≥ 100.00"),
+            chainmark_server::levels::application_lists::reasons_text(
+                &row.evidence,
+                chainmark_server::domain::levels::Lang::En
+            )
+            .starts_with("personal sales 150.00 ≥ 100.00"),
             "the evidence of the day applied is kept"
         );
     }
