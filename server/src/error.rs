@@ -20,6 +20,10 @@ pub enum Error {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Well-formed, but a business rule refuses it as things stand (e.g. a level application
+    /// whose conditions are not met): 422.
+    #[error("{0}")]
+    NotEligible(String),
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]

@@ -1,6 +1,7 @@
 //! The level engine's JSON API (`/api/v1/levels/…`): the level policy's versions, validation,
 //! activation and what-if; assessment runs; level changes with their reasons; an agent's own
-//! level; activity HQ records. Thin: each handler resolves who is acting and calls a use case of
+//! level; activity HQ records; applications for a level (handlers in `level_applications`,
+//! registered here). Thin: each handler resolves who is acting and calls a use case of
 //! `crate::levels`, which checks role and ownership itself.
 
 use axum::extract::{Path, Query, State};
@@ -42,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_changes))
         .routes(routes!(mine))
         .routes(routes!(record_activity))
+        .merge(super::level_applications::routes())
 }
 
 const READERS: &[Role] = &[Role::HqAdmin, Role::HqFinance, Role::HqAuditor];
@@ -260,7 +262,7 @@ pub struct LevelChangeView {
     pub id: i64,
     pub agent_id: i64,
     pub assessed_on: NaiveDate,
-    /// `assessment` or `policy_change`.
+    /// `assessment`, `policy_change` or `application` (an approved level application).
     pub cause: String,
     /// `upgrade`, `downgrade` or `protected`.
     pub kind: String,

@@ -13,6 +13,7 @@ mod health;
 mod items;
 mod joining;
 pub mod json;
+mod level_applications;
 mod levels;
 mod network;
 mod openapi;

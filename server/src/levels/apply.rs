@@ -19,6 +19,8 @@ use crate::store::users::now;
 pub enum Cause {
     Assessment,
     PolicyChange,
+    /// An application approved by HQ (`super::applications`).
+    Application,
 }
 
 impl Cause {
@@ -26,6 +28,7 @@ impl Cause {
         match self {
             Cause::Assessment => "assessment",
             Cause::PolicyChange => "policy_change",
+            Cause::Application => "application",
         }
     }
 }
@@ -60,6 +63,8 @@ pub fn apply(
             tier_policy_version,
         )?;
         agent_cases::recompute_below(conn, agent.id, false)?;
+        // An application waiting from the old level no longer stands.
+        super::applications::lapse_open_of(conn, agent.id, now())?;
         row.tier_rank = to;
         row.reached_on = day;
     } else if row.tier_rank != from {

@@ -104,9 +104,12 @@ pub fn run(
             started_by: actor.user(),
         },
     )?;
+    // Applications whose agent moved another way (a top-up, a suspension) lapse with the run.
+    let lapsed = super::applications::sweep(conn, now())?;
     tracing::info!(
         %day,
         agents = summary.agents,
+        lapsed,
         upgrades = summary.upgrades,
         downgrades = summary.downgrades,
         protected = summary.protected,

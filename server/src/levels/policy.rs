@@ -86,6 +86,8 @@ pub fn activate(conn: &mut DbConnection, version: i64, actor: Actor) -> Result<A
     conn.transaction(|conn| {
         policies::activate(conn, version, actor.user())?;
         let summary = apply_change(conn, &levels, day)?;
+        // Applications claim a path of the version they were made under: they lapse with it.
+        super::applications::sweep(conn, now())?;
         crate::store::audit::record(
             conn,
             actor.user(),

@@ -1,7 +1,7 @@
 //! Walks the active agents in id pages and hands each page to a caller with, for every agent,
 //! its level as the engine sees it and its metrics over every window the policy reads. The sums
 //! come from set-based SQL per page (`store::levels::metrics`); team sales from one roll-up over
-//! the referral tree before the walk.
+//! the referral tree before the walk. [`member`] gives the same for one agent.
 
 use std::collections::HashMap;
 
@@ -60,15 +60,41 @@ fn team_sums(conn: &mut DbConnection, b: &Buckets) -> Result<TeamSums> {
     let mut lo = 0;
     while lo <= max {
         let hi = lo + PAGE * 5 - 1;
-        for (agent, bucket, cents) in metrics::sales(conn, b, lo, hi)? {
-            let v = own.entry(agent).or_insert_with(|| vec![0; b.len()]);
-            if let Some(x) = usize::try_from(bucket).ok().and_then(|i| v.get_mut(i)) {
-                *x += cents;
-            }
-        }
+        add_sales(&mut own, b, metrics::sales(conn, b, lo, hi)?);
         lo = hi + 1;
     }
     Ok(TeamSums::roll_up(&links, &own, b.len()))
+}
+
+fn add_sales(own: &mut HashMap<i64, Vec<i64>>, b: &Buckets, rows: Vec<(i64, i32, i64)>) {
+    for (agent, bucket, cents) in rows {
+        let v = own.entry(agent).or_insert_with(|| vec![0; b.len()]);
+        if let Some(x) = usize::try_from(bucket).ok().and_then(|i| v.get_mut(i)) {
+            *x += cents;
+        }
+    }
+}
+
+/// The team sums of one agent's referral subtree (it is the root of its own team).
+fn team_of(conn: &mut DbConnection, b: &Buckets, agent: &AgentRow) -> Result<TeamSums> {
+    let subtree = agents_store::with_descendants(conn, agent.id)?;
+    let links: Vec<(i64, Option<i64>)> = subtree
+        .iter()
+        .map(|a| (a.id, a.referrer_id.filter(|_| a.id != agent.id)))
+        .collect();
+    let ids: Vec<i64> = subtree.iter().map(|a| a.id).collect();
+    let mut own: HashMap<i64, Vec<i64>> = HashMap::new();
+    add_sales(&mut own, b, metrics::sales_of(conn, b, &ids)?);
+    Ok(TeamSums::roll_up(&links, &own, b.len()))
+}
+
+/// Every window's metrics of an agent from its bucket sums and its team's.
+fn by_window(b: &Buckets, own: Option<&Vec<Sums>>, team: &[i64]) -> MetricsByWindow {
+    let mut metrics = MetricsByWindow::default();
+    for (i, w) in b.windows.iter().enumerate() {
+        metrics.insert(*w, window_metrics(b, i, own, team));
+    }
+    metrics
 }
 
 /// The metrics of window `i` from an agent's bucket sums.
@@ -177,12 +203,8 @@ pub fn walk(
         for agent in rows {
             let state = states.remove(&agent.id);
             let level = level_of(conn, &agent, state.as_ref())?;
-            let own = sums.get(&agent.id);
             let team = team.as_ref().map_or(&[][..], |t| t.of(agent.id));
-            let mut metrics = MetricsByWindow::default();
-            for (i, w) in b.windows.iter().enumerate() {
-                metrics.insert(*w, window_metrics(&b, i, own, team));
-            }
+            let metrics = by_window(&b, sums.get(&agent.id), team);
             members.push(Member {
                 agent,
                 state,
@@ -193,4 +215,31 @@ pub fn walk(
         page(conn, members)?;
     }
     Ok(())
+}
+
+/// One agent as of `day` under `policy` (an application, its approval, the agent's page): the
+/// same sums as a run's page, over its id alone, and its team's sales from its subtree.
+pub fn member(
+    conn: &mut DbConnection,
+    policy: &LevelPolicy,
+    day: NaiveDate,
+    agent: AgentRow,
+) -> Result<Member> {
+    let b = Buckets::new(policy.windows(), day)?;
+    let sums = metrics::sums(conn, &b, agent.id, agent.id, &policy.upgrade_products())?;
+    let team = if reads_team(policy) {
+        Some(team_of(conn, &b, &agent)?)
+    } else {
+        None
+    };
+    let state = state::find(conn, agent.id)?;
+    let level = level_of(conn, &agent, state.as_ref())?;
+    let team = team.as_ref().map_or(&[][..], |t| t.of(agent.id));
+    let metrics = by_window(&b, sums.get(&agent.id), team);
+    Ok(Member {
+        agent,
+        state,
+        level,
+        metrics,
+    })
 }

@@ -618,3 +618,37 @@ diesel::allow_tables_to_appear_in_same_query!(
 diesel::allow_tables_to_appear_in_same_query!(agent_levels, agents);
 diesel::allow_tables_to_appear_in_same_query!(level_changes, agents);
 diesel::allow_tables_to_appear_in_same_query!(level_activity, agents);
+
+// Level applications with approval (issue 6, migration 2026-11-28-000001_level_applications).
+diesel::table! {
+    level_applications (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        level_policy_version -> BigInt,
+        from_rank -> Integer,
+        to_rank -> Integer,
+        level_key -> Text,
+        path_index -> Integer,
+        approval_mode -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        evidence -> Text,
+        applied_on -> Date,
+        created_at -> Timestamp,
+        supplier_agent_id -> Nullable<BigInt>,
+        supplier_decided_by -> Nullable<BigInt>,
+        supplier_decided_at -> Nullable<Timestamp>,
+        supplier_approved -> Nullable<Bool>,
+        supplier_note -> Nullable<Text>,
+        hq_decided_by -> Nullable<BigInt>,
+        hq_decided_at -> Nullable<Timestamp>,
+        hq_approved -> Nullable<Bool>,
+        hq_note -> Nullable<Text>,
+        approval_evidence -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        lapse_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(level_applications -> agents (agent_id));
+diesel::allow_tables_to_appear_in_same_query!(level_applications, agents);

@@ -1,7 +1,8 @@
 //! The level engine's pages: HQ's `/hq/levels` (the active level policy, a what-if of a new
 //! document before activating it, activation, an assessment run now, the latest changes) and the
-//! agent's `/agent/levels` (its level changes, with the reasons in its language). Forms post with
-//! the session's CSRF token.
+//! agent's `/agent/levels` (its level changes, with the reasons in its language). Applications
+//! for a level show on both (`super::level_applications`). Forms post with the session's CSRF
+//! token.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, Text};
 use super::layout::page;
+use super::level_applications as applications;
 use super::staff::{self, see_other, with_cookies};
 use super::verify::urlencode;
 use crate::app::AppState;
@@ -151,12 +153,16 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let (caller, _) = match hq_gate(&state, lang, caller).await {
+    let (caller, actor) = match hq_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let l = match state.db.run(load).await {
-        Ok(l) => l,
+    let loaded = state
+        .db
+        .run(move |c| Ok((load(c)?, applications::load_hq(c, actor)?)))
+        .await;
+    let (l, waiting) = match loaded {
+        Ok(v) => v,
         Err(e) => return staff::error_page(lang, e),
     };
     let document = l
@@ -164,14 +170,10 @@ pub async fn show(
         .as_ref()
         .map(|a| a.document.clone())
         .unwrap_or_default();
-    let body = render(
-        lang,
-        caller.csrf(),
-        &l,
-        &document,
-        None,
-        q.notice.as_deref(),
-    );
+    let body = html! {
+        (render(lang, caller.csrf(), &l, &document, None, q.notice.as_deref()))
+        (applications::hq_card(lang, caller.csrf(), caller.role, &waiting))
+    };
     let switch = format!("{HERE}?lang={}", lang.other().param());
     let response = page(lang, tr(lang, "等级考核", "Levels"), Some(&switch), body).into_response();
     with_cookies(response, [staff::lang_cookie(lang, q.lang.is_some())])
@@ -260,10 +262,11 @@ pub async fn submit(
                 Err(e) => staff::error_page(lang, e),
             }
         }
+        "approve" | "reject" => applications::hq_decide(&state, lang, actor, form).await,
         _ => staff::error_page(
             lang,
             crate::error::Error::BadRequest(format!(
-                "action {action:?}: use what-if, activate or assess"
+                "action {action:?}: use what-if, activate, assess, approve or reject"
             )),
         ),
     }
@@ -294,22 +297,29 @@ pub async fn agent_page(
         .db
         .run(move |c| {
             let agent = agent_cases::for_user(c, user)?;
+            let actor = Actor::Agent {
+                user,
+                agent: agent.id,
+            };
             Ok((
                 agent.tier_rank,
                 changes::list(c, Some(agent.id), None, 100)?,
+                applications::load_agent(c, actor)?,
             ))
         })
         .await;
-    let (rank, rows) = match out {
+    let (rank, rows, apps) = match out {
         Ok(v) => v,
         Err(e) => return staff::error_page(lang, e),
     };
     let body = html! {
+        @if let Some(n) = q.notice.as_deref() { div.card.verdict.ok id="notice" { (n) } }
         div.card id="my-level" data-rank=(rank) {
             h2 { (tr(lang, "我的等级变动", "My level changes")) }
             @if rows.is_empty() { p.muted { (tr(lang, "暂无", "None yet")) } }
             ul { @for c in &rows { (change_line(lang, c)) } }
         }
+        (applications::agent_cards(lang, caller.csrf(), &apps))
     };
     let switch = format!("/agent/levels?lang={}", lang.other().param());
     let response =

@@ -13,6 +13,7 @@ mod hq_network;
 pub mod i18n;
 mod joining;
 pub mod layout;
+mod level_applications;
 mod levels;
 pub mod login;
 mod network_i18n;
@@ -73,7 +74,10 @@ fn network_routes() -> Router<AppState> {
         .route("/agent/applications/{id}/{action}", post(agent::decide))
         .route("/hq/network", get(hq_network::show))
         .route("/hq/levels", get(levels::show).post(levels::submit))
-        .route("/agent/levels", get(levels::agent_page))
+        .route(
+            "/agent/levels",
+            get(levels::agent_page).post(level_applications::agent_submit),
+        )
         .route(
             "/hq/network/applications/{id}/{action}",
             post(hq_network::decide),

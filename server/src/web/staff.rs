@@ -147,9 +147,10 @@ pub fn error_page(lang: Lang, error: Error) -> Response {
             r
         }
         Error::Unauthorized(_) => to_login(HOME),
-        e @ (Error::BadRequest(_) | Error::NotFound { .. } | Error::Conflict(_)) => {
-            notice_page(lang, e.status(), Text::BadInput, &e.to_string())
-        }
+        e @ (Error::BadRequest(_)
+        | Error::NotFound { .. }
+        | Error::Conflict(_)
+        | Error::NotEligible(_)) => notice_page(lang, e.status(), Text::BadInput, &e.to_string()),
         e => {
             tracing::error!(error = %e, "page failed");
             notice_page(lang, e.status(), Text::ServerError, "")

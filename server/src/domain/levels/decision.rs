@@ -157,7 +157,8 @@ pub fn check(
 }
 
 /// Whether some path of `level` is met; `over` replaces the paths' own windows (a period
-/// check). Only automatic paths count when `automatic_only`.
+/// check). Only automatic paths count when `automatic_only`. A path without conditions (an
+/// application's 0门槛) states nothing to keep, so it never holds a level against a downgrade.
 fn level_met(
     policy: &LevelPolicy,
     level: &Level,
@@ -170,7 +171,8 @@ fn level_met(
     let paths = level
         .paths
         .iter()
-        .filter(|p: &&UpgradePath| !automatic_only || p.approval == ApprovalMode::Automatic);
+        .filter(|p: &&UpgradePath| !automatic_only || p.approval == ApprovalMode::Automatic)
+        .filter(|p| !p.set.conditions.is_empty());
     for p in paths {
         let w = over.unwrap_or(p.window);
         let (ok, reasons) = check(&p.set, &level.key, w, metrics, &agent.quota, &policy.points);

@@ -5,10 +5,15 @@
 //!
 //! Levels are the tiers of the network policy (`domain::network::Policy`): a level change moves an
 //! agent to another tier exactly as a seed-004 upgrade does. No database here: the store computes
-//! the [`Metrics`] of each window, [`decide`] turns them into a [`Decision`].
+//! the [`Metrics`] of each window, [`decide`] turns them into a [`Decision`]. Paths that need
+//! approval are taken by application ([`application`], [`eligibility`]), not by the
+//! assessment.
 
+pub mod application;
 pub mod decision;
+mod document;
 pub mod downgrade;
+pub mod eligibility;
 pub mod metrics;
 mod parse;
 pub mod policy;

@@ -1,154 +1,16 @@
-//! Reading a level policy document: the raw TOML shapes and their validation against the tier
-//! policy, collecting every problem with the field it is about.
+//! Validating a level policy document (read into [`super::document`]'s raw shapes) against the
+//! tier policy, collecting every problem with the field it is about.
 
 use std::collections::BTreeMap;
 
-use rust_decimal::Decimal;
-use serde::Deserialize;
-
+use super::document::{RawDowngrade, RawLevel, RawPath, RawPoints, RawPolicy, Report};
 use super::downgrade::{Downgrade, DowngradeKind, DowngradeTarget, Protection};
 use super::metrics::{Metric, PointsRule, Window};
 use super::policy::{
-    Condition, ConditionSet, Level, LevelPolicy, LevelPolicyErrors, Match, OnChange, UpgradePath,
+    Condition, ConditionSet, Level, LevelPolicy, LevelPolicyErrors, OnChange, UpgradePath,
 };
 use crate::domain::network::TierRank;
 use crate::domain::network::policy::{ApprovalMode, Policy, PolicyError};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPolicy {
-    version: i64,
-    name: String,
-    on_change: String,
-    #[serde(default)]
-    points: Option<RawPoints>,
-    #[serde(default)]
-    levels: Vec<RawLevel>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPoints {
-    #[serde(default)]
-    per_yuan_sold: Option<toml::Value>,
-    #[serde(default)]
-    per_bound_customer: Option<toml::Value>,
-    #[serde(default)]
-    per_sub_agent: Option<toml::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLevel {
-    tier: String,
-    #[serde(default = "yes")]
-    automatic: bool,
-    #[serde(default)]
-    paths: Vec<RawPath>,
-    #[serde(default)]
-    downgrade: Vec<RawDowngrade>,
-    #[serde(default)]
-    protection: Option<RawProtection>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPath {
-    window_days: Option<i64>,
-    #[serde(rename = "match", default = "all")]
-    join: String,
-    #[serde(default = "automatic")]
-    approval: String,
-    #[serde(default)]
-    thresholds: BTreeMap<String, toml::Value>,
-    #[serde(default)]
-    upgrade_products: Vec<String>,
-    level_price: Option<toml::Value>,
-}
-
-fn all() -> String {
-    "all".into()
-}
-fn automatic() -> String {
-    "automatic".into()
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDowngrade {
-    kind: String,
-    days: Option<i64>,
-    to: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProtection {
-    days: i64,
-    #[serde(rename = "match", default = "all")]
-    join: String,
-    #[serde(default)]
-    thresholds: BTreeMap<String, toml::Value>,
-}
-
-/// Collects errors while validating.
-#[derive(Default)]
-struct Report(Vec<PolicyError>);
-
-impl Report {
-    fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(PolicyError {
-            field: field.into(),
-            message: message.into(),
-        });
-    }
-
-    fn days(&mut self, field: &str, value: i64) -> u32 {
-        if !(1..=3650).contains(&value) {
-            self.add(
-                field,
-                format!("must be between 1 and 3650 days, found {value}"),
-            );
-        }
-        u32::try_from(value.clamp(1, 3650)).unwrap_or(1)
-    }
-
-    /// A non-negative decimal given as a string ("2000.00") or an integer; money at most 2
-    /// decimal places, counts whole.
-    fn amount(&mut self, field: &str, value: &toml::Value, whole: bool) -> Decimal {
-        let parsed = match value {
-            toml::Value::String(s) => s.trim().parse::<Decimal>().ok(),
-            toml::Value::Integer(i) => Some(Decimal::from(*i)),
-            _ => None,
-        };
-        match parsed {
-            None => self.add(
-                field,
-                "must be a decimal string (\"2000.00\") or an integer",
-            ),
-            Some(d) if d < Decimal::ZERO => self.add(field, "must not be negative"),
-            Some(d) if whole && !d.fract().is_zero() => self.add(field, "must be a whole number"),
-            Some(d) if d.normalize().scale() > 2 => self.add(field, "at most 2 decimal places"),
-            Some(d) => return d,
-        }
-        Decimal::ZERO
-    }
-
-    fn join(&mut self, field: &str, value: &str) -> Match {
-        match value {
-            "all" => Match::All,
-            "any" => Match::Any,
-            _ => {
-                self.add(field, "must be \"all\" or \"any\"");
-                Match::All
-            }
-        }
-    }
-}
 
 pub(super) fn parse(text: &str, tiers: &Policy) -> Result<LevelPolicy, LevelPolicyErrors> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
@@ -307,10 +169,13 @@ fn level(
             "\"never\" cannot be combined with other downgrade rules",
         );
     }
-    if downgrades.iter().any(|d| d.kind != DowngradeKind::Never) && paths.is_empty() {
+    if downgrades.iter().any(|d| d.kind != DowngradeKind::Never)
+        && paths.iter().all(|p| p.set.conditions.is_empty())
+    {
         r.add(
             format!("{f}.downgrade"),
-            "a downgrade checks the level's own conditions: give the level at least one path",
+            "a downgrade checks the level's own conditions: give the level at least one path \
+             with conditions",
         );
     }
     let protection = raw.protection.as_ref().map(|p| {
@@ -378,10 +243,13 @@ fn path(r: &mut Report, f: &str, raw: &RawPath, has_points: bool) -> UpgradePath
         }
         conditions.push(Condition::PaidLevelPrice { price });
     }
-    if conditions.is_empty() {
+    // 0门槛升级 (seed 000 方式四): a path that needs approval may have no conditions at all; the
+    // approvers are its condition. An automatic one without conditions would lift everyone.
+    if conditions.is_empty() && approval == ApprovalMode::Automatic {
         r.add(
             f.to_string(),
-            "give at least one of thresholds, upgrade_products, level_price",
+            "give at least one of thresholds, upgrade_products, level_price (only a path with \
+             approval may have none: 0门槛)",
         );
     }
     UpgradePath {

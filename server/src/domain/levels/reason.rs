@@ -1,6 +1,7 @@
 //! Why a level changed, in the plain words the agent sees, in Chinese and English:
 //! "upgraded to 市代: team sales 52,300.00 ≥ 50,000.00 in the last 30 days".
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,9 @@ pub enum Reason {
     },
     /// A new level policy re-levelled the agent.
     PolicyChange { version: u32 },
+    /// An application for the level (等级申请) approved on `on`: by HQ, after the agent's
+    /// supplier when `supplier_first` (two-stage approval).
+    Approved { supplier_first: bool, on: NaiveDate },
 }
 
 impl Reason {
@@ -66,6 +70,13 @@ impl Reason {
             level_zh: level_zh.into(),
             level_en: level_en.into(),
         }
+    }
+
+    /// Several reasons in one line, as the agent reads them.
+    pub fn render_all(reasons: &[Reason], lang: Lang) -> String {
+        let sep = if lang == Lang::Zh { ";" } else { "; " };
+        let parts: Vec<String> = reasons.iter().map(|r| r.render(lang)).collect();
+        parts.join(sep)
     }
 
     /// The reason as the agent reads it.
@@ -201,6 +212,22 @@ impl Reason {
             (Reason::PolicyChange { version }, Lang::Zh) => {
                 format!("等级规则第{version}版按新规则重新定级")
             }
+            (Reason::Approved { supplier_first, on }, Lang::En) => format!(
+                "application approved by {} on {on}",
+                if *supplier_first {
+                    "the supplier and HQ"
+                } else {
+                    "HQ"
+                }
+            ),
+            (Reason::Approved { supplier_first, on }, Lang::Zh) => format!(
+                "申请于{on}经{}审核通过",
+                if *supplier_first {
+                    "上级和总部"
+                } else {
+                    "总部"
+                }
+            ),
         }
     }
 }

@@ -14,7 +14,7 @@ pub struct LevelChangeRow {
     pub id: i64,
     pub agent_id: i64,
     pub assessed_on: NaiveDate,
-    /// `assessment` or `policy_change`.
+    /// `assessment`, `policy_change` or `application` (an approved level application).
     pub cause: String,
     /// `upgrade`, `downgrade` or `protected`.
     pub kind: String,

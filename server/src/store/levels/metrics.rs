@@ -231,6 +231,40 @@ pub fn sales(
         .collect())
 }
 
+/// Personal sales per bucket of the agents `ids` (one agent's team, for its own assessment or
+/// application: the roll-up over the whole tree is for runs).
+pub fn sales_of(conn: &mut DbConnection, b: &Buckets, ids: &[i64]) -> Result<Vec<(i64, i32, i64)>> {
+    let d = Dialect::of(conn);
+    let n = b.starts.len();
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        // Ids are integers from the database: listed inline, nothing to quote.
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT buyer_id AS agent_id, {case} AS bucket, COUNT(*) AS orders, \
+             CAST(0 AS BIGINT) AS paid_cents, CAST(SUM({SALES}) AS BIGINT) AS sales_cents \
+             FROM restock_orders WHERE paid_at IS NOT NULL AND paid_at < {end} \
+             AND buyer_id >= {lo} AND buyer_id <= {hi} AND buyer_id IN ({list}) \
+             GROUP BY buyer_id, bucket",
+            case = b.case("paid_at", d, 1),
+            end = d.ph(n + 1),
+            lo = d.ph(n + 2),
+            hi = d.ph(n + 3),
+            list = list.join(", "),
+        );
+        let (lo, hi) = (
+            chunk.iter().copied().min().unwrap_or(0),
+            chunk.iter().copied().max().unwrap_or(0),
+        );
+        let rows = load_bucketed!(conn, OrderRow, sql, b, lo, hi)?;
+        out.extend(
+            rows.into_iter()
+                .map(|r| (r.agent_id, r.bucket, r.sales_cents)),
+        );
+    }
+    Ok(out)
+}
+
 /// Every sum of the agents `lo..=hi`, per bucket; agents without activity are absent.
 /// `skus`: the designated upgrade products whose purchases are looked for.
 pub fn sums(

@@ -1,8 +1,12 @@
 //! The level engine on the real store, SQLite and PostgreSQL: the window sums against the pure
 //! reference, an assessment's changes (tier, supplier, reasons) and its idempotence, policy
-//! activation with re-levelling or quotas, what-if, activity, and the API's checks.
+//! activation with re-levelling or quotas, what-if, activity, applications for a level with
+//! their approval, and the API's checks.
 
 mod api;
+mod application_api;
+mod application_pages;
+mod applications;
 mod assess;
 mod pages;
 mod sums;

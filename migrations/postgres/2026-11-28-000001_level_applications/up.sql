@@ -1,0 +1,51 @@
+-- Level applications with approval (issue 6; PostgreSQL). Kept column-for-column equal to the
+-- SQLite migration of the same name.
+
+-- An agent's application for a level (等级申请, seed 000 方式一/方式四) through a path of the
+-- level policy whose approval is 'hq' or 'supplier_then_hq'. It claims one path of one policy
+-- version (path_index counts the level's paths in the document) from the level it held
+-- (from_rank); when either moved before a decision, the application lapses.
+-- status: awaiting_supplier, awaiting_hq (open), approved, rejected, withdrawn, lapsed.
+-- evidence: the path's reasons (JSON, domain::levels::Reason) on the day applied; the
+-- approval_evidence: the same path's reasons on the day HQ approved (met or not).
+-- supplier_*: the first stage of two-stage approval, decided by the applicant's supplier then
+-- (supplier_agent_id); hq_*: HQ's stage. closed_at: when withdrawn or lapsed.
+CREATE TABLE level_applications (
+    id BIGSERIAL PRIMARY KEY,
+    agent_id BIGINT NOT NULL REFERENCES agents(id),
+    level_policy_version BIGINT NOT NULL,
+    from_rank INTEGER NOT NULL,
+    to_rank INTEGER NOT NULL,
+    level_key TEXT NOT NULL,
+    path_index INTEGER NOT NULL,
+    approval_mode TEXT NOT NULL CHECK (approval_mode IN ('hq', 'supplier_then_hq')),
+    status TEXT NOT NULL CHECK (status IN ('awaiting_supplier', 'awaiting_hq', 'approved',
+        'rejected', 'withdrawn', 'lapsed')),
+    note TEXT,
+    evidence TEXT NOT NULL,
+    applied_on DATE NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    supplier_agent_id BIGINT REFERENCES agents(id),
+    supplier_decided_by BIGINT REFERENCES users(id),
+    supplier_decided_at TIMESTAMP,
+    supplier_approved BOOLEAN,
+    supplier_note TEXT,
+    hq_decided_by BIGINT REFERENCES users(id),
+    hq_decided_at TIMESTAMP,
+    hq_approved BOOLEAN,
+    hq_note TEXT,
+    approval_evidence TEXT,
+    closed_at TIMESTAMP,
+    lapse_reason TEXT CHECK (lapse_reason IN ('agent_inactive', 'level_changed',
+        'rules_changed'))
+);
+-- One open application per agent, also under concurrent submissions.
+CREATE UNIQUE INDEX level_applications_one_open ON level_applications(agent_id)
+    WHERE status IN ('awaiting_supplier', 'awaiting_hq');
+CREATE INDEX level_applications_status ON level_applications(status, id);
+CREATE INDEX level_applications_agent ON level_applications(agent_id, id);
+
+-- A level change may now come from an approved application (cause 'application').
+ALTER TABLE level_changes DROP CONSTRAINT level_changes_cause_check;
+ALTER TABLE level_changes ADD CONSTRAINT level_changes_cause_check
+    CHECK (cause IN ('assessment', 'policy_change', 'application'));
