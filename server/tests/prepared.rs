@@ -12,8 +12,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use axum::http::{Method, StatusCode};
-use chainmark_server::devices::{self, Registration};
-use chainmark_server::ingest::MqttSettings;
 use chainmark_server::ingest::device_key::DeviceKey;
 use chainmark_server::ingest::directory::DeviceDirectory;
 use chainmark_server::ingest::handle::handle_scan_message;
@@ -122,24 +120,7 @@ async fn scans_and_verifications_run_on_prepared_statements() {
 
         // Scans: inspections, sales of loose items and of a whole case, unpacking and packing.
         let directory = DeviceDirectory::new(DeviceKey::from_bytes([42; 32]));
-        let registered = {
-            let mut conn = app.conn();
-            devices::register(
-                &mut conn,
-                &directory,
-                &MqttSettings::default(),
-                None,
-                &Registration {
-                    id: "hh-01".into(),
-                    warehouse: "HQ-WH01".into(),
-                    owner_agent: None,
-                },
-            )
-            .expect("register")
-        };
-        let secret = firmware_config::provision::decode(&registered.provisioning)
-            .expect("provisioning")
-            .secret;
+        let secret = common::register_hq_device(&app, &directory, "hh-01");
         let keys = app.state.keys.clone();
         let mut seq = 0;
         let mut scan = |kind: ScanKind, code: &str, context: Option<&str>| {

@@ -337,3 +337,29 @@ pub fn release(app: &TestApp, from: &str, to: &str) {
     let mut conn = app.conn();
     chainmark_server::registry::release(&mut conn, batch_id, from, to, None).expect("release");
 }
+
+/// Registers handheld `id` in HQ's warehouse HQ-WH01; returns the secret it signs scans with
+/// (from its provisioning string, as the real agent gets it).
+pub fn register_hq_device(
+    app: &TestApp,
+    directory: &chainmark_server::ingest::directory::DeviceDirectory,
+    id: &str,
+) -> String {
+    use chainmark_server::devices::{self, Registration};
+    let mut conn = app.conn();
+    let registered = devices::register(
+        &mut conn,
+        directory,
+        &chainmark_server::ingest::MqttSettings::default(),
+        None,
+        &Registration {
+            id: id.into(),
+            warehouse: "HQ-WH01".into(),
+            owner_agent: None,
+        },
+    )
+    .expect("register");
+    firmware_config::provision::decode(&registered.provisioning)
+        .expect("provisioning decodes")
+        .secret
+}

@@ -29,25 +29,7 @@ impl Rig {
         let app = TestApp::new(backend);
         let directory = DeviceDirectory::new(DeviceKey::from_bytes([42; 32]));
         let batch = make_batch(&app, "TEA-1", 12, 4);
-        let mqtt = MqttSettings::default();
-        let registered = {
-            let mut conn = app.conn();
-            devices::register(
-                &mut conn,
-                &directory,
-                &mqtt,
-                None,
-                &Registration {
-                    id: "hh-01".into(),
-                    warehouse: "HQ-WH01".into(),
-                    owner_agent: None,
-                },
-            )
-            .expect("register")
-        };
-        let secret = firmware_config::provision::decode(&registered.provisioning)
-            .expect("provisioning decodes")
-            .secret;
+        let secret = crate::common::register_hq_device(&app, &directory, "hh-01");
         Rig {
             app,
             directory,
