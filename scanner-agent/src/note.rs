@@ -3,7 +3,7 @@
 
 use crate::operator::{CommandError, Mode};
 use crate::session::{Counts, Outcome};
-use crate::wire::{AckResult, RejectReason, ScanKind};
+use crate::wire::{AckResult, OrderProgress, RejectReason, ScanKind};
 
 /// One thing worth showing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,8 @@ pub enum Note {
         seq: u64,
         result: AckResult,
         code: Option<String>,
+        /// A shipment's running count of its product against the order.
+        order: Option<OrderProgress>,
     },
     /// The server answered a protocol failure: the scan stays in the journal (alert).
     Kept { seq: u64, reason: RejectReason },

@@ -14,7 +14,7 @@ use crate::error::Error;
 mod ack;
 mod topic;
 
-pub use ack::{Ack, AckResult, RejectReason, decode_ack};
+pub use ack::{Ack, AckResult, OrderProgress, RejectReason, decode_ack};
 pub use topic::{
     acks_topic, device_of_scans_topic, scans_topic, shared_scans_filter, state_topic,
     valid_device_id,

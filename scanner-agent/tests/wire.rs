@@ -293,3 +293,48 @@ fn topics() {
     assert!(!wire::valid_device_id(""));
     assert!(!wire::valid_device_id("a+b"));
 }
+
+#[test]
+fn an_acks_order_progress_is_signed_and_optional() {
+    let progress = scanner_agent::wire::OrderProgress {
+        id: 42,
+        sku: "TEA-1".into(),
+        done: 12,
+        ordered: 24,
+    };
+    let ack = Ack::signed_with_order("hh-01", 8, AckResult::Accepted, Some(progress), SECRET);
+    let json = String::from_utf8(ack.to_json()).expect("utf8");
+    assert!(
+        json.contains(r#""order":{"id":42,"sku":"TEA-1","done":12,"ordered":24}"#),
+        "{json}"
+    );
+    assert_eq!(
+        decode_ack(json.as_bytes(), "hh-01", SECRET).expect("decodes"),
+        ack
+    );
+    // The progress is under the MAC: a broker-side forger cannot change the count shown.
+    let forged = json.replace(r#""done":12"#, r#""done":24"#);
+    assert!(matches!(
+        decode_ack(forged.as_bytes(), "hh-01", SECRET),
+        Err(Error::BadMac { .. })
+    ));
+    // Nor strip it.
+    let stripped = json.replace(
+        r#""order":{"id":42,"sku":"TEA-1","done":12,"ordered":24},"#,
+        "",
+    );
+    assert_ne!(stripped, json);
+    assert!(matches!(
+        decode_ack(stripped.as_bytes(), "hh-01", SECRET),
+        Err(Error::BadMac { .. })
+    ));
+    // An ack without progress signs exactly as before the field existed.
+    let plain = Ack::signed("hh-01", 8, AckResult::Accepted, SECRET);
+    let without = Ack::signed_with_order("hh-01", 8, AckResult::Accepted, None, SECRET);
+    assert_eq!(plain, without);
+    assert!(
+        !String::from_utf8(plain.to_json())
+            .expect("utf8")
+            .contains("order")
+    );
+}

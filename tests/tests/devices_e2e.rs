@@ -189,11 +189,11 @@ fn scans_survive_kill_9_of_the_agent_and_of_the_server() {
 }
 
 #[test]
-fn through_mosquitto_with_acls_and_a_broker_outage_of_10_seconds() {
+fn two_scanners_send_10000_scans_through_mosquitto_with_acls_and_a_broker_outage_of_10_seconds() {
     let Some(binary) = mosquitto_binary() else {
         return;
     };
-    let fix = Fixture::issue(2_001);
+    let fix = Fixture::issue(10_001);
     let dir = fix.dir.path();
     let port = free_port();
     let url = format!("mqtt://127.0.0.1:{port}");

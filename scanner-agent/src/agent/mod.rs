@@ -283,14 +283,19 @@ impl Agent<'_> {
                     );
                 }
                 Action::Publish(seq) => self.publish(seq)?,
-                Action::Finish { seq, result } => {
+                Action::Finish { seq, result, order } => {
                     let code = self.journal.read(seq).ok().flatten().map(|e| e.code);
                     if let Err(e) = self.journal.ack(seq) {
                         // Only the ack record is missing: after a restart the scan is resent and
                         // answered `duplicate`.
                         tracing::error!(seq, error = %e, "journal ack failed");
                     }
-                    self.display.show(&Note::Answer { seq, result, code });
+                    self.display.show(&Note::Answer {
+                        seq,
+                        result,
+                        code,
+                        order,
+                    });
                 }
                 Action::Show(note) => self.display.show(&note),
             }

@@ -47,14 +47,27 @@ fn write_note(s: &mut String, note: &Note) -> std::fmt::Result {
         Note::Queued { seq, kind, code } => {
             write!(s, "queued seq={seq} kind={} code={code}", kind.as_str())
         }
-        Note::Answer { seq, result, code } => {
+        Note::Answer {
+            seq,
+            result,
+            code,
+            order,
+        } => {
             match result {
                 AckResult::Accepted => write!(s, "accepted seq={seq}")?,
                 AckResult::Rejected { reason } => {
                     write!(s, "rejected seq={seq} reason={}", reason.as_str())?;
                 }
             }
-            write!(s, " code={}", code.as_deref().unwrap_or("?"))
+            write!(s, " code={}", code.as_deref().unwrap_or("?"))?;
+            if let Some(o) = order {
+                write!(
+                    s,
+                    " order={} sku={} shipped={}/{}",
+                    o.id, o.sku, o.done, o.ordered
+                )?;
+            }
+            Ok(())
         }
         Note::Kept { seq, reason } => write!(s, "kept seq={seq} reason={}", reason.as_str()),
         Note::Refused { reason, code } => write!(s, "refused reason={reason} code={code}"),
@@ -135,7 +148,8 @@ mod tests {
             render(&Note::Answer {
                 seq: 12,
                 result: AckResult::Accepted,
-                code: code.clone()
+                code: code.clone(),
+                order: None,
             }),
             "accepted seq=12 code=https://x.example/s/ABC?t=1"
         );
@@ -145,9 +159,24 @@ mod tests {
                 result: AckResult::Rejected {
                     reason: RejectReason::NotOnOrder
                 },
-                code
+                code,
+                order: None,
             }),
             "rejected seq=13 reason=not_on_order code=https://x.example/s/ABC?t=1"
+        );
+        assert_eq!(
+            render(&Note::Answer {
+                seq: 14,
+                result: AckResult::Accepted,
+                code: Some("CASE-7".into()),
+                order: Some(crate::wire::OrderProgress {
+                    id: 42,
+                    sku: "TEA-1".into(),
+                    done: 12,
+                    ordered: 24,
+                }),
+            }),
+            "accepted seq=14 code=CASE-7 order=42 sku=TEA-1 shipped=12/24"
         );
         assert_eq!(
             render(&Note::Refused {

@@ -37,10 +37,22 @@ impl Screen {
         let lang = self.lang;
         let l = |label| i18n::label(lang, label);
         let line = match note {
-            Note::Answer { seq, result, code } => {
+            Note::Answer {
+                seq,
+                result,
+                code,
+                order,
+            } => {
                 let code = code.as_deref().unwrap_or("?");
+                // A shipment's count of its product against the order: "TEA-1 12/24".
+                let progress = order
+                    .as_ref()
+                    .map(|o| format!(" · {} {}/{}", o.sku, o.done, o.ordered))
+                    .unwrap_or_default();
                 match result {
-                    AckResult::Accepted => format!("✔ {} #{seq} {code}", l(Label::Accepted)),
+                    AckResult::Accepted => {
+                        format!("✔ {} #{seq} {code}{progress}", l(Label::Accepted))
+                    }
                     AckResult::Rejected { reason } => format!(
                         "✘ {} #{seq} {} {code}",
                         l(Label::Rejected),
@@ -135,7 +147,7 @@ mod tests {
     use crate::note::Note;
     use crate::operator::Mode;
     use crate::session::Counts;
-    use crate::wire::{AckResult, RejectReason};
+    use crate::wire::{AckResult, OrderProgress, RejectReason};
     use firmware_config::Language;
 
     fn view(online: bool) -> View {
@@ -161,6 +173,18 @@ mod tests {
                 reason: RejectReason::NotOnOrder,
             },
             code: Some("ABC".into()),
+            order: None,
+        });
+        screen.note(&Note::Answer {
+            seq: 4,
+            result: AckResult::Accepted,
+            code: Some("CASE-1".into()),
+            order: Some(OrderProgress {
+                id: 9,
+                sku: "TEA-1".into(),
+                done: 12,
+                ordered: 24,
+            }),
         });
         screen.note(&Note::Online); // not a result line
         let text = screen.draw(&view(false));
@@ -173,6 +197,7 @@ mod tests {
             "接受 7",
             "待确认: 2",
             "不在此订单上 ABC",
+            "CASE-1 · TEA-1 12/24",
         ] {
             assert!(text.contains(needle), "{needle:?} missing in\n{text}");
         }

@@ -88,7 +88,12 @@ pub enum Action {
     /// Read event `seq` from the journal and publish it, QoS 1.
     Publish(u64),
     /// A signed final answer: drop `seq` from the journal, then show the answer.
-    Finish { seq: u64, result: AckResult },
+    Finish {
+        seq: u64,
+        result: AckResult,
+        /// The order's progress after this scan, when the server sent it.
+        order: Option<wire::OrderProgress>,
+    },
     /// Tell the operator.
     Show(Note),
 }
@@ -252,6 +257,7 @@ impl Session {
             out.push(Action::Finish {
                 seq: ack.seq,
                 result: ack.result,
+                order: ack.order,
             });
             self.fill(now_ms, out);
         } else if let wire::AckResult::Rejected { reason } = ack.result {

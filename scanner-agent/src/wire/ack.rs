@@ -111,18 +111,44 @@ pub struct Ack {
     /// The verdict.
     #[serde(flatten)]
     pub result: AckResult,
+    /// For a scan against an order (ship): how far the order is now, so the operator sees the
+    /// running count of its product against what was ordered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderProgress>,
     /// Lower-case hex HMAC-SHA256 of [`Ack::canonical_bytes`] under the device secret.
     pub mac: String,
+}
+
+/// An order's progress as of an answered scan: `done` items of product `sku` shipped of the
+/// `ordered`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderProgress {
+    pub id: u64,
+    pub sku: String,
+    pub done: u64,
+    pub ordered: u64,
 }
 
 impl Ack {
     /// Builds and signs the ack for event `seq` of `device_id`.
     pub fn signed(device_id: &str, seq: u64, result: AckResult, secret: &[u8]) -> Ack {
+        Ack::signed_with_order(device_id, seq, result, None, secret)
+    }
+
+    /// Like [`Ack::signed`], with the order's progress after the scan.
+    pub fn signed_with_order(
+        device_id: &str,
+        seq: u64,
+        result: AckResult,
+        order: Option<OrderProgress>,
+        secret: &[u8],
+    ) -> Ack {
         let mut ack = Ack {
             v: VERSION,
             device_id: device_id.to_owned(),
             seq,
             result,
+            order,
             mac: String::new(),
         };
         let tag = mac_for(secret, &ack.canonical_bytes())
@@ -134,7 +160,9 @@ impl Ack {
 
     /// The MAC input: like [`ScanEvent::canonical_bytes`], with separator `chainmark-ack-v1`,
     /// then `v`, `device_id`, `seq`, `result` (`accepted`/`rejected`) and, for a rejection, the
-    /// byte `1` then the reason (the byte `0` when accepted).
+    /// byte `1` then the reason (the byte `0` when accepted); then, only when the ack carries an
+    /// order's progress, `order`, its id, sku, done and ordered (so an ack without one signs as
+    /// before).
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(96);
         put(&mut out, ACK_MAC_DOMAIN);
@@ -151,6 +179,13 @@ impl Ack {
                 out.push(1);
                 put(&mut out, reason.as_str().as_bytes());
             }
+        }
+        if let Some(order) = &self.order {
+            put(&mut out, b"order");
+            put(&mut out, order.id.to_string().as_bytes());
+            put(&mut out, order.sku.as_bytes());
+            put(&mut out, order.done.to_string().as_bytes());
+            put(&mut out, order.ordered.to_string().as_bytes());
         }
         out
     }

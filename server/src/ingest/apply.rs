@@ -4,7 +4,7 @@
 
 use codegen::payload::{self, CaseId, Payload};
 use codegen::serial::Serial;
-use scanner_agent::wire::{AckResult, RejectReason, ScanEvent, ScanKind};
+use scanner_agent::wire::{AckResult, OrderProgress, RejectReason, ScanEvent, ScanKind};
 
 use crate::domain::custody::{self, Context, Scanned};
 use crate::error::Result;
@@ -13,28 +13,55 @@ use crate::keys::KeyRing;
 use crate::store::custody::{self as custody_store, CaseKey, ScanOrigin};
 use crate::store::{DbConnection, devices};
 
+/// What applying a scan answers: the verdict and, for a scan against an order, the order's
+/// progress after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub result: AckResult,
+    pub order: Option<OrderProgress>,
+}
+
+impl Applied {
+    fn rejected(reason: RejectReason) -> Applied {
+        Applied {
+            result: AckResult::Rejected { reason },
+            order: None,
+        }
+    }
+}
+
+/// What an accepted scan did: items that changed custodian, and the order's progress if it
+/// was against one.
+pub struct Moved {
+    pub items: usize,
+    pub order: Option<OrderProgress>,
+}
+
 /// Applies `event` from `device` (already authenticated) and records the answer.
 pub fn apply_event(
     conn: &mut DbConnection,
     keys: &KeyRing,
     device: &DeviceEntry,
     event: &ScanEvent,
-) -> Result<AckResult> {
+) -> Result<Applied> {
     // The database keys scans by a signed 64-bit seq; a larger one would collide, not apply.
     let Ok(seq) = i64::try_from(event.seq) else {
-        return Ok(AckResult::Rejected {
-            reason: RejectReason::Malformed,
-        });
+        return Ok(Applied::rejected(RejectReason::Malformed));
     };
     if devices::scan_result(conn, &device.id, seq)?.is_some() {
-        return Ok(AckResult::Rejected {
-            reason: RejectReason::Duplicate,
-        });
+        return Ok(Applied::rejected(RejectReason::Duplicate));
     }
-    let (result, moved) = match decide_and_apply(conn, keys, device, event, seq)? {
-        Ok(moved) => (AckResult::Accepted, moved),
-        Err(reason) => (AckResult::Rejected { reason }, 0),
+    let (applied, moved) = match decide_and_apply(conn, keys, device, event, seq)? {
+        Ok(moved) => (
+            Applied {
+                result: AckResult::Accepted,
+                order: moved.order,
+            },
+            moved.items,
+        ),
+        Err(reason) => (Applied::rejected(reason), 0),
     };
+    let result = applied.result;
     crate::diversion::check_scan(conn, keys, device, event)?;
     let result_name = match result {
         AckResult::Accepted => "accepted",
@@ -53,10 +80,10 @@ pub fn apply_event(
             items_moved: i32::try_from(moved).unwrap_or(i32::MAX),
         },
     )?;
-    Ok(result)
+    Ok(applied)
 }
 
-/// `Ok(Ok(items moved))`, `Ok(Err(reason))` for a scan the rules refuse (nothing changed), or
+/// `Ok(Ok(what moved))`, `Ok(Err(reason))` for a scan the rules refuse (nothing changed), or
 /// `Err` for a storage failure (the caller rolls the event back and sends no answer).
 fn decide_and_apply(
     conn: &mut DbConnection,
@@ -64,7 +91,7 @@ fn decide_and_apply(
     device: &DeviceEntry,
     event: &ScanEvent,
     seq: i64,
-) -> Result<Result<usize, RejectReason>> {
+) -> Result<Result<Moved, RejectReason>> {
     let scanned = match resolve(conn, keys, &event.code)? {
         Ok(s) => s,
         Err(reason) => return Ok(Err(reason)),
@@ -89,11 +116,11 @@ fn decide_and_apply(
         device_id: &device.id,
         seq,
     };
-    let moved = custody_store::apply(conn, &changes, seen, &origin)?;
+    let items = custody_store::apply(conn, &changes, seen, &origin)?;
     if event.kind == ScanKind::Receive {
         crate::ingest::ship::complete_receipt(conn, event.context.as_deref())?;
     }
-    Ok(Ok(moved))
+    Ok(Ok(Moved { items, order: None }))
 }
 
 /// What the scanned string names: an item (its anti-counterfeit tag checked when the string is a

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
-use scanner_agent::wire::{self, AckResult};
+use scanner_agent::wire;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
+use crate::ingest::apply::Applied;
 use crate::ingest::directory::{DeviceDirectory, DeviceEntry};
 use crate::ingest::handle::{self, Prepared, Reply};
 use crate::ingest::settings::MqttSettings;
@@ -31,7 +32,7 @@ enum Outcome {
     Applied {
         device: DeviceEntry,
         seq: u64,
-        result: AckResult,
+        applied: Applied,
     },
     Answer(Reply),
 }
@@ -199,8 +200,8 @@ async fn answer(mut done: mpsc::Receiver<Vec<Outcome>>, client: AsyncClient, pre
                 Outcome::Applied {
                     device,
                     seq,
-                    result,
-                } => handle::answer(&device, &prefix, seq, result),
+                    applied,
+                } => handle::answer(&device, &prefix, seq, applied.result, applied.order),
                 Outcome::Answer(reply) => reply,
             };
             if let Err(e) = client
@@ -243,7 +244,7 @@ async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Outcome> {
         })
     }
     .await;
-    let results: Vec<Option<AckResult>> = match together {
+    let results: Vec<Option<Applied>> = match together {
         Ok(results) => {
             metrics::histogram!("chainmark_scan_batch_size").record(count as f64);
             results.into_iter().map(Some).collect()
@@ -276,10 +277,10 @@ async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Outcome> {
         .iter()
         .zip(results)
         .filter_map(|((device, event), result)| {
-            result.map(|result| Outcome::Applied {
+            result.map(|applied| Outcome::Applied {
                 device: device.clone(),
                 seq: event.seq,
-                result,
+                applied,
             })
         });
     answers.extend(applied);

@@ -3,10 +3,10 @@
 //! path is testable against a real database without a broker. The steps are apart so that only
 //! applying runs on the database's single writer; checking and signing run beside it.
 
-use scanner_agent::wire::{self, Ack, AckResult, RejectReason, ScanEvent};
+use scanner_agent::wire::{self, Ack, AckResult, OrderProgress, RejectReason, ScanEvent};
 
 use crate::error::Result;
-use crate::ingest::apply::apply_event;
+use crate::ingest::apply::{Applied, apply_event};
 use crate::ingest::directory::{DeviceDirectory, DeviceEntry};
 use crate::keys::KeyRing;
 use crate::store::DbConnection;
@@ -91,15 +91,15 @@ pub fn apply_prepared(
     keys: &KeyRing,
     device: &DeviceEntry,
     event: &ScanEvent,
-) -> Result<AckResult> {
-    let result = apply_event(conn, keys, device, event)?;
-    let name = match result {
+) -> Result<Applied> {
+    let applied = apply_event(conn, keys, device, event)?;
+    let name = match applied.result {
         AckResult::Accepted => "accepted",
         AckResult::Rejected { reason } => reason.as_str(),
     };
     metrics::counter!("chainmark_scans_total", "kind" => event.kind.as_str(), "result" => name)
         .increment(1);
-    Ok(result)
+    Ok(applied)
 }
 
 /// Handles a message published on `topic` start to answer, in the caller's transaction: what
@@ -119,19 +119,32 @@ pub fn handle_scan_message(
     match prepare(device, prefix, topic, payload) {
         Prepared::Answer(reply) => Ok(reply),
         Prepared::Apply { device, event } => {
-            let result = apply_prepared(conn, keys, &device, &event)?;
-            Ok(Some(answer(&device, prefix, event.seq, result)))
+            let applied = apply_prepared(conn, keys, &device, &event)?;
+            Ok(Some(answer(
+                &device,
+                prefix,
+                event.seq,
+                applied.result,
+                applied.order,
+            )))
         }
     }
 }
 
 fn reply(device: &DeviceEntry, prefix: &str, seq: u64, reason: RejectReason) -> Reply {
-    answer(device, prefix, seq, AckResult::Rejected { reason })
+    answer(device, prefix, seq, AckResult::Rejected { reason }, None)
 }
 
-/// The signed answer to `device`'s scan `seq`, for its ack topic.
-pub fn answer(device: &DeviceEntry, prefix: &str, seq: u64, result: AckResult) -> Reply {
-    let ack = Ack::signed(&device.id, seq, result, device.secret.as_bytes());
+/// The signed answer to `device`'s scan `seq`, for its ack topic, with the order's progress
+/// after a scan against an order.
+pub fn answer(
+    device: &DeviceEntry,
+    prefix: &str,
+    seq: u64,
+    result: AckResult,
+    order: Option<OrderProgress>,
+) -> Reply {
+    let ack = Ack::signed_with_order(&device.id, seq, result, order, device.secret.as_bytes());
     Reply {
         topic: wire::acks_topic(prefix, &device.id),
         payload: ack.to_json(),

@@ -5,10 +5,11 @@
 
 use diesel::Connection;
 use diesel::prelude::*;
-use scanner_agent::wire::{RejectReason, ScanEvent};
+use scanner_agent::wire::{OrderProgress, RejectReason, ScanEvent};
 
 use crate::domain::custody::{self, Context, Custodian, Party, Scanned};
 use crate::error::{Error, Result};
+use crate::ingest::apply::Moved;
 use crate::ingest::directory::DeviceEntry;
 use crate::network::Actor;
 use crate::network::book;
@@ -16,7 +17,7 @@ use crate::network::shipping;
 use crate::store::DbConnection;
 use crate::store::network::orders::{self as orders, OrderRow};
 use crate::store::network::party_columns;
-use crate::store::schema::{custody_events, items};
+use crate::store::schema::{custody_events, items, products};
 use crate::store::users::now;
 
 /// The order id a scan names: `123`, or the pick-list QR's `CMORDER:123`.
@@ -55,14 +56,15 @@ impl From<Error> for Abort {
     }
 }
 
-/// Ships what was scanned against the order in the scan's context.
+/// Ships what was scanned against the order in the scan's context; answers with the order's
+/// progress, so the handheld shows its product's count against what was ordered.
 pub fn ship(
     conn: &mut DbConnection,
     device: &DeviceEntry,
     scanned: &Scanned,
     event: &ScanEvent,
     seq: i64,
-) -> Result<std::result::Result<usize, RejectReason>> {
+) -> Result<std::result::Result<Moved, RejectReason>> {
     let Some(order) = load_order(conn, event.context.as_deref())? else {
         return Ok(Err(RejectReason::NotOnOrder));
     };
@@ -84,10 +86,31 @@ pub fn ship(
         Ok(shipped.accepted.len())
     });
     match outcome {
-        Ok(moved) => Ok(Ok(moved)),
+        Ok(items) => Ok(Ok(Moved {
+            items,
+            order: progress(conn, order.id)?,
+        })),
         Err(Abort::Refused(reason)) => Ok(Err(reason)),
         Err(Abort::Failed(e)) => Err(e),
     }
+}
+
+/// How much of the order's product is shipped, as of now (this scan included).
+fn progress(conn: &mut DbConnection, id: i64) -> Result<Option<OrderProgress>> {
+    let Some(order) = orders::find(conn, id)? else {
+        return Ok(None);
+    };
+    let sku: String = products::table
+        .find(order.product_id)
+        .select(products::sku)
+        .first(conn)?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(Some(OrderProgress {
+        id: count(order.id),
+        sku,
+        done: count(order.shipped_quantity),
+        ordered: count(order.quantity),
+    }))
 }
 
 /// The custody events `ship_items` wrote name the user; name the device and its event too.

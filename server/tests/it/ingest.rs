@@ -373,6 +373,11 @@ impl<'a> Handheld<'a> {
     }
 
     fn scan(&self, seq: u64, kind: ScanKind, code: &str, context: Option<&str>) -> AckResult {
+        self.scan_ack(seq, kind, code, context).result
+    }
+
+    /// The whole signed ack, checked under the device's secret.
+    fn scan_ack(&self, seq: u64, kind: ScanKind, code: &str, context: Option<&str>) -> wire::Ack {
         let scan = Scan {
             kind,
             code: code.into(),
@@ -394,7 +399,10 @@ impl<'a> Handheld<'a> {
         })
         .expect("handled")
         .expect("answered");
-        reply.result
+        let ack = wire::decode_ack(&reply.payload, &self.id, self.secret.as_bytes())
+            .expect("ack signed under the device secret");
+        assert_eq!(ack.result, reply.result);
+        ack
     }
 }
 
@@ -444,11 +452,19 @@ fn orders_ship_and_are_received_by_scans() {
             hq.scan(2, ScanKind::Ship, &rows[0].serial, Some("CMORDER:999999")),
             rejected(RejectReason::NotOnOrder)
         );
-        // A whole case (4 items), then two loose items: the order is shipped.
-        assert_eq!(
-            hq.scan(3, ScanKind::Ship, &rows[0].case_code, Some(&ctx)),
-            AckResult::Accepted
-        );
+        // A whole case (4 items), then two loose items: the order is shipped. Each ack tells
+        // the handheld the order's count of its product against what was ordered.
+        let progress = |done| {
+            Some(wire::OrderProgress {
+                id: u64::try_from(order).expect("id"),
+                sku: crate::network::SKU.into(),
+                done,
+                ordered: 6,
+            })
+        };
+        let ack = hq.scan_ack(3, ScanKind::Ship, &rows[0].case_code, Some(&ctx));
+        assert_eq!(ack.result, AckResult::Accepted);
+        assert_eq!(ack.order, progress(4));
         assert_eq!(net.order(order).state, "shipping");
         assert_eq!(
             hq.scan(4, ScanKind::Ship, &rows[0].serial, Some(&ctx)),
@@ -458,10 +474,9 @@ fn orders_ship_and_are_received_by_scans() {
             hq.scan(5, ScanKind::Ship, &rows[4].serial, Some(&ctx)),
             AckResult::Accepted
         );
-        assert_eq!(
-            hq.scan(6, ScanKind::Ship, &rows[5].serial, Some(&ctx)),
-            AckResult::Accepted
-        );
+        let ack = hq.scan_ack(6, ScanKind::Ship, &rows[5].serial, Some(&ctx));
+        assert_eq!(ack.result, AckResult::Accepted);
+        assert_eq!(ack.order, progress(6));
         assert_eq!(net.order(order).state, "shipped");
         // Full: the next one exceeds, and a case that would exceed ships none of its items.
         assert_eq!(
