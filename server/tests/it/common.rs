@@ -363,3 +363,22 @@ pub fn register_hq_device(
         .expect("provisioning decodes")
         .secret
 }
+
+/// The `name=value` part of the response's `Set-Cookie` for `name`.
+pub fn cookie_of(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+/// A GET of `path`, with the session cookie when given.
+pub fn get_with_cookie(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::empty()).expect("request")
+}

@@ -4,11 +4,11 @@
 //! nothing, one with it confirms, suspends and books the penalty.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use chainmark_server::domain::Role;
 use chainmark_server::store::diversion_alerts::{self as alerts, AlertFilter, AlertRow};
 
-use crate::common::backends;
+use crate::common::{backends, cookie_of, get_with_cookie as get};
 use crate::diversion::{PHONE, TIANHE, verify, zone_agent};
 use crate::network::{Net, dec};
 
@@ -17,23 +17,6 @@ const PASSWORD: &str = "audit-password-123";
 fn account(net: &Net, name: &str, role: Role) {
     chainmark_server::accounts::create_user(&mut net.conn(), name, name, role, Some(PASSWORD))
         .expect("user");
-}
-
-fn cookie_of(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-}
-
-fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut b = Request::get(path);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    b.body(Body::empty()).expect("request")
 }
 
 fn post(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {

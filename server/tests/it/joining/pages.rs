@@ -8,7 +8,7 @@ use chainmark_server::joining::certificates;
 use chainmark_server::network::{Actor, agents};
 use chainmark_server::store::network::agents as agent_store;
 
-use crate::common::backends;
+use crate::common::{backends, cookie_of, get_with_cookie as get};
 use crate::network::Net;
 
 const PASSWORD: &str = "portal-password-123";
@@ -39,23 +39,6 @@ fn agent(net: &Net, name: &str, tier: &str, referrer: Option<i64>) -> (i64, Acto
             agent: row.id,
         },
     )
-}
-
-fn cookie_of(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-}
-
-fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut b = Request::get(path);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    b.body(Body::empty()).expect("request")
 }
 
 fn post(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {

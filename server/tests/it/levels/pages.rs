@@ -8,7 +8,7 @@ use chainmark_server::network::agents;
 use chainmark_server::store::network::agents as agent_store;
 
 use super::paid_order;
-use crate::common::backends;
+use crate::common::{backends, cookie_of};
 use crate::network::Net;
 
 const PASSWORD: &str = "levels-password-123";
@@ -21,15 +21,6 @@ pub(super) fn account(net: &Net, name: &str, role: Role) -> i64 {
         .expect("user")
         .0
         .id
-}
-
-fn cookie_of(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
 }
 
 pub(super) fn request(
