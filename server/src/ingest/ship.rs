@@ -83,34 +83,31 @@ pub fn ship(
             return Err(Abort::Refused(rejection.reason()));
         }
         tag_events(conn, &shipped.accepted, order.id, &device.id, seq)?;
-        Ok(shipped.accepted.len())
+        Ok((shipped.accepted.len(), shipped.shipped_quantity))
     });
     match outcome {
-        Ok(items) => Ok(Ok(Moved {
+        Ok((items, shipped_quantity)) => Ok(Ok(Moved {
             items,
-            order: progress(conn, order.id)?,
+            order: Some(progress(conn, &order, shipped_quantity)?),
         })),
         Err(Abort::Refused(reason)) => Ok(Err(reason)),
         Err(Abort::Failed(e)) => Err(e),
     }
 }
 
-/// How much of the order's product is shipped, as of now (this scan included).
-fn progress(conn: &mut DbConnection, id: i64) -> Result<Option<OrderProgress>> {
-    let Some(order) = orders::find(conn, id)? else {
-        return Ok(None);
-    };
+/// How much of the order's product is shipped, this scan included (`ship_items` says how many).
+fn progress(conn: &mut DbConnection, order: &OrderRow, shipped: i64) -> Result<OrderProgress> {
     let sku: String = products::table
         .find(order.product_id)
         .select(products::sku)
         .first(conn)?;
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    Ok(Some(OrderProgress {
+    Ok(OrderProgress {
         id: count(order.id),
         sku,
-        done: count(order.shipped_quantity),
+        done: count(shipped),
         ordered: count(order.quantity),
-    }))
+    })
 }
 
 /// The custody events `ship_items` wrote name the user; name the device and its event too.
