@@ -39,6 +39,9 @@
 //! `cm_bench_diversion_N` database made before, which is reused), `--keep DIR` (keep the
 //! SQLite file in DIR and reuse it when it is already there; the timed verifications add to it).
 
+#[path = "support/pg.rs"]
+mod pg;
+
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -106,7 +109,9 @@ fn main() -> anyhow::Result<()> {
     let url = match &o.database_url {
         // A database this bench made before is reused as it is (like `--keep` for SQLite).
         Some(url) if url.contains("/cm_bench_diversion_") => url.clone(),
-        Some(admin) if admin.starts_with("postgres") => fresh_pg_database(admin, o.sightings)?,
+        Some(admin) if admin.starts_with("postgres") => {
+            pg::fresh_database(admin, &format!("cm_bench_diversion_{}", o.sightings))?
+        }
         Some(url) => url.clone(),
         None => format!(
             "sqlite://{}",
@@ -586,18 +591,4 @@ fn populate(
         conn.batch_execute("PRAGMA synchronous = NORMAL")?;
     }
     Ok(())
-}
-
-fn fresh_pg_database(admin: &str, sightings: i64) -> anyhow::Result<String> {
-    let name = format!("cm_bench_diversion_{sightings}");
-    let mut conn = diesel::PgConnection::establish(admin)?;
-    conn.batch_execute(&format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-    ))
-    .or_else(|_| {
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-    })?;
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    Ok(format!("{base}/{name}"))
 }

@@ -16,6 +16,9 @@
 //! a PostgreSQL URL gets a fresh database created in it), `--duration SECS` (default 10),
 //! `--connections N` (default 32), `--keep DIR` (reuse/keep the data in DIR between runs).
 
+#[path = "support/pg.rs"]
+mod pg;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,8 +33,6 @@ use chainmark_server::registry::{self, ImportOptions, ProductInput};
 use chainmark_server::store::Db;
 use codegen::batch::{BatchSpec, write_batch};
 use codegen::keys::MasterKey;
-use diesel::Connection;
-use diesel::connection::SimpleConnection;
 use rand::seq::SliceRandom;
 
 const PER_BATCH: u64 = 1_000_000;
@@ -75,7 +76,9 @@ fn main() -> anyhow::Result<()> {
     let dir = o.keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
     let url = match &o.database_url {
-        Some(admin) if admin.starts_with("postgres") => fresh_pg_database(admin, o.codes)?,
+        Some(admin) if admin.starts_with("postgres") => {
+            pg::fresh_database(admin, &format!("cm_bench_{}", o.codes))?
+        }
         Some(url) => url.clone(),
         None => format!(
             "sqlite://{}",
@@ -230,20 +233,6 @@ fn first_and_last(out: &Path) -> anyhow::Result<(String, String)> {
         last = serial;
     }
     Ok((first.context("empty batch")?, last))
-}
-
-fn fresh_pg_database(admin: &str, codes: u64) -> anyhow::Result<String> {
-    let name = format!("cm_bench_{codes}");
-    let mut conn = diesel::PgConnection::establish(admin)?;
-    conn.batch_execute(&format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-    ))
-    .or_else(|_| {
-        conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-    })?;
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    Ok(format!("{base}/{name}"))
 }
 
 fn write_lua(lua: &Path, sample: &Path) -> anyhow::Result<()> {
