@@ -306,7 +306,10 @@ fn wrk(o: &Options, url: &str, script: Option<&Path>) -> anyhow::Result<(f64, St
         .lines()
         .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
     {
-        bail!("{} answers were not 2xx: the numbers above do not count", bad.trim());
+        bail!(
+            "{} answers were not 2xx: the numbers above do not count",
+            bad.trim()
+        );
     }
     Ok((rps, p99))
 }

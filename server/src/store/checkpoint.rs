@@ -3,22 +3,81 @@
 //! Why: by default the connection whose commit pushes the WAL past 1,000 pages copies the WAL
 //! back into the database file and fsyncs it, inside that commit. With every write going through
 //! one writer thread ([`super::group_commit`]), that was a fifth of the writer's time under load
-//! (perf, BENCHMARKS.md). Here a background thread runs a passive checkpoint every
-//! [`INTERVAL`]; it never blocks the writer or readers, and the writer's own automatic
-//! checkpoint stays as a backstop at [`BACKSTOP_PAGES`] should this thread fall behind.
+//! (perf, BENCHMARKS.md). Here a background thread runs passive checkpoints, which never block
+//! the writer or readers.
+//!
+//! Passive checkpoints alone never let the WAL start over under steady writes: SQLite rewinds
+//! the WAL when a write transaction begins with *every* frame already copied, and the writer
+//! always appends a few more while a checkpoint runs. The WAL then grows until the writer's own
+//! automatic checkpoint (a backstop at [`BACKSTOP_PAGES`]) copies the rest and fsyncs inside a
+//! commit: measured, 70–190 ms during which every verification waits, twice a second under load.
+//! So once the WAL is longer than [`RESTART_FRAMES`], this thread checkpoints back to back until
+//! one round finds little left (each round copies what the writer appended during the last),
+//! then asks the writer ([`Restart::finish_if_wanted`]) to checkpoint the few frames since on
+//! its own connection before its next transaction, which then starts the WAL over. Doing that
+//! last step on the writer's connection, between two of its transactions, rather than taking the
+//! write lock from another connection, keeps a write transaction from finding its read snapshot
+//! outdated ("database is locked").
+//!
+//! A passive checkpoint that cannot copy to the end of the WAL (the writer's open transaction
+//! holds the last frames back) writes the database file without fsyncing it; the one that finally
+//! reaches the end fsyncs everything the rounds before it wrote, 30–60 ms on this machine's disk,
+//! and that one runs on the writer. So each round here is followed by an fsync of the database
+//! file and the WAL through a handle of this thread's own (on Linux an fsync flushes the file,
+//! whichever handle asks): the writer's last step finds little left to flush. Measured on the
+//! verification benchmark: p99 from 110 ms to 11 ms (BENCHMARKS.md).
 
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::RunQueryDsl;
+use diesel::sql_types::Integer;
 
+use super::DbConnection;
 use super::conn::DbPool;
 
-/// How often the WAL is copied back: small enough that the WAL stays a few megabytes.
+/// How often the WAL is looked at while it is short.
 pub const INTERVAL: Duration = Duration::from_millis(100);
 
-/// The writers' own automatic checkpoint, only reached if the background one falls behind.
+/// The writers' own automatic checkpoint, only reached if this thread falls behind (the disk
+/// cannot take the pages back as fast as they are written).
 pub const BACKSTOP_PAGES: u32 = 16_384;
+
+/// A WAL longer than this (4 MiB of 4 KiB pages) is brought to a restart.
+pub const RESTART_FRAMES: i32 = 1_024;
+
+/// A round that found at most this many new frames since the last one had little to copy, and
+/// the writer appends about as few before it finishes the catch-up on its own connection: the
+/// few milliseconds that holds the writer up.
+const FEW_FRAMES: i32 = 512;
+
+/// Back-to-back rounds before giving up until the next interval (the writer outpaces the disk).
+const MAX_CATCH_UP: usize = 20;
+
+/// The request from this thread to the writer to finish a catch-up on its own connection.
+#[derive(Clone, Default)]
+pub struct Restart(Arc<AtomicBool>);
+
+impl Restart {
+    /// For the writer, between two transactions: checkpoints what is left if this thread asked.
+    pub fn finish_if_wanted(&self, writer: &mut DbConnection) {
+        if !self.0.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        match passive(writer) {
+            Ok(_) => metrics::counter!("chainmark_wal_restarts_total").increment(1),
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint before a restart failed"),
+        }
+    }
+
+    fn want(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
 
 /// Keeps the checkpoint thread running; it stops once every clone of this is dropped.
 #[derive(Clone)]
@@ -27,13 +86,25 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
-    pub fn start(pool: DbPool) -> Checkpointer {
+    /// `pool` is for the passive checkpoints; `restart` is shared with the writer; `path` is the
+    /// database file.
+    pub fn start(pool: DbPool, restart: Restart, path: PathBuf) -> Checkpointer {
         let (alive, stopped) = mpsc::channel::<()>();
         let spawned = std::thread::Builder::new()
             .name("db-checkpoint".into())
             .spawn(move || {
+                let mut failing = false;
+                let mut last = None;
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
-                    checkpoint(&pool);
+                    match catch_up(&pool, &restart, &path, &mut last) {
+                        Ok(()) => failing = false,
+                        // Once per outage, not ten times a second.
+                        Err(e) if !failing => {
+                            failing = true;
+                            tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+                        }
+                        Err(_) => {}
+                    }
                 }
             });
         if let Err(e) = spawned {
@@ -43,12 +114,63 @@ impl Checkpointer {
     }
 }
 
-fn checkpoint(pool: &DbPool) {
-    let result = pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
-        c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
-            .map_err(|e| e.to_string())
-    });
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+/// One row of `PRAGMA wal_checkpoint`.
+#[derive(diesel::QueryableByName)]
+struct Progress {
+    /// Frames in the WAL.
+    #[diesel(sql_type = Integer)]
+    log: i32,
+    /// Frames copied to the database file.
+    #[diesel(sql_type = Integer)]
+    checkpointed: i32,
+}
+
+fn passive(conn: &mut DbConnection) -> Result<Progress, String> {
+    let DbConnection::Sqlite(c) = conn else {
+        return Err("WAL checkpoints are for SQLite".into());
+    };
+    diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+        .get_result::<Progress>(c)
+        .map_err(|e| e.to_string())
+}
+
+/// Flushes what the checkpoints wrote to the database file, and the WAL, off the writer's path.
+fn flush(db: &Path) -> Result<(), String> {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    for path in [db.as_os_str(), wal.as_os_str()] {
+        File::open(path)
+            .and_then(|f| f.sync_data())
+            .map_err(|e| format!("fsync {}: {e}", Path::new(path).display()))?;
     }
+    Ok(())
+}
+
+/// Checkpoint rounds until the WAL is short, idle or ready for the writer's last step. `last` is
+/// the WAL's length at the previous round, kept between calls.
+fn catch_up(
+    pool: &DbPool,
+    restart: &Restart,
+    db: &Path,
+    last: &mut Option<i32>,
+) -> Result<(), String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    for _ in 0..MAX_CATCH_UP {
+        let round = passive(&mut conn)?;
+        let all_copied = round.checkpointed == round.log;
+        // Idle: everything copied and nothing appended since the last round. The next write
+        // starts the WAL over by itself.
+        let idle = all_copied && *last == Some(round.log);
+        let previous = last.replace(round.log);
+        if round.log < RESTART_FRAMES || idle {
+            return Ok(());
+        }
+        flush(db)?;
+        let few = previous.is_some_and(|l| (0..=FEW_FRAMES).contains(&(round.log - l)));
+        if all_copied && few {
+            restart.want();
+            return Ok(());
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! One connection type over both backends, its pool, and the bridge off the async runtime.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -7,7 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use super::checkpoint::{BACKSTOP_PAGES, Checkpointer};
+use super::checkpoint::{BACKSTOP_PAGES, Checkpointer, Restart};
 use super::group_commit::GroupCommit;
 use crate::error::{Error, Result};
 
@@ -111,8 +112,13 @@ impl Db {
             Backend::Sqlite => Some(build(1)?),
             Backend::Postgres => None,
         };
-        let group = writer.clone().map(GroupCommit::start);
-        let checkpointer = writer.as_ref().map(|_| Checkpointer::start(pool.clone()));
+        let restart = Restart::default();
+        let group = writer
+            .clone()
+            .map(|w| GroupCommit::start(w, restart.clone()));
+        let checkpointer = writer
+            .as_ref()
+            .map(|_| Checkpointer::start(pool.clone(), restart, PathBuf::from(&target)));
         Ok(Db {
             pool,
             writer,

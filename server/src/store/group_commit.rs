@@ -14,6 +14,7 @@ use std::time::Duration;
 use diesel::{Connection, RunQueryDsl};
 
 use super::DbConnection;
+use super::checkpoint::Restart;
 use super::conn::DbPool;
 use super::fixed::{Fixed, FixedSql};
 use crate::error::{Error, Result};
@@ -40,11 +41,11 @@ pub struct GroupCommit {
 impl GroupCommit {
     /// Starts the writer thread; it takes a connection from `pool` per batch, so other users of
     /// the pool (the CLI, imports) interleave with it instead of starving.
-    pub fn start(pool: DbPool) -> GroupCommit {
+    pub fn start(pool: DbPool, restart: Restart) -> GroupCommit {
         let (queue, jobs) = mpsc::channel::<Job>();
         let spawned = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || writer_loop(&pool, &jobs));
+            .spawn(move || writer_loop(&pool, &jobs, &restart));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the database writer thread");
         }
@@ -121,7 +122,7 @@ fn in_savepoint<T>(
     }
 }
 
-fn writer_loop(pool: &DbPool, jobs: &mpsc::Receiver<Job>) {
+fn writer_loop(pool: &DbPool, jobs: &mpsc::Receiver<Job>, restart: &Restart) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -139,6 +140,7 @@ fn writer_loop(pool: &DbPool, jobs: &mpsc::Receiver<Job>) {
                 }
             }
         };
+        restart.finish_if_wanted(&mut conn);
         let mut finish = Vec::with_capacity(batch.len());
         let committed = conn
             .transaction::<_, diesel::result::Error, _>(|c| {
