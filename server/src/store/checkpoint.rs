@@ -40,8 +40,12 @@ use diesel::sql_types::Integer;
 use super::DbConnection;
 use super::conn::DbPool;
 
-/// How often the WAL is looked at while it is short.
+/// How often the WAL is looked at while it is short or idle.
 pub const INTERVAL: Duration = Duration::from_millis(100);
+
+/// How soon after asking the writer for a restart the next catch-up starts: under load the WAL
+/// grows by thousands of frames in [`INTERVAL`], and the first round after a wait is the slowest.
+const BUSY_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The writers' own automatic checkpoint, only reached if this thread falls behind (the disk
 /// cannot take the pages back as fast as they are written).
@@ -95,9 +99,15 @@ impl Checkpointer {
             .spawn(move || {
                 let mut failing = false;
                 let mut last = None;
-                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
+                let mut wait = INTERVAL;
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
+                    wait = INTERVAL;
                     match catch_up(&pool, &restart, &path, &mut last) {
-                        Ok(()) => failing = false,
+                        Ok(Busy(true)) => {
+                            failing = false;
+                            wait = BUSY_INTERVAL;
+                        }
+                        Ok(Busy(false)) => failing = false,
                         // Once per outage, not ten times a second.
                         Err(e) if !failing => {
                             failing = true;
@@ -146,6 +156,9 @@ fn flush(db: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the writer is busy appending to a long WAL.
+struct Busy(bool);
+
 /// Checkpoint rounds until the WAL is short, idle or ready for the writer's last step. `last` is
 /// the WAL's length at the previous round, kept between calls.
 fn catch_up(
@@ -153,7 +166,7 @@ fn catch_up(
     restart: &Restart,
     db: &Path,
     last: &mut Option<i32>,
-) -> Result<(), String> {
+) -> Result<Busy, String> {
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     for _ in 0..MAX_CATCH_UP {
         let round = passive(&mut conn)?;
@@ -163,14 +176,14 @@ fn catch_up(
         let idle = all_copied && *last == Some(round.log);
         let previous = last.replace(round.log);
         if round.log < RESTART_FRAMES || idle {
-            return Ok(());
+            return Ok(Busy(false));
         }
         flush(db)?;
         let few = previous.is_some_and(|l| (0..=FEW_FRAMES).contains(&(round.log - l)));
         if all_copied && few {
             restart.want();
-            return Ok(());
+            return Ok(Busy(true));
         }
     }
-    Ok(())
+    Ok(Busy(true))
 }
