@@ -163,3 +163,73 @@ fn writer_loop(pool: &DbPool, jobs: &mpsc::Receiver<Job>, restart: &Restart) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::BigInt;
+
+    use super::*;
+    use crate::store::Db;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    /// Jobs queued together share a transaction; the one that fails after writing takes back
+    /// its own row and nothing else.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_undoes_only_itself() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open(&dir.path().join("t.db").display().to_string(), 2).expect("open");
+        db.get_writer()
+            .expect("writer")
+            .batch_execute("CREATE TABLE t (v INTEGER NOT NULL)")
+            .expect("table");
+        let mut waiting = Vec::new();
+        for v in 0..40_i64 {
+            let db = db.clone();
+            waiting.push(tokio::spawn(async move {
+                db.write(move |c| {
+                    c.batch_execute(&format!("INSERT INTO t VALUES ({v})"))?;
+                    if v % 3 == 0 {
+                        return Err(Error::BadRequest(format!("job {v} refuses")));
+                    }
+                    Ok(v)
+                })
+                .await
+            }));
+        }
+        let mut committed = 0;
+        for (v, job) in waiting.into_iter().enumerate() {
+            match job.await.expect("join") {
+                Ok(got) => {
+                    assert_eq!(got, v as i64);
+                    committed += 1;
+                }
+                Err(Error::BadRequest(m)) => assert_eq!(m, format!("job {v} refuses")),
+                Err(e) => panic!("job {v}: unexpected {e}"),
+            }
+        }
+        assert_eq!(committed, 26);
+        let rows = db
+            .run(|c| {
+                let DbConnection::Sqlite(c) = c else {
+                    unreachable!("a SQLite test")
+                };
+                Ok(
+                    diesel::sql_query("SELECT count(*) AS n FROM t WHERE v % 3 <> 0")
+                        .get_result::<Count>(c)?
+                        .n
+                        + diesel::sql_query("SELECT count(*) * 1000 AS n FROM t WHERE v % 3 = 0")
+                            .get_result::<Count>(c)?
+                            .n,
+                )
+            })
+            .await
+            .expect("count");
+        assert_eq!(rows, 26, "every good row kept, every refused one undone");
+    }
+}
