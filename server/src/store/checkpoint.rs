@@ -179,11 +179,76 @@ fn catch_up(
             return Ok(Busy(false));
         }
         flush(db)?;
-        let few = previous.is_some_and(|l| (0..=FEW_FRAMES).contains(&(round.log - l)));
-        if all_copied && few {
+        // Few frames new since the last round, and few left uncopied (those of the writer's
+        // transaction in progress): what the writer will have to copy is about as little.
+        let few_new = previous.is_some_and(|l| (0..=FEW_FRAMES).contains(&(round.log - l)));
+        if few_new && round.log - round.checkpointed <= FEW_FRAMES {
             restart.want();
             return Ok(Busy(true));
         }
     }
     Ok(Busy(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use diesel::connection::SimpleConnection;
+
+    use super::{BACKSTOP_PAGES, RESTART_FRAMES};
+    use crate::store::Db;
+
+    /// The WAL's length in frames, as SQLite's shared index says (`mxFrame`, bytes 16–19 of the
+    /// `-shm` file). Read from the file so that looking does not checkpoint.
+    fn wal_frames(shm: &std::path::Path) -> u32 {
+        std::fs::read(shm)
+            .ok()
+            .and_then(|b| b.get(16..20).map(|w| [w[0], w[1], w[2], w[3]]))
+            .map_or(0, u32::from_ne_bytes)
+    }
+
+    /// Under writes that never pause, the WAL must still start over long before the writer's
+    /// own backstop checkpoint (the stall this module exists to avoid).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_starts_over_under_steady_writes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path.display().to_string(), 2).expect("open");
+        db.get_writer()
+            .expect("writer")
+            .batch_execute("CREATE TABLE t (b BLOB NOT NULL)")
+            .expect("table");
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut writers = Vec::new();
+        for _ in 0..16 {
+            let (db, stop) = (db.clone(), stop.clone());
+            writers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    db.write(|c| Ok(c.batch_execute("INSERT INTO t VALUES (randomblob(500))")?))
+                        .await
+                        .expect("write");
+                }
+            }));
+        }
+        let shm = dir.path().join("t.db-shm");
+        let (mut longest, mut restarted) = (0, false);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !restarted && longest < BACKSTOP_PAGES && Instant::now() < deadline {
+            let now = wal_frames(&shm);
+            restarted = longest >= RESTART_FRAMES as u32 && now < longest / 2;
+            longest = longest.max(now);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for w in writers {
+            w.await.expect("writer task");
+        }
+        assert!(
+            restarted && longest < BACKSTOP_PAGES,
+            "WAL reached {longest} frames, restarted: {restarted}"
+        );
+    }
 }
