@@ -14,7 +14,8 @@
 //!
 //! Options: `--codes N` (default 100000), `--database-url URL` (default: SQLite in a temp dir;
 //! a PostgreSQL URL gets a fresh database created in it), `--duration SECS` (default 10),
-//! `--connections N` (default 32), `--keep DIR` (reuse/keep the data in DIR between runs).
+//! `--connections N` (default 32), `--keep DIR` (reuse/keep the imported codes in DIR between runs;
+//! a reused database's verifications, sightings and alerts are cleared before each run).
 
 #[path = "support/pg.rs"]
 mod pg;
