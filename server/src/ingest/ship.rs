@@ -97,10 +97,12 @@ pub fn ship(
 
 /// How much of the order's product is shipped, this scan included (`ship_items` says how many).
 fn progress(conn: &mut DbConnection, order: &OrderRow, shipped: i64) -> Result<OrderProgress> {
+    // `get_result`, not `first`: a bound `LIMIT` makes the bundled SQLite prepare the statement
+    // again on every scan (BENCHMARKS.md).
     let sku: String = products::table
         .find(order.product_id)
         .select(products::sku)
-        .first(conn)?;
+        .get_result(conn)?;
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
     Ok(OrderProgress {
         id: count(order.id),
