@@ -14,8 +14,9 @@
 //!
 //! Options: `--codes N` (default 100000), `--database-url URL` (default: SQLite in a temp dir;
 //! a PostgreSQL URL gets a fresh database created in it), `--duration SECS` (default 10),
-//! `--connections N` (default 32), `--keep DIR` (reuse/keep the imported codes in DIR between runs;
-//! a reused database's verifications, sightings and alerts are cleared before each run).
+//! `--connections N` (default 32), `--pool N` (database connections, default 8), `--keep DIR`
+//! (reuse/keep the imported codes in DIR between runs, and on PostgreSQL the database too; a
+//! reused database's verifications, sightings and alerts are cleared before each run).
 
 #[path = "support/pg.rs"]
 mod pg;
@@ -45,6 +46,7 @@ struct Options {
     duration: u32,
     connections: u32,
     keep: Option<PathBuf>,
+    pool: u32,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -54,6 +56,7 @@ fn parse_args() -> anyhow::Result<Options> {
         duration: 10,
         connections: 32,
         keep: None,
+        pool: 8,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -64,6 +67,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--duration" => o.duration = value()?.parse()?,
             "--connections" => o.connections = value()?.parse()?,
             "--keep" => o.keep = Some(PathBuf::from(value()?)),
+            "--pool" => o.pool = value()?.parse()?,
             "--bench" => {}
             other => bail!("unknown option {other} (see the file's doc comment)"),
         }
@@ -76,9 +80,26 @@ fn main() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let dir = o.keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
+    let on_pg = o
+        .database_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("postgres"));
+    let sample_path = dir.join(format!(
+        "sample-{}{}.tsv",
+        if on_pg { "pg-" } else { "" },
+        o.codes
+    ));
     let url = match &o.database_url {
         Some(admin) if admin.starts_with("postgres") => {
-            pg::fresh_database(admin, &format!("cm_bench_{}", o.codes))?
+            let name = format!("cm_bench_{}", o.codes);
+            match pg::existing_database(admin, &name) {
+                Some(url) if o.keep.is_some() && sample_path.exists() => url,
+                _ => {
+                    // A sample without its database is from another server: made anew.
+                    let _ = std::fs::remove_file(&sample_path);
+                    pg::fresh_database(admin, &name)?
+                }
+            }
         }
         Some(url) => url.clone(),
         None => format!(
@@ -92,9 +113,8 @@ fn main() -> anyhow::Result<()> {
     } else {
         MasterKey::generate_to(&key_path)?
     };
-    let db = Db::open(&url, 8)?;
+    let db = Db::open(&url, o.pool)?;
     db.migrate()?;
-    let sample_path = dir.join(format!("sample-{}.tsv", o.codes));
     let mut keys = KeyRing::default();
     keys.insert(key.clone());
     if !sample_path.exists() {
@@ -106,7 +126,7 @@ fn main() -> anyhow::Result<()> {
 
     let settings = Settings {
         database_url: url.clone(),
-        database_pool_size: 8,
+        database_pool_size: o.pool,
         rate_limit: RateLimitSettings {
             enabled: false,
             ..RateLimitSettings::default()

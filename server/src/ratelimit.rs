@@ -18,6 +18,10 @@ use crate::error::{Error, Result};
 /// who mistypes, hopeless for guessing.
 pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
+/// Applications to join (the public form behind an invitation link) per client address per
+/// hour: a person fixing a refused form needs a few; a script filling an agent's queue needs many.
+pub const JOIN_APPLICATIONS_PER_HOUR: u32 = 10;
+
 pub struct RateLimits {
     enabled: bool,
     per_client: DefaultKeyedRateLimiter<IpAddr>,
@@ -25,6 +29,8 @@ pub struct RateLimits {
     wrong_codes: DefaultKeyedRateLimiter<String>,
     /// Staff sign-in attempts per client address, so passwords cannot be guessed at speed.
     login: DefaultKeyedRateLimiter<IpAddr>,
+    /// Join applications per client address (see [`JOIN_APPLICATIONS_PER_HOUR`]).
+    join: DefaultKeyedRateLimiter<IpAddr>,
     /// Serials whose wrong-code budget ran out, and until when.
     locked: Mutex<HashMap<String, Instant>>,
     clock: DefaultClock,
@@ -47,6 +53,9 @@ impl RateLimits {
             per_serial: RateLimiter::keyed(per_minute(settings.per_serial_per_minute)),
             wrong_codes: RateLimiter::keyed(wrong_quota),
             login: RateLimiter::keyed(per_minute(LOGIN_ATTEMPTS_PER_MINUTE)),
+            join: RateLimiter::keyed(Quota::per_hour(
+                NonZeroU32::new(JOIN_APPLICATIONS_PER_HOUR).unwrap_or(NonZeroU32::MIN),
+            )),
             locked: Mutex::new(HashMap::new()),
             clock: DefaultClock::default(),
         }
@@ -121,12 +130,24 @@ impl RateLimits {
         })
     }
 
+    /// Counts one join application from `client`; refuses it when the client is over budget.
+    pub fn check_join(&self, client: IpAddr) -> Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.join.check_key(&client).map_err(|not_until| {
+            metrics::counter!("chainmark_rate_limited_total", "limit" => "join").increment(1);
+            self.limited(not_until.wait_time_from(self.clock.now()))
+        })
+    }
+
     /// Forgets keys that are back to a full budget; called now and then to bound memory.
     pub fn shrink(&self) {
         self.per_client.retain_recent();
         self.per_serial.retain_recent();
         self.wrong_codes.retain_recent();
         self.login.retain_recent();
+        self.join.retain_recent();
         if let Ok(mut locked) = self.locked.lock() {
             let now = Instant::now();
             locked.retain(|_, until| *until > now);

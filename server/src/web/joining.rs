@@ -16,6 +16,7 @@ use super::i18n::Lang;
 use super::layout::page;
 use super::network_i18n::{N, t};
 use super::staff;
+use crate::api::client::Client;
 use crate::app::AppState;
 use crate::domain::joining::{FieldDef, FieldKind, Standing};
 use crate::joining::{self as cases, ApplicationInput, certificates};
@@ -117,10 +118,14 @@ fn custom(lang: Lang, d: &FieldDef) -> Markup {
 pub async fn submit(
     State(state): State<AppState>,
     Path(code): Path<String>,
+    client: Client,
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
+    if let Err(e) = state.limits.check_join(client.addr) {
+        return staff::error_page(lang, e);
+    }
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let input = ApplicationInput {
         tier: form.get("tier").cloned(),

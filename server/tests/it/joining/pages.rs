@@ -207,3 +207,40 @@ async fn portal_and_hq_pages_check_role_csrf_and_place_orders() {
         );
     }
 }
+
+/// The public join form is throttled per client address: past the hourly budget a submission is
+/// answered 429 with a retry time, and nothing is written, even for a well-filled form.
+#[tokio::test]
+async fn join_submissions_are_throttled_per_client() {
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (n, _) = net.active("nat", "national", None);
+        let (a, a_actor) = net.active("city-a", "city", Some(n));
+        let code = super::invite(&net, a_actor, a, Some("special"));
+        let path = format!("/join/{code}");
+        // A form refused for its content still spends the budget: that is what a script sends.
+        let refused = [("tier", "special"), ("name", ""), ("phone", "x")];
+        for _ in 0..chainmark_server::ratelimit::JOIN_APPLICATIONS_PER_HOUR {
+            let (status, _, _) = net.app.send(post(&path, None, &refused)).await;
+            assert!(status.is_client_error(), "{backend:?}: {status}");
+            assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
+        }
+        let before = super::counts(&net);
+        let apply = [
+            ("tier", "special"),
+            ("name", "王五"),
+            ("phone", "13700000001"),
+            ("region", "330106"),
+            ("id_number", "330106199001011234"),
+        ];
+        let (status, headers, _) = net.app.send(post(&path, None, &apply)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
+        let retry: u64 = headers[header::RETRY_AFTER]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=3600).contains(&retry), "{retry}");
+        assert_eq!(super::counts(&net), before, "{backend:?}: nothing written");
+    }
+}
