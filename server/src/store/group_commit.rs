@@ -214,22 +214,17 @@ mod tests {
             }
         }
         assert_eq!(committed, 26);
-        let rows = db
-            .run(|c| {
+        let count = |sql: &'static str| {
+            db.run(move |c| {
                 let DbConnection::Sqlite(c) = c else {
                     unreachable!("a SQLite test")
                 };
-                Ok(
-                    diesel::sql_query("SELECT count(*) AS n FROM t WHERE v % 3 <> 0")
-                        .get_result::<Count>(c)?
-                        .n
-                        + diesel::sql_query("SELECT count(*) * 1000 AS n FROM t WHERE v % 3 = 0")
-                            .get_result::<Count>(c)?
-                            .n,
-                )
+                Ok(diesel::sql_query(sql).get_result::<Count>(c)?.n)
             })
-            .await
-            .expect("count");
-        assert_eq!(rows, 26, "every good row kept, every refused one undone");
+        };
+        let kept = count("SELECT count(*) AS n FROM t WHERE v % 3 <> 0").await;
+        let undone = count("SELECT count(*) AS n FROM t WHERE v % 3 = 0").await;
+        assert_eq!(kept.expect("count"), 26, "every good row kept");
+        assert_eq!(undone.expect("count"), 0, "every refused row undone");
     }
 }
