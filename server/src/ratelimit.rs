@@ -121,22 +121,25 @@ impl RateLimits {
 
     /// Counts one sign-in attempt from `client`; refuses it when the client is over budget.
     pub fn check_login(&self, client: IpAddr) -> Result<()> {
-        if !self.enabled {
-            return Ok(());
-        }
-        self.login.check_key(&client).map_err(|not_until| {
-            metrics::counter!("chainmark_rate_limited_total", "limit" => "login").increment(1);
-            self.limited(not_until.wait_time_from(self.clock.now()))
-        })
+        self.check_client(&self.login, client, "login")
     }
 
     /// Counts one join application from `client`; refuses it when the client is over budget.
     pub fn check_join(&self, client: IpAddr) -> Result<()> {
+        self.check_client(&self.join, client, "join")
+    }
+
+    fn check_client(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<IpAddr>,
+        client: IpAddr,
+        limit: &'static str,
+    ) -> Result<()> {
         if !self.enabled {
             return Ok(());
         }
-        self.join.check_key(&client).map_err(|not_until| {
-            metrics::counter!("chainmark_rate_limited_total", "limit" => "join").increment(1);
+        limiter.check_key(&client).map_err(|not_until| {
+            metrics::counter!("chainmark_rate_limited_total", "limit" => limit).increment(1);
             self.limited(not_until.wait_time_from(self.clock.now()))
         })
     }

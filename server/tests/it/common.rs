@@ -364,6 +364,15 @@ pub fn register_hq_device(
         .secret
 }
 
+/// The seconds a 429's `Retry-After` says to wait.
+pub fn retry_after(headers: &HeaderMap) -> u64 {
+    headers[header::RETRY_AFTER]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds")
+}
+
 /// The `name=value` part of the response's `Set-Cookie` for `name`.
 pub fn cookie_of(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

@@ -247,11 +247,7 @@ async fn rate_limits_answer_429_with_retry_after() {
         .expect("req");
     let (status, headers, body) = app.send(req).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = headers[header::RETRY_AFTER]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let retry = crate::common::retry_after(&headers);
     assert!((1..=60).contains(&retry));
     let body: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(body["error"]["code"], "rate_limited");

@@ -369,11 +369,7 @@ async fn sign_in_attempts_are_throttled_per_client() {
     }
     let (status, headers, _) = app.send(post_form("/login", None, &form)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = headers[header::RETRY_AFTER]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let retry = crate::common::retry_after(&headers);
     assert!((1..=60).contains(&retry), "{retry}");
 }
 

@@ -13,6 +13,15 @@ use crate::network::Net;
 
 const PASSWORD: &str = "portal-password-123";
 
+/// A well-filled join form for a 特约 (special) agent.
+const APPLY: [(&str, &str); 5] = [
+    ("tier", "special"),
+    ("name", "王五"),
+    ("phone", "13700000001"),
+    ("region", "330106"),
+    ("id_number", "330106199001011234"),
+];
+
 fn account(net: &Net, name: &str, role: Role) -> i64 {
     chainmark_server::accounts::create_user(&mut net.conn(), name, name, role, Some(PASSWORD))
         .expect("user")
@@ -180,16 +189,9 @@ async fn portal_and_hq_pages_check_role_csrf_and_place_orders() {
         let (status, form, _) = page(&net, &format!("/join/{code}"), None).await;
         assert_eq!(status, StatusCode::OK);
         assert!(form.contains("name=\"id_number\""));
-        let apply = [
-            ("tier", "special"),
-            ("name", "王五"),
-            ("phone", "13700000001"),
-            ("region", "330106"),
-            ("id_number", "330106199001011234"),
-        ];
         let (status, _, body) = net
             .app
-            .send(post(&format!("/join/{code}"), None, &apply))
+            .send(post(&format!("/join/{code}"), None, &APPLY))
             .await;
         assert_eq!(status, StatusCode::OK);
         assert!(String::from_utf8_lossy(&body).contains("id=\"password\""));
@@ -226,20 +228,9 @@ async fn join_submissions_are_throttled_per_client() {
             assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
         }
         let before = super::counts(&net);
-        let apply = [
-            ("tier", "special"),
-            ("name", "王五"),
-            ("phone", "13700000001"),
-            ("region", "330106"),
-            ("id_number", "330106199001011234"),
-        ];
-        let (status, headers, _) = net.app.send(post(&path, None, &apply)).await;
+        let (status, headers, _) = net.app.send(post(&path, None, &APPLY)).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
-        let retry: u64 = headers[header::RETRY_AFTER]
-            .to_str()
-            .expect("ascii")
-            .parse()
-            .expect("seconds");
+        let retry = crate::common::retry_after(&headers);
         assert!((1..=3600).contains(&retry), "{retry}");
         assert_eq!(super::counts(&net), before, "{backend:?}: nothing written");
     }
