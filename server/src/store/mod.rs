@@ -31,6 +31,7 @@ pub mod items;
 pub mod joining;
 pub mod levels;
 pub mod network;
+mod policy_store;
 pub mod products;
 pub mod schema;
 pub mod sightings;

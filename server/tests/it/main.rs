@@ -12,6 +12,7 @@ mod ingest;
 mod joining;
 mod levels;
 mod network;
+mod policy_versions;
 mod registry;
 mod verify;
 mod web;
