@@ -55,8 +55,9 @@ pub const BACKSTOP_PAGES: u32 = 16_384;
 /// A WAL longer than this (4 MiB of 4 KiB pages) is brought to a restart.
 pub const RESTART_FRAMES: i32 = 1_024;
 
-/// A WAL this long asks the writer to finish even if the rounds are not converging: half the
-/// backstop, so the writer's own automatic checkpoint is not reached while this thread keeps up.
+/// A WAL this long asks the writer to finish, while little is uncopied, even if it grew by many
+/// frames in the last round: half the backstop, so the writer's own automatic checkpoint is not
+/// reached while this thread keeps up.
 const FORCE_FRAMES: i32 = BACKSTOP_PAGES as i32 / 2;
 
 /// A round that found at most this many new frames since the last one had little to copy, and
@@ -201,9 +202,10 @@ fn next_step(previous: Option<i32>, round: &Progress) -> Step {
     // required: a writer that never pauses never allows it.
     let few_new = previous.is_some_and(|l| (0..=FEW_FRAMES).contains(&(round.log - l)));
     let few_uncopied = round.log - round.checkpointed <= FEW_FRAMES;
-    // Past FORCE_FRAMES the rounds are not converging (the writer outpaces this disk's fsyncs):
-    // the writer copies the rest now, a smaller stall than the backstop's at twice the length.
-    if (few_new && few_uncopied) || round.log >= FORCE_FRAMES {
+    // Past FORCE_FRAMES the WAL grows by more than FEW_FRAMES a round: the writer is asked
+    // anyway while little is left uncopied, well before its own backstop. Not when much is: a
+    // reader's old snapshot holds it back, and the writer could copy no more than this thread.
+    if few_uncopied && (few_new || round.log >= FORCE_FRAMES) {
         Step::AskWriter
     } else {
         Step::Again
@@ -265,8 +267,13 @@ mod tests {
         assert_eq!(next_step(None, &round(3000, 2990)), Step::Again);
         // 1,000 frames appended since the last round.
         assert_eq!(next_step(Some(2000), &round(3000, 2990)), Step::Again);
-        // Few new, but a reader's snapshot holds many back.
+        // Few new, but a reader's snapshot holds many back, even in a long WAL.
         assert_eq!(next_step(Some(2900), &round(3000, 1000)), Step::Again);
+        let long = FORCE_FRAMES + 100;
+        assert_eq!(
+            next_step(Some(long - 2000), &round(long, 1000)),
+            Step::Again
+        );
     }
 
     #[test]
@@ -275,9 +282,10 @@ mod tests {
         assert_eq!(next_step(Some(2900), &round(3000, 3000)), Step::AskWriter);
         // A writer that never pauses: never every frame copied, but few left.
         assert_eq!(next_step(Some(2900), &round(3000, 2700)), Step::AskWriter);
-        // Not converging, but the WAL is half-way to the backstop.
+        // Growing fast, but half-way to the backstop with little uncopied.
+        let long = FORCE_FRAMES;
         assert_eq!(
-            next_step(Some(5000), &round(FORCE_FRAMES, 1000)),
+            next_step(Some(long - 2000), &round(long, long - 100)),
             Step::AskWriter
         );
     }
