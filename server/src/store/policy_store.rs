@@ -87,24 +87,10 @@ macro_rules! policy_store {
         }
 
         /// Retires the active version and activates `version` (a draft), in the caller's
-        /// transaction.
+        /// transaction. A version that is not a draft is refused before anything is written, so
+        /// the active one stays active even outside a transaction.
         pub fn activate(conn: &mut DbConnection, version: i64, by: Option<i64>) -> Result<()> {
-            let at = now();
-            diesel::update($table::table.filter($table::status.eq("active")))
-                .set($table::status.eq("retired"))
-                .execute(conn)?;
-            let n = diesel::update(
-                $table::table
-                    .filter($table::version.eq(version))
-                    .filter($table::status.eq("draft")),
-            )
-            .set((
-                $table::status.eq("active"),
-                $table::activated_at.eq(Some(at)),
-                $table::activated_by.eq(by),
-            ))
-            .execute(conn)?;
-            if n == 0 {
+            if by_version(conn, version)?.is_none_or(|row| row.status != "draft") {
                 return Err(Error::Conflict(format!(
                     concat!(
                         $noun,
@@ -113,6 +99,16 @@ macro_rules! policy_store {
                     version = version
                 )));
             }
+            diesel::update($table::table.filter($table::status.eq("active")))
+                .set($table::status.eq("retired"))
+                .execute(conn)?;
+            diesel::update($table::table.filter($table::version.eq(version)))
+                .set((
+                    $table::status.eq("active"),
+                    $table::activated_at.eq(Some(now())),
+                    $table::activated_by.eq(by),
+                ))
+                .execute(conn)?;
             Ok(())
         }
     };

@@ -59,6 +59,7 @@ fn check<R>(db: &TestDb, store: &Store<R>) {
     assert_eq!(status(901), Some("retired"), "{}", store.noun);
     assert_eq!(status(902), Some("active"), "{}", store.noun);
     assert_eq!(after.iter().filter(|(_, s)| s == "active").count(), 1);
+    // No transaction here: the refusal must leave the active version active by itself.
     match (store.activate)(&mut c, 901, None) {
         Err(Error::Conflict(m)) => assert!(m.contains("is not a draft"), "{m}"),
         other => panic!(
@@ -66,6 +67,12 @@ fn check<R>(db: &TestDb, store: &Store<R>) {
             store.noun
         ),
     }
+    assert_eq!(
+        (store.statuses)(&mut c),
+        after,
+        "{}: the refusal changed nothing",
+        store.noun
+    );
 }
 
 #[test]
