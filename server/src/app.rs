@@ -26,6 +26,8 @@ pub struct App {
     pub devices: Option<Arc<crate::ingest::directory::DeviceDirectory>>,
     /// Diversion audit: the IP-to-region table, the verification ceiling, the burst meter.
     pub diversion: Arc<crate::diversion::Diversion>,
+    /// The background tasks (device consumer, periodic jobs) and which of them stopped.
+    pub parts: crate::supervise::Parts,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -77,6 +79,7 @@ impl App {
             keys: Arc::new(keys),
             limits,
             metrics: crate::telemetry::metrics_handle(),
+            parts: crate::supervise::Parts::default(),
         }
     }
 
@@ -88,6 +91,7 @@ impl App {
                 &self.db,
                 self.keys.clone(),
                 directory.clone(),
+                &self.parts,
             )?;
         } else if self.settings.mqtt.enabled {
             tracing::warn!(
@@ -144,17 +148,22 @@ pub async fn serve(state: AppState, listener: TcpListener) -> Result<()> {
 }
 
 fn spawn_housekeeping(state: AppState) {
-    tokio::spawn(async move {
+    let parts = state.parts.clone();
+    parts.spawn("housekeeping", async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            state.limits.shrink();
-            if let Err(e) = state
-                .db
-                .write(crate::store::users::purge_expired_tokens)
-                .await
-            {
-                tracing::warn!(error = %e, "purging expired tokens failed");
+            let round = crate::supervise::catch_panic(async {
+                state.limits.shrink();
+                state
+                    .db
+                    .write(crate::store::users::purge_expired_tokens)
+                    .await
+            });
+            match round.await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "purging expired tokens failed"),
+                Err(panic) => tracing::error!(%panic, "housekeeping panicked; trying next minute"),
             }
         }
     });

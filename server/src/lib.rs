@@ -22,6 +22,7 @@ pub mod network;
 pub mod ratelimit;
 pub mod registry;
 pub mod store;
+pub mod supervise;
 pub mod telemetry;
 pub mod verify;
 pub mod web;

@@ -8,7 +8,13 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chainmark_server::store::Db;
+use chainmark_server::store::schema::{custody_events, device_scans, items};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
 use crate::bins::bin;
+use crate::fixture::Fixture;
 
 /// How long a wait may take before the test fails with what it saw: a hang guard, not a
 /// performance threshold.
@@ -250,7 +256,8 @@ impl Mosquitto {
                  user {server}\n\
                  topic read chainmark/devices/+/scans\n\
                  topic read chainmark/devices/+/state\n\
-                 topic write chainmark/devices/+/acks\n"
+                 topic write chainmark/devices/+/acks\n\
+                 topic readwrite chainmark/servers/#\n"
             ),
         )
         .expect("acl file");
@@ -308,5 +315,69 @@ impl Mosquitto {
 impl Drop for Mosquitto {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// What the database holds: accepted scan records, and for `serials` how many were sold and how
+/// many sell events they have (exactly once each means both equal the number of serials).
+pub struct Applied {
+    pub accepted: i64,
+    pub sold: i64,
+    pub sell_events: i64,
+    pub max_events_per_item: i64,
+}
+
+pub fn applied(fix: &Fixture, serials: &[String]) -> Applied {
+    let db = Db::open(&fix.database_url, 1).expect("open database");
+    let mut conn = db.get().expect("connection");
+    let accepted = device_scans::table
+        .filter(device_scans::result.eq("accepted"))
+        .count()
+        .get_result(&mut *conn)
+        .expect("count scans");
+    let mut sold = 0;
+    let mut sell_events = 0;
+    let mut max_events_per_item = 0;
+    for chunk in serials.chunks(500) {
+        sold += items::table
+            .filter(items::serial.eq_any(chunk))
+            .filter(items::custodian_kind.eq("sold"))
+            .count()
+            .get_result::<i64>(&mut *conn)
+            .expect("count sold");
+        let per_item: Vec<(String, i64)> = custody_events::table
+            .filter(custody_events::serial.eq_any(chunk))
+            .filter(custody_events::kind.eq("sell"))
+            .group_by(custody_events::serial)
+            .select((custody_events::serial, count_star()))
+            .load(&mut *conn)
+            .expect("events");
+        for (_, n) in per_item {
+            sell_events += n;
+            max_events_per_item = max_events_per_item.max(n);
+        }
+    }
+    Applied {
+        accepted,
+        sold,
+        sell_events,
+        max_events_per_item,
+    }
+}
+
+pub fn assert_exactly_once(fix: &Fixture, serials: &[String], scanners: &[&Scanner]) {
+    let a = applied(fix, serials);
+    let n = serials.len() as i64;
+    assert_eq!(a.sold, n, "every scanned item sold");
+    assert_eq!(a.sell_events, n, "one custody event per item");
+    assert_eq!(a.max_events_per_item, 1, "no item moved twice");
+    assert_eq!(a.accepted, n, "one accepted scan record per item");
+    for s in scanners {
+        assert_eq!(
+            s.journal_pending(),
+            0,
+            "journal of {} is empty",
+            s.dir.display()
+        );
     }
 }

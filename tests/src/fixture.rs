@@ -31,12 +31,20 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Issues and imports a batch of `items`; the first item is released for sale.
+    /// Issues and imports a batch of `items` into a fresh SQLite database; the first item is
+    /// released for sale.
     pub fn issue(items: u64) -> Fixture {
+        Fixture::issue_into(items, None)
+    }
+
+    /// Like [`Fixture::issue`], into the database at `database_url` (a fresh PostgreSQL
+    /// database, say) instead of a SQLite file in the fixture's folder.
+    pub fn issue_into(items: u64, database_url: Option<String>) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let key = dir.path().join("master.key");
         let out = dir.path().join("batch");
-        let database_url = format!("sqlite://{}", dir.path().join("chainmark.db").display());
+        let database_url = database_url
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("chainmark.db").display()));
         run("chainmark-codegen", &["keys", "init", "--out", path(&key)]);
         run(
             "chainmark-codegen",
@@ -92,6 +100,17 @@ impl Fixture {
         let db = Db::open(&self.database_url, 1).expect("open database");
         let mut conn = db.get().expect("connection");
         registry::release(&mut conn, &self.batch_id, serial, serial, None).expect("release");
+    }
+
+    /// Releases the rest of the batch for sale (the first item is released already).
+    pub fn release_all(&self) {
+        let (Some(first), Some(last)) = (self.items.get(1), self.items.last()) else {
+            return;
+        };
+        let db = Db::open(&self.database_url, 1).expect("open database");
+        let mut conn = db.get().expect("connection");
+        registry::release(&mut conn, &self.batch_id, &first.serial, &last.serial, None)
+            .expect("release");
     }
 
     /// The `CHAINMARK_*` variables for a server over this fixture.

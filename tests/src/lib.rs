@@ -5,6 +5,7 @@ pub mod bins;
 pub mod browser;
 pub mod devices;
 pub mod fixture;
+pub mod postgres;
 pub mod server;
 
 /// True when running under CI, where a missing service fails a test instead of skipping it.

@@ -23,6 +23,12 @@ impl Server {
     /// Starts `chainmark serve` on a free port with `env` (plus listen and base URL) and waits
     /// until `/readyz` answers 200.
     pub fn start(workdir: &Path, env: &[(&str, String)]) -> Server {
+        Server::start_until(workdir, env, "/readyz")
+    }
+
+    /// Like [`Server::start`], but waits only until `path` answers 200 (`/healthz`: the process
+    /// serves, ready or not).
+    pub fn start_until(workdir: &Path, env: &[(&str, String)], path: &str) -> Server {
         let port = free_port();
         let base_url = format!("http://127.0.0.1:{port}");
         let mut cmd = Command::new(bin("chainmark"));
@@ -40,17 +46,17 @@ impl Server {
             child: Some(child),
             base_url,
         };
-        server.wait_ready(Duration::from_secs(30));
+        server.wait_for(path, Duration::from_secs(30));
         server
     }
 
-    fn wait_ready(&mut self, within: Duration) {
+    fn wait_for(&mut self, path: &str, within: Duration) {
         let client = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()
             .expect("http client");
         let deadline = Instant::now() + within;
-        let url = format!("{}/readyz", self.base_url);
+        let url = format!("{}{path}", self.base_url);
         loop {
             if let Ok(r) = client.get(&url).send() {
                 if r.status().is_success() {
@@ -76,6 +82,14 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// Kills the process with SIGKILL (`kill -9`: no chance to finish anything) and reaps it.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9 the server");
+            let _ = child.wait();
+        }
     }
 
     /// Sends SIGTERM (through `kill`, as the workspace forbids `unsafe`) and waits up to

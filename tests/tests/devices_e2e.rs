@@ -8,13 +8,11 @@
 use std::time::Duration;
 
 use chainmark_server::ingest::device_key::DeviceKey;
-use chainmark_server::store::Db;
-use chainmark_server::store::schema::{custody_events, device_scans, items};
-use chainmark_tests::devices::{Mosquitto, Scanner, add_device, mosquitto_binary};
+use chainmark_tests::devices::{
+    Mosquitto, Scanner, add_device, applied, assert_exactly_once, mosquitto_binary,
+};
 use chainmark_tests::fixture::Fixture;
 use chainmark_tests::server::{Server, free_port};
-use diesel::dsl::count_star;
-use diesel::prelude::*;
 
 /// The fixture's server settings plus a device key and the embedded broker on `mqtt_port`.
 fn device_env(fix: &Fixture, mqtt_port: u16) -> Vec<(&'static str, String)> {
@@ -35,70 +33,6 @@ fn feed(scanner: &mut Scanner, serials: &[String]) {
     let lines: Vec<&str> = serials.iter().map(String::as_str).collect();
     for chunk in lines.chunks(500) {
         scanner.send(chunk);
-    }
-}
-
-/// What the database holds: accepted scan records, and for `serials` how many were sold and how
-/// many sell events they have (exactly once each means both equal the number of serials).
-struct Applied {
-    accepted: i64,
-    sold: i64,
-    sell_events: i64,
-    max_events_per_item: i64,
-}
-
-fn applied(fix: &Fixture, serials: &[String]) -> Applied {
-    let db = Db::open(&fix.database_url, 1).expect("open database");
-    let mut conn = db.get().expect("connection");
-    let accepted = device_scans::table
-        .filter(device_scans::result.eq("accepted"))
-        .count()
-        .get_result(&mut *conn)
-        .expect("count scans");
-    let mut sold = 0;
-    let mut sell_events = 0;
-    let mut max_events_per_item = 0;
-    for chunk in serials.chunks(500) {
-        sold += items::table
-            .filter(items::serial.eq_any(chunk))
-            .filter(items::custodian_kind.eq("sold"))
-            .count()
-            .get_result::<i64>(&mut *conn)
-            .expect("count sold");
-        let per_item: Vec<(String, i64)> = custody_events::table
-            .filter(custody_events::serial.eq_any(chunk))
-            .filter(custody_events::kind.eq("sell"))
-            .group_by(custody_events::serial)
-            .select((custody_events::serial, count_star()))
-            .load(&mut *conn)
-            .expect("events");
-        for (_, n) in per_item {
-            sell_events += n;
-            max_events_per_item = max_events_per_item.max(n);
-        }
-    }
-    Applied {
-        accepted,
-        sold,
-        sell_events,
-        max_events_per_item,
-    }
-}
-
-fn assert_exactly_once(fix: &Fixture, serials: &[String], scanners: &[&Scanner]) {
-    let a = applied(fix, serials);
-    let n = serials.len() as i64;
-    assert_eq!(a.sold, n, "every scanned item sold");
-    assert_eq!(a.sell_events, n, "one custody event per item");
-    assert_eq!(a.max_events_per_item, 1, "no item moved twice");
-    assert_eq!(a.accepted, n, "one accepted scan record per item");
-    for s in scanners {
-        assert_eq!(
-            s.journal_pending(),
-            0,
-            "journal of {} is empty",
-            s.dir.display()
-        );
     }
 }
 

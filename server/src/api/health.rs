@@ -13,15 +13,25 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can serve: the database answers.
+/// The process can serve: the database answers, its writer runs (SQLite), and no background part
+/// (device consumer, periodic jobs) has stopped. A 503 names what is wrong.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "operations",
-    responses((status = 200, body = String), (status = 503, description = "Database unreachable"))
+    responses(
+        (status = 200, body = String),
+        (status = 503, description = "Database unreachable, or a part of the server stopped")
+    )
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, Error> {
     use diesel::connection::SimpleConnection;
+    if !state.db.writer_running() {
+        return Err(Error::Unavailable("the database writer has stopped".into()));
+    }
+    if let Some((part, why)) = state.parts.stopped().into_iter().next() {
+        return Err(Error::Unavailable(format!("{part} {why}")));
+    }
     state
         .db
         .run(|c| {

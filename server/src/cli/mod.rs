@@ -1,5 +1,6 @@
 //! The `chainmark` command line: flags parsed into one type, then each command in its own file.
 
+mod backup;
 mod demo;
 mod demo_network;
 mod device;
@@ -37,6 +38,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy the live SQLite database to a new file while the server runs (VACUUM INTO).
+    Backup(backup::Args),
     /// Verify a codegen batch folder and add its codes to the registry (all or nothing).
     Import(import::Args),
     /// Manage staff and agent accounts.
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(settings, args),
         Command::Migrate => migrate::run(settings),
+        Command::Backup(args) => backup::run(settings, args),
         Command::User(cmd) => user::run(settings, cmd),
         Command::Device(cmd) => device::run(settings, cmd),
         Command::Import(args) => import::run(settings, args),

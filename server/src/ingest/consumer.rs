@@ -12,17 +12,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, Packet, QoS};
 use scanner_agent::wire;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::ingest::apply::Applied;
 use crate::ingest::directory::{DeviceDirectory, DeviceEntry};
+use crate::ingest::fleet::{self, Action, Fleet};
 use crate::ingest::handle::{self, Prepared, Reply};
 use crate::ingest::settings::MqttSettings;
 use crate::keys::KeyRing;
 use crate::store::{Db, devices};
+use crate::supervise::Parts;
 
 /// A checked event waiting for the writer, or an answer that needs no writing.
 type Incoming = Prepared;
@@ -45,30 +47,52 @@ pub struct Ingest {
     pub directory: Arc<DeviceDirectory>,
     pub settings: MqttSettings,
     pub password: String,
+    /// This instance's identity, announced to the other instances on an external broker.
+    pub fleet: Option<fleet::Identity>,
 }
 
-/// Connects to the broker and runs until the runtime stops.
-pub fn spawn(ingest: Ingest) -> Result<()> {
-    let options = options(&ingest)?;
+/// Connects to the broker and runs until the runtime stops. The three tasks are parts of the
+/// server (`supervise`): if one stops, `/readyz` says so.
+pub fn spawn(ingest: Ingest, parts: &Parts) -> Result<()> {
+    // One client id per process: several servers share the load through the shared
+    // subscription, and a broker disconnects an older client that reuses an id (so the host
+    // name too: two containers may both be process 1).
+    let client_id = format!(
+        "chainmark-{}",
+        crate::supervise::instance_name().replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    );
+    let mut options = options(&ingest, &client_id)?;
+    let fleet = ingest.fleet.clone().map(|own| {
+        let topic = fleet::topic(&ingest.settings.topic_prefix, &client_id);
+        // The broker clears our retained announcement when our connection drops.
+        options.set_last_will(LastWill::new(topic, Vec::new(), QoS::AtLeastOnce, true));
+        Fleet::new(client_id.clone(), own)
+    });
     let (client, eventloop) = AsyncClient::new(options, 10_000);
     let (tx, rx) = mpsc::channel::<Incoming>(ingest.settings.batch_max * 4);
     let (done_tx, done_rx) = mpsc::channel::<Vec<Outcome>>(4);
-    tokio::spawn(poll(eventloop, client.clone(), ingest.clone(), tx));
-    tokio::spawn(apply(rx, done_tx, ingest.clone()));
-    tokio::spawn(answer(
-        done_rx,
-        client,
-        ingest.settings.topic_prefix.clone(),
-    ));
+    parts.spawn(
+        "mqtt consumer",
+        poll(
+            eventloop,
+            client.clone(),
+            ingest.clone(),
+            tx,
+            fleet,
+            parts.clone(),
+        ),
+    );
+    parts.spawn("scan applier", apply(rx, done_tx, ingest.clone()));
+    parts.spawn(
+        "ack publisher",
+        answer(done_rx, client, ingest.settings.topic_prefix.clone()),
+    );
     Ok(())
 }
 
-fn options(ingest: &Ingest) -> Result<MqttOptions> {
+fn options(ingest: &Ingest, id: &str) -> Result<MqttOptions> {
     let url = ingest.settings.consume_url();
     let (host, port) = host_port(&url)?;
-    // One client id per process: several servers share the load through the shared
-    // subscription, and a broker disconnects an older client that reuses an id.
-    let id = format!("chainmark-server-{}", std::process::id());
     let mut options = MqttOptions::new(id, host, port);
     options
         .set_keep_alive(Duration::from_secs(15))
@@ -104,10 +128,15 @@ async fn poll(
     client: AsyncClient,
     ingest: Ingest,
     tx: mpsc::Sender<Incoming>,
+    mut fleet: Option<Fleet>,
+    parts: Parts,
 ) {
     let prefix = ingest.settings.topic_prefix.clone();
     let scans = wire::shared_scans_filter(&ingest.settings.share_group, &prefix);
     let states = format!("{prefix}/devices/+/state");
+    let servers = fleet::filter(&prefix);
+    // Between a connection and our own announcement coming back (fleet only).
+    let mut awaiting_echo = false;
     let mut backoff = Duration::from_millis(200);
     loop {
         match eventloop.poll().await {
@@ -115,14 +144,75 @@ async fn poll(
                 backoff = Duration::from_millis(200);
                 tracing::info!(filter = %scans, "connected to the MQTT broker");
                 // Clean session: the broker forgot our subscriptions, so make them again.
-                for filter in [&scans, &states] {
+                // With other instances about, the scans wait until we know them all: we read
+                // every retained announcement, then announce ourselves, and the broker delivers
+                // our own announcement back to us after the retained ones it queued before it.
+                let mut filters = vec![&states];
+                if fleet.is_some() {
+                    filters.push(&servers);
+                    awaiting_echo = true;
+                } else {
+                    filters.push(&scans);
+                }
+                for filter in filters {
                     if let Err(e) = client.subscribe(filter.as_str(), QoS::AtLeastOnce).await {
                         tracing::error!(error = %e, "cannot subscribe");
+                    }
+                }
+                if let Some(f) = &fleet {
+                    let own = fleet::topic(&prefix, f.own_client());
+                    if let Err(e) = client
+                        .publish(own, QoS::AtLeastOnce, true, f.payload())
+                        .await
+                    {
+                        tracing::error!(error = %e, "cannot announce this instance");
                     }
                 }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 let topic = p.topic.clone();
+                if let (Some(f), Some(other)) = (fleet.as_mut(), fleet::client_of(&prefix, &topic))
+                {
+                    if other == f.own_client() {
+                        // Our own announcement back: every other one was read before it.
+                        if std::mem::take(&mut awaiting_echo) && !f.paused() {
+                            if let Err(e) = client.subscribe(scans.as_str(), QoS::AtLeastOnce).await
+                            {
+                                tracing::error!(error = %e, "cannot subscribe");
+                            }
+                        }
+                        continue;
+                    }
+                    match f.announced(other, &p.payload) {
+                        Action::Nothing => {}
+                        Action::Pause(why) => {
+                            tracing::error!(%why, "scans paused");
+                            metrics::gauge!("chainmark_ingest_paused").set(1.0);
+                            parts.report("device ingest", Some(why));
+                            if let Err(e) = client.unsubscribe(scans.as_str()).await {
+                                tracing::error!(error = %e, "cannot unsubscribe from the scans");
+                            }
+                        }
+                        Action::Resume => {
+                            tracing::info!("no conflicting server instance left: scans resume");
+                            metrics::gauge!("chainmark_ingest_paused").set(0.0);
+                            parts.report("device ingest", None);
+                            if awaiting_echo {
+                                continue;
+                            }
+                            if let Err(e) = client.subscribe(scans.as_str(), QoS::AtLeastOnce).await
+                            {
+                                tracing::error!(error = %e, "cannot subscribe");
+                            }
+                        }
+                    }
+                    continue;
+                }
+                // Scans already on their way when the pause began: unanswered, so the devices
+                // send them again once an instance takes them.
+                if fleet.as_ref().is_some_and(Fleet::paused) {
+                    continue;
+                }
                 if let Some(device) = state_device(&prefix, &topic) {
                     let online = p.payload.as_ref() == b"online";
                     let (db, device) = (ingest.db.clone(), device.to_owned());

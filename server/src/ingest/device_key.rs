@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 const KEY_LEN: usize = 32;
 const SECRET_DOMAIN: &[u8] = b"chainmark-device-secret-v1";
 const SERVER_DOMAIN: &[u8] = b"chainmark-server-mqtt-v1";
+const FINGERPRINT_DOMAIN: &[u8] = b"chainmark-device-key-fingerprint-v1";
 
 /// 32 random bytes, kept in a file of 64 hex digits (mode 0600 when created here).
 #[derive(Clone)]
@@ -75,6 +76,15 @@ impl DeviceKey {
     /// The password the server itself uses on the embedded broker.
     pub fn server_password(&self) -> String {
         self.derive(SERVER_DOMAIN, &[])
+    }
+
+    /// A short public name of this key: server instances compare theirs (`fleet`) without
+    /// revealing the key.
+    pub fn fingerprint(&self) -> String {
+        self.derive(FINGERPRINT_DOMAIN, &[])
+            .chars()
+            .take(16)
+            .collect()
     }
 
     fn derive(&self, domain: &[u8], fields: &[&[u8]]) -> String {

@@ -6,6 +6,7 @@ pub mod broker;
 pub mod consumer;
 pub mod device_key;
 pub mod directory;
+pub mod fleet;
 pub mod handle;
 pub mod settings;
 pub mod ship;
@@ -29,6 +30,7 @@ pub fn start(
     db: &Db,
     keys: Arc<KeyRing>,
     directory: Arc<DeviceDirectory>,
+    parts: &crate::supervise::Parts,
 ) -> Result<()> {
     if !settings.enabled {
         tracing::info!("device ingest is off (mqtt.enabled = false)");
@@ -50,14 +52,34 @@ pub fn start(
     } else {
         settings.username.clone()
     };
-    consumer::spawn(consumer::Ingest {
-        db: db.clone(),
-        keys,
-        directory,
-        settings: MqttSettings {
-            username,
-            ..settings.clone()
+    // Instances behind one external broker share its scans: they check each other's identity.
+    // The embedded broker serves this process alone.
+    let fleet = if settings.embedded {
+        None
+    } else {
+        let database = db.get().and_then(|mut c| {
+            crate::store::facts::get_or_init(&mut c, "database_id", || {
+                use rand::Rng;
+                format!("{:032x}", rand::thread_rng().r#gen::<u128>())
+            })
+        })?;
+        Some(fleet::Identity {
+            database,
+            device_key: directory.key().fingerprint(),
+        })
+    };
+    consumer::spawn(
+        consumer::Ingest {
+            fleet,
+            db: db.clone(),
+            keys,
+            directory,
+            settings: MqttSettings {
+                username,
+                ..settings.clone()
+            },
+            password,
         },
-        password,
-    })
+        parts,
+    )
 }

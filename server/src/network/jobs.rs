@@ -1,55 +1,135 @@
-//! The network's background job in the server: every few minutes, auto-receive and complete due
-//! orders ([`settlement::tick`]) and, once a month has ended, generate its statements. Runs in the
-//! writer (`Db::write`), so it never races a request's write on SQLite; on PostgreSQL the
-//! conditional state changes and unique posting keys keep overlapping runs from paying twice.
+//! The server's periodic background jobs: every few minutes, auto-receive and complete due orders
+//! ([`settlement::tick`]); once a month has ended, its statements; once a day, the level
+//! assessment of the days owed.
+//!
+//! Each job runs once per due time across every server instance on the database: the job claims
+//! its due time (a settlement slot of [`PERIOD`], the month before, the day before) in the same
+//! write as its work ([`job_runs::claim`]), and an instance that finds the claim made skips it.
+//! The work itself is also safe to repeat (conditional state changes, unique posting keys, a
+//! day decided once per agent), so the claim is what keeps two instances from doing the same work
+//! at once, and a claim that rolls back with its failed work leaves the due time to the next try.
 
 use std::time::Duration;
 
-use super::settlement;
+use chrono::NaiveDateTime;
+
+use super::settlement::{self, Settled};
 use super::statements::{self, Month};
 use crate::app::AppState;
 use crate::error::Result;
 use crate::store::users::now;
+use crate::store::{Db, job_runs};
+use crate::supervise::catch_panic;
 
-/// How often the job runs.
+/// How often the jobs are looked at, and the length of a settlement slot.
 pub const PERIOD: Duration = Duration::from_secs(300);
 
-/// Starts the job on the runtime; it lives as long as the server.
+/// How long claims of settlement slots are kept.
+const KEEP_SLOTS: chrono::Days = chrono::Days::new(7);
+
+/// What one round did on this instance: `None` where the due time was already claimed.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// This slot's settlement.
+    pub settled: Option<Settled>,
+    /// The month before's statements (how many).
+    pub statements: Option<usize>,
+    /// The days owed of level assessment (how many were assessed).
+    pub assessed: Option<usize>,
+}
+
+/// Starts the jobs on the runtime as a part of the server (`supervise`); a round that fails or
+/// panics is logged and the next period tries again.
 pub fn spawn(state: AppState) {
-    tokio::spawn(async move {
+    let instance = crate::supervise::instance_name();
+    let parts = state.parts.clone();
+    parts.spawn("network jobs", async move {
         let mut tick = tokio::time::interval(PERIOD);
-        let mut last_month: Option<String> = None;
         loop {
             tick.tick().await;
-            if let Err(e) = run_once(&state, &mut last_month).await {
-                tracing::warn!(error = %e, "network settlement job failed; retrying next period");
+            match catch_panic(run_once(&state.db, now(), &instance)).await {
+                Ok(Ok(round)) => tracing::debug!(?round, "network jobs"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "network jobs failed; retrying next period");
+                }
+                Err(panic) => {
+                    tracing::error!(%panic, "network jobs panicked; retrying next period");
+                }
             }
         }
     });
 }
 
-async fn run_once(state: &AppState, last_month: &mut Option<String>) -> Result<()> {
-    let settled = state.db.write(|c| settlement::tick(c, now())).await?;
-    if settled.received + settled.completed > 0 {
-        tracing::info!(
-            received = settled.received,
-            completed = settled.completed,
-            "settlement run"
-        );
+/// One round at `at` for `instance`: each job whose due time no instance has claimed yet.
+pub async fn run_once(db: &Db, at: NaiveDateTime, instance: &str) -> Result<Round> {
+    let mut round = Round::default();
+    let (slot, who) = (settlement_slot(at), instance.to_owned());
+    round.settled = db
+        .write(move |c| {
+            if !job_runs::claim(c, "settle", &slot, &who, at)? {
+                return Ok(None);
+            }
+            job_runs::forget_before(c, "settle", at - KEEP_SLOTS)?;
+            settlement::tick(c, at).map(Some)
+        })
+        .await?;
+
+    let previous = Month::of(at)?.previous()?;
+    let who = instance.to_owned();
+    round.statements = db
+        .write(move |c| {
+            if !job_runs::claim(c, "statements", &previous.name, &who, at)? {
+                return Ok(None);
+            }
+            statements::generate(c, &previous).map(Some)
+        })
+        .await?;
+
+    // The level assessment (issue 6): the days owed up to yesterday, once a day.
+    let (day, who) = (
+        (at.date() - chrono::Days::new(1)).to_string(),
+        instance.to_owned(),
+    );
+    let assessed = db
+        .write(move |c| {
+            if !job_runs::claim(c, "assess", &day, &who, at)? {
+                return Ok(None);
+            }
+            crate::levels::assess::daily(c).map(|days| Some(days.len()))
+        })
+        .await;
+    match assessed {
+        Ok(days) => round.assessed = days,
+        Err(e) => tracing::warn!(error = %e, "level assessment failed; retrying next period"),
     }
-    // At the first run of a month, the month before gets its statements.
-    let current = Month::of(now())?;
-    if last_month.as_deref() != Some(current.name.as_str()) {
-        let previous = current.previous()?;
-        state
-            .db
-            .write(move |c| statements::generate(c, &previous))
-            .await?;
-        *last_month = Some(current.name);
+    Ok(round)
+}
+
+/// The settlement slot `at` falls in: its start, UTC, to the minute.
+fn settlement_slot(at: NaiveDateTime) -> String {
+    let period = PERIOD.as_secs() as i64;
+    let start = at.and_utc().timestamp().div_euclid(period) * period;
+    chrono::DateTime::from_timestamp(start, 0).map_or_else(
+        || at.to_string(),
+        |t| t.format("%Y-%m-%dT%H:%M").to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::settlement_slot;
+
+    #[test]
+    fn slots_are_periods_of_wall_time() {
+        let at = |h, m, s| {
+            NaiveDate::from_ymd_opt(2026, 12, 6)
+                .and_then(|d| d.and_hms_opt(h, m, s))
+                .expect("time")
+        };
+        assert_eq!(settlement_slot(at(4, 0, 0)), "2026-12-06T04:00");
+        assert_eq!(settlement_slot(at(4, 4, 59)), "2026-12-06T04:00");
+        assert_eq!(settlement_slot(at(4, 5, 0)), "2026-12-06T04:05");
     }
-    // The level assessment (issue 6) of each day owed since its last run, once a day.
-    if let Err(e) = state.db.write(crate::levels::assess::daily).await {
-        tracing::warn!(error = %e, "level assessment failed; retrying next period");
-    }
-    Ok(())
 }

@@ -1,6 +1,5 @@
 //! One connection type over both backends, its pool, and the bridge off the async runtime.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -118,7 +117,7 @@ impl Db {
             .map(|w| GroupCommit::start(w, restart.clone()));
         let checkpointer = writer
             .as_ref()
-            .map(|_| Checkpointer::start(pool.clone(), restart, PathBuf::from(&target)));
+            .map(|_| Checkpointer::start(pool.clone(), restart));
         Ok(Db {
             pool,
             writer,
@@ -130,6 +129,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Whether writes can be taken: on SQLite, whether the writer thread runs (readiness asks).
+    pub fn writer_running(&self) -> bool {
+        self.group.as_ref().is_none_or(GroupCommit::running)
     }
 
     /// Applies every pending migration of this backend; returns how many ran.

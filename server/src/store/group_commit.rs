@@ -7,7 +7,18 @@
 //! batching makes that cost shared. A job's result is handed back only after the batch commits,
 //! so no caller ever sees a write that was then lost; a job that fails rolls back its own
 //! savepoint and leaves the others alone.
+//!
+//! A job that panics is a failed job like any other: the panic is caught around the job, its
+//! savepoint undone, its caller answered with an internal error, and the writer goes on. Before,
+//! one panic ended the writer thread, every later write failed and `/readyz` still said ready.
+//! Should a panic escape anyway (outside any job), the batch's connection is dropped while
+//! unwinding, which makes the pool discard it and SQLite roll its transaction back, the callers
+//! of that batch are told their write was dropped, and the loop takes the next batch.
+//! [`GroupCommit::running`] is what readiness asks.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -18,6 +29,7 @@ use super::checkpoint::Restart;
 use super::conn::DbPool;
 use super::fixed::{Fixed, FixedSql};
 use crate::error::{Error, Result};
+use crate::supervise::panic_message;
 
 /// Most jobs in one transaction: bounds how long the first job of a batch waits for its commit.
 pub const MAX_BATCH: usize = 256;
@@ -36,6 +48,18 @@ pub struct Ran {
 #[derive(Clone)]
 pub struct GroupCommit {
     queue: mpsc::Sender<Job>,
+    /// Whether the writer thread runs; cleared when it ends, however it ends.
+    running: Arc<AtomicBool>,
+}
+
+/// Clears the running flag when the writer thread ends, by returning or by unwinding.
+struct Running(Arc<AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+        tracing::error!("the database writer thread has stopped");
+    }
 }
 
 impl GroupCommit {
@@ -43,13 +67,23 @@ impl GroupCommit {
     /// the pool (the CLI, imports) interleave with it instead of starving.
     pub fn start(pool: DbPool, restart: Restart) -> GroupCommit {
         let (queue, jobs) = mpsc::channel::<Job>();
+        let running = Arc::new(AtomicBool::new(true));
+        let guard = Running(running.clone());
         let spawned = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || writer_loop(&pool, &jobs, &restart));
+            .spawn(move || {
+                let _running = guard;
+                writer_loop(&pool, &jobs, &restart);
+            });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the database writer thread");
         }
-        GroupCommit { queue }
+        GroupCommit { queue, running }
+    }
+
+    /// Whether the writer thread still takes writes (readiness asks this).
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
     }
 
     /// Queues `f` and waits (asynchronously) until its batch has committed.
@@ -106,7 +140,18 @@ fn in_savepoint<T>(
     if let Err(e) = run::<Open>(conn) {
         return (Err(e), true);
     }
-    match f(conn) {
+    // A panic is this job's failure, not the writer's: caught here, it is undone below like any
+    // error. AssertUnwindSafe: after a panic the job's captures are dropped, never used again,
+    // and the connection's state is undone to the savepoint.
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut *conn))).unwrap_or_else(|panic| {
+        let message = panic_message(panic.as_ref());
+        tracing::error!(panic = %message, "a database write panicked; it is undone");
+        metrics::counter!("chainmark_db_write_panics_total").increment(1);
+        Err(Error::Internal(format!(
+            "a database write panicked: {message}"
+        )))
+    });
+    match outcome {
         Ok(v) => match run::<Release>(conn) {
             Ok(()) => (Ok(v), false),
             Err(e) => (Err(e), true),
@@ -131,36 +176,53 @@ fn writer_loop(pool: &DbPool, jobs: &mpsc::Receiver<Job>, restart: &Restart) {
                 Err(_) => break,
             }
         }
-        let mut conn = loop {
-            match pool.get() {
-                Ok(conn) => break conn,
-                Err(e) => {
-                    tracing::warn!(error = %e, "database writer waiting for a connection");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            }
-        };
-        restart.finish_if_wanted(&mut conn);
-        let mut finish = Vec::with_capacity(batch.len());
-        let committed = conn
-            .transaction::<_, diesel::result::Error, _>(|c| {
-                let mut poisoned = false;
-                for job in batch.drain(..) {
-                    let ran = job(c);
-                    poisoned |= ran.poisoned;
-                    finish.push(ran.finish);
-                }
-                if poisoned {
-                    return Err(diesel::result::Error::RollbackTransaction);
-                }
-                Ok(())
-            })
-            .inspect_err(|e| tracing::error!(error = %e, "group commit failed"))
-            .is_ok();
-        metrics::histogram!("chainmark_db_group_commit_size").record(finish.len() as f64);
-        for done in finish {
-            done(committed);
+        let size = batch.len();
+        // Jobs catch their own panics; this is for anything else. The batch's connection is
+        // dropped while unwinding (the pool discards it, SQLite rolls back), and the callers whose
+        // jobs were dropped unanswered get "dropped a write": nothing of theirs was committed.
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run_batch(pool, batch, restart))) {
+            tracing::error!(
+                panic = %panic_message(panic.as_ref()),
+                jobs = size,
+                "the database writer panicked outside a job; the batch was rolled back"
+            );
+            metrics::counter!("chainmark_db_write_panics_total").increment(1);
         }
+    }
+}
+
+/// One batch: a connection, the restart the checkpoint thread may have asked for, the jobs in one
+/// transaction, then every caller told.
+fn run_batch(pool: &DbPool, mut batch: Vec<Job>, restart: &Restart) {
+    let mut conn = loop {
+        match pool.get() {
+            Ok(conn) => break conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "database writer waiting for a connection");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    };
+    restart.finish_if_wanted(&mut conn);
+    let mut finish = Vec::with_capacity(batch.len());
+    let committed = conn
+        .transaction::<_, diesel::result::Error, _>(|c| {
+            let mut poisoned = false;
+            for job in batch.drain(..) {
+                let ran = job(c);
+                poisoned |= ran.poisoned;
+                finish.push(ran.finish);
+            }
+            if poisoned {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
+            Ok(())
+        })
+        .inspect_err(|e| tracing::error!(error = %e, "group commit failed"))
+        .is_ok();
+    metrics::histogram!("chainmark_db_group_commit_size").record(finish.len() as f64);
+    for done in finish {
+        done(committed);
     }
 }
 
@@ -226,5 +288,64 @@ mod tests {
         let undone = count("SELECT count(*) AS n FROM t WHERE v % 3 = 0").await;
         assert_eq!(kept.expect("count"), 26, "every good row kept");
         assert_eq!(undone.expect("count"), 0, "every refused row undone");
+    }
+
+    /// A job that panics fails alone: its caller gets an internal error, the jobs queued with it
+    /// commit, and the writer takes later writes. Before, the panic ended the writer thread.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_job_fails_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Db::open(&dir.path().join("t.db").display().to_string(), 2).expect("open");
+        db.get_writer()
+            .expect("writer")
+            .batch_execute("CREATE TABLE t (v INTEGER NOT NULL)")
+            .expect("table");
+        let mut waiting = Vec::new();
+        for v in 0..30_i64 {
+            let db = db.clone();
+            waiting.push(tokio::spawn(async move {
+                db.write(move |c| {
+                    c.batch_execute(&format!("INSERT INTO t VALUES ({v})"))?;
+                    assert!(v % 10 != 7, "job {v} panics after writing");
+                    Ok(v)
+                })
+                .await
+            }));
+        }
+        for (v, job) in waiting.into_iter().enumerate() {
+            match job.await.expect("join") {
+                Ok(got) => assert_eq!(got, v as i64),
+                Err(Error::Internal(m)) if v % 10 == 7 => {
+                    assert!(m.contains("panicked"), "{m}");
+                }
+                Err(e) => panic!("job {v}: unexpected {e}"),
+            }
+        }
+        // Later writes still go through, and readiness has nothing to report.
+        let later = db
+            .write(|c| {
+                c.batch_execute("INSERT INTO t VALUES (100)")?;
+                Ok(())
+            })
+            .await;
+        assert!(later.is_ok(), "the writer stopped: {later:?}");
+        assert!(db.writer_running());
+        let rows = db
+            .run(|c| {
+                let DbConnection::Sqlite(c) = c else {
+                    unreachable!("a SQLite test")
+                };
+                Ok(
+                    diesel::sql_query("SELECT count(*) AS n FROM t WHERE v % 10 = 7 OR v = 100")
+                        .get_result::<Count>(c)?
+                        .n,
+                )
+            })
+            .await
+            .expect("count");
+        assert_eq!(
+            rows, 1,
+            "the panicking jobs' rows are undone, the later one kept"
+        );
     }
 }

@@ -15,6 +15,7 @@ macro_rules! per_backend {
 }
 
 pub mod audit;
+pub mod backup;
 pub mod batches;
 mod checkpoint;
 mod conn;
@@ -24,10 +25,12 @@ pub mod diversion_alerts;
 pub mod diversion_places;
 pub mod diversion_views;
 pub mod epcis;
+pub mod facts;
 pub(crate) mod fixed;
 mod group_commit;
 pub mod import;
 pub mod items;
+pub mod job_runs;
 pub mod joining;
 pub mod levels;
 pub mod network;

@@ -167,8 +167,26 @@ diesel::joinable!(items -> batches (batch_id));
 diesel::joinable!(cases -> batches (batch_id));
 diesel::joinable!(items -> cases (case_code));
 
+diesel::table! {
+    server_facts (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    job_runs (job, due) {
+        job -> Text,
+        due -> Text,
+        instance -> Text,
+        ran_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    job_runs,
+    server_facts,
     api_tokens,
     products,
     batches,
