@@ -117,3 +117,82 @@ fn overlapping_settlement_runs_pay_once() {
         net.assert_books_balance();
     }
 }
+
+/// Two server instances on one database run their periodic jobs at the same moment: each due
+/// time (the settlement slot, the month's statements, the day's assessment) is claimed by one
+/// of them, every order is completed and paid once, and a later round at the same time finds
+/// everything claimed. Each instance is a `Db` of its own (its own pool and, on SQLite, its own
+/// writer thread), as two processes would have.
+#[test]
+fn two_instances_running_the_jobs_at_once_claim_each_due_time_once() {
+    use chainmark_server::network::jobs;
+    use chainmark_server::store::{Db, job_runs};
+
+    for backend in backends() {
+        let net = Net::new(backend);
+        net.items(("hq", None), 400);
+        let (p1, _) = net.active("p1", "provincial", None);
+        let (_, p2a) = net.active("p2", "provincial", Some(p1));
+        let mut orders_made = Vec::new();
+        for _ in 0..4 {
+            let o = net.submit(p2a, 100);
+            orders::accept(&mut net.conn(), o, net.admin).expect("accept");
+            net.pay(o, PaidVia::Offline, net.finance);
+            net.ship_and_receive(o, p2a);
+            orders_made.push(o);
+        }
+        let at = later(8);
+        let instances: Vec<Db> = (0..2)
+            .map(|_| Db::open(&net.app.db.url, 4).expect("second instance"))
+            .collect();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let rounds = runtime.block_on(async {
+            let (a, b) = tokio::join!(
+                jobs::run_once(&instances[0], at, "instance-a"),
+                jobs::run_once(&instances[1], at, "instance-b"),
+            );
+            [a.expect("round a"), b.expect("round b")]
+        });
+        let once = |ran: &[bool], what: &str| {
+            assert_eq!(
+                ran.iter().filter(|r| **r).count(),
+                1,
+                "{backend:?}: {what} ran on {ran:?}"
+            );
+        };
+        once(&rounds.each_ref().map(|r| r.settled.is_some()), "settlement");
+        once(&rounds.each_ref().map(|r| r.statements.is_some()), "statements");
+        once(&rounds.each_ref().map(|r| r.assessed.is_some()), "assessment");
+        let completed: u64 = rounds
+            .iter()
+            .filter_map(|r| r.settled.map(|s| s.completed))
+            .sum();
+        assert_eq!(completed, 4, "{backend:?}");
+        for o in &orders_made {
+            assert_eq!(net.order(*o).state, "completed");
+        }
+        assert_eq!(net.available(p1), dec("900.00"), "4 × 225.00, once each");
+        net.assert_books_balance();
+
+        // The same moment again, from either instance: everything is claimed already.
+        let again = runtime
+            .block_on(jobs::run_once(&instances[1], at, "instance-b"))
+            .expect("round again");
+        assert!(
+            again.settled.is_none() && again.statements.is_none() && again.assessed.is_none(),
+            "{backend:?}: {again:?}"
+        );
+        let month = chainmark_server::network::statements::Month::of(at)
+            .and_then(|m| m.previous())
+            .expect("month");
+        let who = job_runs::ran_by(&mut net.conn(), "statements", &month.name).expect("claim");
+        assert!(
+            matches!(who.as_deref(), Some("instance-a" | "instance-b")),
+            "{who:?}"
+        );
+    }
+}
