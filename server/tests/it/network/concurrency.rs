@@ -164,9 +164,18 @@ fn two_instances_running_the_jobs_at_once_claim_each_due_time_once() {
                 "{backend:?}: {what} ran on {ran:?}"
             );
         };
-        once(&rounds.each_ref().map(|r| r.settled.is_some()), "settlement");
-        once(&rounds.each_ref().map(|r| r.statements.is_some()), "statements");
-        once(&rounds.each_ref().map(|r| r.assessed.is_some()), "assessment");
+        once(
+            &rounds.each_ref().map(|r| r.settled.is_some()),
+            "settlement",
+        );
+        once(
+            &rounds.each_ref().map(|r| r.statements.is_some()),
+            "statements",
+        );
+        once(
+            &rounds.each_ref().map(|r| r.assessed.is_some()),
+            "assessment",
+        );
         let completed: u64 = rounds
             .iter()
             .filter_map(|r| r.settled.map(|s| s.completed))
