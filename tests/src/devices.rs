@@ -235,6 +235,24 @@ impl Mosquitto {
         users: &[(String, String)],
         server: &str,
     ) -> Mosquitto {
+        Mosquitto::start_with(binary, dir, port, users, server, true)
+    }
+
+    /// Like [`Mosquitto::start`]; `fleet_acl: false` leaves out the server's right to
+    /// `chainmark/servers/#` (an ACL written before instances announced themselves).
+    pub fn start_with(
+        binary: &Path,
+        dir: &Path,
+        port: u16,
+        users: &[(String, String)],
+        server: &str,
+        fleet_acl: bool,
+    ) -> Mosquitto {
+        let fleet = if fleet_acl {
+            "topic readwrite chainmark/servers/#\n"
+        } else {
+            ""
+        };
         let passwd = dir.join("mosquitto.passwd");
         std::fs::write(&passwd, "").expect("password file");
         for (user, password) in users {
@@ -256,8 +274,7 @@ impl Mosquitto {
                  user {server}\n\
                  topic read chainmark/devices/+/scans\n\
                  topic read chainmark/devices/+/state\n\
-                 topic write chainmark/devices/+/acks\n\
-                 topic readwrite chainmark/servers/#\n"
+                 topic write chainmark/devices/+/acks\n{fleet}"
             ),
         )
         .expect("acl file");

@@ -42,6 +42,16 @@ fn instance_env(fix: &Fixture, database_url: &str, port: u16) -> Vec<(&'static s
 
 /// The broker with the devices' passwords (their derived secrets) and the server's.
 fn broker(fix: &Fixture, port: u16, ids: &[&str], codes: &[String]) -> Option<Mosquitto> {
+    broker_with(fix, port, ids, codes, true)
+}
+
+fn broker_with(
+    fix: &Fixture,
+    port: u16,
+    ids: &[&str],
+    codes: &[String],
+    fleet_acl: bool,
+) -> Option<Mosquitto> {
     let binary = mosquitto_binary()?;
     let mut users: Vec<(String, String)> = ids
         .iter()
@@ -54,12 +64,13 @@ fn broker(fix: &Fixture, port: u16, ids: &[&str], codes: &[String]) -> Option<Mo
         })
         .collect();
     users.push(("chainmark-server".into(), SERVER_PASSWORD.into()));
-    Some(Mosquitto::start(
+    Some(Mosquitto::start_with(
         &binary,
         fix.dir.path(),
         port,
         &users,
         "chainmark-server",
+        fleet_acl,
     ))
 }
 
@@ -187,5 +198,33 @@ fn an_instance_on_another_database_stops_the_scans_instead_of_answering_them() {
         0,
         "nothing was stored in the stale database"
     );
+    assert_exactly_once(&fix, &serials, &[&agent]);
+}
+
+/// A broker whose ACL predates the instances' announcements: the server cannot announce itself,
+/// says so in its log, and takes the scans all the same (after a few seconds' wait for its
+/// announcement), so an upgrade never stops ingest silently.
+#[test]
+fn without_the_fleet_acl_the_scans_still_flow() {
+    let Some(pg) = PgDatabase::create() else {
+        return;
+    };
+    let fix = Fixture::issue_into(51, Some(pg.url.clone()));
+    let dir = fix.dir.path();
+    let port = free_port();
+    let env = instance_env(&fix, &pg.url, port);
+    let ids = ["acl-hh-1"];
+    let codes = vec![add_device(dir, &env, ids[0])];
+    let Some(_broker) = broker_with(&fix, port, &ids, &codes, false) else {
+        return;
+    };
+    let server = Server::start(dir, &env);
+    let mut agent = Scanner::provision(&dir.join("hh"), &codes[0]);
+    let serials: Vec<String> = fix.items[1..].iter().map(|p| p.serial.clone()).collect();
+    agent.send(&["@sell"]);
+    feed(&mut agent, &serials);
+    agent.close_input();
+    assert_eq!(agent.wait(), 0, "{:?}", agent.lines().last());
+    assert_eq!(ready(&server), 200);
     assert_exactly_once(&fix, &serials, &[&agent]);
 }

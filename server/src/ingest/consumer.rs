@@ -10,6 +10,7 @@
 //! from the broker instead of piling messages up in memory.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, Packet, QoS};
@@ -135,8 +136,10 @@ async fn poll(
     let scans = wire::shared_scans_filter(&ingest.settings.share_group, &prefix);
     let states = format!("{prefix}/devices/+/state");
     let servers = fleet::filter(&prefix);
-    // Between a connection and our own announcement coming back (fleet only).
-    let mut awaiting_echo = false;
+    // Between a connection and our own announcement coming back (fleet only), and whether the
+    // fleet is paused, shared with the timer that gives up on the echo.
+    let echo_pending = Arc::new(AtomicBool::new(false));
+    let fleet_paused = Arc::new(AtomicBool::new(false));
     let mut backoff = Duration::from_millis(200);
     loop {
         match eventloop.poll().await {
@@ -150,7 +153,13 @@ async fn poll(
                 let mut filters = vec![&states];
                 if fleet.is_some() {
                     filters.push(&servers);
-                    awaiting_echo = true;
+                    echo_pending.store(true, Ordering::Release);
+                    tokio::spawn(give_up_on_echo(
+                        client.clone(),
+                        scans.clone(),
+                        echo_pending.clone(),
+                        fleet_paused.clone(),
+                    ));
                 } else {
                     filters.push(&scans);
                 }
@@ -175,7 +184,7 @@ async fn poll(
                 {
                     if other == f.own_client() {
                         // Our own announcement back: every other one was read before it.
-                        if std::mem::take(&mut awaiting_echo) && !f.paused() {
+                        if echo_pending.swap(false, Ordering::AcqRel) && !f.paused() {
                             if let Err(e) = client.subscribe(scans.as_str(), QoS::AtLeastOnce).await
                             {
                                 tracing::error!(error = %e, "cannot subscribe");
@@ -189,6 +198,7 @@ async fn poll(
                             tracing::error!(%why, "scans paused");
                             metrics::gauge!("chainmark_ingest_paused").set(1.0);
                             parts.report("device ingest", Some(why));
+                            fleet_paused.store(true, Ordering::Release);
                             if let Err(e) = client.unsubscribe(scans.as_str()).await {
                                 tracing::error!(error = %e, "cannot unsubscribe from the scans");
                             }
@@ -197,7 +207,8 @@ async fn poll(
                             tracing::info!("no conflicting server instance left: scans resume");
                             metrics::gauge!("chainmark_ingest_paused").set(0.0);
                             parts.report("device ingest", None);
-                            if awaiting_echo {
+                            fleet_paused.store(false, Ordering::Release);
+                            if echo_pending.load(Ordering::Acquire) {
                                 continue;
                             }
                             if let Err(e) = client.subscribe(scans.as_str(), QoS::AtLeastOnce).await
@@ -237,6 +248,35 @@ async fn poll(
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
+        }
+    }
+}
+
+/// How long to wait for our own announcement to come back before taking scans without it.
+const ECHO_PATIENCE: Duration = Duration::from_secs(5);
+
+/// The broker never delivered our announcement back: most likely the server user may not publish
+/// or read `{prefix}/servers/#` (an ACL from before the fleet check). Scans are not held back for
+/// that, but it is said loudly: the fleet check is off until the ACL is fixed.
+async fn give_up_on_echo(
+    client: AsyncClient,
+    scans: String,
+    pending: Arc<AtomicBool>,
+    paused: Arc<AtomicBool>,
+) {
+    tokio::time::sleep(ECHO_PATIENCE).await;
+    if !pending.swap(false, Ordering::AcqRel) {
+        return;
+    }
+    tracing::error!(
+        "this instance's announcement did not come back from the broker: give the server user \
+         readwrite on <prefix>/servers/# (docs/operations.md); scans are taken without checking \
+         the other instances"
+    );
+    metrics::counter!("chainmark_fleet_check_unavailable_total").increment(1);
+    if !paused.load(Ordering::Acquire) {
+        if let Err(e) = client.subscribe(scans, QoS::AtLeastOnce).await {
+            tracing::error!(error = %e, "cannot subscribe");
         }
     }
 }
