@@ -26,6 +26,7 @@ pub mod diversion_views;
 pub mod epcis;
 pub(crate) mod fixed;
 mod group_commit;
+pub mod idempotency;
 pub mod import;
 pub mod items;
 pub mod joining;

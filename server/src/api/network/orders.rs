@@ -3,12 +3,14 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
+use crate::api::idempotency::{IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -56,7 +58,12 @@ pub struct OrderView {
     pub shipper_is_hq: bool,
     pub quantity: i64,
     pub unit_price: String,
+    /// quantity × unit price.
     pub goods_amount: String,
+    /// An upgrade's price-difference credit (差价) that HQ bears (DOMAIN §5); `null` otherwise.
+    pub upgrade_allowance: Option<String>,
+    /// What the buyer pays: goods amount − upgrade allowance.
+    pub amount_due: String,
     pub policy_version: i64,
     pub state: String,
     pub paid_via: Option<String>,
@@ -114,6 +121,8 @@ pub fn view(c: &mut DbConnection, o: OrderRow) -> Result<OrderView> {
         quantity: o.quantity,
         unit_price: yuan(o.unit_price_cents),
         goods_amount: yuan(o.goods_amount_cents),
+        upgrade_allowance: o.upgrade_allowance_cents.map(yuan),
+        amount_due: yuan(o.goods_amount_cents - o.upgrade_allowance_cents.unwrap_or(0)),
         policy_version: o.policy_version,
         state: o.state,
         paid_via: o.paid_via,
@@ -171,7 +180,7 @@ pub struct ListQuery {
     pub before: Option<i64>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrderBody {
     pub sku: String,
@@ -179,13 +188,13 @@ pub struct NewOrderBody {
     pub quantity: i64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayBody {
     /// `offline`: the payee confirms a transfer arrived; `wallet`: the buyer pays from its
@@ -193,7 +202,7 @@ pub struct PayBody {
     pub via: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipBody {
     /// Item serials (明码) to ship against the order.
@@ -215,7 +224,7 @@ pub struct ShipOutcome {
     pub shipped_quantity: i64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
     /// Items returned now.
@@ -226,7 +235,7 @@ pub struct RefundBody {
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseBody {
     /// Open (true) or close (false) an after-sale case (维权); completion waits while open.
@@ -285,22 +294,20 @@ pub async fn list(
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
+    idem: IdempotencyKey,
     Json(body): Json<NewOrderBody>,
-) -> Result<(StatusCode, axum::Json<OrderView>)> {
+) -> Result<Response> {
     let who = CallerId::from(&caller);
-    let out = state
-        .db
-        .write(move |c| {
-            let actor = actor_of(c, &who)?;
-            let input = cases::OrderInput {
-                sku: body.sku,
-                quantity: body.quantity,
-            };
-            let row = cases::submit(c, actor, &input)?;
-            view(c, row)
-        })
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
+    let input = cases::OrderInput {
+        sku: body.sku.clone(),
+        quantity: body.quantity,
+    };
+    write_once(&state.db, who.user, idem, &body, StatusCode::CREATED, move |c| {
+        let actor = actor_of(c, &who)?;
+        let row = cases::submit(c, actor, &input)?;
+        view(c, row)
+    })
+    .await
 }
 
 /// One order, with its forwarding legs and history.
@@ -326,21 +333,25 @@ pub async fn get(
     Ok(axum::Json(out))
 }
 
-/// Runs one step as the caller and answers with the order afterwards.
-async fn step<F>(state: AppState, caller: Caller, f: F) -> Result<axum::Json<OrderView>>
+/// Runs one step as the caller and answers with the order afterwards; once per
+/// `Idempotency-Key` (bound to `body`).
+async fn step<F>(
+    state: AppState,
+    caller: Caller,
+    idem: IdempotencyKey,
+    body: &impl Serialize,
+    f: F,
+) -> Result<Response>
 where
     F: FnOnce(&mut DbConnection, Actor) -> Result<OrderRow> + Send + 'static,
 {
     let who = CallerId::from(&caller);
-    let out = state
-        .db
-        .write(move |c| {
-            let actor = actor_of(c, &who)?;
-            let row = f(c, actor)?;
-            view(c, row)
-        })
-        .await?;
-    Ok(axum::Json(out))
+    write_once(&state.db, who.user, idem, body, StatusCode::OK, move |c| {
+        let actor = actor_of(c, &who)?;
+        let row = f(c, actor)?;
+        view(c, row)
+    })
+    .await
 }
 
 /// The seller accepts (it holds the stock and will ship).
@@ -352,8 +363,9 @@ pub async fn accept(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| cases::accept(c, id, a)).await
+    idem: IdempotencyKey,
+) -> Result<Response> {
+    step(state, caller, idem, &(), move |c, a| cases::accept(c, id, a)).await
 }
 
 /// The seller rejects the order.
@@ -366,10 +378,12 @@ pub async fn reject(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<ReasonBody>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| {
-        cases::reject(c, id, a, &body.reason)
+) -> Result<Response> {
+    let reason = body.reason.clone();
+    step(state, caller, idem, &body, move |c, a| {
+        cases::reject(c, id, a, &reason)
     })
     .await
 }
@@ -383,8 +397,9 @@ pub async fn forward(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| cases::forward(c, id, a)).await
+    idem: IdempotencyKey,
+) -> Result<Response> {
+    step(state, caller, idem, &(), move |c, a| cases::forward(c, id, a)).await
 }
 
 /// Pays: the payee confirms an offline transfer, or the buyer pays from its wallet.
@@ -397,8 +412,9 @@ pub async fn pay(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<PayBody>,
-) -> Result<axum::Json<OrderView>> {
+) -> Result<Response> {
     let via = match body.via.as_str() {
         "offline" => PaidVia::Offline,
         "wallet" => PaidVia::Wallet,
@@ -408,7 +424,10 @@ pub async fn pay(
             )));
         }
     };
-    step(state, caller, move |c, a| payment::pay(c, id, via, a)).await
+    step(state, caller, idem, &body, move |c, a| {
+        payment::pay(c, id, via, a)
+    })
+    .await
 }
 
 /// Ships named item codes against the order (until handhelds scan them).
@@ -421,35 +440,35 @@ pub async fn ship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<ShipBody>,
-) -> Result<axum::Json<ShipOutcome>> {
+) -> Result<Response> {
     if body.serials.is_empty() || body.serials.len() > 10_000 {
         return Err(Error::BadRequest(
             "serials: give 1 to 10000 item serials".into(),
         ));
     }
     let who = CallerId::from(&caller);
-    let out = state
-        .db
-        .write(move |c| {
-            let actor = actor_of(c, &who)?;
-            shipping::may_ship(c, id, actor)?;
-            shipping::ship_items(c, id, actor.user(), &body.serials)
+    let serials = body.serials.clone();
+    write_once(&state.db, who.user, idem, &body, StatusCode::OK, move |c| {
+        let actor = actor_of(c, &who)?;
+        shipping::may_ship(c, id, actor)?;
+        let out = shipping::ship_items(c, id, actor.user(), &serials)?;
+        Ok(ShipOutcome {
+            accepted: out.accepted,
+            rejected: out
+                .rejected
+                .into_iter()
+                .map(|(serial, r)| ShipRejected {
+                    serial,
+                    reason: r.as_str().into(),
+                })
+                .collect(),
+            state: out.state,
+            shipped_quantity: out.shipped_quantity,
         })
-        .await?;
-    Ok(axum::Json(ShipOutcome {
-        accepted: out.accepted,
-        rejected: out
-            .rejected
-            .into_iter()
-            .map(|(serial, r)| ShipRejected {
-                serial,
-                reason: r.as_str().into(),
-            })
-            .collect(),
-        state: out.state,
-        shipped_quantity: out.shipped_quantity,
-    }))
+    })
+    .await
 }
 
 /// The buyer confirms receipt: the items enter its custody.
@@ -461,8 +480,9 @@ pub async fn receive(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| {
+    idem: IdempotencyKey,
+) -> Result<Response> {
+    step(state, caller, idem, &(), move |c, a| {
         shipping::receive(c, id, a, false)
     })
     .await
@@ -478,10 +498,12 @@ pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<ReasonBody>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| {
-        cases::cancel(c, id, a, &body.reason)
+) -> Result<Response> {
+    let reason = body.reason.clone();
+    step(state, caller, idem, &body, move |c, a| {
+        cases::cancel(c, id, a, &reason)
     })
     .await
 }
@@ -496,14 +518,18 @@ pub async fn refund(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<RefundBody>,
-) -> Result<axum::Json<OrderView>> {
+) -> Result<Response> {
     let input = refunds::RefundInput {
         quantity: body.quantity,
-        serials: body.serials,
-        reason: body.reason,
+        serials: body.serials.clone(),
+        reason: body.reason.clone(),
     };
-    step(state, caller, move |c, a| refunds::refund(c, id, &input, a)).await
+    step(state, caller, idem, &body, move |c, a| {
+        refunds::refund(c, id, &input, a)
+    })
+    .await
 }
 
 /// HQ opens or closes an after-sale case on the order.
@@ -515,10 +541,12 @@ pub async fn case(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<CaseBody>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| {
-        cases::set_case(c, id, body.open, a)
+) -> Result<Response> {
+    let open = body.open;
+    step(state, caller, idem, &body, move |c, a| {
+        cases::set_case(c, id, open, a)
     })
     .await
 }
