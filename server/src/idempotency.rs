@@ -39,10 +39,7 @@ pub struct Request {
 impl Request {
     /// Checks the key (1 to 255 visible ASCII characters) and hashes the request.
     pub fn new(key: &str, method: &str, route: &str, path: &str, body: &str) -> Result<Request> {
-        if key.is_empty()
-            || key.len() > MAX_KEY_LEN
-            || !key.bytes().all(|b| b.is_ascii_graphic())
-        {
+        if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(Error::BadRequest(format!(
                 "Idempotency-Key: give 1 to {MAX_KEY_LEN} visible ASCII characters \
                  (a UUID is a good key)"
@@ -138,7 +135,10 @@ mod tests {
         let b = Request::new("k-1", "POST", "/o/{id}/refund", "/o/2/refund", "{}").expect("ok");
         let c = Request::new("k-1", "POST", "/o/{id}/refund", "/o/1/refund", "{}").expect("ok");
         assert_eq!(a.route, "POST /o/{id}/refund");
-        assert_ne!(a.fingerprint, b.fingerprint, "another order is another request");
+        assert_ne!(
+            a.fingerprint, b.fingerprint,
+            "another order is another request"
+        );
         assert_eq!(a.fingerprint, c.fingerprint);
         for bad in ["", "has space", "汉字", &"x".repeat(256)] {
             assert!(matches!(

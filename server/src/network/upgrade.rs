@@ -34,10 +34,14 @@ pub struct Progress {
 pub fn basis(policy: &Policy, row: &AgentRow) -> Result<EntryBasis> {
     let items = match row.entry_items {
         Some(n) => book::quantity(n)?,
-        None => policy
-            .tier(tier(row.tier_rank))
-            .ok_or_else(|| Error::Internal(format!("agent {} has a tier outside the policy", row.id)))?
-            .entry_quantity,
+        None => {
+            policy
+                .tier(tier(row.tier_rank))
+                .ok_or_else(|| {
+                    Error::Internal(format!("agent {} has a tier outside the policy", row.id))
+                })?
+                .entry_quantity
+        }
     };
     Ok(EntryBasis {
         items,

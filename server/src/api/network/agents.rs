@@ -352,10 +352,17 @@ pub async fn upgrade(
 ) -> Result<Response> {
     let who = CallerId::from(&caller);
     let sku = body.sku.clone();
-    write_once(&state.db, who.user, idem, &body, StatusCode::CREATED, move |c| {
-        let actor = actor_of(c, &who)?;
-        let row = upgrade::request(c, actor, &sku)?;
-        super::orders::view(c, row)
-    })
+    write_once(
+        &state.db,
+        who.user,
+        idem,
+        &body,
+        StatusCode::CREATED,
+        move |c| {
+            let actor = actor_of(c, &who)?;
+            let row = upgrade::request(c, actor, &sku)?;
+            super::orders::view(c, row)
+        },
+    )
     .await
 }

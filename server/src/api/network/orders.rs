@@ -302,11 +302,18 @@ pub async fn submit(
         sku: body.sku.clone(),
         quantity: body.quantity,
     };
-    write_once(&state.db, who.user, idem, &body, StatusCode::CREATED, move |c| {
-        let actor = actor_of(c, &who)?;
-        let row = cases::submit(c, actor, &input)?;
-        view(c, row)
-    })
+    write_once(
+        &state.db,
+        who.user,
+        idem,
+        &body,
+        StatusCode::CREATED,
+        move |c| {
+            let actor = actor_of(c, &who)?;
+            let row = cases::submit(c, actor, &input)?;
+            view(c, row)
+        },
+    )
     .await
 }
 
@@ -365,7 +372,10 @@ pub async fn accept(
     Path(id): Path<i64>,
     idem: IdempotencyKey,
 ) -> Result<Response> {
-    step(state, caller, idem, &(), move |c, a| cases::accept(c, id, a)).await
+    step(state, caller, idem, &(), move |c, a| {
+        cases::accept(c, id, a)
+    })
+    .await
 }
 
 /// The seller rejects the order.
@@ -399,7 +409,10 @@ pub async fn forward(
     Path(id): Path<i64>,
     idem: IdempotencyKey,
 ) -> Result<Response> {
-    step(state, caller, idem, &(), move |c, a| cases::forward(c, id, a)).await
+    step(state, caller, idem, &(), move |c, a| {
+        cases::forward(c, id, a)
+    })
+    .await
 }
 
 /// Pays: the payee confirms an offline transfer, or the buyer pays from its wallet.

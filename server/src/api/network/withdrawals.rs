@@ -120,10 +120,17 @@ pub async fn request(
         ))
     })?;
     let who = CallerId::from(&caller);
-    write_once(&state.db, who.user, idem, &body, StatusCode::CREATED, move |c| {
-        let actor = actor_of(c, &who)?;
-        Ok(WithdrawalView::from(cases::request(c, actor, amount)?))
-    })
+    write_once(
+        &state.db,
+        who.user,
+        idem,
+        &body,
+        StatusCode::CREATED,
+        move |c| {
+            let actor = actor_of(c, &who)?;
+            Ok(WithdrawalView::from(cases::request(c, actor, amount)?))
+        },
+    )
     .await
 }
 
@@ -194,7 +201,9 @@ pub async fn paid(
     let reference = body.reference.clone();
     write_once(&state.db, who.user, idem, &body, StatusCode::OK, move |c| {
         let actor = actor_of(c, &who)?;
-        Ok(WithdrawalView::from(cases::mark_paid(c, id, &reference, actor)?))
+        Ok(WithdrawalView::from(cases::mark_paid(
+            c, id, &reference, actor,
+        )?))
     })
     .await
 }

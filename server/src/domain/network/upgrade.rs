@@ -135,7 +135,11 @@ mod tests {
         let t = top_up(&p, target, basis).expect("tiers exist");
         assert_eq!(t.amount, dec("1472.00"), "72 × 31.00 − 20 × 38.00");
         assert_eq!((t.quantity, t.unit_price), (52, dec("31.00")));
-        assert_eq!(t.goods_amount, dec("1612.00"), "52 × 31.00, as on any order");
+        assert_eq!(
+            t.goods_amount,
+            dec("1612.00"),
+            "52 × 31.00, as on any order"
+        );
         assert_eq!((t.credit, t.allowance), (dec("140.00"), dec("140.00")));
     }
 
@@ -193,7 +197,10 @@ mod tests {
         };
         let t = top_up(&p, TierRank(3), basis).expect("tiers");
         assert_eq!((t.quantity, t.goods_amount), (12, dec("372.00")));
-        assert_eq!((t.credit, t.allowance, t.amount), (dec("420.00"), dec("372.00"), Decimal::ZERO));
+        assert_eq!(
+            (t.credit, t.allowance, t.amount),
+            (dec("420.00"), dec("372.00"), Decimal::ZERO)
+        );
         let basis = EntryBasis {
             items: 360,
             paid: dec("9000.00"),

@@ -51,7 +51,13 @@ async fn agent(
 }
 
 /// A JSON request with an optional `Idempotency-Key`.
-fn request(method: Method, path: &str, body: Option<&Value>, token: &str, key: Option<&str>) -> Request<Body> {
+fn request(
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    token: &str,
+    key: Option<&str>,
+) -> Request<Body> {
     let mut b = Request::builder()
         .method(method)
         .uri(path)
@@ -79,7 +85,9 @@ fn replayed(h: &HeaderMap) -> bool {
 }
 
 fn money(v: &Value) -> Decimal {
-    dec(v.as_str().unwrap_or_else(|| panic!("money as a string, got {v}")))
+    dec(v
+        .as_str()
+        .unwrap_or_else(|| panic!("money as a string, got {v}")))
 }
 
 fn postings_of(net: &Net, order: i64, kind: &str) -> i64 {
@@ -117,18 +125,37 @@ async fn the_same_refund_sent_twice_at_once_books_once() {
         let first = request(Method::POST, &path, Some(&body), &finance, Some(key));
         let second = request(Method::POST, &path, Some(&body), &finance, Some(key));
         let ((s1, h1, b1), (s2, h2, b2)) = tokio::join!(send(&net, first), send(&net, second));
-        assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{backend:?}: {b1} / {b2}");
+        assert_eq!(
+            (s1, s2),
+            (StatusCode::OK, StatusCode::OK),
+            "{backend:?}: {b1} / {b2}"
+        );
         assert_eq!(b1, b2, "{backend:?}: both get the one answer");
         assert_eq!(b1["returned_quantity"], 1, "{backend:?}: {b1}");
         assert_eq!(
-            [replayed(&h1), replayed(&h2)].iter().filter(|r| **r).count(),
+            [replayed(&h1), replayed(&h2)]
+                .iter()
+                .filter(|r| **r)
+                .count(),
             1,
             "{backend:?}: one ran, one was answered from the stored answer"
         );
         assert_eq!(net.order(order).returned_quantity, 1, "{backend:?}");
-        assert_eq!(postings_of(&net, order, "refund"), 1, "{backend:?}: one refund posting");
-        assert_eq!(net.frozen(r), dec("50.54"), "{backend:?}: one clawback of 2.66");
-        assert_eq!(net.available(a), dec("38.00"), "{backend:?}: one item refunded to the wallet");
+        assert_eq!(
+            postings_of(&net, order, "refund"),
+            1,
+            "{backend:?}: one refund posting"
+        );
+        assert_eq!(
+            net.frozen(r),
+            dec("50.54"),
+            "{backend:?}: one clawback of 2.66"
+        );
+        assert_eq!(
+            net.available(a),
+            dec("38.00"),
+            "{backend:?}: one item refunded to the wallet"
+        );
         net.assert_books_balance();
     }
 }
@@ -140,13 +167,19 @@ async fn a_retry_with_the_same_key_gets_the_first_answer_and_books_nothing() {
         let (order, a, r, finance) = received_order(&net).await;
         let path = format!("/api/v1/orders/{order}/refund");
         let body = json!({"quantity": 1, "reason": "damaged in transit"});
-        let (status, h, first) =
-            send(&net, request(Method::POST, &path, Some(&body), &finance, Some("k-1"))).await;
+        let (status, h, first) = send(
+            &net,
+            request(Method::POST, &path, Some(&body), &finance, Some("k-1")),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {first}");
         assert!(!replayed(&h));
         // The client timed out and retries: the same answer, nothing booked again.
-        let (status, h, again) =
-            send(&net, request(Method::POST, &path, Some(&body), &finance, Some("k-1"))).await;
+        let (status, h, again) = send(
+            &net,
+            request(Method::POST, &path, Some(&body), &finance, Some("k-1")),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {again}");
         assert!(replayed(&h), "{backend:?}: marked as a replay");
         assert_eq!(again, first);
@@ -155,23 +188,50 @@ async fn a_retry_with_the_same_key_gets_the_first_answer_and_books_nothing() {
 
         // The same key with another request is refused, and changes nothing.
         let other = json!({"quantity": 2, "reason": "damaged in transit"});
-        let (status, _, refused) =
-            send(&net, request(Method::POST, &path, Some(&other), &finance, Some("k-1"))).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}: {refused}");
-        assert_eq!(refused["error"]["code"], "idempotency_key_reused", "{refused}");
+        let (status, _, refused) = send(
+            &net,
+            request(Method::POST, &path, Some(&other), &finance, Some("k-1")),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend:?}: {refused}"
+        );
+        assert_eq!(
+            refused["error"]["code"], "idempotency_key_reused",
+            "{refused}"
+        );
         assert_eq!(net.order(order).returned_quantity, 1);
         assert_eq!(postings_of(&net, order, "refund"), 1);
 
         // A key that is not one is named.
-        let (status, _, bad) =
-            send(&net, request(Method::POST, &path, Some(&body), &finance, Some("has space"))).await;
+        let (status, _, bad) = send(
+            &net,
+            request(
+                Method::POST,
+                &path,
+                Some(&body),
+                &finance,
+                Some("has space"),
+            ),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
-        assert!(bad["error"]["message"].as_str().unwrap_or("").contains("Idempotency-Key"));
+        assert!(
+            bad["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("Idempotency-Key")
+        );
 
         // Without a key, as before: each request is a refund of its own.
         for _ in 0..2 {
-            let (status, _, b) =
-                send(&net, request(Method::POST, &path, Some(&body), &finance, None)).await;
+            let (status, _, b) = send(
+                &net,
+                request(Method::POST, &path, Some(&body), &finance, None),
+            )
+            .await;
             assert_eq!(status, StatusCode::OK, "{b}");
         }
         assert_eq!(net.order(order).returned_quantity, 3, "{backend:?}");
@@ -196,14 +256,24 @@ async fn withdrawals_and_payments_take_the_key_too() {
         for _ in 0..2 {
             let (status, _, b) = send(
                 &net,
-                request(Method::POST, "/api/v1/withdrawals", Some(&body), &a_token, Some("w-1")),
+                request(
+                    Method::POST,
+                    "/api/v1/withdrawals",
+                    Some(&body),
+                    &a_token,
+                    Some("w-1"),
+                ),
             )
             .await;
             assert_eq!(status, StatusCode::CREATED, "{backend:?}: {b}");
             answers.push(b);
         }
         assert_eq!(answers[0], answers[1]);
-        assert_eq!(net.available(a), dec("850.00"), "{backend:?}: withdrawn once");
+        assert_eq!(
+            net.available(a),
+            dec("850.00"),
+            "{backend:?}: withdrawn once"
+        );
 
         net.items(("hq", None), 20);
         let order = net.submit(a_actor, 20);
@@ -211,12 +281,19 @@ async fn withdrawals_and_payments_take_the_key_too() {
         let pay = json!({"via": "wallet"});
         let path = format!("/api/v1/orders/{order}/pay");
         for _ in 0..2 {
-            let (status, _, b) =
-                send(&net, request(Method::POST, &path, Some(&pay), &a_token, Some("pay-1"))).await;
+            let (status, _, b) = send(
+                &net,
+                request(Method::POST, &path, Some(&pay), &a_token, Some("pay-1")),
+            )
+            .await;
             assert_eq!(status, StatusCode::OK, "{backend:?}: {b}");
             assert_eq!(b["state"], "paid");
         }
-        assert_eq!(net.available(a), dec("90.00"), "{backend:?}: 760.00 paid once");
+        assert_eq!(
+            net.available(a),
+            dec("90.00"),
+            "{backend:?}: 760.00 paid once"
+        );
         assert_eq!(postings_of(&net, order, "paid"), 1);
         net.assert_books_balance();
     }
@@ -247,7 +324,12 @@ async fn a_forwarded_top_up_agrees_with_its_legs_and_bookings() {
 
         let (status, progress) = net
             .app
-            .json(Method::GET, "/api/v1/agents/me/upgrade", None, Some(&x_token))
+            .json(
+                Method::GET,
+                "/api/v1/agents/me/upgrade",
+                None,
+                Some(&x_token),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{progress}");
         assert_eq!(progress["top_up_quantity"], 48, "{backend:?}: {progress}");
@@ -278,18 +360,31 @@ async fn a_forwarded_top_up_agrees_with_its_legs_and_bookings() {
 
         let (status, fwd) = net
             .app
-            .json(Method::POST, &format!("/api/v1/orders/{id}/forward"), None, Some(&p_token))
+            .json(
+                Method::POST,
+                &format!("/api/v1/orders/{id}/forward"),
+                None,
+                Some(&p_token),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {fwd}");
         let legs = fwd["legs"].as_array().expect("legs");
         assert_eq!(legs.len(), 2, "{fwd}");
         assert_eq!(
-            (&legs[0]["buyer_id"], &legs[0]["unit_price"], &legs[0]["goods_amount"]),
+            (
+                &legs[0]["buyer_id"],
+                &legs[0]["unit_price"],
+                &legs[0]["goods_amount"]
+            ),
             (&json!(x), &json!("31.00"), &fwd["goods_amount"]),
             "the first leg is the order itself"
         );
         assert_eq!(
-            (&legs[1]["buyer_id"], &legs[1]["seller_id"], &legs[1]["goods_amount"]),
+            (
+                &legs[1]["buyer_id"],
+                &legs[1]["seller_id"],
+                &legs[1]["goods_amount"]
+            ),
             (&json!(p), &json!(n), &json!("1200.00"))
         );
         assert_eq!(legs[1]["margin"], "288.00", "48 × (31.00 − 25.00)");
@@ -306,21 +401,36 @@ async fn a_forwarded_top_up_agrees_with_its_legs_and_bookings() {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{backend:?}: {paid}");
-        assert_eq!(paid["shipper_amount"], legs[1]["goods_amount"], "the shipper gets its leg");
+        assert_eq!(
+            paid["shipper_amount"], legs[1]["goods_amount"],
+            "the shipper gets its leg"
+        );
         assert_eq!(
             money(&paid["shipper_amount"]) + money(&legs[1]["margin"]),
             money(&paid["goods_amount"])
         );
-        assert_eq!(net.agent(x).tier_rank, 3, "{backend:?}: upgraded on payment");
+        assert_eq!(
+            net.agent(x).tier_rank,
+            3,
+            "{backend:?}: upgraded on payment"
+        );
         assert_eq!(net.available(x), Decimal::ZERO, "X paid 1,320.00, no more");
         assert_eq!(net.frozen(p), dec("288.00"));
         assert_eq!(net.hq(HqAccount::Payables), dec("1200.00"));
-        assert_eq!(net.hq(HqAccount::RebateExpense), dec("-168.00"), "HQ bears the credit");
+        assert_eq!(
+            net.hq(HqAccount::RebateExpense),
+            dec("-168.00"),
+            "HQ bears the credit"
+        );
         net.assert_books_balance();
 
         net.ship_and_receive(id, x_actor);
         net.settle_after(30);
-        assert_eq!(net.available(n), dec("1200.00"), "{backend:?}: N is paid its leg");
+        assert_eq!(
+            net.available(n),
+            dec("1200.00"),
+            "{backend:?}: N is paid its leg"
+        );
         assert_eq!(net.available(p), dec("288.00"));
         assert_eq!(net.hq(HqAccount::Payables), Decimal::ZERO);
         net.assert_books_balance();
@@ -351,10 +461,18 @@ async fn a_forwarded_zero_top_up_upgrades_on_confirmation() {
 
         let (_, progress) = net
             .app
-            .json(Method::GET, "/api/v1/agents/me/upgrade", None, Some(&x_token))
+            .json(
+                Method::GET,
+                "/api/v1/agents/me/upgrade",
+                None,
+                Some(&x_token),
+            )
             .await;
         assert_eq!(progress["top_up_quantity"], 12, "{backend:?}: {progress}");
-        assert_eq!(progress["top_up_amount"], "0.00", "two decimals: {progress}");
+        assert_eq!(
+            progress["top_up_amount"], "0.00",
+            "two decimals: {progress}"
+        );
 
         let (status, order) = net
             .app
@@ -368,13 +486,22 @@ async fn a_forwarded_zero_top_up_upgrades_on_confirmation() {
         assert_eq!(status, StatusCode::CREATED, "{order}");
         let id = order["id"].as_i64().expect("id");
         assert_eq!(
-            (&order["quantity"], &order["goods_amount"], &order["amount_due"]),
+            (
+                &order["quantity"],
+                &order["goods_amount"],
+                &order["amount_due"]
+            ),
             (&json!(12), &json!("372.00"), &json!("0.00")),
             "{order}"
         );
         let (status, fwd) = net
             .app
-            .json(Method::POST, &format!("/api/v1/orders/{id}/forward"), None, Some(&p_token))
+            .json(
+                Method::POST,
+                &format!("/api/v1/orders/{id}/forward"),
+                None,
+                Some(&p_token),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{fwd}");
         assert_eq!(fwd["legs"][1]["margin"], "72.00", "{fwd}");
