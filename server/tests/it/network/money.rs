@@ -555,3 +555,30 @@ async fn an_agent_asking_for_another_agents_statement_is_refused() {
         }
     }
 }
+
+/// A computed zero has no decimals of its own (`Decimal::ZERO` prints "0"): money in JSON must
+/// still read "0.00". A 区代 whose entry cost 3,000.00 owes nothing to become a 市代.
+#[tokio::test]
+async fn a_top_up_amount_of_zero_has_two_decimals() {
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (x, _, x_token) = agent(&net, "district-x", "district", None, false).await;
+        assert!(agents_store::activate(&mut net.conn(), x, 4, 300_000).expect("activate"));
+        for i in 0..3 {
+            let (c, _, _) = agent(&net, &format!("city-{i}"), "city", Some(x), false).await;
+            assert!(agents_store::activate(&mut net.conn(), c, 3, 223_200).expect("activate"));
+        }
+        let (status, progress) = net
+            .app
+            .json(
+                Method::GET,
+                "/api/v1/agents/me/upgrade",
+                None,
+                Some(&x_token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{progress}");
+        assert_eq!(progress["eligible"], true, "{backend:?}: {progress}");
+        assert_eq!(progress["top_up_amount"], "0.00", "{backend:?}: {progress}");
+    }
+}
