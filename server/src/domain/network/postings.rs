@@ -333,6 +333,78 @@ mod tests {
         assert_eq!(share(dec("810.00"), 360, 360), dec("810.00"));
     }
 
+    /// DOMAIN §5's top-up, forwarded: 48 items, goods 1488.00, HQ's allowance 168.00, margin
+    /// 288.00, shipper 1200.00. Whichever way it is paid, the books balance, the buyer is charged
+    /// and refunded exactly what it pays, and HQ's allowance comes back on a full refund.
+    #[test]
+    fn a_top_up_books_the_allowance_and_refunds_only_what_the_buyer_paid() {
+        use super::super::ledger::Ledger;
+        let (buyer, mid, ship) = (AgentId(1), AgentId(2), AgentId(3));
+        for via in [PaidVia::Wallet, PaidVia::Offline] {
+            let b = BookedOrder {
+                order: OrderId(7),
+                policy_version: 1,
+                buyer,
+                payee: Party::Agent(mid),
+                shipper: Party::Agent(ship),
+                quantity: 48,
+                goods_amount: dec("1488.00"),
+                upgrade_allowance: dec("168.00"),
+                shipper_amount: dec("1200.00"),
+                margins: vec![Earning {
+                    agent: mid,
+                    amount: dec("288.00"),
+                }],
+                rebate: None,
+                award: None,
+                paid_via: via,
+                return_days: 7,
+            };
+            let mut ledger = Ledger::default();
+            let deposit = Posting::transfers(
+                "deposit",
+                [(CASH, Account::available(buyer), dec("1320.00"))],
+            )
+            .expect("deposit");
+            ledger.apply(deposit).expect("deposit");
+            for p in on_payment(&b) {
+                ledger.apply(p).expect("payment");
+            }
+            assert_eq!(
+                ledger.balance(&EXPENSE),
+                dec("-168.00"),
+                "{via:?}: HQ bears it"
+            );
+            let refunds = [(0, 10), (10, 38)].map(|(before, n)| {
+                refund(&b, u64::from(before) + 1, before, n, false)
+                    .expect("in range")
+                    .expect("moves")
+            });
+            for p in refunds {
+                ledger.apply(p).expect("refund");
+            }
+            let total: Decimal = ledger.accounts().map(|a| ledger.balance(a)).sum();
+            assert!(total.is_zero(), "{via:?}: the books balance");
+            assert_eq!(
+                ledger.balance(&EXPENSE),
+                Decimal::ZERO,
+                "{via:?}: allowance back"
+            );
+            match via {
+                PaidVia::Wallet => {
+                    assert_eq!(ledger.balance(&Account::available(buyer)), dec("1320.00"));
+                    assert_eq!(ledger.balance(&Account::frozen(mid)), Decimal::ZERO);
+                    assert_eq!(ledger.balance(&PAYABLES), Decimal::ZERO);
+                }
+                PaidVia::Offline => {
+                    // The buyer paid the payee outside the books, and is refunded outside them.
+                    assert_eq!(ledger.balance(&Account::available(buyer)), dec("1320.00"));
+                    assert_eq!(ledger.balance(&Account::frozen(mid)), Decimal::ZERO);
+                }
+            }
+        }
+    }
+
     #[test]
     fn withdrawals_need_cover() {
         let a = AgentId(1);
