@@ -17,6 +17,17 @@ pub const HEADER: &str = "idempotency-key";
 /// Set on an answer that is the stored answer to an earlier request with the same key.
 pub const REPLAYED: &str = "idempotent-replayed";
 
+/// The header as the OpenAPI document describes it, on every route that takes it.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// Optional, 1 to 255 visible ASCII characters (a UUID). The same request sent again with the
+    /// same key books nothing and gets the first answer (`Idempotent-Replayed: true`); the same
+    /// key with another request is refused (422 `idempotency_key_reused`).
+    #[serde(rename = "Idempotency-Key")]
+    pub idempotency_key: Option<String>,
+}
+
 /// The `Idempotency-Key` a request carried (if any), with where it was sent.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {

@@ -125,7 +125,8 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Order
             goods: t.goods_amount,
             upgrade_allowance: Some(t.allowance),
         };
-        let order = orders::place(conn, &row, OrderKind::Upgrade, &policy, priced, product, actor)?;
+        let order =
+            orders::place(conn, &row, OrderKind::Upgrade, &policy, priced, product, actor)?;
         tracing::info!(agent, order = order.id, target = %book::tier(i32::from(target.0)), "upgrade requested");
         Ok(order)
     })

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::orders::OrderView;
 use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
-use crate::api::idempotency::{IdempotencyKey, write_once};
+use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -341,8 +341,10 @@ pub async fn upgrade_progress(
 
 /// Places the signed-in agent's top-up order (补齐差额); paying it completes the upgrade.
 #[utoipa::path(post, path = "/api/v1/agents/me/upgrade", tag = "network",
-    security(("bearer" = [])), request_body = UpgradeBody,
+    security(("bearer" = [])),
+    params(IdempotencyHeader), request_body = UpgradeBody,
     responses((status = 201, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn upgrade(
     State(state): State<AppState>,

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
-use crate::api::idempotency::{IdempotencyKey, write_once};
+use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -288,9 +288,11 @@ pub async fn list(
 
 /// Places an order with the signed-in agent's supplier: its entry order while pending.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "network", security(("bearer" = [])),
+    params(IdempotencyHeader),
     request_body = NewOrderBody,
     responses((status = 201, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
@@ -363,8 +365,10 @@ where
 
 /// The seller accepts (it holds the stock and will ship).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/accept", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,
@@ -380,10 +384,12 @@ pub async fn accept(
 
 /// The seller rejects the order.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/reject", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = ReasonBody,
     responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn reject(
     State(state): State<AppState>,
     caller: Caller,
@@ -400,8 +406,10 @@ pub async fn reject(
 
 /// The seller, out of stock, forwards the order up its chain (一键提交上级代发).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/forward", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn forward(
     State(state): State<AppState>,
@@ -417,10 +425,12 @@ pub async fn forward(
 
 /// Pays: the payee confirms an offline transfer, or the buyer pays from its wallet.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/pay", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = PayBody,
     responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn pay(
     State(state): State<AppState>,
     caller: Caller,
@@ -445,10 +455,12 @@ pub async fn pay(
 
 /// Ships named item codes against the order (until handhelds scan them).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/ship", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = ShipBody,
     responses((status = 200, body = ShipOutcome), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn ship(
     State(state): State<AppState>,
     caller: Caller,
@@ -486,8 +498,10 @@ pub async fn ship(
 
 /// The buyer confirms receipt: the items enter its custody.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/receive", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn receive(
     State(state): State<AppState>,
@@ -503,9 +517,11 @@ pub async fn receive(
 
 /// The buyer (or HQ finance) cancels before shipping starts; a paid restock is refunded.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = ReasonBody,
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -523,10 +539,12 @@ pub async fn cancel(
 
 /// HQ refunds returned items (by quantity): stored shares reversed, earnings clawed back.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/refund", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = RefundBody,
     responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn refund(
     State(state): State<AppState>,
     caller: Caller,
@@ -547,9 +565,11 @@ pub async fn refund(
 
 /// HQ opens or closes an after-sale case on the order.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/case", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = CaseBody,
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn case(
     State(state): State<AppState>,
     caller: Caller,

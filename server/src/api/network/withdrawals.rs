@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
-use crate::api::idempotency::{IdempotencyKey, write_once};
+use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -104,9 +104,11 @@ pub async fn list(
 
 /// The signed-in agent asks to withdraw from its available balance.
 #[utoipa::path(post, path = "/api/v1/withdrawals", tag = "network", security(("bearer" = [])),
+    params(IdempotencyHeader),
     request_body = RequestBody,
     responses((status = 201, body = WithdrawalView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn request(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,9 +156,11 @@ async fn decide(
 
 /// HQ finance approves: the money leaves HQ's bank.
 #[utoipa::path(post, path = "/api/v1/withdrawals/{id}/approve", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id"),
+        IdempotencyHeader),
     request_body = DecisionBody,
     responses((status = 200, body = WithdrawalView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn approve(
     State(state): State<AppState>,
@@ -170,9 +174,11 @@ pub async fn approve(
 
 /// HQ finance rejects: the amount returns to the agent's available balance.
 #[utoipa::path(post, path = "/api/v1/withdrawals/{id}/reject", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id"),
+        IdempotencyHeader),
     request_body = DecisionBody,
     responses((status = 200, body = WithdrawalView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn reject(
     State(state): State<AppState>,
@@ -186,10 +192,12 @@ pub async fn reject(
 
 /// HQ finance records the bank transfer of an approved withdrawal.
 #[utoipa::path(post, path = "/api/v1/withdrawals/{id}/paid", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id"),
+        IdempotencyHeader),
     request_body = PaidBody,
     responses((status = 200, body = WithdrawalView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn paid(
     State(state): State<AppState>,
     caller: Caller,

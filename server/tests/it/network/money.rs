@@ -582,3 +582,28 @@ async fn a_top_up_amount_of_zero_has_two_decimals() {
         assert_eq!(progress["top_up_amount"], "0.00", "{backend:?}: {progress}");
     }
 }
+
+/// The OpenAPI document tells clients which routes take the header.
+#[test]
+fn the_openapi_document_names_the_idempotency_key_header() {
+    let doc = serde_json::to_value(chainmark_server::api::openapi_document()).expect("json");
+    for (path, method) in [
+        ("/api/v1/orders", "post"),
+        ("/api/v1/orders/{id}/pay", "post"),
+        ("/api/v1/orders/{id}/refund", "post"),
+        ("/api/v1/orders/{id}/ship", "post"),
+        ("/api/v1/withdrawals", "post"),
+        ("/api/v1/withdrawals/{id}/approve", "post"),
+        ("/api/v1/agents/me/upgrade", "post"),
+    ] {
+        let params = doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} has parameters"));
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
+            "{method} {path}: {params:?}"
+        );
+    }
+}
