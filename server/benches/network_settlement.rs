@@ -186,6 +186,7 @@ fn seed_orders(conn: &mut DbConnection, n: i64, paid_at: NaiveDateTime, received
                 shipper: Party::Agent(a(shipper)),
                 quantity: 20,
                 goods_amount: money(goods),
+                upgrade_allowance: rust_decimal::Decimal::ZERO,
                 shipper_amount: money(goods - margin.unwrap_or(0)),
                 margins: margin
                     .map(|m| Earning {

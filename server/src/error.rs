@@ -24,6 +24,9 @@ pub enum Error {
     /// whose conditions are not met): 422.
     #[error("{0}")]
     NotEligible(String),
+    /// An `Idempotency-Key` sent again with a different request: 422.
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]

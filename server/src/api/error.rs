@@ -17,7 +17,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `bad_request`, `not_found`, `conflict`, `unauthorized`,
-    /// `forbidden`, `not_eligible`, `rate_limited`, `import_rejected`, `unavailable`, `internal`.
+    /// `forbidden`, `not_eligible`, `rate_limited`, `import_rejected`, `unavailable`, `internal`,
+    /// `idempotency_key_reused`.
     pub code: &'static str,
     /// For people: what went wrong and what to do.
     pub message: String,
@@ -28,6 +29,7 @@ impl Error {
         match self {
             Error::BadRequest(_) | Error::Config(_) => StatusCode::BAD_REQUEST,
             Error::Import(_) | Error::NotEligible(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
@@ -44,6 +46,7 @@ impl Error {
             Error::BadRequest(_) | Error::Config(_) => "bad_request",
             Error::Import(_) => "import_rejected",
             Error::NotEligible(_) => "not_eligible",
+            Error::IdempotencyKeyReused(_) => "idempotency_key_reused",
             Error::TooLarge => "too_large",
             Error::NotFound { .. } => "not_found",
             Error::Conflict(_) => "conflict",

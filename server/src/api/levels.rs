@@ -6,6 +6,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::ErrorBody;
+use super::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use super::json::Json;
 use super::network::{CallerId, actor_of};
 use crate::app::AppState;
@@ -377,7 +379,7 @@ pub async fn mine(State(state): State<AppState>, caller: Caller) -> Result<axum:
     Ok(axum::Json(out))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityBody {
     pub agent_id: i64,
@@ -406,39 +408,44 @@ pub struct ActivityView {
 
 /// Records a bound customer, a recharge or a level price paid for an agent (HQ admin, finance).
 #[utoipa::path(post, path = "/api/v1/levels/activity", tag = "levels", security(("bearer" = [])),
+    params(IdempotencyHeader),
     request_body = ActivityBody,
     responses((status = 201, body = ActivityView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn record_activity(
     State(state): State<AppState>,
     caller: Caller,
+    idem: IdempotencyKey,
     Json(body): Json<ActivityBody>,
-) -> Result<(StatusCode, axum::Json<ActivityView>)> {
+) -> Result<Response> {
     let who = CallerId::from(&caller);
-    let row = state
-        .db
-        .write(move |c| {
-            let input = NewActivity {
-                agent_id: body.agent_id,
-                kind: body.kind,
-                amount: body.amount,
-                level_key: body.level_key,
-                at: body.at,
-                note: body.note,
-            };
-            let actor = actor_of(c, &who)?;
-            activity::record(c, input, actor)
-        })
-        .await?;
-    Ok((
+    let input = NewActivity {
+        agent_id: body.agent_id,
+        kind: body.kind.clone(),
+        amount: body.amount,
+        level_key: body.level_key.clone(),
+        at: body.at,
+        note: body.note.clone(),
+    };
+    // A recharge or level payment recorded twice would count twice: once per key.
+    write_once(
+        &state.db,
+        who.user,
+        idem,
+        &body,
         StatusCode::CREATED,
-        axum::Json(ActivityView {
-            id: row.id,
-            agent_id: row.agent_id,
-            kind: row.kind,
-            amount: Decimal::new(row.amount_cents, 2).to_string(),
-            level_key: row.level_key,
-            at: row.at,
-        }),
-    ))
+        move |c| {
+            let actor = actor_of(c, &who)?;
+            let row = activity::record(c, input, actor)?;
+            Ok(ActivityView {
+                id: row.id,
+                agent_id: row.agent_id,
+                kind: row.kind,
+                amount: Decimal::new(row.amount_cents, 2).to_string(),
+                level_key: row.level_key,
+                at: row.at,
+            })
+        },
+    )
+    .await
 }

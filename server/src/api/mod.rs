@@ -10,6 +10,7 @@ mod diversion_views;
 mod epcis;
 pub mod error;
 mod health;
+pub mod idempotency;
 mod items;
 mod joining;
 pub mod json;

@@ -123,6 +123,7 @@ pub fn restock_order(row: &OrderRow) -> Result<RestockOrder> {
         quantity: quantity(row.quantity)?,
         unit_price: money(row.unit_price_cents),
         goods_amount: money(row.goods_amount_cents),
+        upgrade_allowance: money(row.upgrade_allowance_cents.unwrap_or(0)),
         policy_version: u32::try_from(row.policy_version)
             .map_err(|_| Error::Internal("policy version out of range".into()))?,
         state: state_of(&row.state)?,
@@ -196,6 +197,7 @@ pub fn booked(row: &OrderRow, legs: &[LegRow]) -> Result<BookedOrder> {
         shipper: shipper(row)?.ok_or_else(missing)?,
         quantity: quantity(row.quantity)?,
         goods_amount: money(row.goods_amount_cents),
+        upgrade_allowance: money(row.upgrade_allowance_cents.unwrap_or(0)),
         shipper_amount: money(row.shipper_amount_cents.ok_or_else(missing)?),
         margins,
         rebate: earning(row.rebate_agent_id, row.rebate_cents),

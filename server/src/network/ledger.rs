@@ -17,6 +17,7 @@ pub fn kind_of(key: &str) -> &'static str {
         (Some("order"), Some("margin")) => "margin",
         (Some("order"), Some("rebate")) => "rebate",
         (Some("order"), Some("award")) => "award",
+        (Some("order"), Some("allowance")) => "allowance",
         (Some("order"), Some("complete")) => "complete",
         (Some("order"), Some("refund")) => "refund",
         (Some("withdrawal"), Some("requested")) => "withdrawal_requested",

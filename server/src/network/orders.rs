@@ -112,35 +112,46 @@ pub fn submit(conn: &mut DbConnection, actor: Actor, input: &OrderInput) -> Resu
         let q = u32::try_from(input.quantity).unwrap_or(u32::MAX);
         let goods = goods_amount(q, tier.unit_price);
         let product = product_id(conn, &input.sku)?;
-        place(
-            conn,
-            &buyer,
-            kind,
-            &policy,
-            tier.rank.0,
-            q,
-            tier.unit_price,
+        let priced = Priced {
+            tier_rank: tier.rank.0,
+            quantity: q,
+            unit_price: tier.unit_price,
             goods,
-            product,
-            actor,
-        )
+            upgrade_allowance: None,
+        };
+        place(conn, &buyer, kind, &policy, priced, product, actor)
     })
 }
 
+/// What an order is for and at what price, as placed.
+#[derive(Debug, Clone, Copy)]
+pub struct Priced {
+    pub tier_rank: u8,
+    pub quantity: u32,
+    pub unit_price: rust_decimal::Decimal,
+    /// quantity × unit price.
+    pub goods: rust_decimal::Decimal,
+    /// An upgrade's price-difference credit HQ bears (DOMAIN §5).
+    pub upgrade_allowance: Option<rust_decimal::Decimal>,
+}
+
 /// Inserts an order with its seller and chain fixed now.
-#[allow(clippy::too_many_arguments)]
 pub fn place(
     conn: &mut DbConnection,
     buyer: &AgentRow,
     kind: OrderKind,
     policy: &Policy,
-    tier_rank: u8,
-    quantity: u32,
-    unit_price: rust_decimal::Decimal,
-    goods: rust_decimal::Decimal,
+    priced: Priced,
     product: i64,
     actor: Actor,
 ) -> Result<OrderRow> {
+    let Priced {
+        tier_rank,
+        quantity,
+        unit_price,
+        goods,
+        upgrade_allowance,
+    } = priced;
     let seller = if kind == OrderKind::Upgrade {
         let graph = super::agents::graph_above(conn, buyer.id)?;
         crate::domain::network::placement::supplier_at(
@@ -172,6 +183,7 @@ pub fn place(
             receive_days: i32::try_from(policy.receive_days()).unwrap_or(i32::MAX),
             state: "submitted".into(),
             created_at: at,
+            upgrade_allowance_cents: upgrade_allowance.map(cents).transpose()?,
         },
     )?;
     store::add_events(conn, &[(row.id, None, "submitted", actor.user(), None)], at)?;

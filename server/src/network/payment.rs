@@ -11,7 +11,7 @@ use super::orders::{HQ_ANSWER, changed_meanwhile};
 use super::{Actor, HQ_MONEY, agents, ledger, refused};
 use crate::domain::network::earnings::{BookedOrder, PaidVia, Referrer};
 use crate::domain::network::order::{OrderAction, transition};
-use crate::domain::network::{Account, Party, postings};
+use crate::domain::network::{Account, Party, Policy, postings};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::network::agents as agents_store;
@@ -66,7 +66,7 @@ pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Resu
         if via == PaidVia::Wallet {
             ledger::require_cover(conn, Account::available(order.buyer))?;
         }
-        after_payment(conn, &row)?;
+        after_payment(conn, &row, &policy)?;
         tracing::info!(order = id, via = book::paid_via_str(via), "order paid");
         store::get(conn, id)
     })
@@ -103,7 +103,7 @@ fn booking(b: &BookedOrder, at: chrono::NaiveDateTime) -> Result<Booking> {
 
 /// An entry order activates its buyer; an upgrade's top-up moves it to the order's tier. Either
 /// way the suppliers below it are recomputed.
-fn after_payment(conn: &mut DbConnection, row: &OrderRow) -> Result<()> {
+fn after_payment(conn: &mut DbConnection, row: &OrderRow, policy: &Policy) -> Result<()> {
     let buyer = agents_store::get(conn, row.buyer_id)?;
     match row.kind.as_str() {
         "entry" => {
@@ -113,6 +113,7 @@ fn after_payment(conn: &mut DbConnection, row: &OrderRow) -> Result<()> {
                     buyer.id, buyer.status
                 )));
             }
+            agents_store::set_entry_items(conn, buyer.id, row.quantity)?;
             agents::recompute_below(conn, buyer.id, true)?;
         }
         "upgrade" => {
@@ -122,13 +123,18 @@ fn after_payment(conn: &mut DbConnection, row: &OrderRow) -> Result<()> {
                     buyer.id, buyer.tier_rank
                 )));
             }
+            // What it paid (HQ's allowance excluded) and how many items it now has bought: the
+            // next upgrade's top-up starts from these (DOMAIN §5).
+            let before = super::upgrade::basis(policy, &buyer)?;
+            let paid = row.goods_amount_cents - row.upgrade_allowance_cents.unwrap_or(0);
             agents_store::set_tier(
                 conn,
                 buyer.id,
                 row.tier_rank,
-                buyer.entry_paid_cents + row.goods_amount_cents,
+                buyer.entry_paid_cents + paid,
                 row.policy_version,
             )?;
+            agents_store::set_entry_items(conn, buyer.id, i64::from(before.items) + row.quantity)?;
             agents::recompute_below(conn, buyer.id, false)?;
             tracing::info!(
                 agent = buyer.id,

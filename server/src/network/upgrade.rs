@@ -8,10 +8,10 @@ use rust_decimal::Decimal;
 use super::book::{self, tier};
 use super::{Actor, orders, policy};
 use crate::domain::network::order::OrderKind;
-use crate::domain::network::{UpgradeError, top_up, upgrade_target};
+use crate::domain::network::{EntryBasis, Policy, UpgradeError, top_up, upgrade_target};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
-use crate::store::network::agents as agents_store;
+use crate::store::network::agents::{self as agents_store, AgentRow};
 use crate::store::network::money;
 use crate::store::network::orders::{self as orders_store, OrderRow};
 
@@ -26,6 +26,27 @@ pub struct Progress {
     /// What the top-up order would cost now, and for how many items.
     pub top_up: Option<(u32, Decimal)>,
     pub eligible: bool,
+}
+
+/// What the agent's entry order and top-ups bought. Counted since DOMAIN §5's top-up rule; for an
+/// agent activated before (or imported) its tier's entry quantity is assumed, which is what the
+/// earlier rule assumed too.
+pub fn basis(policy: &Policy, row: &AgentRow) -> Result<EntryBasis> {
+    let items = match row.entry_items {
+        Some(n) => book::quantity(n)?,
+        None => {
+            policy
+                .tier(tier(row.tier_rank))
+                .ok_or_else(|| {
+                    Error::Internal(format!("agent {} has a tier outside the policy", row.id))
+                })?
+                .entry_quantity
+        }
+    };
+    Ok(EntryBasis {
+        items,
+        paid: money(row.entry_paid_cents),
+    })
 }
 
 /// The acting agent's upgrade progress.
@@ -53,7 +74,7 @@ pub fn progress(conn: &mut DbConnection, agent: i64) -> Result<Progress> {
     let have = referred.iter().filter(|t| **t == above.rank).count() as u32;
     let need = above.upgrade_count.unwrap_or(0);
     let eligible = upgrade_target(&policy, current, &referred).is_ok();
-    let t = top_up(&policy, current, above.rank, money(row.entry_paid_cents))
+    let t = top_up(&policy, above.rank, basis(&policy, &row)?)
         .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Progress {
         target: above.upgrade_count.map(|_| above.key.clone()),
@@ -87,18 +108,25 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Order
         if open {
             return Err(Error::Conflict("an upgrade order is already open: pay or cancel it first".into()));
         }
-        let t = top_up(&policy, tier(row.tier_rank), target, money(row.entry_paid_cents))
+        let t = top_up(&policy, target, basis(&policy, &row)?)
             .map_err(|e| Error::Internal(e.to_string()))?;
         if t.quantity == 0 {
             return Err(Error::Conflict(
-                "the target tier's entry quantity is not above the current one: nothing to top up".into(),
+                "the entry order and top-ups bought the target tier's entry quantity already: \
+                 there is nothing to top up"
+                    .into(),
             ));
         }
         let product = orders::product_id(conn, sku)?;
-        let order = orders::place(
-            conn, &row, OrderKind::Upgrade, &policy, target.0, t.quantity, t.unit_price, t.amount,
-            product, actor,
-        )?;
+        let priced = orders::Priced {
+            tier_rank: target.0,
+            quantity: t.quantity,
+            unit_price: t.unit_price,
+            goods: t.goods_amount,
+            upgrade_allowance: Some(t.allowance),
+        };
+        let order =
+            orders::place(conn, &row, OrderKind::Upgrade, &policy, priced, product, actor)?;
         tracing::info!(agent, order = order.id, target = %book::tier(i32::from(target.0)), "upgrade requested");
         Ok(order)
     })

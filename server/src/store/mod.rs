@@ -28,6 +28,7 @@ pub mod epcis;
 pub mod facts;
 pub(crate) mod fixed;
 mod group_commit;
+pub mod idempotency;
 pub mod import;
 pub mod items;
 pub mod job_runs;

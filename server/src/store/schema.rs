@@ -230,6 +230,7 @@ diesel::table! {
         activated_tier_rank -> Nullable<Integer>,
         policy_version -> BigInt,
         entry_paid_cents -> BigInt,
+        entry_items -> Nullable<BigInt>,
     }
 }
 
@@ -266,6 +267,7 @@ diesel::table! {
         shipped_at -> Nullable<Timestamp>,
         received_at -> Nullable<Timestamp>,
         due_at -> Nullable<Timestamp>,
+        upgrade_allowance_cents -> Nullable<BigInt>,
     }
 }
 
@@ -670,3 +672,17 @@ diesel::table! {
 
 diesel::joinable!(level_applications -> agents (agent_id));
 diesel::allow_tables_to_appear_in_same_query!(level_applications, agents);
+
+// Idempotency keys of money and stock requests (issue 15).
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        route -> Text,
+        idem_key -> Text,
+        request_sha256 -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -10,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::orders::OrderView;
 use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
+use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -119,7 +121,7 @@ pub struct UpgradeView {
     pub eligible: bool,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpgradeBody {
     /// The product the top-up order is for.
@@ -332,29 +334,37 @@ pub async fn upgrade_progress(
         have: p.have,
         need: p.need,
         top_up_quantity: p.top_up.map(|t| t.0),
-        top_up_amount: p.top_up.map(|t| t.1.to_string()),
+        top_up_amount: p.top_up.map(|t| super::yuan_of(t.1)),
         eligible: p.eligible,
     }))
 }
 
 /// Places the signed-in agent's top-up order (补齐差额); paying it completes the upgrade.
 #[utoipa::path(post, path = "/api/v1/agents/me/upgrade", tag = "network",
-    security(("bearer" = [])), request_body = UpgradeBody,
+    security(("bearer" = [])),
+    params(IdempotencyHeader), request_body = UpgradeBody,
     responses((status = 201, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn upgrade(
     State(state): State<AppState>,
     caller: Caller,
+    idem: IdempotencyKey,
     Json(body): Json<UpgradeBody>,
-) -> Result<(StatusCode, axum::Json<OrderView>)> {
+) -> Result<Response> {
     let who = CallerId::from(&caller);
-    let order = state
-        .db
-        .write(move |c| {
+    let sku = body.sku.clone();
+    write_once(
+        &state.db,
+        who.user,
+        idem,
+        &body,
+        StatusCode::CREATED,
+        move |c| {
             let actor = actor_of(c, &who)?;
-            let row = upgrade::request(c, actor, &body.sku)?;
+            let row = upgrade::request(c, actor, &sku)?;
             super::orders::view(c, row)
-        })
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(order)))
+        },
+    )
+    .await
 }

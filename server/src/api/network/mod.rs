@@ -91,3 +91,12 @@ impl From<&Caller> for CallerId {
 pub fn yuan(cents: i64) -> String {
     crate::store::network::money(cents).to_string()
 }
+
+/// Serialises an amount as a decimal string with exactly two decimals ("0.00", "1320.00"),
+/// whatever scale the `Decimal` carries (a computed zero has scale 0 and prints "0").
+pub fn yuan_of(amount: rust_decimal::Decimal) -> String {
+    let mut a =
+        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    a.rescale(2);
+    a.to_string()
+}

@@ -3,12 +3,14 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
+use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -56,7 +58,12 @@ pub struct OrderView {
     pub shipper_is_hq: bool,
     pub quantity: i64,
     pub unit_price: String,
+    /// quantity × unit price.
     pub goods_amount: String,
+    /// An upgrade's price-difference credit (差价) that HQ bears (DOMAIN §5); `null` otherwise.
+    pub upgrade_allowance: Option<String>,
+    /// What the buyer pays: goods amount − upgrade allowance.
+    pub amount_due: String,
     pub policy_version: i64,
     pub state: String,
     pub paid_via: Option<String>,
@@ -114,6 +121,8 @@ pub fn view(c: &mut DbConnection, o: OrderRow) -> Result<OrderView> {
         quantity: o.quantity,
         unit_price: yuan(o.unit_price_cents),
         goods_amount: yuan(o.goods_amount_cents),
+        upgrade_allowance: o.upgrade_allowance_cents.map(yuan),
+        amount_due: yuan(o.goods_amount_cents - o.upgrade_allowance_cents.unwrap_or(0)),
         policy_version: o.policy_version,
         state: o.state,
         paid_via: o.paid_via,
@@ -171,7 +180,7 @@ pub struct ListQuery {
     pub before: Option<i64>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrderBody {
     pub sku: String,
@@ -179,13 +188,13 @@ pub struct NewOrderBody {
     pub quantity: i64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayBody {
     /// `offline`: the payee confirms a transfer arrived; `wallet`: the buyer pays from its
@@ -193,7 +202,7 @@ pub struct PayBody {
     pub via: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipBody {
     /// Item serials (明码) to ship against the order.
@@ -215,7 +224,7 @@ pub struct ShipOutcome {
     pub shipped_quantity: i64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
     /// Items returned now.
@@ -226,7 +235,7 @@ pub struct RefundBody {
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseBody {
     /// Open (true) or close (false) an after-sale case (维权); completion waits while open.
@@ -279,28 +288,35 @@ pub async fn list(
 
 /// Places an order with the signed-in agent's supplier: its entry order while pending.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "network", security(("bearer" = [])),
+    params(IdempotencyHeader),
     request_body = NewOrderBody,
     responses((status = 201, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
+    idem: IdempotencyKey,
     Json(body): Json<NewOrderBody>,
-) -> Result<(StatusCode, axum::Json<OrderView>)> {
+) -> Result<Response> {
     let who = CallerId::from(&caller);
-    let out = state
-        .db
-        .write(move |c| {
+    let input = cases::OrderInput {
+        sku: body.sku.clone(),
+        quantity: body.quantity,
+    };
+    write_once(
+        &state.db,
+        who.user,
+        idem,
+        &body,
+        StatusCode::CREATED,
+        move |c| {
             let actor = actor_of(c, &who)?;
-            let input = cases::OrderInput {
-                sku: body.sku,
-                quantity: body.quantity,
-            };
             let row = cases::submit(c, actor, &input)?;
             view(c, row)
-        })
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
+        },
+    )
+    .await
 }
 
 /// One order, with its forwarding legs and history.
@@ -326,79 +342,102 @@ pub async fn get(
     Ok(axum::Json(out))
 }
 
-/// Runs one step as the caller and answers with the order afterwards.
-async fn step<F>(state: AppState, caller: Caller, f: F) -> Result<axum::Json<OrderView>>
+/// Runs one step as the caller and answers with the order afterwards; once per
+/// `Idempotency-Key` (bound to `body`).
+async fn step<F>(
+    state: AppState,
+    caller: Caller,
+    idem: IdempotencyKey,
+    body: &impl Serialize,
+    f: F,
+) -> Result<Response>
 where
     F: FnOnce(&mut DbConnection, Actor) -> Result<OrderRow> + Send + 'static,
 {
     let who = CallerId::from(&caller);
-    let out = state
-        .db
-        .write(move |c| {
-            let actor = actor_of(c, &who)?;
-            let row = f(c, actor)?;
-            view(c, row)
-        })
-        .await?;
-    Ok(axum::Json(out))
+    write_once(&state.db, who.user, idem, body, StatusCode::OK, move |c| {
+        let actor = actor_of(c, &who)?;
+        let row = f(c, actor)?;
+        view(c, row)
+    })
+    .await
 }
 
 /// The seller accepts (it holds the stock and will ship).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/accept", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn accept(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| cases::accept(c, id, a)).await
+    idem: IdempotencyKey,
+) -> Result<Response> {
+    step(state, caller, idem, &(), move |c, a| {
+        cases::accept(c, id, a)
+    })
+    .await
 }
 
 /// The seller rejects the order.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/reject", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = ReasonBody,
     responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn reject(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<ReasonBody>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| {
-        cases::reject(c, id, a, &body.reason)
+) -> Result<Response> {
+    let reason = body.reason.clone();
+    step(state, caller, idem, &body, move |c, a| {
+        cases::reject(c, id, a, &reason)
     })
     .await
 }
 
 /// The seller, out of stock, forwards the order up its chain (一键提交上级代发).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/forward", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn forward(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| cases::forward(c, id, a)).await
+    idem: IdempotencyKey,
+) -> Result<Response> {
+    step(state, caller, idem, &(), move |c, a| {
+        cases::forward(c, id, a)
+    })
+    .await
 }
 
 /// Pays: the payee confirms an offline transfer, or the buyer pays from its wallet.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/pay", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = PayBody,
     responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn pay(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<PayBody>,
-) -> Result<axum::Json<OrderView>> {
+) -> Result<Response> {
     let via = match body.via.as_str() {
         "offline" => PaidVia::Offline,
         "wallet" => PaidVia::Wallet,
@@ -408,61 +447,69 @@ pub async fn pay(
             )));
         }
     };
-    step(state, caller, move |c, a| payment::pay(c, id, via, a)).await
+    step(state, caller, idem, &body, move |c, a| {
+        payment::pay(c, id, via, a)
+    })
+    .await
 }
 
 /// Ships named item codes against the order (until handhelds scan them).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/ship", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = ShipBody,
     responses((status = 200, body = ShipOutcome), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn ship(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<ShipBody>,
-) -> Result<axum::Json<ShipOutcome>> {
+) -> Result<Response> {
     if body.serials.is_empty() || body.serials.len() > 10_000 {
         return Err(Error::BadRequest(
             "serials: give 1 to 10000 item serials".into(),
         ));
     }
     let who = CallerId::from(&caller);
-    let out = state
-        .db
-        .write(move |c| {
-            let actor = actor_of(c, &who)?;
-            shipping::may_ship(c, id, actor)?;
-            shipping::ship_items(c, id, actor.user(), &body.serials)
+    let serials = body.serials.clone();
+    write_once(&state.db, who.user, idem, &body, StatusCode::OK, move |c| {
+        let actor = actor_of(c, &who)?;
+        shipping::may_ship(c, id, actor)?;
+        let out = shipping::ship_items(c, id, actor.user(), &serials)?;
+        Ok(ShipOutcome {
+            accepted: out.accepted,
+            rejected: out
+                .rejected
+                .into_iter()
+                .map(|(serial, r)| ShipRejected {
+                    serial,
+                    reason: r.as_str().into(),
+                })
+                .collect(),
+            state: out.state,
+            shipped_quantity: out.shipped_quantity,
         })
-        .await?;
-    Ok(axum::Json(ShipOutcome {
-        accepted: out.accepted,
-        rejected: out
-            .rejected
-            .into_iter()
-            .map(|(serial, r)| ShipRejected {
-                serial,
-                reason: r.as_str().into(),
-            })
-            .collect(),
-        state: out.state,
-        shipped_quantity: out.shipped_quantity,
-    }))
+    })
+    .await
 }
 
 /// The buyer confirms receipt: the items enter its custody.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/receive", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn receive(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| {
+    idem: IdempotencyKey,
+) -> Result<Response> {
+    step(state, caller, idem, &(), move |c, a| {
         shipping::receive(c, id, a, false)
     })
     .await
@@ -470,55 +517,69 @@ pub async fn receive(
 
 /// The buyer (or HQ finance) cancels before shipping starts; a paid restock is refunded.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/cancel", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = ReasonBody,
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<ReasonBody>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| {
-        cases::cancel(c, id, a, &body.reason)
+) -> Result<Response> {
+    let reason = body.reason.clone();
+    step(state, caller, idem, &body, move |c, a| {
+        cases::cancel(c, id, a, &reason)
     })
     .await
 }
 
 /// HQ refunds returned items (by quantity): stored shares reversed, earnings clawed back.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/refund", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = RefundBody,
     responses((status = 200, body = OrderView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn refund(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<RefundBody>,
-) -> Result<axum::Json<OrderView>> {
+) -> Result<Response> {
     let input = refunds::RefundInput {
         quantity: body.quantity,
-        serials: body.serials,
-        reason: body.reason,
+        serials: body.serials.clone(),
+        reason: body.reason.clone(),
     };
-    step(state, caller, move |c, a| refunds::refund(c, id, &input, a)).await
+    step(state, caller, idem, &body, move |c, a| {
+        refunds::refund(c, id, &input, a)
+    })
+    .await
 }
 
 /// HQ opens or closes an after-sale case on the order.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/case", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        IdempotencyHeader),
     request_body = CaseBody,
-    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn case(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<CaseBody>,
-) -> Result<axum::Json<OrderView>> {
-    step(state, caller, move |c, a| {
-        cases::set_case(c, id, body.open, a)
+) -> Result<Response> {
+    let open = body.open;
+    step(state, caller, idem, &body, move |c, a| {
+        cases::set_case(c, id, open, a)
     })
     .await
 }

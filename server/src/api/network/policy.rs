@@ -64,7 +64,7 @@ fn view(row: PolicyRow) -> PolicyView {
                         name_zh: t.name_zh.clone(),
                         name_en: t.name_en.clone(),
                         entry_quantity: t.entry_quantity,
-                        unit_price: t.unit_price.to_string(),
+                        unit_price: super::yuan_of(t.unit_price),
                         upgrade_count: t.upgrade_count,
                         same_tier_rate: t.same_tier_rate.map(|r| r.to_string()),
                     })

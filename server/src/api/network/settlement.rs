@@ -80,7 +80,14 @@ const HQ_READ: &[Role] = &[Role::HqAdmin, Role::HqFinance, Role::HqAuditor];
 /// Whose statement: the agent's own, or any agent's for HQ.
 fn whose(c: &mut DbConnection, who: &CallerId, asked: Option<i64>) -> Result<i64> {
     match actor_of(c, who)? {
-        Actor::Agent { agent, .. } => Ok(agent),
+        // Asking for another agent's statement is refused, not answered with one's own: a
+        // client that got its own would take it for the other's.
+        Actor::Agent { agent, .. } => match asked {
+            Some(other) if other != agent => Err(crate::Error::Forbidden(format!(
+                "agent_id {other}: an agent reads its own statement only"
+            ))),
+            _ => Ok(agent),
+        },
         actor => {
             actor.require_hq(HQ_READ, "read agents' statements")?;
             let id = asked

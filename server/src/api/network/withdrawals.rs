@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
+use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -48,20 +50,20 @@ impl From<WithdrawalRow> for WithdrawalView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
     /// Yuan, as a decimal string ("150.00").
     pub amount: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaidBody {
     /// The bank transfer's reference.
@@ -102,14 +104,17 @@ pub async fn list(
 
 /// The signed-in agent asks to withdraw from its available balance.
 #[utoipa::path(post, path = "/api/v1/withdrawals", tag = "network", security(("bearer" = [])),
+    params(IdempotencyHeader),
     request_body = RequestBody,
     responses((status = 201, body = WithdrawalView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn request(
     State(state): State<AppState>,
     caller: Caller,
+    idem: IdempotencyKey,
     Json(body): Json<RequestBody>,
-) -> Result<(StatusCode, axum::Json<WithdrawalView>)> {
+) -> Result<Response> {
     let amount: Decimal = body.amount.trim().parse().map_err(|_| {
         Error::BadRequest(format!(
             "amount {:?}: give yuan as a decimal string, e.g. \"150.00\"",
@@ -117,83 +122,96 @@ pub async fn request(
         ))
     })?;
     let who = CallerId::from(&caller);
-    let row = state
-        .db
-        .write(move |c| {
+    write_once(
+        &state.db,
+        who.user,
+        idem,
+        &body,
+        StatusCode::CREATED,
+        move |c| {
             let actor = actor_of(c, &who)?;
-            cases::request(c, actor, amount)
-        })
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(row.into())))
+            Ok(WithdrawalView::from(cases::request(c, actor, amount)?))
+        },
+    )
+    .await
 }
 
 async fn decide(
     state: AppState,
     caller: Caller,
+    idem: IdempotencyKey,
     id: i64,
     approve: bool,
-    note: Option<String>,
-) -> Result<axum::Json<WithdrawalView>> {
+    body: DecisionBody,
+) -> Result<Response> {
     let who = CallerId::from(&caller);
-    let row = state
-        .db
-        .write(move |c| {
-            let actor = actor_of(c, &who)?;
-            cases::decide(c, id, approve, note.as_deref(), actor)
-        })
-        .await?;
-    Ok(axum::Json(row.into()))
+    let note = body.note.clone();
+    write_once(&state.db, who.user, idem, &body, StatusCode::OK, move |c| {
+        let actor = actor_of(c, &who)?;
+        let row = cases::decide(c, id, approve, note.as_deref(), actor)?;
+        Ok(WithdrawalView::from(row))
+    })
+    .await
 }
 
 /// HQ finance approves: the money leaves HQ's bank.
 #[utoipa::path(post, path = "/api/v1/withdrawals/{id}/approve", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id"),
+        IdempotencyHeader),
     request_body = DecisionBody,
     responses((status = 200, body = WithdrawalView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<DecisionBody>,
-) -> Result<axum::Json<WithdrawalView>> {
-    decide(state, caller, id, true, body.note).await
+) -> Result<Response> {
+    decide(state, caller, idem, id, true, body).await
 }
 
 /// HQ finance rejects: the amount returns to the agent's available balance.
 #[utoipa::path(post, path = "/api/v1/withdrawals/{id}/reject", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id"),
+        IdempotencyHeader),
     request_body = DecisionBody,
     responses((status = 200, body = WithdrawalView), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn reject(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<DecisionBody>,
-) -> Result<axum::Json<WithdrawalView>> {
-    decide(state, caller, id, false, body.note).await
+) -> Result<Response> {
+    decide(state, caller, idem, id, false, body).await
 }
 
 /// HQ finance records the bank transfer of an approved withdrawal.
 #[utoipa::path(post, path = "/api/v1/withdrawals/{id}/paid", tag = "network",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id")),
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Withdrawal id"),
+        IdempotencyHeader),
     request_body = PaidBody,
     responses((status = 200, body = WithdrawalView), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn paid(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    idem: IdempotencyKey,
     Json(body): Json<PaidBody>,
-) -> Result<axum::Json<WithdrawalView>> {
+) -> Result<Response> {
     let who = CallerId::from(&caller);
-    let row = state
-        .db
-        .write(move |c| {
-            let actor = actor_of(c, &who)?;
-            cases::mark_paid(c, id, &body.reference, actor)
-        })
-        .await?;
-    Ok(axum::Json(row.into()))
+    let reference = body.reference.clone();
+    write_once(&state.db, who.user, idem, &body, StatusCode::OK, move |c| {
+        let actor = actor_of(c, &who)?;
+        Ok(WithdrawalView::from(cases::mark_paid(
+            c, id, &reference, actor,
+        )?))
+    })
+    .await
 }

@@ -43,8 +43,10 @@ pub struct BookedOrder {
     pub payee: Party,
     pub shipper: Party,
     pub quantity: u32,
-    /// What the buyer paid.
+    /// quantity × unit price: the buyer's payment plus HQ's upgrade allowance.
     pub goods_amount: Decimal,
+    /// An upgrade's price-difference credit that HQ bears (DOMAIN §5); zero on other orders.
+    pub upgrade_allowance: Decimal,
     /// The shipper's part: goods amount − margins.
     pub shipper_amount: Decimal,
     /// 差价 of each agent that forwarded, nearest the buyer first.
@@ -66,6 +68,8 @@ pub enum BookingError {
     PlanMismatch,
     #[error("margins of {margins} exceed the goods amount {goods}")]
     MarginsExceedGoods { margins: Decimal, goods: Decimal },
+    #[error("an upgrade allowance of {allowance} is outside 0 to the goods amount {goods}")]
+    AllowanceOutOfRange { allowance: Decimal, goods: Decimal },
 }
 
 impl BookedOrder {
@@ -103,6 +107,12 @@ impl BookedOrder {
                 (plan.shipper, margins)
             }
         };
+        if order.upgrade_allowance < Decimal::ZERO || order.upgrade_allowance > order.goods_amount {
+            return Err(BookingError::AllowanceOutOfRange {
+                allowance: order.upgrade_allowance,
+                goods: order.goods_amount,
+            });
+        }
         let margin_total: Decimal = margins.iter().map(|m: &Earning| m.amount).sum();
         if margin_total > order.goods_amount {
             return Err(BookingError::MarginsExceedGoods {
@@ -117,7 +127,8 @@ impl BookedOrder {
             .zip(tier.same_tier_rate)
             .map(|(r, rate)| Earning {
                 agent: r.agent,
-                amount: round_cents(rate * order.goods_amount),
+                // On what the buyer pays: HQ's upgrade allowance earns nobody a rebate.
+                amount: round_cents(rate * (order.goods_amount - order.upgrade_allowance)),
             })
             .filter(|e| !e.amount.is_zero());
         // 跨级推荐奖: once, on the entry order that activates an agent above its referrer.
@@ -137,6 +148,7 @@ impl BookedOrder {
             shipper,
             quantity: order.quantity,
             goods_amount: order.goods_amount,
+            upgrade_allowance: order.upgrade_allowance,
             shipper_amount: order.goods_amount - margin_total,
             margins,
             rebate,
@@ -144,6 +156,11 @@ impl BookedOrder {
             paid_via,
             return_days: policy.return_days(),
         })
+    }
+
+    /// What the buyer pays: the goods less HQ's upgrade allowance.
+    pub fn buyer_pays(&self) -> Decimal {
+        self.goods_amount - self.upgrade_allowance
     }
 
     /// Whether the buyer's money passed through the brand's books (wallet, or HQ's bank).

@@ -34,7 +34,7 @@ pub use placement::{
 };
 pub use policy::{ApprovalMode, Policy, PolicyError, PolicyErrors, Tier};
 pub use settlement::{Settleable, settle_completed};
-pub use upgrade::{TopUp, UpgradeError, top_up, upgrade_target};
+pub use upgrade::{EntryBasis, TopUp, UpgradeError, top_up, upgrade_target};
 
 /// An agent (代理) of the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -35,8 +35,11 @@ pub struct RestockOrder {
     pub supplier_chain: Vec<AgentId>,
     pub quantity: u32,
     pub unit_price: Decimal,
-    /// What the buyer pays; for an upgrade, the top-up (which may be below quantity × price).
+    /// quantity × unit price (on top-ups placed before DOMAIN §5's rule: what the buyer paid).
     pub goods_amount: Decimal,
+    /// An upgrade's price-difference credit that HQ bears: the buyer pays goods − this. Zero on
+    /// every other order.
+    pub upgrade_allowance: Decimal,
     pub policy_version: u32,
     pub state: OrderState,
 }
@@ -65,6 +68,7 @@ impl RestockOrder {
             quantity,
             unit_price,
             goods_amount: goods_amount(quantity, unit_price),
+            upgrade_allowance: Decimal::ZERO,
             policy_version,
             state: OrderState::Submitted,
         }

@@ -7,7 +7,8 @@
 //! wherever they sit now — also after withdrawal, so `available` may go negative.
 //!
 //! Idempotency keys name the business event: `order:{id}:paid`, `order:{id}:margin:{agent}`,
-//! `order:{id}:rebate:{agent}`, `order:{id}:award:{agent}`, `order:{id}:complete`,
+//! `order:{id}:rebate:{agent}`, `order:{id}:award:{agent}`, `order:{id}:allowance:{agent}`,
+//! `order:{id}:complete`,
 //! `order:{id}:refund:{refund}`, `withdrawal:{id}:requested|approved|rejected`.
 
 use rust_decimal::Decimal;
@@ -40,6 +41,9 @@ pub mod keys {
     }
     pub fn complete(o: OrderId) -> String {
         format!("order:{o}:complete")
+    }
+    pub fn allowance(o: OrderId, a: AgentId) -> String {
+        format!("order:{o}:allowance:{a}")
     }
     pub fn refund(o: OrderId, refund: u64) -> String {
         format!("order:{o}:refund:{refund}")
@@ -77,20 +81,50 @@ fn held_in(b: &BookedOrder) -> Account {
     }
 }
 
-/// The order paid: the goods amount from the payer to the payee's sales or payables, and each
-/// forwarding agent's margin from payables into its frozen wallet.
+/// An upgrade allowance paid to an agent payee that was paid offline: HQ owes it the part of the
+/// goods the buyer did not pay (the buyer's own money went to it outside the books). It waits in
+/// the payee's frozen wallet until completion, like an earning.
+fn payee_allowance(b: &BookedOrder) -> Option<Earning> {
+    match b.payee {
+        Party::Agent(agent) if !b.through_platform() && !b.upgrade_allowance.is_zero() => {
+            Some(Earning {
+                agent,
+                amount: b.upgrade_allowance,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The order paid: the goods amount to the payee's sales or payables — what the buyer pays from
+/// the payer, HQ's upgrade allowance (if any) from its expense — and each forwarding agent's
+/// margin from payables into its frozen wallet. Paid offline to an agent, only the allowance is
+/// booked (to the payee).
 pub fn paid(b: &BookedOrder) -> Vec<Posting> {
     if !b.through_platform() {
-        return Vec::new();
+        return payee_allowance(b)
+            .and_then(|e| {
+                Posting::transfers(
+                    keys::allowance(b.order, e.agent),
+                    [(EXPENSE, Account::frozen(e.agent), e.amount)],
+                )
+            })
+            .into_iter()
+            .collect();
     }
     let source = match b.paid_via {
         PaidVia::Wallet => Account::available(b.buyer),
         PaidVia::Offline => CASH,
     };
-    let mut out: Vec<Posting> =
-        Posting::transfers(keys::paid(b.order), [(source, held_in(b), b.goods_amount)])
-            .into_iter()
-            .collect();
+    let mut out: Vec<Posting> = Posting::transfers(
+        keys::paid(b.order),
+        [
+            (source, held_in(b), b.buyer_pays()),
+            (EXPENSE, held_in(b), b.upgrade_allowance),
+        ],
+    )
+    .into_iter()
+    .collect();
     out.extend(booked_margins(b).iter().filter_map(|m| {
         Posting::transfers(
             keys::margin(b.order, m.agent),
@@ -133,6 +167,7 @@ fn frozen_earnings(b: &BookedOrder) -> Vec<Earning> {
         .copied()
         .chain(b.rebate)
         .chain(b.award)
+        .chain(payee_allowance(b))
         .collect()
 }
 
@@ -220,8 +255,14 @@ pub fn refund(
         for m in booked_margins(b) {
             moves.push((wallet(m.agent), refund_to, part(m.amount)));
         }
+        if !b.upgrade_allowance.is_zero() {
+            // The buyer gets back its share of what it paid, exactly; the rest of the returned
+            // goods money is HQ's allowance going back to its expense.
+            let returned: Decimal = moves.iter().map(|m| m.2).sum();
+            moves.push((refund_to, EXPENSE, returned - part(b.buyer_pays())));
+        }
     }
-    for e in b.rebate.iter().chain(&b.award) {
+    for e in b.rebate.iter().chain(&b.award).chain(&payee_allowance(b)) {
         moves.push((wallet(e.agent), EXPENSE, part(e.amount)));
     }
     Ok(Posting::transfers(keys::refund(b.order, refund_id), moves))
@@ -290,6 +331,78 @@ mod tests {
         assert_eq!(parts, [dec("0.03"), dec("0.04"), dec("0.03")]);
         assert_eq!(share(dec("810.00"), 10, 360), dec("22.50"));
         assert_eq!(share(dec("810.00"), 360, 360), dec("810.00"));
+    }
+
+    /// DOMAIN §5's top-up, forwarded: 48 items, goods 1488.00, HQ's allowance 168.00, margin
+    /// 288.00, shipper 1200.00. Whichever way it is paid, the books balance, the buyer is charged
+    /// and refunded exactly what it pays, and HQ's allowance comes back on a full refund.
+    #[test]
+    fn a_top_up_books_the_allowance_and_refunds_only_what_the_buyer_paid() {
+        use super::super::ledger::Ledger;
+        let (buyer, mid, ship) = (AgentId(1), AgentId(2), AgentId(3));
+        for via in [PaidVia::Wallet, PaidVia::Offline] {
+            let b = BookedOrder {
+                order: OrderId(7),
+                policy_version: 1,
+                buyer,
+                payee: Party::Agent(mid),
+                shipper: Party::Agent(ship),
+                quantity: 48,
+                goods_amount: dec("1488.00"),
+                upgrade_allowance: dec("168.00"),
+                shipper_amount: dec("1200.00"),
+                margins: vec![Earning {
+                    agent: mid,
+                    amount: dec("288.00"),
+                }],
+                rebate: None,
+                award: None,
+                paid_via: via,
+                return_days: 7,
+            };
+            let mut ledger = Ledger::default();
+            let deposit = Posting::transfers(
+                "deposit",
+                [(CASH, Account::available(buyer), dec("1320.00"))],
+            )
+            .expect("deposit");
+            ledger.apply(deposit).expect("deposit");
+            for p in on_payment(&b) {
+                ledger.apply(p).expect("payment");
+            }
+            assert_eq!(
+                ledger.balance(&EXPENSE),
+                dec("-168.00"),
+                "{via:?}: HQ bears it"
+            );
+            let refunds = [(0, 10), (10, 38)].map(|(before, n)| {
+                refund(&b, u64::from(before) + 1, before, n, false)
+                    .expect("in range")
+                    .expect("moves")
+            });
+            for p in refunds {
+                ledger.apply(p).expect("refund");
+            }
+            let total: Decimal = ledger.accounts().map(|a| ledger.balance(a)).sum();
+            assert!(total.is_zero(), "{via:?}: the books balance");
+            assert_eq!(
+                ledger.balance(&EXPENSE),
+                Decimal::ZERO,
+                "{via:?}: allowance back"
+            );
+            match via {
+                PaidVia::Wallet => {
+                    assert_eq!(ledger.balance(&Account::available(buyer)), dec("1320.00"));
+                    assert_eq!(ledger.balance(&Account::frozen(mid)), Decimal::ZERO);
+                    assert_eq!(ledger.balance(&PAYABLES), Decimal::ZERO);
+                }
+                PaidVia::Offline => {
+                    // The buyer paid the payee outside the books, and is refunded outside them.
+                    assert_eq!(ledger.balance(&Account::available(buyer)), dec("1320.00"));
+                    assert_eq!(ledger.balance(&Account::frozen(mid)), Decimal::ZERO);
+                }
+            }
+        }
     }
 
     #[test]

@@ -280,7 +280,8 @@ fn refund_after_withdrawal_goes_negative_and_blocks_withdrawals() {
 }
 
 /// 区代 1 (referred by 市代 9; entry 20 × 38.00 = 760.00) refers three agents who activate as 市代.
-/// It may upgrade to 市代: top-up 72 × 31.00 − 760.00 = 1472.00 for the 52 items it lacks, ordered
+/// It may upgrade to 市代: top-up 72 × 31.00 − 760.00 = 1472.00 for the 52 items it lacks (goods
+/// 1612.00 less the 140.00 credit for its 20 items bought at 38.00, which HQ bears), ordered
 /// from the supplier it will have as a 市代 (HQ, as its referrer is only a 市代). Its referrer 9 is
 /// a 市代 when the top-up is paid, so 9 earns 8% × 1472.00 = 117.76. Once paid, 1's supplier is
 /// recomputed: HQ instead of 9.
@@ -301,10 +302,14 @@ fn upgrade_with_top_up() {
     assert_eq!(w.frozen(1), dec("450.00"), "3 × 150.00 跨级推荐奖");
 
     let target = upgrade_target(&w.policy, DISTRICT, &[CITY, CITY, CITY]).expect("eligible");
-    let t = top_up(&w.policy, DISTRICT, target, entry.goods_amount).expect("tiers");
+    let basis = super::upgrade::EntryBasis {
+        items: entry.quantity,
+        paid: entry.goods_amount,
+    };
+    let t = top_up(&w.policy, target, basis).expect("tiers");
     assert_eq!(
-        (t.amount, t.quantity, t.unit_price),
-        (dec("1472.00"), 52, dec("31.00"))
+        (t.amount, t.quantity, t.unit_price, t.allowance),
+        (dec("1472.00"), 52, dec("31.00"), dec("140.00"))
     );
     let seller = placement::supplier_at(&w.graph, a(1), target).expect("acyclic");
     assert_eq!(seller, Party::Hq);
@@ -319,8 +324,10 @@ fn upgrade_with_top_up() {
         t.unit_price,
         1,
     );
-    order.goods_amount = t.amount;
+    assert_eq!(order.goods_amount, t.goods_amount, "52 × 31.00 = 1612.00");
+    order.upgrade_allowance = t.allowance;
     let b = w.pay(&order, PaidVia::Offline);
+    assert_eq!(b.buyer_pays(), dec("1472.00"));
     assert_eq!(
         b.rebate.map(|e| (e.agent, e.amount)),
         Some((a(9), dec("117.76")))

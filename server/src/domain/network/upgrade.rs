@@ -1,7 +1,10 @@
 //! Upgrades (seed 004, DOMAIN §5): an agent moves up one tier when enough of the agents it referred
 //! were activated at the target tier, and it pays the top-up (补齐差额) = target entry quantity ×
-//! target price − the entry amount it paid for its current tier, never below 0, as a restock order
-//! at the target price. The upgrade takes effect when that order is paid.
+//! target price − what its entry order and earlier top-ups cost, never below 0. As an order, the
+//! top-up is for the items still missing at the target price (goods = quantity × price, so every
+//! forwarding leg and margin works as on any order), less a price-difference credit (差价) for
+//! the items bought before at a higher price, which HQ bears as its upgrade allowance. The upgrade
+//! takes effect when that order is paid.
 
 use rust_decimal::Decimal;
 
@@ -20,7 +23,17 @@ pub enum UpgradeError {
     NotEnoughReferrals { tier: String, have: u32, need: u32 },
 }
 
-/// The top-up order that completes an upgrade.
+/// What an agent's entry order and top-ups bought: how many items, and what it paid for them in
+/// all (HQ's upgrade allowances excluded: with them, earlier items count at the price they were
+/// brought to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryBasis {
+    pub items: u32,
+    pub paid: Decimal,
+}
+
+/// The top-up order that completes an upgrade (DOMAIN §5): the items still missing to the target
+/// tier's entry quantity, at the target price, less a price-difference credit that HQ bears.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TopUp {
     pub target: TierRank,
@@ -28,7 +41,15 @@ pub struct TopUp {
     pub quantity: u32,
     /// The target tier's price.
     pub unit_price: Decimal,
-    /// What the agent pays: target entry amount − entry amount already paid, never below 0.
+    /// quantity × unit price, as on every order.
+    pub goods_amount: Decimal,
+    /// 差价 credit for the items bought before at a higher price: what they cost beyond the target
+    /// price (never below 0).
+    pub credit: Decimal,
+    /// The part of the credit applied: HQ bears it (never more than the goods; the rest of the
+    /// credit is not paid out).
+    pub allowance: Decimal,
+    /// What the agent pays: goods amount − allowance, never below 0.
     pub amount: Decimal,
 }
 
@@ -68,28 +89,27 @@ pub fn upgrade_target(
     Ok(target.rank)
 }
 
-/// The top-up into `target` for an agent of tier `current` that paid `entry_paid` for it.
+/// The top-up into `target` for an agent whose entry order and top-ups bought `basis`.
 ///
-/// With seed 004, a 区代 (paid 20 × 38.00 = 760.00) upgrading to 市代 tops up 72 × 31.00 − 760.00 =
-/// 1472.00 for the 52 items it still lacks: its 20 earlier items are re-priced at 31.00.
-pub fn top_up(
-    policy: &Policy,
-    current: TierRank,
-    target: TierRank,
-    entry_paid: Decimal,
-) -> Result<TopUp, UpgradeError> {
-    let from = policy
-        .tier(current)
-        .ok_or(UpgradeError::UnknownTier(current))?;
+/// With seed 004, a 区代 that bought 24 items at 38.00 (912.00) upgrading to 市代 (72 at 31.00)
+/// tops up 48 items, goods 1,488.00, less a credit of 912.00 − 24 × 31.00 = 168.00: it pays
+/// 1,320.00 = 72 × 31.00 − 912.00, and HQ bears 168.00.
+pub fn top_up(policy: &Policy, target: TierRank, basis: EntryBasis) -> Result<TopUp, UpgradeError> {
     let to = policy
         .tier(target)
         .ok_or(UpgradeError::UnknownTier(target))?;
-    let full = goods_amount(to.entry_quantity, to.unit_price);
+    let quantity = to.entry_quantity.saturating_sub(basis.items);
+    let goods = goods_amount(quantity, to.unit_price);
+    let credit = (basis.paid - goods_amount(basis.items, to.unit_price)).max(Decimal::ZERO);
+    let allowance = credit.min(goods);
     Ok(TopUp {
         target,
-        quantity: to.entry_quantity.saturating_sub(from.entry_quantity),
+        quantity,
         unit_price: to.unit_price,
-        amount: (full - entry_paid).max(Decimal::ZERO),
+        goods_amount: goods,
+        credit,
+        allowance,
+        amount: goods - allowance,
     })
 }
 
@@ -108,9 +128,19 @@ mod tests {
         let referred = [TierRank(3), TierRank(4), TierRank(3), TierRank(3)];
         let target = upgrade_target(&p, TierRank(4), &referred).expect("eligible");
         assert_eq!(target, TierRank(3));
-        let t = top_up(&p, TierRank(4), target, dec("760.00")).expect("tiers exist");
+        let basis = EntryBasis {
+            items: 20,
+            paid: dec("760.00"),
+        };
+        let t = top_up(&p, target, basis).expect("tiers exist");
         assert_eq!(t.amount, dec("1472.00"), "72 × 31.00 − 20 × 38.00");
         assert_eq!((t.quantity, t.unit_price), (52, dec("31.00")));
+        assert_eq!(
+            t.goods_amount,
+            dec("1612.00"),
+            "52 × 31.00, as on any order"
+        );
+        assert_eq!((t.credit, t.allowance), (dec("140.00"), dec("140.00")));
     }
 
     #[test]
@@ -141,12 +171,48 @@ mod tests {
         );
     }
 
+    /// DOMAIN §5's example: 24 items at 38.00 to 市代.
+    #[test]
+    fn the_domain_example_quantities_credit_and_payment_agree() {
+        let p = seed();
+        let basis = EntryBasis {
+            items: 24,
+            paid: dec("912.00"),
+        };
+        let t = top_up(&p, TierRank(3), basis).expect("tiers");
+        assert_eq!(t.quantity, 48);
+        assert_eq!(t.goods_amount, dec("1488.00"));
+        assert_eq!(t.goods_amount, Decimal::from(t.quantity) * t.unit_price);
+        assert_eq!((t.credit, t.allowance), (dec("168.00"), dec("168.00")));
+        assert_eq!(t.amount, dec("1320.00"));
+    }
+
     #[test]
     fn top_up_never_below_zero() {
         let p = seed();
-        let t = top_up(&p, TierRank(4), TierRank(3), dec("5000.00")).expect("tiers");
-        assert_eq!(t.amount, Decimal::ZERO);
-        let t = top_up(&p, TierRank(2), TierRank(1), dec("9000.00")).expect("tiers");
+        // 60 items at 38.00: 12 missing (372.00), credit 420.00 covers them; 48.00 is not paid out.
+        let basis = EntryBasis {
+            items: 60,
+            paid: dec("2280.00"),
+        };
+        let t = top_up(&p, TierRank(3), basis).expect("tiers");
+        assert_eq!((t.quantity, t.goods_amount), (12, dec("372.00")));
+        assert_eq!(
+            (t.credit, t.allowance, t.amount),
+            (dec("420.00"), dec("372.00"), Decimal::ZERO)
+        );
+        let basis = EntryBasis {
+            items: 360,
+            paid: dec("9000.00"),
+        };
+        let t = top_up(&p, TierRank(1), basis).expect("tiers");
         assert_eq!(t.amount, dec("34200.00"), "2160 × 20.00 − 360 × 25.00");
+        // Bought at a price below the target's (an older policy): no credit, and no surcharge.
+        let basis = EntryBasis {
+            items: 20,
+            paid: dec("400.00"),
+        };
+        let t = top_up(&p, TierRank(3), basis).expect("tiers");
+        assert_eq!((t.credit, t.amount), (Decimal::ZERO, dec("1612.00")));
     }
 }

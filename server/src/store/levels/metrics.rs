@@ -288,7 +288,8 @@ pub fn sums(
 
     let sql = format!(
         "SELECT buyer_id AS agent_id, {case} AS bucket, COUNT(*) AS orders, \
-         CAST(SUM(goods_amount_cents) AS BIGINT) AS paid_cents, \
+         CAST(SUM(goods_amount_cents - COALESCE(upgrade_allowance_cents, 0)) AS BIGINT) \
+         AS paid_cents, \
          CAST(SUM({SALES}) AS BIGINT) AS sales_cents \
          FROM restock_orders WHERE paid_at IS NOT NULL AND {w} GROUP BY buyer_id, bucket",
         case = b.case("paid_at", d, 1),

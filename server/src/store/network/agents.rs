@@ -31,6 +31,9 @@ pub struct AgentRow {
     pub activated_tier_rank: Option<i32>,
     pub policy_version: i64,
     pub entry_paid_cents: i64,
+    /// Items bought by its entry order and top-ups (`entry_paid_cents` is their value at the
+    /// prices on those orders); `None`: not kept (activated before it was, or imported).
+    pub entry_items: Option<i64>,
 }
 
 impl AgentRow {
@@ -211,6 +214,14 @@ pub fn activate(
     ))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Records how many items the agent's entry order and top-ups bought (see `entry_items`).
+pub fn set_entry_items(conn: &mut DbConnection, id: i64, items: i64) -> Result<()> {
+    diesel::update(agents::table.filter(agents::id.eq(id)))
+        .set(agents::entry_items.eq(Some(items)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// An upgrade's top-up was paid: the agent moves to `tier_rank`.

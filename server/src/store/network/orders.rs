@@ -45,6 +45,9 @@ pub struct OrderRow {
     pub shipped_at: Option<NaiveDateTime>,
     pub received_at: Option<NaiveDateTime>,
     pub due_at: Option<NaiveDateTime>,
+    /// An upgrade's price-difference credit that HQ bears (the buyer pays goods − this); `None`
+    /// on every other order and on top-ups placed before the rule (DOMAIN §5).
+    pub upgrade_allowance_cents: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -64,6 +67,7 @@ pub struct NewOrder {
     pub receive_days: i32,
     pub state: String,
     pub created_at: NaiveDateTime,
+    pub upgrade_allowance_cents: Option<i64>,
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> Result<OrderRow> {

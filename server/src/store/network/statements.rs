@@ -150,7 +150,7 @@ pub fn compute(
         }
         s.line_count += m.lines;
         let bucket = match m.kind.as_str() {
-            "margin" | "rebate" | "award" => &mut s.earned_cents,
+            "margin" | "rebate" | "award" | "allowance" => &mut s.earned_cents,
             "complete" => &mut s.settled_cents,
             "refund" => &mut s.refunds_cents,
             "paid" => &mut s.payments_cents,

@@ -56,6 +56,7 @@ pub fn paid_order(net: &Net, buyer: i64, ago: u64, cents: i64, state: &str) -> i
             receive_days: 10,
             state: state.into(),
             created_at: at,
+            upgrade_allowance_cents: None,
         },
     )
     .expect("order");

@@ -4,6 +4,7 @@
 mod api;
 mod concurrency;
 mod ledger;
+mod money;
 mod scenarios;
 mod traps;
 

@@ -187,7 +187,8 @@ fn refund_after_withdrawal_claws_back_below_zero() {
 }
 
 /// 区代 X (entry 20 × 38.00 = 760.00) has referred three 市代 who were activated: it tops up
-/// 52 items for 72 × 31.00 − 760.00 = 1472.00; paying it makes X a 市代, and X's own referred
+/// 52 items for 72 × 31.00 − 760.00 = 1472.00 (goods 1612.00 less a 140.00 credit that HQ
+/// bears); paying it makes X a 市代, and X's own referred
 /// 区代 now buys from X.
 #[test]
 fn upgrade_with_top_up() {
@@ -227,9 +228,11 @@ fn upgrade_with_top_up() {
             (
                 order.kind.as_str(),
                 order.quantity,
-                order.goods_amount_cents
+                order.goods_amount_cents,
+                order.upgrade_allowance_cents
             ),
-            ("upgrade", 52, 147_200)
+            ("upgrade", 52, 161_200, Some(14_000)),
+            "52 × 31.00, less the 140.00 credit for 20 items bought at 38.00: X pays 1472.00"
         );
         assert_eq!(order.seller_id, Some(p), "the supplier at the target tier");
         chainmark_server::network::orders::accept(&mut net.conn(), order.id, p_actor)
