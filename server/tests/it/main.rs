@@ -14,5 +14,6 @@ mod levels;
 mod network;
 mod policy_versions;
 mod registry;
+mod security;
 mod verify;
 mod web;
