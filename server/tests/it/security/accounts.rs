@@ -283,7 +283,7 @@ async fn a_password_change_ends_every_other_session_and_token() {
                 Some(&first),
             )
             .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(status, StatusCode::NO_CONTENT, "{backend:?}: {body}");
         let me = |t: String| {
             let app = &app;
             async move { app.json(Method::GET, "/api/v1/me", None, Some(&t)).await.0 }
