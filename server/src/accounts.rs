@@ -1,5 +1,7 @@
 //! Account use cases: signing in (tokens and sessions) and creating users.
 
+use std::net::IpAddr;
+
 use chrono::{Duration, NaiveDateTime};
 
 use crate::app::App;
@@ -27,11 +29,25 @@ fn decoy_hash() -> String {
 }
 
 /// Checks a username and password; `kind` is `api` (bearer token) or `session` (web cookie).
-pub async fn login(app: &App, username: &str, password_text: &str, kind: &str) -> Result<Login> {
+/// An account with too many failed sign-ins lately is refused before the password is checked
+/// (`RateLimits::check_account`); the caller throttles per client. Refusals are logged with the
+/// name and the client, never the password.
+pub async fn login(
+    app: &App,
+    client: IpAddr,
+    username: &str,
+    password_text: &str,
+    kind: &str,
+) -> Result<Login> {
     let name = username.trim().to_string();
+    if let Err(e) = app.limits.check_account(&name) {
+        tracing::warn!(user = %name, %client, kind, "sign-in refused: too many failures for this account");
+        return Err(e);
+    }
+    let lookup = name.clone();
     let user = app
         .db
-        .run(move |c| users::find_by_username(c, &name))
+        .run(move |c| users::find_by_username(c, &lookup))
         .await?;
     let stored = user
         .as_ref()
@@ -46,6 +62,8 @@ pub async fn login(app: &App, username: &str, password_text: &str, kind: &str) -
         Some(u) if ok && !u.disabled => u,
         _ => {
             metrics::counter!("chainmark_logins_total", "result" => "refused").increment(1);
+            app.limits.record_failed_login(&name);
+            tracing::warn!(user = %name, %client, kind, "sign-in refused: wrong username or password");
             return Err(Error::Unauthorized("wrong username or password".into()));
         }
     };
@@ -95,43 +113,74 @@ pub fn create_user(
             (p.clone(), Some(p))
         }
     };
-    let hash = password::hash_password(&plain)?;
     let display = if display_name.trim().is_empty() {
         username
     } else {
         display_name
     };
+    if generated.is_none() {
+        password::check_new_password(&plain, &[username, display])?;
+    }
+    let hash = password::hash_checked(&plain)?;
     let user = users::create_user(conn, username, display, role, &hash, generated.is_some())?;
     Ok((user, generated))
 }
 
 /// Changes a signed-in user's password after checking the current one; clears
-/// `must_change_password`. The new password must differ from the current one.
-pub async fn change_password(app: &App, user_id: i64, current: &str, new: &str) -> Result<()> {
+/// `must_change_password`. The new password must differ from the current one. Every other session
+/// and token of the user ends with it (whoever learnt the old password is out); `keep` is the
+/// session or token the change was made with.
+pub async fn change_password(
+    app: &App,
+    user_id: i64,
+    keep: i64,
+    current: &str,
+    new: &str,
+) -> Result<()> {
     if current == new {
         return Err(Error::BadRequest(
             "choose a new password, not the current one".into(),
         ));
     }
-    password::check_strength(new)?;
     let user = app
         .db
         .run(move |c| users::find_by_id(c, user_id))
         .await?
         .ok_or_else(|| Error::Unauthorized("sign in again".into()))?;
+    password::check_new_password(new, &[&user.username, &user.display_name])?;
     let (current, new) = (current.to_string(), new.to_string());
     let hash = tokio::task::spawn_blocking(move || {
         if password::verify_password(&current, &user.password_hash) {
-            password::hash_password(&new)
+            password::hash_checked(&new)
         } else {
             Err(Error::Unauthorized("the current password is wrong".into()))
         }
     })
     .await
     .map_err(|e| Error::Internal(format!("password check: {e}")))??;
-    app.db
-        .write(move |c| users::set_password(c, user_id, &hash))
+    let ended = app
+        .db
+        .write(move |c| {
+            users::set_password(c, user_id, &hash, false)?;
+            users::end_sessions(c, user_id, Some(keep))
+        })
         .await?;
-    tracing::info!(user_id, "password changed");
+    tracing::info!(
+        user_id,
+        ended,
+        "password changed; the user's other sessions and tokens ended"
+    );
     Ok(())
+}
+
+/// An HQ admin gives `user_id` a new one-time password (returned once; it must be changed at
+/// the next sign-in) and ends every session and token of that user.
+pub fn reset_password(conn: &mut crate::store::DbConnection, user_id: i64) -> Result<String> {
+    let user = users::find_by_id(conn, user_id)?.ok_or_else(|| Error::not_found("user"))?;
+    let plain = password::generate_password();
+    let hash = password::hash_checked(&plain)?;
+    users::set_password(conn, user.id, &hash, true)?;
+    let ended = users::end_sessions(conn, user.id, None)?;
+    tracing::info!(user = %user.username, ended, "password reset; every session and token ended");
+    Ok(plain)
 }

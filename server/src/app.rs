@@ -121,10 +121,18 @@ fn device_directory(
 /// The whole HTTP surface: API, pages, health and metrics.
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
+    let headers = Arc::new(crate::headers::SecurityHeaders::new(
+        &state.settings.base_url,
+    ));
     crate::api::router()
         .merge(crate::web::router())
         .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        // Outside the body limit, so its plain-text 413 becomes the API's JSON error too.
+        .layer(axum::middleware::from_fn(crate::api::json_errors::rewrite))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            crate::headers::add(headers.clone(), req, next)
+        }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

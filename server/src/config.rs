@@ -47,11 +47,16 @@ pub struct RateLimitSettings {
     pub enabled: bool,
     /// Verifications per client address per minute (`CHAINMARK_RATE_LIMIT_PER_CLIENT`).
     pub per_client_per_minute: u32,
-    /// Verifications of one serial per minute (`CHAINMARK_RATE_LIMIT_PER_SERIAL`).
-    pub per_serial_per_minute: u32,
-    /// Wrong security codes allowed per serial per hour before it is throttled
-    /// (`CHAINMARK_RATE_LIMIT_WRONG_CODES`).
-    pub wrong_codes_per_serial_per_hour: u32,
+    /// Verifications of one serial by one client per minute (`CHAINMARK_RATE_LIMIT_PER_SERIAL`;
+    /// `per_serial_per_minute` is its former name). Never shared between clients: see
+    /// `ratelimit.rs`.
+    #[serde(alias = "per_serial_per_minute")]
+    pub per_client_serial_per_minute: u32,
+    /// Wrong security codes allowed per client and serial per hour before that client is
+    /// throttled for that serial (`CHAINMARK_RATE_LIMIT_WRONG_CODES`;
+    /// `wrong_codes_per_serial_per_hour` is its former name).
+    #[serde(alias = "wrong_codes_per_serial_per_hour")]
+    pub wrong_codes_per_client_serial_per_hour: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -59,8 +64,8 @@ impl Default for RateLimitSettings {
         RateLimitSettings {
             enabled: true,
             per_client_per_minute: 30,
-            per_serial_per_minute: 20,
-            wrong_codes_per_serial_per_hour: 10,
+            per_client_serial_per_minute: 20,
+            wrong_codes_per_client_serial_per_hour: 10,
         }
     }
 }
@@ -153,10 +158,11 @@ impl Settings {
             rl.per_client_per_minute = parse("CHAINMARK_RATE_LIMIT_PER_CLIENT", v)?;
         }
         if let Some(v) = get("CHAINMARK_RATE_LIMIT_PER_SERIAL") {
-            rl.per_serial_per_minute = parse("CHAINMARK_RATE_LIMIT_PER_SERIAL", v)?;
+            rl.per_client_serial_per_minute = parse("CHAINMARK_RATE_LIMIT_PER_SERIAL", v)?;
         }
         if let Some(v) = get("CHAINMARK_RATE_LIMIT_WRONG_CODES") {
-            rl.wrong_codes_per_serial_per_hour = parse("CHAINMARK_RATE_LIMIT_WRONG_CODES", v)?;
+            rl.wrong_codes_per_client_serial_per_hour =
+                parse("CHAINMARK_RATE_LIMIT_WRONG_CODES", v)?;
         }
         self.mqtt.apply_env(&get)?;
         self.diversion.apply_env(&get)?;
@@ -183,8 +189,8 @@ impl Settings {
         }
         let rl = &self.rate_limit;
         if rl.per_client_per_minute == 0
-            || rl.per_serial_per_minute == 0
-            || rl.wrong_codes_per_serial_per_hour == 0
+            || rl.per_client_serial_per_minute == 0
+            || rl.wrong_codes_per_client_serial_per_hour == 0
         {
             return Err(Error::Config(
                 "rate limits must be at least 1 (set rate_limit.enabled = false to lift them)"

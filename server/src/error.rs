@@ -27,6 +27,15 @@ pub enum Error {
     /// An `Idempotency-Key` sent again with a different request: 422.
     #[error("{0}")]
     IdempotencyKeyReused(String),
+    /// A new password that fails the rule (`auth::password`): 400 with the problem's own code.
+    #[error("{}", .0.message())]
+    WeakPassword(crate::auth::password::PasswordProblem),
+    /// The account still has its one-time password: it may only change it (403).
+    #[error(
+        "this account must change its one-time password first: POST /api/v1/auth/password \
+         (or sign in on the web page)"
+    )]
+    PasswordChangeRequired,
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]

@@ -124,13 +124,22 @@ pub fn invite(
         )));
     }
     let tier = tier.map(str::trim).filter(|t| !t.is_empty());
-    if let Some(t) = tier {
-        let (_, p) = policy::active(conn)?;
-        if p.tier_by_key(t).is_none() {
+    let (_, p) = policy::active(conn)?;
+    match tier {
+        Some(t) if p.tier_by_key(t).is_none() => {
             return Err(Error::BadRequest(format!(
                 "tier: {t:?} is not in the active policy"
             )));
         }
+        Some(_) => {}
+        None if open_link_tiers(&p, row.tier_rank).is_empty() => {
+            return Err(Error::BadRequest(
+                "tier: a link that names no tier offers only tiers below the inviter's, and \
+                 there is none: name the tier this link offers"
+                    .into(),
+            ));
+        }
+        None => {}
     }
     let inv = store::insert_invitation(
         conn,
@@ -144,6 +153,18 @@ pub fn invite(
     )?;
     tracing::info!(agent, invitation = inv.id, "invitation created");
     Ok(inv)
+}
+
+/// The tiers a link that names no tier offers, from an inviter at `inviter_rank`.
+pub fn open_link_tiers(
+    policy: &crate::domain::network::policy::Policy,
+    inviter_rank: i32,
+) -> Vec<&crate::domain::network::policy::Tier> {
+    policy
+        .tiers()
+        .iter()
+        .filter(|t| rules::open_link_offers(inviter_rank, t.rank.0.into()))
+        .collect()
 }
 
 /// An invitation that can be used now, and who sent it.
@@ -197,6 +218,17 @@ pub fn apply(conn: &mut DbConnection, code: &str, input: ApplicationInput) -> Re
     let tier = policy.tier_by_key(&tier_key).ok_or_else(|| {
         Error::BadRequest(format!("tier: {tier_key:?} is not in the active policy"))
     })?;
+    if inv.tier_key.is_none() && !rules::open_link_offers(inviter.tier_rank, tier.rank.0.into()) {
+        let offered: Vec<&str> = open_link_tiers(&policy, inviter.tier_rank)
+            .iter()
+            .map(|t| t.key.as_str())
+            .collect();
+        return Err(Error::BadRequest(format!(
+            "tier: this invitation offers only tiers below the inviter's ({}); a higher or \
+             equal tier needs a link that names it",
+            offered.join(", ")
+        )));
+    }
     let profile = Profile::check(&input.name, &input.phone, &input.region, &input.id_number)
         .map_err(refused)?;
     let answers = rules::check_answers(&fields(conn)?, &input.fields).map_err(refused)?;

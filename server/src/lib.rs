@@ -14,6 +14,7 @@ pub mod diversion;
 pub mod domain;
 pub mod epcis;
 pub mod error;
+pub mod headers;
 pub mod idempotency;
 pub mod ingest;
 pub mod joining;

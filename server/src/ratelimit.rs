@@ -1,8 +1,14 @@
-//! Verification rate limits (DOMAIN §6, §7): per client address, per serial, and a stricter
-//! budget of wrong security codes per serial, so guessing a code by brute force is hopeless even
-//! from many addresses.
+//! Rate limits (DOMAIN §6, §7): verifications per client address and per client and serial, a
+//! stricter budget of wrong security codes per client and serial, sign-in attempts per client
+//! and failed sign-ins per account, and join applications per client.
+//!
+//! Why nothing is limited per serial alone: a security code carries at least 60 bits, so
+//! guessing one is hopeless at any rate a client is allowed, and a budget shared by every client
+//! of a serial would only let a stranger lock the genuine consumer out (issue 15, item 9).
+//! A client that spends its own budget is refused; no other client ever is.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -18,21 +24,80 @@ use crate::error::{Error, Result};
 /// who mistypes, hopeless for guessing.
 pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
+/// Failed sign-ins allowed per account (user name) per hour, from all addresses together, before
+/// the account's sign-in is refused for a while: guessing from many addresses stays hopeless.
+/// Only failures count, so a script that signs in often is never slowed down.
+pub const LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR: u32 = 20;
+
 /// Applications to join (the public form behind an invitation link) per client address per
 /// hour: a person fixing a refused form needs a few; a script filling an agent's queue needs many.
 pub const JOIN_APPLICATIONS_PER_HOUR: u32 = 10;
 
+/// A budget of failures per key: once it is spent, the key is refused until the budget has
+/// refilled enough for one more try. Success spends nothing.
+struct Strikes<K: Hash + Eq + Clone> {
+    budget: DefaultKeyedRateLimiter<K>,
+    /// Keys whose budget ran out, and until when.
+    locked: Mutex<HashMap<K, Instant>>,
+}
+
+impl<K: Hash + Eq + Clone> Strikes<K> {
+    /// `n` failures per `period`, all of them allowed at once.
+    fn new(n: u32, period: Duration) -> Strikes<K> {
+        let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(period / n.get())
+            .unwrap_or_else(|| Quota::per_hour(n))
+            .allow_burst(n);
+        Strikes {
+            budget: RateLimiter::keyed(quota),
+            locked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How long `key` must still wait, if it is locked.
+    fn locked_for(&self, key: &K) -> Option<Duration> {
+        let locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        locked
+            .get(key)
+            .filter(|until| **until > now)
+            .map(|until| until.saturating_duration_since(now))
+    }
+
+    /// Spends one failure of `key`'s budget; locks the key when it runs out.
+    fn record(&self, key: &K, clock: &DefaultClock) {
+        if let Err(not_until) = self.budget.check_key(key) {
+            let wait = not_until.wait_time_from(clock.now());
+            let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            if locked.len() > 100_000 {
+                locked.retain(|_, until| *until > now);
+            }
+            locked.insert(key.clone(), now + wait);
+        }
+    }
+
+    fn shrink(&self) {
+        self.budget.retain_recent();
+        let mut locked = self.locked.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        locked.retain(|_, until| *until > now);
+    }
+}
+
 pub struct RateLimits {
     enabled: bool,
     per_client: DefaultKeyedRateLimiter<IpAddr>,
-    per_serial: DefaultKeyedRateLimiter<String>,
-    wrong_codes: DefaultKeyedRateLimiter<String>,
+    /// Verifications of one serial by one client.
+    per_client_serial: DefaultKeyedRateLimiter<(IpAddr, String)>,
+    /// Wrong security codes of one client for one serial.
+    wrong_codes: Strikes<(IpAddr, String)>,
     /// Staff sign-in attempts per client address, so passwords cannot be guessed at speed.
     login: DefaultKeyedRateLimiter<IpAddr>,
+    /// Failed sign-ins per account (see [`LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR`]).
+    login_failures: Strikes<String>,
     /// Join applications per client address (see [`JOIN_APPLICATIONS_PER_HOUR`]).
     join: DefaultKeyedRateLimiter<IpAddr>,
-    /// Serials whose wrong-code budget ran out, and until when.
-    locked: Mutex<HashMap<String, Instant>>,
     clock: DefaultClock,
 }
 
@@ -42,21 +107,19 @@ fn per_minute(n: u32) -> Quota {
 
 impl RateLimits {
     pub fn new(settings: &RateLimitSettings) -> RateLimits {
-        let wrong =
-            NonZeroU32::new(settings.wrong_codes_per_serial_per_hour).unwrap_or(NonZeroU32::MIN);
-        let wrong_quota = Quota::with_period(Duration::from_secs(3600) / wrong.get())
-            .unwrap_or_else(|| Quota::per_hour(wrong))
-            .allow_burst(wrong);
+        let hour = Duration::from_secs(3600);
         RateLimits {
             enabled: settings.enabled,
             per_client: RateLimiter::keyed(per_minute(settings.per_client_per_minute)),
-            per_serial: RateLimiter::keyed(per_minute(settings.per_serial_per_minute)),
-            wrong_codes: RateLimiter::keyed(wrong_quota),
+            per_client_serial: RateLimiter::keyed(per_minute(
+                settings.per_client_serial_per_minute,
+            )),
+            wrong_codes: Strikes::new(settings.wrong_codes_per_client_serial_per_hour, hour),
             login: RateLimiter::keyed(per_minute(LOGIN_ATTEMPTS_PER_MINUTE)),
+            login_failures: Strikes::new(LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR, hour),
             join: RateLimiter::keyed(Quota::per_hour(
                 NonZeroU32::new(JOIN_APPLICATIONS_PER_HOUR).unwrap_or(NonZeroU32::MIN),
             )),
-            locked: Mutex::new(HashMap::new()),
             clock: DefaultClock::default(),
         }
     }
@@ -67,7 +130,8 @@ impl RateLimits {
         }
     }
 
-    /// Counts one verification request; refuses it when the client or the serial is over budget.
+    /// Counts one verification request; refuses it when the client, or the client for this
+    /// serial, is over budget. Other clients' requests never count against it.
     pub fn check_verify(&self, client: IpAddr, serial: &str) -> Result<()> {
         if !self.enabled {
             return Ok(());
@@ -76,46 +140,63 @@ impl RateLimits {
             metrics::counter!("chainmark_rate_limited_total", "limit" => "client").increment(1);
             return Err(self.limited(not_until.wait_time_from(self.clock.now())));
         }
-        if let Err(not_until) = self.per_serial.check_key(&serial.to_string()) {
-            metrics::counter!("chainmark_rate_limited_total", "limit" => "serial").increment(1);
+        if let Err(not_until) = self
+            .per_client_serial
+            .check_key(&(client, serial.to_string()))
+        {
+            metrics::counter!("chainmark_rate_limited_total", "limit" => "client_serial")
+                .increment(1);
             return Err(self.limited(not_until.wait_time_from(self.clock.now())));
         }
         Ok(())
     }
 
-    /// Refuses to look at a security code for a serial locked by too many wrong codes.
-    pub fn check_code_allowed(&self, serial: &str) -> Result<()> {
+    /// Refuses to look at a security code from a client that spent its wrong-code budget for
+    /// this serial.
+    pub fn check_code_allowed(&self, client: IpAddr, serial: &str) -> Result<()> {
         if !self.enabled {
             return Ok(());
         }
-        let locked = self
-            .locked
-            .lock()
-            .map_err(|_| Error::Internal("lock poisoned".into()))?;
-        match locked.get(serial) {
-            Some(until) if *until > Instant::now() => {
+        match self.wrong_codes.locked_for(&(client, serial.to_string())) {
+            Some(wait) => {
                 metrics::counter!("chainmark_rate_limited_total", "limit" => "wrong_codes")
                     .increment(1);
-                Err(self.limited(until.saturating_duration_since(Instant::now())))
+                Err(self.limited(wait))
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
-    /// Spends one wrong try of `serial`'s budget; locks the serial when it runs out.
-    pub fn record_wrong_code(&self, serial: &str) {
-        if !self.enabled {
-            return;
+    /// Spends one wrong try of the client's budget for `serial`; locks that pair when it runs out.
+    pub fn record_wrong_code(&self, client: IpAddr, serial: &str) {
+        if self.enabled {
+            self.wrong_codes
+                .record(&(client, serial.to_string()), &self.clock);
         }
-        if let Err(not_until) = self.wrong_codes.check_key(&serial.to_string()) {
-            let wait = not_until.wait_time_from(self.clock.now());
-            if let Ok(mut locked) = self.locked.lock() {
-                let now = Instant::now();
-                if locked.len() > 100_000 {
-                    locked.retain(|_, until| *until > now);
-                }
-                locked.insert(serial.to_string(), now + wait);
+    }
+
+    /// Refuses a sign-in to an account whose failure budget is spent (before the password is
+    /// even hashed). `account` is the user name as typed; unknown names are throttled alike, so
+    /// the answer tells nothing about which names exist.
+    pub fn check_account(&self, account: &str) -> Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        match self.login_failures.locked_for(&account_key(account)) {
+            Some(wait) => {
+                metrics::counter!("chainmark_rate_limited_total", "limit" => "account")
+                    .increment(1);
+                Err(self.limited(wait))
             }
+            None => Ok(()),
+        }
+    }
+
+    /// Spends one failed sign-in of `account`'s budget.
+    pub fn record_failed_login(&self, account: &str) {
+        if self.enabled {
+            self.login_failures
+                .record(&account_key(account), &self.clock);
         }
     }
 
@@ -147,15 +228,17 @@ impl RateLimits {
     /// Forgets keys that are back to a full budget; called now and then to bound memory.
     pub fn shrink(&self) {
         self.per_client.retain_recent();
-        self.per_serial.retain_recent();
-        self.wrong_codes.retain_recent();
+        self.per_client_serial.retain_recent();
+        self.wrong_codes.shrink();
         self.login.retain_recent();
+        self.login_failures.shrink();
         self.join.retain_recent();
-        if let Ok(mut locked) = self.locked.lock() {
-            let now = Instant::now();
-            locked.retain(|_, until| *until > now);
-        }
     }
+}
+
+/// One key per account however the name is typed (sign-in trims it; names are ASCII).
+fn account_key(account: &str) -> String {
+    account.trim().to_ascii_lowercase()
 }
 
 #[cfg(test)]
@@ -166,8 +249,8 @@ mod tests {
         RateLimitSettings {
             enabled: true,
             per_client_per_minute: client,
-            per_serial_per_minute: serial,
-            wrong_codes_per_serial_per_hour: wrong,
+            per_client_serial_per_minute: serial,
+            wrong_codes_per_client_serial_per_hour: wrong,
         }
     }
 
@@ -193,28 +276,53 @@ mod tests {
     }
 
     #[test]
-    fn serial_budget_is_shared_by_all_clients() {
+    fn a_serial_budget_is_per_client() {
         let limits = RateLimits::new(&settings(100, 2, 10));
-        limits.check_verify([10, 0, 0, 1].into(), "S").expect("1");
-        limits.check_verify([10, 0, 0, 2].into(), "S").expect("2");
-        assert!(limits.check_verify([10, 0, 0, 3].into(), "S").is_err());
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        limits.check_verify(ip, "S").expect("1");
+        limits.check_verify(ip, "S").expect("2");
+        assert!(limits.check_verify(ip, "S").is_err());
+        limits.check_verify(ip, "T").expect("other serial");
+        limits
+            .check_verify([10, 0, 0, 2].into(), "S")
+            .expect("other client");
     }
 
     #[test]
-    fn wrong_codes_lock_the_serial() {
+    fn wrong_codes_lock_the_serial_for_that_client_only() {
         let limits = RateLimits::new(&settings(100, 100, 2));
-        limits.check_code_allowed("S").expect("fresh");
-        limits.record_wrong_code("S");
-        limits.record_wrong_code("S");
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        limits.check_code_allowed(ip, "S").expect("fresh");
+        limits.record_wrong_code(ip, "S");
+        limits.record_wrong_code(ip, "S");
         limits
-            .check_code_allowed("S")
+            .check_code_allowed(ip, "S")
             .expect("budget of 2 spent but not exceeded");
-        limits.record_wrong_code("S");
+        limits.record_wrong_code(ip, "S");
         assert!(matches!(
-            limits.check_code_allowed("S"),
+            limits.check_code_allowed(ip, "S"),
             Err(Error::RateLimited { .. })
         ));
-        limits.check_code_allowed("T").expect("other serial");
+        limits.check_code_allowed(ip, "T").expect("other serial");
+        limits
+            .check_code_allowed([10, 0, 0, 2].into(), "S")
+            .expect("other client");
+    }
+
+    #[test]
+    fn failed_sign_ins_lock_the_account_by_any_spelling() {
+        let limits = RateLimits::new(&settings(100, 100, 2));
+        for _ in 0..LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR {
+            limits.check_account("Alice").expect("within budget");
+            limits.record_failed_login("Alice");
+        }
+        limits.check_account("alice").expect("spent, not exceeded");
+        limits.record_failed_login(" alice ");
+        assert!(matches!(
+            limits.check_account("ALICE"),
+            Err(Error::RateLimited { .. })
+        ));
+        limits.check_account("bob").expect("other account");
     }
 
     #[test]
@@ -226,8 +334,12 @@ mod tests {
             limits
                 .check_verify([10, 0, 0, 1].into(), "S")
                 .expect("lifted");
-            limits.record_wrong_code("S");
-            limits.check_code_allowed("S").expect("lifted");
+            limits.record_wrong_code([10, 0, 0, 1].into(), "S");
+            limits
+                .check_code_allowed([10, 0, 0, 1].into(), "S")
+                .expect("lifted");
+            limits.record_failed_login("a");
+            limits.check_account("a").expect("lifted");
         }
     }
 }

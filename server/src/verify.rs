@@ -152,7 +152,7 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     let Some(code) = code else {
         return open(app, serial, tag, sighting).await;
     };
-    app.limits.check_code_allowed(serial.as_str())?;
+    app.limits.check_code_allowed(req.client, serial.as_str())?;
     // Read, decide and record in one job on the writer: on SQLite every write makes other
     // connections drop their page cache, so reading on the connection that writes is both
     // faster and consistent (the count cannot move between the read and the update).
@@ -171,7 +171,7 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
         })
         .await?;
     if answer.outcome == Some(Outcome::Mismatch) {
-        app.limits.record_wrong_code(&locked_serial);
+        app.limits.record_wrong_code(req.client, &locked_serial);
     }
     if let Some(outcome) = answer.outcome {
         metrics::counter!("chainmark_verifications_total", "result" => outcome.as_str())

@@ -1,7 +1,9 @@
 //! The batch folder's life: written as a hidden temporary sibling, renamed into place when
 //! complete, removed if anything fails (the guard's `Drop`), so a failed run leaves no folder.
+//! The folder is created 0700 and its files 0600 (`lines::OutFile`), whatever the umask.
 
 use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
@@ -23,10 +25,15 @@ impl TempFolder {
             .map(|_| char::from(alphabet::symbol(rng.gen_range(0..31))))
             .collect();
         let path = parent.join(format!(".{name}.partial-{suffix}"));
-        fs::create_dir(&path).map_err(|source| Error::OutputUnwritable {
-            path: out.to_owned(),
-            source,
-        })?;
+        // 0700: the folder holds every security code in clear (`print.csv`); only its owner
+        // may list or open it.
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .map_err(|source| Error::OutputUnwritable {
+                path: out.to_owned(),
+                source,
+            })?;
         Ok(TempFolder { path: Some(path) })
     }
 

@@ -138,8 +138,17 @@ pub(crate) struct OutFile {
 }
 
 impl OutFile {
+    /// Creates the file 0600: `print.csv` holds every security code in clear, `import.jsonl`
+    /// their sealed form; neither is for other users of the machine.
     pub fn create(path: PathBuf) -> Result<Self> {
-        let file = File::create(&path).map_err(Error::io(&path))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(Error::io(&path))?;
         Ok(OutFile {
             inner: BufWriter::with_capacity(1 << 20, file),
             path,

@@ -151,6 +151,10 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     if let Some((first, end)) = summary.sscc_range {
         println!("SSCC serial references {first}..{end} used");
     }
+    println!(
+        "private: the folder is 0700 and its files 0600 (print.csv holds every security code in \
+         clear): hand print.csv to the printer over a private channel, then delete it"
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,9 +16,11 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: `bad_request`, `not_found`, `conflict`, `unauthorized`,
-    /// `forbidden`, `not_eligible`, `rate_limited`, `import_rejected`, `unavailable`, `internal`,
-    /// `idempotency_key_reused`.
+    /// Stable, machine-readable: `bad_request`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `unauthorized`, `forbidden`, `password_change_required`, `password_too_short`,
+    /// `password_contains_username`, `password_too_common`, `password_too_predictable`,
+    /// `not_eligible`, `too_large`, `unsupported_media_type`, `rate_limited`,
+    /// `import_rejected`, `unavailable`, `internal`, `idempotency_key_reused`.
     pub code: &'static str,
     /// For people: what went wrong and what to do.
     pub message: String,
@@ -27,7 +29,10 @@ pub struct ErrorDetail {
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::BadRequest(_) | Error::Config(_) => StatusCode::BAD_REQUEST,
+            Error::BadRequest(_) | Error::Config(_) | Error::WeakPassword(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::PasswordChangeRequired => StatusCode::FORBIDDEN,
             Error::Import(_) | Error::NotEligible(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -44,6 +49,8 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::BadRequest(_) | Error::Config(_) => "bad_request",
+            Error::WeakPassword(problem) => problem.code(),
+            Error::PasswordChangeRequired => "password_change_required",
             Error::Import(_) => "import_rejected",
             Error::NotEligible(_) => "not_eligible",
             Error::IdempotencyKeyReused(_) => "idempotency_key_reused",

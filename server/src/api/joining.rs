@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::network::{CallerId, actor_of};
+use crate::api::client::Client;
 use crate::api::error::ErrorBody;
 use crate::api::json::Json;
 use crate::app::AppState;
@@ -377,16 +378,19 @@ pub async fn invitation_png(
 }
 
 /// Applies to join through an invitation (public). With automatic approval the answer carries
-/// the new account's one-time password.
+/// the new account's one-time password. Throttled per client address like the page's form.
 #[utoipa::path(post, path = "/api/v1/invitations/{code}/applications", tag = "joining",
     params(("code" = String, Path, description = "Invitation code")), request_body = ApplyBody,
     responses((status = 201, body = OutcomeView), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn apply(
     State(state): State<AppState>,
     Path(code): Path<String>,
+    client: Client,
     Json(body): Json<ApplyBody>,
 ) -> Result<(StatusCode, axum::Json<OutcomeView>)> {
+    state.limits.check_join(client.addr)?;
     let input = ApplicationInput {
         tier: body.tier,
         name: body.name,

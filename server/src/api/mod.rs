@@ -14,10 +14,11 @@ pub mod idempotency;
 mod items;
 mod joining;
 pub mod json;
+pub mod json_errors;
 mod level_applications;
 mod levels;
 mod network;
-mod openapi;
+pub(crate) mod openapi;
 mod products;
 mod sightings;
 mod users;
@@ -35,7 +36,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify::verify_json))
         .routes(routes!(auth::create_token, auth::revoke_token))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
         .routes(routes!(users::create, users::list))
+        .routes(routes!(users::reset_password))
         .routes(routes!(products::create, products::list))
         .routes(routes!(products::get))
         .routes(routes!(batches::list))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
-use maud::{DOCTYPE, html};
+use maud::{DOCTYPE, PreEscaped, html};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi, PathItem};
 use utoipa::{Modify, OpenApi as _};
@@ -73,6 +73,9 @@ fn operations(item: &PathItem) -> Vec<(&'static str, &utoipa::openapi::path::Ope
     .collect()
 }
 
+/// The docs page's style sheet, inline; `headers.rs` allows it by its hash.
+pub(crate) const DOCS_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}code{background:#f3f3f3;padding:0 .25rem}.m{display:inline-block;width:4.5rem;font-weight:bold}section{border-bottom:1px solid #ddd;padding:.5rem 0}";
+
 fn render(doc: &OpenApi) -> maud::Markup {
     html! {
         (DOCTYPE)
@@ -81,7 +84,7 @@ fn render(doc: &OpenApi) -> maud::Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "chainmark API" }
-                style { "body{font-family:system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem}code{background:#f3f3f3;padding:0 .25rem}.m{display:inline-block;width:4.5rem;font-weight:bold}section{border-bottom:1px solid #ddd;padding:.5rem 0}" }
+                style { (PreEscaped(DOCS_STYLE)) }
             }
             body {
                 h1 { "chainmark API " small { (doc.info.version) } }

@@ -1,6 +1,6 @@
 //! User accounts, for HQ admins.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -115,4 +115,37 @@ pub async fn list(
     caller.require(Permission::ManageUsers)?;
     let all = state.db.run(users::list).await?;
     Ok(axum::Json(all.into_iter().map(UserBody::from).collect()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    /// The new one-time password. Shown once; the user must change it at the next sign-in.
+    pub password: String,
+}
+
+/// Give a user a new one-time password (HQ admin). Every session and token of that user ends.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/password",
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    responses(
+        (status = 200, body = PasswordReset),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<PasswordReset>> {
+    caller.require(Permission::ManageUsers)?;
+    let password = state
+        .db
+        .write(move |c| accounts::reset_password(c, id))
+        .await?;
+    tracing::info!(by = %caller.username, user_id = id, "password reset");
+    Ok(axum::Json(PasswordReset { password }))
 }

@@ -31,6 +31,22 @@ pub struct Caller {
     pub role: Role,
     pub token_id: i64,
     pub via: Via,
+    /// The account still has a one-time password: until it is changed the account may do
+    /// nothing else (pages send it to `/account/password`; the API answers 403
+    /// `password_change_required`, see [`may_act_before_changing`]).
+    pub must_change_password: bool,
+}
+
+/// What an account with a one-time password may still do on the API: change it, see who it is,
+/// and sign out.
+pub fn may_act_before_changing(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    matches!(
+        (method, path.trim_end_matches('/')),
+        (&Method::POST, "/api/v1/auth/password")
+            | (&Method::DELETE, "/api/v1/auth/token")
+            | (&Method::GET, "/api/v1/me")
+    )
 }
 
 impl Caller {
@@ -104,6 +120,7 @@ impl Caller {
             role,
             token_id: owner.token_id,
             via,
+            must_change_password: owner.user.must_change_password,
         }))
     }
 }
@@ -130,6 +147,11 @@ impl FromRequestParts<AppState> for Caller {
                     "the API takes 'Authorization: Bearer <token>' for changes, not the browser session"
                         .into(),
                 ));
+            }
+        }
+        if let Some(c) = &caller {
+            if c.must_change_password && !may_act_before_changing(&parts.method, parts.uri.path()) {
+                return Err(Error::PasswordChangeRequired);
             }
         }
         caller.ok_or_else(|| {

@@ -108,8 +108,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     println!("setting up a demo brand in {}", dir.display());
-    fs::create_dir_all(dir.join("batches"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
+    private_dir(dir)?;
+    private_dir(&dir.join("batches"))?;
+    println!(
+        "  private: {} and its folders are 0700; chainmark.db (with -wal, -shm), print.csv, \
+         import.jsonl and the keys are 0600",
+        dir.display()
+    );
     let key_path = dir.join("master.key");
     let key = MasterKey::generate_to(&key_path)?;
     let device_key_path = dir.join("device.key");
@@ -238,6 +243,19 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
 }
 
 /// A file only its owner can read: it holds a password.
+/// A folder only the demo's user may open (0700), made if missing: it holds the database, the
+/// keys and a batch's `print.csv` with every security code in clear.
+fn private_dir(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", path.display()))
+}
+
 pub(super) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);

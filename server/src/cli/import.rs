@@ -2,7 +2,7 @@
 //! into the registry in one transaction.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chainmark_server::config::Settings;
@@ -21,6 +21,7 @@ pub struct Args {
 }
 
 pub fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
+    warn_if_shared(&args.batch_dir);
     let keys = KeyRing::load(&settings.key_files)?;
     let db = Db::open(&settings.database_url, 1)?;
     db.migrate()?;
@@ -57,7 +58,35 @@ pub fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
         secs,
         imported.items as f64 / secs.max(1e-6)
     );
+    println!(
+        "the database file is 0600; {} still holds print.csv, every security code in clear: \
+         keep it private (0600 files in a 0700 folder) or delete it once printed",
+        args.batch_dir.display()
+    );
     Ok(())
+}
+
+/// Says so when the batch folder or its files are open to other users of the machine (a batch
+/// copied with a permissive umask, say): `print.csv` holds every security code in clear.
+fn warn_if_shared(batch_dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for path in [
+        batch_dir.to_path_buf(),
+        batch_dir.join("print.csv"),
+        batch_dir.join("import.jsonl"),
+    ] {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            let want = if meta.is_dir() { "700" } else { "600" };
+            eprintln!(
+                "warning: {} is open to other users (mode {mode:o}): chmod {want} it",
+                path.display()
+            );
+        }
+    }
 }
 
 /// A bar on stderr when a person is watching; nothing in scripts and logs.

@@ -244,6 +244,15 @@ pub fn applied_tier(offered: Option<&str>, chosen: Option<&str>) -> Result<Strin
     }
 }
 
+/// Whether an invitation that names no tier offers the tier at `tier_rank` to an applicant
+/// invited by an agent at `inviter_rank` (rank 1 is the highest tier): only tiers below the
+/// inviter's. A same or higher tier is offered only by a link that names it, the inviter's
+/// deliberate choice; otherwise an anonymous applicant could pick 总代 from a 特约's link and,
+/// where approval is automatic, walk away with an account at that tier.
+pub fn open_link_offers(inviter_rank: i32, tier_rank: i32) -> bool {
+    tier_rank > inviter_rank
+}
+
 /// Where an application stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

@@ -66,6 +66,17 @@ pub enum Permission {
     ReadDevices,
     /// Export the custody history as GS1 EPCIS documents (traceability).
     ExportTraceability,
+    /// See every restock order of the network (HQ's view; an agent sees its own through the
+    /// order rules).
+    ReadOrders,
+    /// Read HQ's ledger accounts and any agent's ledger.
+    ReadHqLedger,
+    /// See and decide agents' withdrawal requests (money leaving HQ).
+    DecideWithdrawals,
+    /// Read the tier policy's versions and documents.
+    ReadPolicy,
+    /// Validate, write and activate tier policy versions.
+    ManagePolicy,
 }
 
 impl Role {
@@ -80,6 +91,10 @@ impl Role {
             ManageDevices => self == HqAdmin,
             ReadDevices => matches!(self, HqAdmin | HqAuditor | Warehouse),
             ExportTraceability => matches!(self, HqAdmin | HqAuditor),
+            ReadOrders => matches!(self, HqAdmin | HqFinance | HqAuditor | Warehouse),
+            ReadHqLedger | ReadPolicy => matches!(self, HqAdmin | HqFinance | HqAuditor),
+            DecideWithdrawals => matches!(self, HqAdmin | HqFinance),
+            ManagePolicy => self == HqAdmin,
         }
     }
 }
@@ -107,11 +122,31 @@ mod tests {
             Permission::ManageDevices,
             Permission::ReadDevices,
             Permission::ExportTraceability,
+            Permission::ReadOrders,
+            Permission::ReadHqLedger,
+            Permission::DecideWithdrawals,
+            Permission::ReadPolicy,
+            Permission::ManagePolicy,
         ] {
             assert!(!Role::Agent.allows(p), "{p:?}");
             assert!(Role::HqAdmin.allows(p), "{p:?}");
         }
         assert!(!Role::Warehouse.allows(Permission::ReadSightings));
         assert!(Role::HqAuditor.allows(Permission::ReadSightings));
+    }
+
+    #[test]
+    fn only_hq_money_roles_see_money_leave() {
+        for role in Role::ALL {
+            let money = matches!(role, Role::HqAdmin | Role::HqFinance);
+            assert_eq!(
+                role.allows(Permission::DecideWithdrawals),
+                money,
+                "{role:?}"
+            );
+        }
+        assert!(!Role::Warehouse.allows(Permission::ReadHqLedger));
+        assert!(Role::Warehouse.allows(Permission::ReadOrders));
+        assert!(!Role::HqAuditor.allows(Permission::ManagePolicy));
     }
 }

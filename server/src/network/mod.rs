@@ -65,6 +65,25 @@ impl Actor {
         }
     }
 
+    /// HQ staff whose role grants `permission` (or the system): the one check of a resource,
+    /// made alike by the API and the pages (`domain::Role::allows`).
+    pub fn require(self, permission: crate::domain::Permission, what: &str) -> Result<()> {
+        match self {
+            Actor::System => Ok(()),
+            Actor::Hq { role, .. } if role.allows(permission) => Ok(()),
+            Actor::Hq { role, .. } => Err(Error::Forbidden(format!(
+                "role {} may not {what}",
+                role.as_str()
+            ))),
+            Actor::Agent { .. } => Err(Error::Forbidden(format!("only HQ may {what}"))),
+        }
+    }
+
+    /// Whether [`Actor::require`] would let this actor through.
+    pub fn may(self, permission: crate::domain::Permission) -> bool {
+        self.require(permission, "").is_ok()
+    }
+
     /// HQ staff with one of `roles` (or the system).
     pub fn require_hq(self, roles: &[Role], what: &str) -> Result<()> {
         match self {

@@ -91,6 +91,9 @@ impl Db {
             Backend::Postgres => url.to_string(),
             Backend::Sqlite => url.strip_prefix("sqlite://").unwrap_or(url).to_string(),
         };
+        if backend == Backend::Sqlite {
+            super::private_file::prepare(&target)?;
+        }
         let build = |size: u32| {
             let builder = Pool::builder()
                 .max_size(size)

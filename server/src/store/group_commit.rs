@@ -58,7 +58,11 @@ struct Running(Arc<AtomicBool>);
 impl Drop for Running {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
-        tracing::error!("the database writer thread has stopped");
+        // The loop ends by itself only when every handle to the queue is gone (the process is
+        // closing the database): that is no news. Unwinding is.
+        if std::thread::panicking() {
+            tracing::error!("the database writer thread has stopped");
+        }
     }
 }
 

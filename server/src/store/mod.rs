@@ -36,6 +36,7 @@ pub mod joining;
 pub mod levels;
 pub mod network;
 mod policy_store;
+mod private_file;
 pub mod products;
 pub mod schema;
 pub mod sightings;

@@ -114,14 +114,29 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<User>> {
         .load(conn)?)
 }
 
-pub fn set_password(conn: &mut DbConnection, user_id: i64, password_hash: &str) -> Result<()> {
+/// Stores a new password hash; `one_time` marks a password the user must change at once.
+pub fn set_password(
+    conn: &mut DbConnection,
+    user_id: i64,
+    password_hash: &str,
+    one_time: bool,
+) -> Result<()> {
     diesel::update(users::table.find(user_id))
         .set((
             users::password_hash.eq(password_hash),
-            users::must_change_password.eq(false),
+            users::must_change_password.eq(one_time),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Ends every session and bearer token of `user_id` but `keep`; returns how many.
+pub fn end_sessions(conn: &mut DbConnection, user_id: i64, keep: Option<i64>) -> Result<usize> {
+    let mine = api_tokens::table.filter(api_tokens::user_id.eq(user_id));
+    Ok(match keep {
+        Some(id) => diesel::delete(mine.filter(api_tokens::id.ne(id))).execute(conn)?,
+        None => diesel::delete(mine).execute(conn)?,
+    })
 }
 
 /// What a stored token resolves to.

@@ -15,9 +15,9 @@ use super::verify::urlencode;
 use crate::accounts;
 use crate::api::client::Client;
 use crate::app::AppState;
+use crate::auth::password::PasswordProblem;
 use crate::auth::{Caller, MaybeCaller};
 use crate::error::Error;
-use crate::store::users;
 
 const HERE: &str = "/account/password";
 
@@ -41,12 +41,8 @@ pub struct PasswordForm {
     lang: Option<String>,
 }
 
-async fn must_change(state: &AppState, caller: &Caller) -> bool {
-    let id = caller.user_id;
-    matches!(
-        state.db.run(move |c| users::find_by_id(c, id)).await,
-        Ok(Some(u)) if u.must_change_password
-    )
+async fn must_change(_state: &AppState, caller: &Caller) -> bool {
+    caller.must_change_password
 }
 
 fn form_page(
@@ -85,6 +81,16 @@ fn form_page(
         (status, page(lang, title, Some(&switch), body)).into_response(),
         [],
     )
+}
+
+/// Why a new password was refused, in the page's language.
+fn weak_password_text(problem: PasswordProblem) -> Text {
+    match problem {
+        PasswordProblem::TooShort => Text::PasswordTooShort,
+        PasswordProblem::ContainsUsername => Text::PasswordContainsUsername,
+        PasswordProblem::TooCommon => Text::PasswordTooCommon,
+        PasswordProblem::TooPredictable => Text::PasswordTooPredictable,
+    }
 }
 
 /// `GET /account/password`.
@@ -136,11 +142,23 @@ pub async fn submit(
         let must = must_change(&state, &caller).await;
         return refuse(Text::PasswordsDiffer, StatusCode::BAD_REQUEST, must);
     }
-    match accounts::change_password(&state, caller.user_id, &form.current, &form.new).await {
+    let changed = accounts::change_password(
+        &state,
+        caller.user_id,
+        caller.token_id,
+        &form.current,
+        &form.new,
+    )
+    .await;
+    match changed {
         Ok(()) => see_other(&next),
         Err(Error::Unauthorized(_)) => {
             let must = must_change(&state, &caller).await;
             refuse(Text::WrongCurrentPassword, StatusCode::BAD_REQUEST, must)
+        }
+        Err(Error::WeakPassword(problem)) => {
+            let must = must_change(&state, &caller).await;
+            refuse(weak_password_text(problem), StatusCode::BAD_REQUEST, must)
         }
         Err(Error::BadRequest(_)) => {
             let must = must_change(&state, &caller).await;

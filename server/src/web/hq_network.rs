@@ -20,6 +20,7 @@ use super::staff::{self, see_other, with_cookies};
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
+use crate::domain::Permission;
 use crate::domain::joining::mask_id;
 use crate::error::Result;
 use crate::joining as joining_cases;
@@ -66,14 +67,21 @@ pub fn applications(lang: Lang, csrf: &str, base: &str, rows: &[ApplicationRow])
     }
 }
 
+/// What the page shows: each part only to a role the API would show it to. `None` is a part the
+/// caller may not see (left out of the page, not shown empty).
 struct Loaded {
     queue: Vec<ApplicationRow>,
-    orders: Vec<OrderRow>,
-    policy: PolicyRow,
-    accounts: Vec<AccountRow>,
-    withdrawals: Vec<WithdrawalRow>,
+    orders: Option<Vec<OrderRow>>,
+    policy: Option<PolicyRow>,
+    manage_policy: bool,
+    accounts: Option<Vec<AccountRow>>,
+    withdrawals: Option<Vec<WithdrawalRow>>,
 }
 
+/// Loads each part after the same permission check as its API route (`Actor::may` over
+/// `domain::Permission`): orders as `GET /api/v1/orders?view=all`, the policy as
+/// `GET /api/v1/policy/versions`, HQ's accounts as `GET /api/v1/ledger/hq`, withdrawals as
+/// `GET /api/v1/withdrawals`.
 fn load(c: &mut DbConnection, actor: Actor) -> Result<Loaded> {
     Ok(Loaded {
         // Finance and warehouse staff do not decide applications: their queue is empty.
@@ -81,10 +89,23 @@ fn load(c: &mut DbConnection, actor: Actor) -> Result<Loaded> {
             Err(crate::error::Error::Forbidden(_)) => Vec::new(),
             other => other?,
         },
-        orders: order_store::list(c, Listing::All, None, 0, 30)?,
-        policy: policy::active(c)?.0,
-        accounts: ledger::accounts_of(c, None)?,
-        withdrawals: withdrawal_store::list(c, None, Some("requested"), 50)?,
+        orders: actor
+            .may(Permission::ReadOrders)
+            .then(|| order_store::list(c, Listing::All, None, 0, 30))
+            .transpose()?,
+        policy: actor
+            .may(Permission::ReadPolicy)
+            .then(|| policy::active(c).map(|p| p.0))
+            .transpose()?,
+        manage_policy: actor.may(Permission::ManagePolicy),
+        accounts: actor
+            .may(Permission::ReadHqLedger)
+            .then(|| ledger::accounts_of(c, None))
+            .transpose()?,
+        withdrawals: actor
+            .may(Permission::DecideWithdrawals)
+            .then(|| withdrawal_store::list(c, None, Some("requested"), 50))
+            .transpose()?,
     })
 }
 
@@ -129,32 +150,43 @@ pub async fn show(
     let body = html! {
         @if let Some(n) = &q.notice { div.card.verdict.ok id="notice" { (n) } }
         (applications(lang, &csrf, HERE, &l.queue))
+        @if let Some(orders) = &l.orders {
         div.card id="orders" {
             h2 { (t(lang, N::Orders)) }
-            @for o in &l.orders {
+            @for o in orders {
                 div data-order=(o.id) data-state=(o.state) {
                     "#" (o.id) " · " (o.buyer_id) " · " (o.quantity) " × " (money(o.unit_price_cents))
                     " · " (o.state)
                 }
             }
         }
+        }
+        @if let Some(p) = &l.policy {
         div.card id="policy" {
-            h2 { (t(lang, N::Policy)) " v" (l.policy.version) " · " (l.policy.name) }
-            form method="post" action="/hq/network/policy" {
-                input type="hidden" name="csrf" value=(csrf);
-                textarea name="document" rows="12" style="width:100%;font-family:monospace" { (l.policy.document) }
-                button type="submit" name="action" value="validate" { (t(lang, N::Validate)) }
-                button type="submit" name="action" value="activate" { (t(lang, N::Activate)) }
+            h2 { (t(lang, N::Policy)) " v" (p.version) " · " (p.name) }
+            @if l.manage_policy {
+                form method="post" action="/hq/network/policy" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    textarea name="document" rows="12" style="width:100%;font-family:monospace" { (p.document) }
+                    button type="submit" name="action" value="validate" { (t(lang, N::Validate)) }
+                    button type="submit" name="action" value="activate" { (t(lang, N::Activate)) }
+                }
+            } @else {
+                pre style="white-space:pre-wrap;font-size:.8rem" { (p.document) }
             }
         }
+        }
+        @if let Some(accounts) = &l.accounts {
         div.card id="ledger" {
             h2 { (t(lang, N::Ledger)) }
-            dl { @for a in &l.accounts { dt { (a.code) } dd { (money(a.balance_cents)) } } }
+            dl { @for a in accounts { dt { (a.code) } dd { (money(a.balance_cents)) } } }
         }
+        }
+        @if let Some(withdrawals) = &l.withdrawals {
         div.card id="withdrawals" {
             h2 { (t(lang, N::Withdrawals)) }
-            @if l.withdrawals.is_empty() { p.muted { (t(lang, N::NoneYet)) } }
-            @for w in &l.withdrawals {
+            @if withdrawals.is_empty() { p.muted { (t(lang, N::NoneYet)) } }
+            @for w in withdrawals {
                 div data-withdrawal=(w.id) {
                     "#" (w.id) " · " (w.agent_id) " · " (money(w.amount_cents))
                     @for (action, label) in [("approve", N::Approve), ("reject", N::Reject)] {
@@ -165,6 +197,7 @@ pub async fn show(
                     }
                 }
             }
+        }
         }
     };
     let switch = format!("{HERE}?lang={}", lang.other().param());
@@ -250,6 +283,9 @@ pub async fn policy_form(
         Err(r) => return r,
     };
     let document = form.get("document").cloned().unwrap_or_default();
+    if let Err(e) = actor.require(Permission::ManagePolicy, "validate policies") {
+        return staff::error_page(lang, e);
+    }
     if form.get("action").map(String::as_str) != Some("activate") {
         return match policy::validate(&document) {
             Ok(_) => back(t(lang, N::PolicyOk)),
@@ -259,7 +295,7 @@ pub async fn policy_form(
     let done = state
         .db
         .write(move |c| {
-            actor.require_hq(&[crate::domain::Role::HqAdmin], "activate policies")?;
+            actor.require(Permission::ManagePolicy, "activate policies")?;
             let row = policy::save_draft(c, &document, actor.user())?;
             policy::activate(c, row.version, actor.user())
         })

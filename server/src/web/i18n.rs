@@ -146,6 +146,10 @@ pub enum Text {
     PasswordRule,
     PasswordsDiffer,
     WrongCurrentPassword,
+    PasswordTooShort,
+    PasswordContainsUsername,
+    PasswordTooCommon,
+    PasswordTooPredictable,
     NoAccess,
     NoAccessDetail,
     HqTitle,
@@ -261,8 +265,24 @@ impl Text {
             NewPassword => ("新密码", "New password"),
             RepeatPassword => ("再次输入新密码", "New password again"),
             PasswordRule => (
-                "新密码至少10个字符，且不能与当前密码相同。",
-                "The new password needs at least 10 characters and must differ from the current one.",
+                "新密码至少10个字符，不能与当前密码相同，不能含用户名，也不能是容易猜到的密码（常见密码、重复或连续的字符、键盘行、日期）。",
+                "The new password needs at least 10 characters, must differ from the current one, must not contain the user name and must not be easy to guess (common passwords, repeated or consecutive characters, keyboard rows, dates).",
+            ),
+            PasswordTooShort => (
+                "新密码太短：至少需要10个字符。",
+                "The new password is too short: use at least 10 characters.",
+            ),
+            PasswordContainsUsername => (
+                "新密码太容易猜到：它包含用户名。",
+                "The new password is too easy to guess: it contains the user name.",
+            ),
+            PasswordTooCommon => (
+                "新密码太容易猜到：它是常见密码或单词（或与之相近）。请用几个不常见的词组合。",
+                "The new password is too easy to guess: it is a common password or word, or close to one. Use a few uncommon words.",
+            ),
+            PasswordTooPredictable => (
+                "新密码太容易猜到：重复、连续的字符（1234、abcd）、键盘行或日期会被最先尝试。请用几个不常见的词组合。",
+                "The new password is too easy to guess: repeats, sequences (1234, abcd), keyboard rows and dates are tried first. Use a few uncommon words.",
             ),
             PasswordsDiffer => ("两次输入的新密码不一致", "The two new passwords differ"),
             WrongCurrentPassword => ("当前密码不正确", "The current password is wrong"),

@@ -54,10 +54,14 @@ pub async fn form(
         Ok(v) => v,
         Err(e) => return staff::error_page(lang, e),
     };
-    let tiers: Vec<(String, String)> = policy
-        .tiers()
-        .iter()
-        .filter(|tier| inv.tier_key.as_deref().is_none_or(|k| k == tier.key))
+    // The same offer as `joining::apply` accepts: the tier the link names, else those below the
+    // inviter's.
+    let offered = match inv.tier_key.as_deref() {
+        Some(key) => policy.tiers().iter().filter(|t| t.key == key).collect(),
+        None => cases::open_link_tiers(&policy, inviter.tier_rank),
+    };
+    let tiers: Vec<(String, String)> = offered
+        .into_iter()
         .map(|tier| {
             (
                 tier.key.clone(),

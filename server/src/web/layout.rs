@@ -4,7 +4,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::i18n::Lang;
 
-const STYLE: &str = "\
+/// The one style sheet, inline; `headers.rs` allows it by its hash.
+pub const STYLE: &str = "\
 *{box-sizing:border-box}body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;\
 margin:0;background:#f5f5f4;color:#1c1917;line-height:1.5}\
 main{max-width:34rem;margin:auto;padding:1rem}header{display:flex;justify-content:space-between;align-items:center}\

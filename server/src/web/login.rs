@@ -161,6 +161,7 @@ pub async fn submit(
     let next = safe_next(form.next.as_deref());
     // Throttle first, so refused attempts cost no password hashing.
     if let Err(e) = state.limits.check_login(client.addr) {
+        tracing::warn!(user = %form.username.trim(), client = %client.addr, "sign-in refused: too many attempts from this client");
         return staff::error_page(lang, e);
     }
     let expected = CookieJar::from_headers(&headers)
@@ -170,7 +171,15 @@ pub async fn submit(
     if !csrf_matches(&expected, &form.csrf) {
         return staff::form_expired(lang);
     }
-    let login = match accounts::login(&state, &form.username, &form.password, "session").await {
+    let login = match accounts::login(
+        &state,
+        client.addr,
+        &form.username,
+        &form.password,
+        "session",
+    )
+    .await
+    {
         Ok(login) => login,
         // One message for an unknown user and a wrong password: names cannot be probed.
         Err(Error::Unauthorized(_)) => {

@@ -20,7 +20,7 @@ mod network_i18n;
 mod region_picker;
 mod staff;
 mod svg_chart;
-mod verify;
+pub(crate) mod verify;
 mod warehouse;
 
 use axum::Router;

@@ -11,7 +11,6 @@ use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::Error;
-use crate::store::users;
 
 /// Where a signed-in staff member lands when no (safe) `next` is given.
 pub const HOME: &str = "/hq";
@@ -47,24 +46,22 @@ pub fn to_login(here: &str) -> Response {
 /// to sign in, or to choose a new password first (a user created with a generated password must
 /// replace it before doing anything else).
 pub async fn gate(
-    state: &AppState,
-    lang: Lang,
+    _state: &AppState,
+    _lang: Lang,
     caller: Option<Caller>,
     here: &str,
 ) -> Result<Caller, Response> {
     let Some(caller) = caller else {
         return Err(to_login(here));
     };
-    let id = caller.user_id;
-    match state.db.run(move |c| users::find_by_id(c, id)).await {
-        Ok(Some(user)) if user.must_change_password => Err(see_other(&format!(
+    // The flag comes with the session (one read per request, in `Caller::resolve`).
+    if caller.must_change_password {
+        return Err(see_other(&format!(
             "/account/password?next={}",
             urlencode(here)
-        ))),
-        Ok(Some(_)) => Ok(caller),
-        Ok(None) => Err(to_login(here)),
-        Err(e) => Err(error_page(lang, e)),
+        )));
     }
+    Ok(caller)
 }
 
 /// A `Set-Cookie` value. `max_age` 0 deletes the cookie.

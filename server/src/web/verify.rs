@@ -33,7 +33,8 @@ pub struct VerifyForm {
     lang: Option<String>,
 }
 
-const GEO_SCRIPT: &str = r#"(function(){var b=document.getElementById('geo');if(!b||!navigator.geolocation)return;b.hidden=false;b.onclick=function(e){e.preventDefault();navigator.geolocation.getCurrentPosition(function(p){document.getElementById('lat').value=p.coords.latitude.toFixed(5);document.getElementById('lon').value=p.coords.longitude.toFixed(5);b.textContent=b.dataset.done;b.disabled=true;});};})();"#;
+/// Inline; `headers.rs` allows it by its hash.
+pub(crate) const GEO_SCRIPT: &str = r#"(function(){var b=document.getElementById('geo');if(!b||!navigator.geolocation)return;b.hidden=false;b.onclick=function(e){e.preventDefault();navigator.geolocation.getCurrentPosition(function(p){document.getElementById('lat').value=p.coords.latitude.toFixed(5);document.getElementById('lon').value=p.coords.longitude.toFixed(5);b.textContent=b.dataset.done;b.disabled=true;});};})();"#;
 
 pub async fn show(
     State(state): State<AppState>,

@@ -104,8 +104,10 @@ fn an_invitation_leads_to_an_agent_in_each_approval_mode() {
         assert_eq!((agent.referrer_id, agent.supplier_id), (Some(a), Some(a)));
         assert_eq!(second.application.agent_id, Some(agent.id));
 
-        // HQ only (省代) through a 市代's link: supplier is the 总代 above.
-        let out = apply(&net, &code, input("13800000003", Some("provincial")));
+        // HQ only (省代) through a 市代's link naming that tier (a link that names none offers
+        // only tiers below the inviter's): supplier is the 总代 above.
+        let up = invite(&net, a_actor, a, Some("provincial"));
+        let out = apply(&net, &up, input("13800000003", Some("provincial")));
         assert_eq!(out.application.status, "awaiting_hq");
         assert_eq!(out.application.supplier_id, Some(n));
         let agent = decide(&net, net.admin, out.application.id, true)

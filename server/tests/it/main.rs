@@ -15,5 +15,6 @@ mod network;
 mod policy_versions;
 mod registry;
 mod schema;
+mod security;
 mod verify;
 mod web;

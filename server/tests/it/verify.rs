@@ -228,8 +228,8 @@ async fn rate_limits_answer_429_with_retry_after() {
         s.rate_limit = RateLimitSettings {
             enabled: true,
             per_client_per_minute: 3,
-            per_serial_per_minute: 100,
-            wrong_codes_per_serial_per_hour: 100,
+            per_client_serial_per_minute: 100,
+            wrong_codes_per_client_serial_per_hour: 100,
         }
     });
     let batch = make_batch(&app, "SKU-1", 4, 4);
@@ -254,13 +254,13 @@ async fn rate_limits_answer_429_with_retry_after() {
 }
 
 #[tokio::test]
-async fn repeated_wrong_codes_lock_the_serial_even_for_the_right_code() {
+async fn repeated_wrong_codes_lock_the_serial_for_that_client_even_for_the_right_code() {
     let app = TestApp::with_settings(Backend::Sqlite, |s| {
         s.rate_limit = RateLimitSettings {
             enabled: true,
             per_client_per_minute: 100,
-            per_serial_per_minute: 100,
-            wrong_codes_per_serial_per_hour: 3,
+            per_client_serial_per_minute: 100,
+            wrong_codes_per_client_serial_per_hour: 3,
         }
     });
     let batch = make_batch(&app, "SKU-1", 2, 2);

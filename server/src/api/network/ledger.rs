@@ -9,7 +9,6 @@ use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::domain::Role;
 use crate::error::{Error, Result};
 use crate::network::Actor;
 use crate::network::statements::Month;
@@ -104,8 +103,6 @@ fn ledger_of(c: &mut DbConnection, agent: Option<i64>, q: &LinesQuery) -> Result
     })
 }
 
-const HQ_LEDGER: &[Role] = &[Role::HqAdmin, Role::HqFinance, Role::HqAuditor];
-
 /// The signed-in agent's balances (frozen, available) and the month's lines.
 #[utoipa::path(get, path = "/api/v1/ledger/me", tag = "network", security(("bearer" = [])),
     params(LinesQuery),
@@ -145,7 +142,10 @@ pub async fn agent(
     let out = state
         .db
         .run(move |c| {
-            actor_of(c, &who)?.require_hq(HQ_LEDGER, "read agents' ledgers")?;
+            actor_of(c, &who)?.require(
+                crate::domain::Permission::ReadHqLedger,
+                "read agents' ledgers",
+            )?;
             crate::store::network::agents::get(c, id)?;
             ledger_of(c, Some(id), &q)
         })
@@ -166,7 +166,8 @@ pub async fn hq(
     let out = state
         .db
         .run(move |c| {
-            actor_of(c, &who)?.require_hq(HQ_LEDGER, "read HQ's ledger")?;
+            actor_of(c, &who)?
+                .require(crate::domain::Permission::ReadHqLedger, "read HQ's ledger")?;
             ledger_of(c, None, &q)
         })
         .await?;

@@ -14,7 +14,6 @@ use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::domain::Role;
 use crate::domain::network::PaidVia;
 use crate::error::{Error, Result};
 use crate::network::{Actor, orders as cases, payment, refunds, shipping};
@@ -144,13 +143,6 @@ pub fn view(c: &mut DbConnection, o: OrderRow) -> Result<OrderView> {
     })
 }
 
-const HQ_READ: &[Role] = &[
-    Role::HqAdmin,
-    Role::HqFinance,
-    Role::HqAuditor,
-    Role::Warehouse,
-];
-
 /// An agent sees an order it buys, sells, ships or forwarded; HQ staff see all.
 fn may_see(c: &mut DbConnection, actor: Actor, o: &OrderRow) -> Result<()> {
     if let Actor::Agent { agent, .. } = actor {
@@ -166,7 +158,7 @@ fn may_see(c: &mut DbConnection, actor: Actor, o: &OrderRow) -> Result<()> {
         }
         return Err(Error::Forbidden("this order is not yours to see".into()));
     }
-    actor.require_hq(HQ_READ, "see orders")
+    actor.require(crate::domain::Permission::ReadOrders, "see orders")
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -264,11 +256,11 @@ pub async fn list(
                     return Err(Error::Forbidden("an agent sees its own orders only".into()));
                 }
                 (_, "to_handle") => {
-                    actor.require_hq(HQ_READ, "see HQ's orders")?;
+                    actor.require(crate::domain::Permission::ReadOrders, "see HQ's orders")?;
                     Listing::HandledByHq
                 }
                 (_, "all" | "placed") => {
-                    actor.require_hq(HQ_READ, "see orders")?;
+                    actor.require(crate::domain::Permission::ReadOrders, "see orders")?;
                     Listing::All
                 }
                 (_, other) => {

@@ -12,7 +12,6 @@ use crate::api::error::ErrorBody;
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::domain::Role;
 use crate::domain::network::Policy;
 use crate::error::Result;
 use crate::network::policy as cases;
@@ -102,8 +101,6 @@ pub struct Validation {
     pub problems: Vec<FieldProblem>,
 }
 
-const ADMIN: &[Role] = &[Role::HqAdmin];
-
 /// The active tier policy (any signed-in user).
 #[utoipa::path(get, path = "/api/v1/policy", tag = "network", security(("bearer" = [])),
     responses((status = 200, body = PolicyView), (status = 401, body = ErrorBody)))]
@@ -127,8 +124,8 @@ pub async fn versions(
     let rows = state
         .db
         .run(move |c| {
-            actor_of(c, &who)?.require_hq(
-                &[Role::HqAdmin, Role::HqFinance, Role::HqAuditor],
+            actor_of(c, &who)?.require(
+                crate::domain::Permission::ReadPolicy,
                 "read policy versions",
             )?;
             policies::list(c)
@@ -150,7 +147,9 @@ pub async fn validate(
     let who = CallerId::from(&caller);
     state
         .db
-        .run(move |c| actor_of(c, &who)?.require_hq(ADMIN, "validate policies"))
+        .run(move |c| {
+            actor_of(c, &who)?.require(crate::domain::Permission::ManagePolicy, "validate policies")
+        })
         .await?;
     let problems = match cases::validate(&body.document) {
         Ok(_) => Vec::new(),
@@ -184,7 +183,7 @@ pub async fn create(
         .db
         .write(move |c| {
             let actor = actor_of(c, &who)?;
-            actor.require_hq(ADMIN, "write policies")?;
+            actor.require(crate::domain::Permission::ManagePolicy, "write policies")?;
             cases::save_draft(c, &body.document, actor.user())
         })
         .await?;
@@ -206,7 +205,7 @@ pub async fn activate(
         .db
         .write(move |c| {
             let actor = actor_of(c, &who)?;
-            actor.require_hq(ADMIN, "activate policies")?;
+            actor.require(crate::domain::Permission::ManagePolicy, "activate policies")?;
             cases::activate(c, version, actor.user())
         })
         .await?;

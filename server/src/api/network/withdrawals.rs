@@ -15,7 +15,7 @@ use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{Error, Result};
-use crate::network::{Actor, HQ_MONEY, withdrawals as cases};
+use crate::network::{Actor, withdrawals as cases};
 use crate::store::network::withdrawals::{self as store, WithdrawalRow};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,7 +92,10 @@ pub async fn list(
             let agent = match actor_of(c, &who)? {
                 Actor::Agent { agent, .. } => Some(agent),
                 actor => {
-                    actor.require_hq(HQ_MONEY, "see withdrawals")?;
+                    actor.require(
+                        crate::domain::Permission::DecideWithdrawals,
+                        "see withdrawals",
+                    )?;
                     None
                 }
             };
