@@ -4,6 +4,7 @@ mod common;
 
 mod accounts;
 mod api_basics;
+mod broker_limits;
 mod diversion;
 mod diversion_pages;
 mod epcis;
