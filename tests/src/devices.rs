@@ -282,10 +282,12 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
+                // max_packet_size: the limit of docs/operations.md.
                 "listener {port} 127.0.0.1\nallow_anonymous false\npersistence false\n\
-                 password_file {}\nacl_file {}\n",
+                 password_file {}\nacl_file {}\nmax_packet_size {}\n",
                 passwd.display(),
-                acl.display()
+                acl.display(),
+                scanner_agent::wire::BROKER_MAX_PACKET_BYTES
             ),
         )
         .expect("mosquitto.conf");

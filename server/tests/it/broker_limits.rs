@@ -270,14 +270,15 @@ impl Handheld {
     }
 }
 
-/// Polls until `pred` holds for an event; panics on a connection error.
+/// Polls until `pred` holds for an event. Connection errors are retried (the embedded broker
+/// starts listening a moment after `ingest::start` returns), within the hang guard.
 async fn until(events: &mut EventLoop, what: &str, pred: impl Fn(&Event) -> bool) {
     let wait = async {
         loop {
             match events.poll().await {
                 Ok(e) if pred(&e) => return,
                 Ok(_) => {}
-                Err(e) => panic!("waiting for {what}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
     };
