@@ -183,7 +183,11 @@ impl Scanner {
 
     /// Scans still waiting in the journal (for a scanner that is not running).
     pub fn journal_pending(&self) -> usize {
-        let journal = self.dir.join("journal");
+        // Where the provisioned config keeps it (the file name carries the device id).
+        let journal = firmware_config::Config::load(&self.dir.join("handheld.toml"))
+            .expect("the provisioned config")
+            .journal
+            .path;
         if !journal.exists() {
             return 0;
         }

@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod api_basics;
 mod broker_limits;
+mod cli_devices;
 mod diversion;
 mod diversion_pages;
 mod epcis;
