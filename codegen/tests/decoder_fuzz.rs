@@ -88,8 +88,8 @@ fn search_for_an_image_rqrr_panics_on() {
         let img = image(seed);
         if let Err(e) = decode_gray(img.clone()) {
             let _ = std::panic::take_hook();
-            let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../target/rqrr-panic.png");
+            let out =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/rqrr-panic.png");
             img.save(&out).expect("save");
             println!("seed {seed}: {e}; written to {}", out.display());
             return;

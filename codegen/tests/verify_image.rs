@@ -253,7 +253,10 @@ fn an_image_the_decoder_panics_on_is_an_error_not_a_panic() {
             let _ = grid.decode();
         }
     });
-    assert!(raw.is_err(), "rqrr no longer panics on the fixture: find a new one");
+    assert!(
+        raw.is_err(),
+        "rqrr no longer panics on the fixture: find a new one"
+    );
 
     match codegen::decode::decode_file(&file) {
         Err(e @ codegen::Error::DecoderFailed { .. }) => {
@@ -286,7 +289,10 @@ fn verify_image_reports_an_image_the_decoder_panics_on_and_checks_the_rest() {
         out.contains("a-bad.png: unreadable (") && out.contains("the QR decoder failed"),
         "{out}"
     );
-    assert!(out.contains("b-good.png: ok: https://c.example/v/"), "{out}");
+    assert!(
+        out.contains("b-good.png: ok: https://c.example/v/"),
+        "{out}"
+    );
     assert!(out.contains("tag authentic"), "{out}");
 
     args.push("--json");

@@ -184,7 +184,7 @@ impl Scanner {
     /// Scans still waiting in the journal (for a scanner that is not running).
     pub fn journal_pending(&self) -> usize {
         // Where the provisioned config keeps it (the file name carries the device id).
-        let journal = firmware_config::Config::load(&self.dir.join("handheld.toml"))
+        let journal = firmware_config::Config::load(self.dir.join("handheld.toml"))
             .expect("the provisioned config")
             .journal
             .path;

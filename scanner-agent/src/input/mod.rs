@@ -204,7 +204,10 @@ mod tests {
             panic!("decoder exploded");
         })
         .expect("spawn");
-        assert_eq!(rt.block_on(lines.recv()).expect("a line"), Some("first".into()));
+        assert_eq!(
+            rt.block_on(lines.recv()).expect("a line"),
+            Some("first".into())
+        );
         match rt.block_on(lines.recv()) {
             Err(Error::InputDied { what, reason }) => {
                 assert_eq!(what, "camera");
@@ -217,8 +220,8 @@ mod tests {
     #[test]
     fn an_input_that_gives_up_says_why() {
         let rt = runtime();
-        let mut lines = spawn("camera", |_| Err("the frames folder is gone".to_owned()))
-            .expect("spawn");
+        let mut lines =
+            spawn("camera", |_| Err("the frames folder is gone".to_owned())).expect("spawn");
         let err = rt.block_on(lines.recv()).expect_err("died");
         assert_eq!(
             err.to_string(),

@@ -38,6 +38,8 @@ type Incoming = Prepared;
 /// topic, because an MQTT 5 publisher may send its topic as a 3-byte alias that the broker
 /// spells out when it forwards the message to us (MQTT 3.1.1).
 pub const MAX_INCOMING_PACKET_BYTES: usize = wire::BROKER_MAX_PACKET_BYTES + 2 + u16::MAX as usize;
+// Kept true whatever the formula above becomes: the consumer reads what the broker lets in.
+const _: () = assert!(MAX_INCOMING_PACKET_BYTES > wire::BROKER_MAX_PACKET_BYTES);
 
 /// The outcome of a committed batch, in order: each to be signed and published.
 enum Outcome {
