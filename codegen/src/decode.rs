@@ -1,9 +1,13 @@
 //! Reading QR codes back from label images (PNG or JPEG), with `rqrr`.
 //!
 //! Used to check printed or rendered labels: `verify-image` decodes each file here and hands
-//! the payloads to `inspect`. An image in which no symbol decodes is [`Decoded::Unreadable`], a
-//! normal outcome rather than an error; only a file that is not an image at all is an error.
+//! the payloads to `inspect`; the scanner agent's camera input decodes its frames here too. An
+//! image in which no symbol decodes is [`Decoded::Unreadable`], a normal outcome rather than an
+//! error. A file that is not an image at all is [`Error::NotAnImage`], and an image on which the
+//! decoder itself breaks down is [`Error::DecoderFailed`]: never a panic, so one bad photograph
+//! cannot stop a batch check or a scanning station.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
 use image::GrayImage;
@@ -37,7 +41,33 @@ macro_rules! decode_prepared {
 /// adaptive threshold then breaks the finder patterns apart (no half-size label decoded in the
 /// benchmark), while one threshold for the whole image keeps them. The adaptive pass stays as
 /// the fallback for photographs with uneven lighting.
-pub fn decode_gray(img: GrayImage) -> Decoded {
+///
+/// Fails with [`Error::DecoderFailed`] when `rqrr` panics on the image.
+pub fn decode_gray(img: GrayImage) -> Result<Decoded> {
+    // `rqrr` asserts on geometry it cannot map (its `geometry.rs`: a perspective fitted to a
+    // degenerate group of finder patterns sends a module off past `i32`), and real photographs
+    // of labels do reach those asserts. This is the one place that calls it, so the panic is
+    // caught here and becomes an error about this image, instead of ending `verify-image` or the
+    // scanner's camera input. Unwind safety: the closure owns the image and shares nothing
+    // with the caller, so nothing half-updated is seen after a panic.
+    catch_unwind(AssertUnwindSafe(move || decode_gray_unguarded(img))).map_err(|panic| {
+        Error::DecoderFailed {
+            path: None,
+            reason: panic_message(panic.as_ref()),
+        }
+    })
+}
+
+/// The text of a caught panic (`panic!` carries a `&str` or a `String`).
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the QR decoder panicked".to_owned())
+}
+
+fn decode_gray_unguarded(img: GrayImage) -> Decoded {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let threshold = otsu(&img);
     let raw = img.as_raw();
@@ -96,7 +126,7 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<Decoded> {
         path: None,
         reason: e.to_string(),
     })?;
-    Ok(decode_gray(img.to_luma8()))
+    decode_gray(img.to_luma8())
 }
 
 /// Decodes an image file.
@@ -104,6 +134,10 @@ pub fn decode_file(path: &Path) -> Result<Decoded> {
     let bytes = std::fs::read(path).map_err(Error::io(path))?;
     decode_bytes(&bytes).map_err(|e| match e {
         Error::NotAnImage { reason, .. } => Error::NotAnImage {
+            path: Some(path.to_owned()),
+            reason,
+        },
+        Error::DecoderFailed { reason, .. } => Error::DecoderFailed {
             path: Some(path.to_owned()),
             reason,
         },

@@ -131,6 +131,15 @@ pub enum Error {
         /// What the image decoder said.
         reason: String,
     },
+    /// The QR decoder broke down on an image (it panicked: `rqrr` asserts on some perspective
+    /// geometry found in real photographs). The image is readable, its codes are not.
+    #[error("{}the QR decoder failed on this image ({reason}); it cannot be read, take another picture or check the label by hand", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
+    DecoderFailed {
+        /// The file, when there is one.
+        path: Option<PathBuf>,
+        /// What the decoder said.
+        reason: String,
+    },
     /// An import folder is refused.
     #[error("import refused ({}, line {line}): {problem}", path.display())]
     Import {
@@ -256,7 +265,8 @@ impl Error {
             Error::LabelOption(_)
             | Error::QuietZone { .. }
             | Error::QrEncode(_)
-            | Error::NotAnImage { .. } => ErrorKind::Input,
+            | Error::NotAnImage { .. }
+            | Error::DecoderFailed { .. } => ErrorKind::Input,
             Error::Image(_) | Error::Pdf(_) => ErrorKind::Io,
             Error::KeyMissing { .. }
             | Error::KeyWrongSize { .. }

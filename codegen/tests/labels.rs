@@ -23,7 +23,7 @@ fn opts(ecc: Ecc, px: u32) -> LabelOptions {
 
 fn decodes_to(img: image::GrayImage, payload: &str) {
     assert_eq!(
-        decode_gray(img),
+        decode_gray(img).expect("the decoder does not fail"),
         Decoded::Payloads(vec![payload.to_owned()])
     );
 }

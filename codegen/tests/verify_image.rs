@@ -235,3 +235,76 @@ fn batch_label_flags_are_validated() {
     let (code, out, _) = run(dir, &["verify-image", "--key", "master.key", &items[0]]);
     assert_eq!(code, 0, "{out}");
 }
+
+/// A photograph-like image on which `rqrr` panics (an assert in its `geometry.rs`); found by
+/// `tests/decoder_fuzz.rs`.
+fn decoder_panic_fixture() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rqrr-panic.png")
+}
+
+#[test]
+fn an_image_the_decoder_panics_on_is_an_error_not_a_panic() {
+    let file = decoder_panic_fixture();
+    // The fixture still does what it is for: the decoder underneath panics on it.
+    let img = image::open(&file).expect("fixture").to_luma8();
+    let raw = std::panic::catch_unwind(move || {
+        let mut prepared = rqrr::PreparedImage::prepare(img);
+        for grid in prepared.detect_grids() {
+            let _ = grid.decode();
+        }
+    });
+    assert!(
+        raw.is_err(),
+        "rqrr no longer panics on the fixture: find a new one"
+    );
+
+    match codegen::decode::decode_file(&file) {
+        Err(e @ codegen::Error::DecoderFailed { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("rqrr-panic.png"), "{message}");
+            assert!(message.contains("the QR decoder failed"), "{message}");
+            assert_eq!(e.kind(), codegen::ErrorKind::Input);
+        }
+        other => panic!("expected DecoderFailed, got {other:?}"),
+    }
+}
+
+#[test]
+fn verify_image_reports_an_image_the_decoder_panics_on_and_checks_the_rest() {
+    let tmp = batch();
+    let dir = tmp.path();
+    let good = pngs(&dir.join("out/labels/items")).remove(0);
+    let folder = dir.join("photos");
+    fs::create_dir(&folder).expect("photos");
+    fs::copy(decoder_panic_fixture(), folder.join("a-bad.png")).expect("copy");
+    fs::copy(&good, folder.join("b-good.png")).expect("copy");
+    let files = pngs(&folder);
+
+    let mut args = vec!["verify-image", "--key", "master.key"];
+    args.extend(files.iter().map(String::as_str));
+    let (code, out, err) = run(dir, &args);
+    // A label that cannot be checked makes the run fail like an unreadable one: exit 1.
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("a-bad.png: unreadable (") && out.contains("the QR decoder failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("b-good.png: ok: https://c.example/v/"),
+        "{out}"
+    );
+    assert!(out.contains("tag authentic"), "{out}");
+
+    args.push("--json");
+    let (code, out, _) = run(dir, &args);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[0]["status"], "unreadable");
+    assert!(
+        v[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("the QR decoder failed")),
+        "{v}"
+    );
+    assert_eq!(v[1]["status"], "ok");
+}

@@ -160,7 +160,9 @@ const FIELDS: [&str; 6] = [
 ];
 
 impl Provisioning {
-    /// A complete config for this device: journal under `data_dir`, keyboard-wedge input on stdin
+    /// A complete config for this device: journal `journal-<device id>` under `data_dir` (its
+    /// own file, so devices sharing a machine or a data folder never share a journal; seqs and
+    /// pending scans are per device), keyboard-wedge input on stdin
     /// (the input the provisioning scan itself came from), default debounce and feedback.
     pub fn to_config(&self, data_dir: &Path, language: Language) -> Result<Config, ConfigError> {
         self.check().map_err(ConfigError::Provisioning)?;
@@ -203,7 +205,7 @@ impl Provisioning {
                 password_file: None,
             },
             journal: Journal {
-                path: data_dir.join("journal"),
+                path: data_dir.join(journal_file_name(&self.device_id)),
                 max_bytes: DEFAULT_JOURNAL_MAX_BYTES,
             },
             input: Input::KeyboardWedge {
@@ -231,6 +233,12 @@ impl Provisioning {
             }),
         }
     }
+}
+
+/// The journal's file name for a device. The device id is one path component (`valid` ids are
+/// 1-64 of A-Z a-z 0-9 _ . -, so no `/`), and the prefix keeps `.` or `..` from naming a folder.
+pub fn journal_file_name(device_id: &str) -> String {
+    format!("journal-{device_id}")
 }
 
 /// The payload field a config field came from.

@@ -78,7 +78,18 @@ fn config_from_payload_is_complete_and_valid() {
         config.credentials.password.as_deref(),
         Some(sample().secret.as_str())
     );
-    assert_eq!(config.journal.path, Path::new("/data/hh/journal"));
+    // Its own journal, named after the device: two devices never share one.
+    assert_eq!(
+        config.journal.path,
+        Path::new("/data/hh/journal-sh-wh01-hh-007")
+    );
+    let other = Provisioning {
+        device_id: "sh-wh01-hh-008".into(),
+        ..sample()
+    }
+    .to_config(Path::new("/data/hh"), Language::ZhCn)
+    .expect("config");
+    assert_ne!(other.journal.path, config.journal.path);
     assert_eq!(config.language, Language::ZhCn);
     assert_eq!(config.feedback.display, Display::Terminal);
     assert!(matches!(

@@ -39,7 +39,10 @@ rejected seq=N reason=R, refused reason=R, debounced, kept, bad_command, closed,
 
 When the input ends (stdin closed) the agent keeps running until every scan it took has the
 server's final answer, then exits 0 (3 if some were refused as protocol errors and are kept
-in the journal). Logs go to stderr (RUST_LOG=debug for more); secrets are never logged.";
+in the journal). A serial or camera input never ends: if one stops for good (its frames folder
+vanished, ...), the agent exits 1 with the reason, its scans kept in the journal. Camera frames
+that cannot be decoded are moved into rejected/ in the frames folder. Logs go to stderr
+(RUST_LOG=debug for more); secrets are never logged.";
 
 /// Parsed command line.
 #[derive(Debug, Parser)]

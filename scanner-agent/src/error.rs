@@ -97,6 +97,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A scan input that never ends by itself (serial port, camera frames folder) stopped for
+    /// good while the agent was running.
+    #[error(
+        "scan input {what} stopped: {reason}. The agent stops too; scans already taken are kept \
+         in the journal and sent at the next start"
+    )]
+    InputDied {
+        /// Which input: "serial", "camera" (or "stdin").
+        what: String,
+        /// Why it stopped.
+        reason: String,
+    },
     /// `--provision`: the input ended before a provisioning code was scanned.
     #[error("the input ended before a provisioning code (CMPROV1:...) was scanned")]
     NoProvisioning,

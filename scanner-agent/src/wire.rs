@@ -24,6 +24,12 @@ pub use topic::{
 pub const VERSION: u64 = 1;
 /// Largest message accepted; a scan is a few hundred bytes, so anything bigger is not ours.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
+/// Largest MQTT packet a broker carrying chainmark traffic lets in: mosquitto's
+/// `max_packet_size` in docs/operations.md, and the embedded broker's limit. Room for a
+/// [`MAX_MESSAGE_BYTES`] message and its topic. The server's consumer reads packets somewhat
+/// larger than this, so nothing a broker passes on can make it drop its connection; without a
+/// limit at the broker, one device publishing a megabyte on its own topic would.
+pub const BROKER_MAX_PACKET_BYTES: usize = 16 * 1024;
 /// Domain separators at the start of the MAC inputs, so a MAC can never be replayed as another
 /// message type or version.
 const MAC_DOMAIN: &[u8] = b"chainmark-scan-v1";

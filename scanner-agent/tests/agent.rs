@@ -319,7 +319,10 @@ fn provisioned_from_one_scan_it_comes_up_working() {
     assert_each_once(&server, &all);
     // The written config is a normal one, readable by the agent and owner-only.
     let written = firmware_config::Config::load(&config).expect("config");
-    assert_eq!(written.journal.path, data.join("journal"));
+    assert_eq!(
+        written.journal.path,
+        data.join(firmware_config::provision::journal_file_name(DEVICE))
+    );
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&config)
         .expect("meta")

@@ -94,13 +94,98 @@ fn camera_frames_are_decoded_and_removed() {
     assert_eq!(agent.lines_of("mode"), ["mode sell"]);
     let applied = server.applied();
     assert_eq!(applied.len(), 3);
-    // Every frame, readable or not, is gone once read (each before its codes are handed on).
-    let left: Vec<_> = std::fs::read_dir(&frames)
+    // Every frame is gone once read (each before its codes are handed on); the one that is not
+    // an image was moved aside.
+    assert_eq!(names(&frames), ["rejected"]);
+    assert_eq!(names(&frames.join("rejected")), ["0000-junk.png"]);
+}
+
+/// The names in a folder, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("dir")
         .filter_map(Result::ok)
-        .map(|e| e.file_name())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(left.is_empty(), "{left:?}");
+    names.sort();
+    names
+}
+
+/// A camera station's config in `dir`, frames in `dir/frames`.
+fn camera_config(dir: &Path, broker_url: &str) -> (String, std::path::PathBuf) {
+    let frames = dir.join("frames");
+    std::fs::create_dir(&frames).expect("frames dir");
+    let config = config_with_input(
+        dir,
+        broker_url,
+        &format!(
+            "kind = \"camera\"\nframes_dir = \"{}\"\npoll_ms = 20\n",
+            frames.display()
+        ),
+    );
+    (config, frames)
+}
+
+/// Writes a frame as a capture program must: under a temporary name, then renamed into place.
+fn put_frame(frames: &Path, name: &str, png: &[u8]) {
+    let tmp = frames.join(format!("{name}.part"));
+    std::fs::write(&tmp, png).expect("frame");
+    std::fs::rename(&tmp, frames.join(name)).expect("rename");
+}
+
+#[test]
+fn a_frame_the_decoder_panics_on_is_moved_aside_and_the_next_one_is_read() {
+    let Some(mosquitto) = mosquitto_path() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = Mosquitto::start(&mosquitto, dir.path());
+    let server = TestServer::start(broker.port, Policy::default());
+    let (config, frames) = camera_config(dir.path(), &broker.url());
+    // The image `rqrr` panics on (codegen's fixture), first in name order, then a good frame.
+    let bad = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../codegen/tests/fixtures/rqrr-panic.png"),
+    )
+    .expect("fixture");
+    put_frame(&frames, "0001.png", &bad);
+    let mut agent = Agent::start(&["--config", &config]);
+    agent.wait_for("ready", |l| l.starts_with("ready "));
+    let code = codes(1).remove(0);
+    let sell = render_png("@sell", "", &LabelOptions::default()).expect("png");
+    put_frame(&frames, "0002.png", &sell);
+    let item = render_png(&code, "", &LabelOptions::default()).expect("png");
+    put_frame(&frames, "0003.png", &item);
+
+    wait_all_accepted(&mut agent, std::slice::from_ref(&code));
+    assert_eq!(server.applied().len(), 1);
+    assert_eq!(names(&frames), ["rejected"]);
+    assert_eq!(names(&frames.join("rejected")), ["0001.png"]);
+    assert!(
+        agent.stderr().contains("bad camera frame moved aside"),
+        "{}",
+        agent.stderr()
+    );
+}
+
+#[test]
+fn the_agent_exits_non_zero_when_its_camera_folder_goes_away() {
+    let Some(mosquitto) = mosquitto_path() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = Mosquitto::start(&mosquitto, dir.path());
+    let _server = TestServer::start(broker.port, Policy::default());
+    let (config, frames) = camera_config(dir.path(), &broker.url());
+    let mut agent = Agent::start(&["--config", &config]);
+    agent.wait_for("ready", |l| l.starts_with("ready "));
+    // The camera's folder vanishes (a share unmounted, a disk gone): no frame can come any more.
+    std::fs::remove_dir(&frames).expect("remove the frames folder");
+    let status = agent.wait_exit();
+    assert!(!status.success(), "{status:?}");
+    let stderr = agent.stderr();
+    assert!(stderr.contains("scan input camera stopped"), "{stderr}");
+    assert!(stderr.contains("frames folder"), "{stderr}");
+    assert!(agent.lines_of("done").is_empty(), "{:?}", agent.seen);
 }
 
 /// Waits until every code in `all` was accepted, in whatever order the acks come (the server

@@ -85,9 +85,12 @@ impl Mosquitto {
             &conf,
             format!(
                 // No queue limits: mosquitto drops QoS 1 messages beyond them, and a subscriber
-                // waiting for a count it can never reach hangs the run.
+                // waiting for a count it can never reach hangs the run. The packet limit of
+                // docs/operations.md, as in production.
                 "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_inflight_messages 1000\nmax_queued_messages 0\nmax_queued_bytes 0\n"
+                 max_inflight_messages 1000\nmax_queued_messages 0\nmax_queued_bytes 0\n\
+                 max_packet_size {}\n",
+                scanner_agent::wire::BROKER_MAX_PACKET_BYTES
             ),
         )?;
         let bin = std::env::var("CHAINMARK_MOSQUITTO").unwrap_or_else(|_| "mosquitto".into());

@@ -54,6 +54,8 @@ pub fn register(
     reg: &Registration,
 ) -> Result<Provisioned> {
     check(reg)?;
+    // Before anything is written: a device registered without a usable config is no use.
+    let broker_url = mqtt.device_url()?;
     let device = conn.transaction(|conn| {
         if let Some(agent) = reg.owner_agent {
             agent_exists(conn, agent)?;
@@ -82,7 +84,7 @@ pub fn register(
         Ok::<_, Error>(device)
     })?;
     directory.forget(&device.id);
-    provisioned(directory, mqtt, device)
+    provisioned(directory, mqtt, broker_url, device)
 }
 
 fn agent_exists(conn: &mut DbConnection, agent: i64) -> Result<()> {
@@ -106,13 +108,14 @@ pub fn provisioning(
     mqtt: &MqttSettings,
     id: &str,
 ) -> Result<Provisioned> {
+    let broker_url = mqtt.device_url()?;
     let device = devices::find(conn, id)?.ok_or(Error::NotFound { what: "device" })?;
     if device.revoked {
         return Err(Error::Conflict(format!(
             "device {id} is revoked: reinstate or re-key it before provisioning it again"
         )));
     }
-    provisioned(directory, mqtt, device)
+    provisioned(directory, mqtt, broker_url, device)
 }
 
 /// A new secret; the old one stops working at once (a lost or stolen handheld).
@@ -123,6 +126,8 @@ pub fn rekey(
     actor: Option<i64>,
     id: &str,
 ) -> Result<Provisioned> {
+    // Before the old secret is made useless.
+    let broker_url = mqtt.device_url()?;
     let device = conn.transaction(|conn| {
         let device = devices::rekey(conn, id)?;
         devices::set_revoked(conn, id, false)?;
@@ -136,7 +141,7 @@ pub fn rekey(
         devices::find(conn, id)?.ok_or(Error::NotFound { what: "device" })
     })?;
     directory.forget(id);
-    provisioned(directory, mqtt, device)
+    provisioned(directory, mqtt, broker_url, device)
 }
 
 /// Revokes (or reinstates) a device: the broker refuses it and its scans are not applied.
@@ -164,12 +169,13 @@ pub fn set_revoked(
 fn provisioned(
     directory: &DeviceDirectory,
     mqtt: &MqttSettings,
+    broker_url: String,
     device: DeviceRow,
 ) -> Result<Provisioned> {
     let p = Provisioning {
         device_id: device.id.clone(),
         warehouse: device.warehouse.clone(),
-        broker_url: mqtt.device_url(),
+        broker_url,
         topic_prefix: mqtt.topic_prefix.clone(),
         username: device.id.clone(),
         secret: directory

@@ -183,7 +183,11 @@ impl Scanner {
 
     /// Scans still waiting in the journal (for a scanner that is not running).
     pub fn journal_pending(&self) -> usize {
-        let journal = self.dir.join("journal");
+        // Where the provisioned config keeps it (the file name carries the device id).
+        let journal = firmware_config::Config::load(self.dir.join("handheld.toml"))
+            .expect("the provisioned config")
+            .journal
+            .path;
         if !journal.exists() {
             return 0;
         }
@@ -282,10 +286,12 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
+                // max_packet_size: the limit of docs/operations.md.
                 "listener {port} 127.0.0.1\nallow_anonymous false\npersistence false\n\
-                 password_file {}\nacl_file {}\n",
+                 password_file {}\nacl_file {}\nmax_packet_size {}\n",
                 passwd.display(),
-                acl.display()
+                acl.display(),
+                scanner_agent::wire::BROKER_MAX_PACKET_BYTES
             ),
         )
         .expect("mosquitto.conf");

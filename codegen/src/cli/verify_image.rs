@@ -1,9 +1,10 @@
 //! `verify-image`: decode the QR codes in label images and check each payload with `inspect`.
 //!
 //! Each file is reported on its own line (or as one JSON array with `--json`) as `ok`,
-//! `unreadable` (no QR code decodes), `invalid` (a payload fails `inspect`, with its reason) or
-//! `error` (not an image, cannot be read). One bad file does not stop the others. Files are
-//! decoded on all cores: decoding costs milliseconds per image, checking microseconds.
+//! `unreadable` (no QR code decodes, or the decoder broke down on the image, said in `error`),
+//! `invalid` (a payload fails `inspect`, with its reason) or `error` (not an image, cannot be
+//! read). One bad file does not stop the others. Files are decoded on all cores: decoding costs
+//! milliseconds per image, checking microseconds.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -49,7 +50,8 @@ struct FileReport {
     status: Status,
     /// Every decoded payload, inspected.
     payloads: Vec<Inspection>,
-    /// Why the file could not be read (status `error`).
+    /// Why the file could not be read (status `error`), or why the decoder gave up on it
+    /// (status `unreadable` after a decoder failure).
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -90,6 +92,11 @@ fn check(file: &Path, key: &MasterKey) -> FileReport {
         error,
     };
     match decode_file(file) {
+        // A picture the decoder cannot cope with is a label that cannot be checked, like one
+        // with no readable code: not a usage problem.
+        Err(e @ codegen::Error::DecoderFailed { .. }) => {
+            report(Status::Unreadable, Vec::new(), Some(e.to_string()))
+        }
         Err(e) => report(Status::Error, Vec::new(), Some(e.to_string())),
         Ok(Decoded::Unreadable) => report(Status::Unreadable, Vec::new(), None),
         Ok(Decoded::Payloads(found)) => {
@@ -112,7 +119,10 @@ fn print_human(out: &mut impl Write, r: &FileReport) -> io::Result<()> {
             "{file}: error: {}",
             r.error.as_deref().unwrap_or("unknown")
         ),
-        Status::Unreadable => writeln!(out, "{file}: unreadable (no QR code could be decoded)"),
+        Status::Unreadable => match &r.error {
+            Some(why) => writeln!(out, "{file}: unreadable ({why})"),
+            None => writeln!(out, "{file}: unreadable (no QR code could be decoded)"),
+        },
         Status::Ok | Status::Invalid => {
             for i in &r.payloads {
                 match (&i.reason, &i.message) {

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use firmware_config::Config;
 use rumqttc::{AsyncClient, QoS};
-use tokio::sync::mpsc;
 
 use crate::display::{Display, View};
 use crate::error::Error;
+use crate::input::Lines;
 use crate::journal::Journal;
 use crate::note::Note;
 use crate::session::{Action, Input, Outcome, Session, Settings};
@@ -59,12 +59,9 @@ pub fn password(config: &Config) -> Result<String, Error> {
 }
 
 /// Opens the journal (creating its folder) and runs the device until the input ends and every
-/// scan is answered, or until interrupted.
-pub async fn run(
-    config: &Config,
-    mut lines: mpsc::Receiver<String>,
-    display: &mut Display,
-) -> Result<End, Error> {
+/// scan is answered, or until interrupted. An input that stops for good ([`Error::InputDied`])
+/// ends the run with that error, after the goodbye to the broker; its scans stay journaled.
+pub async fn run(config: &Config, mut lines: Lines, display: &mut Display) -> Result<End, Error> {
     let secret = password(config)?;
     if let Some(dir) = config
         .journal
@@ -127,24 +124,27 @@ pub async fn run(
                 None => return Err(Error::Mqtt("the event loop stopped".to_owned())),
             },
             line = lines.recv(), if input_open => match line {
-                Some(first) => {
+                Ok(Some(first)) => {
                     let mut batch = vec![first];
                     while batch.len() < BATCH {
                         match lines.try_recv() {
-                            Ok(line) => batch.push(line),
-                            Err(_) => break,
+                            Some(line) => batch.push(line),
+                            None => break,
                         }
                     }
                     agent.lines(batch)?;
                 }
-                None => {
+                Ok(None) => {
                     input_open = false;
                     agent.step(Input::InputClosed)?;
                 }
+                // Not a finished input: waiting for the answers and exiting 0 would look like a
+                // clean end of shift while the station has stopped reading.
+                Err(died) => break Err(died),
             },
             _ = tick.tick() => agent.step(Input::Tick)?,
-            _ = tokio::signal::ctrl_c() => break End::Interrupted,
-            _ = terminate.recv() => break End::Interrupted,
+            _ = tokio::signal::ctrl_c() => break Ok(End::Interrupted),
+            _ = terminate.recv() => break Ok(End::Interrupted),
         }
         if let Some(outcome) = agent.session.outcome() {
             agent.display.show(&Note::Done {
@@ -152,7 +152,7 @@ pub async fn run(
                 counts: agent.session.counts(),
             });
             agent.flush();
-            break End::Finished(outcome);
+            break Ok(End::Finished(outcome));
         }
     };
     // Say goodbye: the retained state goes to `offline` now rather than when the broker notices.
@@ -166,7 +166,7 @@ pub async fn run(
     } else {
         task.abort();
     }
-    Ok(end)
+    end
 }
 
 struct Agent<'a> {

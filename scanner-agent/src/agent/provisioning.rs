@@ -7,17 +7,17 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use firmware_config::{Config, ConfigError, Language, provision};
-use tokio::sync::mpsc;
 
 use crate::display::{Display, View};
 use crate::error::Error;
+use crate::input::Lines;
 use crate::note::Note;
 use crate::operator::Mode;
 
 /// Reads lines until one is a valid provisioning code, writes the config for it to
 /// `config_path` (journal under `data_dir`) and returns the config.
 pub async fn provision(
-    lines: &mut mpsc::Receiver<String>,
+    lines: &mut Lines,
     config_path: &Path,
     data_dir: &Path,
     language: Language,
@@ -27,7 +27,7 @@ pub async fn provision(
         return Err(Error::ConfigExists(config_path.to_owned()));
     }
     loop {
-        let Some(line) = lines.recv().await else {
+        let Some(line) = lines.recv().await? else {
             return Err(Error::NoProvisioning);
         };
         let payload = match provision::decode(&line) {

@@ -67,7 +67,12 @@ impl Mosquitto {
         let conf = dir.join("mosquitto.conf");
         std::fs::write(
             &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+            // The packet limit of docs/operations.md, as every broker for chainmark has.
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 max_packet_size {}\n",
+                wire::BROKER_MAX_PACKET_BYTES
+            ),
         )
         .expect("mosquitto.conf");
         let mut m = Mosquitto {
@@ -273,6 +278,10 @@ pub struct Agent {
     lines: mpsc::Receiver<String>,
     /// Every stdout line so far.
     pub seen: Vec<String>,
+    /// Every stderr line so far (the logs and the final error); also passed on to the test's
+    /// stderr.
+    errors: Arc<Mutex<Vec<String>>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Agent {
@@ -282,9 +291,19 @@ impl Agent {
             .env("RUST_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start chainmark-scanner");
+        let stderr = child.stderr.take().expect("stderr");
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let collected = errors.clone();
+        let stderr_reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { return };
+                eprintln!("{line}");
+                collected.lock().expect("lock").push(line);
+            }
+        });
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -301,7 +320,14 @@ impl Agent {
             stdin,
             lines,
             seen: Vec::new(),
+            errors,
+            stderr_reader: Some(stderr_reader),
         }
+    }
+
+    /// What the agent wrote to stderr so far, one string.
+    pub fn stderr(&self) -> String {
+        self.errors.lock().expect("lock").join("\n")
     }
 
     pub fn pid(&self) -> u32 {
@@ -360,6 +386,9 @@ impl Agent {
                 // The reader thread ends with the pipe; take what it still has.
                 while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
                     self.seen.push(line);
+                }
+                if let Some(reader) = self.stderr_reader.take() {
+                    let _ = reader.join();
                 }
                 return status;
             }

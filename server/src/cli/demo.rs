@@ -58,7 +58,10 @@ pub struct Args {
     pub listen: SocketAddr,
 }
 
-/// What goes into `DIR/chainmark.toml`.
+/// What goes into `DIR/chainmark.toml`: the settings the demo was set up with, environment
+/// included (`CHAINMARK_DATABASE_URL`, `CHAINMARK_MQTT_*`), so later runs and other commands
+/// given this file (`chainmark --config DIR/chainmark.toml device add ...`) use the same
+/// database and broker.
 #[derive(Serialize)]
 struct DemoConfig {
     listen: String,
@@ -71,6 +74,12 @@ struct DemoConfig {
 #[derive(Serialize)]
 struct DemoMqtt {
     device_key_file: String,
+    /// Where the embedded broker listens, and so the broker address devices are given.
+    listen: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broker_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_url: Option<String>,
 }
 
 /// The demo's handheld: its config file and provisioning QR are written to `DIR/devices/`.
@@ -120,18 +129,9 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     let device_key_path = dir.join("device.key");
     chainmark_server::ingest::device_key::DeviceKey::load_or_create(&device_key_path)?;
     let base_url = format!("http://{listen}");
-    let demo = DemoConfig {
-        listen: listen.to_string(),
-        database_url: format!("sqlite://{}", dir.join("chainmark.db").display()),
-        key_files: vec![key_path.display().to_string()],
-        base_url: base_url.clone(),
-        mqtt: DemoMqtt {
-            device_key_file: device_key_path.display().to_string(),
-        },
-    };
     let mut settings = Settings {
         listen,
-        database_url: demo.database_url.clone(),
+        database_url: format!("sqlite://{}", dir.join("chainmark.db").display()),
         key_files: vec![key_path.clone()],
         base_url: base_url.clone(),
         // One connection while the new file is set up: several opening at once race to switch
@@ -141,6 +141,20 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     };
     settings.mqtt.device_key_file = Some(device_key_path.clone());
     settings.apply_env(|name| std::env::var(name).ok())?;
+    // What the environment changed is written down too: a demo set up on PostgreSQL must not
+    // come back on an empty SQLite file, nor its devices point at another broker port.
+    let demo = DemoConfig {
+        listen: listen.to_string(),
+        database_url: settings.database_url.clone(),
+        key_files: vec![key_path.display().to_string()],
+        base_url: base_url.clone(),
+        mqtt: DemoMqtt {
+            device_key_file: device_key_path.display().to_string(),
+            listen: settings.mqtt.listen.to_string(),
+            broker_url: settings.mqtt.broker_url.clone(),
+            public_url: settings.mqtt.public_url.clone(),
+        },
+    };
     let app = App::open(settings)?;
     let mut conn = app.db.get()?;
 
@@ -232,13 +246,13 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     drop(conn);
     super::demo_network::divert_one(&app, &batch_dir)?;
 
-    // Written last: its presence marks a finished setup.
+    // Written last: its presence marks a finished setup. Owner-only: a PostgreSQL URL may
+    // carry a password.
     let text = toml::to_string(&demo).context("writing the config")?;
-    fs::write(
-        dir.join(CONFIG),
-        format!("# Written by `chainmark demo`.\n{text}"),
-    )
-    .context("cannot write the config file")?;
+    write_private(
+        &dir.join(CONFIG),
+        &format!("# Written by `chainmark demo`.\n{text}"),
+    )?;
     Ok(())
 }
 

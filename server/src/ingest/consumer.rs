@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, Packet, QoS};
+use rumqttc::{
+    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS, StateError,
+};
 use scanner_agent::wire;
 use tokio::sync::mpsc;
 
@@ -29,6 +31,15 @@ use crate::supervise::Parts;
 
 /// A checked event waiting for the writer, or an answer that needs no writing.
 type Incoming = Prepared;
+
+/// Largest packet the consumer reads. rumqttc drops the whole connection on a bigger one, so
+/// this must stay above anything the broker passes on: the broker's own limit
+/// ([`wire::BROKER_MAX_PACKET_BYTES`], mosquitto's `max_packet_size`), plus room for a full
+/// topic, because an MQTT 5 publisher may send its topic as a 3-byte alias that the broker
+/// spells out when it forwards the message to us (MQTT 3.1.1).
+pub const MAX_INCOMING_PACKET_BYTES: usize = wire::BROKER_MAX_PACKET_BYTES + 2 + u16::MAX as usize;
+// Kept true whatever the formula above becomes: the consumer reads what the broker lets in.
+const _: () = assert!(MAX_INCOMING_PACKET_BYTES > wire::BROKER_MAX_PACKET_BYTES);
 
 /// The outcome of a committed batch, in order: each to be signed and published.
 enum Outcome {
@@ -98,7 +109,9 @@ fn options(ingest: &Ingest, id: &str) -> Result<MqttOptions> {
     options
         .set_keep_alive(Duration::from_secs(15))
         .set_clean_session(true)
-        .set_max_packet_size(64 * 1024, 64 * 1024)
+        // Outgoing: acks are a few hundred bytes; anything over the broker's limit would get
+        // this connection closed by the broker.
+        .set_max_packet_size(MAX_INCOMING_PACKET_BYTES, wire::BROKER_MAX_PACKET_BYTES)
         .set_inflight(1000)
         .set_credentials(ingest.settings.username.clone(), ingest.password.clone());
     Ok(options)
@@ -244,7 +257,28 @@ async fn poll(
             }
             Ok(_) => {}
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "MQTT connection lost");
+                if let Some(size) = oversized(&e) {
+                    // rumqttc cannot skip a packet: it has closed the connection. The session is
+                    // clean, so the broker forgets the message with it and the reconnect below
+                    // goes on with the next one. Other devices' messages in flight are resent by
+                    // their devices. Said loudly: the broker is letting through more than it
+                    // should (docs/operations.md, max_packet_size).
+                    tracing::error!(
+                        size,
+                        limit = MAX_INCOMING_PACKET_BYTES,
+                        broker_limit = wire::BROKER_MAX_PACKET_BYTES,
+                        "skipped an MQTT message too large to read (the broker should refuse \
+                         packets over max_packet_size); reconnecting"
+                    );
+                    metrics::counter!(
+                        "chainmark_scan_messages_refused_total",
+                        "reason" => "oversized_packet"
+                    )
+                    .increment(1);
+                    backoff = Duration::from_millis(200);
+                } else {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "MQTT connection lost");
+                }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
@@ -278,6 +312,16 @@ async fn give_up_on_echo(
         if let Err(e) = client.subscribe(scans, QoS::AtLeastOnce).await {
             tracing::error!(error = %e, "cannot subscribe");
         }
+    }
+}
+
+/// The size of an incoming packet rumqttc refused as too large, if that is what `e` is.
+fn oversized(e: &ConnectionError) -> Option<usize> {
+    match e {
+        ConnectionError::MqttState(StateError::Deserialization(
+            rumqttc::Error::PayloadSizeLimitExceeded(size),
+        )) => Some(*size),
+        _ => None,
     }
 }
 

@@ -66,11 +66,24 @@ impl MqttSettings {
             .unwrap_or_else(|| format!("mqtt://{}", self.listen))
     }
 
-    /// The broker URL handed to devices.
-    pub fn device_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| self.consume_url())
+    /// The broker URL handed to devices: `public_url`, else `broker_url`, else the embedded
+    /// broker's `listen` address. An unspecified listen address (`0.0.0.0`, `[::]`) says where the
+    /// broker listens, not where a handheld reaches it, so it needs `public_url`: a config with
+    /// `mqtt://0.0.0.0:1883` in it would leave the device unable to connect.
+    pub fn device_url(&self) -> Result<String> {
+        if let Some(url) = self.public_url.as_ref().or(self.broker_url.as_ref()) {
+            return Ok(url.clone());
+        }
+        if self.listen.ip().is_unspecified() {
+            return Err(Error::Config(format!(
+                "mqtt.listen is {}, every interface of this machine, which is no address a \
+                 handheld can connect to: set mqtt.public_url (CHAINMARK_MQTT_PUBLIC_URL) to the \
+                 broker as the handhelds reach it, e.g. mqtt://192.168.1.10:{}",
+                self.listen,
+                self.listen.port()
+            )));
+        }
+        Ok(self.consume_url())
     }
 
     pub fn apply_env(&mut self, get: &impl Fn(&str) -> Option<String>) -> Result<()> {

@@ -4,6 +4,8 @@ mod common;
 
 mod accounts;
 mod api_basics;
+mod broker_limits;
+mod cli_devices;
 mod diversion;
 mod diversion_pages;
 mod epcis;
