@@ -77,6 +77,22 @@ pub fn once<T: serde::Serialize>(
     status: u16,
     f: impl FnOnce(&mut DbConnection) -> Result<T>,
 ) -> Result<Answer> {
+    once_answering(conn, user, req, |c| {
+        let value = f(c)?;
+        let body = serde_json::to_string(&value)
+            .map_err(|e| Error::Internal(format!("cannot serialise an answer: {e}")))?;
+        Ok((status, body))
+    })
+}
+
+/// [`once`] for a write that picks its own answer: a status and a body (JSON for the API; for a
+/// page, what its redirect needs).
+pub fn once_answering(
+    conn: &mut DbConnection,
+    user: i64,
+    req: &Request,
+    f: impl FnOnce(&mut DbConnection) -> Result<(u16, String)>,
+) -> Result<Answer> {
     let of = KeyOf {
         user,
         route: &req.route,
@@ -85,9 +101,7 @@ pub fn once<T: serde::Serialize>(
     if !store::claim(conn, of, &req.fingerprint, now())? {
         return stored(conn, of, req);
     }
-    let value = f(conn)?;
-    let body = serde_json::to_string(&value)
-        .map_err(|e| Error::Internal(format!("cannot serialise an answer: {e}")))?;
+    let (status, body) = f(conn)?;
     store::answer(conn, of, i32::from(status), &body)?;
     Ok(Answer {
         status,
