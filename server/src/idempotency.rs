@@ -25,6 +25,23 @@ use crate::store::users::now;
 /// Longest key accepted (as Stripe's; a UUID is 36).
 pub const MAX_KEY_LEN: usize = 255;
 
+/// How long a key is kept: 7 days. A client retries within minutes or hours (a timeout, a lost
+/// connection, a job rerun the next morning), a browser resubmits a form within a session (12
+/// hours by default): a week is longer than any retry, and still short enough that the table
+/// stays small. After it a key is forgotten and the same key would run again; the postings'
+/// own keys still book no business event twice.
+pub const KEEP_DAYS: i64 = 7;
+
+/// Keys deleted per housekeeping pass (every minute): far more than a minute's worth of keys,
+/// and few enough that a pass holds the database writer only briefly.
+const PRUNE_BATCH: i64 = 10_000;
+
+/// Deletes keys older than [`KEEP_DAYS`] at `now` (at most [`PRUNE_BATCH`] a pass); returns how
+/// many. Run by the server's housekeeping every minute.
+pub fn prune(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<usize> {
+    store::prune(conn, now - chrono::Duration::days(KEEP_DAYS), PRUNE_BATCH)
+}
+
 /// One request's idempotency: the client's key, the route it is scoped to, and what the request
 /// asked (its hash).
 #[derive(Debug, Clone)]

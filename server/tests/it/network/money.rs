@@ -814,3 +814,76 @@ fn on_postgres_a_concurrent_duplicate_waits_for_the_first_and_gets_its_answer() 
         "the duplicate's write never ran"
     );
 }
+
+/// Keys are kept 7 days (longer than any client's retry) and then pruned by the housekeeping's
+/// pass, a bounded batch at a time; recent ones stay and still answer a retry.
+#[test]
+fn idempotency_keys_older_than_seven_days_are_pruned_and_recent_ones_kept() {
+    use chainmark_server::idempotency::{self, KEEP_DAYS, Request as IdemRequest};
+    use chainmark_server::store::idempotency as key_store;
+    use chainmark_server::store::schema::idempotency_keys as k;
+    use chainmark_server::store::users::now;
+
+    assert_eq!(KEEP_DAYS, 7, "docs/api.md says a week");
+    for backend in backends() {
+        let db = crate::common::TestDb::new(backend);
+        let mut conn = db.conn();
+        let user = chainmark_server::accounts::create_user(
+            &mut conn,
+            "keys",
+            "keys",
+            Role::HqFinance,
+            Some("test-password-123"),
+        )
+        .expect("user")
+        .0
+        .id;
+        let at = now();
+        let ages = [
+            ("old-1", chrono::Duration::days(30)),
+            ("old-2", chrono::Duration::days(8)),
+            ("old-3", chrono::Duration::days(7) + chrono::Duration::minutes(1)),
+            ("recent-1", chrono::Duration::days(7) - chrono::Duration::minutes(1)),
+            ("recent-2", chrono::Duration::hours(1)),
+        ];
+        for (key, age) in ages {
+            let req = IdemRequest::new(key, "POST", "/r/{id}", "/r/1", "{}").expect("key");
+            let a = idempotency::once(&mut conn, user, &req, 200, |_| Ok(json!({"key": key})))
+                .expect("first");
+            assert!(!a.replayed);
+            diesel::update(k::table.filter(k::idem_key.eq(key)))
+                .set(k::created_at.eq(at - age))
+                .execute(&mut conn)
+                .expect("age the key");
+        }
+        let left = |conn: &mut chainmark_server::store::DbConnection| -> Vec<String> {
+            k::table
+                .select(k::idem_key)
+                .order(k::idem_key)
+                .load(conn)
+                .expect("keys")
+        };
+
+        // A bounded pass deletes the oldest first and leaves the rest for the next one.
+        let n = key_store::prune(&mut conn, at - chrono::Duration::days(KEEP_DAYS), 2)
+            .expect("prune");
+        assert_eq!(n, 2, "{backend:?}");
+        assert_eq!(left(&mut conn).len(), 3, "{backend:?}");
+
+        let n = idempotency::prune(&mut conn, at).expect("prune");
+        assert_eq!(n, 1, "{backend:?}: the last expired key");
+        assert_eq!(
+            left(&mut conn),
+            ["recent-1", "recent-2"],
+            "{backend:?}: younger than 7 days, kept"
+        );
+        assert_eq!(idempotency::prune(&mut conn, at).expect("prune"), 0);
+
+        // A kept key still answers its retry; a pruned one is forgotten.
+        let retry = IdemRequest::new("recent-1", "POST", "/r/{id}", "/r/1", "{}").expect("key");
+        let a = idempotency::once(&mut conn, user, &retry, 200, |_| Ok(json!({"key": "again"})))
+            .expect("retry");
+        assert!(a.replayed, "{backend:?}");
+        assert_eq!(a.body, r#"{"key":"recent-1"}"#);
+    }
+}
