@@ -234,7 +234,9 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
         )
         .expect("post the form twice");
     assert_eq!(
-        sent.value.and_then(|v| v.as_str().map(String::from)).as_deref(),
+        sent.value
+            .and_then(|v| v.as_str().map(String::from))
+            .as_deref(),
         Some("opaqueredirect,opaqueredirect"),
         "both submissions are redirected"
     );

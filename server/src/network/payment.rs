@@ -129,8 +129,9 @@ fn after_payment(
                 order: Some(row.id),
                 by,
             };
-            let to = u8::try_from(row.tier_rank)
-                .map_err(|_| Error::Internal(format!("order {} has tier rank {}", row.id, row.tier_rank)))?;
+            let to = u8::try_from(row.tier_rank).map_err(|_| {
+                Error::Internal(format!("order {} has tier rank {}", row.id, row.tier_rank))
+            })?;
             super::upgrade::take_effect(conn, &buyer, to, takes, policy)?;
         }
         _ => {}

@@ -13,9 +13,9 @@ use crate::domain::network::order::OrderKind;
 use crate::domain::network::{EntryBasis, Policy, UpgradeError, top_up, upgrade_target};
 use crate::error::{Error, Result};
 use crate::store::network::agents::{self as agents_store, AgentRow};
-use crate::store::{DbConnection, audit};
 use crate::store::network::money;
 use crate::store::network::orders::{self as orders_store, OrderRow};
+use crate::store::{DbConnection, audit};
 
 /// How far an agent is from its next tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub fn progress(conn: &mut DbConnection, agent: i64) -> Result<Progress> {
 #[derive(Debug, Clone)]
 pub enum Requested {
     /// The top-up order was placed; paying it completes the upgrade.
-    Order(OrderRow),
+    Order(Box<OrderRow>),
     /// There was nothing to top up (its entry and earlier top-ups bought the target tier's entry
     /// quantity): the agent is upgraded now, as it stands after.
     Upgraded(AgentRow),
@@ -149,7 +149,7 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Reque
         let order =
             orders::place(conn, &row, OrderKind::Upgrade, &policy, priced, product, actor)?;
         tracing::info!(agent, order = order.id, target = %book::tier(i32::from(target.0)), "upgrade requested");
-        Ok(Requested::Order(order))
+        Ok(Requested::Order(Box::new(order)))
     })
 }
 

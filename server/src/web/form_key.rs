@@ -178,14 +178,39 @@ mod tests {
     #[test]
     fn the_key_is_bound_to_the_path_and_fields_not_the_csrf_token() {
         let t = target("/agent/orders/1/reject");
-        let a = request("k", &t, &form(&[("csrf", "one"), ("reason", "x"), (FIELD, "k")]));
-        let b = request("k", &t, &form(&[("csrf", "two"), ("reason", "x"), (FIELD, "k")]));
-        let c = request("k", &t, &form(&[("csrf", "one"), ("reason", "y"), (FIELD, "k")]));
-        let d = request("k", &target("/agent/orders/2/reject"), &form(&[("reason", "x")]));
+        let a = request(
+            "k",
+            &t,
+            &form(&[("csrf", "one"), ("reason", "x"), (FIELD, "k")]),
+        );
+        let b = request(
+            "k",
+            &t,
+            &form(&[("csrf", "two"), ("reason", "x"), (FIELD, "k")]),
+        );
+        let c = request(
+            "k",
+            &t,
+            &form(&[("csrf", "one"), ("reason", "y"), (FIELD, "k")]),
+        );
+        let d = request(
+            "k",
+            &target("/agent/orders/2/reject"),
+            &form(&[("reason", "x")]),
+        );
         let (a, b, c, d) = (a.expect("a"), b.expect("b"), c.expect("c"), d.expect("d"));
-        assert_eq!(a.fingerprint, b.fingerprint, "a new CSRF token is the same form");
-        assert_ne!(a.fingerprint, c.fingerprint, "another reason is another request");
-        assert_ne!(a.fingerprint, d.fingerprint, "another order is another request");
+        assert_eq!(
+            a.fingerprint, b.fingerprint,
+            "a new CSRF token is the same form"
+        );
+        assert_ne!(
+            a.fingerprint, c.fingerprint,
+            "another reason is another request"
+        );
+        assert_ne!(
+            a.fingerprint, d.fingerprint,
+            "another order is another request"
+        );
         assert_eq!(a.route, "POST /agent/orders/{id}/{action}");
         assert!(matches!(
             request("has space", &t, &form(&[])),

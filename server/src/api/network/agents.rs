@@ -364,7 +364,7 @@ pub async fn upgrade(
         Ok(match upgrade::request(c, actor, &sku)? {
             upgrade::Requested::Order(row) => (
                 StatusCode::CREATED,
-                Upgraded::Order(super::orders::view(c, row)?),
+                Upgraded::Order(Box::new(super::orders::view(c, *row)?)),
             ),
             upgrade::Requested::Upgraded(agent) => (StatusCode::OK, Upgraded::Agent(agent.into())),
         })
@@ -376,6 +376,6 @@ pub async fn upgrade(
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 enum Upgraded {
-    Order(OrderView),
+    Order(Box<OrderView>),
     Agent(AgentView),
 }

@@ -80,10 +80,7 @@ async fn session(net: &Net, name: &str) -> String {
         ("csrf", csrf.as_str()),
         ("next", "/hq"),
     ];
-    let (status, headers, _) = net
-        .app
-        .send(post("/login", &csrf_cookie, &form))
-        .await;
+    let (status, headers, _) = net.app.send(post("/login", &csrf_cookie, &form)).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{name} signs in");
     cookie_of(&headers, "cm_session").expect("session")
 }
@@ -262,7 +259,10 @@ async fn the_same_form_posted_twice_at_once_books_once() {
         );
         assert_eq!(location(&h1), location(&h2), "{backend:?}");
         assert_eq!(
-            [replayed(&h1), replayed(&h2)].iter().filter(|r| **r).count(),
+            [replayed(&h1), replayed(&h2)]
+                .iter()
+                .filter(|r| **r)
+                .count(),
             1,
             "{backend:?}: one ran, one got its answer"
         );

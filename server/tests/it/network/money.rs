@@ -607,7 +607,10 @@ async fn a_top_up_of_zero_items_upgrades_at_once_without_an_order() {
         assert!(!replayed(&h));
         assert_eq!(upgraded["id"], x, "the agent, not an order: {upgraded}");
         assert_eq!(upgraded["tier_rank"], 3, "{backend:?}: now a 市代");
-        assert_eq!(upgraded["supplier_id"], p, "a 市代 still buys from its 省代");
+        assert_eq!(
+            upgraded["supplier_id"], p,
+            "a 市代 still buys from its 省代"
+        );
         assert_eq!(
             upgraded["entry_paid"], "3040.00",
             "it paid nothing more: 80 × 38.00"
@@ -620,7 +623,11 @@ async fn a_top_up_of_zero_items_upgrades_at_once_without_an_order() {
             "{backend:?}: Y's supplier is recomputed: X is above it now"
         );
         assert_eq!(orders_of_x(), 1, "{backend:?}: no zero-item order");
-        assert_eq!(upgrades(), 1, "{backend:?}: the upgrade is in the audit log");
+        assert_eq!(
+            upgrades(),
+            1,
+            "{backend:?}: the upgrade is in the audit log"
+        );
         let moved: i64 = postings::table
             .count()
             .get_result(&mut net.conn())
@@ -842,8 +849,14 @@ fn idempotency_keys_older_than_seven_days_are_pruned_and_recent_ones_kept() {
         let ages = [
             ("old-1", chrono::Duration::days(30)),
             ("old-2", chrono::Duration::days(8)),
-            ("old-3", chrono::Duration::days(7) + chrono::Duration::minutes(1)),
-            ("recent-1", chrono::Duration::days(7) - chrono::Duration::minutes(1)),
+            (
+                "old-3",
+                chrono::Duration::days(7) + chrono::Duration::minutes(1),
+            ),
+            (
+                "recent-1",
+                chrono::Duration::days(7) - chrono::Duration::minutes(1),
+            ),
             ("recent-2", chrono::Duration::hours(1)),
         ];
         for (key, age) in ages {
@@ -865,8 +878,8 @@ fn idempotency_keys_older_than_seven_days_are_pruned_and_recent_ones_kept() {
         };
 
         // A bounded pass deletes the oldest first and leaves the rest for the next one.
-        let n = key_store::prune(&mut conn, at - chrono::Duration::days(KEEP_DAYS), 2)
-            .expect("prune");
+        let n =
+            key_store::prune(&mut conn, at - chrono::Duration::days(KEEP_DAYS), 2).expect("prune");
         assert_eq!(n, 2, "{backend:?}");
         assert_eq!(left(&mut conn).len(), 3, "{backend:?}");
 
@@ -881,8 +894,10 @@ fn idempotency_keys_older_than_seven_days_are_pruned_and_recent_ones_kept() {
 
         // A kept key still answers its retry; a pruned one is forgotten.
         let retry = IdemRequest::new("recent-1", "POST", "/r/{id}", "/r/1", "{}").expect("key");
-        let a = idempotency::once(&mut conn, user, &retry, 200, |_| Ok(json!({"key": "again"})))
-            .expect("retry");
+        let a = idempotency::once(&mut conn, user, &retry, 200, |_| {
+            Ok(json!({"key": "again"}))
+        })
+        .expect("retry");
         assert!(a.replayed, "{backend:?}");
         assert_eq!(a.body, r#"{"key":"recent-1"}"#);
     }
