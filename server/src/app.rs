@@ -163,14 +163,22 @@ fn spawn_housekeeping(state: AppState) {
             tick.tick().await;
             let round = crate::supervise::catch_panic(async {
                 state.limits.shrink();
-                state
+                let tokens = state
                     .db
                     .write(crate::store::users::purge_expired_tokens)
+                    .await;
+                if let Err(e) = tokens {
+                    tracing::warn!(error = %e, "purging expired tokens failed");
+                }
+                let now = crate::store::users::now();
+                state
+                    .db
+                    .write(move |c| crate::idempotency::prune(c, now))
                     .await
             });
             match round.await {
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "purging expired tokens failed"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
                 Err(panic) => tracing::error!(%panic, "housekeeping panicked; trying next minute"),
             }
         }

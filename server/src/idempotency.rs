@@ -25,6 +25,23 @@ use crate::store::users::now;
 /// Longest key accepted (as Stripe's; a UUID is 36).
 pub const MAX_KEY_LEN: usize = 255;
 
+/// How long a key is kept: 7 days. A client retries within minutes or hours (a timeout, a lost
+/// connection, a job rerun the next morning), a browser resubmits a form within a session (12
+/// hours by default): a week is longer than any retry, and still short enough that the table
+/// stays small. After it a key is forgotten and the same key would run again; the postings'
+/// own keys still book no business event twice.
+pub const KEEP_DAYS: i64 = 7;
+
+/// Keys deleted per housekeeping pass (every minute): far more than a minute's worth of keys,
+/// and few enough that a pass holds the database writer only briefly.
+const PRUNE_BATCH: i64 = 10_000;
+
+/// Deletes keys older than [`KEEP_DAYS`] at `now` (at most [`PRUNE_BATCH`] a pass); returns how
+/// many. Run by the server's housekeeping every minute.
+pub fn prune(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<usize> {
+    store::prune(conn, now - chrono::Duration::days(KEEP_DAYS), PRUNE_BATCH)
+}
+
 /// One request's idempotency: the client's key, the route it is scoped to, and what the request
 /// asked (its hash).
 #[derive(Debug, Clone)]
@@ -77,6 +94,22 @@ pub fn once<T: serde::Serialize>(
     status: u16,
     f: impl FnOnce(&mut DbConnection) -> Result<T>,
 ) -> Result<Answer> {
+    once_answering(conn, user, req, |c| {
+        let value = f(c)?;
+        let body = serde_json::to_string(&value)
+            .map_err(|e| Error::Internal(format!("cannot serialise an answer: {e}")))?;
+        Ok((status, body))
+    })
+}
+
+/// [`once`] for a write that picks its own answer: a status and a body (JSON for the API; for a
+/// page, what its redirect needs).
+pub fn once_answering(
+    conn: &mut DbConnection,
+    user: i64,
+    req: &Request,
+    f: impl FnOnce(&mut DbConnection) -> Result<(u16, String)>,
+) -> Result<Answer> {
     let of = KeyOf {
         user,
         route: &req.route,
@@ -85,9 +118,7 @@ pub fn once<T: serde::Serialize>(
     if !store::claim(conn, of, &req.fingerprint, now())? {
         return stored(conn, of, req);
     }
-    let value = f(conn)?;
-    let body = serde_json::to_string(&value)
-        .map_err(|e| Error::Internal(format!("cannot serialise an answer: {e}")))?;
+    let (status, body) = f(conn)?;
     store::answer(conn, of, i32::from(status), &body)?;
     Ok(Answer {
         status,

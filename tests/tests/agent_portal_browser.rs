@@ -1,6 +1,7 @@
 //! An agent on its phone in headless Chromium: signs in through the login page, opens the portal
-//! (`/agent`), places a restock order with the form and sees it listed; HQ, in a browser of its
-//! own, finds the same order on `/hq/network`.
+//! (`/agent`), places a restock order with the form and sees it listed, and a double submission
+//! of the form places one order; HQ, in a browser of its own, finds the first order on
+//! `/hq/network`.
 //!
 //! The server runs in this process on a real SQLite file, with a batch written by codegen's
 //! library and imported through the registry, so HQ holds real stock. The agent is made active
@@ -215,6 +216,42 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
         "a 特约 without referrer buys from HQ"
     );
     assert_eq!(stored.unit_price_cents, 6000, "priced at the 特约 tier");
+
+    // A double submission from the page as the browser rendered it (its hidden idempotency key
+    // included): the same form sent twice at once places one order.
+    let sent = tab
+        .evaluate(
+            r#"(async () => {
+                const f = document.querySelector('#place');
+                f.querySelector('input[name=quantity]').value = '4';
+                const send = () => fetch(f.action, {
+                    method: 'POST', body: new URLSearchParams(new FormData(f)),
+                    redirect: 'manual', credentials: 'same-origin' });
+                const answers = await Promise.all([send(), send()]);
+                return answers.map(a => a.type).join(',');
+            })()"#,
+            true,
+        )
+        .expect("post the form twice");
+    assert_eq!(
+        sent.value
+            .and_then(|v| v.as_str().map(String::from))
+            .as_deref(),
+        Some("opaqueredirect,opaqueredirect"),
+        "both submissions are redirected"
+    );
+    let fours = order_store::list(
+        &mut db.get().expect("connection"),
+        order_store::Listing::PlacedBy(agent.id),
+        None,
+        0,
+        10,
+    )
+    .expect("orders")
+    .into_iter()
+    .filter(|o| o.quantity == 4 && o.kind == "restock")
+    .count();
+    assert_eq!(fours, 1, "the double submission placed one order");
 
     // HQ in a browser of its own (its own cookies), on a desk.
     let hq_browser = launch(&chromium, &dir.path().join("hq-profile"));

@@ -83,15 +83,37 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
     T: Serialize + Send + 'static,
 {
+    write_once_as(db, user, idem, body, move |c| Ok((status, f(c)?))).await
+}
+
+/// [`write_once`] for a write whose status depends on what it did (`f` answers both).
+pub async fn write_once_as<T, F>(
+    db: &Db,
+    user: i64,
+    idem: IdempotencyKey,
+    body: &impl Serialize,
+    f: F,
+) -> Result<Response>
+where
+    F: FnOnce(&mut DbConnection) -> Result<(StatusCode, T)> + Send + 'static,
+    T: Serialize + Send + 'static,
+{
     let Some(key) = idem.key else {
-        let value = db.write(f).await?;
+        let (status, value) = db.write(f).await?;
         return Ok((status, axum::Json(value)).into_response());
     };
     let body = serde_json::to_string(body)
         .map_err(|e| Error::Internal(format!("cannot hash a request body: {e}")))?;
     let req = idempotency::Request::new(&key, &idem.method, &idem.route, &idem.path, &body)?;
     let answer = db
-        .write(move |c| idempotency::once(c, user, &req, status.as_u16(), f))
+        .write(move |c| {
+            idempotency::once_answering(c, user, &req, |c| {
+                let (status, value) = f(c)?;
+                let body = serde_json::to_string(&value)
+                    .map_err(|e| Error::Internal(format!("cannot serialise an answer: {e}")))?;
+                Ok((status.as_u16(), body))
+            })
+        })
         .await?;
     Ok(respond(answer))
 }

@@ -66,7 +66,7 @@ pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Resu
         if via == PaidVia::Wallet {
             ledger::require_cover(conn, Account::available(order.buyer))?;
         }
-        after_payment(conn, &row, &policy)?;
+        after_payment(conn, &row, &policy, actor.user())?;
         tracing::info!(order = id, via = book::paid_via_str(via), "order paid");
         store::get(conn, id)
     })
@@ -103,7 +103,12 @@ fn booking(b: &BookedOrder, at: chrono::NaiveDateTime) -> Result<Booking> {
 
 /// An entry order activates its buyer; an upgrade's top-up moves it to the order's tier. Either
 /// way the suppliers below it are recomputed.
-fn after_payment(conn: &mut DbConnection, row: &OrderRow, policy: &Policy) -> Result<()> {
+fn after_payment(
+    conn: &mut DbConnection,
+    row: &OrderRow,
+    policy: &Policy,
+    by: Option<i64>,
+) -> Result<()> {
     let buyer = agents_store::get(conn, row.buyer_id)?;
     match row.kind.as_str() {
         "entry" => {
@@ -117,30 +122,17 @@ fn after_payment(conn: &mut DbConnection, row: &OrderRow, policy: &Policy) -> Re
             agents::recompute_below(conn, buyer.id, true)?;
         }
         "upgrade" => {
-            if row.tier_rank >= buyer.tier_rank {
-                return Err(Error::Conflict(format!(
-                    "agent {} is already at tier rank {}",
-                    buyer.id, buyer.tier_rank
-                )));
-            }
-            // What it paid (HQ's allowance excluded) and how many items it now has bought: the
-            // next upgrade's top-up starts from these (DOMAIN §5).
-            let before = super::upgrade::basis(policy, &buyer)?;
-            let paid = row.goods_amount_cents - row.upgrade_allowance_cents.unwrap_or(0);
-            agents_store::set_tier(
-                conn,
-                buyer.id,
-                row.tier_rank,
-                buyer.entry_paid_cents + paid,
-                row.policy_version,
-            )?;
-            agents_store::set_entry_items(conn, buyer.id, i64::from(before.items) + row.quantity)?;
-            agents::recompute_below(conn, buyer.id, false)?;
-            tracing::info!(
-                agent = buyer.id,
-                tier_rank = row.tier_rank,
-                "agent upgraded"
-            );
+            let takes = super::upgrade::Takes {
+                paid_cents: row.goods_amount_cents - row.upgrade_allowance_cents.unwrap_or(0),
+                items: row.quantity,
+                policy_version: row.policy_version,
+                order: Some(row.id),
+                by,
+            };
+            let to = u8::try_from(row.tier_rank).map_err(|_| {
+                Error::Internal(format!("order {} has tier rank {}", row.id, row.tier_rank))
+            })?;
+            super::upgrade::take_effect(conn, &buyer, to, takes, policy)?;
         }
         _ => {}
     }

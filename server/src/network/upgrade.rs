@@ -1,6 +1,8 @@
 //! Upgrades (seed 004, DOMAIN §5): an agent whose referred agents activated at the tier above
 //! reach that tier's count may place the top-up order (补齐差额) at the target price; paying it
 //! moves the agent up (see `payment`), and its supplier and its downline's are recomputed then.
+//! An agent whose entry and earlier top-ups already bought the target tier's entry quantity has
+//! nothing to top up (q = 0): nothing to ship or pay, so it is upgraded at once, without an order.
 
 use diesel::Connection;
 use rust_decimal::Decimal;
@@ -10,10 +12,10 @@ use super::{Actor, orders, policy};
 use crate::domain::network::order::OrderKind;
 use crate::domain::network::{EntryBasis, Policy, UpgradeError, top_up, upgrade_target};
 use crate::error::{Error, Result};
-use crate::store::DbConnection;
 use crate::store::network::agents::{self as agents_store, AgentRow};
 use crate::store::network::money;
 use crate::store::network::orders::{self as orders_store, OrderRow};
+use crate::store::{DbConnection, audit};
 
 /// How far an agent is from its next tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,8 +87,19 @@ pub fn progress(conn: &mut DbConnection, agent: i64) -> Result<Progress> {
     })
 }
 
-/// The acting agent places its top-up order for product `sku`.
-pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<OrderRow> {
+/// What asking for an upgrade did.
+#[derive(Debug, Clone)]
+pub enum Requested {
+    /// The top-up order was placed; paying it completes the upgrade.
+    Order(Box<OrderRow>),
+    /// There was nothing to top up (its entry and earlier top-ups bought the target tier's entry
+    /// quantity): the agent is upgraded now, as it stands after.
+    Upgraded(AgentRow),
+}
+
+/// The acting agent asks to move up a tier: places its top-up order for product `sku`, or, with
+/// nothing to top up, is upgraded at once.
+pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Requested> {
     let Actor::Agent { agent, .. } = actor else {
         return Err(Error::Forbidden("only an agent upgrades itself".into()));
     };
@@ -95,7 +108,7 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Order
         if !row.is_active() {
             return Err(Error::Conflict(format!("agent {agent} is {}: only an active agent upgrades", row.status)));
         }
-        let (_, policy) = policy::active(conn)?;
+        let (policy_row, policy) = policy::active(conn)?;
         let referred: Vec<_> = agents_store::referred_activation_tiers(conn, agent)?
             .into_iter()
             .map(tier)
@@ -110,14 +123,22 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Order
         }
         let t = top_up(&policy, target, basis(&policy, &row)?)
             .map_err(|e| Error::Internal(e.to_string()))?;
-        if t.quantity == 0 {
-            return Err(Error::Conflict(
-                "the entry order and top-ups bought the target tier's entry quantity already: \
-                 there is nothing to top up"
-                    .into(),
-            ));
-        }
+        // The product is checked even when nothing is ordered, so a bad request is refused alike.
         let product = orders::product_id(conn, sku)?;
+        if t.quantity == 0 {
+            // Nothing to ship, nothing to pay (goods 0.00; an unused credit is not paid out):
+            // the agent qualifies as it stands. A zero-item order could only be "confirmed" with
+            // nothing to confirm, so the upgrade takes effect now.
+            let takes = Takes {
+                paid_cents: 0,
+                items: 0,
+                policy_version: policy_row.version,
+                order: None,
+                by: actor.user(),
+            };
+            take_effect(conn, &row, target.0, takes, &policy)?;
+            return Ok(Requested::Upgraded(agents_store::get(conn, agent)?));
+        }
         let priced = orders::Priced {
             tier_rank: target.0,
             quantity: t.quantity,
@@ -128,6 +149,70 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Order
         let order =
             orders::place(conn, &row, OrderKind::Upgrade, &policy, priced, product, actor)?;
         tracing::info!(agent, order = order.id, target = %book::tier(i32::from(target.0)), "upgrade requested");
-        Ok(order)
+        Ok(Requested::Order(Box::new(order)))
     })
+}
+
+/// What an upgrade adds to the agent's entry: what it paid now (HQ's allowance excluded) and
+/// how many items it bought, under which policy, through which order (none for a zero top-up),
+/// and who did it.
+#[derive(Debug, Clone, Copy)]
+pub struct Takes {
+    pub paid_cents: i64,
+    pub items: i64,
+    pub policy_version: i64,
+    pub order: Option<i64>,
+    pub by: Option<i64>,
+}
+
+/// The upgrade takes effect: `agent` moves to tier rank `to`; what it has paid and bought to
+/// enter grows by `takes` (the next upgrade's top-up starts from these, DOMAIN §5); its supplier
+/// and its downline's are recomputed; the audit log says so. Refused if its tier changed
+/// meanwhile (a concurrent upgrade moved it already).
+pub fn take_effect(
+    conn: &mut DbConnection,
+    agent: &AgentRow,
+    to: u8,
+    takes: Takes,
+    policy: &Policy,
+) -> Result<()> {
+    let to = i32::from(to);
+    if to >= agent.tier_rank {
+        return Err(Error::Conflict(format!(
+            "agent {} is already at tier rank {}",
+            agent.id, agent.tier_rank
+        )));
+    }
+    let before = basis(policy, agent)?;
+    if !agents_store::upgrade_tier(
+        conn,
+        agent.id,
+        agent.tier_rank,
+        to,
+        agent.entry_paid_cents + takes.paid_cents,
+        takes.policy_version,
+    )? {
+        return Err(Error::Conflict(format!(
+            "agent {}: its tier changed meanwhile; look again",
+            agent.id
+        )));
+    }
+    agents_store::set_entry_items(conn, agent.id, i64::from(before.items) + takes.items)?;
+    let moved = super::agents::recompute_below(conn, agent.id, false)?;
+    audit::record(
+        conn,
+        takes.by,
+        "agent.upgrade",
+        &format!("agent:{}", agent.id),
+        &serde_json::json!({
+            "from": agent.tier_rank,
+            "to": to,
+            "order_id": takes.order,
+            "top_up_items": takes.items,
+            "paid": money(takes.paid_cents).to_string(),
+            "suppliers_changed": moved,
+        }),
+    )?;
+    tracing::info!(agent = agent.id, tier_rank = to, order = ?takes.order, "agent upgraded");
+    Ok(())
 }

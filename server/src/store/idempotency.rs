@@ -75,3 +75,26 @@ pub fn answer(conn: &mut DbConnection, of: KeyOf<'_>, status: i32, body: &str) -
     .execute(conn)?;
     Ok(())
 }
+
+/// Deletes up to `limit` keys created before `before` (lowest ids first); returns how many.
+/// Bounded so one pass holds the writer briefly: what is left goes on the next pass. Uses the
+/// `idempotency_keys_created` index.
+pub fn prune(conn: &mut DbConnection, before: NaiveDateTime, limit: i64) -> Result<usize> {
+    // The `limit`-th expired id bounds the delete (diesel's DELETE takes no subquery with LIMIT,
+    // and an IN list of every id could pass SQLite's limit on parameters).
+    let ids: Vec<i64> = k::table
+        .select(k::id)
+        .filter(k::created_at.lt(before))
+        .order(k::id)
+        .limit(limit)
+        .load(conn)?;
+    let Some(last) = ids.last() else {
+        return Ok(0);
+    };
+    Ok(diesel::delete(
+        k::table
+            .filter(k::created_at.lt(before))
+            .filter(k::id.le(last)),
+    )
+    .execute(conn)?)
+}

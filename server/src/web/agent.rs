@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::form_key::{self, FormTarget};
 use super::i18n::{Lang, Text};
 use super::layout::page;
 use super::network_i18n::{N, t};
-use super::staff::{self, see_other, with_cookies};
+use super::staff::{self, with_cookies};
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
@@ -148,6 +149,7 @@ pub async fn show(
         form.card method="post" action="/agent/orders" id="place" {
             h2 { (t(lang, N::PlaceOrder)) }
             input type="hidden" name="csrf" value=(csrf);
+            (form_key::field())
             label { (t(lang, N::Product)) br;
                 select name="sku" { @for s in &p.skus { option value=(s) { (s) } } } }
             label { (t(lang, N::Quantity)) br; input type="text" inputmode="numeric" name="quantity" required; }
@@ -176,6 +178,14 @@ pub async fn show(
             @if let Some(target) = &p.progress.target {
                 p { (target) ": " (t(lang, N::Referred)) " " (p.progress.have) " / " (p.progress.need) }
                 @if let Some((qty, amount)) = p.progress.top_up { p { (t(lang, N::TopUp)) ": " (qty) " · " (amount) } }
+                @if p.progress.eligible && p.me.is_active() {
+                    form method="post" action="/agent/upgrade" id="upgrade-form" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        (form_key::field())
+                        select name="sku" { @for s in &p.skus { option value=(s) { (s) } } }
+                        button type="submit" { (t(lang, N::UpgradeNow)) }
+                    }
+                }
             } @else { p.muted { (t(lang, N::NoneYet)) } }
         }
         div.card id="certificate" {
@@ -225,6 +235,7 @@ fn actions(lang: Lang, csrf: &str, o: &OrderRow) -> Markup {
         @for (action, label) in buttons {
             form method="post" action=(format!("/agent/orders/{}/{action}", o.id)) style="display:inline-block;margin-right:.5rem" {
                 input type="hidden" name="csrf" value=(csrf);
+                (form_key::field())
                 @if *action == "reject" { input type="text" name="reason" required placeholder=(t(lang, N::Reason)); }
                 button type="submit" style="width:auto;padding:.3rem .8rem" { (t(lang, *label)) }
             }
@@ -232,6 +243,7 @@ fn actions(lang: Lang, csrf: &str, o: &OrderRow) -> Markup {
         @if matches!(o.state.as_str(), "paid" | "shipping") {
             form method="post" action=(format!("/agent/orders/{}/ship", o.id)) {
                 input type="hidden" name="csrf" value=(csrf);
+                (form_key::field())
                 label { (t(lang, N::Serials)) br; textarea name="serials" rows="3" style="width:100%" {} }
                 button type="submit" { (t(lang, N::Ship)) }
             }
@@ -257,10 +269,12 @@ fn invitation(lang: Lang, csrf: &str, inv: Option<&InvitationRow>) -> Markup {
     }
 }
 
-/// Runs a portal form's action for the signed-in agent and comes back with a notice.
+/// Runs a portal form's action for the signed-in agent and comes back with a notice. A form that
+/// carries a key ([`form_key`]) runs once: sent again, it gets the same redirect.
 async fn act(
     state: AppState,
     caller: Option<Caller>,
+    target: FormTarget,
     headers: HeaderMap,
     form: BTreeMap<String, String>,
     f: impl FnOnce(&mut DbConnection, Actor, &BTreeMap<String, String>) -> Result<String>
@@ -278,8 +292,14 @@ async fn act(
     {
         return staff::form_expired(lang);
     }
-    match state.db.write(move |c| f(c, actor, &form)).await {
-        Ok(notice) => see_other(&format!("{HERE}?notice={}", urlencode(&notice))),
+    let fields = form.clone();
+    let done = form_key::write_once(&state.db, caller.user_id, target, &form, move |c| {
+        let notice = f(c, actor, &fields)?;
+        Ok(format!("{HERE}?notice={}", urlencode(&notice)))
+    })
+    .await;
+    match done {
+        Ok(out) => form_key::redirect(&out),
         Err(e) => staff::error_page(lang, e),
     }
 }
@@ -288,10 +308,11 @@ async fn act(
 pub async fn place(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
+    target: FormTarget,
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    act(state, caller, headers, form, |c, actor, f| {
+    act(state, caller, target, headers, form, |c, actor, f| {
         let quantity = f
             .get("quantity")
             .and_then(|q| q.trim().parse::<i64>().ok())
@@ -311,10 +332,11 @@ pub async fn order_action(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((id, action)): Path<(i64, String)>,
+    target: FormTarget,
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    act(state, caller, headers, form, move |c, actor, f| {
+    act(state, caller, target, headers, form, move |c, actor, f| {
         let row = match action.as_str() {
             "accept" => orders::accept(c, id, actor)?,
             "forward" => orders::forward(c, id, actor)?,
@@ -344,14 +366,46 @@ pub async fn order_action(
     .await
 }
 
+/// `POST /agent/upgrade`: places my top-up order, or, with nothing to top up, upgrades me now
+/// (DOMAIN §5).
+pub async fn upgrade_form(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    target: FormTarget,
+    headers: HeaderMap,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    act(state, caller, target, headers, form, move |c, actor, f| {
+        let sku = f.get("sku").map_or("", String::as_str);
+        Ok(match upgrade::request(c, actor, sku)? {
+            upgrade::Requested::Order(row) => format!("#{} {}", row.id, row.state),
+            upgrade::Requested::Upgraded(me) => {
+                let (_, policy) = crate::network::policy::active(c)?;
+                let rank = crate::network::book::tier(me.tier_rank);
+                let name = policy.tier(rank).map_or_else(
+                    || me.tier_rank.to_string(),
+                    |tier| match lang {
+                        Lang::Zh => tier.name_zh.clone(),
+                        Lang::En => tier.name_en.clone(),
+                    },
+                );
+                format!("{} {name}", t(lang, N::UpgradedTo))
+            }
+        })
+    })
+    .await
+}
+
 /// `POST /agent/invitations`: a new invitation, optionally offering one tier.
 pub async fn invite(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
+    target: FormTarget,
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    act(state, caller, headers, form, |c, actor, f| {
+    act(state, caller, target, headers, form, |c, actor, f| {
         let Actor::Agent { agent, .. } = actor else {
             return Err(Error::Forbidden("not an agent".into()));
         };
@@ -365,10 +419,11 @@ pub async fn invite(
 pub async fn certificate(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
+    target: FormTarget,
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    act(state, caller, headers, form, |c, actor, _| {
+    act(state, caller, target, headers, form, |c, actor, _| {
         let Actor::Agent { agent, .. } = actor else {
             return Err(Error::Forbidden("not an agent".into()));
         };
@@ -385,10 +440,11 @@ pub async fn decide(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((id, action)): Path<(i64, String)>,
+    target: FormTarget,
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    act(state, caller, headers, form, move |c, actor, f| {
+    act(state, caller, target, headers, form, move |c, actor, f| {
         let approve = action == "approve";
         let reason = f.get("reason").map_or("", String::as_str);
         let out = joining_cases::decide(c, actor, id, approve, reason)?;

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::form_key::{self, FormTarget};
 use super::i18n::{Lang, Text};
 use super::layout::page;
 use super::network_i18n::{N, t};
@@ -192,6 +193,7 @@ pub async fn show(
                     @for (action, label) in [("approve", N::Approve), ("reject", N::Reject)] {
                         form method="post" action=(format!("{HERE}/withdrawals/{}/{action}", w.id)) style="display:inline-block" {
                             input type="hidden" name="csrf" value=(csrf);
+                            (form_key::field())
                             button type="submit" style="width:auto;padding:.3rem .8rem" { (t(lang, label)) }
                         }
                     }
@@ -306,11 +308,13 @@ pub async fn policy_form(
     }
 }
 
-/// `POST /hq/network/withdrawals/{id}/{approve|reject}` (HQ finance and admin).
+/// `POST /hq/network/withdrawals/{id}/{approve|reject}` (HQ finance and admin). Runs once per
+/// form key ([`form_key`]): a double click approves once.
 pub async fn withdrawal(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((id, action)): Path<(i64, String)>,
+    target: FormTarget,
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
@@ -319,13 +323,20 @@ pub async fn withdrawal(
         Ok(a) => a,
         Err(r) => return r,
     };
+    let Some(user) = actor.user() else {
+        return staff::error_page(lang, crate::error::Error::Forbidden("no user".into()));
+    };
     let approve = action == "approve";
-    let done = state
-        .db
-        .write(move |c| withdrawals::decide(c, id, approve, None, actor))
-        .await;
+    let done = form_key::write_once(&state.db, user, target, &form, move |c| {
+        let w = withdrawals::decide(c, id, approve, None, actor)?;
+        Ok(format!(
+            "{HERE}?notice={}",
+            urlencode(&format!("#{} {}", w.id, w.status))
+        ))
+    })
+    .await;
     match done {
-        Ok(w) => back(&format!("#{} {}", w.id, w.status)),
+        Ok(out) => form_key::redirect(&out),
         Err(e) => staff::error_page(lang, e),
     }
 }

@@ -4,6 +4,7 @@
 mod account;
 mod agent;
 mod audit_i18n;
+mod form_key;
 mod hq;
 mod hq_audit;
 mod hq_audit_alerts;
@@ -69,6 +70,7 @@ fn network_routes() -> Router<AppState> {
         .route("/agent", get(agent::show))
         .route("/agent/orders", post(agent::place))
         .route("/agent/orders/{id}/{action}", post(agent::order_action))
+        .route("/agent/upgrade", post(agent::upgrade_form))
         .route("/agent/invitations", post(agent::invite))
         .route("/agent/certificate", post(agent::certificate))
         .route("/agent/applications/{id}/{action}", post(agent::decide))

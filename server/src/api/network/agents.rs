@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::orders::OrderView;
 use super::{CallerId, actor_of, yuan};
 use crate::api::error::ErrorBody;
-use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
+use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once_as};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -339,11 +339,16 @@ pub async fn upgrade_progress(
     }))
 }
 
-/// Places the signed-in agent's top-up order (补齐差额); paying it completes the upgrade.
+/// Places the signed-in agent's top-up order (补齐差额); paying it completes the upgrade (201,
+/// the order). An agent whose entry and earlier top-ups already bought the target tier's entry
+/// quantity has nothing to top up: it is upgraded at once, without an order (200, the agent at
+/// its new tier with its supplier recomputed).
 #[utoipa::path(post, path = "/api/v1/agents/me/upgrade", tag = "network",
     security(("bearer" = [])),
     params(IdempotencyHeader), request_body = UpgradeBody,
-    responses((status = 201, body = OrderView), (status = 403, body = ErrorBody),
+    responses((status = 201, body = OrderView, description = "The top-up order"),
+        (status = 200, body = AgentView, description = "Nothing to top up: upgraded now"),
+        (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn upgrade(
@@ -354,17 +359,23 @@ pub async fn upgrade(
 ) -> Result<Response> {
     let who = CallerId::from(&caller);
     let sku = body.sku.clone();
-    write_once(
-        &state.db,
-        who.user,
-        idem,
-        &body,
-        StatusCode::CREATED,
-        move |c| {
-            let actor = actor_of(c, &who)?;
-            let row = upgrade::request(c, actor, &sku)?;
-            super::orders::view(c, row)
-        },
-    )
+    write_once_as(&state.db, who.user, idem, &body, move |c| {
+        let actor = actor_of(c, &who)?;
+        Ok(match upgrade::request(c, actor, &sku)? {
+            upgrade::Requested::Order(row) => (
+                StatusCode::CREATED,
+                Upgraded::Order(Box::new(super::orders::view(c, *row)?)),
+            ),
+            upgrade::Requested::Upgraded(agent) => (StatusCode::OK, Upgraded::Agent(agent.into())),
+        })
+    })
     .await
+}
+
+/// The answer to an upgrade request: the top-up order, or the agent upgraded without one.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Upgraded {
+    Order(Box<OrderView>),
+    Agent(AgentView),
 }

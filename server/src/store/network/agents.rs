@@ -224,7 +224,32 @@ pub fn set_entry_items(conn: &mut DbConnection, id: i64, items: i64) -> Result<(
     Ok(())
 }
 
-/// An upgrade's top-up was paid: the agent moves to `tier_rank`.
+/// An upgrade takes effect (DOMAIN §5): the agent moves from tier `from` to `to`, with what it
+/// has now paid to enter. Conditional on its tier still being `from`, so of two concurrent
+/// upgrades one moves it and the other is told (`false`).
+pub fn upgrade_tier(
+    conn: &mut DbConnection,
+    id: i64,
+    from: i32,
+    to: i32,
+    entry_paid_cents: i64,
+    policy_version: i64,
+) -> Result<bool> {
+    let n = diesel::update(
+        agents::table
+            .filter(agents::id.eq(id))
+            .filter(agents::tier_rank.eq(from)),
+    )
+    .set((
+        agents::tier_rank.eq(to),
+        agents::entry_paid_cents.eq(entry_paid_cents),
+        agents::policy_version.eq(policy_version),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The agent moves to `tier_rank` (a level engine's decision).
 pub fn set_tier(
     conn: &mut DbConnection,
     id: i64,

@@ -3,6 +3,7 @@
 
 mod api;
 mod concurrency;
+mod form_keys;
 mod ledger;
 mod money;
 mod scenarios;

@@ -1,7 +1,8 @@
 //! Issue 15, the money part, through the router on both backends: idempotency keys on requests
 //! that move money or stock (a duplicate — sent again, or at the same moment — books once), the
 //! upgrade top-up of DOMAIN §5 (quantities, legs, margins and bookings agree; a top-up of 0.00
-//! upgrades on confirmation), money with two decimals, and statements of other agents refused.
+//! upgrades on confirmation; a top-up of no items upgrades at once), money with two decimals, and
+//! statements of other agents refused.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -530,6 +531,136 @@ async fn a_forwarded_zero_top_up_upgrades_on_confirmation() {
     }
 }
 
+/// 省代 P ← 区代 X ← 区代 Y. X's entry order was 80 items at 38.00: more than a 市代's entry
+/// quantity of 72, so its top-up to 市代 is q = max(0, 72 − 80) = 0 items. Nothing to ship or pay:
+/// asking to upgrade moves X up at once, without an order (200, the agent), with an audit entry;
+/// Y (same tier as X until now) gets X as its supplier; no money moves. The same request again
+/// with the same key is answered alike and changes nothing.
+#[tokio::test]
+async fn a_top_up_of_zero_items_upgrades_at_once_without_an_order() {
+    use chainmark_server::store::schema::{audit_log, restock_orders};
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (p, p_actor, _) = agent(&net, "provincial", "provincial", None, true).await;
+        let (x, x_actor, x_token) = agent(&net, "district-x", "district", Some(p), false).await;
+        net.items(("agent", Some(p)), 80);
+        let entry = net.submit(x_actor, 80);
+        orders::accept(&mut net.conn(), entry, p_actor).expect("accept");
+        net.pay(entry, PaidVia::Offline, p_actor);
+        net.ship_and_receive(entry, x_actor);
+        let (y, _, _) = agent(&net, "district-y", "district", Some(x), true).await;
+        assert_eq!(net.agent(y).supplier_id, Some(p), "X is not above Y yet");
+        for i in 0..3 {
+            let (c, _, _) = agent(&net, &format!("city-{i}"), "city", Some(x), false).await;
+            assert!(agents_store::activate(&mut net.conn(), c, 3, 223_200).expect("activate"));
+        }
+        let (_, progress) = net
+            .app
+            .json(
+                Method::GET,
+                "/api/v1/agents/me/upgrade",
+                None,
+                Some(&x_token),
+            )
+            .await;
+        assert_eq!(
+            (
+                &progress["eligible"],
+                &progress["top_up_quantity"],
+                &progress["top_up_amount"]
+            ),
+            (&json!(true), &json!(0), &json!("0.00")),
+            "{backend:?}: {progress}"
+        );
+        let postings_before: i64 = postings::table
+            .count()
+            .get_result(&mut net.conn())
+            .expect("count");
+        let orders_of_x = || -> i64 {
+            restock_orders::table
+                .filter(restock_orders::buyer_id.eq(x))
+                .count()
+                .get_result(&mut net.conn())
+                .expect("count")
+        };
+        let upgrades = || -> i64 {
+            audit_log::table
+                .filter(audit_log::action.eq("agent.upgrade"))
+                .filter(audit_log::subject.eq(format!("agent:{x}")))
+                .count()
+                .get_result(&mut net.conn())
+                .expect("count")
+        };
+
+        let body = json!({"sku": SKU});
+        let up = || {
+            request(
+                Method::POST,
+                "/api/v1/agents/me/upgrade",
+                Some(&body),
+                &x_token,
+                Some("up-1"),
+            )
+        };
+        let (status, h, upgraded) = send(&net, up()).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {upgraded}");
+        assert!(!replayed(&h));
+        assert_eq!(upgraded["id"], x, "the agent, not an order: {upgraded}");
+        assert_eq!(upgraded["tier_rank"], 3, "{backend:?}: now a 市代");
+        assert_eq!(
+            upgraded["supplier_id"], p,
+            "a 市代 still buys from its 省代"
+        );
+        assert_eq!(
+            upgraded["entry_paid"], "3040.00",
+            "it paid nothing more: 80 × 38.00"
+        );
+        assert_eq!(net.agent(x).tier_rank, 3, "{backend:?}");
+        assert_eq!(net.agent(x).entry_items, Some(80));
+        assert_eq!(
+            net.agent(y).supplier_id,
+            Some(x),
+            "{backend:?}: Y's supplier is recomputed: X is above it now"
+        );
+        assert_eq!(orders_of_x(), 1, "{backend:?}: no zero-item order");
+        assert_eq!(
+            upgrades(),
+            1,
+            "{backend:?}: the upgrade is in the audit log"
+        );
+        let moved: i64 = postings::table
+            .count()
+            .get_result(&mut net.conn())
+            .expect("count");
+        assert_eq!(moved, postings_before, "{backend:?}: no money moves");
+        net.assert_books_balance();
+
+        // A retry with the same key: the same answer, nothing changes.
+        let (status, h, again) = send(&net, up()).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {again}");
+        assert!(replayed(&h), "{backend:?}");
+        assert_eq!(again, upgraded);
+        assert_eq!(net.agent(x).tier_rank, 3);
+        assert_eq!((orders_of_x(), upgrades()), (1, 1), "{backend:?}");
+        net.assert_books_balance();
+
+        // Without a key it is a new request: a 市代 with no referred 省代 cannot move up.
+        let (status, _, refused) = send(
+            &net,
+            request(
+                Method::POST,
+                "/api/v1/agents/me/upgrade",
+                Some(&body),
+                &x_token,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend:?}: {refused}");
+        assert_eq!(net.agent(x).tier_rank, 3);
+    }
+}
+
 #[tokio::test]
 async fn an_agent_asking_for_another_agents_statement_is_refused() {
     for backend in backends() {
@@ -689,4 +820,85 @@ fn on_postgres_a_concurrent_duplicate_waits_for_the_first_and_gets_its_answer() 
         !second_ran.load(Ordering::SeqCst),
         "the duplicate's write never ran"
     );
+}
+
+/// Keys are kept 7 days (longer than any client's retry) and then pruned by the housekeeping's
+/// pass, a bounded batch at a time; recent ones stay and still answer a retry.
+#[test]
+fn idempotency_keys_older_than_seven_days_are_pruned_and_recent_ones_kept() {
+    use chainmark_server::idempotency::{self, KEEP_DAYS, Request as IdemRequest};
+    use chainmark_server::store::idempotency as key_store;
+    use chainmark_server::store::schema::idempotency_keys as k;
+    use chainmark_server::store::users::now;
+
+    assert_eq!(KEEP_DAYS, 7, "docs/api.md says a week");
+    for backend in backends() {
+        let db = crate::common::TestDb::new(backend);
+        let mut conn = db.conn();
+        let user = chainmark_server::accounts::create_user(
+            &mut conn,
+            "keys",
+            "keys",
+            Role::HqFinance,
+            Some("test-password-123"),
+        )
+        .expect("user")
+        .0
+        .id;
+        let at = now();
+        let ages = [
+            ("old-1", chrono::Duration::days(30)),
+            ("old-2", chrono::Duration::days(8)),
+            (
+                "old-3",
+                chrono::Duration::days(7) + chrono::Duration::minutes(1),
+            ),
+            (
+                "recent-1",
+                chrono::Duration::days(7) - chrono::Duration::minutes(1),
+            ),
+            ("recent-2", chrono::Duration::hours(1)),
+        ];
+        for (key, age) in ages {
+            let req = IdemRequest::new(key, "POST", "/r/{id}", "/r/1", "{}").expect("key");
+            let a = idempotency::once(&mut conn, user, &req, 200, |_| Ok(json!({"key": key})))
+                .expect("first");
+            assert!(!a.replayed);
+            diesel::update(k::table.filter(k::idem_key.eq(key)))
+                .set(k::created_at.eq(at - age))
+                .execute(&mut conn)
+                .expect("age the key");
+        }
+        let left = |conn: &mut chainmark_server::store::DbConnection| -> Vec<String> {
+            k::table
+                .select(k::idem_key)
+                .order(k::idem_key)
+                .load(conn)
+                .expect("keys")
+        };
+
+        // A bounded pass deletes the oldest first and leaves the rest for the next one.
+        let n =
+            key_store::prune(&mut conn, at - chrono::Duration::days(KEEP_DAYS), 2).expect("prune");
+        assert_eq!(n, 2, "{backend:?}");
+        assert_eq!(left(&mut conn).len(), 3, "{backend:?}");
+
+        let n = idempotency::prune(&mut conn, at).expect("prune");
+        assert_eq!(n, 1, "{backend:?}: the last expired key");
+        assert_eq!(
+            left(&mut conn),
+            ["recent-1", "recent-2"],
+            "{backend:?}: younger than 7 days, kept"
+        );
+        assert_eq!(idempotency::prune(&mut conn, at).expect("prune"), 0);
+
+        // A kept key still answers its retry; a pruned one is forgotten.
+        let retry = IdemRequest::new("recent-1", "POST", "/r/{id}", "/r/1", "{}").expect("key");
+        let a = idempotency::once(&mut conn, user, &retry, 200, |_| {
+            Ok(json!({"key": "again"}))
+        })
+        .expect("retry");
+        assert!(a.replayed, "{backend:?}");
+        assert_eq!(a.body, r#"{"key":"recent-1"}"#);
+    }
 }

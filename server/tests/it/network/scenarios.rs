@@ -223,7 +223,11 @@ fn upgrade_with_top_up() {
             (3, 3, true)
         );
         assert_eq!(progress.top_up, Some((52, dec("1472.00"))));
-        let order = upgrade::request(&mut net.conn(), x_actor, super::SKU).expect("top-up order");
+        let upgrade::Requested::Order(order) =
+            upgrade::request(&mut net.conn(), x_actor, super::SKU).expect("top-up order")
+        else {
+            panic!("{backend:?}: 52 items to top up, an order is placed")
+        };
         assert_eq!(
             (
                 order.kind.as_str(),
