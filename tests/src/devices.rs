@@ -116,6 +116,14 @@ impl Scanner {
         stdin.flush().expect("flush");
     }
 
+    /// Types every serial in `serials`, 500 lines a write.
+    pub fn feed(&mut self, serials: &[String]) {
+        let lines: Vec<&str> = serials.iter().map(String::as_str).collect();
+        for chunk in lines.chunks(500) {
+            self.send(chunk);
+        }
+    }
+
     /// Closes stdin: the scanner finishes once every scan has its final answer.
     pub fn close_input(&mut self) {
         self.stdin.take();

@@ -29,13 +29,6 @@ fn sellable(fix: &Fixture) -> Vec<String> {
     fix.items[1..].iter().map(|p| p.serial.clone()).collect()
 }
 
-fn feed(scanner: &mut Scanner, serials: &[String]) {
-    let lines: Vec<&str> = serials.iter().map(String::as_str).collect();
-    for chunk in lines.chunks(500) {
-        scanner.send(chunk);
-    }
-}
-
 #[test]
 fn two_scanners_send_10000_scans_through_the_embedded_broker_exactly_once() {
     let fix = Fixture::issue(10_001);
@@ -55,7 +48,7 @@ fn two_scanners_send_10000_scans_through_the_embedded_broker_exactly_once() {
         .collect();
     for (scanner, share) in scanners.iter_mut().zip([first, second]) {
         scanner.send(&["@sell"]);
-        feed(scanner, share);
+        scanner.feed(share);
         // A mistyped code is refused on the spot and never sent.
         scanner.send(&["NOT-A-CODE"]);
         scanner.close_input();
@@ -84,7 +77,7 @@ fn scans_survive_kill_9_of_the_agent_and_of_the_server() {
     // scans again whatever the screen did not show as queued.
     let mut agent = Scanner::provision(&scanner_dir, &code);
     agent.send(&["@sell"]);
-    feed(&mut agent, &serials[..1_500]);
+    agent.feed(&serials[..1_500]);
     agent.wait_for("accepted ", 300);
     agent.kill();
     let queued = agent.count("queued ");
@@ -92,14 +85,14 @@ fn scans_survive_kill_9_of_the_agent_and_of_the_server() {
 
     let mut agent = Scanner::restart(&scanner_dir);
     agent.send(&["@sell"]);
-    feed(&mut agent, &serials[queued..2_000]);
+    agent.feed(&serials[queued..2_000]);
 
     // The server (and its embedded broker) dies mid-ingest and comes back on the same ports.
     agent.wait_for("accepted ", 200);
     drop(server);
     std::thread::sleep(Duration::from_millis(500));
     server = Server::start(dir, &env);
-    feed(&mut agent, &serials[2_000..]);
+    agent.feed(&serials[2_000..]);
     agent.close_input();
     assert_eq!(agent.wait(), 0, "{:?}", agent.lines().last());
     drop(server);
@@ -171,14 +164,14 @@ fn two_scanners_send_10000_scans_through_mosquitto_with_acls_and_a_broker_outage
         .collect();
     for (agent, now) in agents.iter_mut().zip([first_now, second_now]) {
         agent.send(&["@sell"]);
-        feed(agent, now);
+        agent.feed(now);
     }
     agents[0].wait_for("accepted ", 200);
     agents[1].wait_for("accepted ", 200);
     // The broker goes away for 10 s while the operators keep scanning.
     broker.stop();
     for (agent, later) in agents.iter_mut().zip([first_later, second_later]) {
-        feed(agent, later);
+        agent.feed(later);
         agent.close_input();
     }
     std::thread::sleep(Duration::from_secs(10));

@@ -74,13 +74,6 @@ fn broker_with(
     ))
 }
 
-fn feed(scanner: &mut Scanner, serials: &[String]) {
-    let lines: Vec<&str> = serials.iter().map(String::as_str).collect();
-    for chunk in lines.chunks(500) {
-        scanner.send(chunk);
-    }
-}
-
 /// `/readyz`'s status code.
 fn ready(server: &Server) -> u16 {
     reqwest::blocking::Client::new()
@@ -136,7 +129,7 @@ fn two_instances_on_postgres_and_mosquitto_apply_every_scan_once_through_a_kill_
         .collect();
     for (agent, share) in agents.iter_mut().zip([one, two]) {
         agent.send(&["@sell"]);
-        feed(agent, share);
+        agent.feed(share);
         agent.close_input();
     }
     // Mid-stream, one instance dies; the other has the whole share from then on.
@@ -173,14 +166,14 @@ fn an_instance_on_another_database_stops_the_scans_instead_of_answering_them() {
     let mut agent = Scanner::provision(&dir.join("hh"), &codes[0]);
     let serials: Vec<String> = fix.items[1..].iter().map(|p| p.serial.clone()).collect();
     agent.send(&["@sell"]);
-    feed(&mut agent, &serials[..100]);
+    agent.feed(&serials[..100]);
     agent.wait_for("accepted ", 100);
 
     // The stale instance joins: both stop taking scans and say so.
     let mut wrong = Server::start_until(stale_dir.path(), &stale_env, "/healthz");
     wait_ready(&good, 503);
     wait_ready(&wrong, 503);
-    feed(&mut agent, &serials[100..]);
+    agent.feed(&serials[100..]);
     agent.close_input();
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(
@@ -222,7 +215,7 @@ fn without_the_fleet_acl_the_scans_still_flow() {
     let mut agent = Scanner::provision(&dir.join("hh"), &codes[0]);
     let serials: Vec<String> = fix.items[1..].iter().map(|p| p.serial.clone()).collect();
     agent.send(&["@sell"]);
-    feed(&mut agent, &serials);
+    agent.feed(&serials);
     agent.close_input();
     assert_eq!(agent.wait(), 0, "{:?}", agent.lines().last());
     assert_eq!(ready(&server), 200);

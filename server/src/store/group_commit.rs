@@ -244,16 +244,34 @@ mod tests {
         n: i64,
     }
 
-    /// Jobs queued together share a transaction; the one that fails after writing takes back
-    /// its own row and nothing else.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failing_job_undoes_only_itself() {
+    /// A database with one table `t (v)`; the folder goes with the first value.
+    fn table_t() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Db::open(&dir.path().join("t.db").display().to_string(), 2).expect("open");
         db.get_writer()
             .expect("writer")
             .batch_execute("CREATE TABLE t (v INTEGER NOT NULL)")
             .expect("table");
+        (dir, db)
+    }
+
+    /// `sql`'s single count.
+    async fn count(db: &Db, sql: &'static str) -> i64 {
+        db.run(move |c| {
+            let DbConnection::Sqlite(c) = c else {
+                unreachable!("a SQLite test")
+            };
+            Ok(diesel::sql_query(sql).get_result::<Count>(c)?.n)
+        })
+        .await
+        .expect("count")
+    }
+
+    /// Jobs queued together share a transaction; the one that fails after writing takes back
+    /// its own row and nothing else.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_undoes_only_itself() {
+        let (_dir, db) = table_t();
         let mut waiting = Vec::new();
         for v in 0..40_i64 {
             let db = db.clone();
@@ -280,30 +298,17 @@ mod tests {
             }
         }
         assert_eq!(committed, 26);
-        let count = |sql: &'static str| {
-            db.run(move |c| {
-                let DbConnection::Sqlite(c) = c else {
-                    unreachable!("a SQLite test")
-                };
-                Ok(diesel::sql_query(sql).get_result::<Count>(c)?.n)
-            })
-        };
-        let kept = count("SELECT count(*) AS n FROM t WHERE v % 3 <> 0").await;
-        let undone = count("SELECT count(*) AS n FROM t WHERE v % 3 = 0").await;
-        assert_eq!(kept.expect("count"), 26, "every good row kept");
-        assert_eq!(undone.expect("count"), 0, "every refused row undone");
+        let kept = count(&db, "SELECT count(*) AS n FROM t WHERE v % 3 <> 0").await;
+        let undone = count(&db, "SELECT count(*) AS n FROM t WHERE v % 3 = 0").await;
+        assert_eq!(kept, 26, "every good row kept");
+        assert_eq!(undone, 0, "every refused row undone");
     }
 
     /// A job that panics fails alone: its caller gets an internal error, the jobs queued with it
     /// commit, and the writer takes later writes. Before, the panic ended the writer thread.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_job_fails_alone_and_the_writer_goes_on() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Db::open(&dir.path().join("t.db").display().to_string(), 2).expect("open");
-        db.get_writer()
-            .expect("writer")
-            .batch_execute("CREATE TABLE t (v INTEGER NOT NULL)")
-            .expect("table");
+        let (_dir, db) = table_t();
         let mut waiting = Vec::new();
         for v in 0..30_i64 {
             let db = db.clone();
@@ -334,19 +339,11 @@ mod tests {
             .await;
         assert!(later.is_ok(), "the writer stopped: {later:?}");
         assert!(db.writer_running());
-        let rows = db
-            .run(|c| {
-                let DbConnection::Sqlite(c) = c else {
-                    unreachable!("a SQLite test")
-                };
-                Ok(
-                    diesel::sql_query("SELECT count(*) AS n FROM t WHERE v % 10 = 7 OR v = 100")
-                        .get_result::<Count>(c)?
-                        .n,
-                )
-            })
-            .await
-            .expect("count");
+        let rows = count(
+            &db,
+            "SELECT count(*) AS n FROM t WHERE v % 10 = 7 OR v = 100",
+        )
+        .await;
         assert_eq!(
             rows, 1,
             "the panicking jobs' rows are undone, the later one kept"

@@ -70,22 +70,29 @@ fn the_same_order_paid_from_two_connections_books_once() {
     }
 }
 
+/// A provincial agent p2 referred by p1 (same tier: p1 earns 9%), with four orders of 100 items
+/// from HQ, each paid, shipped and received: due for completion after the return window.
+fn four_received_orders(backend: crate::common::Backend) -> (Net, i64, Vec<i64>) {
+    let net = Net::new(backend);
+    net.items(("hq", None), 400);
+    let (p1, _) = net.active("p1", "provincial", None);
+    let (_, p2a) = net.active("p2", "provincial", Some(p1));
+    let mut orders_made = Vec::new();
+    for _ in 0..4 {
+        let o = net.submit(p2a, 100);
+        orders::accept(&mut net.conn(), o, net.admin).expect("accept");
+        net.pay(o, PaidVia::Offline, net.finance);
+        net.ship_and_receive(o, p2a);
+        orders_made.push(o);
+    }
+    (net, p1, orders_made)
+}
+
 /// Two settlement runs at once complete each order once and pay each earning once.
 #[test]
 fn overlapping_settlement_runs_pay_once() {
     for backend in backends() {
-        let net = Net::new(backend);
-        net.items(("hq", None), 400);
-        let (p1, _) = net.active("p1", "provincial", None);
-        let (_, p2a) = net.active("p2", "provincial", Some(p1));
-        let mut orders_made = Vec::new();
-        for _ in 0..4 {
-            let o = net.submit(p2a, 100);
-            orders::accept(&mut net.conn(), o, net.admin).expect("accept");
-            net.pay(o, PaidVia::Offline, net.finance);
-            net.ship_and_receive(o, p2a);
-            orders_made.push(o);
-        }
+        let (net, p1, orders_made) = four_received_orders(backend);
         let barrier = Arc::new(Barrier::new(2));
         let completed: Vec<u64> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..2)
@@ -129,18 +136,7 @@ fn two_instances_running_the_jobs_at_once_claim_each_due_time_once() {
     use chainmark_server::store::{Db, job_runs};
 
     for backend in backends() {
-        let net = Net::new(backend);
-        net.items(("hq", None), 400);
-        let (p1, _) = net.active("p1", "provincial", None);
-        let (_, p2a) = net.active("p2", "provincial", Some(p1));
-        let mut orders_made = Vec::new();
-        for _ in 0..4 {
-            let o = net.submit(p2a, 100);
-            orders::accept(&mut net.conn(), o, net.admin).expect("accept");
-            net.pay(o, PaidVia::Offline, net.finance);
-            net.ship_and_receive(o, p2a);
-            orders_made.push(o);
-        }
+        let (net, p1, orders_made) = four_received_orders(backend);
         let at = later(8);
         let instances: Vec<Db> = (0..2)
             .map(|_| Db::open(&net.app.db.url, 4).expect("second instance"))
