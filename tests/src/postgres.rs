@@ -26,7 +26,7 @@ impl PgDatabase {
                 return None;
             }
         };
-        let name = format!("cm_e2e_{:016x}", rand_u64());
+        let name = format!("cm_e2e_{:016x}", crate::random_u64());
         let mut conn = diesel::PgConnection::establish(&admin)
             .unwrap_or_else(|e| panic!("cannot reach PostgreSQL: {e}"));
         conn.batch_execute(&format!("CREATE DATABASE {name}"))
@@ -53,16 +53,4 @@ impl Drop for PgDatabase {
             ));
         }
     }
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    // RandomState is seeded per process from the OS: enough to keep concurrent runs apart.
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.finish()
 }
