@@ -27,7 +27,7 @@ impl Parts {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        self.set(name, None);
+        self.report(name, None);
         let parts = self.clone();
         tokio::spawn(async move {
             let why = match catch_panic(part).await {
@@ -38,7 +38,7 @@ impl Parts {
                 }
             };
             tracing::error!(part = name, why = %why, "a background part of the server stopped");
-            parts.set(name, Some(why));
+            parts.report(name, Some(why));
         });
     }
 
@@ -50,13 +50,10 @@ impl Parts {
             .collect()
     }
 
-    /// Records that `name` does not serve (`Some(why)`), or serves again (`None`), for a part
-    /// that is paused rather than ended (the device consumer during a fleet conflict).
+    /// Records that `name` does not serve (`Some(why)`), or serves again (`None`): used by
+    /// `spawn`, and by a part that is paused rather than ended (the device consumer during a
+    /// fleet conflict).
     pub fn report(&self, name: &'static str, why: Option<String>) {
-        self.set(name, why);
-    }
-
-    fn set(&self, name: &'static str, why: Option<String>) {
         self.lock().insert(name, why);
     }
 

@@ -18,7 +18,7 @@ use super::statements::{self, Month};
 use crate::app::AppState;
 use crate::error::Result;
 use crate::store::users::now;
-use crate::store::{Db, job_runs};
+use crate::store::{Db, DbConnection, job_runs};
 use crate::supervise::catch_panic;
 
 /// How often the jobs are looked at, and the length of a settlement slot.
@@ -62,47 +62,60 @@ pub fn spawn(state: AppState) {
 
 /// One round at `at` for `instance`: each job whose due time no instance has claimed yet.
 pub async fn run_once(db: &Db, at: NaiveDateTime, instance: &str) -> Result<Round> {
-    let mut round = Round::default();
-    let (slot, who) = (settlement_slot(at), instance.to_owned());
-    round.settled = db
-        .write(move |c| {
-            if !job_runs::claim(c, "settle", &slot, &who, at)? {
-                return Ok(None);
-            }
-            job_runs::forget_before(c, "settle", at - KEEP_SLOTS)?;
-            settlement::tick(c, at).map(Some)
-        })
-        .await?;
-
+    let settled = once(db, "settle", settlement_slot(at), instance, at, move |c| {
+        job_runs::forget_before(c, "settle", at - KEEP_SLOTS)?;
+        settlement::tick(c, at)
+    })
+    .await?;
     let previous = Month::of(at)?.previous()?;
-    let who = instance.to_owned();
-    round.statements = db
-        .write(move |c| {
-            if !job_runs::claim(c, "statements", &previous.name, &who, at)? {
-                return Ok(None);
-            }
-            statements::generate(c, &previous).map(Some)
-        })
-        .await?;
-
+    let statements = once(
+        db,
+        "statements",
+        previous.name.clone(),
+        instance,
+        at,
+        move |c| statements::generate(c, &previous),
+    )
+    .await?;
     // The level assessment (issue 6): the days owed up to yesterday, once a day.
-    let (day, who) = (
-        (at.date() - chrono::Days::new(1)).to_string(),
-        instance.to_owned(),
-    );
-    let assessed = db
-        .write(move |c| {
-            if !job_runs::claim(c, "assess", &day, &who, at)? {
-                return Ok(None);
-            }
-            crate::levels::assess::daily(c).map(|days| Some(days.len()))
-        })
-        .await;
-    match assessed {
-        Ok(days) => round.assessed = days,
-        Err(e) => tracing::warn!(error = %e, "level assessment failed; retrying next period"),
-    }
-    Ok(round)
+    let yesterday = (at.date() - chrono::Days::new(1)).to_string();
+    let assessed = once(db, "assess", yesterday, instance, at, |c| {
+        crate::levels::assess::daily(c).map(|days| days.len())
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "level assessment failed; retrying next period");
+        None
+    });
+    Ok(Round {
+        settled,
+        statements,
+        assessed,
+    })
+}
+
+/// Runs `work` if this call claims `job` for `due`, in the same write as the claim; `None` if
+/// another run claimed it first.
+async fn once<T, F>(
+    db: &Db,
+    job: &'static str,
+    due: String,
+    instance: &str,
+    at: NaiveDateTime,
+    work: F,
+) -> Result<Option<T>>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+{
+    let who = instance.to_owned();
+    db.write(move |c| {
+        if !job_runs::claim(c, job, &due, &who, at)? {
+            return Ok(None);
+        }
+        work(c).map(Some)
+    })
+    .await
 }
 
 /// The settlement slot `at` falls in: its start, UTC, to the minute.
