@@ -142,17 +142,20 @@ async fn poll(
     client: AsyncClient,
     ingest: Ingest,
     tx: mpsc::Sender<Incoming>,
-    mut fleet: Option<Fleet>,
+    fleet: Option<Fleet>,
     parts: Parts,
 ) {
     let prefix = ingest.settings.topic_prefix.clone();
     let scans = wire::shared_scans_filter(&ingest.settings.share_group, &prefix);
     let states = format!("{prefix}/devices/+/state");
-    let servers = fleet::filter(&prefix);
-    // Between a connection and our own announcement coming back (fleet only), and whether the
-    // fleet is paused, shared with the timer that gives up on the echo.
-    let echo_pending = Arc::new(AtomicBool::new(false));
-    let fleet_paused = Arc::new(AtomicBool::new(false));
+    let mut fleet = fleet.map(|fleet| FleetLink {
+        fleet,
+        client: client.clone(),
+        scans: scans.clone(),
+        parts,
+        echo_pending: Arc::default(),
+        paused: Arc::default(),
+    });
     let mut backoff = Duration::from_millis(200);
     loop {
         match eventloop.poll().await {
@@ -160,81 +163,18 @@ async fn poll(
                 backoff = Duration::from_millis(200);
                 tracing::info!(filter = %scans, "connected to the MQTT broker");
                 // Clean session: the broker forgot our subscriptions, so make them again.
-                // With other instances about, the scans wait until we know them all: we read
-                // every retained announcement, then announce ourselves, and the broker delivers
-                // our own announcement back to us after the retained ones it queued before it.
-                let mut filters = vec![&states];
-                if fleet.is_some() {
-                    filters.push(&servers);
-                    echo_pending.store(true, Ordering::Release);
-                    tokio::spawn(give_up_on_echo(
-                        client.clone(),
-                        scans.clone(),
-                        echo_pending.clone(),
-                        fleet_paused.clone(),
-                    ));
-                } else {
-                    filters.push(&scans);
-                }
-                for filter in filters {
-                    if let Err(e) = client.subscribe(filter.as_str(), QoS::AtLeastOnce).await {
-                        tracing::error!(error = %e, "cannot subscribe");
-                    }
-                }
-                if let Some(f) = &fleet {
-                    let own = fleet::topic(&prefix, f.own_client());
-                    if let Err(e) = client
-                        .publish(own, QoS::AtLeastOnce, true, f.payload())
-                        .await
-                    {
-                        tracing::error!(error = %e, "cannot announce this instance");
-                    }
+                subscribe(&client, &states).await;
+                match &fleet {
+                    Some(link) => link.connected(&prefix).await,
+                    None => subscribe(&client, &scans).await,
                 }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 let topic = p.topic.clone();
-                if let (Some(f), Some(other)) = (fleet.as_mut(), fleet::client_of(&prefix, &topic))
+                if let Some(link) = fleet.as_mut()
+                    && let Some(other) = fleet::client_of(&prefix, &topic)
                 {
-                    if other == f.own_client() {
-                        // Our own announcement back: every other one was read before it.
-                        if echo_pending.swap(false, Ordering::AcqRel) && !f.paused() {
-                            if let Err(e) = client.subscribe(scans.as_str(), QoS::AtLeastOnce).await
-                            {
-                                tracing::error!(error = %e, "cannot subscribe");
-                            }
-                        }
-                        continue;
-                    }
-                    match f.announced(other, &p.payload) {
-                        Action::Nothing => {}
-                        Action::Pause(why) => {
-                            tracing::error!(%why, "scans paused");
-                            metrics::gauge!("chainmark_ingest_paused").set(1.0);
-                            parts.report("device ingest", Some(why));
-                            fleet_paused.store(true, Ordering::Release);
-                            if let Err(e) = client.unsubscribe(scans.as_str()).await {
-                                tracing::error!(error = %e, "cannot unsubscribe from the scans");
-                            }
-                        }
-                        Action::Resume => {
-                            tracing::info!("no conflicting server instance left: scans resume");
-                            metrics::gauge!("chainmark_ingest_paused").set(0.0);
-                            parts.report("device ingest", None);
-                            fleet_paused.store(false, Ordering::Release);
-                            if echo_pending.load(Ordering::Acquire) {
-                                continue;
-                            }
-                            if let Err(e) = client.subscribe(scans.as_str(), QoS::AtLeastOnce).await
-                            {
-                                tracing::error!(error = %e, "cannot subscribe");
-                            }
-                        }
-                    }
-                    continue;
-                }
-                // Scans already on their way when the pause began: unanswered, so the devices
-                // send them again once an instance takes them.
-                if fleet.as_ref().is_some_and(Fleet::paused) {
+                    link.announced(other, &p.payload).await;
                     continue;
                 }
                 if let Some(device) = state_device(&prefix, &topic) {
@@ -248,6 +188,11 @@ async fn poll(
                             tracing::warn!(error = %e, "cannot record device state");
                         }
                     });
+                    continue;
+                }
+                // Scans already on their way when a pause began: unanswered, so the devices
+                // send them again once an instance takes them.
+                if fleet.as_ref().is_some_and(|link| link.fleet.paused()) {
                     continue;
                 }
                 let incoming = prepare(&ingest, &topic, &p.payload).await;
@@ -289,6 +234,83 @@ async fn poll(
 /// How long to wait for our own announcement to come back before taking scans without it.
 const ECHO_PATIENCE: Duration = Duration::from_secs(5);
 
+async fn subscribe(client: &AsyncClient, filter: &str) {
+    if let Err(e) = client.subscribe(filter, QoS::AtLeastOnce).await {
+        tracing::error!(error = %e, %filter, "cannot subscribe");
+    }
+}
+
+/// The consumer's side of the fleet check (`fleet`): the decisions are [`Fleet`]'s, the MQTT
+/// calls and the readiness report are made here.
+struct FleetLink {
+    fleet: Fleet,
+    client: AsyncClient,
+    scans: String,
+    parts: Parts,
+    /// Between a connection and our own announcement coming back; shared with the timer that
+    /// gives up on the echo.
+    echo_pending: Arc<AtomicBool>,
+    /// `fleet.paused()`, for that timer (the fleet itself stays on the event loop).
+    paused: Arc<AtomicBool>,
+}
+
+impl FleetLink {
+    /// After a connection: the scans wait until we know every other instance. We subscribe to
+    /// the announcements, then announce ourselves; the broker delivers our own announcement back
+    /// after the retained ones it queued before it.
+    async fn connected(&self, prefix: &str) {
+        subscribe(&self.client, &fleet::filter(prefix)).await;
+        self.echo_pending.store(true, Ordering::Release);
+        tokio::spawn(give_up_on_echo(
+            self.client.clone(),
+            self.scans.clone(),
+            self.echo_pending.clone(),
+            self.paused.clone(),
+        ));
+        let own = fleet::topic(prefix, self.fleet.own_client());
+        if let Err(e) = self
+            .client
+            .publish(own, QoS::AtLeastOnce, true, self.fleet.payload())
+            .await
+        {
+            tracing::error!(error = %e, "cannot announce this instance");
+        }
+    }
+
+    /// An instance's announcement (ours included) on `{prefix}/servers/{client}`.
+    async fn announced(&mut self, client: &str, payload: &[u8]) {
+        if client == self.fleet.own_client() {
+            // Our own announcement back: every other one was read before it.
+            if self.echo_pending.swap(false, Ordering::AcqRel) && !self.fleet.paused() {
+                subscribe(&self.client, &self.scans).await;
+            }
+            return;
+        }
+        match self.fleet.announced(client, payload) {
+            Action::Nothing => {}
+            Action::Pause(why) => {
+                tracing::error!(%why, "scans paused");
+                metrics::gauge!("chainmark_ingest_paused").set(1.0);
+                self.parts.report("device ingest", Some(why));
+                self.paused.store(true, Ordering::Release);
+                if let Err(e) = self.client.unsubscribe(self.scans.as_str()).await {
+                    tracing::error!(error = %e, "cannot unsubscribe from the scans");
+                }
+            }
+            Action::Resume => {
+                tracing::info!("no conflicting server instance left: scans resume");
+                metrics::gauge!("chainmark_ingest_paused").set(0.0);
+                self.parts.report("device ingest", None);
+                self.paused.store(false, Ordering::Release);
+                // Before our echo, the echo (or its timer) subscribes.
+                if !self.echo_pending.load(Ordering::Acquire) {
+                    subscribe(&self.client, &self.scans).await;
+                }
+            }
+        }
+    }
+}
+
 /// The broker never delivered our announcement back: most likely the server user may not publish
 /// or read `{prefix}/servers/#` (an ACL from before the fleet check). Scans are not held back for
 /// that, but it is said loudly: the fleet check is off until the ACL is fixed.
@@ -309,9 +331,7 @@ async fn give_up_on_echo(
     );
     metrics::counter!("chainmark_fleet_check_unavailable_total").increment(1);
     if !paused.load(Ordering::Acquire) {
-        if let Err(e) = client.subscribe(scans, QoS::AtLeastOnce).await {
-            tracing::error!(error = %e, "cannot subscribe");
-        }
+        subscribe(&client, &scans).await;
     }
 }
 
