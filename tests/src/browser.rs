@@ -78,3 +78,21 @@ pub fn phone(tab: &Tab) {
     })
     .expect("phone screen");
 }
+
+/// Keeps a screenshot of `tab` as `{name}.png` in `CHAINMARK_SCREENSHOT_DIR`, when that is set
+/// (for a person to look at; never kept in the repository).
+pub fn keep_screenshot(tab: &Tab, name: &str) {
+    let Ok(dir) = std::env::var("CHAINMARK_SCREENSHOT_DIR") else {
+        return;
+    };
+    let png = tab
+        .capture_screenshot(
+            headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption::Png,
+            None,
+            None,
+            true,
+        )
+        .expect("screenshot");
+    let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}

@@ -18,7 +18,7 @@ use chainmark_server::network::{Actor, agents, orders, payment, policy};
 use chainmark_server::registry::{self, ImportOptions};
 use chainmark_server::store::network::agents as agent_store;
 use chainmark_server::store::network::orders as order_store;
-use chainmark_tests::browser::{chromium, launch, phone};
+use chainmark_tests::browser::{chromium, keep_screenshot, launch, phone};
 use codegen::batch::{BatchSpec, write_batch};
 use codegen::keys::MasterKey;
 use headless_chrome::Tab;
@@ -252,6 +252,9 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
     .filter(|o| o.quantity == 4 && o.kind == "restock")
     .count();
     assert_eq!(fours, 1, "the double submission placed one order");
+    tab.reload(false, None).expect("reload");
+    tab.wait_for_element("#place").expect("the portal again");
+    keep_screenshot(&tab, "agent_portal_phone");
 
     // HQ in a browser of its own (its own cookies), on a desk.
     let hq_browser = launch(&chromium, &dir.path().join("hq-profile"));
@@ -268,4 +271,5 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
         text.contains(&format!("{QUANTITY} × 60.00")),
         "HQ sees the quantity and price: {text:?}"
     );
+    keep_screenshot(&hq_tab, "hq_network_desk");
 }
