@@ -51,7 +51,9 @@ pub fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
         s.finish_and_clear();
     }
     if let Err(e) = copied {
-        let _ = std::fs::remove_file(&partial);
+        if let Err(left) = std::fs::remove_file(&partial) {
+            eprintln!("note: {} was left behind: {left}", partial.display());
+        }
         return Err(e);
     }
     std::fs::rename(&partial, &args.file)
