@@ -77,6 +77,12 @@ pub enum Permission {
     ReadPolicy,
     /// Validate, write and activate tier policy versions.
     ManagePolicy,
+    /// Open HQ's console pages (`/hq`, `/hq/network`): every HQ role; what each part shows is
+    /// asked of the other permissions.
+    HqConsole,
+    /// Use the agent portal (`/agent`): own orders, team and money. Agents only; HQ staff act on
+    /// agents through HQ's pages.
+    AgentPortal,
 }
 
 impl Role {
@@ -95,6 +101,8 @@ impl Role {
             ReadHqLedger | ReadPolicy => matches!(self, HqAdmin | HqFinance | HqAuditor),
             DecideWithdrawals => matches!(self, HqAdmin | HqFinance),
             ManagePolicy => self == HqAdmin,
+            HqConsole => self.is_hq(),
+            AgentPortal => self == Agent,
         }
     }
 }

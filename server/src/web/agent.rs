@@ -14,13 +14,12 @@ use serde::Deserialize;
 
 use super::form_key::{self, FormTarget};
 use super::i18n::{Lang, Text};
-use super::layout::page;
 use super::network_i18n::{N, t};
 use super::staff::{self, with_cookies};
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
-use crate::domain::Role;
+use crate::domain::Permission;
 use crate::domain::network::{Account, PaidVia};
 use crate::error::{Error, Result};
 use crate::joining::{self as joining_cases, certificates};
@@ -47,7 +46,7 @@ pub(super) async fn agent_gate(
     caller: Option<Caller>,
 ) -> std::result::Result<(Caller, Actor), Response> {
     let caller = staff::gate(state, lang, caller, HERE).await?;
-    if caller.role != Role::Agent {
+    if caller.require(Permission::AgentPortal).is_err() {
         return Err(staff::notice_page(
             lang,
             StatusCode::FORBIDDEN,
@@ -204,7 +203,15 @@ pub async fn show(
         (super::hq_network::applications(lang, &csrf, "/agent", &p.queue))
     };
     let switch = format!("{HERE}?lang={}", lang.other().param());
-    let response = page(lang, t(lang, N::AgentTitle), Some(&switch), body).into_response();
+    let response = super::shell::page(
+        lang,
+        &caller,
+        HERE,
+        t(lang, N::AgentTitle),
+        Some(&switch),
+        body,
+    )
+    .into_response();
     with_cookies(response, [staff::lang_cookie(lang, q.lang.is_some())])
 }
 

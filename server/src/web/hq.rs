@@ -10,10 +10,10 @@ use serde::Deserialize;
 
 use super::hq_batches;
 use super::i18n::{Lang, Text};
-use super::layout::page;
+use super::shell;
 use super::staff::{self, with_cookies};
 use crate::app::AppState;
-use crate::auth::{Caller, MaybeCaller};
+use crate::auth::MaybeCaller;
 use crate::domain::Permission;
 use crate::store::batches::{self, BatchRow};
 use crate::store::stats::{self, Counts, SightingRow};
@@ -39,7 +39,7 @@ pub async fn show(
         Ok(c) => c,
         Err(redirect) => return redirect,
     };
-    if !caller.role.is_hq() {
+    if caller.require(Permission::HqConsole).is_err() {
         return staff::notice_page(
             lang,
             StatusCode::FORBIDDEN,
@@ -72,7 +72,6 @@ pub async fn show(
     };
     let switch = format!("{HERE}?lang={}", lang.other().param());
     let body = html! {
-        (who(lang, &caller))
         (overview(lang, &counts))
         @if let Some(rows) = &batch_rows { (hq_batches::table(lang, &caller, rows)) }
         @if let Some(rows) = &recent { (sightings(lang, rows)) }
@@ -84,24 +83,16 @@ pub async fn show(
             a href="/api/openapi.json" { "OpenAPI" }
         }
     };
-    let response = page(lang, lang.t(Text::HqTitle), Some(&switch), body).into_response();
+    let response = shell::page(
+        lang,
+        &caller,
+        HERE,
+        lang.t(Text::HqTitle),
+        Some(&switch),
+        body,
+    )
+    .into_response();
     with_cookies(response, [staff::lang_cookie(lang, query.lang.is_some())])
-}
-
-fn who(lang: Lang, caller: &Caller) -> Markup {
-    html! {
-        div.card {
-            p {
-                (lang.t(Text::SignedInAs)) ": " strong { (caller.display_name) }
-                " (" (caller.role.as_str()) ") · "
-                a href="/account/password" { (lang.t(Text::ChangePassword)) }
-            }
-            form method="post" action="/logout" {
-                input type="hidden" name="csrf" value=(caller.csrf());
-                button type="submit" style="background:#57534e" { (lang.t(Text::SignOut)) }
-            }
-        }
-    }
 }
 
 fn overview(lang: Lang, c: &Counts) -> Markup {

@@ -14,7 +14,6 @@ use maud::{Markup, PreEscaped, html};
 
 use super::audit_i18n::{A, t};
 use super::i18n::{Lang, Text};
-use super::layout::page;
 use super::staff::{self, with_cookies};
 use super::svg_chart::{self, Kind, Series};
 use super::verify::urlencode;
@@ -40,7 +39,7 @@ pub async fn gate(
     here: &str,
 ) -> Result<Caller, Response> {
     let caller = staff::gate(state, lang, caller, here).await?;
-    if !caller.role.is_hq() || caller.require(Permission::ReadSightings).is_err() {
+    if caller.require(Permission::ReadSightings).is_err() {
         return Err(staff::notice_page(
             lang,
             StatusCode::FORBIDDEN,
@@ -87,18 +86,24 @@ pub fn nav(lang: Lang) -> Markup {
             a href=(HERE) { (t(lang, A::Dashboard)) } " · "
             a href="/hq/audit/alerts" { (t(lang, A::Alerts)) } " · "
             a href="/hq/audit/trace" { (t(lang, A::Trace)) } " · "
-            a href="/hq/audit/flows" { (t(lang, A::Flows)) } " · "
-            a href="/hq" { "← " (lang.t(Text::HqTitle)) }
+            a href="/hq/audit/flows" { (t(lang, A::Flows)) }
         }
     }
 }
 
 /// The console's frame: the page with the navigation above `body`, no-store, and the language
 /// cookie when one was picked.
-pub fn frame(lang: Lang, title: &str, switch: &str, picked: bool, body: Markup) -> Response {
+pub fn frame(
+    lang: Lang,
+    caller: &Caller,
+    title: &str,
+    switch: &str,
+    picked: bool,
+    body: Markup,
+) -> Response {
     let body = html! { (nav(lang)) (body) };
     with_cookies(
-        page(lang, title, Some(switch), body).into_response(),
+        super::shell::page(lang, caller, HERE, title, Some(switch), body).into_response(),
         [staff::lang_cookie(lang, picked)],
     )
 }
@@ -123,9 +128,10 @@ pub async fn dashboard(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&q, &headers);
-    if let Err(r) = gate(&state, lang, caller, HERE).await {
-        return r;
-    }
+    let caller = match gate(&state, lang, caller, HERE).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let days = match days_of(&q) {
         Ok(d) => d,
         Err(e) => return staff::error_page(lang, e),
@@ -217,6 +223,7 @@ pub async fn dashboard(
     };
     frame(
         lang,
+        &caller,
         t(lang, A::Console),
         &switch_href(HERE, &q, lang),
         q.contains_key("lang"),
@@ -233,9 +240,10 @@ pub async fn flows(
 ) -> Response {
     const PATH: &str = "/hq/audit/flows";
     let lang = lang_of(&q, &headers);
-    if let Err(r) = gate(&state, lang, caller, PATH).await {
-        return r;
-    }
+    let caller = match gate(&state, lang, caller, PATH).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let days = match days_of(&q) {
         Ok(d) => d,
         Err(e) => return staff::error_page(lang, e),
@@ -328,6 +336,7 @@ pub async fn flows(
     };
     frame(
         lang,
+        &caller,
         t(lang, A::Flows),
         &switch_href(PATH, &q, lang),
         q.contains_key("lang"),

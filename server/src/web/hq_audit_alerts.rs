@@ -120,9 +120,10 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&q, &headers);
-    if let Err(r) = gate(&state, lang, caller, LIST).await {
-        return r;
-    }
+    let caller = match gate(&state, lang, caller, LIST).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let filter = match filters(&q).and_then(|f| filter::alert_filter(&f)) {
         Ok(f) => f,
         Err(e) => return staff::error_page(lang, e),
@@ -168,6 +169,7 @@ pub async fn list(
     };
     frame(
         lang,
+        &caller,
         t(lang, A::Alerts),
         &switch_href(LIST, &q, lang),
         q.contains_key("lang"),
@@ -343,6 +345,7 @@ pub async fn show(
     };
     frame(
         lang,
+        &caller,
         &format!("{} #{}", t(lang, A::Alert), a.id),
         &switch_href(&alert_path(a.id), &q, lang),
         q.contains_key("lang"),

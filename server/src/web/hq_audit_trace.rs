@@ -119,9 +119,10 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = lang_of(&q, &headers);
-    if let Err(r) = gate(&state, lang, caller, PATH).await {
-        return r;
-    }
+    let caller = match gate(&state, lang, caller, PATH).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let code = q
         .get("code")
         .map(|c| c.trim().to_string())
@@ -141,6 +142,7 @@ pub async fn show(
     };
     frame(
         lang,
+        &caller,
         t(lang, A::Trace),
         &switch_href(PATH, &q, lang),
         q.contains_key("lang"),

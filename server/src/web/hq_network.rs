@@ -15,7 +15,6 @@ use serde::Deserialize;
 
 use super::form_key::{self, FormTarget};
 use super::i18n::{Lang, Text};
-use super::layout::page;
 use super::network_i18n::{N, t};
 use super::staff::{self, see_other, with_cookies};
 use super::verify::urlencode;
@@ -116,7 +115,7 @@ async fn hq_gate(
     caller: Option<Caller>,
 ) -> std::result::Result<(Caller, Actor), Response> {
     let caller = staff::gate(state, lang, caller, HERE).await?;
-    if !caller.role.is_hq() {
+    if caller.require(Permission::HqConsole).is_err() {
         return Err(staff::notice_page(
             lang,
             StatusCode::FORBIDDEN,
@@ -203,7 +202,15 @@ pub async fn show(
         }
     };
     let switch = format!("{HERE}?lang={}", lang.other().param());
-    let response = page(lang, t(lang, N::HqNetworkTitle), Some(&switch), body).into_response();
+    let response = super::shell::page(
+        lang,
+        &caller,
+        HERE,
+        t(lang, N::HqNetworkTitle),
+        Some(&switch),
+        body,
+    )
+    .into_response();
     with_cookies(response, [staff::lang_cookie(lang, q.lang.is_some())])
 }
 
@@ -213,7 +220,7 @@ async fn form_caller(
     lang: Lang,
     caller: Option<Caller>,
     form: &BTreeMap<String, String>,
-) -> std::result::Result<Actor, Response> {
+) -> std::result::Result<(Caller, Actor), Response> {
     let (caller, actor) = hq_gate(state, lang, caller).await?;
     if caller
         .check_csrf(form.get("csrf").map_or("", String::as_str))
@@ -221,7 +228,7 @@ async fn form_caller(
     {
         return Err(staff::form_expired(lang));
     }
-    Ok(actor)
+    Ok((caller, actor))
 }
 
 fn back(notice: &str) -> Response {
@@ -237,7 +244,7 @@ pub async fn decide(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    let actor = match form_caller(&state, lang, caller, &form).await {
+    let (caller, actor) = match form_caller(&state, lang, caller, &form).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -262,7 +269,8 @@ pub async fn decide(
                     }
                 };
                 with_cookies(
-                    page(lang, t(lang, N::Approved), None, body).into_response(),
+                    super::shell::page(lang, &caller, HERE, t(lang, N::Approved), None, body)
+                        .into_response(),
                     [],
                 )
             }
@@ -280,7 +288,7 @@ pub async fn policy_form(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    let actor = match form_caller(&state, lang, caller, &form).await {
+    let (_, actor) = match form_caller(&state, lang, caller, &form).await {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -319,7 +327,7 @@ pub async fn withdrawal(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    let actor = match form_caller(&state, lang, caller, &form).await {
+    let (_, actor) = match form_caller(&state, lang, caller, &form).await {
         Ok(a) => a,
         Err(r) => return r,
     };

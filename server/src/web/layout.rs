@@ -16,10 +16,39 @@ border:1px solid #a8a29e;border-radius:.5rem;letter-spacing:.05em}button{width:1
 margin-top:.75rem;border:0;border-radius:.5rem;background:#b91c1c;color:#fff}\
 .verdict{border-left:.5rem solid;padding-left:.75rem}.ok{border-color:#15803d}.warn{border-color:#d97706}\
 .bad{border-color:#b91c1c}.muted{color:#78716c;font-size:.9rem}table{border-collapse:collapse;width:100%}\
-td,th{border-bottom:1px solid #e7e5e4;padding:.3rem;text-align:left;font-size:.9rem}a{color:#1d4ed8}";
+td,th{border-bottom:1px solid #e7e5e4;padding:.3rem;text-align:left;font-size:.9rem}a{color:#1d4ed8}\
+body.desk main{max-width:88rem;padding:1rem 2rem}\
+nav.shell{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem 1rem;background:#1c1917;color:#e7e5e4;\
+padding:.5rem 1rem;font-size:.95rem}nav.shell a{color:#e7e5e4;text-decoration:none;padding:.2rem 0}\
+nav.shell a[aria-current]{color:#fff;font-weight:700;border-bottom:2px solid #f87171}\
+nav.shell .brand{font-weight:700;color:#fff;margin-right:.5rem}nav.shell .who{margin-left:auto;color:#a8a29e}\
+nav.shell form{margin:0}nav.shell button{width:auto;font-size:.9rem;padding:.25rem .7rem;margin:0;background:#57534e}";
 
-/// Wraps `body` in the frame. `switch_href` is this page in the other language.
+/// How wide a page's column may grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    /// Agents and consumers: one column sized for a phone (390 px), centred on larger screens.
+    Phone,
+    /// HQ's desk pages: tables with many columns on a 1366 px screen.
+    Desk,
+}
+
+/// Wraps `body` in the frame of a public page (no navigation). `switch_href` is this page in the
+/// other language.
 pub fn page(lang: Lang, title: &str, switch_href: Option<&str>, body: Markup) -> Markup {
+    frame(lang, title, Width::Phone, html! {}, switch_href, body)
+}
+
+/// The frame: `bar` above the page (the signed-in shell's navigation, or nothing), the title
+/// with the language switch when `switch_href` is given, then `body`.
+pub fn frame(
+    lang: Lang,
+    title: &str,
+    width: Width,
+    bar: Markup,
+    switch_href: Option<&str>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -30,7 +59,8 @@ pub fn page(lang: Lang, title: &str, switch_href: Option<&str>, body: Markup) ->
                 title { (title) " · chainmark" }
                 style { (PreEscaped(STYLE)) }
             }
-            body {
+            body class=[(width == Width::Desk).then_some("desk")] {
+                (bar)
                 main {
                     header {
                         h1 { (title) }

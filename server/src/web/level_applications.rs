@@ -17,12 +17,12 @@ use super::staff::{self, see_other};
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
-use crate::domain::Role;
 use crate::domain::joining::mode_str;
 use crate::domain::levels::Lang as ReasonLang;
 use crate::domain::levels::application::{Lapse, Status};
 use crate::domain::levels::eligibility::Offer;
 use crate::domain::network::Policy;
+use crate::domain::{Permission, Role};
 use crate::error::{Error, Result};
 use crate::levels::application_lists::{self as lists, reasons_text};
 use crate::levels::applications::{self as cases, ApplyInput};
@@ -306,7 +306,7 @@ pub async fn agent_submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if caller.role != Role::Agent {
+    if caller.require(Permission::AgentPortal).is_err() {
         return staff::notice_page(
             lang,
             StatusCode::FORBIDDEN,

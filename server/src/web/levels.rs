@@ -14,13 +14,12 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::i18n::{Lang, Text};
-use super::layout::page;
 use super::level_applications as applications;
 use super::staff::{self, see_other, with_cookies};
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
-use crate::domain::Role;
+use crate::domain::Permission;
 use crate::error::Result;
 use crate::levels::whatif::{self, WhatIf};
 use crate::levels::{assess, policy};
@@ -65,7 +64,7 @@ async fn hq_gate(
     caller: Option<Caller>,
 ) -> std::result::Result<(Caller, Actor), Response> {
     let caller = staff::gate(state, lang, caller, HERE).await?;
-    if !caller.role.is_hq() || caller.role == Role::Warehouse {
+    if caller.require(Permission::ReadPolicy).is_err() {
         return Err(staff::notice_page(
             lang,
             StatusCode::FORBIDDEN,
@@ -175,7 +174,15 @@ pub async fn show(
         (applications::hq_card(lang, caller.csrf(), caller.role, &waiting))
     };
     let switch = format!("{HERE}?lang={}", lang.other().param());
-    let response = page(lang, tr(lang, "等级考核", "Levels"), Some(&switch), body).into_response();
+    let response = super::shell::page(
+        lang,
+        &caller,
+        HERE,
+        tr(lang, "等级考核", "Levels"),
+        Some(&switch),
+        body,
+    )
+    .into_response();
     with_cookies(response, [staff::lang_cookie(lang, q.lang.is_some())])
 }
 
@@ -217,7 +224,15 @@ pub async fn submit(
                         Some(what_if_card(lang, &w)),
                         None,
                     );
-                    page(lang, tr(lang, "等级考核", "Levels"), None, body).into_response()
+                    super::shell::page(
+                        lang,
+                        &caller,
+                        HERE,
+                        tr(lang, "等级考核", "Levels"),
+                        None,
+                        body,
+                    )
+                    .into_response()
                 }
                 Err(e) => staff::error_page(lang, e),
             }
@@ -284,7 +299,7 @@ pub async fn agent_page(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if caller.role != Role::Agent {
+    if caller.require(Permission::AgentPortal).is_err() {
         return staff::notice_page(
             lang,
             StatusCode::FORBIDDEN,
@@ -322,7 +337,14 @@ pub async fn agent_page(
         (applications::agent_cards(lang, caller.csrf(), &apps))
     };
     let switch = format!("/agent/levels?lang={}", lang.other().param());
-    let response =
-        page(lang, tr(lang, "我的等级", "My level"), Some(&switch), body).into_response();
+    let response = super::shell::page(
+        lang,
+        &caller,
+        "/agent/levels",
+        tr(lang, "我的等级", "My level"),
+        Some(&switch),
+        body,
+    )
+    .into_response();
     with_cookies(response, [staff::lang_cookie(lang, q.lang.is_some())])
 }

@@ -19,6 +19,7 @@ mod levels;
 pub mod login;
 mod network_i18n;
 mod region_picker;
+pub mod shell;
 mod staff;
 mod svg_chart;
 pub(crate) mod verify;
@@ -32,6 +33,7 @@ use crate::app::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v/{serial}", get(verify::show).post(verify::submit))
+        .route("/home", get(shell::go_home))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route(

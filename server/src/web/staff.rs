@@ -12,8 +12,9 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::Error;
 
-/// Where a signed-in staff member lands when no (safe) `next` is given.
-pub const HOME: &str = "/hq";
+/// Where a signed-in person lands when no (safe) `next` is given: `/home` sends each role to its
+/// own home (`shell::home`).
+pub const HOME: &str = "/home";
 
 /// `next` when it is a path on this site, else `HOME`. Only visible ASCII, one leading `/`, no
 /// `//` or `\` (browsers read `//host` and `/\host` as another site): no open redirects.

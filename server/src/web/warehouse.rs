@@ -11,7 +11,6 @@ use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::i18n::{Lang, Text};
-use super::layout::page;
 use super::staff::{self, with_cookies};
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
@@ -77,10 +76,10 @@ pub async fn show(
         (shipments_card(lang, &shipments))
         (devices_card(lang, &device_rows, &counts))
         (scans_card(lang, &recent))
-        p.muted { a href="/hq" { "HQ" } }
     };
     let title = tr(lang, "仓库", "Warehouse");
-    let response = page(lang, title, Some(&switch), body).into_response();
+    let response =
+        super::shell::page(lang, &caller, HERE, title, Some(&switch), body).into_response();
     with_cookies(response, [staff::lang_cookie(lang, query.lang.is_some())])
 }
 
