@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::form_key::{self, FormTarget};
-use super::i18n::{Lang, Text};
+use super::i18n::Lang;
 use super::network_i18n::{N, t};
 use super::staff::{self, with_cookies};
 use super::verify::urlencode;
@@ -45,15 +45,7 @@ pub(super) async fn agent_gate(
     lang: Lang,
     caller: Option<Caller>,
 ) -> std::result::Result<(Caller, Actor), Response> {
-    let caller = staff::gate(state, lang, caller, HERE).await?;
-    if caller.require(Permission::AgentPortal).is_err() {
-        return Err(staff::notice_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            Text::NoAccess,
-            lang.t(Text::NoAccessDetail),
-        ));
-    }
+    let caller = staff::gate_for(state, lang, caller, HERE, Permission::AgentPortal).await?;
     let user = caller.user_id;
     match state.db.run(move |c| agents::for_user(c, user)).await {
         Ok(row) => Ok((

@@ -3,7 +3,7 @@
 //! Agents get a 403 page; visitors who are not signed in are sent to sign in first.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -35,18 +35,10 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(query.lang.as_deref(), &headers);
-    let caller = match staff::gate(&state, lang, caller, HERE).await {
+    let caller = match staff::gate_for(&state, lang, caller, HERE, Permission::HqConsole).await {
         Ok(c) => c,
         Err(redirect) => return redirect,
     };
-    if caller.require(Permission::HqConsole).is_err() {
-        return staff::notice_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            Text::NoAccess,
-            lang.t(Text::NoAccessDetail),
-        );
-    }
     let sees_sightings = caller.require(Permission::ReadSightings).is_ok();
     let sees_batches = caller.require(Permission::ReadRegistry).is_ok();
     let loaded = state

@@ -8,12 +8,12 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 
 use super::audit_i18n::{A, t};
-use super::i18n::{Lang, Text};
+use super::i18n::Lang;
 use super::staff::{self, with_cookies};
 use super::svg_chart::{self, Kind, Series};
 use super::verify::urlencode;
@@ -38,15 +38,7 @@ pub async fn gate(
     caller: Option<Caller>,
     here: &str,
 ) -> Result<Caller, Response> {
-    let caller = staff::gate(state, lang, caller, here).await?;
-    if caller.require(Permission::ReadSightings).is_err() {
-        return Err(staff::notice_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            Text::NoAccess,
-            lang.t(Text::NoAccessDetail),
-        ));
-    }
+    let caller = staff::gate_for(state, lang, caller, here, Permission::ReadSightings).await?;
     Ok(caller)
 }
 

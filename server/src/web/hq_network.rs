@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::form_key::{self, FormTarget};
-use super::i18n::{Lang, Text};
+use super::i18n::Lang;
 use super::network_i18n::{N, t};
 use super::staff::{self, see_other, with_cookies};
 use super::verify::urlencode;
@@ -114,15 +114,7 @@ async fn hq_gate(
     lang: Lang,
     caller: Option<Caller>,
 ) -> std::result::Result<(Caller, Actor), Response> {
-    let caller = staff::gate(state, lang, caller, HERE).await?;
-    if caller.require(Permission::HqConsole).is_err() {
-        return Err(staff::notice_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            Text::NoAccess,
-            lang.t(Text::NoAccessDetail),
-        ));
-    }
+    let caller = staff::gate_for(state, lang, caller, HERE, Permission::HqConsole).await?;
     let actor = Actor::Hq {
         user: caller.user_id,
         role: caller.role,

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::i18n::{Lang, Text};
+use super::i18n::Lang;
 use super::staff::{self, see_other};
 use super::verify::urlencode;
 use crate::app::AppState;
@@ -302,18 +302,11 @@ pub async fn agent_submit(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    let caller = match staff::gate(&state, lang, caller, AGENT_PAGE).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if caller.require(Permission::AgentPortal).is_err() {
-        return staff::notice_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            Text::NoAccess,
-            lang.t(Text::NoAccessDetail),
-        );
-    }
+    let caller =
+        match staff::gate_for(&state, lang, caller, AGENT_PAGE, Permission::AgentPortal).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
     if caller.check_csrf(field(&form, "csrf")).is_err() {
         return staff::form_expired(lang);
     }

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::i18n::{Lang, Text};
+use super::i18n::Lang;
 use super::level_applications as applications;
 use super::staff::{self, see_other, with_cookies};
 use super::verify::urlencode;
@@ -63,15 +63,7 @@ async fn hq_gate(
     lang: Lang,
     caller: Option<Caller>,
 ) -> std::result::Result<(Caller, Actor), Response> {
-    let caller = staff::gate(state, lang, caller, HERE).await?;
-    if caller.require(Permission::ReadPolicy).is_err() {
-        return Err(staff::notice_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            Text::NoAccess,
-            lang.t(Text::NoAccessDetail),
-        ));
-    }
+    let caller = staff::gate_for(state, lang, caller, HERE, Permission::ReadPolicy).await?;
     let actor = Actor::Hq {
         user: caller.user_id,
         role: caller.role,
@@ -295,18 +287,18 @@ pub async fn agent_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let caller = match staff::gate(&state, lang, caller, "/agent/levels").await {
+    let caller = match staff::gate_for(
+        &state,
+        lang,
+        caller,
+        "/agent/levels",
+        Permission::AgentPortal,
+    )
+    .await
+    {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if caller.require(Permission::AgentPortal).is_err() {
-        return staff::notice_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            Text::NoAccess,
-            lang.t(Text::NoAccessDetail),
-        );
-    }
     let user = caller.user_id;
     let out = state
         .db

@@ -10,6 +10,7 @@ use super::layout::page;
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::domain::Permission;
 use crate::error::Error;
 
 /// Where a signed-in person lands when no (safe) `next` is given: `/home` sends each role to its
@@ -62,6 +63,20 @@ pub async fn gate(
             urlencode(here)
         )));
     }
+    Ok(caller)
+}
+
+/// [`gate`], then the one permission question the page asks (the navigation in `shell` asks the
+/// same): the caller, or the response that sends them to sign in or refuses them (403).
+pub async fn gate_for(
+    state: &AppState,
+    lang: Lang,
+    caller: Option<Caller>,
+    here: &str,
+    needs: Permission,
+) -> Result<Caller, Response> {
+    let caller = gate(state, lang, caller, here).await?;
+    caller.require(needs).map_err(|e| error_page(lang, e))?;
     Ok(caller)
 }
 

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use super::i18n::{Lang, Text};
+use super::i18n::Lang;
 use super::staff::{self, with_cookies};
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
@@ -42,18 +42,10 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(query.lang.as_deref(), &headers);
-    let caller = match staff::gate(&state, lang, caller, HERE).await {
+    let caller = match staff::gate_for(&state, lang, caller, HERE, Permission::ReadDevices).await {
         Ok(c) => c,
         Err(redirect) => return redirect,
     };
-    if caller.require(Permission::ReadDevices).is_err() {
-        return staff::notice_page(
-            lang,
-            StatusCode::FORBIDDEN,
-            Text::NoAccess,
-            lang.t(Text::NoAccessDetail),
-        );
-    }
     let since = crate::store::users::now() - chrono::Duration::hours(24);
     let loaded = state
         .db
