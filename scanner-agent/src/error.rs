@@ -17,23 +17,9 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
-    /// Not JSON, or JSON that is not a message of the version it claims.
-    #[error("malformed message: {0}")]
-    Malformed(String),
-    /// A protocol version this build does not speak (`None`: no `v` field).
-    #[error("unknown protocol version {0:?}")]
-    UnknownVersion(Option<u64>),
-    /// The device id names no known device (or has no secret).
-    #[error("device {0:?} is not authorised")]
-    UnknownDevice(String),
-    /// The MAC does not match the fields under the device's secret.
-    #[error("bad MAC on event {seq} from device {device_id:?}")]
-    BadMac {
-        /// Claimed device.
-        device_id: String,
-        /// Claimed sequence number.
-        seq: u64,
-    },
+    /// A message that does not decode or authenticate (the protocol's own error).
+    #[error(transparent)]
+    Wire(#[from] crate::wire::Error),
     /// An I/O error on the journal file.
     #[error("journal {path}: {source}")]
     Io {
@@ -133,10 +119,8 @@ impl Error {
     /// The rejection reason a server acks with for this decoding error, if it is one.
     pub fn reject_reason(&self) -> Option<RejectReason> {
         match self {
-            Error::Oversize { .. } | Error::Malformed(_) => Some(RejectReason::Malformed),
-            Error::UnknownVersion(_) => Some(RejectReason::UnknownVersion),
-            Error::UnknownDevice(_) => Some(RejectReason::DeviceNotAuthorised),
-            Error::BadMac { .. } => Some(RejectReason::BadMac),
+            Error::Oversize { .. } => Some(RejectReason::Malformed),
+            Error::Wire(e) => Some(e.reject_reason()),
             _ => None,
         }
     }

@@ -15,6 +15,7 @@ pub mod note;
 pub mod offline;
 pub mod operator;
 pub mod session;
-pub mod wire;
+/// The device protocol lives in its own crate, shared with the server.
+pub use chainmark_wire as wire;
 
 pub use error::Error;

@@ -168,21 +168,24 @@ fn main() -> anyhow::Result<()> {
             place_source: Some(sources[rng.gen_range(0..sources.len())].into()),
             ..Sighting::default()
         };
-        let (e, q, w) = conn.transaction(|c| -> chainmark_server::Result<_> {
-            let q0 = runq_wait();
-            let t0 = Instant::now();
-            check_verification(c, &mut s)?;
-            let t1 = Instant::now();
-            let q1 = runq_wait();
-            let counted = count_genuine(c, &s)?;
-            let q2 = runq_wait();
-            let t2 = Instant::now();
-            check_count(c, &s, counted.verify_count, MAX_VERIFICATIONS)?;
-            let t3 = Instant::now();
-            let q3 = runq_wait();
-            let queued = (q1 - q0) + (q3 - q2);
-            Ok(((t1 - t0) + (t3 - t2), queued, t3 - t0))
-        })?;
+        let (e, q, w) = chainmark_server::store::in_transaction(
+            &mut conn,
+            |c| -> chainmark_server::Result<_> {
+                let q0 = runq_wait();
+                let t0 = Instant::now();
+                check_verification(c, &mut s)?;
+                let t1 = Instant::now();
+                let q1 = runq_wait();
+                let counted = count_genuine(c, &s)?;
+                let q2 = runq_wait();
+                let t2 = Instant::now();
+                check_count(c, &s, counted.verify_count, MAX_VERIFICATIONS)?;
+                let t3 = Instant::now();
+                let q3 = runq_wait();
+                let queued = (q1 - q0) + (q3 - q2);
+                Ok(((t1 - t0) + (t3 - t2), queued, t3 - t0))
+            },
+        )?;
         extra.push(e);
         unqueued.push(e.saturating_sub(q));
         whole.push(w);

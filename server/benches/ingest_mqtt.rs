@@ -5,7 +5,14 @@
 //! ```sh
 //! cargo bench -p chainmark-server --bench ingest_mqtt -- --scans 100000 --devices 4
 //! cargo bench -p chainmark-server --bench ingest_mqtt -- --scans 100000 --broker mosquitto
+//! cargo bench -p chainmark-server --bench ingest_mqtt -- --scans 100000 \
+//!     --database-url postgres://postgres@127.0.0.1:54560/postgres
 //! ```
+//!
+//! `--database-url` (a PostgreSQL server) has the run create a fresh database `cm_ingest_bench`
+//! there instead of a SQLite file. `--instances N` (with `--broker mosquitto` and PostgreSQL)
+//! consumes with N server processes (this program run again with `--serve`) sharing the scans
+//! through the broker's shared subscription, as several `chainmark serve` would.
 //!
 //! It generates `--scans` codes with codegen and imports them (all in HQ custody), registers
 //! `--devices` handhelds, starts the server's ingest (embedded rumqttd, or the consumer on a
@@ -15,6 +22,9 @@
 //! item's custody and writes its custody event and scan record. Then `mosquitto_pub --repeat` publishes
 //! the same number of messages of the same size to a `mosquitto_sub -C`. Prints Markdown rows for
 //! BENCHMARKS.md.
+
+#[path = "support/pg.rs"]
+mod pg;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -29,10 +39,10 @@ use chainmark_server::devices::{self, Registration};
 use chainmark_server::ingest::device_key::DeviceKey;
 use chainmark_server::registry::{self, ImportOptions};
 use chainmark_server::store::{Db, devices as device_store};
+use chainmark_wire::{self as wire, Scan, ScanEvent, ScanKind};
 use codegen::batch::{BatchSpec, write_batch};
 use codegen::keys::MasterKey;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use scanner_agent::wire::{self, Scan, ScanEvent, ScanKind};
 use tokio::sync::Semaphore;
 
 const PREFIX: &str = "chainmark";
@@ -42,6 +52,8 @@ struct Options {
     devices: usize,
     window: usize,
     broker: String,
+    database_url: Option<String>,
+    instances: u32,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -50,6 +62,8 @@ fn parse_args() -> anyhow::Result<Options> {
         devices: 4,
         window: 1000,
         broker: "embedded".into(),
+        database_url: None,
+        instances: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -59,12 +73,17 @@ fn parse_args() -> anyhow::Result<Options> {
             "--devices" => o.devices = value()?.parse()?,
             "--window" => o.window = value()?.parse()?,
             "--broker" => o.broker = value()?,
+            "--database-url" => o.database_url = Some(value()?),
+            "--instances" => o.instances = value()?.parse()?,
             "--bench" => {}
             other => bail!("unknown option {other} (see the file's doc comment)"),
         }
     }
     if !matches!(o.broker.as_str(), "embedded" | "mosquitto") {
         bail!("--broker is embedded or mosquitto");
+    }
+    if o.instances > 0 && (o.broker != "mosquitto" || o.database_url.is_none()) {
+        bail!("--instances needs --broker mosquitto and --database-url postgres://…");
     }
     Ok(o)
 }
@@ -90,7 +109,7 @@ impl Mosquitto {
                 "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
                  max_inflight_messages 1000\nmax_queued_messages 0\nmax_queued_bytes 0\n\
                  max_packet_size {}\n",
-                scanner_agent::wire::BROKER_MAX_PACKET_BYTES
+                chainmark_wire::BROKER_MAX_PACKET_BYTES
             ),
         )?;
         let bin = std::env::var("CHAINMARK_MOSQUITTO").unwrap_or_else(|_| "mosquitto".into());
@@ -119,6 +138,10 @@ impl Drop for Mosquitto {
 }
 
 fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--serve") {
+        return serve_instance(&args[2..]);
+    }
     let o = parse_args()?;
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -129,7 +152,10 @@ fn main() -> anyhow::Result<()> {
         .init();
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path();
-    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    let url = match &o.database_url {
+        Some(admin) => pg::fresh_database(admin, "cm_ingest_bench")?,
+        None => format!("sqlite://{}", dir.join("bench.db").display()),
+    };
     let key_path = dir.join("master.key");
     let key = MasterKey::generate_to(&key_path)?;
     let device_key_path = dir.join("device.key");
@@ -157,15 +183,35 @@ fn main() -> anyhow::Result<()> {
     let serials = populate(&url, &key, &key_path, dir, o.scans)?;
     let secrets = register_devices(&url, &device_key, &settings, o.devices)?;
 
-    let app = App::open(settings)?;
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async { app.start_ingest() })?;
-    let db = app.db.clone();
+    // Kept until the measurement is over: dropping them stops the instances.
+    let mut _instances = Vec::new();
+    let db = if o.instances == 0 {
+        let app = App::open(settings)?;
+        runtime.block_on(async { app.start_ingest() })?;
+        app.db.clone()
+    } else {
+        for _ in 0..o.instances {
+            _instances.push(Instance(
+                Command::new(std::env::current_exe()?)
+                    .arg("--serve")
+                    .arg(&url)
+                    .arg(&key_path)
+                    .arg(&device_key_path)
+                    .arg(broker_port.to_string())
+                    .spawn()?,
+            ));
+        }
+        // Until every instance has subscribed: a scan published before reaches no one.
+        std::thread::sleep(Duration::from_secs(3));
+        Db::open(&url, 2)?
+    };
 
     let message_size = sample_message_size(&serials, &secrets);
     let (elapsed, latencies) =
         runtime.block_on(run_devices(&o, broker_port, &serials, &secrets))?;
-    let applied = runtime.block_on(db.run(|c| device_store::count_scans(c, Some("accepted"))))?;
+    let applied =
+        runtime.block_on(db.run(|c| Ok(device_store::count_scans(c, Some("accepted"))?)))?;
     let rate = o.scans as f64 / elapsed.as_secs_f64();
     let (p50, p99) = percentiles(latencies);
     eprintln!(
@@ -193,6 +239,39 @@ fn main() -> anyhow::Result<()> {
     );
     drop(mosquitto);
     Ok(())
+}
+
+/// `--serve URL KEYFILE DEVICEKEYFILE BROKERPORT`: one consuming instance for `--instances`, on
+/// the benchmark's mosquitto; runs until killed.
+fn serve_instance(args: &[String]) -> anyhow::Result<()> {
+    let [url, key_file, device_key_file, port] = args else {
+        bail!("--serve URL KEYFILE DEVICEKEYFILE BROKERPORT");
+    };
+    let mut settings = Settings {
+        database_url: url.clone(),
+        key_files: vec![key_file.into()],
+        ..Settings::default()
+    };
+    settings.mqtt.device_key_file = Some(device_key_file.into());
+    settings.mqtt.embedded = false;
+    settings.mqtt.broker_url = Some(format!("mqtt://127.0.0.1:{port}"));
+    settings.mqtt.password = Some("unused".into());
+    let app = App::open(settings)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        app.start_ingest()?;
+        std::future::pending::<anyhow::Result<()>>().await
+    })
+}
+
+/// A consuming instance, killed when dropped.
+struct Instance(Child);
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Generates and imports `n` codes (kept in HQ custody); returns their serials.

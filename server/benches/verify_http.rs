@@ -18,6 +18,12 @@
 //! `--connections N` (default 32), `--pool N` (database connections, default 8), `--keep DIR`
 //! (reuse/keep the imported codes in DIR between runs, and on PostgreSQL the database too; a
 //! reused database's verifications, sightings and alerts are cleared before each run).
+//!
+//! `--instances N` (PostgreSQL only) serves instead from N server processes (this program run
+//! again with `--serve`, each with its own pool of `--pool` connections) behind one `haproxy`
+//! port (Debian package `haproxy`; `CHAINMARK_HAPROXY` overrides the path), round robin with
+//! kept-alive connections to the servers. Compare `--instances 1` with `--instances 2`: the
+//! same proxy in front of one and of two servers.
 
 #[path = "support/pg.rs"]
 mod pg;
@@ -48,6 +54,7 @@ struct Options {
     connections: u32,
     keep: Option<PathBuf>,
     pool: u32,
+    instances: u32,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -58,6 +65,7 @@ fn parse_args() -> anyhow::Result<Options> {
         connections: 32,
         keep: None,
         pool: 8,
+        instances: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -69,6 +77,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--connections" => o.connections = value()?.parse()?,
             "--keep" => o.keep = Some(PathBuf::from(value()?)),
             "--pool" => o.pool = value()?.parse()?,
+            "--instances" => o.instances = value()?.parse()?,
             "--bench" => {}
             other => bail!("unknown option {other} (see the file's doc comment)"),
         }
@@ -77,7 +86,19 @@ fn parse_args() -> anyhow::Result<Options> {
 }
 
 fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--serve") {
+        return serve_instance(&args[2..]);
+    }
     let o = parse_args()?;
+    if o.instances > 0
+        && !o
+            .database_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("postgres"))
+    {
+        bail!("--instances needs --database-url postgres://… (instances share one database)");
+    }
     let tmp = tempfile::tempdir()?;
     let dir = o.keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
@@ -135,11 +156,27 @@ fn main() -> anyhow::Result<()> {
         },
         ..Settings::default()
     };
-    let state = App::with(settings, db, keys).into_state();
     let runtime = tokio::runtime::Runtime::new()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr: SocketAddr = listener.local_addr()?;
-    runtime.spawn(app::serve(state, listener));
+    // Kept until the measurement is over: dropping them stops the servers and the proxy.
+    let mut _servers = Vec::new();
+    let addr: SocketAddr = if o.instances == 0 {
+        let state = App::with(settings, db, keys).into_state();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
+        runtime.spawn(app::serve(state, listener));
+        addr
+    } else {
+        drop(db);
+        let mut ports = Vec::new();
+        for _ in 0..o.instances {
+            let (child, port) = Instance::start(&url, o.pool, &key_path)?;
+            _servers.push(child);
+            ports.push(port);
+        }
+        let (proxy, addr) = Instance::haproxy(&dir, &ports)?;
+        _servers.push(proxy);
+        addr
+    };
     eprintln!("serving on http://{addr} (metrics at /metrics)");
 
     let lua = dir.join("verify.lua");
@@ -152,6 +189,10 @@ fn main() -> anyhow::Result<()> {
         "SQLite"
     };
     println!();
+    let backend = match o.instances {
+        0 => backend.to_string(),
+        n => format!("{backend}, {n} instance(s) behind haproxy"),
+    };
     println!(
         "| backend | codes | /healthz req/s | /healthz p99 | verify req/s | verify p99 | verify / healthz |"
     );
@@ -166,6 +207,107 @@ fn main() -> anyhow::Result<()> {
         verify.0 / health.0
     );
     Ok(())
+}
+
+/// `--serve URL POOL KEYFILE`: one server instance for `--instances`. Prints `port N` on stdout
+/// once it listens, then serves until killed.
+fn serve_instance(args: &[String]) -> anyhow::Result<()> {
+    let [url, pool, key_file] = args else {
+        bail!("--serve URL POOL KEYFILE");
+    };
+    let pool: u32 = pool.parse()?;
+    let db = Db::open(url, pool)?;
+    let mut keys = KeyRing::default();
+    keys.insert(MasterKey::load(Path::new(key_file))?);
+    let settings = Settings {
+        database_url: url.clone(),
+        database_pool_size: pool,
+        rate_limit: RateLimitSettings {
+            enabled: false,
+            ..RateLimitSettings::default()
+        },
+        ..Settings::default()
+    };
+    let state = App::with(settings, db, keys).into_state();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    println!("port {}", listener.local_addr()?.port());
+    std::io::stdout().flush()?;
+    runtime.block_on(app::serve(state, listener))?;
+    Ok(())
+}
+
+/// A child process killed when dropped: a server instance or the proxy.
+struct Instance(std::process::Child);
+
+impl Instance {
+    fn start(url: &str, pool: u32, key: &Path) -> anyhow::Result<(Instance, u16)> {
+        use std::io::BufRead;
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("--serve")
+            .arg(url)
+            .arg(pool.to_string())
+            .arg(key)
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let out = child.stdout.take().context("instance stdout")?;
+        let mut line = String::new();
+        std::io::BufReader::new(out).read_line(&mut line)?;
+        let port = line
+            .trim()
+            .strip_prefix("port ")
+            .and_then(|p| p.parse().ok())
+            .with_context(|| format!("the instance said {line:?}, not its port"))?;
+        Ok((Instance(child), port))
+    }
+
+    /// haproxy on a free port in front of `ports`, round robin, connections to the servers kept
+    /// alive and reused (as a production proxy would), one thread (the machine has two cores).
+    fn haproxy(dir: &Path, ports: &[u16]) -> anyhow::Result<(Instance, SocketAddr)> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let servers: String = ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("    server s{i} 127.0.0.1:{p}\n"))
+            .collect();
+        let conf = dir.join("haproxy.cfg");
+        std::fs::write(
+            &conf,
+            format!(
+                "global\n    maxconn 4096\n    nbthread 1\n\
+                 defaults\n    mode http\n    timeout connect 5s\n    timeout client 60s\n\
+                 \x20   timeout server 60s\n    option http-keep-alive\n    http-reuse always\n\
+                 frontend verify\n    bind 127.0.0.1:{port}\n    default_backend servers\n\
+                 backend servers\n    balance roundrobin\n{servers}"
+            ),
+        )?;
+        let bin = std::env::var("CHAINMARK_HAPROXY").unwrap_or_else(|_| "/usr/sbin/haproxy".into());
+        let child = Command::new(&bin)
+            .arg("-f")
+            .arg(&conf)
+            .arg("-db")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {bin} (apt-get install haproxy)"))?;
+        let proxy = Instance(child);
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(addr).is_ok() {
+                return Ok((proxy, addr));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        bail!("haproxy did not listen on {addr}")
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A reused database starts each run as a fresh one would: without this, codes verified in

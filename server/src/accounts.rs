@@ -47,7 +47,7 @@ pub async fn login(
     let lookup = name.clone();
     let user = app
         .db
-        .run(move |c| users::find_by_username(c, &lookup))
+        .run(move |c| Ok(users::find_by_username(c, &lookup)?))
         .await?;
     let stored = user
         .as_ref()
@@ -77,14 +77,14 @@ pub async fn login(
     let (user_id, kind_owned, csrf_owned) = (user.id, kind.to_string(), csrf.clone());
     app.db
         .write(move |c| {
-            users::insert_token(
+            Ok(users::insert_token(
                 c,
                 user_id,
                 &hash,
                 &kind_owned,
                 csrf_owned.as_deref(),
                 expires_at,
-            )
+            )?)
         })
         .await?;
     metrics::counter!("chainmark_logins_total", "result" => "ok").increment(1);
@@ -144,7 +144,7 @@ pub async fn change_password(
     }
     let user = app
         .db
-        .run(move |c| users::find_by_id(c, user_id))
+        .run(move |c| Ok(users::find_by_id(c, user_id)?))
         .await?
         .ok_or_else(|| Error::Unauthorized("sign in again".into()))?;
     password::check_new_password(new, &[&user.username, &user.display_name])?;
@@ -162,7 +162,7 @@ pub async fn change_password(
         .db
         .write(move |c| {
             users::set_password(c, user_id, &hash, false)?;
-            users::end_sessions(c, user_id, Some(keep))
+            Ok(users::end_sessions(c, user_id, Some(keep))?)
         })
         .await?;
     tracing::info!(
@@ -183,4 +183,40 @@ pub fn reset_password(conn: &mut crate::store::DbConnection, user_id: i64) -> Re
     let ended = users::end_sessions(conn, user.id, None)?;
     tracing::info!(user = %user.username, ended, "password reset; every session and token ended");
     Ok(plain)
+}
+
+/// An HQ admin (`by`) disables or enables the account `user_id`. Disabling ends every session
+/// and token of that user at once (it cannot sign in until enabled again). An admin cannot
+/// disable itself: the brand would risk locking out its last administrator.
+pub fn set_disabled(
+    conn: &mut crate::store::DbConnection,
+    by: i64,
+    user_id: i64,
+    disabled: bool,
+) -> Result<User> {
+    if disabled && by == user_id {
+        return Err(Error::BadRequest(
+            "you cannot disable your own account: ask another administrator".into(),
+        ));
+    }
+    crate::store::in_transaction(conn, |conn| {
+        if !crate::store::desk::set_user_disabled(conn, user_id, disabled)? {
+            return Err(Error::not_found("user"));
+        }
+        if disabled {
+            users::end_sessions(conn, user_id, None)?;
+        }
+        crate::store::audit::record(
+            conn,
+            Some(by),
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            &user_id.to_string(),
+            &serde_json::json!({}),
+        )?;
+        users::find_by_id(conn, user_id)?.ok_or_else(|| Error::not_found("user"))
+    })
 }

@@ -28,6 +28,9 @@ pub struct App {
     pub diversion: Arc<crate::diversion::Diversion>,
     /// The background tasks (device consumer, periodic jobs) and which of them stopped.
     pub parts: crate::supervise::Parts,
+    /// The key that signs a verification result shown again in the other language
+    /// (`web::verdict_link`), read from the database on first use.
+    pub verdict_key: std::sync::OnceLock<[u8; 32]>,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -80,6 +83,7 @@ impl App {
             limits,
             metrics: crate::telemetry::metrics_handle(),
             parts: crate::supervise::Parts::default(),
+            verdict_key: std::sync::OnceLock::new(),
         }
     }
 
@@ -124,10 +128,16 @@ pub fn router(state: AppState) -> Router {
     let headers = Arc::new(crate::headers::SecurityHeaders::new(
         &state.settings.base_url,
     ));
+    let uploads = crate::web::upload_router()
+        .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            crate::web::hq_import::MAX_UPLOAD_BYTES,
+        ));
     crate::api::router()
         .merge(crate::web::router())
         .layer(axum::middleware::from_fn(crate::telemetry::track_requests))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .merge(uploads)
         // Outside the body limit, so its plain-text 413 becomes the API's JSON error too.
         .layer(axum::middleware::from_fn(crate::api::json_errors::rewrite))
         .layer(axum::middleware::from_fn(move |req, next| {
@@ -165,7 +175,7 @@ fn spawn_housekeeping(state: AppState) {
                 state.limits.shrink();
                 let tokens = state
                     .db
-                    .write(crate::store::users::purge_expired_tokens)
+                    .write(|c| Ok(crate::store::users::purge_expired_tokens(c)?))
                     .await;
                 if let Err(e) = tokens {
                     tracing::warn!(error = %e, "purging expired tokens failed");

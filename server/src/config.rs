@@ -21,6 +21,11 @@ pub struct Settings {
     pub key_files: Vec<PathBuf>,
     /// The public URL the codes were printed with, without a trailing slash (`CHAINMARK_BASE_URL`).
     pub base_url: String,
+    /// The brand as consumers and agents read it on pages and certificates
+    /// (`CHAINMARK_BRAND_NAME`; empty: the host of `base_url`).
+    pub brand_name: String,
+    /// The brand's service hotline shown to consumers (`CHAINMARK_BRAND_HOTLINE`; empty: none).
+    pub brand_hotline: String,
     /// Lifetime of API bearer tokens in hours (`CHAINMARK_TOKEN_TTL_HOURS`).
     pub token_ttl_hours: u32,
     /// Lifetime of web sessions in hours (`CHAINMARK_SESSION_TTL_HOURS`).
@@ -78,6 +83,8 @@ impl Default for Settings {
             database_pool_size: 8,
             key_files: Vec::new(),
             base_url: "http://127.0.0.1:8080".into(),
+            brand_name: String::new(),
+            brand_hotline: String::new(),
             token_ttl_hours: 12,
             session_ttl_hours: 12,
             trust_proxy: false,
@@ -91,6 +98,22 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The brand's name for people: the setting, else the host the codes were printed with.
+    pub fn brand(&self) -> String {
+        let name = self.brand_name.trim();
+        if !name.is_empty() {
+            return name.to_string();
+        }
+        self.base_url
+            .split("://")
+            .nth(1)
+            .unwrap_or(&self.base_url)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("")
+            .to_string()
+    }
+
     /// Loads `file` (if given) and then applies the environment.
     pub fn load(file: Option<&Path>) -> Result<Settings> {
         let mut settings = match file {
@@ -134,6 +157,12 @@ impl Settings {
         }
         if let Some(v) = get("CHAINMARK_BASE_URL") {
             self.base_url = v;
+        }
+        if let Some(v) = get("CHAINMARK_BRAND_NAME") {
+            self.brand_name = v;
+        }
+        if let Some(v) = get("CHAINMARK_BRAND_HOTLINE") {
+            self.brand_hotline = v;
         }
         if let Some(v) = get("CHAINMARK_TOKEN_TTL_HOURS") {
             self.token_ttl_hours = parse("CHAINMARK_TOKEN_TTL_HOURS", v)?;

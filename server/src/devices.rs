@@ -3,14 +3,14 @@
 //! `chainmark-scanner --provision` reads). The device's secret is derived, never stored: showing
 //! the provisioning again gives the same secret until the device is re-keyed.
 
-use diesel::Connection;
 use firmware_config::provision::{self, Provisioning};
 
 use crate::error::{Error, Result};
 use crate::ingest::MqttSettings;
 use crate::ingest::directory::DeviceDirectory;
 use crate::store::devices::{self, DeviceRow, NewDevice};
-use crate::store::{DbConnection, audit, schema};
+use crate::store::in_transaction;
+use crate::store::{DbConnection, audit};
 
 /// A registration as asked for, before checks.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub struct Provisioned {
 }
 
 pub fn check(reg: &Registration) -> Result<()> {
-    if !scanner_agent::wire::valid_device_id(&reg.id) {
+    if !chainmark_wire::valid_device_id(&reg.id) {
         return Err(Error::BadRequest(format!(
             "device id {:?} is invalid: use 1 to 64 of A-Z a-z 0-9 _ . - (e.g. sh-wh01-hh-001)",
             reg.id
@@ -56,7 +56,7 @@ pub fn register(
     check(reg)?;
     // Before anything is written: a device registered without a usable config is no use.
     let broker_url = mqtt.device_url()?;
-    let device = conn.transaction(|conn| {
+    let device = in_transaction(conn, |conn| {
         if let Some(agent) = reg.owner_agent {
             agent_exists(conn, agent)?;
         }
@@ -88,12 +88,7 @@ pub fn register(
 }
 
 fn agent_exists(conn: &mut DbConnection, agent: i64) -> Result<()> {
-    use diesel::prelude::*;
-    let found = schema::agents::table
-        .filter(schema::agents::id.eq(agent))
-        .select(schema::agents::id)
-        .load::<i64>(conn)?;
-    if found.is_empty() {
+    if !crate::store::network::agents::exists(conn, agent)? {
         return Err(Error::BadRequest(format!(
             "agent {agent} does not exist: give the id of a registered agent, or none for an HQ warehouse"
         )));
@@ -128,7 +123,7 @@ pub fn rekey(
 ) -> Result<Provisioned> {
     // Before the old secret is made useless.
     let broker_url = mqtt.device_url()?;
-    let device = conn.transaction(|conn| {
+    let device = in_transaction(conn, |conn| {
         let device = devices::rekey(conn, id)?;
         devices::set_revoked(conn, id, false)?;
         audit::record(
@@ -152,7 +147,7 @@ pub fn set_revoked(
     id: &str,
     revoked: bool,
 ) -> Result<DeviceRow> {
-    let device = conn.transaction(|conn| {
+    let device = in_transaction(conn, |conn| {
         let device = devices::set_revoked(conn, id, revoked)?;
         let action = if revoked {
             "device.revoke"

@@ -1,8 +1,9 @@
 //! The server's one error type.
 //!
-//! The rule (after crates.io): `anyhow` only in `main.rs`; the store returns `Error` built from
-//! diesel errors; handlers return `Error`, which maps to an HTTP status and a stable
-//! machine-readable `code` in one place (`api::error`). Internal details are logged, never sent.
+//! The rule (after crates.io): `anyhow` only in `main.rs`; the store returns its own error
+//! (`chainmark_store::Error`, converted here); handlers return `Error`, which maps to an HTTP
+//! status and a stable machine-readable `code` in one place (`api::error`). Internal details are
+//! logged, never sent.
 
 use thiserror::Error;
 
@@ -16,6 +17,10 @@ pub enum Error {
     NotFound { what: &'static str },
     #[error("{0}")]
     Conflict(String),
+    /// A domain rule refuses the request as things stand (`chainmark_domain::Refusal`): 409 with
+    /// the rule's own stable code (`order_already_paid`, `out_of_stock`, …).
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -24,6 +29,17 @@ pub enum Error {
     /// whose conditions are not met): 422.
     #[error("{0}")]
     NotEligible(String),
+    /// 授权价格: the product has no price at the buyer's tier, so it cannot be ordered there (422).
+    /// Said in both languages: the API has no language of its own, pages pick theirs.
+    #[error(
+        "产品 {sku} 没有{tier_zh}的授权价格，不能按此级别订购; product {sku} has no price for the \
+         {tier_en} tier and cannot be ordered at that tier"
+    )]
+    NotPriced {
+        sku: String,
+        tier_zh: String,
+        tier_en: String,
+    },
     /// An `Idempotency-Key` sent again with a different request: 422.
     #[error("{0}")]
     IdempotencyKeyReused(String),
@@ -52,15 +68,22 @@ pub enum Error {
     Internal(String),
 }
 
-impl From<diesel::result::Error> for Error {
-    fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error as D};
+impl From<chainmark_store::Error> for Error {
+    fn from(e: chainmark_store::Error) -> Self {
+        use chainmark_store::Error as S;
         match e {
-            D::NotFound => Error::NotFound { what: "record" },
-            D::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                Error::Conflict(format!("already exists ({})", info.message()))
+            S::BadRequest(m) => Error::BadRequest(m),
+            S::NotFound { what } => Error::NotFound { what },
+            S::Conflict(m) => Error::Conflict(m),
+            S::Duplicate(detail) => {
+                // The constraint's name is for the log; the client learns what it can act on.
+                tracing::info!(%detail, "refused: a unique key is taken");
+                Error::Conflict("already exists".into())
             }
-            other => Error::Database(other.to_string()),
+            S::Import(m) => Error::Import(m),
+            S::Database(m) => Error::Database(m),
+            S::Unavailable(m) => Error::Unavailable(m),
+            S::Internal(m) => Error::Internal(m),
         }
     }
 }
@@ -68,5 +91,13 @@ impl From<diesel::result::Error> for Error {
 impl Error {
     pub fn not_found(what: &'static str) -> Self {
         Error::NotFound { what }
+    }
+
+    /// A domain rule's refusal, its code kept.
+    pub fn refused(e: &impl chainmark_domain::Refusal) -> Self {
+        Error::Refused {
+            code: e.code(),
+            message: e.to_string(),
+        }
     }
 }

@@ -39,7 +39,11 @@ const PRUNE_BATCH: i64 = 10_000;
 /// Deletes keys older than [`KEEP_DAYS`] at `now` (at most [`PRUNE_BATCH`] a pass); returns how
 /// many. Run by the server's housekeeping every minute.
 pub fn prune(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<usize> {
-    store::prune(conn, now - chrono::Duration::days(KEEP_DAYS), PRUNE_BATCH)
+    Ok(store::prune(
+        conn,
+        now - chrono::Duration::days(KEEP_DAYS),
+        PRUNE_BATCH,
+    )?)
 }
 
 /// One request's idempotency: the client's key, the route it is scoped to, and what the request

@@ -5,6 +5,7 @@
 //! `network::agents::create`, with the inviter as referrer, and an `agent` account whose one-time
 //! password is returned once.
 
+pub mod applicant;
 pub mod certificates;
 
 use std::collections::BTreeMap;
@@ -80,13 +81,13 @@ pub fn add_field(conn: &mut DbConnection, actor: Actor, def: FieldDef) -> Result
             created_at: now(),
         },
     )?;
-    audit::record(
+    Ok(audit::record(
         conn,
         actor.user(),
         "join.field.add",
         &def.key,
         &serde_json::json!({}),
-    )
+    )?)
 }
 
 /// HQ removes a field; answers given already stay with their applications.
@@ -95,13 +96,13 @@ pub fn remove_field(conn: &mut DbConnection, actor: Actor, key: &str) -> Result<
     if !store::delete_field(conn, key)? {
         return Err(Error::not_found("field"));
     }
-    audit::record(
+    Ok(audit::record(
         conn,
         actor.user(),
         "join.field.remove",
         key,
         &serde_json::json!({}),
-    )
+    )?)
 }
 
 /// A new invitation of `agent` (the agent itself, or HQ admin for any agent), optionally
@@ -129,6 +130,17 @@ pub fn invite(
         Some(t) if p.tier_by_key(t).is_none() => {
             return Err(Error::BadRequest(format!(
                 "tier: {t:?} is not in the active policy"
+            )));
+        }
+        Some(t)
+            if matches!(actor, Actor::Agent { .. })
+                && !p
+                    .recruits(crate::network::book::tier(row.tier_rank))
+                    .iter()
+                    .any(|r| r.key == t) =>
+        {
+            return Err(Error::BadRequest(format!(
+                "tier: the policy does not let this agent recruit {t:?}"
             )));
         }
         Some(_) => {}
@@ -330,7 +342,10 @@ pub fn decide(
             ));
         }
         other => {
-            other.require_hq(ADMIN, "approve applications")?;
+            other.require(
+                crate::domain::Permission::DecideApplications,
+                "approve applications",
+            )?;
             Decider::Hq
         }
     };
@@ -403,8 +418,14 @@ fn approve_now(
     }
     let username = username_for(&row.phone);
     let (user, password) = accounts::create_user(conn, &username, &row.name, Role::Agent, None)?;
-    let password =
+    let mut password =
         password.ok_or_else(|| Error::Internal("no one-time password was generated".into()))?;
+    // An applicant that chose its password when applying signs in with it: the approver never
+    // holds the new agent's credentials (issue 17).
+    if let Some(chosen) = crate::store::agent_pages::chosen_password(conn, row.id)? {
+        users::set_password(conn, user.id, &chosen, false)?;
+        password = String::new();
+    }
     let input = agents::NewAgentInput {
         name: row.name.clone(),
         tier: row.tier_key.clone(),
@@ -437,12 +458,20 @@ fn approve_now(
 /// as the would-be supplier.
 pub fn queue(conn: &mut DbConnection, actor: Actor) -> Result<Vec<ApplicationRow>> {
     match actor {
-        Actor::Agent { agent, .. } => {
-            store::applications_in(conn, Status::AwaitingSupplier.as_str(), Some(agent), 200)
-        }
+        Actor::Agent { agent, .. } => Ok(store::applications_in(
+            conn,
+            Status::AwaitingSupplier.as_str(),
+            Some(agent),
+            200,
+        )?),
         other => {
             other.require_hq(&[Role::HqAdmin, Role::HqAuditor], "see applications")?;
-            store::applications_in(conn, Status::AwaitingHq.as_str(), None, 200)
+            Ok(store::applications_in(
+                conn,
+                Status::AwaitingHq.as_str(),
+                None,
+                200,
+            )?)
         }
     }
 }

@@ -1,8 +1,9 @@
 //! chainmark's server: the HTTP API and pages for HQ, agents and consumers, the code registry,
-//! and (later) the device ingest.
+//! device ingest over MQTT, the periodic jobs and the CLI.
 //!
-//! Layers (after crates.io): `domain` is pure rules; `store` is the only diesel; use-case modules
-//! (`verify`, `accounts`) combine them; `api` and `web` are thin routes over those.
+//! Layers (after crates.io), each its own crate below this one: `domain` (`chainmark-domain`) is
+//! pure rules; `store` (`chainmark-store`) is the only SQL. Use-case modules here (`verify`,
+//! `accounts`, `network`, `levels`, …) combine them; `api` and `web` are thin routes over those.
 
 pub mod accounts;
 pub mod api;
@@ -11,7 +12,8 @@ pub mod auth;
 pub mod config;
 pub mod devices;
 pub mod diversion;
-pub mod domain;
+/// The pure rules live in their own crate (`chainmark-domain`).
+pub use chainmark_domain as domain;
 pub mod epcis;
 pub mod error;
 pub mod headers;
@@ -21,6 +23,7 @@ pub mod joining;
 pub mod keys;
 pub mod levels;
 pub mod network;
+pub mod network_import;
 pub mod ratelimit;
 pub mod registry;
 pub mod store;

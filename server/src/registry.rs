@@ -13,9 +13,9 @@ use crate::keys::KeyRing;
 use crate::store::DbConnection;
 use crate::store::batches::{self, BatchRow, Changed, IndexRange, StatusChange};
 use crate::store::import::{self, Imported};
+use crate::store::in_transaction;
 use crate::store::products::{self, NewProduct, Product};
 use crate::store::users::now;
-use diesel::Connection;
 
 /// A product as asked for, before checks.
 #[derive(Debug, Clone, Default)]
@@ -94,7 +94,7 @@ pub fn check_new_product(input: ProductInput) -> Result<NewProduct> {
 
 pub fn create_product(conn: &mut DbConnection, input: ProductInput) -> Result<Product> {
     let new = check_new_product(input)?;
-    products::create(conn, &new)
+    Ok(products::create(conn, &new)?)
 }
 
 /// How to import.
@@ -129,7 +129,7 @@ pub fn import_batch(
         .map_err(|_| Error::Import(format!("case size {} is too large", header.case_size)))?;
     let sku = header.product.clone();
     let gtin = header.gtin.map(|g| g.as_str().to_string());
-    conn.transaction(|conn| {
+    in_transaction(conn, |conn| {
         let product = match products::find_by_sku(conn, &sku)? {
             Some(p) => p,
             None if options.create_product => {
@@ -152,7 +152,13 @@ pub fn import_batch(
                 )));
             }
         }
-        import::insert_batch(conn, &verified, product.id, options.actor, progress)
+        Ok(import::insert_batch(
+            conn,
+            &verified,
+            product.id,
+            options.actor,
+            progress,
+        )?)
     })
 }
 

@@ -84,13 +84,7 @@ pub fn instance_name() -> String {
 }
 
 /// What a panic carried, for the log.
-pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into())
-}
+pub use crate::store::panic_message;
 
 #[cfg(test)]
 mod tests {

@@ -74,9 +74,19 @@ impl Answer {
     }
 }
 
+/// Where the consumer said it is, kept as the first verification's place: the region it picked
+/// (a GB/T 2260 code, shown by name on repeats), else the district nearest its shared location,
+/// else the coordinates themselves.
 fn place_of(req: &Request) -> Option<String> {
+    let book = crate::diversion::regions();
+    if let Some(code) = req.region.as_deref().and_then(|r| book.known(r.trim())) {
+        return Some(code.to_string());
+    }
     match (req.latitude, req.longitude) {
-        (Some(lat), Some(lon)) => Some(format!("{lat:.4},{lon:.4}")),
+        (Some(lat), Some(lon)) => Some(
+            book.nearest_district(lat, lon)
+                .map_or_else(|| format!("{lat:.4},{lon:.4}"), |c| c.to_string()),
+        ),
         _ => None,
     }
 }
@@ -155,14 +165,16 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     app.limits.check_code_allowed(req.client, serial.as_str())?;
     // Read, decide and record in one job on the writer: on SQLite every write makes other
     // connections drop their page cache, so reading on the connection that writes is both
-    // faster and consistent (the count cannot move between the read and the update).
+    // faster and consistent (the count cannot move between the read and the update). On
+    // PostgreSQL the job runs outside a transaction: the read, then one statement that counts
+    // and records (the count it returns is the one that statement made), two round trips.
     let keys = app.keys.clone();
     let hq_sells_direct = app.settings.hq_sells_direct;
     let max_verifications = app.diversion.max_verifications;
     let locked_serial = serial.as_str().to_string();
     let answer = app
         .db
-        .write(move |c| {
+        .write_per_statement(move |c| {
             let rules = Rules {
                 hq_sells_direct,
                 max_verifications,
@@ -183,7 +195,7 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
 /// The QR was opened without a code yet: show the product, or say why not.
 async fn open(app: &App, serial: Serial, tag: String, sighting: Sighting) -> Result<Answer> {
     let lookup = serial.as_str().to_string();
-    let view = app.db.run(move |c| store::load(c, &lookup)).await?;
+    let view = app.db.run(move |c| Ok(store::load(c, &lookup)?)).await?;
     let Some(view) = view else {
         return not_genuine(app, sighting).await;
     };
@@ -204,7 +216,9 @@ async fn open(app: &App, serial: Serial, tag: String, sighting: Sighting) -> Res
                 result: format!("not_released:{}", reason.as_str()),
                 ..sighting
             };
-            app.db.write(move |c| store::record_sighting(c, &s)).await?;
+            app.db
+                .write_per_statement(move |c| Ok(store::record_sighting(c, &s)?))
+                .await?;
             metrics::counter!("chainmark_verifications_total", "result" => "not_released")
                 .increment(1);
             Ok(not_released(&view, reason))
@@ -289,15 +303,33 @@ fn with_code(
                 store::count_mismatch(conn, &s)?;
                 return Ok(answer_for(&view, Some(Outcome::Mismatch)));
             }
-            let mut sighting = sighting;
-            crate::diversion::check_verification(conn, &mut sighting)?;
-            let counted = store::count_genuine(conn, &sighting)?;
-            let frozen = crate::diversion::check_count(
-                conn,
-                &sighting,
-                counted.verify_count,
-                rules.max_verifications,
-            )?;
+            // The plain case, a code seen from no known place and under the ceiling, is one
+            // statement (count and sighting). When the diversion check has a place to judge, or
+            // the count will likely pass the ceiling, alerts may be written too, and they commit
+            // with the count. (A ceiling crossed by a concurrent verification between the read
+            // and the count raises its alert in a statement of its own, right after.)
+            let may_alert = sighting.region_code.is_some()
+                || crate::domain::diversion::cloning::is_frozen(
+                    view.verify_count.saturating_add(1),
+                    rules.max_verifications,
+                );
+            let count = |conn: &mut DbConnection| -> Result<(store::Counted, bool)> {
+                let mut sighting = sighting;
+                crate::diversion::check_verification(conn, &mut sighting)?;
+                let counted = store::count_genuine(conn, &sighting)?;
+                let frozen = crate::diversion::check_count(
+                    conn,
+                    &sighting,
+                    counted.verify_count,
+                    rules.max_verifications,
+                )?;
+                Ok((counted, frozen))
+            };
+            let (counted, frozen) = if may_alert {
+                store::atomically(conn, count)?
+            } else {
+                count(conn)?
+            };
             let outcome = verification::with_code(true, counted.verify_count);
             Ok(Answer {
                 frozen,
@@ -323,7 +355,9 @@ async fn not_genuine(app: &App, sighting: Sighting) -> Result<Answer> {
         result: "not_genuine".into(),
         ..sighting
     };
-    app.db.write(move |c| store::record_sighting(c, &s)).await?;
+    app.db
+        .write_per_statement(move |c| Ok(store::record_sighting(c, &s)?))
+        .await?;
     metrics::counter!("chainmark_verifications_total", "result" => "not_genuine").increment(1);
     Ok(Answer::bare(serial, Outcome::NotGenuine))
 }

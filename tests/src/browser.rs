@@ -96,3 +96,30 @@ pub fn keep_screenshot(tab: &Tab, name: &str) {
     let path = std::path::Path::new(&dir).join(format!("{name}.png"));
     std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
+
+/// Makes `tab` HQ's desk in China: a 1366×900 screen and `Accept-Language: zh-CN`.
+pub fn desk(tab: &Tab) {
+    tab.set_user_agent(
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+        Some("zh-CN,zh;q=0.9,en;q=0.5"),
+        Some("Linux"),
+    )
+    .expect("desk user agent");
+    tab.call_method(SetDeviceMetricsOverride {
+        width: 1366,
+        height: 900,
+        device_scale_factor: 1.0,
+        mobile: false,
+        scale: None,
+        screen_width: None,
+        screen_height: None,
+        position_x: None,
+        position_y: None,
+        dont_set_visible_size: None,
+        screen_orientation: None,
+        viewport: None,
+        display_feature: None,
+        device_posture: None,
+    })
+    .expect("desk screen");
+}

@@ -147,10 +147,7 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
         user: user.id,
         agent: agent.id,
     };
-    let entry = orders::OrderInput {
-        sku: SKU.into(),
-        quantity: 4,
-    };
+    let entry = orders::OrderInput::single(SKU, 4);
     let entry = orders::submit(&mut conn, me, &entry)
         .expect("entry order")
         .id;
@@ -175,7 +172,7 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
         "signed in straight to the portal, not {}",
         tab.get_url()
     );
-    tab.wait_for_element("#place input[name=quantity]")
+    tab.wait_for_element(&format!("#place input[name=\"qty.{SKU}\"]"))
         .expect("quantity field")
         .click()
         .expect("focus");
@@ -215,7 +212,10 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
         stored.seller_kind, "hq",
         "a 特约 without referrer buys from HQ"
     );
-    assert_eq!(stored.unit_price_cents, 6000, "priced at the 特约 tier");
+    let lines =
+        order_store::lines_of(&mut db.get().expect("connection"), &[stored.id]).expect("lines");
+    assert_eq!(lines.len(), 1, "one product in the cart: one line");
+    assert_eq!(lines[0].unit_price_cents, 6000, "priced at the 特约 tier");
 
     // A double submission from the page as the browser rendered it (its hidden idempotency key
     // included): the same form sent twice at once places one order.
@@ -223,7 +223,7 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
         .evaluate(
             r#"(async () => {
                 const f = document.querySelector('#place');
-                f.querySelector('input[name=quantity]').value = '4';
+                f.querySelector('input[name^="qty."]').value = '4';
                 const send = () => fetch(f.action, {
                     method: 'POST', body: new URLSearchParams(new FormData(f)),
                     redirect: 'manual', credentials: 'same-origin' });

@@ -74,10 +74,7 @@ fn set_up(fixture: &Fixture, serials: &[String]) -> i64 {
     let order = orders::submit(
         &mut conn,
         me,
-        &orders::OrderInput {
-            sku: "TEA-250G".into(),
-            quantity: serials.len() as i64,
-        },
+        &orders::OrderInput::single("TEA-250G", serials.len() as i64),
     )
     .expect("the agent's order")
     .id;

@@ -205,8 +205,21 @@ fn the_demo_sets_up_an_agent_network() {
         "agent-national",
         passwords["agent-national"],
     );
+    let prices = get_json(&client, &format!("{base}/api/v1/agents/me/prices"), &me);
     let me = get_json(&client, &format!("{base}/api/v1/agents/me"), &me);
     assert_eq!(me["id"], national["id"]);
+    // The demo's range is priced per product: the 总代 pays 20.00 for the tea (its tier's
+    // price), 30.00 for the oil and 48.00 for the honey (the price list).
+    let price_of = |sku: &str| {
+        prices["products"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["sku"] == sku))
+            .map(|p| p["unit_price"].clone())
+            .unwrap_or_else(|| panic!("{sku} is priced: {prices}"))
+    };
+    assert_eq!(price_of("DEMO-TEA-250"), "20.00", "{prices}");
+    assert_eq!(price_of("DEMO-OIL-500"), "30.00", "{prices}");
+    assert_eq!(price_of("DEMO-HONEY-1K"), "48.00", "{prices}");
 
     // The invitation link printed works for an applicant, naming its inviter.
     let link = printed

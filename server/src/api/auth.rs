@@ -118,7 +118,10 @@ pub async fn change_password(
 )]
 pub async fn revoke_token(State(state): State<AppState>, caller: Caller) -> Result<StatusCode> {
     let id = caller.token_id;
-    state.db.write(move |c| users::delete_token(c, id)).await?;
+    state
+        .db
+        .write(move |c| Ok(users::delete_token(c, id)?))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

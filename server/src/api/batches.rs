@@ -139,7 +139,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<axum::Json<Vec<BatchView>>> {
     caller.require(Permission::ReadRegistry)?;
-    let all = state.db.run(|c| batches::list(c, 500)).await?;
+    let all = state.db.run(|c| Ok(batches::list(c, 500)?)).await?;
     Ok(axum::Json(all.into_iter().map(BatchView::from).collect()))
 }
 

@@ -141,7 +141,10 @@ pub async fn list(
     caller: Caller,
 ) -> Result<axum::Json<Vec<DeviceView>>> {
     caller.require(Permission::ReadDevices)?;
-    let all = state.db.run(crate::store::devices::list).await?;
+    let all = state
+        .db
+        .run(|c| Ok(crate::store::devices::list(c)?))
+        .await?;
     Ok(axum::Json(all.into_iter().map(DeviceView::from).collect()))
 }
 

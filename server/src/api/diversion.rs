@@ -146,7 +146,7 @@ pub async fn list(
 ) -> Result<axum::Json<Vec<AlertView>>> {
     caller.require(Permission::ReadSightings)?;
     let filter = filter_of(&query_of(query)?)?;
-    let rows = state.db.run(move |c| alerts::list(c, &filter)).await?;
+    let rows = state.db.run(move |c| Ok(alerts::list(c, &filter)?)).await?;
     Ok(axum::Json(rows.into_iter().map(AlertView::from).collect()))
 }
 
@@ -163,7 +163,7 @@ pub async fn get(
     caller.require(Permission::ReadSightings)?;
     let row = state
         .db
-        .run(move |c| alerts::get(c, id))
+        .run(move |c| Ok(alerts::get(c, id)?))
         .await?
         .ok_or(Error::not_found("alert"))?;
     Ok(axum::Json(row.into()))
@@ -264,7 +264,7 @@ pub async fn set_agent_regions(
                 &format!("agent:{id}"),
                 &serde_json::json!({ "regions": codes }),
             )?;
-            places::agent_regions(c, id)
+            Ok(places::agent_regions(c, id)?)
         })
         .await?;
     Ok(axum::Json(RegionsBody { regions: stored }))
@@ -305,7 +305,7 @@ pub async fn set_warehouse_region(
     let stored = code.clone();
     state
         .db
-        .write(move |c| places::set_warehouse_region(c, &warehouse, &code))
+        .write(move |c| Ok(places::set_warehouse_region(c, &warehouse, &code)?))
         .await?;
     Ok(axum::Json(WarehouseRegionBody { region: stored }))
 }

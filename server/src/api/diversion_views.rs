@@ -281,7 +281,7 @@ pub async fn alerts_csv(
 ) -> Result<Response> {
     caller.require(Permission::ReadSightings)?;
     let filter = filter_of(&query_of(query)?)?;
-    let rows = state.db.run(move |c| alerts::list(c, &filter)).await?;
+    let rows = state.db.run(move |c| Ok(alerts::list(c, &filter)?)).await?;
     Ok(csv_response(
         "diversion-alerts.csv",
         views::alerts_csv(&rows),

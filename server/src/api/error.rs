@@ -19,8 +19,16 @@ pub struct ErrorDetail {
     /// Stable, machine-readable: `bad_request`, `not_found`, `method_not_allowed`, `conflict`,
     /// `unauthorized`, `forbidden`, `password_change_required`, `password_too_short`,
     /// `password_contains_username`, `password_too_common`, `password_too_predictable`,
-    /// `not_eligible`, `too_large`, `unsupported_media_type`, `rate_limited`,
-    /// `import_rejected`, `unavailable`, `internal`, `idempotency_key_reused`.
+    /// `not_eligible`, `not_priced`, `too_large`, `unsupported_media_type`, `rate_limited`,
+    /// `import_rejected`, `unavailable`, `internal`, `idempotency_key_reused`; and a domain
+    /// rule's own refusal (409): `order_closed`, `order_already_answered`, `order_not_answered`,
+    /// `order_already_paid`, `order_not_paid`, `order_shipping_started`, `order_already_shipped`,
+    /// `order_not_shipped`, `order_already_received`, `order_not_received`,
+    /// `order_already_completed`, `order_no_quantity`, `order_price_not_below`, `out_of_stock`,
+    /// `order_lines_disagree`, `order_no_lines`, `refund_quantity_exceeds_order`,
+    /// `refund_no_such_line`, `withdrawal_bad_amount`, `insufficient_balance`,
+    /// `referral_to_self`, `referral_cycle`,
+    /// `referral_chain_corrupt`.
     pub code: &'static str,
     /// For people: what went wrong and what to do.
     pub message: String,
@@ -33,11 +41,13 @@ impl Error {
                 StatusCode::BAD_REQUEST
             }
             Error::PasswordChangeRequired => StatusCode::FORBIDDEN,
-            Error::Import(_) | Error::NotEligible(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Import(_) | Error::NotEligible(_) | Error::NotPriced { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::IdempotencyKeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
-            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Conflict(_) | Error::Refused { .. } => StatusCode::CONFLICT,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -53,10 +63,12 @@ impl Error {
             Error::PasswordChangeRequired => "password_change_required",
             Error::Import(_) => "import_rejected",
             Error::NotEligible(_) => "not_eligible",
+            Error::NotPriced { .. } => "not_priced",
             Error::IdempotencyKeyReused(_) => "idempotency_key_reused",
             Error::TooLarge => "too_large",
             Error::NotFound { .. } => "not_found",
             Error::Conflict(_) => "conflict",
+            Error::Refused { code, .. } => code,
             Error::Unauthorized(_) => "unauthorized",
             Error::Forbidden(_) => "forbidden",
             Error::RateLimited { .. } => "rate_limited",

@@ -25,7 +25,6 @@ pub async fn healthz() -> &'static str {
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, Error> {
-    use diesel::connection::SimpleConnection;
     if !state.db.writer_running() {
         return Err(Error::Unavailable("the database writer has stopped".into()));
     }
@@ -34,10 +33,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, Error
     }
     state
         .db
-        .run(|c| {
-            c.batch_execute("SELECT 1")
-                .map_err(|e| Error::Unavailable(format!("database: {e}")))
-        })
+        .run(|c| crate::store::ping(c).map_err(|e| Error::Unavailable(format!("database: {e}"))))
         .await?;
     Ok("ready")
 }

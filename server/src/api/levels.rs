@@ -103,7 +103,7 @@ pub async fn active(
     State(state): State<AppState>,
     _caller: Caller,
 ) -> Result<axum::Json<LevelPolicyView>> {
-    let row = state.db.run(policies::active).await?;
+    let row = state.db.run(|c| Ok(policies::active(c)?)).await?;
     Ok(axum::Json(
         row.ok_or_else(|| Error::not_found("active level policy"))?
             .into(),
@@ -122,7 +122,7 @@ pub async fn versions(
         .db
         .run(move |c| {
             actor_of(c, &who)?.require_hq(READERS, "read level policies")?;
-            policies::list(c)
+            Ok(policies::list(c)?)
         })
         .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
@@ -321,7 +321,7 @@ pub async fn list_changes(
         .db
         .run(move |c| {
             actor_of(c, &who)?.require_hq(READERS, "read level changes")?;
-            changes::list(c, q.agent_id, q.before, limit)
+            Ok(changes::list(c, q.agent_id, q.before, limit)?)
         })
         .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))

@@ -39,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::change_password))
         .routes(routes!(users::create, users::list))
         .routes(routes!(users::reset_password))
+        .routes(routes!(users::set_disabled))
         .routes(routes!(products::create, products::list))
         .routes(routes!(products::get))
         .routes(routes!(batches::list))

@@ -114,7 +114,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<axum::Json<Vec<ProductView>>> {
     caller.require(Permission::ReadRegistry)?;
-    let all = state.db.run(products::list).await?;
+    let all = state.db.run(|c| Ok(products::list(c)?)).await?;
     Ok(axum::Json(all.into_iter().map(ProductView::from).collect()))
 }
 
@@ -140,7 +140,7 @@ pub async fn get(
     caller.require(Permission::ReadRegistry)?;
     let product = state
         .db
-        .run(move |c| products::find_by_sku(c, &sku))
+        .run(move |c| Ok(products::find_by_sku(c, &sku)?))
         .await?
         .ok_or_else(|| Error::not_found("product"))?;
     Ok(axum::Json(product.into()))

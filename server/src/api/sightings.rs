@@ -128,7 +128,10 @@ pub async fn list(
     let Query(query) =
         query.map_err(|e| Error::BadRequest(format!("bad query: {}", e.body_text())))?;
     let filter = filter_of(query)?;
-    let rows = state.db.run(move |c| sightings::list(c, &filter)).await?;
+    let rows = state
+        .db
+        .run(move |c| Ok(sightings::list(c, &filter)?))
+        .await?;
     Ok(axum::Json(
         rows.into_iter().map(SightingView::from).collect(),
     ))

@@ -113,7 +113,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<axum::Json<Vec<UserBody>>> {
     caller.require(Permission::ManageUsers)?;
-    let all = state.db.run(users::list).await?;
+    let all = state.db.run(|c| Ok(users::list(c)?)).await?;
     Ok(axum::Json(all.into_iter().map(UserBody::from).collect()))
 }
 
@@ -148,4 +148,42 @@ pub async fn reset_password(
         .await?;
     tracing::info!(by = %caller.username, user_id = id, "password reset");
     Ok(axum::Json(PasswordReset { password }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisabledBody {
+    /// `true` to disable the account (its sessions and tokens end), `false` to enable it.
+    pub disabled: bool,
+}
+
+/// Disable or enable a user (HQ admin). Disabling ends every session and token of that user.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}/disabled",
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "User id")),
+    request_body = DisabledBody,
+    responses(
+        (status = 200, body = UserBody),
+        (status = 400, description = "Your own account", body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+pub async fn set_disabled(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<DisabledBody>,
+) -> Result<axum::Json<UserBody>> {
+    caller.require(Permission::ManageUsers)?;
+    let by = caller.user_id;
+    let user = state
+        .db
+        .write(move |c| accounts::set_disabled(c, by, id, body.disabled))
+        .await?;
+    tracing::info!(by = %caller.username, user_id = id, disabled = body.disabled, "user disabled flag set");
+    Ok(axum::Json(user.into()))
 }

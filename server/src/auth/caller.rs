@@ -102,7 +102,10 @@ impl Caller {
             return Ok(None);
         };
         let hash = hash_token(&token);
-        let owner = state.db.run(move |c| users::find_token(c, &hash)).await?;
+        let owner = state
+            .db
+            .run(move |c| Ok(users::find_token(c, &hash)?))
+            .await?;
         let Some(owner) = owner.filter(|o| o.kind == kind) else {
             return Ok(None);
         };

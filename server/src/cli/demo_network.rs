@@ -35,6 +35,25 @@ const AGENTS: [(&str, &str, &str, &str); 4] = [
 /// order of `AGENTS`: 浙江省, 浙江省, 杭州市, 杭州市西湖区.
 const REGION_CODES: [&str; 4] = ["330000", "330000", "330100", "330106"];
 
+/// The demo products' prices per tier where they differ from the tier's own (the tea's): each
+/// tier pays more than the one above it, so forwarding up the chain leaves every agent a margin.
+const DEMO_PRICES: &str = r#"
+# The demo's price list: products other than the tea cost more than the tier's own price.
+[prices.DEMO-OIL-500]
+national = "30.00"
+provincial = "36.00"
+city = "44.00"
+district = "52.00"
+special = "78.00"
+
+[prices.DEMO-HONEY-1K]
+national = "48.00"
+provincial = "58.00"
+city = "70.00"
+district = "84.00"
+special = "128.00"
+"#;
+
 /// One demo agent once it exists.
 struct Made {
     username: &'static str,
@@ -58,13 +77,45 @@ pub fn setup(
         role: Role::HqAdmin,
     };
     // A fresh database activates the shipped seed-004 preset on first use; one already holding
-    // an active policy keeps it.
+    // an active policy keeps it. The demo's range then gets its price list (授权价格, DOMAIN
+    // §10): the tea at each tier's own price, the oil and the honey at theirs.
+    let (current, _) = policy::active(conn)?;
+    if !current.document.contains("[prices") {
+        // The same document with the price list, as the next version.
+        let bumped: Vec<String> = current
+            .document
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("version") && l.contains('=') {
+                    format!("version = {}", current.version + 1)
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        let priced = format!("{}\n{DEMO_PRICES}", bumped.join("\n").trim_end());
+        let draft = policy::save_draft(conn, &priced, Some(admin))?;
+        policy::activate(conn, draft.version, Some(admin))?;
+    }
     let (row, policy) = policy::active(conn)?;
     let entry = |tier: &str| -> anyhow::Result<i64> {
         let t = policy
             .tier_by_key(tier)
             .with_context(|| format!("the active policy has no tier {tier}"))?;
-        Ok(i64::from(t.entry_quantity))
+        // A brand counting its entry in money: the whole items at the tier's price that reach it.
+        match t.entry {
+            chainmark_server::domain::network::Entry::Quantity(q) => Ok(i64::from(q)),
+            chainmark_server::domain::network::Entry::Amount(a) => {
+                let price = policy
+                    .price(t.rank, sku)
+                    .with_context(|| format!("{sku} has no price at {tier}"))?;
+                let items = (a / price).ceil();
+                items
+                    .to_string()
+                    .parse::<i64>()
+                    .with_context(|| format!("entry amount {a} at {price}"))
+            }
+        }
     };
 
     let mut made: Vec<Made> = Vec::new();
@@ -94,10 +145,7 @@ pub fn setup(
         });
         // Each agent but the last becomes active (its entry order paid) before the next one
         // joins below it: only an active agent refers.
-        let order = |q| orders::OrderInput {
-            sku: sku.into(),
-            quantity: q,
-        };
+        let order = |q| orders::OrderInput::single(sku, q);
         match made.len() {
             // 总代 buys from HQ: accepted, transfer confirmed, shipped and received, so it holds
             // the stock the agents below it are served from.

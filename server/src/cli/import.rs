@@ -11,16 +11,38 @@ use chainmark_server::registry::{self, ImportOptions};
 use chainmark_server::store::Db;
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// Verify a codegen batch folder and add its codes to the registry (all or nothing), or, with
+/// `import network FILE`, bring in an agent network from a CSV or XLSX template.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub what: Option<ImportCommand>,
     /// The batch folder written by `chainmark-codegen batch` (holds batch.json and import.jsonl).
-    pub batch_dir: PathBuf,
+    #[arg(required = true)]
+    pub batch_dir: Option<PathBuf>,
     /// Create the batch's product (named by its SKU) if the registry does not have it yet.
     #[arg(long)]
     pub create_product: bool,
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum ImportCommand {
+    // The help is the doc comment of `import_network::Args`.
+    Network(super::import_network::Args),
+}
+
 pub fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
+    if let Some(ImportCommand::Network(network)) = args.what {
+        return super::import_network::run(settings, network);
+    }
+    let Some(batch_dir) = args.batch_dir else {
+        anyhow::bail!("give a batch folder, or `network FILE`");
+    };
+    let args = BatchArgs {
+        batch_dir,
+        create_product: args.create_product,
+    };
     warn_if_shared(&args.batch_dir);
     let keys = KeyRing::load(&settings.key_files)?;
     let db = Db::open(&settings.database_url, 1)?;
@@ -64,6 +86,11 @@ pub fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
         args.batch_dir.display()
     );
     Ok(())
+}
+
+struct BatchArgs {
+    batch_dir: PathBuf,
+    create_product: bool,
 }
 
 /// Says so when the batch folder or its files are open to other users of the machine (a batch

@@ -6,6 +6,7 @@ mod demo_network;
 mod device;
 mod epcis;
 mod import;
+mod import_network;
 mod levels;
 mod migrate;
 mod network;
@@ -40,7 +41,8 @@ pub enum Command {
     Migrate,
     /// Copy the live SQLite database to a new file while the server runs (VACUUM INTO).
     Backup(backup::Args),
-    /// Verify a codegen batch folder and add its codes to the registry (all or nothing).
+    /// Verify a codegen batch folder and add its codes to the registry (all or nothing);
+    /// `import network FILE` brings in an agent network from the CSV or XLSX template.
     Import(import::Args),
     /// Manage staff and agent accounts.
     #[command(subcommand)]

@@ -3,9 +3,8 @@
 use chainmark_server::config::Settings;
 use chainmark_server::network::settlement;
 use chainmark_server::network::statements::{self, Month};
-use chainmark_server::store::Db;
 use chainmark_server::store::users::now;
-use diesel::Connection;
+use chainmark_server::store::{Db, in_transaction};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum NetworkCommand {
@@ -34,7 +33,7 @@ pub fn run(settings: Settings, cmd: NetworkCommand) -> anyhow::Result<()> {
             Some(m) => Month::parse(&m)?,
             None => Month::of(now())?.previous()?,
         };
-        let n = conn.transaction(|c| statements::generate(c, &month))?;
+        let n = in_transaction(&mut conn, |c| statements::generate(c, &month))?;
         println!("generated {n} statements for {}", month.name);
     }
     Ok(())

@@ -2,7 +2,6 @@
 //! that let the item out (the network's suspension use case) and may book a penalty in the
 //! ledger (a balanced posting under the key `diversion:{alert}:penalty`, booked once).
 
-use diesel::Connection;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -10,6 +9,7 @@ use crate::domain::diversion::alert::Decision;
 use crate::domain::network::{Account, HqAccount, Posting};
 use crate::error::{Error, Result};
 use crate::store::diversion_alerts::{self as alerts, AlertRow, Decided};
+use crate::store::in_transaction;
 use crate::store::network::agent_id;
 use crate::store::network::ledger::{self as ledger, Booked, Meta};
 use crate::store::{DbConnection, audit};
@@ -59,14 +59,14 @@ pub fn book_penalty(
     amount: Decimal,
 ) -> Result<Booked> {
     let posting = penalty_posting(alert, agent, amount)?;
-    ledger::book(
+    Ok(ledger::book(
         conn,
         &posting,
         Meta {
             kind: "diversion_penalty",
             ..Meta::default()
         },
-    )
+    )?)
 }
 
 fn parse_penalty(raw: Option<&str>) -> Result<Option<Decimal>> {
@@ -103,7 +103,7 @@ pub fn decide(
             "a dismissed alert neither suspends nor penalises".into(),
         ));
     }
-    conn.transaction(|conn| {
+    in_transaction(conn, |conn| {
         let alert = alerts::get(conn, id)?.ok_or(Error::not_found("alert"))?;
         if alert.status != "open" {
             return Err(Error::Conflict(format!(

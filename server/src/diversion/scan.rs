@@ -18,7 +18,7 @@ use crate::keys::KeyRing;
 use crate::store::DbConnection;
 use crate::store::diversion_alerts::{self as alerts, NewAlert};
 use crate::store::diversion_places as places;
-use scanner_agent::wire::ScanEvent;
+use chainmark_wire::ScanEvent;
 
 /// The scanning party's regions; empty when it has none (most HQ warehouses).
 fn scanner_regions(conn: &mut DbConnection, device: &DeviceEntry) -> Result<Vec<RegionCode>> {

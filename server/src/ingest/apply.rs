@@ -2,9 +2,9 @@
 //! answer for the device. Runs inside the caller's transaction (a savepoint per event), so the
 //! scan's record and its custody changes commit together and the ack goes out after the commit.
 
+use chainmark_wire::{AckResult, OrderProgress, RejectReason, ScanEvent, ScanKind};
 use codegen::payload::{self, CaseId, Payload};
 use codegen::serial::Serial;
-use scanner_agent::wire::{AckResult, OrderProgress, RejectReason, ScanEvent, ScanKind};
 
 use crate::domain::custody::{self, Context, Scanned};
 use crate::error::Result;

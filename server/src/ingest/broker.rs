@@ -29,7 +29,7 @@ pub fn start(listen: SocketAddr, directory: Arc<DeviceDirectory>, db: Db) -> Res
         // rumqttd compares this with each incoming packet's remaining length and disconnects a
         // client that sends more. The same limit as mosquitto's in docs/operations.md, well
         // under what the consumer reads (`consumer::MAX_INCOMING_PACKET_BYTES`).
-        max_payload_size: scanner_agent::wire::BROKER_MAX_PACKET_BYTES,
+        max_payload_size: chainmark_wire::BROKER_MAX_PACKET_BYTES,
         max_inflight_count: 500,
         auth: None,
         external_auth: None,

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use chainmark_wire as wire;
 use rumqttc::{
     AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Packet, QoS, StateError,
 };
-use scanner_agent::wire;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
@@ -182,7 +182,7 @@ async fn poll(
                     let (db, device) = (ingest.db.clone(), device.to_owned());
                     tokio::spawn(async move {
                         if let Err(e) = db
-                            .write(move |c| devices::set_online(c, &device, online))
+                            .write(move |c| Ok(devices::set_online(c, &device, online)?))
                             .await
                         {
                             tracing::warn!(error = %e, "cannot record device state");

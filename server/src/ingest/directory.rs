@@ -59,7 +59,7 @@ impl DeviceDirectory {
         }
         let since = self.forgotten.load(Ordering::Acquire);
         let owned = id.to_owned();
-        let row = db.run(move |conn| devices::find(conn, &owned)).await?;
+        let row = db.run(move |conn| Ok(devices::find(conn, &owned)?)).await?;
         self.remember(id, row, since)
     }
 
@@ -111,7 +111,7 @@ impl DeviceDirectory {
         if user == crate::ingest::SERVER_USER {
             return same_secret(password, &self.key.server_password());
         }
-        if !scanner_agent::wire::valid_device_id(user) {
+        if !chainmark_wire::valid_device_id(user) {
             return false;
         }
         let entry = match self.cached(user) {
@@ -119,7 +119,7 @@ impl DeviceDirectory {
             None => {
                 let user = user.to_owned();
                 let found = db
-                    .run(move |conn| devices::find(conn, &user))
+                    .run(move |conn| Ok(devices::find(conn, &user)?))
                     .await
                     .ok()
                     .flatten();

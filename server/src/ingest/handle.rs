@@ -3,7 +3,7 @@
 //! path is testable against a real database without a broker. The steps are apart so that only
 //! applying runs on the database's single writer; checking and signing run beside it.
 
-use scanner_agent::wire::{self, Ack, AckResult, OrderProgress, RejectReason, ScanEvent};
+use chainmark_wire::{self as wire, Ack, AckResult, OrderProgress, RejectReason, ScanEvent};
 
 use crate::error::Result;
 use crate::ingest::apply::{Applied, apply_event};
@@ -64,7 +64,7 @@ pub fn prepare(device: Option<DeviceEntry>, prefix: &str, topic: &str, payload: 
     let event = match decoded {
         Ok(event) => event,
         Err(e) => {
-            let reason = e.reject_reason().unwrap_or(RejectReason::Malformed);
+            let reason = e.reject_reason();
             refused(reason.as_str(), topic, &e.to_string());
             // A courtesy answer the device can match to its scan (never final, see
             // docs/protocol.md); without a readable seq there is nothing to answer.

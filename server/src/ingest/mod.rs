@@ -58,10 +58,14 @@ pub fn start(
         None
     } else {
         let database = db.get().and_then(|mut c| {
-            crate::store::facts::get_or_init(&mut c, "database_id", || {
-                use rand::Rng;
-                format!("{:032x}", rand::thread_rng().r#gen::<u128>())
-            })
+            Ok(crate::store::facts::get_or_init(
+                &mut c,
+                "database_id",
+                || {
+                    use rand::Rng;
+                    format!("{:032x}", rand::thread_rng().r#gen::<u128>())
+                },
+            )?)
         })?;
         Some(fleet::Identity {
             database,

@@ -3,22 +3,21 @@
 //! belong to the order's shipper (or buyer, to receive), and a case scan ships all of its items or
 //! none of them.
 
-use diesel::Connection;
-use diesel::prelude::*;
-use scanner_agent::wire::{OrderProgress, RejectReason, ScanEvent};
+use chainmark_wire::{OrderProgress, RejectReason, ScanEvent};
 
 use crate::domain::custody::{self, Context, Custodian, Party, Scanned};
+use crate::domain::network::OrderState;
 use crate::error::{Error, Result};
 use crate::ingest::apply::Moved;
 use crate::ingest::directory::DeviceEntry;
 use crate::network::Actor;
 use crate::network::book;
 use crate::network::shipping;
-use crate::store::DbConnection;
 use crate::store::network::orders::{self as orders, OrderRow};
 use crate::store::network::party_columns;
-use crate::store::schema::{custody_events, items, products};
 use crate::store::users::now;
+use crate::store::{DbConnection, in_transaction};
+use crate::store::{custody as custody_store, items};
 
 /// The order id a scan names: `123`, or the pick-list QR's `CMORDER:123`.
 pub fn order_id(context: Option<&str>) -> Option<i64> {
@@ -29,7 +28,7 @@ pub fn order_id(context: Option<&str>) -> Option<i64> {
 
 fn load_order(conn: &mut DbConnection, context: Option<&str>) -> Result<Option<OrderRow>> {
     match order_id(context) {
-        Some(id) => orders::find(conn, id),
+        Some(id) => Ok(orders::find(conn, id)?),
         None => Ok(None),
     }
 }
@@ -44,8 +43,8 @@ enum Abort {
     Failed(Error),
 }
 
-impl From<diesel::result::Error> for Abort {
-    fn from(e: diesel::result::Error) -> Self {
+impl From<crate::store::Error> for Abort {
+    fn from(e: crate::store::Error) -> Self {
         Abort::Failed(e.into())
     }
 }
@@ -68,7 +67,10 @@ pub fn ship(
     let Some(order) = load_order(conn, event.context.as_deref())? else {
         return Ok(Err(RejectReason::NotOnOrder));
     };
-    let shippable = matches!(order.state.as_str(), "paid" | "shipping" | "shipped");
+    let shippable = matches!(
+        order.state()?,
+        OrderState::Paid | OrderState::Shipping | OrderState::Shipped
+    );
     let shipper = book::shipper(&order)?;
     if !shippable || !shipper.is_some_and(|s| same_party(device.owner, s)) {
         return Ok(Err(RejectReason::NotOnOrder));
@@ -77,62 +79,43 @@ pub fn ship(
         Ok(items) => items.iter().map(|i| i.serial.clone()).collect(),
         Err(reason) => return Ok(Err(reason)),
     };
-    let outcome = conn.transaction::<_, Abort, _>(|conn| {
+    let outcome = in_transaction(conn, |conn| {
         let shipped = shipping::ship_items(conn, order.id, None, &serials)?;
         if let Some((_, rejection)) = shipped.rejected.first() {
             return Err(Abort::Refused(rejection.reason()));
         }
-        tag_events(conn, &shipped.accepted, order.id, &device.id, seq)?;
-        Ok((shipped.accepted.len(), shipped.shipped_quantity))
+        custody_store::tag_ship_events(conn, &shipped.accepted, order.id, &device.id, seq)?;
+        Ok((shipped.accepted.len(), shipped.accepted.first().cloned()))
     });
     match outcome {
-        Ok((items, shipped_quantity)) => Ok(Ok(Moved {
+        Ok((items, first)) => Ok(Ok(Moved {
             items,
-            order: Some(progress(conn, &order, shipped_quantity)?),
+            order: match first {
+                Some(serial) => progress(conn, &order, &serial)?,
+                None => None,
+            },
         })),
         Err(Abort::Refused(reason)) => Ok(Err(reason)),
         Err(Abort::Failed(e)) => Err(e),
     }
 }
 
-/// How much of the order's product is shipped, this scan included (`ship_items` says how many).
-fn progress(conn: &mut DbConnection, order: &OrderRow, shipped: i64) -> Result<OrderProgress> {
-    // `get_result`, not `first`: a bound `LIMIT` makes the bundled SQLite prepare the statement
-    // again on every scan (BENCHMARKS.md).
-    let sku: String = products::table
-        .find(order.product_id)
-        .select(products::sku)
-        .get_result(conn)?;
-    let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    Ok(OrderProgress {
-        id: count(order.id),
-        sku,
-        done: count(shipped),
-        ordered: count(order.quantity),
-    })
-}
-
-/// The custody events `ship_items` wrote name the user; name the device and its event too.
-fn tag_events(
+/// How much of the scanned product's line is shipped, this scan included: the handheld shows that
+/// product's count against what was ordered of it.
+fn progress(
     conn: &mut DbConnection,
-    serials: &[String],
-    order: i64,
-    device: &str,
-    seq: i64,
-) -> Result<()> {
-    diesel::update(
-        custody_events::table
-            .filter(custody_events::serial.eq_any(serials))
-            .filter(custody_events::kind.eq("ship"))
-            .filter(custody_events::note.eq(format!("order {order}")))
-            .filter(custody_events::device_id.is_null()),
+    order: &OrderRow,
+    serial: &str,
+) -> Result<Option<OrderProgress>> {
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(
+        orders::line_progress(conn, order.id, serial)?.map(|(sku, done, ordered)| OrderProgress {
+            id: count(order.id),
+            sku,
+            done: count(done),
+            ordered: count(ordered),
+        }),
     )
-    .set((
-        custody_events::device_id.eq(device),
-        custody_events::device_seq.eq(seq),
-    ))
-    .execute(conn)?;
-    Ok(())
 }
 
 /// A receive scan's context: the order, with its buyer.
@@ -162,11 +145,7 @@ pub fn complete_receipt(conn: &mut DbConnection, context: Option<&str>) -> Resul
         return Ok(());
     }
     let (kind, id) = Custodian::Transit(Some(order.id)).columns();
-    let in_transit: i64 = items::table
-        .filter(items::custodian_kind.eq(kind))
-        .filter(items::custodian_id.eq(id))
-        .count()
-        .get_result(conn)?;
+    let in_transit = items::count_held_by(conn, kind, id)?;
     if in_transit == 0 {
         shipping::receive_row(conn, &order, Actor::System, false, now())?;
     }

@@ -89,7 +89,7 @@ pub fn record(conn: &mut DbConnection, input: NewActivity, actor: Actor) -> Resu
     if input.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(Error::BadRequest("note: at most 500 characters".into()));
     }
-    changes::insert_activity(
+    Ok(changes::insert_activity(
         conn,
         &ActivityRow {
             id: 0,
@@ -101,5 +101,5 @@ pub fn record(conn: &mut DbConnection, input: NewActivity, actor: Actor) -> Resu
             at,
             recorded_by: actor.user(),
         },
-    )
+    )?)
 }

@@ -54,14 +54,14 @@ pub fn options(conn: &mut DbConnection, actor: Actor, day: NaiveDate) -> Result<
 /// The signed-in agent's applications, newest first.
 pub fn mine(conn: &mut DbConnection, actor: Actor) -> Result<Vec<LevelApplicationRow>> {
     let me = the_agent(actor, "read its level applications")?;
-    store::of_agent(conn, me, 50)
+    Ok(store::of_agent(conn, me, 50)?)
 }
 
 /// The applications waiting for `actor`, oldest first: an agent's direct downline's in the
 /// supplier stage; for HQ, those in its stage and those of agents it supplies itself.
 pub fn queue(conn: &mut DbConnection, actor: Actor) -> Result<Vec<LevelApplicationRow>> {
     if let Actor::Agent { agent, .. } = actor {
-        return store::awaiting_supplier(conn, Some(agent), 200);
+        return Ok(store::awaiting_supplier(conn, Some(agent), 200)?);
     }
     actor.require_hq(READERS, "read level applications")?;
     let mut rows = store::list(conn, Some(Status::AwaitingHq.as_str()), None, 200)?;
@@ -85,5 +85,5 @@ pub fn all(
              lapsed"
         )));
     }
-    store::list(conn, status, before, limit)
+    Ok(store::list(conn, status, before, limit)?)
 }

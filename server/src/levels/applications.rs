@@ -230,7 +230,7 @@ pub fn withdraw(
         &format!("level_application:{id}"),
         &serde_json::json!({ "from": row.status }),
     )?;
-    store::get(conn, id)
+    Ok(store::get(conn, id)?)
 }
 
 /// A decision: the applicant's supplier in the first stage of two-stage approval, HQ admin
@@ -338,7 +338,7 @@ pub fn decide(
         &serde_json::json!({ "from": status.as_str(), "to": next.as_str(),
             "stage": if by == Decider::Supplier { "supplier" } else { "hq" } }),
     )?;
-    store::get(conn, id)
+    Ok(store::get(conn, id)?)
 }
 
 /// Closes the agent's open application after its level changed another way.

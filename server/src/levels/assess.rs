@@ -4,7 +4,6 @@
 //! no agent moves twice in one run. Only agents that change are written.
 
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::Serialize;
 
 use super::apply::{Cause, apply};
@@ -14,6 +13,7 @@ use crate::domain::levels::{ChangeKind, Decision, decide};
 use crate::error::{Error, Result};
 use crate::network::{Actor, policy as tier_policy};
 use crate::store::DbConnection;
+use crate::store::in_transaction;
 use crate::store::levels::changes::{self, LevelRunRow};
 use crate::store::users::now;
 
@@ -70,7 +70,7 @@ pub fn run(
             .into_iter()
             .filter_map(|m| decide(&levels, &m.level, &m.metrics, day).map(|d| (m, d)))
             .collect();
-        conn.transaction(|conn| {
+        in_transaction(conn, |conn| {
             for (m, d) in &decided {
                 apply(
                     conn,

@@ -4,7 +4,6 @@
 //! the quotas (配额) that make them fit the new rules.
 
 use chrono::NaiveDate;
-use diesel::Connection;
 
 use super::apply::{Cause, apply};
 use super::population::{self, Member};
@@ -13,6 +12,7 @@ use crate::domain::levels::{AgentLevel, LevelPolicy, OnChange, Quota, keep_level
 use crate::error::{Error, Result};
 use crate::network::{Actor, policy as tier_policy};
 use crate::store::DbConnection;
+use crate::store::in_transaction;
 use crate::store::levels::policies::{self, LevelPolicyRow};
 use crate::store::levels::state::{self, AgentLevelRow};
 use crate::store::users::now;
@@ -61,13 +61,13 @@ pub fn validate(conn: &mut DbConnection, document: &str) -> Result<LevelPolicy> 
 pub fn save_draft(conn: &mut DbConnection, document: &str, actor: Actor) -> Result<LevelPolicyRow> {
     actor.require_hq(&[Role::HqAdmin], "write level policies")?;
     let levels = validate(conn, document)?;
-    policies::insert_draft(
+    Ok(policies::insert_draft(
         conn,
         i64::from(levels.version),
         &levels.name,
         document,
         actor.user(),
-    )
+    )?)
 }
 
 /// Activates a draft and applies its `on_change` to every active agent, all in one transaction.
@@ -83,7 +83,7 @@ pub fn activate(conn: &mut DbConnection, version: i64, actor: Actor) -> Result<A
     }
     let levels = parse_stored(conn, &row)?;
     let day = now().date();
-    conn.transaction(|conn| {
+    in_transaction(conn, |conn| {
         policies::activate(conn, version, actor.user())?;
         let summary = apply_change(conn, &levels, day)?;
         // Applications claim a path of the version they were made under: they lapse with it.

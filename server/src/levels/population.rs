@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::domain::levels::{
@@ -18,7 +17,6 @@ use crate::store::DbConnection;
 use crate::store::levels::metrics::{self, Buckets, Sums};
 use crate::store::levels::state::{self, AgentLevelRow};
 use crate::store::network::agents::{self as agents_store, AgentRow};
-use crate::store::schema::{agents, restock_orders};
 
 /// Agents per page.
 pub const PAGE: i64 = 20_000;
@@ -51,10 +49,7 @@ fn reads_team(policy: &LevelPolicy) -> bool {
 }
 
 fn team_sums(conn: &mut DbConnection, b: &Buckets) -> Result<TeamSums> {
-    let links: Vec<(i64, Option<i64>)> = agents::table
-        .select((agents::id, agents::referrer_id))
-        .order(agents::id)
-        .load(conn)?;
+    let links = agents_store::referral_links(conn)?;
     let mut own: HashMap<i64, Vec<i64>> = HashMap::new();
     let max = links.last().map_or(0, |(id, _)| *id);
     let mut lo = 0;
@@ -122,11 +117,7 @@ fn window_metrics(b: &Buckets, i: usize, sums: Option<&Vec<Sums>>, team: &[i64])
 /// The day the agent reached its tier, when the engine has no record of it: the last paid
 /// top-up (a seed-004 upgrade), else its activation, else its joining.
 fn reached_elsewhere(conn: &mut DbConnection, agent: &AgentRow) -> Result<NaiveDate> {
-    let upgraded: Option<chrono::NaiveDateTime> = restock_orders::table
-        .filter(restock_orders::buyer_id.eq(agent.id))
-        .filter(restock_orders::kind.eq("upgrade"))
-        .select(diesel::dsl::max(restock_orders::paid_at))
-        .get_result(conn)?;
+    let upgraded = agents_store::last_paid_upgrade(conn, agent.id)?;
     Ok(upgraded
         .or(agent.activated_at)
         .unwrap_or(agent.joined_at)
@@ -169,10 +160,7 @@ fn level_of(
 
 /// Active agents, for progress reporting.
 pub fn count_active(conn: &mut DbConnection) -> Result<i64> {
-    Ok(agents::table
-        .filter(agents::status.eq("active"))
-        .count()
-        .get_result(conn)?)
+    Ok(agents_store::count_active(conn)?)
 }
 
 /// Walks every active agent, a page at a time, as of `day` under `policy`.

@@ -158,7 +158,7 @@ pub fn create(conn: &mut DbConnection, input: NewAgentInput, by: Option<i64>) ->
         &format!("agent:{}", row.id),
         &serde_json::json!({ "tier": tier.key, "referrer_id": input.referrer_id }),
     )?;
-    store::get(conn, row.id)
+    Ok(store::get(conn, row.id)?)
 }
 
 fn check_agent_account(conn: &mut DbConnection, user_id: i64) -> Result<()> {
@@ -228,7 +228,7 @@ pub fn suspend(
         &format!("agent:{id}"),
         &serde_json::json!({ "reason": reason, "suppliers_changed": moved }),
     )?;
-    store::get(conn, id)
+    Ok(store::get(conn, id)?)
 }
 
 /// Reinstates a suspended agent: its downline buys from it again.
@@ -248,7 +248,7 @@ pub fn reinstate(conn: &mut DbConnection, id: i64, by: Option<i64>) -> Result<Ag
         &format!("agent:{id}"),
         &serde_json::json!({ "suppliers_changed": moved }),
     )?;
-    store::get(conn, id)
+    Ok(store::get(conn, id)?)
 }
 
 /// Corrects a referrer entered by mistake. Refused when it would close a referral cycle of any
@@ -282,5 +282,5 @@ pub fn correct_referrer(
         &format!("agent:{id}"),
         &serde_json::json!({ "from": row.referrer_id, "to": referrer, "suppliers_changed": moved }),
     )?;
-    store::get(conn, id)
+    Ok(store::get(conn, id)?)
 }

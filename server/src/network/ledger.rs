@@ -23,6 +23,8 @@ pub fn kind_of(key: &str) -> &'static str {
         (Some("withdrawal"), Some("requested")) => "withdrawal_requested",
         (Some("withdrawal"), Some("approved")) => "withdrawal_approved",
         (Some("withdrawal"), Some("rejected")) => "withdrawal_rejected",
+        (Some("import"), Some("opening")) => "opening",
+        (Some("import"), Some("release")) => "release",
         _ => "other",
     }
 }
@@ -47,12 +49,12 @@ pub fn book_order(
             )
         })
         .collect();
-    store::book_all(conn, &items)
+    Ok(store::book_all(conn, &items)?)
 }
 
 /// Books a withdrawal's posting.
 pub fn book_withdrawal(conn: &mut DbConnection, id: i64, posting: &Posting) -> Result<Booked> {
-    store::book(
+    Ok(store::book(
         conn,
         posting,
         Meta {
@@ -61,7 +63,7 @@ pub fn book_withdrawal(conn: &mut DbConnection, id: i64, posting: &Posting) -> R
             withdrawal_id: Some(id),
             policy_version: None,
         },
-    )
+    )?)
 }
 
 /// Fails (rolling the caller's transaction back) when `account` went below zero: a wallet

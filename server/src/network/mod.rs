@@ -13,10 +13,12 @@ pub mod orders;
 pub mod payment;
 pub mod policy;
 pub mod refunds;
+pub mod scan_ship;
 pub mod settlement;
 pub mod shipping;
 pub mod statements;
 pub mod upgrade;
+pub mod views;
 pub mod withdrawals;
 
 use crate::domain::Role;
@@ -106,7 +108,8 @@ pub const HQ_SELLERS: &[Role] = &[Role::HqAdmin, Role::HqFinance, Role::Warehous
 /// HQ roles that decide about money.
 pub const HQ_MONEY: &[Role] = &[Role::HqAdmin, Role::HqFinance];
 
-/// A domain rule's refusal as a client error: the input or the state did not allow it.
-pub(crate) fn refused(e: impl std::fmt::Display) -> Error {
-    Error::Conflict(e.to_string())
+/// A domain rule's refusal as a client error: the input or the state did not allow it (409 with
+/// the rule's own code).
+pub(crate) fn refused(e: impl crate::domain::Refusal) -> Error {
+    Error::refused(&e)
 }

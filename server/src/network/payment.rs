@@ -4,27 +4,27 @@
 //! moves the buyer up a tier. Of two concurrent payments exactly one books: the state change is
 //! conditional, and the postings' keys are unique.
 
-use diesel::Connection;
-
 use super::book::{self, restock_order};
 use super::orders::{HQ_ANSWER, changed_meanwhile};
 use super::{Actor, HQ_MONEY, agents, ledger, refused};
+use crate::domain::network::OrderKind;
 use crate::domain::network::earnings::{BookedOrder, PaidVia, Referrer};
 use crate::domain::network::order::{OrderAction, transition};
 use crate::domain::network::{Account, Party, Policy, postings};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::network::agents as agents_store;
-use crate::store::network::orders::{self as store, Booking, OrderRow};
+use crate::store::network::orders::{self as store, Booking, FullOrder, LineBooking, OrderRow};
 use crate::store::network::{agent_id, agent_key, cents, party_columns};
 use crate::store::users::now;
 
 /// Pays order `id`. `Offline`: the payee confirms the transfer arrived (HQ finance for HQ).
 /// `Wallet`: the buyer pays from its available balance, which must cover it.
 pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Result<OrderRow> {
-    conn.transaction(|conn| {
-        let row = store::get(conn, id)?;
-        let order = restock_order(&row)?;
+    crate::store::in_transaction(conn, |conn| {
+        let full = store::get_full(conn, id)?;
+        let row = full.row.clone();
+        let order = restock_order(&full)?;
         match via {
             PaidVia::Offline => {
                 let roles = if order.seller == Party::Hq {
@@ -42,13 +42,25 @@ pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Resu
         }
         transition(order.state, OrderAction::Pay).map_err(refused)?;
         let policy = super::policy::by_version(conn, row.policy_version)?;
-        let legs = store::legs_of(conn, &[id])?;
-        let plan = book::plan(&row, &legs)?;
+        let plans = book::plans(&full)?;
         let referrer = referrer_now(conn, row.buyer_id)?;
-        let booked = BookedOrder::at_payment(&policy, &order, plan.as_ref(), referrer, via)
+        let booked = BookedOrder::at_payment(&policy, &order, plans.as_deref(), referrer, via)
             .map_err(|e| Error::Internal(e.to_string()))?;
         let at = now();
-        if !store::record_payment(conn, id, &booking(&booked, at)?)? {
+        let lines = full
+            .lines
+            .iter()
+            .zip(&booked.lines)
+            .map(|(l, b)| {
+                Ok(LineBooking {
+                    line_id: l.id,
+                    shipper_amount_cents: cents(b.shipper_amount)?,
+                    rebate_cents: booked.rebate_agent.map(|_| cents(b.rebate)).transpose()?,
+                    award_cents: booked.award_agent.map(|_| cents(b.award)).transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if !store::record_payment(conn, id, &booking(&booked, at)?, &lines)? {
             return Err(changed_meanwhile(conn, id)?);
         }
         store::add_events(
@@ -66,9 +78,9 @@ pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Resu
         if via == PaidVia::Wallet {
             ledger::require_cover(conn, Account::available(order.buyer))?;
         }
-        after_payment(conn, &row, &policy, actor.user())?;
+        after_payment(conn, &full, &policy, actor.user())?;
         tracing::info!(order = id, via = book::paid_via_str(via), "order paid");
-        store::get(conn, id)
+        Ok(store::get(conn, id)?)
     })
 }
 
@@ -90,12 +102,12 @@ fn booking(b: &BookedOrder, at: chrono::NaiveDateTime) -> Result<Booking> {
         state: "paid".into(),
         shipper_kind: Some(shipper_kind.into()),
         shipper_id,
-        shipper_amount_cents: Some(cents(b.shipper_amount)?),
+        shipper_amount_cents: Some(cents(b.shipper_amount())?),
         paid_via: Some(book::paid_via_str(b.paid_via).into()),
-        rebate_agent_id: b.rebate.map(|e| agent_key(e.agent)),
-        rebate_cents: b.rebate.map(|e| cents(e.amount)).transpose()?,
-        award_agent_id: b.award.map(|e| agent_key(e.agent)),
-        award_cents: b.award.map(|e| cents(e.amount)).transpose()?,
+        rebate_agent_id: b.rebate().map(|e| agent_key(e.agent)),
+        rebate_cents: b.rebate().map(|e| cents(e.amount)).transpose()?,
+        award_agent_id: b.award().map(|e| agent_key(e.agent)),
+        award_cents: b.award().map(|e| cents(e.amount)).transpose()?,
         return_days: Some(i32::try_from(b.return_days).unwrap_or(i32::MAX)),
         paid_at: Some(at),
     })
@@ -105,13 +117,14 @@ fn booking(b: &BookedOrder, at: chrono::NaiveDateTime) -> Result<Booking> {
 /// way the suppliers below it are recomputed.
 fn after_payment(
     conn: &mut DbConnection,
-    row: &OrderRow,
+    full: &FullOrder,
     policy: &Policy,
     by: Option<i64>,
 ) -> Result<()> {
+    let row = &full.row;
     let buyer = agents_store::get(conn, row.buyer_id)?;
-    match row.kind.as_str() {
-        "entry" => {
+    match row.kind()? {
+        OrderKind::Entry => {
             if !agents_store::activate(conn, buyer.id, row.tier_rank, row.goods_amount_cents)? {
                 return Err(Error::Conflict(format!(
                     "agent {} is {}, not pending: its entry order cannot activate it",
@@ -121,7 +134,7 @@ fn after_payment(
             agents_store::set_entry_items(conn, buyer.id, row.quantity)?;
             agents::recompute_below(conn, buyer.id, true)?;
         }
-        "upgrade" => {
+        OrderKind::Upgrade => {
             let takes = super::upgrade::Takes {
                 paid_cents: row.goods_amount_cents - row.upgrade_allowance_cents.unwrap_or(0),
                 items: row.quantity,
@@ -134,7 +147,7 @@ fn after_payment(
             })?;
             super::upgrade::take_effect(conn, &buyer, to, takes, policy)?;
         }
-        _ => {}
+        OrderKind::Restock => {}
     }
     Ok(())
 }

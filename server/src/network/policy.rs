@@ -2,31 +2,21 @@
 //! named by its field), save it as a draft, and activate it. Orders keep the version they were
 //! placed under, so activation changes only what comes next.
 
-use diesel::prelude::*;
-
-use crate::domain::network::{Policy, PolicyErrors, policy::SEED_004};
+use crate::domain::network::{Policy, PolicyErrors};
 use crate::error::{Error, Result};
-use crate::store::DbConnection;
+use crate::store::network::agents;
 use crate::store::network::policies::{self, PolicyRow};
-use crate::store::schema::agents;
+use crate::store::{DbConnection, in_transaction};
 
-/// The active policy. A fresh database has none: the shipped `seed-004` preset becomes version 1.
+/// The active policy. Only reads: a fresh database gets the shipped `seed-004` preset as
+/// version 1 when it is migrated (`store::network::policies::install_preset`), so pages that
+/// show the policy run on a reader and never queue behind the SQLite writer.
 pub fn active(conn: &mut DbConnection) -> Result<(PolicyRow, Policy)> {
-    if let Some(row) = policies::active(conn)? {
-        let policy = parse_stored(&row)?;
-        return Ok((row, policy));
-    }
-    let seed = Policy::seed_004().map_err(|e| Error::Internal(e.to_string()))?;
-    conn.transaction(|conn| {
-        let row =
-            policies::insert_draft(conn, i64::from(seed.version()), seed.name(), SEED_004, None)?;
-        policies::activate(conn, row.version, None)?;
-        Ok::<_, Error>(())
+    let row = policies::active(conn)?.ok_or_else(|| {
+        Error::Internal("no active tier policy: the database has not been migrated".into())
     })?;
-    tracing::info!("no tier policy yet: the seed-004 preset is now version 1");
-    let row = policies::active(conn)?
-        .ok_or_else(|| Error::Internal("the seed policy did not activate".into()))?;
-    Ok((row, seed))
+    let policy = parse_stored(&row)?;
+    Ok((row, policy))
 }
 
 /// The policy an order or posting was made under.
@@ -59,22 +49,20 @@ pub fn bad_document(e: PolicyErrors) -> Error {
 pub fn save_draft(conn: &mut DbConnection, document: &str, by: Option<i64>) -> Result<PolicyRow> {
     let policy = validate(document).map_err(bad_document)?;
     active(conn)?;
-    policies::insert_draft(
+    Ok(policies::insert_draft(
         conn,
         i64::from(policy.version()),
         policy.name(),
         document,
         by,
-    )
+    )?)
 }
 
 /// Activates a draft. Refused when agents sit at a tier rank the new policy does not have.
 pub fn activate(conn: &mut DbConnection, version: i64, by: Option<i64>) -> Result<PolicyRow> {
     let row = policies::by_version(conn, version)?.ok_or_else(|| Error::not_found("policy"))?;
     let policy = parse_stored(&row)?;
-    let deepest: Option<i32> = agents::table
-        .select(diesel::dsl::max(agents::tier_rank))
-        .get_result(conn)?;
+    let deepest = agents::deepest_tier_rank(conn)?;
     if let Some(rank) = deepest.filter(|r| *r > policy.tiers().len() as i32) {
         return Err(Error::Conflict(format!(
             "policy version {version} has {} tiers, but agents hold tier rank {rank}: keep every \
@@ -82,7 +70,7 @@ pub fn activate(conn: &mut DbConnection, version: i64, by: Option<i64>) -> Resul
             policy.tiers().len()
         )));
     }
-    conn.transaction(|conn| policies::activate(conn, version, by))?;
+    in_transaction(conn, |conn| policies::activate(conn, version, by))?;
     crate::store::audit::record(
         conn,
         by,
@@ -91,4 +79,43 @@ pub fn activate(conn: &mut DbConnection, version: i64, by: Option<i64>) -> Resul
         &serde_json::json!({ "name": row.name }),
     )?;
     policies::by_version(conn, version)?.ok_or_else(|| Error::not_found("policy"))
+}
+
+/// One product as an agent may order it: its price at the agent's tier (授权价格).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnPrice {
+    pub product_id: i64,
+    pub sku: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub unit_price: rust_decimal::Decimal,
+}
+
+/// The prices an agent buys at: every product of the registry priced at its own tier under the
+/// active policy, and nothing of any other tier (DOMAIN §10: an agent sees its own prices only).
+pub fn own_prices(
+    conn: &mut crate::store::DbConnection,
+    agent: i64,
+) -> crate::error::Result<(crate::domain::network::Tier, Vec<OwnPrice>)> {
+    let row = crate::store::network::agents::get(conn, agent)?;
+    let (_, policy) = active(conn)?;
+    let tier = policy
+        .tier(super::book::tier(row.tier_rank))
+        .ok_or_else(|| {
+            crate::error::Error::Internal("the agent's tier is not in the policy".into())
+        })?
+        .clone();
+    let prices = crate::store::products::list(conn)?
+        .into_iter()
+        .filter_map(|p| {
+            policy.price(tier.rank, &p.sku).map(|unit_price| OwnPrice {
+                product_id: p.id,
+                sku: p.sku,
+                name: p.name,
+                name_en: p.name_en,
+                unit_price,
+            })
+        })
+        .collect();
+    Ok((tier, prices))
 }

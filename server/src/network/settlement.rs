@@ -8,11 +8,10 @@
 //! `order:{id}:complete`, unique in the ledger.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::Connection;
 
 use super::book::{self, booked};
 use super::{Actor, shipping};
-use crate::domain::network::{postings, settlement};
+use crate::domain::network::{OrderState, postings, settlement};
 use crate::error::Result;
 use crate::store::DbConnection;
 use crate::store::network::ledger::{self as ledger_store, Meta};
@@ -42,8 +41,8 @@ pub fn auto_receive(conn: &mut DbConnection, now: NaiveDateTime) -> Result<u64> 
     let mut after = 0;
     loop {
         // Read inside the transaction that acts on the rows, so what is decided is what is there.
-        let (last, n) = conn.transaction(|conn| {
-            let rows = store::due(conn, "shipped", now, after, CHUNK)?;
+        let (last, n) = crate::store::in_transaction(conn, |conn| {
+            let rows = store::due(conn, OrderState::Shipped, now, after, CHUNK)?;
             let mut n = 0;
             for row in &rows {
                 let due = row.shipped_at.is_some_and(|s| {
@@ -81,10 +80,10 @@ pub fn complete_due_in_chunks(
     chunk: i64,
 ) -> Result<Settled> {
     let mut out = Settled::default();
-    for state in ["received", "partially_refunded"] {
+    for state in [OrderState::Received, OrderState::PartiallyRefunded] {
         let mut after = 0;
         loop {
-            let (last, completed, booked) = conn.transaction(|conn| {
+            let (last, completed, booked) = crate::store::in_transaction(conn, |conn| {
                 let rows = store::due(conn, state, now, after, chunk.max(1))?;
                 let last = rows.last().map(|r| r.id);
                 let (completed, booked) = complete_chunk(conn, rows, now)?;
@@ -123,19 +122,19 @@ fn complete_chunk(
         .into_iter()
         .filter(|r| mine_set.contains(&r.id))
         .collect();
-    let forwarded: Vec<i64> = rows
-        .iter()
-        .filter(|r| {
-            r.shipper_kind.as_deref() != Some(&r.seller_kind) || r.shipper_id != r.seller_id
-        })
-        .map(|r| r.id)
-        .collect();
-    let legs = store::legs_of(conn, &forwarded)?;
-    let mut items = Vec::with_capacity(rows.len());
-    let mut events = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let b = booked(row, &legs)?;
-        if let Some(p) = postings::completion(&b, book::quantity(row.returned_quantity)?) {
+    // Lines and legs of the whole chunk in a few queries, not per order.
+    let orders = store::full(conn, rows)?;
+    let mut items = Vec::with_capacity(orders.len());
+    let mut events = Vec::with_capacity(orders.len());
+    for o in &orders {
+        let row = &o.row;
+        let b = booked(o)?;
+        let returned = o
+            .lines
+            .iter()
+            .map(|l| book::quantity(l.returned_quantity))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(p) = postings::completion(&b, &returned) {
             let meta = Meta {
                 kind: "complete",
                 order_id: Some(row.id),
@@ -151,7 +150,7 @@ fn complete_chunk(
         .filter(|b| *b == ledger_store::Booked::New)
         .count();
     store::add_events(conn, &events, now)?;
-    Ok((rows.len() as u64, booked_now as u64))
+    Ok((orders.len() as u64, booked_now as u64))
 }
 
 /// One pass of both jobs.
@@ -159,6 +158,11 @@ pub fn tick(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Settled> {
     let received = auto_receive(conn, now)?;
     let mut out = complete_due(conn, now)?;
     out.received = received;
+    // Opening frozen balances of an imported network whose release day has come.
+    let released = crate::network_import::release_due(conn, now)?;
+    if released > 0 {
+        tracing::info!(released, "opening frozen balances released");
+    }
     if out.received + out.completed > 0 {
         tracing::info!(
             received = out.received,

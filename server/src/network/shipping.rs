@@ -6,9 +6,8 @@
 //! it was. The order turns `shipping` at its first item and `shipped` when all its items are on
 //! the way. [`receive`] moves them from transit into the buyer's custody.
 
+use chainmark_wire::RejectReason;
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
-use scanner_agent::wire::RejectReason;
 
 use super::book;
 use super::orders::changed_meanwhile;
@@ -29,9 +28,9 @@ pub enum ShipRejection {
     UnknownCode,
     /// The item is not (any more) in the shipper's custody, or it is voided or recalled.
     NotInCustody,
-    /// The item is of another product than the order's.
+    /// The item is of a product none of the order's lines is for.
     NotOnOrder,
-    /// The order has all the items it asked for.
+    /// The item's line has all the items it asked for.
     QuantityExceeded,
     /// The item was already shipped against this order.
     AlreadyShipped,
@@ -81,9 +80,10 @@ pub fn ship_items(
     actor: Option<i64>,
     serials: &[String],
 ) -> Result<Shipped> {
-    conn.transaction(|conn| {
+    crate::store::in_transaction(conn, |conn| {
         let row = store::get(conn, order_id)?;
-        let state = book::state_of(&row.state)?;
+        let lines = store::lines_of(conn, &[order_id])?;
+        let state = row.state()?;
         if !matches!(
             state,
             OrderState::Paid | OrderState::Shipping | OrderState::Shipped
@@ -106,22 +106,26 @@ pub fn ship_items(
         };
         for given in serials {
             let serial = given.trim().to_uppercase();
-            let rejection = match stock::item(conn, &serial)? {
-                None => Some(ShipRejection::UnknownCode),
-                Some(item) if item.product_id != row.product_id => Some(ShipRejection::NotOnOrder),
-                Some(_) if stock::allocated(conn, order_id, &serial)? => {
+            let item = stock::item(conn, &serial)?;
+            let line = item
+                .as_ref()
+                .and_then(|i| lines.iter().find(|l| l.product_id == i.product_id));
+            let rejection = match (item, line) {
+                (None, _) => Some(ShipRejection::UnknownCode),
+                (Some(_), None) => Some(ShipRejection::NotOnOrder),
+                (Some(_), Some(_)) if stock::allocated(conn, order_id, &serial)? => {
                     Some(ShipRejection::AlreadyShipped)
                 }
-                Some(item)
+                (Some(item), Some(_))
                     if item.status != "active"
                         || (item.custodian_kind.as_str(), item.custodian_id) != from =>
                 {
                     Some(ShipRejection::NotInCustody)
                 }
-                Some(_) if !store::count_shipped(conn, order_id)? => {
+                (Some(_), Some(line)) if !store::count_shipped(conn, order_id, line.id)? => {
                     Some(ShipRejection::QuantityExceeded)
                 }
-                Some(_) => {
+                (Some(_), Some(_)) => {
                     let note = format!("order {order_id}");
                     if !stock::move_item(conn, &serial, from, transit, "ship", actor, &note, at)? {
                         // Counted above but moved by someone else meanwhile: undo by failing.
@@ -139,13 +143,28 @@ pub fn ship_items(
         if !out.accepted.is_empty() {
             let after = store::get(conn, order_id)?;
             let mut steps = Vec::new();
-            if after.state == "paid" {
-                store::stamp(conn, order_id, &["paid"], "shipping", at, None)?;
+            if after.state()? == OrderState::Paid {
+                store::stamp(
+                    conn,
+                    order_id,
+                    &[OrderState::Paid],
+                    OrderState::Shipping,
+                    at,
+                    None,
+                )?;
                 steps.push(("paid", "shipping"));
             }
+            // Every line has all its items: the order's total says so (it is their sum).
             if after.shipped_quantity >= after.quantity {
                 let due = at + Duration::days(i64::from(after.receive_days));
-                store::stamp(conn, order_id, &["shipping"], "shipped", at, Some(due))?;
+                store::stamp(
+                    conn,
+                    order_id,
+                    &[OrderState::Shipping],
+                    OrderState::Shipped,
+                    at,
+                    Some(due),
+                )?;
                 steps.push(("shipping", "shipped"));
             }
             let events: Vec<_> = steps
@@ -193,7 +212,7 @@ pub fn receive(
     actor: Actor,
     auto: bool,
 ) -> Result<OrderRow> {
-    conn.transaction(|conn| {
+    crate::store::in_transaction(conn, |conn| {
         let row = store::get(conn, order_id)?;
         if !auto {
             actor.require_party(
@@ -203,7 +222,7 @@ pub fn receive(
             )?;
         }
         receive_row(conn, &row, actor, auto, now())?;
-        store::get(conn, order_id)
+        Ok(store::get(conn, order_id)?)
     })
 }
 
@@ -220,11 +239,18 @@ pub fn receive_row(
     } else {
         OrderAction::Receive
     };
-    let from = book::state_of(&row.state)?;
+    let from = row.state()?;
     transition(from, action).map_err(refused)?;
     let return_days = row.return_days.unwrap_or(0);
     let due = at + Duration::days(i64::from(return_days));
-    if !store::stamp(conn, row.id, &["shipped"], "received", at, Some(due))? {
+    if !store::stamp(
+        conn,
+        row.id,
+        &[OrderState::Shipped],
+        OrderState::Received,
+        at,
+        Some(due),
+    )? {
         return Err(changed_meanwhile(conn, row.id)?);
     }
     let buyer = ("agent", Some(row.buyer_id));

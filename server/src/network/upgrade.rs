@@ -4,18 +4,17 @@
 //! An agent whose entry and earlier top-ups already bought the target tier's entry quantity has
 //! nothing to top up (q = 0): nothing to ship or pay, so it is upgraded at once, without an order.
 
-use diesel::Connection;
 use rust_decimal::Decimal;
 
 use super::book::{self, tier};
 use super::{Actor, orders, policy};
-use crate::domain::network::order::OrderKind;
+use crate::domain::network::order::{OrderKind, OrderState};
 use crate::domain::network::{EntryBasis, Policy, UpgradeError, top_up, upgrade_target};
 use crate::error::{Error, Result};
 use crate::store::network::agents::{self as agents_store, AgentRow};
 use crate::store::network::money;
 use crate::store::network::orders::{self as orders_store, OrderRow};
-use crate::store::{DbConnection, audit};
+use crate::store::{DbConnection, audit, products};
 
 /// How far an agent is from its next tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +36,11 @@ pub fn basis(policy: &Policy, row: &AgentRow) -> Result<EntryBasis> {
     let items = match row.entry_items {
         Some(n) => book::quantity(n)?,
         None => {
-            policy
-                .tier(tier(row.tier_rank))
-                .ok_or_else(|| {
-                    Error::Internal(format!("agent {} has a tier outside the policy", row.id))
-                })?
-                .entry_quantity
+            let t = policy.tier(tier(row.tier_rank)).ok_or_else(|| {
+                Error::Internal(format!("agent {} has a tier outside the policy", row.id))
+            })?;
+            // By amount, items do not count (what was paid does); by quantity, the tier's.
+            t.entry_quantity().unwrap_or(0)
         }
     };
     Ok(EntryBasis {
@@ -76,13 +74,24 @@ pub fn progress(conn: &mut DbConnection, agent: i64) -> Result<Progress> {
     let have = referred.iter().filter(|t| **t == above.rank).count() as u32;
     let need = above.upgrade_count.unwrap_or(0);
     let eligible = upgrade_target(&policy, current, &referred).is_ok();
-    let t = top_up(&policy, above.rank, basis(&policy, &row)?)
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    // What the top-up costs depends on the product (授权价格): shown for the first product of
+    // the registry that the target tier has a price for.
+    let sku = products::list(conn)?
+        .into_iter()
+        .map(|p| p.sku)
+        .find(|sku| policy.price(above.rank, sku).is_some());
+    let t = match sku {
+        Some(sku) => Some(
+            top_up(&policy, above.rank, basis(&policy, &row)?, &sku)
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        ),
+        None => None,
+    };
     Ok(Progress {
         target: above.upgrade_count.map(|_| above.key.clone()),
         have,
         need,
-        top_up: above.upgrade_count.map(|_| (t.quantity, t.amount)),
+        top_up: above.upgrade_count.and(t).map(|t| (t.quantity, t.amount)),
         eligible,
     })
 }
@@ -103,10 +112,13 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Reque
     let Actor::Agent { agent, .. } = actor else {
         return Err(Error::Forbidden("only an agent upgrades itself".into()));
     };
-    conn.transaction(|conn| {
+    crate::store::in_transaction(conn, |conn| {
         let row = agents_store::get(conn, agent)?;
         if !row.is_active() {
-            return Err(Error::Conflict(format!("agent {agent} is {}: only an active agent upgrades", row.status)));
+            return Err(Error::Conflict(format!(
+                "agent {agent} is {}: only an active agent upgrades",
+                row.status
+            )));
         }
         let (policy_row, policy) = policy::active(conn)?;
         let referred: Vec<_> = agents_store::referred_activation_tiers(conn, agent)?
@@ -115,16 +127,22 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Reque
             .collect();
         let target = upgrade_target(&policy, tier(row.tier_rank), &referred)
             .map_err(|e: UpgradeError| Error::Conflict(format!("no upgrade yet: {e}")))?;
-        let open = orders_store::list(conn, orders_store::Listing::PlacedBy(agent), None, 0, 100)?
-            .into_iter()
-            .any(|o| o.kind == "upgrade" && matches!(o.state.as_str(), "submitted" | "accepted" | "forwarded"));
-        if open {
-            return Err(Error::Conflict("an upgrade order is already open: pay or cancel it first".into()));
+        let open = [
+            OrderState::Submitted,
+            OrderState::Accepted,
+            OrderState::Forwarded,
+        ];
+        if orders_store::has_open(conn, agent, OrderKind::Upgrade, &open)? {
+            return Err(Error::Conflict(
+                "an upgrade order is already open: pay or cancel it first".into(),
+            ));
         }
-        let t = top_up(&policy, target, basis(&policy, &row)?)
-            .map_err(|e| Error::Internal(e.to_string()))?;
         // The product is checked even when nothing is ordered, so a bad request is refused alike.
+        let sku = sku.trim();
         let product = orders::product_id(conn, sku)?;
+        orders::price_for(&policy, target, sku)?;
+        let t = top_up(&policy, target, basis(&policy, &row)?, sku)
+            .map_err(|e| Error::Internal(e.to_string()))?;
         if t.quantity == 0 {
             // Nothing to ship, nothing to pay (goods 0.00; an unused credit is not paid out):
             // the agent qualifies as it stands. A zero-item order could only be "confirmed" with
@@ -139,15 +157,22 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Reque
             take_effect(conn, &row, target.0, takes, &policy)?;
             return Ok(Requested::Upgraded(agents_store::get(conn, agent)?));
         }
-        let priced = orders::Priced {
-            tier_rank: target.0,
+        let line = orders::PricedLine {
+            product,
+            sku: sku.to_string(),
             quantity: t.quantity,
             unit_price: t.unit_price,
-            goods: t.goods_amount,
             upgrade_allowance: Some(t.allowance),
         };
-        let order =
-            orders::place(conn, &row, OrderKind::Upgrade, &policy, priced, product, actor)?;
+        let order = orders::place(
+            conn,
+            &row,
+            OrderKind::Upgrade,
+            &policy,
+            target,
+            vec![line],
+            actor,
+        )?;
         tracing::info!(agent, order = order.id, target = %book::tier(i32::from(target.0)), "upgrade requested");
         Ok(Requested::Order(Box::new(order)))
     })

@@ -4,13 +4,13 @@
 //! a negative one after a clawback) blocks the request. Approved withdrawals are then marked paid
 //! with the bank transfer's reference.
 
-use diesel::Connection;
 use rust_decimal::Decimal;
 
 use super::{Actor, HQ_MONEY, ledger, refused};
 use crate::domain::network::{Account, postings};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
+use crate::store::in_transaction;
 use crate::store::network::ledger as ledger_store;
 use crate::store::network::withdrawals::{self as store, WithdrawalRow};
 use crate::store::network::{agent_id, cents, money};
@@ -30,7 +30,7 @@ pub fn request(conn: &mut DbConnection, actor: Actor, amount: Decimal) -> Result
             "amount {amount}: give a positive amount in yuan with at most 2 decimals"
         )));
     }
-    conn.transaction(|conn| {
+    in_transaction(conn, |conn| {
         let account = Account::available(agent_id(agent));
         let available = ledger_store::balance(conn, &account)?;
         let row = store::insert(conn, agent, cents(amount)?, Some(user))?;
@@ -57,7 +57,7 @@ pub fn decide(
     actor: Actor,
 ) -> Result<WithdrawalRow> {
     actor.require_hq(HQ_MONEY, "decide withdrawals")?;
-    conn.transaction(|conn| {
+    in_transaction(conn, |conn| {
         let row = store::get(conn, id)?;
         let to = if approve { "approved" } else { "rejected" };
         if !store::decide(conn, id, "requested", to, actor.user(), note)? {
@@ -75,7 +75,7 @@ pub fn decide(
         .ok_or_else(|| Error::Internal(format!("withdrawal {id} has no amount")))?;
         ledger::book_withdrawal(conn, id, &posting)?;
         tracing::info!(withdrawal = id, decision = to, "withdrawal decided");
-        store::get(conn, id)
+        Ok(store::get(conn, id)?)
     })
 }
 
@@ -100,5 +100,5 @@ pub fn mark_paid(
             row.status
         )));
     }
-    store::get(conn, id)
+    Ok(store::get(conn, id)?)
 }

@@ -9,6 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::hq_batches;
+use super::hq_i18n::tr;
 use super::i18n::{Lang, Text};
 use super::shell;
 use super::staff::{self, with_cookies};
@@ -25,6 +26,7 @@ const RECENT: i64 = 20;
 #[derive(Debug, Deserialize)]
 pub struct HqQuery {
     lang: Option<String>,
+    notice: Option<String>,
 }
 
 /// `GET /hq`.
@@ -55,15 +57,19 @@ pub async fn show(
             } else {
                 None
             };
-            Ok((counts, recent, batches))
+            let todo = crate::store::desk::to_do(c)?;
+            Ok((counts, recent, batches, todo))
         })
         .await;
-    let (counts, recent, batch_rows) = match loaded {
+    let (counts, recent, batch_rows, todo) = match loaded {
         Ok(v) => v,
         Err(e) => return staff::error_page(lang, e),
     };
+    let q_notice = query.notice.clone();
     let switch = format!("{HERE}?lang={}", lang.other().param());
     let body = html! {
+        @if let Some(n) = &q_notice { div.card.verdict.ok id="notice" { (n) } }
+        (to_do(lang, &caller, &todo))
         (overview(lang, &counts))
         @if let Some(rows) = &batch_rows { (hq_batches::table(lang, &caller, rows)) }
         @if let Some(rows) = &recent { (sightings(lang, rows)) }
@@ -118,7 +124,7 @@ fn result_text(lang: Lang, result: &str) -> String {
         "mismatch" => Text::Mismatch,
         "not_genuine" => Text::NotGenuine,
         r if r.starts_with("not_released") => Text::NotReleased,
-        other => return other.to_string(),
+        _ => return tr(lang, "其他", "other").to_string(),
     };
     lang.t(text).to_string()
 }
@@ -149,6 +155,36 @@ fn sightings(lang: Lang, rows: &[SightingRow]) -> Markup {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// What waits for the caller, each tile linking to the page where it is done; only tiles of
+/// pages the caller may open (the same permissions as the navigation).
+fn to_do(lang: Lang, caller: &crate::auth::Caller, t: &crate::store::desk::ToDo) -> Markup {
+    let may = |p: Permission| caller.role.allows(p);
+    html! {
+        div.todo id="todo" {
+            @if may(Permission::ReadApplications) {
+                a href="/hq/applications" id="todo-applications" {
+                    b { (t.applications) } (tr(lang, "份入驻申请待审核", "applications to decide"))
+                }
+            }
+            @if may(Permission::MoneyDesk) {
+                a href="/hq/money?status=requested" id="todo-withdrawals" {
+                    b { (t.withdrawals_requested) } (tr(lang, "笔提现待审批", "withdrawals to decide"))
+                }
+            }
+            @if may(Permission::ReadSightings) {
+                a href="/hq/audit/alerts?status=open" id="todo-alerts" {
+                    b { (t.alerts_open) } (tr(lang, "条串货预警待处理", "diversion alerts open"))
+                }
+            }
+            @if may(Permission::ReadDevices) {
+                a href="/warehouse" id="todo-shipments" {
+                    b { (t.orders_to_ship) } (tr(lang, "个订单待发货", "orders to ship"))
                 }
             }
         }

@@ -34,16 +34,26 @@ fn alert_path(id: i64) -> String {
     format!("{LIST}/{id}")
 }
 
-/// The list's filters from the page's query; a bad value is a 400 naming it.
-fn filters(q: &RawQuery) -> Result<FilterInput> {
+/// The agent a filter names: its id, or its name when exactly one agent has it.
+fn agent_named(c: &mut crate::store::DbConnection, given: &str) -> Result<i64> {
+    if let Ok(id) = given.parse::<i64>() {
+        return Ok(id);
+    }
+    match agents::ids_named(c, given, 2)?.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Error::BadRequest(format!(
+            "agent: no agent is named {given:?}"
+        ))),
+        _ => Err(Error::BadRequest(format!(
+            "agent: several agents are named {given:?}: give the agent's number"
+        ))),
+    }
+}
+
+/// The list's filters from the page's query (the agent already resolved to its id); a bad value
+/// is a 400 naming it.
+fn filters(q: &RawQuery, agent_id: Option<i64>) -> Result<FilterInput> {
     let get = |k: &str| q.get(k).cloned();
-    let agent_id = match q.get("agent").map(|a| a.trim()).filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => Some(
-            a.parse::<i64>()
-                .map_err(|_| Error::BadRequest(format!("agent {a:?} is not an agent id")))?,
-        ),
-    };
     Ok(FilterInput {
         status: get("status"),
         kind: get("kind"),
@@ -70,6 +80,13 @@ fn select(name: &str, label: &str, current: &str, options: &[(&str, String)]) ->
 
 fn filter_form(lang: Lang, q: &RawQuery) -> Markup {
     let v = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+    let book = crate::diversion::regions();
+    let regions: Vec<(String, String)> = book
+        .provinces_and_cities()
+        .into_iter()
+        .map(|r| (r.code.to_string(), book.full_name(r.code)))
+        .collect();
+    let current_region = v("region").trim();
     let any = || ("", t(lang, A::Any).to_string());
     let status: Vec<(&str, String)> = std::iter::once(any())
         .chain(["open", "confirmed", "dismissed"].map(|s| (s, word(lang, s))))
@@ -81,11 +98,21 @@ fn filter_form(lang: Lang, q: &RawQuery) -> Markup {
         form.card method="get" action=(LIST) id="filters" style="display:grid;gap:.4rem" {
             (select("status", t(lang, A::Status), v("status"), &status))
             (select("kind", t(lang, A::Kind), v("kind"), &kinds))
+            // Regions by name (provinces and cities, GB/T 2260); a code typed into the URL still
+            // works, and a district code kept in the URL shows as its own option.
             label { (t(lang, A::Region)) " "
-                input type="text" name="region" value=(v("region")) placeholder=(t(lang, A::RegionHint)) style="font-size:1rem";
+                select name="region" {
+                    option value="" { (t(lang, A::Any)) }
+                    @if !current_region.is_empty() && !regions.iter().any(|(code, _)| *code == current_region) {
+                        option value=(current_region) selected { (region_name(current_region)) }
+                    }
+                    @for (code, name) in &regions {
+                        option value=(code) selected[*code == current_region] { (name) }
+                    }
+                }
             }
             label { (t(lang, A::Agent)) " "
-                input type="number" name="agent" min="1" value=(v("agent")) style="width:8rem";
+                input type="text" name="agent" value=(v("agent")) placeholder=(t(lang, A::AgentHint)) style="width:10rem";
             }
             label { (t(lang, A::Since)) " "
                 input type="date" name="from" value=(v("from"));
@@ -124,11 +151,22 @@ pub async fn list(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let filter = match filters(&q).and_then(|f| filter::alert_filter(&f)) {
+    let given = q
+        .get("agent")
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty());
+    let agent_id = match given {
+        None => None,
+        Some(a) => match state.db.run(move |c| agent_named(c, &a)).await {
+            Ok(id) => Some(id),
+            Err(e) => return staff::error_page(lang, e),
+        },
+    };
+    let filter = match filters(&q, agent_id).and_then(|f| filter::alert_filter(&f)) {
         Ok(f) => f,
         Err(e) => return staff::error_page(lang, e),
     };
-    let rows = match state.db.run(move |c| alerts::list(c, &filter)).await {
+    let rows = match state.db.run(move |c| Ok(alerts::list(c, &filter)?)).await {
         Ok(r) => r,
         Err(e) => return staff::error_page(lang, e),
     };
@@ -138,12 +176,14 @@ pub async fn list(
         ("status", "status"),
         ("kind", "kind"),
         ("region", "region"),
-        ("agent", "agent_id"),
         ("serial", "serial"),
     ] {
         if let Some(v) = q.get(page_key).filter(|v| !v.trim().is_empty()) {
             csv.push_str(&format!("&{api_key}={}", urlencode(v.trim())));
         }
+    }
+    if let Some(id) = agent_id {
+        csv.push_str(&format!("&agent_id={id}"));
     }
     let body = html! {
         (filter_form(lang, &q))

@@ -5,10 +5,12 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::form_key::{self, FormTarget};
+use super::hq_i18n::tr;
 use super::i18n::{Lang, Text};
 use super::staff::{self, see_other};
 use super::verify::urlencode;
@@ -27,6 +29,17 @@ pub struct ChangeForm {
     csrf: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    from_serial: String,
+    #[serde(default)]
+    to_serial: String,
+    /// `yes` once the person confirmed on the confirmation page.
+    #[serde(default)]
+    confirm: String,
+}
+
+fn given(s: &str) -> Option<&str> {
+    Some(s.trim()).filter(|s| !s.is_empty())
 }
 
 /// The table; the forms only for callers who may change the registry.
@@ -53,7 +66,7 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
                                     td { (b.sku) }
                                     td { (b.item_count) }
                                     td { (b.production_date) }
-                                    td { (b.status) }
+                                    td { (super::hq_i18n::batch_status(lang, &b.status)) }
                                     @if manage { td { (forms(lang, caller, b)) } }
                                 }
                             }
@@ -61,7 +74,8 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
                     }
                 }
                 @if manage {
-                    p.muted { (lang.t(Text::ConfirmVoid)) " " (lang.t(Text::ConfirmRecall)) }
+                    p.muted { (tr(lang, "作废或召回前会先显示确认页。序列号留空表示整批。",
+                        "Voiding or recalling asks for confirmation first. Leave the serials empty for the whole batch.")) }
                 }
             }
         }
@@ -70,13 +84,27 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
 
 fn forms(lang: Lang, caller: &Caller, b: &BatchRow) -> Markup {
     let id = urlencode(&b.id);
+    let releases = caller.require(Permission::MoveStock).is_ok();
+    let range = html! {
+        input type="text" name="from_serial" maxlength="40" placeholder=(tr(lang, "起始序列号", "From serial")) style="width:11rem";
+        input type="text" name="to_serial" maxlength="40" placeholder=(tr(lang, "结束序列号", "To serial")) style="width:11rem";
+    };
     html! {
         @for (action, label) in [("void", Text::Void), ("recall", Text::Recall)] {
-            form method="post" action=(format!("/hq/batches/{id}/{action}")) style="margin:.25rem 0" {
+            form method="post" action=(format!("/hq/batches/{id}/{action}")) style="margin:.25rem 0" data-form=(action) {
                 input type="hidden" name="csrf" value=(caller.csrf());
+                (range)
                 input type="text" name="reason" required maxlength="500"
-                    placeholder=(lang.t(Text::Reason)) style="font-size:.9rem;padding:.3rem";
-                button type="submit" style="font-size:.9rem;padding:.3rem;margin-top:.25rem" { (lang.t(label)) }
+                    placeholder=(lang.t(Text::Reason));
+                button type="submit" { (lang.t(label)) "…" }
+            }
+        }
+        @if releases {
+            form method="post" action=(format!("/hq/batches/{id}/release")) style="margin:.25rem 0" data-form="release" {
+                input type="hidden" name="csrf" value=(caller.csrf());
+                (form_key::field())
+                (range)
+                button type="submit" { (tr(lang, "放行销售", "Release for sale")) }
             }
         }
     }
@@ -113,21 +141,30 @@ async fn change(
     change: StatusChange,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    let caller = match staff::gate(&state, lang, caller, "/hq").await {
-        Ok(c) => c,
-        Err(redirect) => return redirect,
-    };
+    let caller =
+        match staff::gate_for(&state, lang, caller, "/hq", Permission::ManageRegistry).await {
+            Ok(c) => c,
+            Err(refused) => return refused,
+        };
     if caller.check_csrf(&form.csrf).is_err() {
         return staff::form_expired(lang);
     }
-    if let Err(e) = caller.require(Permission::ManageRegistry) {
-        return staff::error_page(lang, e);
+    if form.confirm != "yes" {
+        return confirm_page(&state, lang, &caller, &id, &form, change).await;
     }
     let actor = caller.user_id;
     let done = state
         .db
         .write(move |c| {
-            registry::change_status(c, &id, change, &form.reason, None, None, Some(actor))
+            registry::change_status(
+                c,
+                &id,
+                change,
+                &form.reason,
+                given(&form.from_serial),
+                given(&form.to_serial),
+                Some(actor),
+            )
         })
         .await;
     match done {
@@ -136,6 +173,131 @@ async fn change(
                 changed = changed.changed, "batch status changed from the console");
             see_other("/hq#batches")
         }
+        Err(e) => staff::error_page(lang, e),
+    }
+}
+
+/// The confirmation step of a void or recall: what it changes (batch, product, how many items,
+/// the reason), and one button that sends the same form confirmed. Nothing changes until then.
+async fn confirm_page(
+    state: &AppState,
+    lang: Lang,
+    caller: &Caller,
+    id: &str,
+    form: &ChangeForm,
+    change: StatusChange,
+) -> Response {
+    let (id2, from, to) = (
+        id.to_string(),
+        given(&form.from_serial).map(str::to_string),
+        given(&form.to_serial).map(str::to_string),
+    );
+    let found = state
+        .db
+        .run(move |c| {
+            let batch = registry::find_batch(c, &id2)?;
+            let range = registry::range_of(&batch, from.as_deref(), to.as_deref())?;
+            Ok((batch, range))
+        })
+        .await;
+    let (batch, range) = match found {
+        Ok(v) => v,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    if form.reason.trim().is_empty() {
+        return staff::error_page(
+            lang,
+            crate::error::Error::BadRequest(tr(lang, "请填写原因。", "Give a reason.").into()),
+        );
+    }
+    let (action, heading, warning) = match change {
+        StatusChange::Void => (
+            "void",
+            tr(lang, "确认作废", "Confirm voiding"),
+            tr(
+                lang,
+                "作废后，消费者查询这些码会被告知已作废。此操作不能撤销。",
+                "Consumers verifying these codes will be told they are void. This cannot be undone.",
+            ),
+        ),
+        StatusChange::Recall => (
+            "recall",
+            tr(lang, "确认召回", "Confirm the recall"),
+            tr(
+                lang,
+                "召回后，消费者查询这些码会被告知产品已召回。此操作不能撤销。",
+                "Consumers verifying these codes will be told the product is recalled. This cannot be undone.",
+            ),
+        ),
+    };
+    let count = range.to - range.from + 1;
+    let body = html! {
+        div.card.verdict.warn id="confirm" {
+            h2 { (heading) }
+            dl {
+                dt { (lang.t(Text::Batch)) } dd { code { (batch.id) } }
+                dt { (lang.t(Text::Product)) } dd { (batch.product_name) " (" (batch.sku) ")" }
+                dt { (tr(lang, "码的数量", "Codes")) } dd id="confirm-count" { (count) }
+                dt { (lang.t(Text::Reason)) } dd { (form.reason.trim()) }
+            }
+            p { (warning) }
+            form method="post" action=(format!("/hq/batches/{}/{action}", urlencode(&batch.id))) {
+                input type="hidden" name="csrf" value=(caller.csrf());
+                input type="hidden" name="reason" value=(form.reason.trim());
+                input type="hidden" name="from_serial" value=(form.from_serial.trim());
+                input type="hidden" name="to_serial" value=(form.to_serial.trim());
+                input type="hidden" name="confirm" value="yes";
+                button type="submit" id="confirm-button" { (heading) }
+            }
+            p { a href="/hq#batches" { (tr(lang, "取消", "Cancel")) } }
+        }
+    };
+    staff::with_cookies(
+        super::shell::page(lang, caller, "/hq", heading, None, body).into_response(),
+        [],
+    )
+}
+
+/// `POST /hq/batches/{id}/release`: releases a serial range for sale (moves it out of HQ's
+/// custody), once per form key.
+pub async fn release(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(id): Path<String>,
+    target: FormTarget,
+    headers: HeaderMap,
+    Form(form): Form<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let caller = match staff::gate(&state, lang, caller, "/hq").await {
+        Ok(c) => c,
+        Err(redirect) => return redirect,
+    };
+    if caller
+        .check_csrf(form.get("csrf").map_or("", String::as_str))
+        .is_err()
+    {
+        return staff::form_expired(lang);
+    }
+    if let Err(e) = caller.require(Permission::MoveStock) {
+        return staff::error_page(lang, e);
+    }
+    let from = form.get("from_serial").cloned().unwrap_or_default();
+    let to = form.get("to_serial").cloned().unwrap_or_default();
+    let actor = caller.user_id;
+    let done = form_key::write_once(&state.db, actor, target, &form, move |c| {
+        let (range, changed) = registry::release(c, &id, &from, &to, Some(actor))?;
+        let notice = format!(
+            "{} · {} {}",
+            range.batch_id,
+            changed.changed,
+            tr(lang, "个码已放行销售", "codes released for sale")
+        );
+        Ok(format!("/hq?notice={}#batches", urlencode(&notice)))
+    })
+    .await;
+    match done {
+        Ok(out) => form_key::redirect(&out),
         Err(e) => staff::error_page(lang, e),
     }
 }

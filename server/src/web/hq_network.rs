@@ -28,7 +28,7 @@ use crate::network::{Actor, policy, withdrawals};
 use crate::store::DbConnection;
 use crate::store::joining::ApplicationRow;
 use crate::store::network::ledger::{self, AccountRow};
-use crate::store::network::orders::{self as order_store, Listing, OrderRow};
+use crate::store::network::orders::{self as order_store, Listing};
 use crate::store::network::withdrawals::{self as withdrawal_store, WithdrawalRow};
 use crate::store::network::{money, policies::PolicyRow};
 
@@ -49,7 +49,7 @@ pub fn applications(lang: Lang, csrf: &str, base: &str, rows: &[ApplicationRow])
             @for a in rows {
                 div data-application=(a.id) style="border-top:1px solid #e7e5e4;padding:.4rem 0" {
                     "#" (a.id) " · " (a.name) " · " (a.phone) " · " (a.region) " · "
-                    (mask_id(&a.id_number)) " · " (a.tier_key) " · ← " (a.referrer_id)
+                    (mask_id(&a.id_number)) " · ← " (a.referrer_id)
                     @for action in ["approve", "reject"] {
                         form method="post" action=(format!("{base}/applications/{}/{action}", a.id)) {
                             input type="hidden" name="csrf" value=(csrf);
@@ -71,7 +71,7 @@ pub fn applications(lang: Lang, csrf: &str, base: &str, rows: &[ApplicationRow])
 /// caller may not see (left out of the page, not shown empty).
 struct Loaded {
     queue: Vec<ApplicationRow>,
-    orders: Option<Vec<OrderRow>>,
+    orders: Option<Vec<crate::network::views::OrderSummary>>,
     policy: Option<PolicyRow>,
     manage_policy: bool,
     accounts: Option<Vec<AccountRow>>,
@@ -91,7 +91,11 @@ fn load(c: &mut DbConnection, actor: Actor) -> Result<Loaded> {
         },
         orders: actor
             .may(Permission::ReadOrders)
-            .then(|| order_store::list(c, Listing::All, None, 0, 30))
+            .then(|| {
+                order_store::list(c, Listing::All, None, 0, 30)
+                    .map_err(crate::error::Error::from)
+                    .and_then(|rows| crate::network::views::summaries(c, rows))
+            })
             .transpose()?,
         policy: actor
             .may(Permission::ReadPolicy)
@@ -134,7 +138,7 @@ pub async fn show(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let l = match state.db.write(move |c| load(c, actor)).await {
+    let l = match state.db.run(move |c| load(c, actor)).await {
         Ok(l) => l,
         Err(e) => return staff::error_page(lang, e),
     };
@@ -145,10 +149,17 @@ pub async fn show(
         @if let Some(orders) = &l.orders {
         div.card id="orders" {
             h2 { (t(lang, N::Orders)) }
-            @for o in orders {
+            @for s in orders {
+                @let o = &s.order;
                 div data-order=(o.id) data-state=(o.state) {
-                    "#" (o.id) " · " (o.buyer_id) " · " (o.quantity) " × " (money(o.unit_price_cents))
-                    " · " (o.state)
+                    "#" (o.id) " · " (o.buyer_id) " · " (money(o.goods_amount_cents)) " · " (super::hq_i18n::order_state(lang, &o.state))
+                    ul style="margin:.2rem 0;padding-left:1.2rem" {
+                        @for l in &s.lines {
+                            li data-line=(l.sku) {
+                                (l.sku) " " (l.quantity) " × " (l.unit_price) " = " (l.goods_amount)
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -171,7 +182,7 @@ pub async fn show(
         @if let Some(accounts) = &l.accounts {
         div.card id="ledger" {
             h2 { (t(lang, N::Ledger)) }
-            dl { @for a in accounts { dt { (a.code) } dd { (money(a.balance_cents)) } } }
+            dl { @for a in accounts { dt { (super::hq_i18n::account(lang, &a.code).0) } dd { (money(a.balance_cents)) } } }
         }
         }
         @if let Some(withdrawals) = &l.withdrawals {

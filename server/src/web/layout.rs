@@ -22,7 +22,20 @@ nav.shell{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem 1rem;backgrou
 padding:.5rem 1rem;font-size:.95rem}nav.shell a{color:#e7e5e4;text-decoration:none;padding:.2rem 0}\
 nav.shell a[aria-current]{color:#fff;font-weight:700;border-bottom:2px solid #f87171}\
 nav.shell .brand{font-weight:700;color:#fff;margin-right:.5rem}nav.shell .who{margin-left:auto;color:#a8a29e}\
-nav.shell form{margin:0}nav.shell button{width:auto;font-size:.9rem;padding:.25rem .7rem;margin:0;background:#57534e}";
+nav.shell form{margin:0}nav.shell button{width:auto;font-size:.9rem;padding:.25rem .7rem;margin:0;background:#57534e}\
+body.desk main button{width:auto;font-size:.95rem;padding:.4rem .9rem;margin:.15rem .25rem .15rem 0}\
+body.desk main input[type=text],body.desk main input[type=password],body.desk main input[type=number],\
+body.desk main input[type=month],body.desk main input[type=date],body.desk main select{width:auto;font-size:.95rem;\
+padding:.35rem;border:1px solid #a8a29e;border-radius:.4rem;letter-spacing:0}\
+body.desk table td,body.desk table th{white-space:nowrap}body.desk td.wrap{white-space:normal}\
+form.inline{display:inline-block;margin:0}.tabs{display:flex;gap:.25rem;flex-wrap:wrap;margin:.5rem 0}\
+.tabs a{padding:.3rem .8rem;border-radius:1rem;background:#e7e5e4;color:#1c1917;text-decoration:none}\
+.tabs a[aria-current]{background:#1c1917;color:#fff}.pager{display:flex;gap:1rem;margin-top:.5rem}\
+.todo{display:grid;grid-template-columns:repeat(auto-fill,minmax(14rem,1fr));gap:1rem}\
+.todo a{display:block;background:#fff;border-radius:.75rem;padding:1rem;box-shadow:0 1px 3px rgba(0,0,0,.1);\
+text-decoration:none;color:#1c1917}.todo b{display:block;font-size:1.8rem}.num{text-align:right}\
+.secret{font-family:monospace;font-size:1.2rem;background:#fef3c7;padding:.3rem .6rem}\
+@media print{nav.shell,.noprint{display:none}body{background:#fff}.card{box-shadow:none}}";
 
 /// How wide a page's column may grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -235,7 +235,7 @@ pub async fn logout(
     let id = caller.token_id;
     if let Err(e) = state
         .db
-        .write(move |c| crate::store::users::delete_token(c, id))
+        .write(move |c| Ok(crate::store::users::delete_token(c, id)?))
         .await
     {
         return staff::error_page(lang, e);

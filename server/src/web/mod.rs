@@ -3,14 +3,27 @@
 
 mod account;
 mod agent;
+mod agent_i18n;
+mod agent_images;
+mod agent_money;
+mod agent_orders;
 mod audit_i18n;
+mod consumer;
 mod form_key;
 mod hq;
+mod hq_agents;
+mod hq_applications;
 mod hq_audit;
 mod hq_audit_alerts;
 mod hq_audit_trace;
 mod hq_batches;
+mod hq_desk;
+mod hq_devices;
+mod hq_i18n;
+pub mod hq_import;
+mod hq_money;
 mod hq_network;
+mod hq_staff;
 pub mod i18n;
 mod joining;
 pub mod layout;
@@ -22,6 +35,7 @@ mod region_picker;
 pub mod shell;
 mod staff;
 mod svg_chart;
+mod verdict_link;
 pub(crate) mod verify;
 mod warehouse;
 
@@ -30,9 +44,25 @@ use axum::routing::{get, post};
 
 use crate::app::AppState;
 
+/// The upload of a network import: files far larger than other requests, so it is routed apart
+/// with its own body limit (`hq_import::MAX_UPLOAD_BYTES`).
+pub fn upload_router() -> Router<AppState> {
+    Router::new()
+        .route("/hq/import/preview", post(hq_import::preview))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            hq_import::MAX_UPLOAD_BYTES,
+        ))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v/{serial}", get(verify::show).post(verify::submit))
+        .route("/v/{serial}/shown", get(verdict_link::shown))
+        .route("/s/{serial}", get(consumer::serial))
+        .route("/c/{code}", get(consumer::case))
+        .route("/00/{sscc}", get(consumer::sscc))
+        .route("/01/{gtin}/21/{serial}", get(consumer::digital_link))
+        .route("/q", get(consumer::query_page).post(consumer::query_submit))
         .route("/home", get(shell::go_home))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
@@ -44,8 +74,52 @@ pub fn router() -> Router<AppState> {
         .route("/warehouse", get(warehouse::show))
         .route("/hq/batches/{id}/void", post(hq_batches::void))
         .route("/hq/batches/{id}/recall", post(hq_batches::recall))
+        .route("/hq/batches/{id}/release", post(hq_batches::release))
         .merge(network_routes())
         .merge(audit_routes())
+        .merge(desk_routes())
+}
+
+/// HQ's desk (issue 18): money, applications, staff, handhelds, pick lists.
+fn desk_routes() -> Router<AppState> {
+    Router::new()
+        .route("/hq/money", get(hq_money::show))
+        .route(
+            "/hq/money/withdrawals/{id}/{action}",
+            post(hq_money::withdrawal),
+        )
+        .route("/hq/money/statements", post(hq_money::generate))
+        .route(
+            "/hq/money/statements/{month}/{agent}",
+            get(hq_money::statement_csv),
+        )
+        .route("/hq/money/settle", post(hq_money::settle))
+        .route("/hq/agents", get(hq_agents::list))
+        .route("/hq/agents.csv", get(hq_agents::csv))
+        .route("/hq/agents/{id}", get(hq_agents::show))
+        .route("/hq/agents/{id}/{action}", post(hq_agents::act))
+        .route("/hq/applications", get(hq_applications::list))
+        .route(
+            "/hq/applications/{id}/{action}",
+            post(hq_applications::decide),
+        )
+        .route("/hq/staff", get(hq_staff::list))
+        .route("/hq/staff/new", post(hq_staff::create))
+        .route("/hq/staff/{id}/password", post(hq_staff::reset))
+        .route("/hq/staff/{id}/disabled", post(hq_staff::disable))
+        .route("/hq/devices", get(hq_devices::list))
+        .route("/hq/devices/new", post(hq_devices::register))
+        .route(
+            "/hq/devices/{id}/provisioning",
+            get(hq_devices::provisioning),
+        )
+        .route(
+            "/hq/devices/{id}/provisioning.png",
+            get(hq_devices::provisioning_png),
+        )
+        .route("/hq/devices/{id}/rekey", post(hq_devices::rekey))
+        .route("/hq/devices/{id}/revoked", post(hq_devices::set_revoked))
+        .route("/warehouse/orders/{id}/pick", get(warehouse::pick_list))
 }
 
 /// The diversion audit console (issue 7): HQ auditors and admins.
@@ -70,13 +144,30 @@ fn network_routes() -> Router<AppState> {
         .route("/a/{code}", get(joining::check))
         .route("/a/{code}/png", get(joining::certificate_png))
         .route("/agent", get(agent::show))
-        .route("/agent/orders", post(agent::place))
-        .route("/agent/orders/{id}/{action}", post(agent::order_action))
+        .route("/agent/orders", get(agent_orders::list).post(agent::place))
+        .route("/agent/orders/{id}", get(agent_orders::show))
+        .route(
+            "/agent/orders/{id}/ship",
+            get(agent_orders::ship_page).post(agent_orders::scan),
+        )
+        .route("/agent/orders/{id}/{action}", post(agent_orders::action))
+        .route("/agent/money", get(agent_money::show))
+        .route("/agent/money/statement.csv", get(agent_money::csv))
+        .route("/agent/money/withdraw", post(agent_money::withdraw))
+        .route("/agent/team", get(agent::team))
+        .route("/join/status/{token}", get(joining::status))
+        .route("/join/{code}/poster.svg", get(agent_images::poster))
+        .route("/a/{code}/certificate.svg", get(agent_images::certificate))
         .route("/agent/upgrade", post(agent::upgrade_form))
         .route("/agent/invitations", post(agent::invite))
         .route("/agent/certificate", post(agent::certificate))
         .route("/agent/applications/{id}/{action}", post(agent::decide))
         .route("/hq/network", get(hq_network::show))
+        .route("/hq/import", get(hq_import::show))
+        .route("/hq/import/template.xlsx", get(hq_import::template_xlsx))
+        .route("/hq/import/template/{file}", get(hq_import::template_csv))
+        .route("/hq/import/confirm", post(hq_import::confirm))
+        .route("/hq/import/{id}", get(hq_import::show_import))
         .route("/hq/levels", get(levels::show).post(levels::submit))
         .route(
             "/agent/levels",

@@ -20,8 +20,8 @@ use crate::domain::{Permission, Role};
 pub fn home(role: Role) -> &'static str {
     match role {
         Role::HqAdmin => "/hq",
-        // Withdrawals, statements and HQ's accounts live on the network page.
-        Role::HqFinance => "/hq/network",
+        // The money desk: HQ's accounts, withdrawals, statements, settlement.
+        Role::HqFinance => "/hq/money",
         Role::HqAuditor => "/hq/audit",
         Role::Warehouse => "/warehouse",
         Role::Agent => "/agent",
@@ -45,6 +45,24 @@ pub const NAV: &[NavItem] = &[
         needs: Permission::AgentPortal,
     },
     NavItem {
+        href: "/agent/orders",
+        zh: "订单",
+        en: "Orders",
+        needs: Permission::AgentPortal,
+    },
+    NavItem {
+        href: "/agent/money",
+        zh: "钱包",
+        en: "Money",
+        needs: Permission::AgentPortal,
+    },
+    NavItem {
+        href: "/agent/team",
+        zh: "团队",
+        en: "Team",
+        needs: Permission::AgentPortal,
+    },
+    NavItem {
         href: "/agent/levels",
         zh: "我的等级",
         en: "My level",
@@ -63,6 +81,12 @@ pub const NAV: &[NavItem] = &[
         needs: Permission::HqConsole,
     },
     NavItem {
+        href: "/hq/import",
+        zh: "导入网络",
+        en: "Import network",
+        needs: Permission::ImportNetwork,
+    },
+    NavItem {
         href: "/hq/levels",
         zh: "等级考核",
         en: "Levels",
@@ -79,6 +103,37 @@ pub const NAV: &[NavItem] = &[
         zh: "仓库",
         en: "Warehouse",
         needs: Permission::ReadDevices,
+    },
+    // HQ's desk (issue 18).
+    NavItem {
+        href: "/hq/agents",
+        zh: "代理",
+        en: "Agents",
+        needs: Permission::ReadAgents,
+    },
+    NavItem {
+        href: "/hq/money",
+        zh: "资金",
+        en: "Money",
+        needs: Permission::MoneyDesk,
+    },
+    NavItem {
+        href: "/hq/applications",
+        zh: "入驻申请",
+        en: "Applications",
+        needs: Permission::ReadApplications,
+    },
+    NavItem {
+        href: "/hq/staff",
+        zh: "员工账号",
+        en: "Staff",
+        needs: Permission::ManageUsers,
+    },
+    NavItem {
+        href: "/hq/devices",
+        zh: "手持终端",
+        en: "Handhelds",
+        needs: Permission::ManageDevices,
     },
 ];
 
@@ -209,8 +264,9 @@ mod tests {
         );
         assert_eq!(
             current_entry(Role::Agent, "/agent/orders/7"),
-            Some("/agent")
+            Some("/agent/orders")
         );
+        assert_eq!(current_entry(Role::Agent, "/agent/upgrade"), Some("/agent"));
         assert_eq!(
             current_entry(Role::HqAdmin, "/hq/audit/alerts/3"),
             Some("/hq/audit")

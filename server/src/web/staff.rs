@@ -160,6 +160,32 @@ pub fn error_page(lang: Lang, error: Error) -> Response {
             r
         }
         Error::Unauthorized(_) => to_login(HOME),
+        Error::NotPriced {
+            sku,
+            tier_zh,
+            tier_en,
+        } => {
+            let detail = match lang {
+                Lang::Zh => format!("产品 {sku} 没有{tier_zh}的授权价格，不能按此级别订购。"),
+                Lang::En => format!(
+                    "Product {sku} has no price for the {tier_en} tier: it cannot be ordered at \
+                     that tier."
+                ),
+            };
+            notice_page(
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Text::BadInput,
+                &detail,
+            )
+        }
+        // A domain rule's refusal has words by its code; bad input names its field.
+        e @ Error::Refused { .. } => notice_page(
+            lang,
+            e.status(),
+            Text::BadInput,
+            &super::agent_i18n::error_words(lang, &e),
+        ),
         e @ (Error::BadRequest(_)
         | Error::NotFound { .. }
         | Error::Conflict(_)

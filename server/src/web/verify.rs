@@ -56,7 +56,23 @@ pub async fn show(
         region: None,
     };
     let result = verify::verify(&state, request).await;
-    respond(lang, &serial, &tag, query.lang.is_some(), result)
+    let retry = qr_link(&serial, &tag, lang);
+    let shown = match &result {
+        Ok(answer) => super::verdict_link::link(&state, &serial, answer, lang.other()).await,
+        Err(_) => None,
+    };
+    respond_with(
+        &state,
+        lang,
+        Place {
+            serial: &serial,
+            tag: Some(&tag),
+            retry: &retry,
+        },
+        query.lang.is_some(),
+        shown,
+        result,
+    )
 }
 
 pub async fn submit(
@@ -80,49 +96,133 @@ pub async fn submit(
         region: form.region,
     };
     let result = verify::verify(&state, request).await;
-    respond(lang, &serial, &tag, form.lang.is_some(), result)
+    let retry = qr_link(&serial, &tag, lang);
+    let shown = match &result {
+        Ok(answer) => super::verdict_link::link(&state, &serial, answer, lang.other()).await,
+        Err(_) => None,
+    };
+    respond_with(
+        &state,
+        lang,
+        Place {
+            serial: &serial,
+            tag: Some(&tag),
+            retry: &retry,
+        },
+        form.lang.is_some(),
+        shown,
+        result,
+    )
 }
 
-fn respond(
-    lang: Lang,
-    serial: &str,
-    tag: &str,
-    remember_lang: bool,
-    result: Result<Answer, Error>,
-) -> Response {
-    let switch = format!(
+fn qr_link(serial: &str, tag: &str, lang: Lang) -> String {
+    format!(
         "/v/{}?t={}&lang={}",
         urlencode(serial),
         urlencode(tag),
-        lang.other().param()
-    );
-    let title = lang.t(Text::VerifyTitle);
-    let (status, body, retry) = match result {
-        Ok(answer) => (StatusCode::OK, verdict(lang, serial, tag, &answer), None),
-        Err(Error::RateLimited { retry_after_secs }) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            notice(
-                lang,
-                "warn",
-                Text::TooMany,
-                &format!(
-                    "{} {retry_after_secs} {}",
-                    lang.t(Text::TryAgainIn),
-                    lang.t(Text::Seconds)
-                ),
-            ),
-            Some(retry_after_secs),
+        lang.param()
+    )
+}
+
+/// Where a verdict page is: the serial, the QR's tag (`None` on 官网查询, where it is never
+/// shown) and where "try again" leads.
+pub(crate) struct Place<'a> {
+    pub serial: &'a str,
+    pub tag: Option<&'a str>,
+    pub retry: &'a str,
+}
+
+/// The verdict page of the QR path or of 官网查询; every message is in the page's language.
+/// `shown`: the link showing this result in the other language (`verdict_link`), if any.
+pub(crate) fn respond_with(
+    state: &crate::app::AppState,
+    lang: Lang,
+    at: Place<'_>,
+    remember_lang: bool,
+    shown: Option<String>,
+    result: Result<Answer, Error>,
+) -> Response {
+    let Place { serial, tag, retry } = at;
+    // With a result, the switch shows that same result in the other language
+    // (`verdict_link`); before one, it asks again in the other language.
+    let switch = match (shown, tag) {
+        (Some(link), _) => link,
+        (None, Some(tag)) => qr_link(serial, tag, lang.other()),
+        (None, None) => format!(
+            "/q?serial={}&lang={}",
+            urlencode(serial),
+            lang.other().param()
         ),
-        Err(e @ Error::BadRequest(_)) => (
-            StatusCode::BAD_REQUEST,
-            notice(lang, "bad", Text::BadInput, &e.to_string()),
+    };
+    let title = lang.t(Text::VerifyTitle);
+    let brand = state.settings.brand();
+    let hotline = state.settings.brand_hotline.trim().to_string();
+    let again = html! {
+        p { a href=(retry) id="retry" { "↺ " (super::agent_i18n::tr(lang, "重新查询", "Try again")) } }
+    };
+    let (status, body, retry_after) = match result {
+        Ok(answer) => (
+            StatusCode::OK,
+            verdict(lang, serial, tag, retry, &answer),
             None,
         ),
+        Err(Error::RateLimited { retry_after_secs }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            html! {
+                (notice(
+                    lang,
+                    "warn",
+                    Text::TooMany,
+                    &format!(
+                        "{} {retry_after_secs} {}",
+                        lang.t(Text::TryAgainIn),
+                        lang.t(Text::Seconds)
+                    ),
+                ))
+                (again)
+            },
+            Some(retry_after_secs),
+        ),
+        Err(e @ Error::BadRequest(_)) => {
+            let words = if e.to_string().contains("security code") {
+                super::agent_i18n::tr(
+                    lang,
+                    "防伪码格式不对：请输入刮开涂层后的 20 位数字。",
+                    "The security code is not readable: enter the 20 digits under the scratch-off.",
+                )
+            } else if e.to_string().contains("region") {
+                super::agent_i18n::tr(lang, "所选地区无效，请重新选择。", "Pick the region again.")
+            } else {
+                super::agent_i18n::tr(
+                    lang,
+                    "无法识别此码：请核对标签上的号码。",
+                    "This is not a code we can read: check the label.",
+                )
+            };
+            (
+                StatusCode::BAD_REQUEST,
+                html! { (notice(lang, "bad", Text::BadInput, words)) (again) },
+                None,
+            )
+        }
         Err(e) => {
             tracing::error!(error = %e, "verification page failed");
-            (e.status(), notice(lang, "bad", Text::ServerError, ""), None)
+            (
+                e.status(),
+                html! { (notice(lang, "bad", Text::ServerError, "")) (again) },
+                None,
+            )
         }
     };
+    let body = html! {
+        p.muted id="brand" { (brand) }
+        (body)
+        @if !hotline.is_empty() {
+            p id="hotline" { (super::agent_i18n::tr(lang, "品牌客服热线：", "Brand hotline: ")) a href=(format!("tel:{hotline}")) { (hotline) } }
+        }
+        p.muted { a href=(format!("/q?lang={}", lang.param())) { (super::agent_i18n::tr(lang, "手动输入序列号查询", "Type a serial and code instead")) } }
+    };
+    let retry = retry_after;
     let mut response = (status, page(lang, title, Some(&switch), body)).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -171,7 +271,7 @@ fn product_card(lang: Lang, answer: &Answer) -> Markup {
     }
 }
 
-fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
+fn verdict(lang: Lang, serial: &str, tag: Option<&str>, retry: &str, answer: &Answer) -> Markup {
     let first_seen = answer
         .first_verified_at
         .map(|t| local_time(lang, t))
@@ -181,7 +281,7 @@ fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
             None => {
                 (product_card(lang, answer))
                 form.card method="post" action=(format!("/v/{}", urlencode(serial))) {
-                    input type="hidden" name="t" value=(tag);
+                    input type="hidden" name="t" value=(tag.unwrap_or_default());
                     input type="hidden" name="lang" value=(lang.param());
                     input type="hidden" name="lat" id="lat" value="";
                     input type="hidden" name="lon" id="lon" value="";
@@ -208,7 +308,7 @@ fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
                     p { (lang.t(Text::RepeatDetail)) " " strong { (answer.verify_count) } }
                     p {
                         (lang.t(Text::FirstVerifiedOn)) (lang.t(Text::Colon)) strong { (first_seen) }
-                        @if let Some(place) = &answer.first_verified_place { " · " (lang.t(Text::In)) " " (place) }
+                        @if let Some(place) = &answer.first_verified_place { " · " (lang.t(Text::In)) " " span id="first-place" { (crate::diversion::views::region_name(place)) } }
                     }
                 }
                 (product_card(lang, answer))
@@ -217,7 +317,7 @@ fn verdict(lang: Lang, serial: &str, tag: &str, answer: &Answer) -> Markup {
                 div.card.verdict.bad id="verdict" data-result="mismatch" {
                     h2 { "✘ " (lang.t(Text::Mismatch)) }
                     p { (lang.t(Text::MismatchDetail)) }
-                    p { a href=(format!("/v/{}?t={}", urlencode(serial), urlencode(tag))) { "↺ " (lang.t(Text::EnterCode)) } }
+                    p { a href=(retry) id="retry" { "↺ " (lang.t(Text::EnterCode)) } }
                 }
             }
             Some(Outcome::NotGenuine) => {

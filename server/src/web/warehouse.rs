@@ -91,7 +91,8 @@ fn shipments_card(lang: Lang, rows: &[Shipment]) -> Markup {
                     tbody {
                         @for s in rows {
                             tr data-order=(s.order_id) {
-                                td { "CMORDER:" (s.order_id) }
+                                td { a href=(format!("/warehouse/orders/{}/pick", s.order_id)) data-pick=(s.order_id) {
+                                    (tr(lang, "拣货单", "Pick list")) " " (s.order_id) } }
                                 td { (s.buyer) }
                                 td { (s.sku) }
                                 td { (s.shipped_quantity) "/" (s.quantity) }
@@ -194,4 +195,81 @@ fn scans_card(lang: Lang, rows: &[ScanRow]) -> Markup {
             }
         }
     }
+}
+
+/// `GET /warehouse/orders/{id}/pick`: the printable pick list of an order, with the
+/// `CMORDER:{id}` QR a handheld scans to start shipping it (`ingest::ship`).
+pub async fn pick_list(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Query(query): Query<WarehouseQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(query.lang.as_deref(), &headers);
+    let here = format!("/warehouse/orders/{id}/pick");
+    let caller = match staff::gate_for(&state, lang, caller, &here, Permission::ReadOrders).await {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    let found = state
+        .db
+        .run(move |c| Ok(crate::store::desk::shipment(c, id)?))
+        .await;
+    let lines = match found {
+        Ok(lines) => lines,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    let Some(s) = lines.first() else {
+        return staff::error_page(lang, crate::error::Error::not_found("order"));
+    };
+    let code = format!("CMORDER:{}", s.order_id);
+    let qr = match qrcode::QrCode::new(code.as_bytes()) {
+        Ok(q) => q
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(220, 220)
+            .build(),
+        Err(e) => {
+            return staff::error_page(
+                lang,
+                crate::error::Error::Internal(format!("pick list QR: {e}")),
+            );
+        }
+    };
+    let body = html! {
+        div.card id="pick-list" data-order=(s.order_id) {
+            div style="display:flex;gap:2rem;align-items:flex-start" {
+                div id="pick-qr" data-code=(code) { (PreEscaped(qr)) }
+                dl {
+                    dt { (tr(lang, "订单", "Order")) } dd { (s.order_id) }
+                    dt { (tr(lang, "收货代理", "Ship to")) } dd { (s.buyer) }
+                    dt { (tr(lang, "状态", "State")) } dd { (super::hq_i18n::order_state(lang, &s.state)) }
+                    dt { (tr(lang, "发货方", "Shipper")) } dd { (shipper(lang, s)) }
+                }
+            }
+            table id="pick-lines" {
+                thead { tr {
+                    th { (tr(lang, "商品", "Product")) }
+                    th.num { (tr(lang, "数量（盒）", "Quantity (items)")) }
+                    th.num { (tr(lang, "已扫", "Scanned")) }
+                } }
+                tbody { @for l in &lines { tr data-sku=(l.sku) {
+                    td { (l.sku) }
+                    td.num { (l.quantity) }
+                    td.num { (l.shipped_quantity) }
+                } } }
+            }
+            p { (tr(lang,
+                "在手持终端上扫描此二维码打开订单，再逐箱（或逐盒）扫码出库。",
+                "Scan this QR on a handheld to open the order, then scan each case (or item) out.")) }
+            p.noprint.muted { (tr(lang, "用浏览器的打印（Ctrl+P）打印本页；导航不会被打印。",
+                "Print this page with the browser (Ctrl+P); the navigation is not printed.")) }
+            p.noprint { a href=(HERE) { "← " (tr(lang, "仓库", "Warehouse")) } }
+        }
+    };
+    let title = tr(lang, "拣货单", "Pick list");
+    let switch = format!("{here}?lang={}", lang.other().param());
+    let response =
+        super::shell::page(lang, &caller, &here, title, Some(&switch), body).into_response();
+    with_cookies(response, [staff::lang_cookie(lang, query.lang.is_some())])
 }

@@ -5,7 +5,7 @@
 //! docs/operations.md, the embedded broker's own limit), and the consumer reads anything the
 //! broker passes on. Each test runs the real consumer against a real broker, on both databases.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +14,11 @@ use chainmark_server::ingest::MqttSettings;
 use chainmark_server::ingest::device_key::DeviceKey;
 use chainmark_server::ingest::directory::DeviceDirectory;
 use chainmark_server::store::schema::device_scans;
+use chainmark_test_support::mosquitto::mosquitto_binary;
+use chainmark_test_support::net::free_port;
+use chainmark_wire::{self as wire, AckResult, Scan, ScanEvent, ScanKind};
 use diesel::prelude::*;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
-use scanner_agent::wire::{self, AckResult, Scan, ScanEvent, ScanKind};
 
 use crate::common::{Backend, BatchFixture, TestApp, backends, make_batch};
 
@@ -28,30 +30,6 @@ const SERVER_PASSWORD: &str = "server-secret";
 const HUGE: usize = 1024 * 1024;
 /// A hang guard for waits on the network, not a performance threshold.
 const PATIENCE: Duration = Duration::from_secs(120);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-/// mosquitto's path, or `None` (with a message) when it is missing outside CI.
-fn mosquitto_binary() -> Option<PathBuf> {
-    let path = std::env::var_os("CHAINMARK_MOSQUITTO")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/sbin/mosquitto"));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        !std::env::var("CI").is_ok_and(|v| v == "true"),
-        "mosquitto not found at {} (set CHAINMARK_MOSQUITTO); CI must run this test",
-        path.display()
-    );
-    eprintln!("SKIPPED: mosquitto not found at {}", path.display());
-    None
-}
 
 /// The mosquitto set-up of docs/operations.md, as printed there: (mosquitto.conf, acl) lines.
 fn documented_mosquitto() -> (Vec<String>, Vec<String>) {

@@ -8,18 +8,13 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use chainmark_test_support::net::free_port;
+
 use crate::common::{Backend, TestDb, backends};
 
 /// A hang guard for the demo's first run (it writes and imports 10,000 codes), not a
 /// performance threshold.
 const PATIENCE: Duration = Duration::from_secs(600);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 /// `chainmark` with none of the test process's own `CHAINMARK_*` settings.
 fn chainmark(dir: &Path) -> Command {

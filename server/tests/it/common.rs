@@ -1,8 +1,6 @@
-//! The test harness: a fresh database per test on each backend, an app built on it, and request
-//! helpers. Every store-touching test runs against SQLite and PostgreSQL (DOMAIN's rules must hold
-//! on both). PostgreSQL comes from CHAINMARK_TEST_DATABASE_URL (./scripts/test starts one);
-//! without it the PostgreSQL half is skipped with a message, except under CI=true, where that
-//! fails the test.
+//! The test harness: a fresh database per test on each backend (`chainmark-test-support`), an
+//! app built on it, and request helpers. Every store-touching test runs against SQLite and
+//! PostgreSQL (DOMAIN's rules must hold on both).
 
 #![allow(dead_code)]
 
@@ -15,114 +13,20 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chainmark_server::app::{App, AppState};
 use chainmark_server::config::Settings;
 use chainmark_server::keys::KeyRing;
-use chainmark_server::store::{Db, DbConnection};
+use chainmark_server::store::DbConnection;
 use codegen::keys::MasterKey;
-use diesel::Connection;
-use diesel::connection::SimpleConnection;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+// Not every test binary that includes this module uses all of these.
+#[allow(unused_imports)]
+pub use chainmark_test_support::form::{cookie_of, get_with_cookie, retry_after};
+pub use chainmark_test_support::{Backend, backends};
 
-/// The backends to run on: SQLite always, PostgreSQL when configured (required under CI).
-pub fn backends() -> Vec<Backend> {
-    let mut all = vec![Backend::Sqlite];
-    match std::env::var("CHAINMARK_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => all.push(Backend::Postgres),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!(
-                "CI=true but CHAINMARK_TEST_DATABASE_URL is not set: run ./scripts/test, which starts PostgreSQL"
-            )
-        }
-        _ => eprintln!(
-            "note: CHAINMARK_TEST_DATABASE_URL not set, skipping the PostgreSQL half (./scripts/test sets it)"
-        ),
-    }
-    all
-}
-
-/// A database of its own for one test; dropped with it.
-pub struct TestDb {
-    pub db: Db,
-    pub url: String,
-    pub backend: Backend,
-    _dir: Option<TempDir>,
-    pg_cleanup: Option<(String, String)>,
-}
-
-fn random_suffix() -> String {
-    use rand::Rng;
-    let n: u64 = rand::thread_rng().r#gen();
-    format!("{n:016x}")
-}
-
-impl TestDb {
-    pub fn new(backend: Backend) -> TestDb {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                let db = Db::open(&url, 4).expect("open sqlite");
-                db.migrate().expect("migrate sqlite");
-                TestDb {
-                    db,
-                    url,
-                    backend,
-                    _dir: Some(dir),
-                    pg_cleanup: None,
-                }
-            }
-            Backend::Postgres => {
-                let admin = std::env::var("CHAINMARK_TEST_DATABASE_URL")
-                    .expect("CHAINMARK_TEST_DATABASE_URL");
-                let name = format!("cm_t_{}", random_suffix());
-                let mut conn = diesel::PgConnection::establish(&admin).unwrap_or_else(|e| {
-                    panic!("cannot reach PostgreSQL at CHAINMARK_TEST_DATABASE_URL: {e}")
-                });
-                conn.batch_execute(&format!("CREATE DATABASE {name}"))
-                    .expect("create database");
-                let url = match admin.rfind('/') {
-                    Some(slash)
-                        if admin[..slash].contains("://")
-                            && slash > admin.find("://").unwrap_or(0) + 2 =>
-                    {
-                        format!("{}/{name}", &admin[..slash])
-                    }
-                    _ => format!("{admin}/{name}"),
-                };
-                let db = Db::open(&url, 4).expect("open postgres");
-                db.migrate().expect("migrate postgres");
-                TestDb {
-                    db,
-                    url,
-                    backend,
-                    _dir: None,
-                    pg_cleanup: Some((admin, name)),
-                }
-            }
-        }
-    }
-
-    pub fn conn(&self) -> chainmark_server::store::PooledConn {
-        self.db.get().expect("connection")
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg_cleanup.take() {
-            if let Ok(mut conn) = diesel::PgConnection::establish(&admin) {
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        }
-    }
-}
+/// A database of its own for one test, answering in the server's error type.
+pub type TestDb = chainmark_test_support::TestDb<chainmark_server::Error>;
 
 /// An app on a fresh database with a fresh master key, driven through its router in-process.
 pub struct TestApp {
@@ -300,7 +204,10 @@ pub fn make_batch(app: &TestApp, sku: &str, items: u64, case_size: u32) -> Batch
 
 /// Only writes the batch folder with codegen (no import); for import tests. Returns the folder.
 pub fn write_batch_dir(app: &TestApp, sku: &str, items: u64, case_size: u32) -> std::path::PathBuf {
-    let dir = app.tmp.path().join(format!("batch-{}", random_suffix()));
+    let dir = app.tmp.path().join(format!(
+        "batch-{:016x}",
+        chainmark_test_support::random_u64()
+    ));
     let mut spec = codegen::batch::BatchSpec::new(sku, items, BASE_URL, &dir);
     spec.case_size = case_size;
     codegen::batch::write_batch(&spec, &app.key, &mut |_| {}).expect("write batch");
@@ -362,32 +269,4 @@ pub fn register_hq_device(
     firmware_config::provision::decode(&registered.provisioning)
         .expect("provisioning decodes")
         .secret
-}
-
-/// The seconds a 429's `Retry-After` says to wait.
-pub fn retry_after(headers: &HeaderMap) -> u64 {
-    headers[header::RETRY_AFTER]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds")
-}
-
-/// The `name=value` part of the response's `Set-Cookie` for `name`.
-pub fn cookie_of(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap_or("").to_string())
-}
-
-/// A GET of `path`, with the session cookie when given.
-pub fn get_with_cookie(path: &str, cookie: Option<&str>) -> Request<Body> {
-    let mut b = Request::get(path);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    b.body(Body::empty()).expect("request")
 }

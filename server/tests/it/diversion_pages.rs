@@ -3,10 +3,10 @@
 //! trace and the flows; other staff are refused; a decision without the CSRF token changes
 //! nothing, one with it confirms, suspends and books the penalty.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use chainmark_server::domain::Role;
 use chainmark_server::store::diversion_alerts::{self as alerts, AlertFilter, AlertRow};
+use chainmark_test_support::form::{hidden, post};
 
 use crate::common::{backends, cookie_of, get_with_cookie as get};
 use crate::diversion::{PHONE, TIANHE, verify, zone_agent};
@@ -17,38 +17,6 @@ const PASSWORD: &str = "audit-password-123";
 fn account(net: &Net, name: &str, role: Role) {
     chainmark_server::accounts::create_user(&mut net.conn(), name, name, role, Some(PASSWORD))
         .expect("user");
-}
-
-fn post(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
-    let body: String = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut b =
-        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    b.body(Body::from(body)).expect("request")
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page
-        .find(&marker)
-        .map(|i| i + marker.len())
-        .unwrap_or_else(|| panic!("no hidden {name} in {page}"));
-    page[start..].split('"').next().unwrap_or("").to_string()
 }
 
 /// Signs in through the login form; the session cookie.
@@ -141,6 +109,24 @@ async fn an_auditor_sees_the_dashboard_alerts_evidence_trace_and_flows() {
         let (status, list) = page(&net, &q, &cookie).await;
         assert_eq!(status, StatusCode::OK);
         assert!(list.contains(&row), "every filter matches: {list}");
+        // The form asks in words: the region by name (the chosen one selected), the agent by its
+        // name or number; the name finds the same alert.
+        assert!(
+            list.contains("<option value=\"440000\" selected>广东省</option>"),
+            "{list}"
+        );
+        let (status, by_name) = page(
+            &net,
+            "/hq/audit/alerts?status=open&agent=zone-a&region=440100",
+            &cookie,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(by_name.contains(&row), "the agent by its name: {by_name}");
+        assert!(
+            by_name.contains(&format!("agent_id={agent}")),
+            "the CSV asks the API by the agent's id: {by_name}"
+        );
         for other in [
             "/hq/audit/alerts?status=dismissed",
             "/hq/audit/alerts?region=330000",

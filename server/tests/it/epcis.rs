@@ -14,9 +14,9 @@ use chainmark_server::ingest::directory::DeviceDirectory;
 use chainmark_server::ingest::handle::handle_scan_message;
 use chainmark_server::store::DbConnection;
 use chainmark_server::store::schema::products;
+use chainmark_wire::{self as wire, AckResult, Scan, ScanEvent, ScanKind};
 use codegen::gs1::{CompanyPrefix, Gtin14};
 use diesel::prelude::*;
-use scanner_agent::wire::{self, AckResult, Scan, ScanEvent, ScanKind};
 use serde_json::{Value, json};
 
 use crate::common::{BASE_URL, PrintRow, TestApp, backends, make_batch, read_print_csv};
@@ -108,16 +108,19 @@ impl<'a> Handheld<'a> {
             ScanEvent::signed(&self.id, self.seq.get(), &scan, self.secret.as_bytes()).to_json();
         let keys = self.app.state.keys.clone();
         let mut conn = self.app.conn();
-        let reply = diesel::Connection::transaction(&mut *conn, |c: &mut DbConnection| {
-            handle_scan_message(
-                c,
-                self.directory,
-                &keys,
-                "chainmark",
-                &wire::scans_topic("chainmark", &self.id),
-                &payload,
-            )
-        })
+        let reply = chainmark_server::store::in_transaction::<_, chainmark_server::Error>(
+            &mut conn,
+            |c: &mut DbConnection| {
+                handle_scan_message(
+                    c,
+                    self.directory,
+                    &keys,
+                    "chainmark",
+                    &wire::scans_topic("chainmark", &self.id),
+                    &payload,
+                )
+            },
+        )
         .expect("handled")
         .expect("answered");
         assert_eq!(
@@ -204,10 +207,7 @@ async fn exports_validate_and_carry_the_custody_history() {
         let case1 = format!("https://id.gs1.org/00/{}", rows[4].case_code);
         let (agent, buyer) = net.active("national-1", "national", None);
         let order = {
-            let input = chainmark_server::network::orders::OrderInput {
-                sku: SKU.into(),
-                quantity: 5,
-            };
+            let input = chainmark_server::network::orders::OrderInput::single(SKU, 5);
             let actor = chainmark_server::network::Actor::Agent {
                 user: net.agent(agent).user_id.expect("agent user"),
                 agent,

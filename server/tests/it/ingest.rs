@@ -10,8 +10,8 @@ use chainmark_server::ingest::directory::DeviceDirectory;
 use chainmark_server::ingest::handle::{Reply, handle_scan_message};
 use chainmark_server::store::DbConnection;
 use chainmark_server::store::schema::{cases, custody_events, device_scans, items};
+use chainmark_wire::{self as wire, AckResult, RejectReason, Scan, ScanEvent, ScanKind};
 use diesel::prelude::*;
-use scanner_agent::wire::{self, AckResult, RejectReason, Scan, ScanEvent, ScanKind};
 
 use crate::common::{BatchFixture, TestApp, backends, make_batch};
 
@@ -51,9 +51,12 @@ impl Rig {
     fn send_on(&self, topic: &str, payload: &[u8]) -> Option<Reply> {
         let mut conn = self.app.conn();
         let keys = self.app.state.keys.clone();
-        diesel::Connection::transaction(&mut *conn, |c: &mut DbConnection| {
-            handle_scan_message(c, &self.directory, &keys, PREFIX, topic, payload)
-        })
+        chainmark_server::store::in_transaction::<_, chainmark_server::Error>(
+            &mut conn,
+            |c: &mut DbConnection| {
+                handle_scan_message(c, &self.directory, &keys, PREFIX, topic, payload)
+            },
+        )
         .expect("handled without a storage error")
     }
 
@@ -387,16 +390,19 @@ impl<'a> Handheld<'a> {
         let payload = ScanEvent::signed(&self.id, seq, &scan, self.secret.as_bytes()).to_json();
         let keys = self.app.state.keys.clone();
         let mut conn = self.app.conn();
-        let reply = diesel::Connection::transaction(&mut *conn, |c: &mut DbConnection| {
-            handle_scan_message(
-                c,
-                self.directory,
-                &keys,
-                PREFIX,
-                &wire::scans_topic(PREFIX, &self.id),
-                &payload,
-            )
-        })
+        let reply = chainmark_server::store::in_transaction::<_, chainmark_server::Error>(
+            &mut conn,
+            |c: &mut DbConnection| {
+                handle_scan_message(
+                    c,
+                    self.directory,
+                    &keys,
+                    PREFIX,
+                    &wire::scans_topic(PREFIX, &self.id),
+                    &payload,
+                )
+            },
+        )
         .expect("handled")
         .expect("answered");
         let ack = wire::decode_ack(&reply.payload, &self.id, self.secret.as_bytes())
@@ -417,10 +423,8 @@ fn orders_ship_and_are_received_by_scans() {
         let (other, _) = net.active("national-2", "national", None);
         let (_, buyer) = (agent, net.agent(agent));
         let order = {
-            let input = chainmark_server::network::orders::OrderInput {
-                sku: crate::network::SKU.into(),
-                quantity: 6,
-            };
+            let input =
+                chainmark_server::network::orders::OrderInput::single(crate::network::SKU, 6);
             let actor = chainmark_server::network::Actor::Agent {
                 user: buyer.user_id.expect("agent user"),
                 agent,

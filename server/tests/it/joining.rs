@@ -169,6 +169,8 @@ fn bad_input_and_cycles_are_refused_with_nothing_written() {
         assert!(joining::apply(&mut net.conn(), "nosuchcode", input("139", None)).is_err());
 
         // S1 → S2 → S3 by invitation; S3 inviting S1's phone would close S1 → S2 → S3 → S1.
+        // The policy lets no 特约 recruit a 特约, so HQ issues each link in the inviter's name
+        // (the referrer is still the inviter).
         let with_shop = |phone: &str| {
             let mut i = input(phone, None);
             i.fields.insert("shop".into(), "店".into());
@@ -177,7 +179,7 @@ fn bad_input_and_cycles_are_refused_with_nothing_written() {
         let mut chain = Vec::new();
         let mut inviter = (n, n_actor);
         for phone in ["13900000011", "13900000012", "13900000013"] {
-            let code = invite(&net, inviter.1, inviter.0, Some("special"));
+            let code = invite(&net, net.admin, inviter.0, Some("special"));
             let ok = apply(&net, &code, with_shop(phone)).approved.expect("auto");
             activate(&net, ok.agent.id);
             let actor = Actor::Agent {
@@ -187,7 +189,7 @@ fn bad_input_and_cycles_are_refused_with_nothing_written() {
             chain.push(ok.agent.id);
             inviter = (ok.agent.id, actor);
         }
-        let code = invite(&net, inviter.1, inviter.0, Some("special"));
+        let code = invite(&net, net.admin, inviter.0, Some("special"));
         let before = counts(&net);
         let e =
             joining::apply(&mut net.conn(), &code, with_shop("13900000011")).expect_err("cycle");

@@ -1,7 +1,7 @@
 //! Both versioned policy stores (network and level), on both databases: drafts, one active at a
 //! time, and the refusals that change nothing.
 
-use chainmark_server::Error;
+use chainmark_server::store::Error;
 use chainmark_server::store::levels::policies as level;
 use chainmark_server::store::network::policies as network;
 
@@ -17,12 +17,12 @@ struct Store<R> {
         &str,
         &str,
         Option<i64>,
-    ) -> chainmark_server::Result<R>,
+    ) -> chainmark_server::store::Result<R>,
     activate: fn(
         &mut chainmark_server::store::DbConnection,
         i64,
         Option<i64>,
-    ) -> chainmark_server::Result<()>,
+    ) -> chainmark_server::store::Result<()>,
     statuses: fn(&mut chainmark_server::store::DbConnection) -> Vec<(i64, String)>,
 }
 

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chainmark_server::domain::Role;
 use chainmark_server::registry::{self, ImportOptions};
+use chainmark_test_support::form::{enc, hidden};
 use codegen::batch::{BatchSpec, write_batch};
 
 use crate::common::{TestApp, backends};
@@ -56,30 +57,8 @@ fn post_form(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reque
     b.body(Body::from(body.join("&"))).expect("request")
 }
 
-/// Percent-encodes a form value or query component.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn text(body: &[u8]) -> String {
     String::from_utf8_lossy(body).into_owned()
-}
-
-/// The value of the hidden input `name` in a page.
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page
-        .find(&marker)
-        .map(|i| i + marker.len())
-        .expect("hidden field");
-    page[start..].split('"').next().unwrap_or("").to_string()
 }
 
 /// Opens the login form and signs in; returns the session cookie (`cm_session=…`) and the
@@ -442,6 +421,69 @@ async fn the_verification_page_speaks_chinese_by_default_and_english_on_request(
     }
 }
 
+/// The language switch of a verdict shows the same verdict in the other language and counts no
+/// verification: "first" stays first. A link altered to say something else leads to the query
+/// page instead.
+#[tokio::test]
+async fn the_language_switch_keeps_the_verdict_and_counts_nothing() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let (path, code) = released_item(&app);
+        let serial_path = path.split('?').next().expect("path").to_string();
+        let tag = path.split("t=").nth(1).expect("tag").to_string();
+        let (status, _, body) = app
+            .send(post_form(
+                &serial_path,
+                None,
+                &[("t", &tag), ("code", &code)],
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let verdict = text(&body);
+        assert!(
+            verdict.contains("data-result=\"genuine_first\""),
+            "{verdict}"
+        );
+        let switch = verdict
+            .split("hreflang=\"en\"")
+            .next()
+            .and_then(|before| before.rsplit("href=\"").next())
+            .and_then(|s| s.split('"').next())
+            .expect("the switch")
+            .replace("&amp;", "&");
+        assert!(switch.contains("/shown?"), "{backend:?}: {switch}");
+        let sightings = || -> i64 {
+            use chainmark_server::store::schema::sightings;
+            use diesel::prelude::*;
+            sightings::table
+                .count()
+                .get_result(&mut app.conn())
+                .expect("count")
+        };
+        let before = sightings();
+        for _ in 0..2 {
+            let (status, _, body) = app.send(get(&switch, None)).await;
+            assert_eq!(status, StatusCode::OK, "{backend:?}");
+            let english = text(&body);
+            assert!(english.contains("<html lang=\"en\""), "{english}");
+            assert!(
+                english.contains("data-result=\"genuine_first\""),
+                "still the first verification: {english}"
+            );
+            // And back again, to Chinese.
+            assert!(english.contains("/shown?"), "{english}");
+        }
+        assert_eq!(sightings(), before, "{backend:?}: nothing counted");
+
+        // Altered: the query page for this serial, no verdict.
+        let forged = switch.replace("&m=", "&m=x");
+        let (status, headers, _) = app.send(get(&forged, None)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        let to = headers[header::LOCATION].to_str().expect("location");
+        assert!(to.starts_with("/q?serial="), "{to}");
+    }
+}
+
 #[tokio::test]
 async fn the_console_counts_what_happened() {
     for backend in backends() {
@@ -525,11 +567,32 @@ async fn admins_void_batches_from_the_console() {
             ))
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "a reason is required");
-        let (status, headers, _) = app
+        // The first post only asks for confirmation: what would change, and nothing yet.
+        let (status, _, body) = app
             .send(post_form(
                 &url,
                 Some(&admin),
                 &[("csrf", &csrf), ("reason", "label leak")],
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        let confirm = text(&body);
+        assert!(confirm.contains("id=\"confirm-button\""), "{confirm}");
+        assert!(confirm.contains("label leak"), "{confirm}");
+        let (_, _, body) = app.send(get(&path, None)).await;
+        assert!(
+            !text(&body).contains("data-result=\"not_released\""),
+            "{backend:?}: nothing voided before the confirmation"
+        );
+        let (status, headers, _) = app
+            .send(post_form(
+                &url,
+                Some(&admin),
+                &[
+                    ("csrf", &csrf),
+                    ("reason", "label leak"),
+                    ("confirm", "yes"),
+                ],
             ))
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);

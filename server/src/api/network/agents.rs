@@ -145,7 +145,12 @@ pub async fn list(
         .db
         .run(move |c| {
             actor_of(c, &who)?.require_hq(HQ_READ, "list agents")?;
-            store::list(c, q.status.as_deref(), q.after.unwrap_or(0), 500)
+            Ok(store::list(
+                c,
+                q.status.as_deref(),
+                q.after.unwrap_or(0),
+                500,
+            )?)
         })
         .await?;
     Ok(axum::Json(rows.into_iter().map(AgentView::from).collect()))
@@ -378,4 +383,67 @@ pub async fn upgrade(
 enum Upgraded {
     Order(Box<OrderView>),
     Agent(AgentView),
+}
+
+/// A product at the signed-in agent's price.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnPriceView {
+    pub product_id: i64,
+    pub sku: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    /// Yuan per item at the agent's tier (授权价格), a decimal string.
+    pub unit_price: String,
+}
+
+/// The signed-in agent's prices.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnPrices {
+    pub tier_key: String,
+    /// 首批 in items, when the brand counts items.
+    pub entry_quantity: Option<u32>,
+    /// 首批 as an amount of goods, when the brand counts money.
+    pub entry_amount: Option<String>,
+    /// Every product the agent may order, at its own tier's price; products without a price at
+    /// its tier are not listed (they cannot be ordered).
+    pub products: Vec<OwnPriceView>,
+}
+
+/// The signed-in agent's own prices (授权价格), and only its own.
+#[utoipa::path(get, path = "/api/v1/agents/me/prices", tag = "network", security(("bearer" = [])),
+    responses((status = 200, body = OwnPrices), (status = 403, body = ErrorBody)))]
+pub async fn my_prices(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<OwnPrices>> {
+    let who = CallerId::from(&caller);
+    // A read: it does not queue behind the writer.
+    let out = state
+        .db
+        .run(move |c| {
+            let Actor::Agent { agent, .. } = actor_of(c, &who)? else {
+                return Err(Error::Forbidden("this account is not an agent".into()));
+            };
+            crate::network::policy::own_prices(c, agent)
+        })
+        .await?;
+    let (tier, prices) = out;
+    Ok(axum::Json(OwnPrices {
+        tier_key: tier.key.clone(),
+        entry_quantity: tier.entry_quantity(),
+        entry_amount: match tier.entry {
+            crate::domain::network::Entry::Amount(a) => Some(super::yuan_of(a)),
+            crate::domain::network::Entry::Quantity(_) => None,
+        },
+        products: prices
+            .into_iter()
+            .map(|p| OwnPriceView {
+                product_id: p.product_id,
+                sku: p.sku,
+                name: p.name,
+                name_en: p.name_en,
+                unit_price: super::yuan_of(p.unit_price),
+            })
+            .collect(),
+    }))
 }

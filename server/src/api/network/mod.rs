@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policy::activate))
         .routes(routes!(agents::list, agents::create))
         .routes(routes!(agents::me))
+        .routes(routes!(agents::my_prices))
         .routes(routes!(agents::get))
         .routes(routes!(agents::suspend))
         .routes(routes!(agents::reinstate))

@@ -14,8 +14,10 @@ use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::domain::network::OrderState;
 use crate::domain::network::PaidVia;
 use crate::error::{Error, Result};
+use crate::network::views as order_views;
 use crate::network::{Actor, orders as cases, payment, refunds, shipping};
 use crate::store::DbConnection;
 use crate::store::network::orders::{self as store, Listing, OrderRow};
@@ -27,10 +29,47 @@ pub struct LegView {
     pub buyer_id: i64,
     /// `null`: HQ.
     pub seller_id: Option<i64>,
-    pub unit_price: String,
+    /// The leg's buyer's price when the order has one line; `null` for a cart (each line's is
+    /// in `lines[].leg_prices`).
+    pub unit_price: Option<String>,
+    /// The leg's goods over all lines (each line at the leg's buyer's price for its product).
     pub goods_amount: String,
-    /// 差价 the leg's buyer earns by forwarding.
+    /// 差价 the leg's buyer earns by forwarding, over all lines.
     pub margin: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarginView {
+    pub agent_id: i64,
+    pub amount: String,
+}
+
+/// One line of the order (a product of the cart), priced as placed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLineView {
+    /// 0 for the first line.
+    pub position: i32,
+    pub product_id: i64,
+    pub sku: String,
+    pub product_name: String,
+    pub quantity: i64,
+    /// The buyer's price for this product at the order's tier (授权价格).
+    pub unit_price: String,
+    /// quantity × unit price.
+    pub goods_amount: String,
+    /// An upgrade's price-difference credit on the line; `null` otherwise.
+    pub upgrade_allowance: Option<String>,
+    pub shipped_quantity: i64,
+    pub returned_quantity: i64,
+    /// From payment: the shipper's part of the line, and the line's rebate and award (each
+    /// rounded once, on the line).
+    pub shipper_amount: Option<String>,
+    pub rebate: Option<String>,
+    pub award: Option<String>,
+    /// 差价 earned on this line by each forwarding agent.
+    pub margins: Vec<MarginView>,
+    /// Each forwarding leg's price for this line's product, by leg position.
+    pub leg_prices: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,16 +87,19 @@ pub struct OrderView {
     /// `entry` (首批), `restock` or `upgrade` (补齐差额).
     pub kind: String,
     pub buyer_id: i64,
-    pub product_id: i64,
+    /// The product when the order has one line; `null` for a cart (see `lines`).
+    pub product_id: Option<i64>,
     pub tier_rank: i32,
     /// The payee; `null` is HQ.
     pub seller_id: Option<i64>,
     /// Who ships (fixed when accepted or forwarded); `null` with `shipper_is_hq` false: not yet.
     pub shipper_id: Option<i64>,
     pub shipper_is_hq: bool,
+    /// Items of all lines.
     pub quantity: i64,
-    pub unit_price: String,
-    /// quantity × unit price.
+    /// The price when the order has one line; `null` for a cart (see `lines`).
+    pub unit_price: Option<String>,
+    /// The goods of all lines.
     pub goods_amount: String,
     /// An upgrade's price-difference credit (差价) that HQ bears (DOMAIN §5); `null` otherwise.
     pub upgrade_allowance: Option<String>,
@@ -81,44 +123,69 @@ pub struct OrderView {
     pub received_at: Option<NaiveDateTime>,
     /// When the next automatic step (auto-receive, completion) is due.
     pub due_at: Option<NaiveDateTime>,
+    /// The cart, one line per product.
+    pub lines: Vec<OrderLineView>,
     pub legs: Vec<LegView>,
     pub history: Vec<EventView>,
 }
 
-/// The order with its legs and history.
+/// The order with its lines, legs and history.
 pub fn view(c: &mut DbConnection, o: OrderRow) -> Result<OrderView> {
-    let legs = store::legs_of(c, &[o.id])?
-        .into_iter()
-        .map(|l| LegView {
-            position: l.position,
-            buyer_id: l.buyer_id,
-            seller_id: l.seller_id,
-            unit_price: yuan(l.unit_price_cents),
-            goods_amount: yuan(l.goods_amount_cents),
-            margin: l.margin_cents.map(yuan),
-        })
-        .collect();
-    let history = store::events(c, o.id)?
-        .into_iter()
-        .map(|e| EventView {
+    views(c, vec![o])?
+        .pop()
+        .ok_or_else(|| Error::not_found("order"))
+}
+
+/// The orders with their lines, legs and history, in a fixed number of queries for the page.
+pub fn views(c: &mut DbConnection, rows: Vec<OrderRow>) -> Result<Vec<OrderView>> {
+    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+    let mut history: std::collections::HashMap<i64, Vec<EventView>> = Default::default();
+    for e in store::events_of(c, &ids)? {
+        history.entry(e.order_id).or_default().push(EventView {
             from_state: e.from_state,
             to_state: e.to_state,
             actor_user_id: e.actor_user_id,
             note: e.note,
             at: e.at,
+        });
+    }
+    Ok(order_views::summaries(c, rows)?
+        .into_iter()
+        .map(|s| {
+            let history = history.remove(&s.order.id).unwrap_or_default();
+            order_view(s, history)
+        })
+        .collect())
+}
+
+fn order_view(s: order_views::OrderSummary, history: Vec<EventView>) -> OrderView {
+    let o = s.order;
+    let single = (s.lines.len() == 1).then(|| &s.lines[0]);
+    let legs = s
+        .legs
+        .into_iter()
+        .map(|l| LegView {
+            position: l.position,
+            buyer_id: l.buyer_id,
+            seller_id: l.seller_id,
+            unit_price: single
+                .and_then(|line| line.leg_prices.get(usize::try_from(l.position).ok()?))
+                .map(|p| super::yuan_of(*p)),
+            goods_amount: yuan(l.goods_amount_cents),
+            margin: l.margin_cents.map(yuan),
         })
         .collect();
-    Ok(OrderView {
+    OrderView {
         id: o.id,
         kind: o.kind,
         buyer_id: o.buyer_id,
-        product_id: o.product_id,
+        product_id: single.map(|l| l.product_id),
         tier_rank: o.tier_rank,
         seller_id: o.seller_id,
         shipper_id: o.shipper_id,
         shipper_is_hq: o.shipper_kind.as_deref() == Some("hq"),
         quantity: o.quantity,
-        unit_price: yuan(o.unit_price_cents),
+        unit_price: single.map(|l| super::yuan_of(l.unit_price)),
         goods_amount: yuan(o.goods_amount_cents),
         upgrade_allowance: o.upgrade_allowance_cents.map(yuan),
         amount_due: yuan(o.goods_amount_cents - o.upgrade_allowance_cents.unwrap_or(0)),
@@ -138,9 +205,37 @@ pub fn view(c: &mut DbConnection, o: OrderRow) -> Result<OrderView> {
         shipped_at: o.shipped_at,
         received_at: o.received_at,
         due_at: o.due_at,
+        lines: s
+            .lines
+            .into_iter()
+            .map(|l| OrderLineView {
+                position: l.position,
+                product_id: l.product_id,
+                sku: l.sku,
+                product_name: l.product_name,
+                quantity: l.quantity,
+                unit_price: super::yuan_of(l.unit_price),
+                goods_amount: super::yuan_of(l.goods_amount),
+                upgrade_allowance: l.upgrade_allowance.map(super::yuan_of),
+                shipped_quantity: l.shipped_quantity,
+                returned_quantity: l.returned_quantity,
+                shipper_amount: l.shipper_amount.map(super::yuan_of),
+                rebate: l.rebate.map(super::yuan_of),
+                award: l.award.map(super::yuan_of),
+                margins: l
+                    .margins
+                    .into_iter()
+                    .map(|(agent_id, amount)| MarginView {
+                        agent_id,
+                        amount: super::yuan_of(amount),
+                    })
+                    .collect(),
+                leg_prices: l.leg_prices.into_iter().map(super::yuan_of).collect(),
+            })
+            .collect(),
         legs,
         history,
-    })
+    }
 }
 
 /// An agent sees an order it buys, sells, ships or forwarded; HQ staff see all.
@@ -172,12 +267,50 @@ pub struct ListQuery {
     pub before: Option<i64>,
 }
 
+/// One line of a new order.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewOrderBody {
+pub struct NewLineBody {
     pub sku: String,
     /// Items (盒).
     pub quantity: i64,
+}
+
+/// A new order: `lines` (a cart, one line per product), or — the shape before carts, still
+/// accepted as a cart of one line — `sku` and `quantity`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrderBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<NewLineBody>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Items (盒), with `sku`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+}
+
+impl NewOrderBody {
+    fn input(&self) -> Result<cases::OrderInput> {
+        match (&self.lines, &self.sku, self.quantity) {
+            (Some(lines), None, None) => Ok(cases::OrderInput {
+                lines: lines
+                    .iter()
+                    .map(|l| cases::LineInput {
+                        sku: l.sku.clone(),
+                        quantity: l.quantity,
+                    })
+                    .collect(),
+            }),
+            (None, Some(sku), Some(quantity)) => Ok(cases::OrderInput::single(sku, quantity)),
+            (Some(_), _, _) => Err(Error::BadRequest(
+                "lines: give lines, or sku and quantity, not both".into(),
+            )),
+            _ => Err(Error::BadRequest(
+                "lines: give lines [{sku, quantity}, …], or sku and quantity".into(),
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -219,7 +352,10 @@ pub struct ShipOutcome {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundBody {
-    /// Items returned now.
+    /// The product whose items come back; may be left out when the order has one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Items of that line returned now.
     pub quantity: i64,
     /// Their serials, when they are back in hand (moved back to the shipper); optional.
     #[serde(default)]
@@ -269,10 +405,17 @@ pub async fn list(
                     )));
                 }
             };
-            let rows = store::list(c, listing, q.state.as_deref(), q.before.unwrap_or(0), 200)?;
-            rows.into_iter()
-                .map(|o| view(c, o))
-                .collect::<Result<Vec<_>>>()
+            let state = q
+                .state
+                .as_deref()
+                .map(|s| {
+                    OrderState::parse(s).ok_or_else(|| {
+                        Error::BadRequest(format!("state {s:?} is not an order state"))
+                    })
+                })
+                .transpose()?;
+            let rows = store::list(c, listing, state, q.before.unwrap_or(0), 200)?;
+            views(c, rows)
         })
         .await?;
     Ok(axum::Json(out))
@@ -292,10 +435,7 @@ pub async fn submit(
     Json(body): Json<NewOrderBody>,
 ) -> Result<Response> {
     let who = CallerId::from(&caller);
-    let input = cases::OrderInput {
-        sku: body.sku.clone(),
-        quantity: body.quantity,
-    };
+    let input = body.input()?;
     write_once(
         &state.db,
         who.user,
@@ -545,6 +685,7 @@ pub async fn refund(
     Json(body): Json<RefundBody>,
 ) -> Result<Response> {
     let input = refunds::RefundInput {
+        sku: body.sku.clone(),
         quantity: body.quantity,
         serials: body.serials.clone(),
         reason: body.reason.clone(),

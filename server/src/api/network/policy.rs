@@ -23,10 +23,13 @@ pub struct TierView {
     pub key: String,
     pub name_zh: String,
     pub name_en: String,
-    /// 首批, in items (盒).
-    pub entry_quantity: u32,
-    /// Yuan per item, a decimal string.
-    pub unit_price: String,
+    /// 首批, in items (盒), when the brand counts items; `null` when it counts an amount.
+    pub entry_quantity: Option<u32>,
+    /// 首批 as an amount of goods (yuan, a decimal string), when the brand counts money.
+    pub entry_amount: Option<String>,
+    /// Yuan per item of any product without a price of its own in `prices`; `null`: only the
+    /// products listed there are sold at this tier.
+    pub unit_price: Option<String>,
     /// Referred agents activated at this tier needed to upgrade into it.
     pub upgrade_count: Option<u32>,
     /// 同级推荐奖 as a fraction, a decimal string ("0.09").
@@ -47,6 +50,16 @@ pub struct PolicyView {
     pub tiers: Vec<TierView>,
     pub receive_days: Option<u32>,
     pub return_days: Option<u32>,
+    /// 授权价格: the price list, one entry per product and tier priced apart.
+    pub prices: Vec<PriceView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PriceView {
+    pub sku: String,
+    pub tier_key: String,
+    /// Yuan per item, a decimal string.
+    pub unit_price: String,
 }
 
 fn view(row: PolicyRow) -> PolicyView {
@@ -62,10 +75,31 @@ fn view(row: PolicyRow) -> PolicyView {
                         key: t.key.clone(),
                         name_zh: t.name_zh.clone(),
                         name_en: t.name_en.clone(),
-                        entry_quantity: t.entry_quantity,
-                        unit_price: super::yuan_of(t.unit_price),
+                        entry_quantity: t.entry_quantity(),
+                        entry_amount: match t.entry {
+                            crate::domain::network::Entry::Amount(a) => Some(super::yuan_of(a)),
+                            crate::domain::network::Entry::Quantity(_) => None,
+                        },
+                        unit_price: t.unit_price.map(super::yuan_of),
                         upgrade_count: t.upgrade_count,
                         same_tier_rate: t.same_tier_rate.map(|r| r.to_string()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        prices: parsed
+            .as_ref()
+            .map(|p| {
+                p.listed_skus()
+                    .flat_map(|sku| {
+                        // Only what the list itself sets: a tier's own price is on the tier.
+                        p.tiers().iter().filter_map(move |t| {
+                            p.listed_price(t.rank, sku).map(|price| PriceView {
+                                sku: sku.to_string(),
+                                tier_key: t.key.clone(),
+                                unit_price: super::yuan_of(price),
+                            })
+                        })
                     })
                     .collect()
             })
@@ -101,14 +135,27 @@ pub struct Validation {
     pub problems: Vec<FieldProblem>,
 }
 
-/// The active tier policy (any signed-in user).
+/// The active tier policy (HQ staff). An agent sees its own prices only, at
+/// `/api/v1/agents/me/prices`: the whole document would show every tier's.
 #[utoipa::path(get, path = "/api/v1/policy", tag = "network", security(("bearer" = [])),
-    responses((status = 200, body = PolicyView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = PolicyView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 pub async fn active(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<axum::Json<PolicyView>> {
-    let (row, _) = state.db.write(cases::active).await?;
+    let who = CallerId::from(&caller);
+    let (row, _) = state
+        .db
+        .write(move |c| {
+            if let crate::network::Actor::Agent { .. } = actor_of(c, &who)? {
+                return Err(crate::error::Error::Forbidden(
+                    "an agent sees its own prices only: GET /api/v1/agents/me/prices".into(),
+                ));
+            }
+            cases::active(c)
+        })
+        .await?;
     Ok(axum::Json(view(row)))
 }
 
@@ -128,7 +175,7 @@ pub async fn versions(
                 crate::domain::Permission::ReadPolicy,
                 "read policy versions",
             )?;
-            policies::list(c)
+            Ok(policies::list(c)?)
         })
         .await?;
     Ok(axum::Json(rows.into_iter().map(view).collect()))

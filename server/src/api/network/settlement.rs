@@ -37,6 +37,8 @@ pub struct StatementView {
     pub payments: String,
     /// Withdrawals (negative), less rejected ones.
     pub withdrawals: String,
+    /// Opening balances brought in from the brand's previous system (network import).
+    pub migrated: String,
     pub closing_available: String,
     pub closing_frozen: String,
     pub line_count: i64,
@@ -55,6 +57,7 @@ impl From<StatementRow> for StatementView {
             refunds: yuan(s.refunds_cents),
             payments: yuan(s.payments_cents),
             withdrawals: yuan(s.withdrawals_cents),
+            migrated: yuan(s.migrated_cents),
             closing_available: yuan(s.closing_available_cents),
             closing_frozen: yuan(s.closing_frozen_cents),
             line_count: s.line_count,

@@ -99,7 +99,7 @@ pub async fn list(
                     None
                 }
             };
-            store::list(c, agent, q.status.as_deref(), 500)
+            Ok(store::list(c, agent, q.status.as_deref(), 500)?)
         })
         .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))

@@ -1,12 +1,12 @@
 //! The joining pages, the agent portal and HQ's network page through the router, both backends:
 //! who may see them, CSRF on every form, and an order placed from the portal.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use chainmark_server::domain::Role;
 use chainmark_server::joining::certificates;
 use chainmark_server::network::{Actor, agents};
 use chainmark_server::store::network::agents as agent_store;
+use chainmark_test_support::form::post;
 
 use crate::common::{backends, cookie_of, get_with_cookie as get};
 use crate::network::Net;
@@ -14,8 +14,9 @@ use crate::network::Net;
 const PASSWORD: &str = "portal-password-123";
 
 /// A well-filled join form for a 特约 (special) agent.
-const APPLY: [(&str, &str); 5] = [
+const APPLY: [(&str, &str); 6] = [
     ("tier", "special"),
+    ("password", "applicant-chose-this-1"),
     ("name", "王五"),
     ("phone", "13700000001"),
     ("region", "330106"),
@@ -48,29 +49,6 @@ fn agent(net: &Net, name: &str, tier: &str, referrer: Option<i64>) -> (i64, Acto
             agent: row.id,
         },
     )
-}
-
-fn post(path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
-    let body: String = fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut b =
-        Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, c);
-    }
-    b.body(Body::from(body)).expect("request")
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn hidden_csrf(page: &str) -> String {
@@ -186,15 +164,38 @@ async fn portal_and_hq_pages_check_role_csrf_and_place_orders() {
             .expect("list")[0]
             .code
             .clone();
-        let (status, form, _) = page(&net, &format!("/join/{code}"), None).await;
+        // The form asks for the province first, then shows the rest with its cities.
+        let (status, first, _) = page(&net, &format!("/join/{code}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(first.contains("name=\"province\""), "{first}");
+        let (status, form, _) = page(&net, &format!("/join/{code}?province=330000"), None).await;
         assert_eq!(status, StatusCode::OK);
         assert!(form.contains("name=\"id_number\""));
-        let (status, _, body) = net
+        // The applicant chooses its own password and lands on its application's own page,
+        // which (特约 is approved at once) names the user name it signs in with.
+        let (status, headers, body) = net
             .app
             .send(post(&format!("/join/{code}"), None, &APPLY))
             .await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        let mine = headers[header::LOCATION]
+            .to_str()
+            .expect("location")
+            .to_string();
+        assert!(mine.starts_with("/join/status/"), "{mine}");
+        let (status, mine, _) = page(&net, &mine, None).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(String::from_utf8_lossy(&body).contains("id=\"password\""));
+        assert!(mine.contains("data-status=\"approved\""), "{mine}");
+        assert!(mine.contains("id=\"username\""), "{mine}");
+        assert!(
+            !mine.contains("applicant-chose-this-1"),
+            "the password is never shown back"
+        );
 
         let cert = certificates::issue(&mut net.conn(), net.admin, a, None).expect("issue");
         let (status, check, _) = page(&net, &format!("/a/{}", cert.code), None).await;
@@ -233,5 +234,136 @@ async fn join_submissions_are_throttled_per_client() {
         let retry = crate::common::retry_after(&headers);
         assert!((1..=3600).contains(&retry), "{retry}");
         assert_eq!(super::counts(&net), before, "{backend:?}: nothing written");
+    }
+}
+
+/// Pages that only read never queue behind a write: with the (SQLite) writer held by a long
+/// write, the agent portal and HQ's network page are still served. Both used to be loaded as a
+/// write, because reading the tier policy could install the seed preset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_and_the_network_page_do_not_wait_for_the_writer() {
+    // A hang guard, not a performance threshold: a page that waits for the held writer waits
+    // for ever.
+    const PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (n, _) = agent(&net, "nat", "national", None);
+        agent(&net, "citya", "city", Some(n));
+        account(&net, "admin", Role::HqAdmin);
+        let agent_cookie = session(&net, "citya").await;
+        let admin_cookie = session(&net, "admin").await;
+
+        let (held_tx, held) = tokio::sync::oneshot::channel::<()>();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let db = net.app.state.db.clone();
+        let holder = tokio::spawn(async move {
+            db.write(move |_| {
+                let _ = held_tx.send(());
+                let _ = released.recv();
+                Ok(())
+            })
+            .await
+        });
+        held.await.expect("the writer is held");
+        for (path, cookie) in [("/agent", &agent_cookie), ("/hq/network", &admin_cookie)] {
+            let served = tokio::time::timeout(PATIENCE, page(&net, path, Some(cookie))).await;
+            let Ok((status, _, _)) = served else {
+                panic!("{backend:?}: {path} waited for the held writer");
+            };
+            assert_eq!(status, StatusCode::OK, "{backend:?} {path}");
+        }
+        release.send(()).expect("release the writer");
+        holder.await.expect("join").expect("the held write commits");
+    }
+}
+
+/// `/agent/team` pages a large downline: the tree shows 20 direct referrals a page with their
+/// branches; a search by name, a tier or a status filter lists the matching members (any depth)
+/// with their referrer, 30 a page; the pager keeps the filters; nobody outside the team appears.
+#[tokio::test]
+async fn the_team_page_searches_filters_and_pages() {
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (n, _) = agent(&net, "team-top", "national", None);
+        let (outsider, _) = agent(&net, "outsider", "city", None);
+        // 25 direct referrals (城市), each with two 区代 below: 75 members.
+        let mut conn = net.conn();
+        for i in 0..25 {
+            let city = agents::create(
+                &mut conn,
+                agents::NewAgentInput {
+                    name: format!("市代{i:02}"),
+                    tier: "city".into(),
+                    referrer_id: Some(n),
+                    region: "330100".into(),
+                    user_id: None,
+                },
+                None,
+            )
+            .expect("city");
+            agent_store::activate(&mut conn, city.id, city.tier_rank, 0).expect("activate");
+            for j in 0..2 {
+                agents::create(
+                    &mut conn,
+                    agents::NewAgentInput {
+                        name: format!("区代{i:02}-{j}"),
+                        tier: "district".into(),
+                        referrer_id: Some(city.id),
+                        region: "330106".into(),
+                        user_id: None,
+                    },
+                    None,
+                )
+                .expect("district");
+            }
+        }
+        drop(conn);
+        let cookie = session(&net, "team-top").await;
+
+        let (status, tree, _) = page(&net, "/agent/team", Some(&cookie)).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        assert!(tree.contains("data-total=\"25\""), "{tree}");
+        assert!(
+            tree.contains("市代00") && tree.contains("区代00-1"),
+            "{tree}"
+        );
+        assert!(!tree.contains("市代20"), "the 21st referral is on page 2");
+        assert!(!tree.contains(&format!("data-agent=\"{outsider}\"")));
+        assert!(tree.contains("id=\"team-next\""), "{tree}");
+        let (_, second, _) = page(&net, "/agent/team?page=2", Some(&cookie)).await;
+        assert!(second.contains("市代24") && !second.contains("市代00"));
+        assert!(!second.contains("id=\"team-next\""));
+
+        // Pending 区代 (never activated), any depth: 50, in two pages that keep the filter.
+        let (_, pending, _) = page(
+            &net,
+            "/agent/team?tier=district&status=pending",
+            Some(&cookie),
+        )
+        .await;
+        assert!(pending.contains("data-total=\"50\""), "{pending}");
+        assert!(pending.contains("推荐人：市代00"), "{pending}");
+        assert!(!pending.contains(">市代00<"), "no 市代 in the list");
+        let next = pending
+            .split("id=\"team-next\" href=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("a next page")
+            .replace("&amp;", "&");
+        assert!(next.contains("tier=district") && next.contains("status=pending"));
+        let (_, rest, _) = page(&net, &next, Some(&cookie)).await;
+        assert_eq!(rest.matches("<li data-agent=").count(), 20, "{rest}");
+
+        // A search by name, in English too; an outsider's name finds nobody.
+        let (_, found, _) = page(
+            &net,
+            "/agent/team?q=%E5%8C%BA%E4%BB%A307&lang=en",
+            Some(&cookie),
+        )
+        .await;
+        assert!(found.contains("data-total=\"2\""), "{found}");
+        assert!(found.contains("Referred by"), "{found}");
+        let (_, none, _) = page(&net, "/agent/team?q=outsider", Some(&cookie)).await;
+        assert!(none.contains("data-total=\"0\"") && none.contains("没有符合条件的成员"));
     }
 }

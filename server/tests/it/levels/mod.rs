@@ -8,7 +8,7 @@ mod application_api;
 mod application_pages;
 mod applications;
 mod assess;
-mod pages;
+pub(crate) mod pages;
 mod sums;
 
 use chainmark_server::network::Actor;
@@ -39,18 +39,15 @@ pub fn paid_order(net: &Net, buyer: i64, ago: u64, cents: i64, state: &str) -> i
         .first(&mut conn)
         .expect("product");
     let at = days_ago(ago).and_hms_opt(12, 0, 0).expect("noon");
-    let row = orders_store::insert(
+    let (row, _) = orders_store::insert(
         &mut conn,
         &NewOrder {
             kind: "restock".into(),
             buyer_id: buyer,
-            product_id: product,
             tier_rank: 5,
             seller_kind: "hq".into(),
             seller_id: None,
-            supplier_chain: String::new(),
             quantity: 1,
-            unit_price_cents: cents,
             goods_amount_cents: cents,
             policy_version: 1,
             receive_days: 10,
@@ -58,6 +55,15 @@ pub fn paid_order(net: &Net, buyer: i64, ago: u64, cents: i64, state: &str) -> i
             created_at: at,
             upgrade_allowance_cents: None,
         },
+        &[orders_store::NewLine {
+            position: 0,
+            product_id: product,
+            quantity: 1,
+            unit_price_cents: cents,
+            goods_amount_cents: cents,
+            upgrade_allowance_cents: None,
+            supplier_chain: String::new(),
+        }],
     )
     .expect("order");
     diesel::update(restock_orders::table.filter(restock_orders::id.eq(row.id)))

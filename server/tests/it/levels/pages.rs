@@ -16,14 +16,14 @@ const PASSWORD: &str = "levels-password-123";
 const DOC: &str = "version = 1\nname = \"pages\"\non_change = \"relevel\"\n[[levels]]\n\
     tier = \"district\"\n[[levels.paths]]\nwindow_days = 30\nthresholds = { orders = 1 }\n";
 
-pub(super) fn account(net: &Net, name: &str, role: Role) -> i64 {
+pub(crate) fn account(net: &Net, name: &str, role: Role) -> i64 {
     chainmark_server::accounts::create_user(&mut net.conn(), name, name, role, Some(PASSWORD))
         .expect("user")
         .0
         .id
 }
 
-pub(super) fn request(
+pub(crate) fn request(
     method: &str,
     path: &str,
     cookie: Option<&str>,
@@ -54,12 +54,12 @@ pub(super) fn request(
     b.body(Body::from(body)).expect("request")
 }
 
-pub(super) async fn send(net: &Net, req: Request<Body>) -> (StatusCode, String) {
+pub(crate) async fn send(net: &Net, req: Request<Body>) -> (StatusCode, String) {
     let (status, _, body) = net.app.send(req).await;
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
-pub(super) async fn session(net: &Net, name: &str) -> String {
+pub(crate) async fn session(net: &Net, name: &str) -> String {
     let (_, headers, _) = net.app.send(request("GET", "/login", None, &[])).await;
     let csrf_cookie = cookie_of(&headers, "cm_csrf").expect("cm_csrf");
     let csrf = csrf_cookie.trim_start_matches("cm_csrf=").to_string();
@@ -77,7 +77,7 @@ pub(super) async fn session(net: &Net, name: &str) -> String {
     cookie_of(&headers, "cm_session").expect("session")
 }
 
-pub(super) fn hidden_csrf(page: &str) -> String {
+pub(crate) fn hidden_csrf(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
     page[at..].split('"').next().expect("value").to_string()
 }

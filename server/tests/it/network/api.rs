@@ -471,3 +471,59 @@ fn the_network_routes_are_in_the_openapi_document() {
         assert!(doc.paths.paths.contains_key(path), "{path} missing");
     }
 }
+
+/// A refusal of the order rules reaches the client with the rule's own code, not a flattened
+/// `conflict`: paying an order the supplier has not accepted is `order_not_answered`, paying it
+/// twice `order_already_paid`.
+#[tokio::test]
+async fn order_rule_refusals_carry_their_own_code() {
+    for backend in backends() {
+        let net = Net::new(backend);
+        net.items(("hq", None), 100);
+        let admin = net.app.token_for("admin", Role::HqAdmin).await;
+        let finance = net.app.token_for("finance", Role::HqFinance).await;
+        let (_, a_token) = agent_token(&net, &admin, "agent-a", "district", None).await;
+        let (status, order) = net
+            .app
+            .json(
+                Method::POST,
+                "/api/v1/orders",
+                Some(json!({"sku": SKU, "quantity": 20})),
+                Some(&a_token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{order}");
+        let id = order["id"].as_i64().expect("id");
+        let path = |step: &str| format!("/api/v1/orders/{id}/{step}");
+        let pay = || json!({"via": "offline"});
+
+        let (status, body) = net
+            .app
+            .json(Method::POST, &path("pay"), Some(pay()), Some(&finance))
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("order_not_answered")),
+            "{backend:?}: {body}"
+        );
+        let (status, _) = net
+            .app
+            .json(Method::POST, &path("accept"), None, Some(&admin))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = net
+            .app
+            .json(Method::POST, &path("pay"), Some(pay()), Some(&finance))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = net
+            .app
+            .json(Method::POST, &path("pay"), Some(pay()), Some(&finance))
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("order_already_paid")),
+            "{backend:?}: {body}"
+        );
+    }
+}

@@ -92,6 +92,7 @@ fn run_sequence(net: &Net, seed: u64, steps: usize) {
             let left = row.quantity - row.returned_quantity;
             if left > 0 {
                 let input = refunds::RefundInput {
+                    sku: None,
                     quantity: 1 + rng.next(left as u64) as i64,
                     serials: Vec::new(),
                     reason: "after-sale".into(),
@@ -122,30 +123,49 @@ fn replay_everything(net: &Net) {
     let before = ledger_store::balances_vs_lines(&mut conn).expect("balances");
     let rows =
         orders_store::list(&mut conn, orders_store::Listing::All, None, 0, 10_000).expect("orders");
+    let rows = orders_store::full(&mut conn, rows).expect("lines");
     let mut again = Vec::new();
-    for row in rows.iter().filter(|r| r.paid_via.is_some()) {
-        let legs = orders_store::legs_of(&mut conn, &[row.id]).expect("legs");
-        let b = booked(row, &legs).expect("booked");
+    for full in rows.iter().filter(|r| r.row.paid_via.is_some()) {
+        let row = &full.row;
+        let b = booked(full).expect("booked");
         again.extend(postings::on_payment(&b));
-        let refunds: Vec<(i64, i64, i64, bool)> = order_refunds::table
+        let refunds: Vec<(i64, Option<i64>, i64, bool)> = order_refunds::table
             .filter(order_refunds::order_id.eq(row.id))
             .order(order_refunds::id)
             .select((
                 order_refunds::id,
-                order_refunds::returned_before,
+                order_refunds::line_id,
                 order_refunds::quantity,
                 order_refunds::after_completion,
             ))
             .load(&mut conn)
             .expect("refunds");
-        for (id, before, q, completed) in &refunds {
-            let p = postings::refund(&b, *id as u64, *before as u32, *q as u32, *completed)
-                .expect("quantities");
+        // Each line's returned count before each refund, replayed in order.
+        let mut line_returned = vec![0u32; full.lines.len()];
+        let mut before_completion = vec![0u32; full.lines.len()];
+        for (id, line, q, completed) in &refunds {
+            let index = full
+                .lines
+                .iter()
+                .position(|l| Some(l.id) == *line)
+                .expect("the refund's line");
+            let p = postings::refund(
+                &b,
+                *id as u64,
+                index,
+                line_returned[index],
+                *q as u32,
+                *completed,
+            )
+            .expect("quantities");
+            line_returned[index] += *q as u32;
+            if !completed {
+                before_completion[index] += *q as u32;
+            }
             again.extend(p);
         }
-        let returned_before_completion: i64 = refunds.iter().filter(|r| !r.3).map(|r| r.2).sum();
         if row.state == "completed" || refunds.iter().any(|r| r.3) {
-            again.extend(postings::completion(&b, returned_before_completion as u32));
+            again.extend(postings::completion(&b, &before_completion));
         }
     }
     assert!(!again.is_empty());

@@ -2,6 +2,7 @@
 //! numbers, the ledger's properties, concurrency, the known traps, and the API's checks.
 
 mod api;
+mod carts;
 mod concurrency;
 mod form_keys;
 mod ledger;
@@ -177,10 +178,7 @@ impl Net {
 
     /// Submits an order as `buyer`.
     pub fn submit(&self, buyer: Actor, quantity: i64) -> i64 {
-        let input = orders::OrderInput {
-            sku: SKU.into(),
-            quantity,
-        };
+        let input = orders::OrderInput::single(SKU, quantity);
         orders::submit(&mut self.conn(), buyer, &input)
             .expect("submit")
             .id

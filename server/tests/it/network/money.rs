@@ -745,7 +745,6 @@ fn the_openapi_document_names_the_idempotency_key_header() {
 #[test]
 fn on_postgres_a_concurrent_duplicate_waits_for_the_first_and_gets_its_answer() {
     use chainmark_server::idempotency::{self, Request as IdemRequest};
-    use diesel::Connection;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, mpsc};
 
@@ -773,49 +772,48 @@ fn on_postgres_a_concurrent_duplicate_waits_for_the_first_and_gets_its_answer() 
     let second_ran = Arc::new(AtomicBool::new(false));
     let (started, second_started) = mpsc::channel();
     let mut first = db.conn();
-    first
-        .transaction::<_, chainmark_server::Error, _>(|c| {
-            let a = idempotency::once(c, user, &req, 200, |_| Ok(json!({"n": 1})))?;
-            assert!(!a.replayed);
-            // The duplicate, on a connection of its own.
-            let (pool_db, req2, ran) = (db.db.clone(), req.clone(), second_ran.clone());
-            let handle = std::thread::spawn(move || {
-                let mut conn = pool_db.get().expect("connection");
-                started.send(()).expect("signal");
-                conn.transaction::<_, chainmark_server::Error, _>(|c| {
-                    idempotency::once(c, user, &req2, 200, |_| {
-                        ran.store(true, Ordering::SeqCst);
-                        Ok(json!({"n": 2}))
-                    })
+    chainmark_server::store::in_transaction::<_, chainmark_server::Error>(&mut first, |c| {
+        let a = idempotency::once(c, user, &req, 200, |_| Ok(json!({"n": 1})))?;
+        assert!(!a.replayed);
+        // The duplicate, on a connection of its own.
+        let (pool_db, req2, ran) = (db.db.clone(), req.clone(), second_ran.clone());
+        let handle = std::thread::spawn(move || {
+            let mut conn = pool_db.get().expect("connection");
+            started.send(()).expect("signal");
+            chainmark_server::store::in_transaction::<_, chainmark_server::Error>(&mut conn, |c| {
+                idempotency::once(c, user, &req2, 200, |_| {
+                    ran.store(true, Ordering::SeqCst);
+                    Ok(json!({"n": 2}))
                 })
-            });
-            second_started.recv().expect("second started");
-            // Wait (bounded) until PostgreSQL shows the duplicate blocked on a lock in this
-            // test's database.
-            let mut watcher = db.conn();
-            let blocked = (0..3000).any(|_| {
-                let n = diesel::sql_query(
-                    "SELECT count(*) AS n FROM pg_stat_activity \
+            })
+        });
+        second_started.recv().expect("second started");
+        // Wait (bounded) until PostgreSQL shows the duplicate blocked on a lock in this
+        // test's database.
+        let mut watcher = db.conn();
+        let blocked = (0..3000).any(|_| {
+            let n = diesel::sql_query(
+                "SELECT count(*) AS n FROM pg_stat_activity \
                      WHERE datname = current_database() AND wait_event_type = 'Lock'",
-                )
-                .get_result::<Waiting>(&mut *watcher)
-                .expect("pg_locks")
-                .n;
-                if n == 0 {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                n > 0
-            });
-            assert!(blocked, "the duplicate waits for the first transaction");
-            // Commit the first (by returning), then collect the duplicate's answer afterwards.
-            Ok(handle)
-        })
-        .map(|handle| {
-            let answer = handle.join().expect("thread").expect("duplicate answered");
-            assert!(answer.replayed, "{answer:?}");
-            assert_eq!(answer.body, r#"{"n":1}"#, "the first answer");
-        })
-        .expect("first commits");
+            )
+            .get_result::<Waiting>(&mut *watcher)
+            .expect("pg_locks")
+            .n;
+            if n == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            n > 0
+        });
+        assert!(blocked, "the duplicate waits for the first transaction");
+        // Commit the first (by returning), then collect the duplicate's answer afterwards.
+        Ok(handle)
+    })
+    .map(|handle| {
+        let answer = handle.join().expect("thread").expect("duplicate answered");
+        assert!(answer.replayed, "{answer:?}");
+        assert_eq!(answer.body, r#"{"n":1}"#, "the first answer");
+    })
+    .expect("first commits");
     assert!(
         !second_ran.load(Ordering::SeqCst),
         "the duplicate's write never ran"

@@ -163,6 +163,7 @@ fn refund_after_withdrawal_claws_back_below_zero() {
         assert_eq!(net.available(p1), dec("0"));
         assert_eq!(net.hq(HqAccount::Cash), dec("-8190.00"), "9000 in, 810 out");
         let input = chainmark_server::network::refunds::RefundInput {
+            sku: None,
             quantity: 360,
             serials: Vec::new(),
             reason: "returned".into(),

@@ -11,6 +11,7 @@ use crate::common::backends;
 
 fn refund_all(net: &Net, order: i64, quantity: i64) {
     let input = refunds::RefundInput {
+        sku: None,
         quantity,
         serials: Vec::new(),
         reason: "returned".into(),

@@ -118,7 +118,7 @@ async fn a_link_without_a_tier_offers_only_tiers_below_the_inviters() {
         let (_, _, page) = net
             .app
             .send(crate::common::get_with_cookie(
-                &format!("/join/{code}"),
+                &format!("/join/{code}?province=330000"),
                 None,
             ))
             .await;
@@ -137,8 +137,15 @@ async fn a_link_without_a_tier_offers_only_tiers_below_the_inviters() {
             matches!(open, Err(chainmark_server::Error::BadRequest(_))),
             "{backend:?}: {open:?}"
         );
-        // …and a named tier is the inviter's own choice.
-        let named = crate::joining::invite(&net, s_actor, s, Some("special"));
+        // …and it may name only a tier the policy lets it recruit: none here, since this policy
+        // pays 特约 no same-tier referral rebate.
+        let own = chainmark_server::joining::invite(&mut net.conn(), s_actor, s, Some("special"));
+        assert!(
+            matches!(&own, Err(chainmark_server::Error::BadRequest(m)) if m.contains("recruit")),
+            "{backend:?}: {own:?}"
+        );
+        // A link HQ issues in its name offers the named tier and no other.
+        let named = crate::joining::invite(&net, net.admin, s, Some("special"));
         let (status, body) = net
             .app
             .json(

@@ -1,0 +1,181 @@
+//! Roles (DOMAIN §1) and what each may do.
+
+use serde::{Deserialize, Serialize};
+
+/// Who a signed-in user is to the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 总部管理员: products, batches, users, approvals.
+    HqAdmin,
+    /// 总部财务: settlement and withdrawals.
+    HqFinance,
+    /// 总部稽查: sightings, diversion alerts, traces.
+    HqAuditor,
+    /// 仓库: packing and shipping scans.
+    Warehouse,
+    /// 代理: an agent of the network.
+    Agent,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::HqAdmin,
+        Role::HqFinance,
+        Role::HqAuditor,
+        Role::Warehouse,
+        Role::Agent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::HqAdmin => "hq_admin",
+            Role::HqFinance => "hq_finance",
+            Role::HqAuditor => "hq_auditor",
+            Role::Warehouse => "warehouse",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Staff of the brand itself, as opposed to agents.
+    pub fn is_hq(self) -> bool {
+        !matches!(self, Role::Agent)
+    }
+}
+
+/// What a route needs of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create users, products; import, void, recall batches.
+    ManageRegistry,
+    /// Read the registry: products, batches, items.
+    ReadRegistry,
+    /// Read verification sightings.
+    ReadSightings,
+    /// Move items out of HQ custody (release for sale).
+    MoveStock,
+    /// Manage user accounts.
+    ManageUsers,
+    /// Register, re-key and revoke warehouse handhelds; see their secrets.
+    ManageDevices,
+    /// See devices, their status and scans (the warehouse page).
+    ReadDevices,
+    /// Export the custody history as GS1 EPCIS documents (traceability).
+    ExportTraceability,
+    /// See every restock order of the network (HQ's view; an agent sees its own through the
+    /// order rules).
+    ReadOrders,
+    /// Read HQ's ledger accounts and any agent's ledger.
+    ReadHqLedger,
+    /// See and decide agents' withdrawal requests (money leaving HQ).
+    DecideWithdrawals,
+    /// Read the tier policy's versions and documents.
+    ReadPolicy,
+    /// Validate, write and activate tier policy versions.
+    ManagePolicy,
+    /// Open HQ's console pages (`/hq`, `/hq/network`): every HQ role; what each part shows is
+    /// asked of the other permissions.
+    HqConsole,
+    /// Use the agent portal (`/agent`): own orders, team and money. Agents only; HQ staff act on
+    /// agents through HQ's pages.
+    AgentPortal,
+    /// See the applications waiting for HQ (`/hq/applications`); deciding them is asked of the
+    /// joining use case (HQ admin).
+    ReadApplications,
+    /// HQ's money desk (`/hq/money`): HQ's accounts, withdrawals, statements, the settlement run.
+    MoneyDesk,
+    /// Approve or reject applications at HQ's stage.
+    DecideApplications,
+    /// See any agent's profile, orders and money (`/hq/agents`): HQ's readers.
+    ReadAgents,
+    /// Suspend, reinstate, correct the referrer of an agent.
+    ManageAgents,
+    /// Bring a network in from a previous system (`/hq/import`, `chainmark import network`):
+    /// creates agents with accounts and books opening balances, so HQ admin only.
+    ImportNetwork,
+}
+
+impl Role {
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match permission {
+            ManageRegistry | ManageUsers => self == HqAdmin,
+            ReadRegistry => matches!(self, HqAdmin | HqAuditor | HqFinance | Warehouse),
+            ReadSightings => matches!(self, HqAdmin | HqAuditor),
+            MoveStock => matches!(self, HqAdmin | Warehouse),
+            ManageDevices => self == HqAdmin,
+            ReadDevices => matches!(self, HqAdmin | HqAuditor | Warehouse),
+            ExportTraceability => matches!(self, HqAdmin | HqAuditor),
+            ReadOrders => matches!(self, HqAdmin | HqFinance | HqAuditor | Warehouse),
+            ReadHqLedger | ReadPolicy => matches!(self, HqAdmin | HqFinance | HqAuditor),
+            DecideWithdrawals => matches!(self, HqAdmin | HqFinance),
+            ManagePolicy => self == HqAdmin,
+            HqConsole => self.is_hq(),
+            AgentPortal => self == Agent,
+            ReadApplications => matches!(self, HqAdmin | HqAuditor),
+            MoneyDesk => matches!(self, HqAdmin | HqFinance),
+            DecideApplications => self == HqAdmin,
+            ReadAgents => matches!(self, HqAdmin | HqFinance | HqAuditor),
+            ManageAgents => self == HqAdmin,
+            ImportNetwork => self == HqAdmin,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn agents_see_nothing_of_hq() {
+        for p in [
+            Permission::ManageRegistry,
+            Permission::ReadRegistry,
+            Permission::ReadSightings,
+            Permission::MoveStock,
+            Permission::ManageUsers,
+            Permission::ManageDevices,
+            Permission::ReadDevices,
+            Permission::ExportTraceability,
+            Permission::ReadOrders,
+            Permission::ReadHqLedger,
+            Permission::DecideWithdrawals,
+            Permission::ReadPolicy,
+            Permission::ManagePolicy,
+            Permission::ImportNetwork,
+        ] {
+            assert!(!Role::Agent.allows(p), "{p:?}");
+            assert!(Role::HqAdmin.allows(p), "{p:?}");
+        }
+        assert!(!Role::Warehouse.allows(Permission::ReadSightings));
+        assert!(Role::HqAuditor.allows(Permission::ReadSightings));
+    }
+
+    #[test]
+    fn only_hq_money_roles_see_money_leave() {
+        for role in Role::ALL {
+            let money = matches!(role, Role::HqAdmin | Role::HqFinance);
+            assert_eq!(
+                role.allows(Permission::DecideWithdrawals),
+                money,
+                "{role:?}"
+            );
+        }
+        assert!(!Role::Warehouse.allows(Permission::ReadHqLedger));
+        assert!(Role::Warehouse.allows(Permission::ReadOrders));
+        assert!(!Role::HqAuditor.allows(Permission::ManagePolicy));
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE applicant_access;
+DROP TABLE order_waybills;

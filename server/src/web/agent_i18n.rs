@@ -1,0 +1,369 @@
+//! Words for the agent's, applicant's and consumer's pages (issue 17): every internal value a
+//! page could show — an order's state or kind, an agent's status, a tier, a scan's reason, an
+//! error — in zh-CN and English, and times in China time on Chinese pages. Kept apart from the
+//! shared tables so these pages grow without touching them.
+
+use axum::response::{IntoResponse, Response};
+use chainmark_wire::RejectReason;
+use chrono::NaiveDateTime;
+use maud::html;
+
+use super::i18n::Lang;
+use crate::domain::network::policy::Policy;
+use crate::error::Error;
+
+/// The text for `lang`.
+pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// An order's state, as the people of the order say it.
+pub fn order_state(lang: Lang, state: &str) -> &'static str {
+    let (zh, en) = match state {
+        "submitted" => ("待上级接单", "Waiting for the supplier"),
+        "accepted" => ("待付款", "To be paid"),
+        "forwarded" => (
+            "已提交上级代发，待付款",
+            "Forwarded up the chain, to be paid",
+        ),
+        "rejected" => ("已拒绝", "Rejected"),
+        "paid" => ("已付款，待发货", "Paid, to be shipped"),
+        "shipping" => ("发货中", "Being shipped"),
+        "shipped" => ("已发货，待收货", "Shipped, to be received"),
+        "received" => ("已收货（维权期内）", "Received (return window open)"),
+        "completed" => ("已完成", "Completed"),
+        "cancelled" => ("已取消", "Cancelled"),
+        "partially_refunded" => ("部分退款", "Partly refunded"),
+        "refunded" => ("已退款", "Refunded"),
+        _ => ("其他状态", "Other state"),
+    };
+    tr(lang, zh, en)
+}
+
+/// An order's kind.
+pub fn order_kind(lang: Lang, kind: &str) -> &'static str {
+    let (zh, en) = match kind {
+        "entry" => ("首批进货", "Entry order"),
+        "restock" => ("补货", "Restock"),
+        "upgrade" => ("升级补差", "Upgrade top-up"),
+        _ => ("订单", "Order"),
+    };
+    tr(lang, zh, en)
+}
+
+/// An agent's status.
+pub fn agent_status(lang: Lang, status: &str) -> &'static str {
+    let (zh, en) = match status {
+        "pending" => (
+            "待激活（首批进货付款后生效）",
+            "Not yet active (until the entry order is paid)",
+        ),
+        "active" => ("已授权", "Authorised"),
+        "suspended" => ("已暂停", "Suspended"),
+        _ => ("已停用", "Inactive"),
+    };
+    tr(lang, zh, en)
+}
+
+/// An application's status.
+pub fn application_status(lang: Lang, status: &str) -> &'static str {
+    let (zh, en) = match status {
+        "awaiting_supplier" => ("等待上级审核", "Waiting for the supplier's review"),
+        "awaiting_hq" => ("等待总部审核", "Waiting for HQ's review"),
+        "approved" => ("已通过", "Approved"),
+        "rejected" => ("未通过", "Not approved"),
+        _ => ("处理中", "In progress"),
+    };
+    tr(lang, zh, en)
+}
+
+/// A withdrawal's status.
+pub fn withdrawal_status(lang: Lang, status: &str) -> &'static str {
+    let (zh, en) = match status {
+        "requested" => ("审核中", "Being reviewed"),
+        "approved" => ("已批准，待打款", "Approved, to be paid out"),
+        "rejected" => ("已驳回", "Rejected"),
+        "paid" => ("已打款", "Paid out"),
+        _ => ("处理中", "In progress"),
+    };
+    tr(lang, zh, en)
+}
+
+/// A ledger posting's kind, as a line of my money.
+pub fn posting_kind(lang: Lang, kind: &str) -> &'static str {
+    let (zh, en) = match kind {
+        "paid" => ("货款", "Order payment"),
+        "margin" => ("差价收益", "Margin"),
+        "rebate" => ("同级推荐奖", "Same-tier referral rebate"),
+        "award" => ("跨级推荐奖", "Cross-tier referral award"),
+        "complete" => ("解冻", "Unfrozen"),
+        "refund" => ("退款", "Refund"),
+        "withdrawal_requested" => ("申请提现", "Withdrawal requested"),
+        "withdrawal_rejected" => ("提现驳回退回", "Withdrawal returned"),
+        "withdrawal_approved" => ("提现已批准", "Withdrawal approved"),
+        _ => ("其他", "Other"),
+    };
+    tr(lang, zh, en)
+}
+
+/// A wallet.
+pub fn wallet(lang: Lang, wallet: &str) -> &'static str {
+    match wallet {
+        "available" => tr(lang, "可提现", "Available"),
+        "frozen" => tr(lang, "冻结中", "Frozen"),
+        _ => tr(lang, "其他", "Other"),
+    }
+}
+
+/// A tier by its rank, in the policy's words.
+pub fn tier_by_rank(lang: Lang, policy: &Policy, rank: i32) -> String {
+    let tier = u8::try_from(rank)
+        .ok()
+        .and_then(|r| policy.tier(crate::domain::network::TierRank(r)));
+    match tier {
+        Some(t) => tier_words(lang, &t.name_zh, &t.name_en),
+        None => tr(lang, "未知级别", "Unknown tier").to_string(),
+    }
+}
+
+/// A tier by its key, in the policy's words.
+pub fn tier_by_key(lang: Lang, policy: &Policy, key: &str) -> String {
+    match policy.tier_by_key(key) {
+        Some(t) => tier_words(lang, &t.name_zh, &t.name_en),
+        None => tr(lang, "未知级别", "Unknown tier").to_string(),
+    }
+}
+
+pub fn tier_words(lang: Lang, zh: &str, en: &str) -> String {
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+/// Why a scan shipped nothing.
+pub fn scan_reason(lang: Lang, reason: RejectReason) -> &'static str {
+    let (zh, en) = match reason {
+        RejectReason::UnknownCode => ("无此码：请检查扫描的标签", "Unknown code: check the label"),
+        RejectReason::ForgedTag => ("防伪标签无效", "The label's tag is not genuine"),
+        RejectReason::NotInCustody => ("此码不在您的库存中", "This code is not in your stock"),
+        RejectReason::NotOnOrder => ("此码的产品不在本订单上", "This product is not on the order"),
+        RejectReason::QuantityExceeded => ("本订单已扫够数量", "The order has all its items"),
+        RejectReason::AlreadyShipped => ("此码已在本订单发出", "Already shipped on this order"),
+        RejectReason::CaseOpened => (
+            "此箱已拆开：请逐件扫描",
+            "This case was opened: scan its items",
+        ),
+        _ => ("此码无法发货", "This code cannot be shipped"),
+    };
+    tr(lang, zh, en)
+}
+
+/// What a tier's entry order (首批) must reach, in words: so many items of any products, or
+/// goods worth so much at the tier's prices.
+pub fn entry_words(lang: Lang, entry: crate::domain::network::policy::Entry) -> String {
+    use crate::domain::network::policy::Entry;
+    match (entry, lang) {
+        (Entry::Quantity(q), Lang::Zh) => format!("首批 {q} 盒"),
+        (Entry::Quantity(q), Lang::En) => format!("an entry order of {q} items"),
+        (Entry::Amount(a), Lang::Zh) => format!("首批货值 ¥{a}"),
+        (Entry::Amount(a), Lang::En) => format!("an entry order worth ¥{a}"),
+    }
+}
+
+/// Money in yuan with two decimals.
+pub fn yuan(cents: i64) -> String {
+    format!("¥{}", crate::store::network::money(cents))
+}
+
+/// A time for people: China time (UTC+8) on Chinese pages, UTC on English ones.
+pub fn when(lang: Lang, utc: NaiveDateTime) -> String {
+    match lang {
+        Lang::Zh => (utc + chrono::Duration::hours(8))
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        Lang::En => format!("{} UTC", utc.format("%Y-%m-%d %H:%M")),
+    }
+}
+
+/// A date for people (China's calendar day on Chinese pages).
+pub fn day(lang: Lang, utc: NaiveDateTime) -> String {
+    match lang {
+        Lang::Zh => (utc + chrono::Duration::hours(8))
+            .format("%Y-%m-%d")
+            .to_string(),
+        Lang::En => utc.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// What went wrong, in words for the person: never an error code or the engine's English on a
+/// Chinese page.
+pub fn error_words(lang: Lang, e: &Error) -> String {
+    let detail = e.to_string();
+    let has = |s: &str| detail.contains(s);
+    let (zh, en): (&str, String) = match e {
+        Error::Forbidden(_) => ("您无权进行此操作。", "You may not do this.".into()),
+        Error::NotFound { .. } => ("找不到您要的内容。", "Not found.".into()),
+        Error::WeakPassword(p) => (
+            match p {
+                crate::auth::password::PasswordProblem::TooShort => {
+                    "密码太短：请至少使用 12 个字符。"
+                }
+                crate::auth::password::PasswordProblem::ContainsUsername => {
+                    "密码不能包含用户名或姓名。"
+                }
+                _ => "密码太容易被猜到：请用几个不常见的词组合。",
+            },
+            p.message(),
+        ),
+        Error::RateLimited { .. } => (
+            "操作太频繁，请稍后再试。",
+            "Too many tries: wait a moment.".into(),
+        ),
+        Error::Refused { code, .. } => {
+            let (zh, en) = refusal_words(code);
+            (zh, en.to_string())
+        }
+        Error::BadRequest(_) | Error::Conflict(_) | Error::NotEligible(_) => {
+            let zh = if has("does not hold") {
+                "库存不足：请改为「提交上级代发」。"
+            } else if has("holds the stock") {
+                "您有足够库存：请直接接单发货。"
+            } else if has("entry order (首批)") {
+                "首批进货数量不足：请按级别要求的首批数量下单。"
+            } else if has("entry order is already open") {
+                "已有未完成的首批订单：请先付款或取消它。"
+            } else if has("quantity") {
+                "数量有误：请填写整数件数。"
+            } else if has("amount") || has("cover") || has("balance") {
+                "金额有误或可提现余额不足。"
+            } else if has("reason") {
+                "请填写原因。"
+            } else if has("phone") && has("already") {
+                "此手机号已注册或已有待审核的申请。"
+            } else if has("phone") {
+                "手机号有误：请填写 11 位手机号。"
+            } else if has("region") {
+                "请选择所在地区（省、市、区县）。"
+            } else if has("id_number") || has("ID number") {
+                "身份证号有误。"
+            } else if has("name") {
+                "请填写姓名。"
+            } else if has("tier") {
+                "此邀请不能申请该级别。"
+            } else if has("carrier") {
+                "请填写快递公司名称。"
+            } else if has("waybill") {
+                "快递单号有误：只能包含字母、数字和横线。"
+            } else if has("changed meanwhile") || has("decided meanwhile") {
+                "此单刚被他人处理过：请刷新后再看。"
+            } else if has("cannot ship") || has("no shipper") {
+                "此订单现在不能发货。"
+            } else if has("invitation") {
+                "此邀请链接已失效。"
+            } else {
+                "此操作现在不能进行：请刷新页面后重试。"
+            };
+            (zh, detail.clone())
+        }
+        _ => (
+            "系统繁忙，请稍后再试。",
+            "Something went wrong on our side: try again later.".into(),
+        ),
+    };
+    match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => en,
+    }
+}
+
+/// A domain rule's refusal in words, by its stable code (`chainmark_domain::Refusal`): the code
+/// itself never reaches a person.
+pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "insufficient_balance" => (
+            "可提现余额不足：请减少金额。",
+            "Your available balance is not enough: ask for less.",
+        ),
+        "withdrawal_bad_amount" => (
+            "金额有误：请填写大于 0、最多两位小数的金额。",
+            "The amount must be above zero with at most two decimals.",
+        ),
+        "order_closed" => ("此订单已关闭。", "This order is closed."),
+        "order_already_answered" => (
+            "此订单已被处理过：请刷新后再看。",
+            "This order was already answered: reload the page.",
+        ),
+        "order_not_answered" => (
+            "上级尚未接单：请等待接单后再付款。",
+            "The supplier has not accepted the order yet.",
+        ),
+        "order_already_paid" => ("此订单已付款。", "This order is already paid."),
+        "order_not_paid" => ("此订单尚未付款。", "This order is not paid yet."),
+        "order_shipping_started" => (
+            "此订单已开始发货，不能再取消。",
+            "Shipping has started: the order can no longer be cancelled.",
+        ),
+        "order_already_shipped" => ("此订单已发货。", "This order is already shipped."),
+        "order_not_shipped" => ("此订单尚未发货。", "This order is not shipped yet."),
+        "order_already_received" => ("此订单已确认收货。", "This order is already received."),
+        "order_not_received" => ("此订单尚未收货。", "This order is not received yet."),
+        "order_already_completed" => ("此订单已完成。", "This order is already completed."),
+        "order_no_quantity" => (
+            "订单数量必须大于 0。",
+            "The order needs a quantity above zero.",
+        ),
+        "order_price_not_below" => (
+            "上级价格不低于您的价格，无法提交上级代发。",
+            "Your supplier's price is not below yours: the order cannot be forwarded.",
+        ),
+        "out_of_stock" => (
+            "库存不足：请改为「提交上级代发」。",
+            "Not enough stock: forward the order to your supplier instead.",
+        ),
+        "refund_quantity_exceeds_order" => (
+            "退货数量超过了订单中可退的数量。",
+            "More returned than the order has left to return.",
+        ),
+        "referral_to_self" => ("不能推荐自己。", "An agent cannot refer itself."),
+        "referral_cycle" => (
+            "推荐关系会形成循环：请选择其他推荐人。",
+            "That referrer would make a loop: choose another.",
+        ),
+        "referral_chain_corrupt" => (
+            "推荐关系数据有误：请联系总部。",
+            "The referral records are inconsistent: contact HQ.",
+        ),
+        _ => (
+            "此操作现在不能进行：请刷新页面后重试。",
+            "This cannot be done now: reload the page and try again.",
+        ),
+    }
+}
+
+/// An error as a page of the agent's phone: the words, a way back, a way home.
+pub fn error_page(lang: Lang, e: Error, back: &str) -> Response {
+    let status = match &e {
+        Error::Unauthorized(_) => return super::staff::to_login("/agent"),
+        e => e.status(),
+    };
+    if status.is_server_error() {
+        tracing::error!(error = %e, "agent page failed");
+    }
+    let body = html! {
+        div.card.verdict.bad id="notice" data-status=(status.as_u16()) {
+            h2 { (tr(lang, "未能完成", "Not done")) }
+            p id="error-words" { (error_words(lang, &e)) }
+            p { a href=(back) id="back" { "← " (tr(lang, "返回", "Back")) } " · "
+                a href="/home" { (tr(lang, "首页", "Home")) } }
+        }
+    };
+    (
+        status,
+        super::layout::page(lang, tr(lang, "未能完成", "Not done"), None, body),
+    )
+        .into_response()
+}

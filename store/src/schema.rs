@@ -1,0 +1,812 @@
+//! The database schema, shared by the SQLite and PostgreSQL migrations.
+//!
+//! Written by hand rather than printed by `diesel print-schema`: one schema has to describe both
+//! backends, so integer keys are `BigInt` everywhere (SQLite stores them as 64-bit anyway).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        must_change_password -> Bool,
+        disabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        kind -> Text,
+        csrf_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> BigInt,
+        sku -> Text,
+        name -> Text,
+        name_en -> Nullable<Text>,
+        gtin -> Nullable<Text>,
+        case_size -> Integer,
+        image_url -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    batches (id) {
+        id -> Text,
+        key_id -> Text,
+        product_id -> BigInt,
+        item_count -> BigInt,
+        case_count -> BigInt,
+        case_size -> Integer,
+        production_date -> Text,
+        created_at -> Timestamp,
+        imported_at -> Timestamp,
+        import_sha256 -> Text,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    cases (code) {
+        code -> Text,
+        batch_id -> Text,
+        case_index -> BigInt,
+        sscc -> Nullable<Text>,
+        opened -> Bool,
+    }
+}
+
+diesel::table! {
+    items (serial) {
+        serial -> Text,
+        batch_id -> Text,
+        item_index -> BigInt,
+        case_code -> Nullable<Text>,
+        code_hash -> Text,
+        status -> Text,
+        custodian_kind -> Text,
+        custodian_id -> Nullable<BigInt>,
+        released_at -> Nullable<Timestamp>,
+        verify_count -> Integer,
+        mismatch_count -> Integer,
+        first_verified_at -> Nullable<Timestamp>,
+        first_verified_place -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    custody_events (id) {
+        id -> BigInt,
+        serial -> Text,
+        kind -> Text,
+        from_kind -> Nullable<Text>,
+        from_id -> Nullable<BigInt>,
+        to_kind -> Nullable<Text>,
+        to_id -> Nullable<BigInt>,
+        actor_user_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+        device_id -> Nullable<Text>,
+        device_seq -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sightings (id) {
+        id -> BigInt,
+        serial -> Text,
+        known_item -> Bool,
+        result -> Text,
+        client_addr -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        place -> Nullable<Text>,
+        at -> Timestamp,
+        region_code -> Nullable<Text>,
+        place_source -> Nullable<Text>,
+        expected_region -> Nullable<Text>,
+        bot -> Bool,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_user_id -> Nullable<BigInt>,
+        action -> Text,
+        subject -> Text,
+        detail -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        warehouse -> Text,
+        owner_kind -> Text,
+        owner_id -> Nullable<BigInt>,
+        secret_generation -> Integer,
+        revoked -> Bool,
+        online -> Bool,
+        last_seen_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    device_scans (device_id, seq) {
+        device_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        code -> Text,
+        context -> Nullable<Text>,
+        scanned_at -> Text,
+        received_at -> Timestamp,
+        result -> Text,
+        items_moved -> Integer,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(batches -> products (product_id));
+diesel::joinable!(items -> batches (batch_id));
+diesel::joinable!(cases -> batches (batch_id));
+diesel::joinable!(items -> cases (case_code));
+
+diesel::table! {
+    server_facts (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    job_runs (job, due) {
+        job -> Text,
+        due -> Text,
+        instance -> Text,
+        ran_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    job_runs,
+    server_facts,
+    api_tokens,
+    products,
+    batches,
+    cases,
+    items,
+    custody_events,
+    sightings,
+    audit_log,
+    devices,
+    device_scans,
+);
+
+// The agent network (migration 2026-11-24-000001_network). Money columns are `*_cents`.
+
+diesel::table! {
+    policy_versions (id) {
+        id -> BigInt,
+        version -> BigInt,
+        name -> Text,
+        document -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        activated_at -> Nullable<Timestamp>,
+        activated_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    agents (id) {
+        id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        name -> Text,
+        tier_rank -> Integer,
+        referrer_id -> Nullable<BigInt>,
+        supplier_id -> Nullable<BigInt>,
+        region -> Text,
+        status -> Text,
+        joined_at -> Timestamp,
+        activated_at -> Nullable<Timestamp>,
+        activated_tier_rank -> Nullable<Integer>,
+        policy_version -> BigInt,
+        entry_paid_cents -> BigInt,
+        entry_items -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    restock_orders (id) {
+        id -> BigInt,
+        kind -> Text,
+        buyer_id -> BigInt,
+        tier_rank -> Integer,
+        seller_kind -> Text,
+        seller_id -> Nullable<BigInt>,
+        quantity -> BigInt,
+        goods_amount_cents -> BigInt,
+        policy_version -> BigInt,
+        receive_days -> Integer,
+        state -> Text,
+        shipper_kind -> Nullable<Text>,
+        shipper_id -> Nullable<BigInt>,
+        shipper_amount_cents -> Nullable<BigInt>,
+        paid_via -> Nullable<Text>,
+        rebate_agent_id -> Nullable<BigInt>,
+        rebate_cents -> Nullable<BigInt>,
+        award_agent_id -> Nullable<BigInt>,
+        award_cents -> Nullable<BigInt>,
+        return_days -> Nullable<Integer>,
+        shipped_quantity -> BigInt,
+        returned_quantity -> BigInt,
+        open_case -> Bool,
+        created_at -> Timestamp,
+        paid_at -> Nullable<Timestamp>,
+        shipped_at -> Nullable<Timestamp>,
+        received_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
+        upgrade_allowance_cents -> Nullable<BigInt>,
+        returned_amount_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    order_lines (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        position -> Integer,
+        product_id -> BigInt,
+        quantity -> BigInt,
+        unit_price_cents -> BigInt,
+        goods_amount_cents -> BigInt,
+        upgrade_allowance_cents -> Nullable<BigInt>,
+        supplier_chain -> Text,
+        shipped_quantity -> BigInt,
+        returned_quantity -> BigInt,
+        shipper_amount_cents -> Nullable<BigInt>,
+        rebate_cents -> Nullable<BigInt>,
+        award_cents -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    order_line_legs (id) {
+        id -> BigInt,
+        line_id -> BigInt,
+        position -> Integer,
+        unit_price_cents -> BigInt,
+        goods_amount_cents -> BigInt,
+        margin_cents -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    order_legs (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        position -> Integer,
+        buyer_id -> BigInt,
+        seller_kind -> Text,
+        seller_id -> Nullable<BigInt>,
+        goods_amount_cents -> BigInt,
+        margin_cents -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    order_events (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        serial -> Text,
+        shipped_at -> Timestamp,
+        shipped_by -> Nullable<BigInt>,
+        received_at -> Nullable<Timestamp>,
+        returned_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    order_refunds (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        quantity -> BigInt,
+        returned_before -> BigInt,
+        after_completion -> Bool,
+        reason -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        line_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    ledger_accounts (id) {
+        id -> BigInt,
+        code -> Text,
+        agent_id -> Nullable<BigInt>,
+        wallet -> Text,
+        balance_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    postings (id) {
+        id -> BigInt,
+        idempotency_key -> Text,
+        kind -> Text,
+        order_id -> Nullable<BigInt>,
+        withdrawal_id -> Nullable<BigInt>,
+        policy_version -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posting_lines (id) {
+        id -> BigInt,
+        posting_id -> BigInt,
+        account_id -> BigInt,
+        amount_cents -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    withdrawals (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        amount_cents -> BigInt,
+        status -> Text,
+        requested_at -> Timestamp,
+        requested_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<BigInt>,
+        paid_at -> Nullable<Timestamp>,
+        reference -> Nullable<Text>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    monthly_statements (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        month -> Text,
+        opening_available_cents -> BigInt,
+        opening_frozen_cents -> BigInt,
+        earned_cents -> BigInt,
+        settled_cents -> BigInt,
+        refunds_cents -> BigInt,
+        payments_cents -> BigInt,
+        withdrawals_cents -> BigInt,
+        closing_available_cents -> BigInt,
+        closing_frozen_cents -> BigInt,
+        line_count -> BigInt,
+        generated_at -> Timestamp,
+        migrated_cents -> BigInt,
+    }
+}
+
+diesel::joinable!(agents -> users (user_id));
+diesel::joinable!(order_lines -> restock_orders (order_id));
+diesel::joinable!(order_lines -> products (product_id));
+diesel::joinable!(order_line_legs -> order_lines (line_id));
+diesel::joinable!(order_legs -> restock_orders (order_id));
+diesel::joinable!(order_events -> restock_orders (order_id));
+diesel::joinable!(order_items -> restock_orders (order_id));
+diesel::joinable!(order_items -> items (serial));
+diesel::joinable!(order_refunds -> restock_orders (order_id));
+diesel::joinable!(posting_lines -> postings (posting_id));
+diesel::joinable!(posting_lines -> ledger_accounts (account_id));
+diesel::joinable!(withdrawals -> agents (agent_id));
+diesel::joinable!(monthly_statements -> agents (agent_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    policy_versions,
+    agents,
+    restock_orders,
+    order_lines,
+    order_line_legs,
+    order_legs,
+    order_events,
+    order_items,
+    order_refunds,
+    ledger_accounts,
+    postings,
+    posting_lines,
+    withdrawals,
+    monthly_statements,
+);
+// Pairs with the foundation's tables, one by one: the macro pairs every table of a list with
+// every other, and the foundation's pairs are declared above already.
+diesel::allow_tables_to_appear_in_same_query!(agents, users);
+diesel::allow_tables_to_appear_in_same_query!(restock_orders, products);
+diesel::allow_tables_to_appear_in_same_query!(order_lines, products);
+diesel::allow_tables_to_appear_in_same_query!(order_lines, batches);
+diesel::allow_tables_to_appear_in_same_query!(order_lines, items);
+diesel::allow_tables_to_appear_in_same_query!(order_items, items);
+diesel::allow_tables_to_appear_in_same_query!(agents, products);
+
+// Joining (issue 4): invitations, applications, their custom fields, certificates.
+diesel::table! {
+    join_fields (id) {
+        id -> BigInt,
+        field_key -> Text,
+        label_zh -> Text,
+        label_en -> Text,
+        required -> Bool,
+        kind -> Text,
+        choices -> Text,
+        position -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        code -> Text,
+        agent_id -> BigInt,
+        tier_key -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> BigInt,
+        invitation_id -> BigInt,
+        referrer_id -> BigInt,
+        supplier_id -> Nullable<BigInt>,
+        tier_key -> Text,
+        approval_mode -> Text,
+        name -> Text,
+        phone -> Text,
+        region -> Text,
+        id_number -> Text,
+        fields -> Text,
+        status -> Text,
+        supplier_decided_by -> Nullable<BigInt>,
+        supplier_decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        agent_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        code -> Text,
+        agent_id -> BigInt,
+        holder_name -> Text,
+        tier_rank -> Integer,
+        tier_key -> Text,
+        tier_name_zh -> Text,
+        tier_name_en -> Text,
+        region -> Text,
+        valid_from -> Timestamp,
+        valid_until -> Timestamp,
+        issued_at -> Timestamp,
+        issued_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    join_fields,
+    invitations,
+    applications,
+    certificates,
+    agents
+);
+
+// Diversion audit (issue 7, migration 2026-11-25-000002_diversion): agents' authorised regions,
+// HQ warehouses' regions, and the alerts. Sightings gained their place columns above.
+diesel::table! {
+    agent_regions (agent_id, region_code) {
+        agent_id -> BigInt,
+        region_code -> Text,
+    }
+}
+
+diesel::table! {
+    warehouse_regions (warehouse) {
+        warehouse -> Text,
+        region_code -> Text,
+    }
+}
+
+diesel::table! {
+    diversion_alerts (id) {
+        id -> BigInt,
+        kind -> Text,
+        serial -> Text,
+        dedupe_key -> Text,
+        channel -> Text,
+        expected_region -> Nullable<Text>,
+        observed_region -> Nullable<Text>,
+        place_source -> Text,
+        agent_id -> Nullable<BigInt>,
+        risk -> Integer,
+        evidence -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        action -> Nullable<Text>,
+        penalty_cents -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(agent_regions -> agents (agent_id));
+diesel::joinable!(diversion_alerts -> agents (agent_id));
+
+diesel::allow_tables_to_appear_in_same_query!(agent_regions, warehouse_regions, diversion_alerts);
+diesel::allow_tables_to_appear_in_same_query!(agent_regions, agents);
+diesel::allow_tables_to_appear_in_same_query!(diversion_alerts, agents);
+
+// The level engine (issue 6, migration 2026-11-25-000001_levels): level policy versions, what the
+// engine knows of each agent's level, the changes with their reasons, runs, and the activity
+// (bound customers, recharges, level prices) that orders do not hold.
+diesel::table! {
+    level_policies (id) {
+        id -> BigInt,
+        version -> BigInt,
+        name -> Text,
+        document -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        activated_at -> Nullable<Timestamp>,
+        activated_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    agent_levels (agent_id) {
+        agent_id -> BigInt,
+        tier_rank -> Integer,
+        reached_on -> Date,
+        last_decided_on -> Nullable<Date>,
+        quota_invited_agents -> BigInt,
+        quota_bound_customers -> BigInt,
+        quota_personal_sales_cents -> BigInt,
+        quota_team_sales_cents -> BigInt,
+        quota_amount_paid_cents -> BigInt,
+        quota_orders -> BigInt,
+        quota_recharge_cents -> BigInt,
+        quota_points_centi -> BigInt,
+    }
+}
+
+diesel::table! {
+    level_changes (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        assessed_on -> Date,
+        cause -> Text,
+        kind -> Text,
+        from_rank -> Integer,
+        to_rank -> Integer,
+        level_policy_version -> BigInt,
+        summary_zh -> Text,
+        summary_en -> Text,
+        reasons -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    level_runs (id) {
+        id -> BigInt,
+        assessed_on -> Date,
+        level_policy_version -> BigInt,
+        agents -> BigInt,
+        upgrades -> BigInt,
+        downgrades -> BigInt,
+        protected -> BigInt,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        started_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    level_activity (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        kind -> Text,
+        amount_cents -> BigInt,
+        level_key -> Nullable<Text>,
+        note -> Nullable<Text>,
+        at -> Timestamp,
+        recorded_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(agent_levels -> agents (agent_id));
+diesel::joinable!(level_changes -> agents (agent_id));
+diesel::joinable!(level_activity -> agents (agent_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    level_policies,
+    agent_levels,
+    level_changes,
+    level_runs,
+    level_activity
+);
+diesel::allow_tables_to_appear_in_same_query!(agent_levels, agents);
+diesel::allow_tables_to_appear_in_same_query!(level_changes, agents);
+diesel::allow_tables_to_appear_in_same_query!(level_activity, agents);
+
+// Level applications with approval (issue 6, migration 2026-11-28-000001_level_applications).
+diesel::table! {
+    level_applications (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        level_policy_version -> BigInt,
+        from_rank -> Integer,
+        to_rank -> Integer,
+        level_key -> Text,
+        path_index -> Integer,
+        approval_mode -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        evidence -> Text,
+        applied_on -> Date,
+        created_at -> Timestamp,
+        supplier_agent_id -> Nullable<BigInt>,
+        supplier_decided_by -> Nullable<BigInt>,
+        supplier_decided_at -> Nullable<Timestamp>,
+        supplier_approved -> Nullable<Bool>,
+        supplier_note -> Nullable<Text>,
+        hq_decided_by -> Nullable<BigInt>,
+        hq_decided_at -> Nullable<Timestamp>,
+        hq_approved -> Nullable<Bool>,
+        hq_note -> Nullable<Text>,
+        approval_evidence -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        lapse_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(level_applications -> agents (agent_id));
+diesel::allow_tables_to_appear_in_same_query!(level_applications, agents);
+
+// Idempotency keys of money and stock requests (issue 15).
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        route -> Text,
+        idem_key -> Text,
+        request_sha256 -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+// The agent's pages (issue 17): waybills on shipped orders, applicants' own access.
+diesel::table! {
+    order_waybills (order_id) {
+        order_id -> BigInt,
+        carrier -> Text,
+        waybill -> Text,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applicant_access (application_id) {
+        application_id -> BigInt,
+        token_hash -> Text,
+        password_hash -> Text,
+    }
+}
+
+diesel::joinable!(order_waybills -> restock_orders (order_id));
+diesel::joinable!(applicant_access -> applications (application_id));
+diesel::allow_tables_to_appear_in_same_query!(order_waybills, restock_orders);
+diesel::allow_tables_to_appear_in_same_query!(applicant_access, applications);
+
+// Bringing an existing network in (issue 23).
+diesel::table! {
+    network_imports (id) {
+        id -> BigInt,
+        digest -> Text,
+        file_names -> Text,
+        agents -> BigInt,
+        balances -> BigInt,
+        orders -> BigInt,
+        activity -> BigInt,
+        opening_cents -> BigInt,
+        report -> Text,
+        imported_at -> Timestamp,
+        imported_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    imported_agents (agent_id) {
+        agent_id -> BigInt,
+        import_id -> BigInt,
+        source_row -> BigInt,
+        phone -> Text,
+        id_number -> Text,
+        old_supplier -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    imported_orders (order_id) {
+        order_id -> BigInt,
+        import_id -> BigInt,
+        source_no -> Text,
+    }
+}
+
+diesel::table! {
+    opening_frozen (id) {
+        id -> BigInt,
+        import_id -> BigInt,
+        agent_id -> BigInt,
+        amount_cents -> BigInt,
+        release_on -> Date,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    network_import_uploads (token) {
+        token -> Text,
+        user_id -> BigInt,
+        files -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(imported_agents -> agents (agent_id));
+diesel::joinable!(imported_agents -> network_imports (import_id));
+diesel::joinable!(opening_frozen -> agents (agent_id));
+diesel::allow_tables_to_appear_in_same_query!(network_imports, imported_agents);
+diesel::allow_tables_to_appear_in_same_query!(imported_agents, agents);
+diesel::allow_tables_to_appear_in_same_query!(imported_orders, restock_orders);
+diesel::allow_tables_to_appear_in_same_query!(opening_frozen, agents);

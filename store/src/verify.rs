@@ -1,0 +1,270 @@
+//! The registry as verification sees it: one read, then one transaction that counts the
+//! verification and records the sighting together.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
+
+use super::DbConnection;
+use super::fixed::{Bind, Fixed, FixedQuery, FixedSql};
+use super::schema::{batches, items, products, sightings};
+use super::users::now;
+use crate::error::{Error, Result};
+
+/// Everything the verification page shows or decides on, in one query.
+#[derive(Debug, Clone, Queryable)]
+pub struct VerifyView {
+    pub serial: String,
+    pub batch_id: String,
+    pub key_id: String,
+    pub item_status: String,
+    pub batch_status: String,
+    pub custodian_kind: String,
+    pub code_hash: String,
+    pub verify_count: i32,
+    pub first_verified_at: Option<NaiveDateTime>,
+    pub first_verified_place: Option<String>,
+    pub sku: String,
+    pub product_name: String,
+    pub product_name_en: Option<String>,
+    pub image_url: Option<String>,
+    pub production_date: String,
+}
+
+pub fn load(conn: &mut DbConnection, serial: &str) -> Result<Option<VerifyView>> {
+    Ok(per_backend!(conn, |c| items::table
+        .inner_join(batches::table.inner_join(products::table))
+        .filter(items::serial.eq(serial))
+        .select((
+            items::serial,
+            items::batch_id,
+            batches::key_id,
+            items::status,
+            batches::status,
+            items::custodian_kind,
+            items::code_hash,
+            items::verify_count,
+            items::first_verified_at,
+            items::first_verified_place,
+            products::sku,
+            products::name,
+            products::name_en,
+            products::image_url,
+            batches::production_date,
+        ))
+        .load::<VerifyView>(c))?
+    .pop())
+}
+
+/// A verification attempt, genuine or not: evidence for HQ (DOMAIN §7, §8).
+#[derive(Debug, Clone, Default)]
+pub struct Sighting {
+    pub serial: String,
+    pub known_item: bool,
+    pub result: String,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub place: Option<String>,
+    /// GB/T 2260 code of where it was, and which source said so (`crate::diversion`).
+    pub region_code: Option<String>,
+    pub place_source: Option<String>,
+    /// The region of the agent that last received the item, when judged.
+    pub expected_region: Option<String>,
+    /// An obvious bot: recorded, but not a sighting for diversion.
+    pub bot: bool,
+}
+
+pub fn record_sighting(conn: &mut DbConnection, s: &Sighting) -> Result<()> {
+    let insert = diesel::insert_into(sightings::table).values((
+        sightings::serial.eq(&s.serial),
+        sightings::known_item.eq(s.known_item),
+        sightings::result.eq(&s.result),
+        sightings::client_addr.eq(&s.client_addr),
+        sightings::user_agent.eq(&s.user_agent),
+        sightings::latitude.eq(s.latitude),
+        sightings::longitude.eq(s.longitude),
+        sightings::place.eq(&s.place),
+        sightings::at.eq(now()),
+        sightings::region_code.eq(&s.region_code),
+        sightings::place_source.eq(&s.place_source),
+        sightings::expected_region.eq(&s.expected_region),
+        sightings::bot.eq(s.bot),
+    ));
+    per_backend!(conn, |c| insert.execute(c))?;
+    Ok(())
+}
+
+/// The item's counts after a right code was entered.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    pub verify_count: i32,
+    pub first_verified_at: Option<NaiveDateTime>,
+    pub first_verified_place: Option<String>,
+}
+
+/// Counts a right-code verification and, on the first, notes when and where. The count returned
+/// is the one this statement produced, so exactly one caller ever sees 1. One statement, as it
+/// runs for every verification; its `CASE`s read the row as it was before the update.
+struct CountGenuine;
+
+impl FixedSql for CountGenuine {
+    const SQL: &'static str = "UPDATE items SET verify_count = verify_count + 1, \
+        first_verified_at = CASE WHEN verify_count = 0 THEN ? ELSE first_verified_at END, \
+        first_verified_place = CASE WHEN verify_count = 0 THEN ? ELSE first_verified_place END \
+        WHERE serial = ? RETURNING verify_count, first_verified_at, first_verified_place";
+}
+
+impl FixedQuery for CountGenuine {
+    type Row = (Integer, Nullable<Timestamp>, Nullable<Text>);
+}
+
+struct CountMismatch;
+
+impl FixedSql for CountMismatch {
+    const SQL: &'static str =
+        "UPDATE items SET mismatch_count = mismatch_count + 1 WHERE serial = ?";
+}
+
+/// PostgreSQL: the count and the sighting in one statement (a data-modifying `WITH`), so a
+/// verification is one round trip to the database instead of two, and atomic without a
+/// transaction of its own (BENCHMARKS.md, issue 22). SQLite has no `UPDATE` inside `WITH`; there
+/// the two statements run on the single writer, which costs no round trip.
+struct CountGenuineSeen;
+
+impl FixedSql for CountGenuineSeen {
+    const SQL: &'static str = "WITH counted AS (UPDATE items SET verify_count = verify_count + 1, \
+        first_verified_at = CASE WHEN verify_count = 0 THEN ? ELSE first_verified_at END, \
+        first_verified_place = CASE WHEN verify_count = 0 THEN ? ELSE first_verified_place END \
+        WHERE serial = ? RETURNING verify_count, first_verified_at, first_verified_place), \
+        seen AS (INSERT INTO sightings (serial, known_item, result, client_addr, user_agent, \
+        latitude, longitude, place, at, region_code, place_source, expected_region, bot) \
+        SELECT ?, ?, CASE WHEN verify_count = 1 THEN 'genuine_first' ELSE 'genuine_repeat' END, \
+        ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM counted) \
+        SELECT verify_count, first_verified_at, first_verified_place FROM counted";
+}
+
+impl FixedQuery for CountGenuineSeen {
+    type Row = (Integer, Nullable<Timestamp>, Nullable<Text>);
+}
+
+/// PostgreSQL: the mismatch count and the sighting in one statement (see [`CountGenuineSeen`]).
+/// The sighting is written whether or not the item row exists, as on SQLite.
+struct CountMismatchSeen;
+
+impl FixedSql for CountMismatchSeen {
+    const SQL: &'static str = "WITH counted AS (UPDATE items SET mismatch_count = \
+        mismatch_count + 1 WHERE serial = ?) \
+        INSERT INTO sightings (serial, known_item, result, client_addr, user_agent, latitude, \
+        longitude, place, at, region_code, place_source, expected_region, bot) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+}
+
+/// The binds of a sighting's columns after `serial, known_item` (and `result`, when given), in
+/// the order of the statements above.
+fn sighting_binds<'a>(
+    s: &'a Sighting,
+    result: Option<&'a str>,
+    at: NaiveDateTime,
+) -> Vec<Bind<'a>> {
+    let mut binds = vec![Bind::Text(&s.serial), Bind::Bool(s.known_item)];
+    if let Some(result) = result {
+        binds.push(Bind::Text(result));
+    }
+    binds.extend([
+        Bind::OptText(s.client_addr.as_deref()),
+        Bind::OptText(s.user_agent.as_deref()),
+        Bind::OptDouble(s.latitude),
+        Bind::OptDouble(s.longitude),
+        Bind::OptText(s.place.as_deref()),
+        Bind::Timestamp(at),
+        Bind::OptText(s.region_code.as_deref()),
+        Bind::OptText(s.place_source.as_deref()),
+        Bind::OptText(s.expected_region.as_deref()),
+        Bind::Bool(s.bot),
+    ]);
+    binds
+}
+
+/// Counts a right-code verification and records its sighting, atomically: inside the caller's
+/// transaction on SQLite (the group commit's savepoint), as one statement on PostgreSQL.
+pub fn count_genuine(conn: &mut DbConnection, sighting: &Sighting) -> Result<Counted> {
+    let at = now();
+    let (verify_count, first_verified_at, first_verified_place): (
+        i32,
+        Option<NaiveDateTime>,
+        Option<String>,
+    ) = match conn {
+        DbConnection::Postgres(c) => {
+            let mut binds = vec![
+                Bind::Timestamp(at),
+                Bind::OptText(sighting.place.as_deref()),
+                Bind::Text(&sighting.serial),
+            ];
+            binds.extend(sighting_binds(sighting, None, at));
+            Fixed::<CountGenuineSeen>::new(binds).get_result(c)?
+        }
+        DbConnection::Sqlite(c) => {
+            let counted: (i32, Option<NaiveDateTime>, Option<String>) =
+                Fixed::<CountGenuine>::new(vec![
+                    Bind::Timestamp(at),
+                    Bind::OptText(sighting.place.as_deref()),
+                    Bind::Text(&sighting.serial),
+                ])
+                .get_result(c)?;
+            let result = if counted.0 == 1 {
+                "genuine_first"
+            } else {
+                "genuine_repeat"
+            };
+            record_sighting(
+                conn,
+                &Sighting {
+                    result: result.into(),
+                    ..sighting.clone()
+                },
+            )?;
+            counted
+        }
+    };
+    Ok(Counted {
+        verify_count,
+        first_verified_at,
+        first_verified_place,
+    })
+}
+
+/// Counts a wrong security code and records its sighting, atomically (see [`count_genuine`]).
+pub fn count_mismatch(conn: &mut DbConnection, sighting: &Sighting) -> Result<()> {
+    match conn {
+        DbConnection::Postgres(c) => {
+            let mut binds = vec![Bind::Text(&sighting.serial)];
+            binds.extend(sighting_binds(sighting, Some(&sighting.result), now()));
+            Fixed::<CountMismatchSeen>::new(binds).execute(c)?;
+            Ok(())
+        }
+        DbConnection::Sqlite(c) => {
+            Fixed::<CountMismatch>::new(vec![Bind::Text(&sighting.serial)]).execute(c)?;
+            record_sighting(conn, sighting)
+        }
+    }
+}
+
+/// Runs `f` so that its writes commit together or not at all. Inside [`Db::write`] every job is
+/// atomic already; work run by [`Db::write_per_statement`] calls this around the steps that write
+/// more than one statement: a transaction on PostgreSQL, nothing more on SQLite (where that
+/// work runs in the group commit's savepoint anyway).
+///
+/// [`Db::write`]: crate::Db::write
+/// [`Db::write_per_statement`]: crate::Db::write_per_statement
+pub fn atomically<T, E: From<Error>>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    match conn {
+        DbConnection::Postgres(_) => crate::conn::in_transaction(conn, f),
+        DbConnection::Sqlite(_) => f(conn),
+    }
+}
