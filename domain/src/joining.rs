@@ -19,6 +19,15 @@ pub enum JoinError {
     WrongState(&'static str, &'static str),
 }
 
+impl crate::Refusal for JoinError {
+    fn code(&self) -> &'static str {
+        match self {
+            JoinError::Field { .. } => "bad_field",
+            JoinError::WrongState(..) => "application_already_decided",
+        }
+    }
+}
+
 fn field(name: &str, message: impl Into<String>) -> JoinError {
     JoinError::Field {
         field: name.to_string(),

@@ -106,9 +106,10 @@ pub fn provisioning(
     let broker_url = mqtt.device_url()?;
     let device = devices::find(conn, id)?.ok_or(Error::NotFound { what: "device" })?;
     if device.revoked {
-        return Err(Error::Conflict(format!(
-            "device {id} is revoked: reinstate or re-key it before provisioning it again"
-        )));
+        return Err(Error::refuse(
+            "device_revoked",
+            format!("device {id} is revoked: reinstate or re-key it before provisioning it again"),
+        ));
     }
     provisioned(directory, mqtt, broker_url, device)
 }

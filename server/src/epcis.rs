@@ -17,6 +17,7 @@ use crate::domain::epcis::event::{custody_event, pre_aggregation_event};
 use crate::domain::epcis::{
     CustodyFact, Holder, Ids, OrderParties, PartyRef, PreAggregation, When, document,
 };
+use crate::domain::network::PartyKind;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::epcis::{self as store, CustodyRow};
@@ -233,9 +234,9 @@ fn load_orders(
         orders.insert(*id, None);
     }
     for (id, buyer, shipper_kind, shipper_id) in store::order_parties(conn, &wanted)? {
-        let shipper = match (shipper_kind.as_deref(), shipper_id) {
-            (Some("hq"), _) => Some(PartyRef::Hq),
-            (Some("agent"), Some(a)) => Some(PartyRef::Agent(a)),
+        let shipper = match (shipper_kind, shipper_id) {
+            (Some(PartyKind::Hq), _) => Some(PartyRef::Hq),
+            (Some(PartyKind::Agent), Some(a)) => Some(PartyRef::Agent(a)),
             _ => None,
         };
         orders.insert(

@@ -15,10 +15,10 @@ pub enum Error {
     BadRequest(String),
     #[error("{what} not found")]
     NotFound { what: &'static str },
-    #[error("{0}")]
-    Conflict(String),
-    /// A domain rule refuses the request as things stand (`chainmark_domain::Refusal`): 409 with
-    /// the rule's own stable code (`order_already_paid`, `out_of_stock`, …).
+    /// A rule refuses the request as things stand: 409 with the rule's own stable code
+    /// (`order_already_paid`, `out_of_stock`, `agent_not_active`, …), never a bare "conflict".
+    /// Domain rules bring theirs (`chainmark_domain::Refusal`); use cases name theirs where they
+    /// refuse (`Error::refuse`).
     #[error("{message}")]
     Refused { code: &'static str, message: String },
     #[error("{0}")]
@@ -74,11 +74,11 @@ impl From<chainmark_store::Error> for Error {
         match e {
             S::BadRequest(m) => Error::BadRequest(m),
             S::NotFound { what } => Error::NotFound { what },
-            S::Conflict(m) => Error::Conflict(m),
+            S::Conflict { code, message } => Error::Refused { code, message },
             S::Duplicate(detail) => {
                 // The constraint's name is for the log; the client learns what it can act on.
                 tracing::info!(%detail, "refused: a unique key is taken");
-                Error::Conflict("already exists".into())
+                Error::refuse("already_exists", "already exists")
             }
             S::Import(m) => Error::Import(m),
             S::Database(m) => Error::Database(m),
@@ -91,6 +91,14 @@ impl From<chainmark_store::Error> for Error {
 impl Error {
     pub fn not_found(what: &'static str) -> Self {
         Error::NotFound { what }
+    }
+
+    /// A use case's refusal under its stable code.
+    pub fn refuse(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Refused {
+            code,
+            message: message.into(),
+        }
     }
 
     /// A domain rule's refusal, its code kept.

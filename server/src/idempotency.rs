@@ -135,10 +135,13 @@ fn stored(conn: &mut DbConnection, of: KeyOf<'_>, req: &Request) -> Result<Answe
     let Some(row) = store::find(conn, of)? else {
         // Claimed by a transaction that then rolled back between our insert and our read: rare;
         // the client may simply retry.
-        return Err(Error::Conflict(format!(
-            "Idempotency-Key {:?}: the first request with it did not finish; retry",
-            req.key
-        )));
+        return Err(Error::refuse(
+            "idempotency_unfinished",
+            format!(
+                "Idempotency-Key {:?}: the first request with it did not finish; retry",
+                req.key
+            ),
+        ));
     };
     if row.request_sha256 != req.fingerprint {
         return Err(Error::IdempotencyKeyReused(format!(
@@ -153,10 +156,13 @@ fn stored(conn: &mut DbConnection, of: KeyOf<'_>, req: &Request) -> Result<Answe
             body,
             replayed: true,
         }),
-        _ => Err(Error::Conflict(format!(
-            "Idempotency-Key {:?}: the first request with it is still being processed; retry",
-            req.key
-        ))),
+        _ => Err(Error::refuse(
+            "idempotency_in_progress",
+            format!(
+                "Idempotency-Key {:?}: the first request with it is still being processed; retry",
+                req.key
+            ),
+        )),
     }
 }
 

@@ -38,7 +38,7 @@ pub fn new_code(bytes: usize) -> String {
 fn refused(e: JoinError) -> Error {
     match e {
         JoinError::Field { .. } => Error::BadRequest(e.to_string()),
-        JoinError::WrongState(..) => Error::Conflict(e.to_string()),
+        JoinError::WrongState(..) => Error::refused(&e),
     }
 }
 
@@ -119,10 +119,13 @@ pub fn invite(
     }
     let row = agent_store::get(conn, agent)?;
     if !row.is_active() {
-        return Err(Error::Conflict(format!(
-            "agent {agent} is {}: only an active agent invites",
-            row.status
-        )));
+        return Err(Error::refuse(
+            "agent_not_active",
+            format!(
+                "agent {agent} is {}: only an active agent invites",
+                row.status
+            ),
+        ));
     }
     let tier = tier.map(str::trim).filter(|t| !t.is_empty());
     let (_, p) = policy::active(conn)?;
@@ -186,8 +189,9 @@ pub fn open(conn: &mut DbConnection, code: &str) -> Result<(InvitationRow, Agent
         .ok_or_else(|| Error::not_found("invitation"))?;
     let inviter = agent_store::get(conn, inv.agent_id)?;
     if !inviter.is_active() {
-        return Err(Error::Conflict(
-            "the agent who sent this invitation cannot invite now".into(),
+        return Err(Error::refuse(
+            "inviter_not_active",
+            "the agent who sent this invitation cannot invite now",
         ));
     }
     Ok((inv, inviter))
@@ -300,18 +304,23 @@ fn check_newcomer(conn: &mut DbConnection, phone: &str, inviter: i64) -> Result<
                 agent_id(inviter),
             )
             .map_err(crate::network::refused)?;
-            return Err(Error::Conflict(format!(
-                "phone: already an agent (agent {}), whose referrer never changes",
-                existing.id
-            )));
+            return Err(Error::refuse(
+                "phone_is_agent",
+                format!(
+                    "phone: already an agent (agent {}), whose referrer never changes",
+                    existing.id
+                ),
+            ));
         }
-        return Err(Error::Conflict(
-            "phone: this number has an account already".into(),
+        return Err(Error::refuse(
+            "phone_has_account",
+            "phone: this number has an account already",
         ));
     }
     if store::phone_taken(conn, phone)?.is_some() {
-        return Err(Error::Conflict(
-            "phone: an application with this number is pending".into(),
+        return Err(Error::refuse(
+            "phone_application_pending",
+            "phone: an application with this number is pending",
         ));
     }
     Ok(())
@@ -373,9 +382,10 @@ pub fn decide(
         at: now(),
     };
     if !store::set_status(conn, id, saved)? {
-        return Err(Error::Conflict(format!(
-            "application {id} was decided meanwhile"
-        )));
+        return Err(Error::refuse(
+            "changed_meanwhile",
+            format!("application {id} was decided meanwhile"),
+        ));
     }
     audit::record(
         conn,
@@ -411,10 +421,10 @@ fn approve_now(
         at: now(),
     };
     if !store::set_status(conn, row.id, saved)? {
-        return Err(Error::Conflict(format!(
-            "application {} was decided meanwhile",
-            row.id
-        )));
+        return Err(Error::refuse(
+            "changed_meanwhile",
+            format!("application {} was decided meanwhile", row.id),
+        ));
     }
     let username = username_for(&row.phone);
     let (user, password) = accounts::create_user(conn, &username, &row.name, Role::Agent, None)?;

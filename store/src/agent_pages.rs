@@ -5,12 +5,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::{OrderState, PartyKind};
 use crate::error::Result;
 use crate::store::DbConnection;
 use crate::store::schema::{
     agents, applicant_access, ledger_accounts, order_legs, order_lines, order_waybills,
     posting_lines, postings, products, restock_orders,
 };
+use crate::typed::Stored;
 
 use super::network::orders::OrderRow;
 
@@ -144,14 +146,15 @@ impl Tab {
     }
 
     /// The states the tab shows; `None`: all.
-    pub fn states(self) -> Option<&'static [&'static str]> {
+    pub fn states(self) -> Option<&'static [OrderState]> {
+        use OrderState as S;
         match self {
             Tab::All => None,
-            Tab::ToPay => Some(&["submitted", "accepted", "forwarded"]),
-            Tab::ToShip => Some(&["paid", "shipping"]),
-            Tab::ToReceive => Some(&["shipped"]),
-            Tab::Done => Some(&["received", "completed"]),
-            Tab::AfterSale => Some(&["partially_refunded", "refunded", "rejected", "cancelled"]),
+            Tab::ToPay => Some(&[S::Submitted, S::Accepted, S::Forwarded]),
+            Tab::ToShip => Some(&[S::Paid, S::Shipping]),
+            Tab::ToReceive => Some(&[S::Shipped]),
+            Tab::Done => Some(&[S::Received, S::Completed]),
+            Tab::AfterSale => Some(&[S::PartiallyRefunded, S::Refunded, S::Rejected, S::Cancelled]),
         }
     }
 }
@@ -186,7 +189,7 @@ pub fn orders_of(
         q = q.filter(restock_orders::id.lt(before));
     }
     if let Some(states) = tab.states() {
-        q = q.filter(restock_orders::state.eq_any(states.iter().copied()));
+        q = q.filter(restock_orders::state.eq_any(states.iter().copied().map(Stored)));
     }
     if tab == Tab::AfterSale {
         q = q.or_filter(restock_orders::open_case.eq(true));
@@ -237,31 +240,33 @@ pub struct Waiting {
 }
 
 pub fn waiting(conn: &mut DbConnection, agent: i64) -> Result<Waiting> {
+    use OrderState as S;
     use restock_orders as o;
-    let seller = |states: &'static [&'static str]| {
+    let states = |states: &[OrderState]| states.iter().copied().map(Stored).collect::<Vec<_>>();
+    let seller = |wanted: &[OrderState]| {
         o::table
-            .filter(o::seller_kind.eq("agent"))
+            .filter(o::seller_kind.eq(Stored(PartyKind::Agent)))
             .filter(o::seller_id.eq(agent))
-            .filter(o::state.eq_any(states))
+            .filter(o::state.eq_any(states(wanted)))
     };
-    let to_answer: i64 = seller(&["submitted"]).count().get_result(conn)?;
-    let to_confirm: i64 = seller(&["accepted", "forwarded"])
+    let to_answer: i64 = seller(&[S::Submitted]).count().get_result(conn)?;
+    let to_confirm: i64 = seller(&[S::Accepted, S::Forwarded])
         .count()
         .get_result(conn)?;
     let to_ship: i64 = o::table
-        .filter(o::shipper_kind.eq("agent"))
+        .filter(o::shipper_kind.eq(Stored(PartyKind::Agent)))
         .filter(o::shipper_id.eq(agent))
-        .filter(o::state.eq_any(["paid", "shipping"]))
+        .filter(o::state.eq_any(states(&[S::Paid, S::Shipping])))
         .count()
         .get_result(conn)?;
     let to_pay: i64 = o::table
         .filter(o::buyer_id.eq(agent))
-        .filter(o::state.eq_any(["submitted", "accepted", "forwarded"]))
+        .filter(o::state.eq_any(states(&[S::Submitted, S::Accepted, S::Forwarded])))
         .count()
         .get_result(conn)?;
     let to_receive: i64 = o::table
         .filter(o::buyer_id.eq(agent))
-        .filter(o::state.eq("shipped"))
+        .filter(o::state.eq(Stored(S::Shipped)))
         .count()
         .get_result(conn)?;
     Ok(Waiting {
@@ -279,7 +284,7 @@ pub fn waiting(conn: &mut DbConnection, agent: i64) -> Result<Waiting> {
 pub struct FrozenLine {
     pub order_id: i64,
     pub cents: i64,
-    pub state: String,
+    pub state: OrderState,
     pub due_at: Option<NaiveDateTime>,
     pub received_at: Option<NaiveDateTime>,
 }
@@ -318,16 +323,20 @@ pub fn frozen_by_order(
         .take(limit)
         .collect();
     let ids: Vec<i64> = open.iter().map(|(o, _)| *o).collect();
-    let rows: Vec<(i64, String, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
-        restock_orders::table
-            .filter(restock_orders::id.eq_any(&ids))
-            .select((
-                restock_orders::id,
-                restock_orders::state,
-                restock_orders::due_at,
-                restock_orders::received_at,
-            ))
-            .load(conn)?;
+    let rows: Vec<(
+        i64,
+        OrderState,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    )> = restock_orders::table
+        .filter(restock_orders::id.eq_any(&ids))
+        .select((
+            restock_orders::id,
+            restock_orders::state,
+            restock_orders::due_at,
+            restock_orders::received_at,
+        ))
+        .load(conn)?;
     Ok(open
         .into_iter()
         .filter_map(|(order_id, cents)| {

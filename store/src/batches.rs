@@ -146,10 +146,10 @@ pub fn change_status(
                 .select(batches::status)
                 .first(conn)?;
             if status != "active" {
-                return Err(Error::Conflict(format!(
-                    "batch {} is already {status}",
-                    range.batch_id
-                )));
+                return Err(Error::conflict(
+                    "batch_already_ended",
+                    format!("batch {} is already {status}", range.batch_id),
+                ));
             }
             diesel::update(batches::table.find(&range.batch_id))
                 .set(batches::status.eq(change.status()))
@@ -175,10 +175,13 @@ pub fn change_status(
             .execute(conn)? as i64;
         let total = range.to - range.from + 1;
         if changed == 0 {
-            return Err(Error::Conflict(format!(
-                "nothing to {}: all {total} items in the range are already voided or recalled",
-                change.event()
-            )));
+            return Err(Error::conflict(
+                "range_already_ended",
+                format!(
+                    "nothing to {}: all {total} items in the range are already voided or recalled",
+                    change.event()
+                ),
+            ));
         }
         let outcome = Changed {
             changed,
@@ -226,9 +229,10 @@ pub fn release(conn: &mut DbConnection, range: &IndexRange, actor: Option<i64>) 
             } else {
                 format!("no longer in HQ custody ({custodian})")
             };
-            return Err(Error::Conflict(format!(
-                "cannot release the range: item {serial} is {why}; nothing was released"
-            )));
+            return Err(Error::conflict(
+                "range_not_releasable",
+                format!("cannot release the range: item {serial} is {why}; nothing was released"),
+            ));
         }
         let events = eligible!(range, ["hq"]).select((
             items::serial,

@@ -221,9 +221,10 @@ fn move_item(
     // On the concrete connection: diesel caches statements only there.
     let n = per_backend!(conn, |c| update.execute(c))?;
     if n != 1 {
-        return Err(Error::Conflict(format!(
-            "item {serial} changed custodian while the scan was applied"
-        )));
+        return Err(Error::conflict(
+            "custody_changed_meanwhile",
+            format!("item {serial} changed custodian while the scan was applied"),
+        ));
     }
     let insert = diesel::insert_into(custody_events::table).values((
         custody_events::serial.eq(serial),

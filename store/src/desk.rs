@@ -6,6 +6,9 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::domain::network::OrderState;
+use crate::typed::Stored;
+
 use super::DbConnection;
 use super::joining::ApplicationRow;
 use super::network::statements::StatementRow;
@@ -172,7 +175,10 @@ pub fn to_do(conn: &mut DbConnection) -> Result<ToDo> {
             .count()
             .get_result(conn)?,
         orders_to_ship: restock_orders::table
-            .filter(restock_orders::state.eq_any(["paid", "shipping"]))
+            .filter(
+                restock_orders::state
+                    .eq_any([Stored(OrderState::Paid), Stored(OrderState::Shipping)]),
+            )
             .count()
             .get_result(conn)?,
     })

@@ -34,10 +34,13 @@ pub struct NewDevice<'a> {
 
 pub fn insert(conn: &mut DbConnection, new: &NewDevice<'_>) -> Result<DeviceRow> {
     if find(conn, new.id)?.is_some() {
-        return Err(Error::Conflict(format!(
-            "device {} is already registered (revoke it or re-key it instead)",
-            new.id
-        )));
+        return Err(Error::conflict(
+            "device_registered",
+            format!(
+                "device {} is already registered (revoke it or re-key it instead)",
+                new.id
+            ),
+        ));
     }
     diesel::insert_into(devices::table)
         .values((

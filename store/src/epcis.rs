@@ -4,6 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::PartyKind;
+
 use super::DbConnection;
 use super::schema::{
     batches, cases, custody_events, device_scans, items, products, restock_orders,
@@ -83,7 +85,7 @@ pub fn custody_page(
 }
 
 /// An order's two ends: (id, buyer agent, shipper kind, shipper id).
-pub type OrderEnds = (i64, i64, Option<String>, Option<i64>);
+pub type OrderEnds = (i64, i64, Option<PartyKind>, Option<i64>);
 
 pub fn order_parties(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<OrderEnds>> {
     Ok(restock_orders::table

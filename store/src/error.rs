@@ -15,9 +15,10 @@ pub enum Error {
     BadRequest(String),
     #[error("{what} not found")]
     NotFound { what: &'static str },
-    /// The write collides with what is stored (a unique key, a version that exists already).
-    #[error("{0}")]
-    Conflict(String),
+    /// The write collides with what is stored (a unique key, a version that exists already),
+    /// with a stable code saying which rule (`version_exists`, `batch_already_imported`, …).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     /// A unique key met a row that is already there, and the caller had no better message for
     /// it. The backend's text (naming the constraint) is for the log only: it says nothing a
     /// client can act on and names the schema.
@@ -40,12 +41,21 @@ impl Error {
         Error::NotFound { what }
     }
 
+    /// A collision with what is stored, under its rule's stable code.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The stable machine-readable code of this error.
     pub fn code(&self) -> &'static str {
         match self {
             Error::BadRequest(_) => "bad_request",
             Error::NotFound { .. } => "not_found",
-            Error::Conflict(_) | Error::Duplicate(_) => "conflict",
+            Error::Conflict { code, .. } => code,
+            Error::Duplicate(_) => "already_exists",
             Error::Import(_) => "import_rejected",
             Error::Database(_) => "internal",
             Error::Unavailable(_) => "unavailable",

@@ -313,7 +313,10 @@ fn copy_io(e: std::io::Error) -> Error {
 /// PostgreSQL's message too, in case the failed `COPY` comes back without its error kind.)
 fn duplicate_copy(what: &str, e: Error) -> Error {
     match e {
-        Error::Duplicate(detail) | Error::Conflict(detail) => overlap(what, &detail),
+        Error::Duplicate(detail)
+        | Error::Conflict {
+            message: detail, ..
+        } => overlap(what, &detail),
         Error::Database(detail) if detail.contains("duplicate key value") => overlap(what, &detail),
         other => other,
     }
@@ -325,9 +328,10 @@ fn refuse_duplicates(conn: &mut DbConnection, batch_id: &str, sha256: &str) -> R
         .count()
         .get_result(conn)?;
     if known > 0 {
-        return Err(Error::Conflict(format!(
-            "batch {batch_id} is already imported"
-        )));
+        return Err(Error::conflict(
+            "batch_already_imported",
+            format!("batch {batch_id} is already imported"),
+        ));
     }
     let same_file: Option<String> = batches::table
         .filter(batches::import_sha256.eq(sha256))
@@ -335,9 +339,10 @@ fn refuse_duplicates(conn: &mut DbConnection, batch_id: &str, sha256: &str) -> R
         .first(conn)
         .optional()?;
     if let Some(other) = same_file {
-        return Err(Error::Conflict(format!(
-            "this import file (sha256 {sha256}) was already imported as batch {other}"
-        )));
+        return Err(Error::conflict(
+            "file_already_imported",
+            format!("this import file (sha256 {sha256}) was already imported as batch {other}"),
+        ));
     }
     Ok(())
 }
@@ -437,7 +442,10 @@ impl<'a> Writer<'a> {
 /// the registry (SSCCs reused, or serials of a batch id seen before).
 fn duplicate(what: &str, e: diesel::result::Error) -> Error {
     match Error::from(e) {
-        Error::Duplicate(detail) | Error::Conflict(detail) => overlap(what, &detail),
+        Error::Duplicate(detail)
+        | Error::Conflict {
+            message: detail, ..
+        } => overlap(what, &detail),
         other => other,
     }
 }
@@ -445,8 +453,11 @@ fn duplicate(what: &str, e: diesel::result::Error) -> Error {
 /// The database's constraint text stays in the log; the caller learns what overlapped.
 fn overlap(what: &str, detail: &str) -> Error {
     tracing::info!(%detail, "import refused: codes already in the registry");
-    Error::Conflict(format!(
-        "a {what} of this batch is already in the registry: the batch overlaps one imported \
+    Error::conflict(
+        "batch_overlaps",
+        format!(
+            "a {what} of this batch is already in the registry: the batch overlaps one imported \
          before; nothing was imported"
-    ))
+        ),
+    )
 }

@@ -148,7 +148,10 @@ pub fn insert_field(conn: &mut DbConnection, new: &NewField) -> Result<()> {
         .values(new)
         .execute(conn)
         .map_err(|e| match Error::from(e) {
-            Error::Duplicate(_) => Error::Conflict(format!("field {:?} exists", new.field_key)),
+            Error::Duplicate(_) => Error::conflict(
+                "join_field_exists",
+                format!("field {:?} exists", new.field_key),
+            ),
             other => other,
         })?;
     Ok(())

@@ -52,6 +52,7 @@ pub mod products;
 pub mod schema;
 pub mod sightings;
 pub mod stats;
+pub mod typed;
 pub mod users;
 pub mod verify;
 pub mod warehouse;

@@ -63,14 +63,17 @@ macro_rules! policy_store {
             by: Option<i64>,
         ) -> Result<$row> {
             if by_version(conn, version)?.is_some() {
-                return Err(Error::Conflict(format!(
-                    concat!(
-                        $noun,
-                        " version {version} exists already: give the new document a higher \
+                return Err(Error::conflict(
+                    "policy_version_exists",
+                    format!(
+                        concat!(
+                            $noun,
+                            " version {version} exists already: give the new document a higher \
                          `version`"
+                        ),
+                        version = version
                     ),
-                    version = version
-                )));
+                ));
             }
             diesel::insert_into($table::table)
                 .values((
@@ -91,13 +94,16 @@ macro_rules! policy_store {
         /// the active one stays active even outside a transaction.
         pub fn activate(conn: &mut DbConnection, version: i64, by: Option<i64>) -> Result<()> {
             if by_version(conn, version)?.is_none_or(|row| row.status != "draft") {
-                return Err(Error::Conflict(format!(
-                    concat!(
-                        $noun,
-                        " version {version} is not a draft: only a draft can be activated"
+                return Err(Error::conflict(
+                    "policy_version_not_draft",
+                    format!(
+                        concat!(
+                            $noun,
+                            " version {version} is not a draft: only a draft can be activated"
+                        ),
+                        version = version
                     ),
-                    version = version
-                )));
+                ));
             }
             diesel::update($table::table.filter($table::status.eq("active")))
                 .set($table::status.eq("retired"))

@@ -53,10 +53,10 @@ pub fn create(conn: &mut DbConnection, new: &NewProduct) -> Result<Product> {
     // The two unique columns get their own messages; checking first is clearer than parsing
     // backend-specific constraint names, and the unique index still guards against a race.
     if find_by_sku(conn, &new.sku)?.is_some() {
-        return Err(Error::Conflict(format!(
-            "product SKU {:?} already exists",
-            new.sku
-        )));
+        return Err(Error::conflict(
+            "sku_exists",
+            format!("product SKU {:?} already exists", new.sku),
+        ));
     }
     if let Some(gtin) = &new.gtin {
         let taken: Option<String> = products::table
@@ -65,9 +65,10 @@ pub fn create(conn: &mut DbConnection, new: &NewProduct) -> Result<Product> {
             .first(conn)
             .optional()?;
         if let Some(other) = taken {
-            return Err(Error::Conflict(format!(
-                "GTIN {gtin} already belongs to product {other:?}"
-            )));
+            return Err(Error::conflict(
+                "gtin_taken",
+                format!("GTIN {gtin} already belongs to product {other:?}"),
+            ));
         }
     }
     Ok(diesel::insert_into(products::table)

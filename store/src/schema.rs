@@ -2,6 +2,28 @@
 //!
 //! Written by hand rather than printed by `diesel print-schema`: one schema has to describe both
 //! backends, so integer keys are `BigInt` everywhere (SQLite stores them as 64-bit anyway).
+//! Columns that hold a domain enum have a SQL type of their own (`sql_types`, stored as TEXT):
+//! see `typed.rs`.
+
+/// The SQL types of the columns that hold a domain enum, each stored as TEXT.
+pub mod sql_types {
+    use crate::domain::network::PartyKind;
+    use crate::domain::network::order::{OrderKind, OrderState};
+    use crate::typed::text_enum;
+
+    text_enum!(
+        /// `restock_orders.state`, `order_events.{from,to}_state`.
+        OrderStateText => OrderState, name: |s| s.as_str(), parse: OrderState::parse
+    );
+    text_enum!(
+        /// `restock_orders.kind`.
+        OrderKindText => OrderKind, name: |k| k.as_str(), parse: OrderKind::parse
+    );
+    text_enum!(
+        /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
+        PartyKindText => PartyKind, name: |k| k.as_str(), parse: PartyKind::parse
+    );
+}
 
 diesel::table! {
     users (id) {
@@ -235,19 +257,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     restock_orders (id) {
         id -> BigInt,
-        kind -> Text,
+        kind -> OrderKindText,
         buyer_id -> BigInt,
         tier_rank -> Integer,
-        seller_kind -> Text,
+        seller_kind -> PartyKindText,
         seller_id -> Nullable<BigInt>,
         quantity -> BigInt,
         goods_amount_cents -> BigInt,
         policy_version -> BigInt,
         receive_days -> Integer,
-        state -> Text,
-        shipper_kind -> Nullable<Text>,
+        state -> OrderStateText,
+        shipper_kind -> Nullable<PartyKindText>,
         shipper_id -> Nullable<BigInt>,
         shipper_amount_cents -> Nullable<BigInt>,
         paid_via -> Nullable<Text>,
@@ -300,12 +325,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     order_legs (id) {
         id -> BigInt,
         order_id -> BigInt,
         position -> Integer,
         buyer_id -> BigInt,
-        seller_kind -> Text,
+        seller_kind -> PartyKindText,
         seller_id -> Nullable<BigInt>,
         goods_amount_cents -> BigInt,
         margin_cents -> Nullable<BigInt>,
@@ -313,11 +341,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     order_events (id) {
         id -> BigInt,
         order_id -> BigInt,
-        from_state -> Nullable<Text>,
-        to_state -> Text,
+        from_state -> Nullable<OrderStateText>,
+        to_state -> OrderStateText,
         actor_user_id -> Nullable<BigInt>,
         note -> Nullable<Text>,
         at -> Timestamp,

@@ -86,7 +86,9 @@ pub fn create_user(
         .returning(users::all_columns)
         .get_result::<User>(conn)
         .map_err(|e| match Error::from(e) {
-            Error::Duplicate(_) => Error::Conflict(format!("username {username:?} is taken")),
+            Error::Duplicate(_) => {
+                Error::conflict("username_taken", format!("username {username:?} is taken"))
+            }
             other => other,
         })
 }

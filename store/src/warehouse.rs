@@ -3,6 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::{OrderState, PartyKind};
+use crate::typed::Stored;
+
 use super::DbConnection;
 use super::schema::{agents, order_lines, products, restock_orders};
 use crate::error::Result;
@@ -10,13 +13,12 @@ use crate::error::Result;
 #[derive(Debug, Clone, Queryable)]
 pub struct Shipment {
     pub order_id: i64,
-    pub state: String,
+    pub state: OrderState,
     pub buyer: String,
     pub sku: String,
     pub quantity: i64,
     pub shipped_quantity: i64,
-    /// `hq` or `agent`.
-    pub shipper_kind: Option<String>,
+    pub shipper_kind: Option<PartyKind>,
     pub shipper_id: Option<i64>,
     pub paid_at: Option<NaiveDateTime>,
 }
@@ -28,7 +30,9 @@ pub fn open_shipments(conn: &mut DbConnection, limit: i64) -> Result<Vec<Shipmen
         .inner_join(agents::table.on(agents::id.eq(restock_orders::buyer_id)))
         .inner_join(order_lines::table.on(order_lines::order_id.eq(restock_orders::id)))
         .inner_join(products::table.on(products::id.eq(order_lines::product_id)))
-        .filter(restock_orders::state.eq_any(["paid", "shipping"]))
+        .filter(
+            restock_orders::state.eq_any([Stored(OrderState::Paid), Stored(OrderState::Shipping)]),
+        )
         .order((
             restock_orders::paid_at.asc(),
             restock_orders::id.asc(),

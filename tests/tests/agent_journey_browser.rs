@@ -531,7 +531,10 @@ fn a_new_agent_joins_and_its_forwarded_entry_order_completes_on_phones() {
     wait_text(&applicant, "#order-state", "已收货");
     no_raw(&applicant, "the received order");
     let stored = order_store::get(&mut conn, order).expect("order");
-    assert_eq!(stored.state, "received");
+    assert_eq!(
+        stored.state,
+        chainmark_server::domain::network::OrderState::Received
+    );
     let applicant_user =
         chainmark_server::store::users::find_by_username(&mut conn, APPLICANT_PHONE)
             .expect("find")

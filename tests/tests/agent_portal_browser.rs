@@ -209,7 +209,8 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
         (agent.id, "restock", QUANTITY)
     );
     assert_eq!(
-        stored.seller_kind, "hq",
+        stored.seller_kind,
+        chainmark_server::domain::network::PartyKind::Hq,
         "a 特约 without referrer buys from HQ"
     );
     let lines =
@@ -249,7 +250,7 @@ fn an_agent_orders_from_the_portal_and_hq_sees_it() {
     )
     .expect("orders")
     .into_iter()
-    .filter(|o| o.quantity == 4 && o.kind == "restock")
+    .filter(|o| o.quantity == 4 && o.kind == chainmark_server::domain::network::OrderKind::Restock)
     .count();
     assert_eq!(fours, 1, "the double submission placed one order");
     tab.reload(false, None).expect("reload");

@@ -95,6 +95,17 @@ pub enum ApplicationError {
     NotYours(&'static str),
 }
 
+impl crate::Refusal for ApplicationError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApplicationError::NotEligible(_) => "not_eligible",
+            ApplicationError::WrongState { .. } => "level_application_closed",
+            ApplicationError::AlreadyOpen(_) => "level_application_open",
+            ApplicationError::NotYours(_) => "forbidden",
+        }
+    }
+}
+
 /// The first status of a new application: joining's rule (two-stage approval of an agent that
 /// HQ supplies has the HQ stage only). An automatic path is never applied for.
 pub fn first_status(mode: ApprovalMode, supplier_is_hq: bool) -> Result<Status, ApplicationError> {

@@ -85,6 +85,37 @@ pub enum Party {
     Agent(AgentId),
 }
 
+/// Which kind of party: stored beside an optional agent id (`seller_kind`, `shipper_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartyKind {
+    Hq,
+    Agent,
+}
+
+impl PartyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartyKind::Hq => "hq",
+            PartyKind::Agent => "agent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PartyKind> {
+        [PartyKind::Hq, PartyKind::Agent]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+impl Party {
+    pub fn kind(self) -> PartyKind {
+        match self {
+            Party::Hq => PartyKind::Hq,
+            Party::Agent(_) => PartyKind::Agent,
+        }
+    }
+}
+
 impl fmt::Display for Party {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -155,7 +155,9 @@ pub fn setup(
                 payment::pay(conn, o, PaidVia::Offline, hq)?;
                 let serials = hq_serials(batch_dir, entry(tier)?)?;
                 let shipped = shipping::ship_items(conn, o, Some(admin), &serials)?;
-                if !shipped.rejected.is_empty() || shipped.state != "shipped" {
+                if !shipped.rejected.is_empty()
+                    || shipped.state != chainmark_server::domain::network::OrderState::Shipped
+                {
                     bail!(
                         "shipping the demo order #{o} left it {} with {} codes refused",
                         shipped.state,

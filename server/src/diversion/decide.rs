@@ -106,10 +106,10 @@ pub fn decide(
     in_transaction(conn, |conn| {
         let alert = alerts::get(conn, id)?.ok_or(Error::not_found("alert"))?;
         if alert.status != "open" {
-            return Err(Error::Conflict(format!(
-                "alert {id} is already {}",
-                alert.status
-            )));
+            return Err(Error::refuse(
+                "alert_already_decided",
+                format!("alert {id} is already {}", alert.status),
+            ));
         }
         let needs_agent = input.suspend_agent || penalty.is_some();
         let agent = match (needs_agent, alert.agent_id) {
@@ -154,7 +154,10 @@ pub fn decide(
             by,
         };
         if !alerts::decide(conn, id, &decided)? {
-            return Err(Error::Conflict(format!("alert {id} was decided meanwhile")));
+            return Err(Error::refuse(
+                "changed_meanwhile",
+                format!("alert {id} was decided meanwhile"),
+            ));
         }
         audit::record(
             conn,

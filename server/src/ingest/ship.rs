@@ -13,8 +13,8 @@ use crate::ingest::directory::DeviceEntry;
 use crate::network::Actor;
 use crate::network::book;
 use crate::network::shipping;
+use crate::store::network::custodian_columns;
 use crate::store::network::orders::{self as orders, OrderRow};
-use crate::store::network::party_columns;
 use crate::store::users::now;
 use crate::store::{DbConnection, in_transaction};
 use crate::store::{custody as custody_store, items};
@@ -34,7 +34,7 @@ fn load_order(conn: &mut DbConnection, context: Option<&str>) -> Result<Option<O
 }
 
 fn same_party(device: Party, party: crate::domain::network::Party) -> bool {
-    device.custodian().columns() == party_columns(party)
+    device.custodian().columns() == custodian_columns(party)
 }
 
 /// Why a ship scan was refused, or a storage failure; rolls the scan's savepoint back.
@@ -68,7 +68,7 @@ pub fn ship(
         return Ok(Err(RejectReason::NotOnOrder));
     };
     let shippable = matches!(
-        order.state()?,
+        order.state,
         OrderState::Paid | OrderState::Shipping | OrderState::Shipped
     );
     let shipper = book::shipper(&order)?;
@@ -141,7 +141,7 @@ pub fn complete_receipt(conn: &mut DbConnection, context: Option<&str>) -> Resul
     let Some(order) = load_order(conn, context)? else {
         return Ok(());
     };
-    if order.state != "shipped" {
+    if order.state != OrderState::Shipped {
         return Ok(());
     }
     let (kind, id) = Custodian::Transit(Some(order.id)).columns();

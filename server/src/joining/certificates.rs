@@ -40,10 +40,13 @@ pub fn issue(
     }
     let row = agent_store::get(conn, agent)?;
     if !row.is_active() {
-        return Err(Error::Conflict(format!(
-            "agent {agent} is {}: only an active agent is authorised",
-            row.status
-        )));
+        return Err(Error::refuse(
+            "agent_not_active",
+            format!(
+                "agent {agent} is {}: only an active agent is authorised",
+                row.status
+            ),
+        ));
     }
     let p = policy::by_version(conn, row.policy_version)?;
     let tier = p

@@ -37,7 +37,7 @@ fn refused(e: ApplicationError) -> Error {
     match e {
         ApplicationError::NotEligible(_) => Error::NotEligible(e.to_string()),
         ApplicationError::WrongState { .. } | ApplicationError::AlreadyOpen(_) => {
-            Error::Conflict(e.to_string())
+            Error::refused(&e)
         }
         ApplicationError::NotYours(_) => Error::Forbidden(e.to_string()),
     }
@@ -116,8 +116,12 @@ fn reasons_json(reasons: &[Reason]) -> Result<String> {
 }
 
 fn active_policy(conn: &mut DbConnection) -> Result<(i64, LevelPolicy)> {
-    let (row, levels) = policy::active(conn)?
-        .ok_or_else(|| Error::Conflict("no level policy is active: nothing to apply for".into()))?;
+    let (row, levels) = policy::active(conn)?.ok_or_else(|| {
+        Error::refuse(
+            "no_level_policy",
+            "no level policy is active: nothing to apply for",
+        )
+    })?;
     Ok((row.version, levels))
 }
 
@@ -146,10 +150,13 @@ pub fn apply(
     let (active, levels) = active_policy(conn)?;
     let agent = agents_store::get(conn, me)?;
     if !agent.is_active() {
-        return Err(Error::Conflict(format!(
-            "agent {me} is {}: only an active agent applies for a level",
-            agent.status
-        )));
+        return Err(Error::refuse(
+            "agent_not_active",
+            format!(
+                "agent {me} is {}: only an active agent applies for a level",
+                agent.status
+            ),
+        ));
     }
     if let Some(open) = store::open_of(conn, me)? {
         // An application whose ground moved is closed first: it no longer blocks a new one.
@@ -219,9 +226,10 @@ pub fn withdraw(
         return Ok(row);
     };
     if !store::close(conn, id, &row.status, to.as_str(), None, at)? {
-        return Err(Error::Conflict(format!(
-            "level application {id} was decided meanwhile"
-        )));
+        return Err(Error::refuse(
+            "changed_meanwhile",
+            format!("level application {id} was decided meanwhile"),
+        ));
     }
     audit::record(
         conn,
@@ -264,10 +272,13 @@ pub fn decide(
     let note = note_text(note, !approve)?;
     let active = policy::active(conn)?;
     if let Some(l) = lapse_of(&row, &applicant, active.as_ref().map(|(r, _)| r.version)) {
-        return Err(Error::Conflict(format!(
-            "level application {id} has lapsed: {}; nothing was decided",
-            l.render(Lang::En)
-        )));
+        return Err(Error::refuse(
+            "application_lapsed",
+            format!(
+                "level application {id} has lapsed: {}; nothing was decided",
+                l.render(Lang::En)
+            ),
+        ));
     }
     let approval = match (&active, next) {
         (Some((_, levels)), Status::Approved) => {
@@ -309,9 +320,10 @@ pub fn decide(
             .transpose()?,
     };
     if !store::decide(conn, id, &saved)? {
-        return Err(Error::Conflict(format!(
-            "level application {id} was decided meanwhile"
-        )));
+        return Err(Error::refuse(
+            "changed_meanwhile",
+            format!("level application {id} was decided meanwhile"),
+        ));
     }
     if let (Some((m, decision)), Some((_, levels))) = (approval, &active) {
         let (tier_row, _) = tier_policy::active(conn)?;

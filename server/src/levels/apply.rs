@@ -48,10 +48,13 @@ pub fn apply(
     let from = i32::from(decision.from.0);
     let to = i32::from(decision.to.0);
     if agent.tier_rank != from {
-        return Err(Error::Conflict(format!(
-            "agent {} is at tier rank {}, not {from}: its level changed meanwhile",
-            agent.id, agent.tier_rank
-        )));
+        return Err(Error::refuse(
+            "changed_meanwhile",
+            format!(
+                "agent {} is at tier rank {}, not {from}: its level changed meanwhile",
+                agent.id, agent.tier_rank
+            ),
+        ));
     }
     let mut row = state.unwrap_or_else(|| AgentLevelRow::new(agent.id, from, day));
     if to != from {

@@ -54,8 +54,12 @@ pub fn run(
             "date {day}: a future day cannot be assessed"
         )));
     }
-    let (row, levels) = policy::active(conn)?
-        .ok_or_else(|| Error::Conflict("no level policy is active: activate one first".into()))?;
+    let (row, levels) = policy::active(conn)?.ok_or_else(|| {
+        Error::refuse(
+            "no_level_policy",
+            "no level policy is active: activate one first",
+        )
+    })?;
     let (tier_row, _) = tier_policy::active(conn)?;
     let started_at = now();
     let total = population::count_active(conn)?;

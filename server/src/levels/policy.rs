@@ -44,10 +44,13 @@ pub fn active(conn: &mut DbConnection) -> Result<Option<(LevelPolicyRow, LevelPo
 fn parse_stored(conn: &mut DbConnection, row: &LevelPolicyRow) -> Result<LevelPolicy> {
     let (_, tiers) = tier_policy::active(conn)?;
     LevelPolicy::parse(&row.document, &tiers).map_err(|e| {
-        Error::Conflict(format!(
-            "level policy version {} no longer fits the active tier policy: {e}",
-            row.version
-        ))
+        Error::refuse(
+            "level_policy_misfit",
+            format!(
+                "level policy version {} no longer fits the active tier policy: {e}",
+                row.version
+            ),
+        )
     })
 }
 
@@ -76,10 +79,13 @@ pub fn activate(conn: &mut DbConnection, version: i64, actor: Actor) -> Result<A
     let row =
         policies::by_version(conn, version)?.ok_or_else(|| Error::not_found("level policy"))?;
     if row.status != "draft" {
-        return Err(Error::Conflict(format!(
-            "level policy version {version} is {}: only a draft can be activated",
-            row.status
-        )));
+        return Err(Error::refuse(
+            "policy_version_not_draft",
+            format!(
+                "level policy version {version} is {}: only a draft can be activated",
+                row.status
+            ),
+        ));
     }
     let levels = parse_stored(conn, &row)?;
     let day = now().date();

@@ -123,10 +123,13 @@ pub fn create(conn: &mut DbConnection, input: NewAgentInput, by: Option<i64>) ->
         let referrer = store::find(conn, r)?
             .ok_or_else(|| Error::BadRequest(format!("referrer_id {r}: there is no such agent")))?;
         if !referrer.is_active() {
-            return Err(Error::Conflict(format!(
-                "referrer {r} is {}: only an active agent can refer",
-                referrer.status
-            )));
+            return Err(Error::refuse(
+                "referrer_not_active",
+                format!(
+                    "referrer {r} is {}: only an active agent can refer",
+                    referrer.status
+                ),
+            ));
         }
     }
     if let Some(u) = input.user_id {
@@ -171,10 +174,10 @@ fn check_agent_account(conn: &mut DbConnection, user_id: i64) -> Result<()> {
         )));
     }
     if store::by_user(conn, user_id)?.is_some() {
-        return Err(Error::Conflict(format!(
-            "user {} is already linked to an agent",
-            user.username
-        )));
+        return Err(Error::refuse(
+            "user_already_agent",
+            format!("user {} is already linked to an agent", user.username),
+        ));
     }
     Ok(())
 }
@@ -215,10 +218,13 @@ pub fn suspend(
     let reason = check_text("reason", reason, 500)?;
     let row = store::get(conn, id)?;
     if !store::change_status(conn, id, "active", "suspended")? {
-        return Err(Error::Conflict(format!(
-            "agent {id} is {}: only an active agent can be suspended",
-            row.status
-        )));
+        return Err(Error::refuse(
+            "agent_not_active",
+            format!(
+                "agent {id} is {}: only an active agent can be suspended",
+                row.status
+            ),
+        ));
     }
     let moved = recompute_below(conn, id, true)?;
     audit::record(
@@ -235,10 +241,13 @@ pub fn suspend(
 pub fn reinstate(conn: &mut DbConnection, id: i64, by: Option<i64>) -> Result<AgentRow> {
     let row = store::get(conn, id)?;
     if !store::change_status(conn, id, "suspended", "active")? {
-        return Err(Error::Conflict(format!(
-            "agent {id} is {}: only a suspended agent can be reinstated",
-            row.status
-        )));
+        return Err(Error::refuse(
+            "agent_not_suspended",
+            format!(
+                "agent {id} is {}: only a suspended agent can be reinstated",
+                row.status
+            ),
+        ));
     }
     let moved = recompute_below(conn, id, true)?;
     audit::record(

@@ -71,14 +71,13 @@ pub fn chain_text(links: &[SupplierLink]) -> Result<String> {
 }
 
 pub fn seller(row: &OrderRow) -> Result<Party> {
-    Ok(party_of(&row.seller_kind, row.seller_id)?)
+    Ok(party_of(row.seller_kind, row.seller_id)?)
 }
 
 /// Who ships: fixed when the order is accepted or forwarded.
 pub fn shipper(row: &OrderRow) -> Result<Option<Party>> {
     Ok(row
         .shipper_kind
-        .as_deref()
         .map(|k| party_of(k, row.shipper_id))
         .transpose()?)
 }
@@ -102,7 +101,7 @@ pub fn restock_order(o: &FullOrder) -> Result<RestockOrder> {
         .collect::<Result<Vec<_>>>()?;
     Ok(RestockOrder {
         id: order_id(row.id),
-        kind: row.kind()?,
+        kind: row.kind,
         buyer: agent_id(row.buyer_id),
         tier: tier(row.tier_rank),
         seller: seller(row)?,
@@ -113,7 +112,7 @@ pub fn restock_order(o: &FullOrder) -> Result<RestockOrder> {
         lines,
         policy_version: u32::try_from(row.policy_version)
             .map_err(|_| Error::Internal("policy version out of range".into()))?,
-        state: row.state()?,
+        state: row.state,
     })
 }
 
@@ -154,7 +153,7 @@ pub fn plans(o: &FullOrder) -> Result<Option<Vec<ForwardPlan>>> {
                 .map(|(g, l)| {
                     Ok(Leg {
                         buyer: agent_id(g.buyer_id),
-                        seller: party_of(&g.seller_kind, g.seller_id)?,
+                        seller: party_of(g.seller_kind, g.seller_id)?,
                         quantity: q,
                         unit_price: money(l.unit_price_cents),
                         goods_amount: money(l.goods_amount_cents),

@@ -72,9 +72,10 @@ pub fn book_withdrawal(conn: &mut DbConnection, id: i64, posting: &Posting) -> R
 pub fn require_cover(conn: &mut DbConnection, account: Account) -> Result<()> {
     let balance = store::balance(conn, &account)?;
     if balance < rust_decimal::Decimal::ZERO {
-        return Err(Error::Conflict(format!(
-            "{account} does not cover it: it would be {balance}; nothing was booked"
-        )));
+        return Err(Error::refuse(
+            "insufficient_balance",
+            format!("{account} does not cover it: it would be {balance}; nothing was booked"),
+        ));
     }
     Ok(())
 }

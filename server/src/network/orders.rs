@@ -18,8 +18,9 @@ use crate::store::network::orders::{
     self as store, FullOrder, LegRow, LineLegRow, NewLine, NewOrder, OrderRow,
 };
 use crate::store::network::stock;
-use crate::store::network::{agent_key, cents, party_columns, supplier_party};
+use crate::store::network::{agent_key, cents, custodian_columns, party_columns, supplier_party};
 use crate::store::products;
+use crate::store::typed::Stored;
 use crate::store::users::now;
 
 /// HQ roles that answer orders placed with HQ.
@@ -188,8 +189,9 @@ pub fn submit(conn: &mut DbConnection, actor: Actor, input: &OrderInput) -> Resu
                 .filter(|s| !s.is_closed())
                 .collect();
             if store::has_open(conn, agent, OrderKind::Entry, &open)? {
-                return Err(Error::Conflict(
-                    "an entry order is already open: pay or cancel it first".into(),
+                return Err(Error::refuse(
+                    "entry_order_open",
+                    "an entry order is already open: pay or cancel it first",
                 ));
             }
         }
@@ -255,26 +257,30 @@ pub fn place(
     let (row, _) = store::insert(
         conn,
         &NewOrder {
-            kind: kind.as_str().into(),
+            kind: Stored(kind),
             buyer_id: buyer.id,
             tier_rank: i32::from(tier_rank.0),
-            seller_kind: seller_kind.into(),
+            seller_kind: Stored(seller_kind),
             seller_id,
             quantity: items,
             goods_amount_cents: goods,
             policy_version: i64::from(policy.version()),
             receive_days: i32::try_from(policy.receive_days()).unwrap_or(i32::MAX),
-            state: OrderState::Submitted.as_str().into(),
+            state: Stored(OrderState::Submitted),
             created_at: at,
             upgrade_allowance_cents: allowance,
         },
         &new_lines,
     )?;
-    store::add_events(conn, &[(row.id, None, "submitted", actor.user(), None)], at)?;
+    store::add_events(
+        conn,
+        &[(row.id, None, OrderState::Submitted, actor.user(), None)],
+        at,
+    )?;
     tracing::info!(
         order = row.id,
         buyer = buyer.id,
-        kind = row.kind,
+        kind = row.kind.as_str(),
         lines = new_lines.len(),
         items,
         "order submitted"
@@ -290,26 +296,23 @@ pub fn apply(
     action: OrderAction,
     actor: Actor,
     note: Option<&str>,
-) -> Result<&'static str> {
-    let from = row.state()?;
+) -> Result<OrderState> {
+    let from = row.state;
     let to = transition(from, action).map_err(refused)?;
     if !store::transition(conn, row.id, &[from], to)? {
         return Err(changed_meanwhile(conn, row.id)?);
     }
-    store::add_events(
-        conn,
-        &[(row.id, Some(from.as_str()), to.as_str(), actor.user(), note)],
-        now(),
-    )?;
-    Ok(to.as_str())
+    store::add_events(conn, &[(row.id, Some(from), to, actor.user(), note)], now())?;
+    Ok(to)
 }
 
 /// The order moved under us: say what it is now.
 pub fn changed_meanwhile(conn: &mut DbConnection, id: i64) -> Result<Error> {
     let now_state = store::get(conn, id)?.state;
-    Ok(Error::Conflict(format!(
-        "order {id} changed meanwhile: it is {now_state} now; nothing was done"
-    )))
+    Ok(Error::refuse(
+        "changed_meanwhile",
+        format!("order {id} changed meanwhile: it is {now_state} now; nothing was done"),
+    ))
 }
 
 fn seller_may(actor: Actor, row: &OrderRow, what: &str) -> Result<()> {
@@ -321,7 +324,7 @@ fn seller_may(actor: Actor, row: &OrderRow, what: &str) -> Result<()> {
 fn missing_stock(conn: &mut DbConnection, holder: Party, o: &FullOrder) -> Result<Vec<i64>> {
     let mut missing = Vec::new();
     for l in &o.lines {
-        if !stock::holds(conn, party_columns(holder), l.product_id, l.quantity)? {
+        if !stock::holds(conn, custodian_columns(holder), l.product_id, l.quantity)? {
             missing.push(l.product_id);
         }
     }
@@ -333,16 +336,19 @@ pub fn accept(conn: &mut DbConnection, id: i64, actor: Actor) -> Result<OrderRow
     crate::store::in_transaction(conn, |conn| {
         let o = store::get_full(conn, id)?;
         seller_may(actor, &o.row, "accept this order")?;
-        transition(o.row.state()?, OrderAction::Accept).map_err(refused)?;
+        transition(o.row.state, OrderAction::Accept).map_err(refused)?;
         let seller = book::seller(&o.row)?;
         let missing = missing_stock(conn, seller, &o)?;
         if !missing.is_empty() {
             let skus = products::skus(conn, &missing)?;
-            return Err(Error::Conflict(format!(
-                "{} does not hold enough of {}: forward the order to the supplier above instead",
-                book::who(seller),
-                skus.join(", ")
-            )));
+            return Err(Error::refuse(
+                "out_of_stock",
+                format!(
+                    "{} does not hold enough of {}: forward the order to the supplier above instead",
+                    book::who(seller),
+                    skus.join(", ")
+                ),
+            ));
         }
         apply(conn, &o.row, OrderAction::Accept, actor, None)?;
         store::set_shipper(conn, id, party_columns(seller))?;
@@ -374,11 +380,12 @@ pub fn forward(conn: &mut DbConnection, id: i64, actor: Actor) -> Result<OrderRo
         let o = store::get_full(conn, id)?;
         let row = &o.row;
         seller_may(actor, row, "forward this order")?;
-        transition(row.state()?, OrderAction::Forward).map_err(refused)?;
+        transition(row.state, OrderAction::Forward).map_err(refused)?;
         let order = restock_order(&o)?;
         if order.seller == Party::Hq {
-            return Err(Error::Conflict(
-                "HQ is the top of the chain: an order placed with HQ cannot be forwarded".into(),
+            return Err(Error::refuse(
+                "hq_cannot_forward",
+                "HQ is the top of the chain: an order placed with HQ cannot be forwarded",
             ));
         }
         // Decide stock for every party first: the plan's closure cannot return errors.
@@ -407,8 +414,9 @@ pub fn forward(conn: &mut DbConnection, id: i64, actor: Actor) -> Result<OrderRo
         .map_err(refused)?;
         let plan = &plans[0];
         if !plan.is_forwarded() {
-            return Err(Error::Conflict(
-                "the seller holds the stock: accept the order instead of forwarding it".into(),
+            return Err(Error::refuse(
+                "seller_holds_stock",
+                "the seller holds the stock: accept the order instead of forwarding it",
             ));
         }
         let mut legs = Vec::with_capacity(plan.legs.len());
@@ -442,7 +450,7 @@ pub fn forward(conn: &mut DbConnection, id: i64, actor: Actor) -> Result<OrderRo
                 order_id: id,
                 position,
                 buyer_id: agent_key(leg.buyer),
-                seller_kind: seller_kind.into(),
+                seller_kind,
                 seller_id,
                 goods_amount_cents: goods,
                 margin_cents: margin,
@@ -471,13 +479,16 @@ pub fn cancel(conn: &mut DbConnection, id: i64, actor: Actor, reason: &str) -> R
         if actor.require_party(buyer, &[], "cancel").is_err() {
             actor.require_hq(HQ_MONEY, "cancel another agent's order")?;
         }
-        if row.state()? == OrderState::Paid {
-            if row.kind()? != OrderKind::Restock {
-                return Err(Error::Conflict(format!(
-                    "this {} order is paid and has changed the agent: ship it, and refund after \
+        if row.state == OrderState::Paid {
+            if row.kind != OrderKind::Restock {
+                return Err(Error::refuse(
+                    "paid_order_changed_agent",
+                    format!(
+                        "this {} order is paid and has changed the agent: ship it, and refund after \
                      receipt if needed",
-                    row.kind
-                )));
+                        row.kind
+                    ),
+                ));
             }
             return super::refunds::cancel_paid(conn, id, actor, reason);
         }
@@ -499,7 +510,7 @@ pub fn set_case(conn: &mut DbConnection, id: i64, open: bool, actor: Actor) -> R
         };
         store::add_events(
             conn,
-            &[(id, Some(&row.state), &row.state, actor.user(), Some(note))],
+            &[(id, Some(row.state), row.state, actor.user(), Some(note))],
             now(),
         )?;
         Ok(store::get(conn, id)?)

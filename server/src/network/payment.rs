@@ -7,15 +7,16 @@
 use super::book::{self, restock_order};
 use super::orders::{HQ_ANSWER, changed_meanwhile};
 use super::{Actor, HQ_MONEY, agents, ledger, refused};
-use crate::domain::network::OrderKind;
 use crate::domain::network::earnings::{BookedOrder, PaidVia, Referrer};
 use crate::domain::network::order::{OrderAction, transition};
 use crate::domain::network::{Account, Party, Policy, postings};
+use crate::domain::network::{OrderKind, OrderState};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::network::agents as agents_store;
 use crate::store::network::orders::{self as store, Booking, FullOrder, LineBooking, OrderRow};
 use crate::store::network::{agent_id, agent_key, cents, party_columns};
+use crate::store::typed::Stored;
 use crate::store::users::now;
 
 /// Pays order `id`. `Offline`: the payee confirms the transfer arrived (HQ finance for HQ).
@@ -67,8 +68,8 @@ pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Resu
             conn,
             &[(
                 id,
-                Some(order.state.as_str()),
-                "paid",
+                Some(order.state),
+                OrderState::Paid,
                 actor.user(),
                 Some(book::paid_via_str(via)),
             )],
@@ -99,8 +100,8 @@ fn referrer_now(conn: &mut DbConnection, buyer: i64) -> Result<Option<Referrer>>
 fn booking(b: &BookedOrder, at: chrono::NaiveDateTime) -> Result<Booking> {
     let (shipper_kind, shipper_id) = party_columns(b.shipper);
     Ok(Booking {
-        state: "paid".into(),
-        shipper_kind: Some(shipper_kind.into()),
+        state: Stored(OrderState::Paid),
+        shipper_kind: Some(Stored(shipper_kind)),
         shipper_id,
         shipper_amount_cents: Some(cents(b.shipper_amount())?),
         paid_via: Some(book::paid_via_str(b.paid_via).into()),
@@ -123,13 +124,16 @@ fn after_payment(
 ) -> Result<()> {
     let row = &full.row;
     let buyer = agents_store::get(conn, row.buyer_id)?;
-    match row.kind()? {
+    match row.kind {
         OrderKind::Entry => {
             if !agents_store::activate(conn, buyer.id, row.tier_rank, row.goods_amount_cents)? {
-                return Err(Error::Conflict(format!(
-                    "agent {} is {}, not pending: its entry order cannot activate it",
-                    buyer.id, buyer.status
-                )));
+                return Err(Error::refuse(
+                    "agent_not_pending",
+                    format!(
+                        "agent {} is {}, not pending: its entry order cannot activate it",
+                        buyer.id, buyer.status
+                    ),
+                ));
             }
             agents_store::set_entry_items(conn, buyer.id, row.quantity)?;
             agents::recompute_below(conn, buyer.id, true)?;

@@ -64,11 +64,14 @@ pub fn activate(conn: &mut DbConnection, version: i64, by: Option<i64>) -> Resul
     let policy = parse_stored(&row)?;
     let deepest = agents::deepest_tier_rank(conn)?;
     if let Some(rank) = deepest.filter(|r| *r > policy.tiers().len() as i32) {
-        return Err(Error::Conflict(format!(
-            "policy version {version} has {} tiers, but agents hold tier rank {rank}: keep every \
+        return Err(Error::refuse(
+            "tier_in_use",
+            format!(
+                "policy version {version} has {} tiers, but agents hold tier rank {rank}: keep every \
              tier in use",
-            policy.tiers().len()
-        )));
+                policy.tiers().len()
+            ),
+        ));
     }
     in_transaction(conn, |conn| policies::activate(conn, version, by))?;
     crate::store::audit::record(

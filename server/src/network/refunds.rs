@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::network::ledger as ledger_store;
 use crate::store::network::orders::{self as store, FullOrder, LineRow, OrderRow, Return};
-use crate::store::network::{party_columns, stock};
+use crate::store::network::{custodian_columns, stock};
 use crate::store::products;
 use crate::store::users::now;
 
@@ -77,11 +77,12 @@ pub fn refund(
         // A historical order's money settled in the brand's previous system: refunding it here
         // would pay out money that never came in (issue 23).
         if crate::store::network::history::is_imported(conn, id)? {
-            return Err(Error::Conflict(format!(
-                "order {id} was imported from the previous system: refund it there"
-            )));
+            return Err(Error::refuse(
+                "order_imported",
+                format!("order {id} was imported from the previous system: refund it there"),
+            ));
         }
-        let state = o.row.state()?;
+        let state = o.row.state;
         let index = line_of(conn, &o, input.sku.as_deref())?;
         let line = &o.lines[index];
         let (q, before) = (
@@ -119,13 +120,7 @@ pub fn refund(
         return_items(conn, &o.row, line, &input.serials, actor)?;
         store::add_events(
             conn,
-            &[(
-                id,
-                Some(state.as_str()),
-                to.as_str(),
-                actor.user(),
-                Some(reason),
-            )],
+            &[(id, Some(state), to, actor.user(), Some(reason))],
             now(),
         )?;
         tracing::info!(
@@ -213,15 +208,18 @@ fn return_items(
             conn,
             &serial,
             buyer,
-            party_columns(shipper),
+            custodian_columns(shipper),
             "return",
             actor.user(),
             &note,
             at,
         )? {
-            return Err(Error::Conflict(format!(
-                "item {serial} is not in the buyer's custody: it cannot be returned from there"
-            )));
+            return Err(Error::refuse(
+                "item_not_with_buyer",
+                format!(
+                    "item {serial} is not in the buyer's custody: it cannot be returned from there"
+                ),
+            ));
         }
         stock::mark_returned(conn, row.id, &serial, at)?;
     }
@@ -237,7 +235,7 @@ pub fn cancel_paid(
     reason: &str,
 ) -> Result<OrderRow> {
     let mut o = store::get_full(conn, id)?;
-    let from = o.row.state()?;
+    let from = o.row.state;
     let to = transition(from, OrderAction::Cancel).map_err(refused)?;
     for index in 0..o.lines.len() {
         let line = o.lines[index].clone();
@@ -261,13 +259,7 @@ pub fn cancel_paid(
     }
     store::add_events(
         conn,
-        &[(
-            id,
-            Some(from.as_str()),
-            to.as_str(),
-            actor.user(),
-            Some(reason),
-        )],
+        &[(id, Some(from), to, actor.user(), Some(reason))],
         now(),
     )?;
     Ok(store::get(conn, id)?)

@@ -7,6 +7,7 @@ use chainmark_wire::RejectReason;
 
 use super::{Actor, shipping};
 use crate::domain::custody::{self, Scanned};
+use crate::domain::network::OrderState;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::agent_pages;
@@ -68,7 +69,7 @@ pub struct ScanOutcome {
     /// Why nothing moved.
     pub refused: Option<RejectReason>,
     /// The order's state and shipped count afterwards.
-    pub state: String,
+    pub state: OrderState,
     pub shipped: i64,
 }
 
@@ -102,7 +103,7 @@ pub fn ship_scanned(
         items: 0,
         case: None,
         refused: None,
-        state: order.state.clone(),
+        state: order.state,
         shipped: order.shipped_quantity,
     };
     let Some(code) = read(scanned) else {

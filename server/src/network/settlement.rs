@@ -143,7 +143,7 @@ fn complete_chunk(
             };
             items.push((p, meta));
         }
-        events.push((row.id, Some(row.state.as_str()), "completed", None, None));
+        events.push((row.id, Some(row.state), OrderState::Completed, None, None));
     }
     let booked_now = ledger_store::book_all(conn, &items)?
         .into_iter()

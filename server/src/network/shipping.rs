@@ -18,7 +18,7 @@ use crate::domain::network::order::{OrderAction, OrderState, transition};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::network::orders::{self as store, OrderRow};
-use crate::store::network::{agent_id, party_columns, stock};
+use crate::store::network::{agent_id, custodian_columns, stock};
 use crate::store::users::now;
 
 /// Why one item could not be shipped against the order. The names are the MQTT ack reasons.
@@ -61,7 +61,7 @@ pub struct Shipped {
     /// Each refused code as given, with its reason.
     pub rejected: Vec<(String, ShipRejection)>,
     /// The order's state afterwards (`shipping`, or `shipped` once complete).
-    pub state: String,
+    pub state: OrderState,
     pub shipped_quantity: i64,
 }
 
@@ -83,7 +83,7 @@ pub fn ship_items(
     crate::store::in_transaction(conn, |conn| {
         let row = store::get(conn, order_id)?;
         let lines = store::lines_of(conn, &[order_id])?;
-        let state = row.state()?;
+        let state = row.state;
         if !matches!(
             state,
             OrderState::Paid | OrderState::Shipping | OrderState::Shipped
@@ -91,17 +91,17 @@ pub fn ship_items(
             let e = transition(state, OrderAction::StartShipping)
                 .err()
                 .map_or_else(|| format!("order {order_id} is {state}"), |e| e.to_string());
-            return Err(Error::Conflict(format!("cannot ship: {e}")));
+            return Err(Error::refuse("cannot_ship", format!("cannot ship: {e}")));
         }
         let shipper = book::shipper(&row)?
             .ok_or_else(|| Error::Internal(format!("paid order {order_id} has no shipper")))?;
-        let from = party_columns(shipper);
+        let from = custodian_columns(shipper);
         let transit = ("transit", Some(order_id));
         let at = now();
         let mut out = Shipped {
             accepted: Vec::new(),
             rejected: Vec::new(),
-            state: row.state.clone(),
+            state: row.state,
             shipped_quantity: row.shipped_quantity,
         };
         for given in serials {
@@ -143,7 +143,7 @@ pub fn ship_items(
         if !out.accepted.is_empty() {
             let after = store::get(conn, order_id)?;
             let mut steps = Vec::new();
-            if after.state()? == OrderState::Paid {
+            if after.state == OrderState::Paid {
                 store::stamp(
                     conn,
                     order_id,
@@ -152,7 +152,7 @@ pub fn ship_items(
                     at,
                     None,
                 )?;
-                steps.push(("paid", "shipping"));
+                steps.push((OrderState::Paid, OrderState::Shipping));
             }
             // Every line has all its items: the order's total says so (it is their sum).
             if after.shipped_quantity >= after.quantity {
@@ -165,7 +165,7 @@ pub fn ship_items(
                     at,
                     Some(due),
                 )?;
-                steps.push(("shipping", "shipped"));
+                steps.push((OrderState::Shipping, OrderState::Shipped));
             }
             let events: Vec<_> = steps
                 .iter()
@@ -180,7 +180,7 @@ pub fn ship_items(
             order = order_id,
             accepted = out.accepted.len(),
             rejected = out.rejected.len(),
-            state = out.state,
+            state = out.state.as_str(),
             "items shipped"
         );
         Ok(out)
@@ -192,10 +192,10 @@ pub fn ship_items(
 pub fn may_ship(conn: &mut DbConnection, order_id: i64, actor: Actor) -> Result<()> {
     let row = store::get(conn, order_id)?;
     let shipper = book::shipper(&row)?.ok_or_else(|| {
-        Error::Conflict(format!(
-            "order {order_id} has no shipper yet: it is {}",
-            row.state
-        ))
+        Error::refuse(
+            "no_shipper_yet",
+            format!("order {order_id} has no shipper yet: it is {}", row.state),
+        )
     })?;
     actor.require_party(
         shipper,
@@ -239,7 +239,7 @@ pub fn receive_row(
     } else {
         OrderAction::Receive
     };
-    let from = row.state()?;
+    let from = row.state;
     transition(from, action).map_err(refused)?;
     let return_days = row.return_days.unwrap_or(0);
     let due = at + Duration::days(i64::from(return_days));
@@ -275,7 +275,13 @@ pub fn receive_row(
     };
     store::add_events(
         conn,
-        &[(row.id, Some("shipped"), "received", actor.user(), note)],
+        &[(
+            row.id,
+            Some(OrderState::Shipped),
+            OrderState::Received,
+            actor.user(),
+            note,
+        )],
         at,
     )?;
     Ok(())

@@ -115,26 +115,31 @@ pub fn request(conn: &mut DbConnection, actor: Actor, sku: &str) -> Result<Reque
     crate::store::in_transaction(conn, |conn| {
         let row = agents_store::get(conn, agent)?;
         if !row.is_active() {
-            return Err(Error::Conflict(format!(
-                "agent {agent} is {}: only an active agent upgrades",
-                row.status
-            )));
+            return Err(Error::refuse(
+                "agent_not_active",
+                format!(
+                    "agent {agent} is {}: only an active agent upgrades",
+                    row.status
+                ),
+            ));
         }
         let (policy_row, policy) = policy::active(conn)?;
         let referred: Vec<_> = agents_store::referred_activation_tiers(conn, agent)?
             .into_iter()
             .map(tier)
             .collect();
-        let target = upgrade_target(&policy, tier(row.tier_rank), &referred)
-            .map_err(|e: UpgradeError| Error::Conflict(format!("no upgrade yet: {e}")))?;
+        let target = upgrade_target(&policy, tier(row.tier_rank), &referred).map_err(
+            |e: UpgradeError| Error::refuse("no_upgrade_yet", format!("no upgrade yet: {e}")),
+        )?;
         let open = [
             OrderState::Submitted,
             OrderState::Accepted,
             OrderState::Forwarded,
         ];
         if orders_store::has_open(conn, agent, OrderKind::Upgrade, &open)? {
-            return Err(Error::Conflict(
-                "an upgrade order is already open: pay or cancel it first".into(),
+            return Err(Error::refuse(
+                "upgrade_order_open",
+                "an upgrade order is already open: pay or cancel it first",
             ));
         }
         // The product is checked even when nothing is ordered, so a bad request is refused alike.
@@ -203,10 +208,13 @@ pub fn take_effect(
 ) -> Result<()> {
     let to = i32::from(to);
     if to >= agent.tier_rank {
-        return Err(Error::Conflict(format!(
-            "agent {} is already at tier rank {}",
-            agent.id, agent.tier_rank
-        )));
+        return Err(Error::refuse(
+            "already_at_tier",
+            format!(
+                "agent {} is already at tier rank {}",
+                agent.id, agent.tier_rank
+            ),
+        ));
     }
     let before = basis(policy, agent)?;
     if !agents_store::upgrade_tier(
@@ -217,10 +225,10 @@ pub fn take_effect(
         agent.entry_paid_cents + takes.paid_cents,
         takes.policy_version,
     )? {
-        return Err(Error::Conflict(format!(
-            "agent {}: its tier changed meanwhile; look again",
-            agent.id
-        )));
+        return Err(Error::refuse(
+            "changed_meanwhile",
+            format!("agent {}: its tier changed meanwhile; look again", agent.id),
+        ));
     }
     agents_store::set_entry_items(conn, agent.id, i64::from(before.items) + takes.items)?;
     let moved = super::agents::recompute_below(conn, agent.id, false)?;

@@ -61,10 +61,13 @@ pub fn decide(
         let row = store::get(conn, id)?;
         let to = if approve { "approved" } else { "rejected" };
         if !store::decide(conn, id, "requested", to, actor.user(), note)? {
-            return Err(Error::Conflict(format!(
-                "withdrawal {id} is {}: only a requested withdrawal can be decided",
-                row.status
-            )));
+            return Err(Error::refuse(
+                "withdrawal_not_requested",
+                format!(
+                    "withdrawal {id} is {}: only a requested withdrawal can be decided",
+                    row.status
+                ),
+            ));
         }
         let amount = money(row.amount_cents);
         let posting = if approve {
@@ -95,10 +98,13 @@ pub fn mark_paid(
     }
     let row = store::get(conn, id)?;
     if !store::mark_paid(conn, id, reference)? {
-        return Err(Error::Conflict(format!(
-            "withdrawal {id} is {}: only an approved withdrawal can be marked paid",
-            row.status
-        )));
+        return Err(Error::refuse(
+            "withdrawal_not_approved",
+            format!(
+                "withdrawal {id} is {}: only an approved withdrawal can be marked paid",
+                row.status
+            ),
+        ));
     }
     Ok(store::get(conn, id)?)
 }

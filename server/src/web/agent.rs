@@ -452,7 +452,7 @@ pub async fn place(
     act(state, caller, target, headers, form, move |c, actor, f| {
         let input = cart(f)?;
         let row = orders::submit(c, actor, &input)?;
-        Ok(format!("#{} {}", row.id, w::order_state(lang, &row.state)))
+        Ok(format!("#{} {}", row.id, w::order_state(lang, row.state)))
     })
     .await
 }
@@ -471,7 +471,7 @@ pub async fn upgrade_form(
         let sku = f.get("sku").map_or("", String::as_str);
         Ok(match upgrade::request(c, actor, sku)? {
             upgrade::Requested::Order(row) => {
-                format!("#{} {}", row.id, w::order_state(lang, &row.state))
+                format!("#{} {}", row.id, w::order_state(lang, row.state))
             }
             upgrade::Requested::Upgraded(me) => {
                 let (_, policy) = crate::network::policy::active(c)?;

@@ -10,6 +10,7 @@ use maud::html;
 
 use super::i18n::Lang;
 use crate::domain::network::policy::Policy;
+use crate::domain::network::{OrderKind, OrderState};
 use crate::error::Error;
 
 /// The text for `lang`.
@@ -21,35 +22,34 @@ pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
 }
 
 /// An order's state, as the people of the order say it.
-pub fn order_state(lang: Lang, state: &str) -> &'static str {
+pub fn order_state(lang: Lang, state: OrderState) -> &'static str {
+    use OrderState as S;
     let (zh, en) = match state {
-        "submitted" => ("待上级接单", "Waiting for the supplier"),
-        "accepted" => ("待付款", "To be paid"),
-        "forwarded" => (
+        S::Submitted => ("待上级接单", "Waiting for the supplier"),
+        S::Accepted => ("待付款", "To be paid"),
+        S::Forwarded => (
             "已提交上级代发，待付款",
             "Forwarded up the chain, to be paid",
         ),
-        "rejected" => ("已拒绝", "Rejected"),
-        "paid" => ("已付款，待发货", "Paid, to be shipped"),
-        "shipping" => ("发货中", "Being shipped"),
-        "shipped" => ("已发货，待收货", "Shipped, to be received"),
-        "received" => ("已收货（维权期内）", "Received (return window open)"),
-        "completed" => ("已完成", "Completed"),
-        "cancelled" => ("已取消", "Cancelled"),
-        "partially_refunded" => ("部分退款", "Partly refunded"),
-        "refunded" => ("已退款", "Refunded"),
-        _ => ("其他状态", "Other state"),
+        S::Rejected => ("已拒绝", "Rejected"),
+        S::Paid => ("已付款，待发货", "Paid, to be shipped"),
+        S::Shipping => ("发货中", "Being shipped"),
+        S::Shipped => ("已发货，待收货", "Shipped, to be received"),
+        S::Received => ("已收货（维权期内）", "Received (return window open)"),
+        S::Completed => ("已完成", "Completed"),
+        S::Cancelled => ("已取消", "Cancelled"),
+        S::PartiallyRefunded => ("部分退款", "Partly refunded"),
+        S::Refunded => ("已退款", "Refunded"),
     };
     tr(lang, zh, en)
 }
 
 /// An order's kind.
-pub fn order_kind(lang: Lang, kind: &str) -> &'static str {
+pub fn order_kind(lang: Lang, kind: OrderKind) -> &'static str {
     let (zh, en) = match kind {
-        "entry" => ("首批进货", "Entry order"),
-        "restock" => ("补货", "Restock"),
-        "upgrade" => ("升级补差", "Upgrade top-up"),
-        _ => ("订单", "Order"),
+        OrderKind::Entry => ("首批进货", "Entry order"),
+        OrderKind::Restock => ("补货", "Restock"),
+        OrderKind::Upgrade => ("升级补差", "Upgrade top-up"),
     };
     tr(lang, zh, en)
 }
@@ -227,15 +227,9 @@ pub fn error_words(lang: Lang, e: &Error) -> String {
             let (zh, en) = refusal_words(code);
             (zh, en.to_string())
         }
-        Error::BadRequest(_) | Error::Conflict(_) | Error::NotEligible(_) => {
-            let zh = if has("does not hold") {
-                "库存不足：请改为「提交上级代发」。"
-            } else if has("holds the stock") {
-                "您有足够库存：请直接接单发货。"
-            } else if has("entry order (首批)") {
+        Error::BadRequest(_) | Error::NotEligible(_) => {
+            let zh = if has("entry order (首批)") {
                 "首批进货数量不足：请按级别要求的首批数量下单。"
-            } else if has("entry order is already open") {
-                "已有未完成的首批订单：请先付款或取消它。"
             } else if has("quantity") {
                 "数量有误：请填写整数件数。"
             } else if has("amount") || has("cover") || has("balance") {
@@ -258,10 +252,6 @@ pub fn error_words(lang: Lang, e: &Error) -> String {
                 "请填写快递公司名称。"
             } else if has("waybill") {
                 "快递单号有误：只能包含字母、数字和横线。"
-            } else if has("changed meanwhile") || has("decided meanwhile") {
-                "此单刚被他人处理过：请刷新后再看。"
-            } else if has("cannot ship") || has("no shipper") {
-                "此订单现在不能发货。"
             } else if has("invitation") {
                 "此邀请链接已失效。"
             } else {
@@ -337,6 +327,159 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "推荐关系数据有误：请联系总部。",
             "The referral records are inconsistent: contact HQ.",
         ),
+        "changed_meanwhile" | "custody_changed_meanwhile" => (
+            "此单刚被他人处理过：请刷新后再看。",
+            "Someone else changed this meanwhile: reload the page and look again.",
+        ),
+        "seller_holds_stock" => (
+            "您有足够库存：请直接接单发货。",
+            "You hold the stock: accept the order and ship it yourself.",
+        ),
+        "hq_cannot_forward" => (
+            "总部是最上级：向总部下的订单不能再代发。",
+            "HQ is the top of the chain: its orders cannot be forwarded.",
+        ),
+        "entry_order_open" => (
+            "已有未完成的首批订单：请先付款或取消它。",
+            "An entry order is already open: pay or cancel it first.",
+        ),
+        "upgrade_order_open" => (
+            "已有未完成的升级订单：请先付款或取消它。",
+            "An upgrade order is already open: pay or cancel it first.",
+        ),
+        "no_upgrade_yet" => (
+            "暂不满足升级条件。",
+            "The conditions for an upgrade are not met yet.",
+        ),
+        "already_at_tier" => (
+            "您已是该级别或更高级别。",
+            "You are already at that tier or above.",
+        ),
+        "paid_order_changed_agent" => (
+            "此订单已付款并已改变代理级别：请先发货，收货后再办理退货。",
+            "This order is paid and has changed the agent: ship it, and refund after receipt.",
+        ),
+        "cannot_ship" | "no_shipper_yet" => {
+            ("此订单现在不能发货。", "This order cannot be shipped now.")
+        }
+        "item_not_with_buyer" => (
+            "此商品不在买方手中，不能从那里退回。",
+            "This item is not in the buyer's custody: it cannot be returned from there.",
+        ),
+        "order_imported" => (
+            "此订单从旧系统导入：请在旧系统中办理退款。",
+            "This order was imported from the previous system: refund it there.",
+        ),
+        "agent_not_active" => (
+            "该代理当前不是正常状态，不能进行此操作。",
+            "This agent is not active: this cannot be done now.",
+        ),
+        "agent_not_suspended" => ("该代理未被暂停。", "This agent is not suspended."),
+        "agent_not_pending" => (
+            "该代理已激活，首批订单不能再次激活。",
+            "This agent is already active: the entry order cannot activate it again.",
+        ),
+        "referrer_not_active" => (
+            "推荐人当前不是正常状态，不能推荐。",
+            "The referrer is not active and cannot refer now.",
+        ),
+        "inviter_not_active" => (
+            "此邀请链接已失效：邀请人当前不能邀请。",
+            "This invitation no longer works: the agent who sent it cannot invite now.",
+        ),
+        "user_already_agent" => (
+            "此账号已关联一个代理。",
+            "This account is already linked to an agent.",
+        ),
+        "phone_is_agent" | "phone_has_account" => (
+            "此手机号已注册。",
+            "This phone number is registered already.",
+        ),
+        "phone_application_pending" => (
+            "此手机号已有待审核的申请。",
+            "An application with this phone number is awaiting a decision.",
+        ),
+        "application_already_decided" | "level_application_closed" => (
+            "此申请已处理：请刷新后再看。",
+            "This application has been decided already: reload the page.",
+        ),
+        "level_application_open" => (
+            "您已有一份未决的申请：请撤回它或等待审核结果。",
+            "You have an application awaiting a decision: withdraw it or wait.",
+        ),
+        "application_lapsed" => (
+            "此申请已失效（条件或政策已变化），未作决定。",
+            "This application has lapsed (its conditions or the policy changed); nothing was decided.",
+        ),
+        "no_level_policy" => ("尚未启用等级政策。", "No level policy is active yet."),
+        "level_policy_misfit" => (
+            "该等级政策与当前级别政策不再匹配：请修改后再启用。",
+            "This level policy no longer fits the active tier policy: edit it first.",
+        ),
+        "policy_version_exists" => (
+            "该版本号已存在：请使用更高的版本号。",
+            "That version exists already: give the new document a higher version.",
+        ),
+        "policy_version_not_draft" => ("只有草稿版本可以启用。", "Only a draft can be activated."),
+        "tier_in_use" => (
+            "仍有代理处于要删除的级别：请保留所有在用的级别。",
+            "Agents still hold a tier this version removes: keep every tier in use.",
+        ),
+        "withdrawal_not_requested" => (
+            "此提现申请已处理过。",
+            "This withdrawal has been decided already.",
+        ),
+        "withdrawal_not_approved" => (
+            "只有已批准的提现可以标记为已打款。",
+            "Only an approved withdrawal can be marked paid.",
+        ),
+        "alert_already_decided" => ("此预警已处理过。", "This alert has been decided already."),
+        "posting_differs" => (
+            "此记账已按不同金额记过：未重复记账。",
+            "This posting was booked before with other amounts; nothing was booked.",
+        ),
+        "batch_already_ended" | "range_already_ended" => (
+            "这些码已作废或召回。",
+            "These codes are already voided or recalled.",
+        ),
+        "range_not_releasable" => (
+            "此号段中有码不能放行：未做任何更改。",
+            "Some codes in the range cannot be released; nothing was changed.",
+        ),
+        "batch_already_imported" | "file_already_imported" | "batch_overlaps" => (
+            "此批次或文件已导入过：未做任何更改。",
+            "This batch or file was imported before; nothing was changed.",
+        ),
+        "sku_exists" => (
+            "该产品编码已存在。",
+            "A product with this SKU exists already.",
+        ),
+        "gtin_taken" => (
+            "该 GTIN 已属于其他产品。",
+            "This GTIN belongs to another product.",
+        ),
+        "username_taken" => ("该用户名已被使用。", "This user name is taken."),
+        "already_exists" => ("该记录已存在。", "This exists already."),
+        "join_field_exists" => (
+            "该申请字段已存在。",
+            "This application field exists already.",
+        ),
+        "device_registered" => (
+            "该设备已登记：请吊销或更换密钥。",
+            "This device is registered already: revoke or re-key it.",
+        ),
+        "device_revoked" => (
+            "该设备已吊销：请先恢复或更换密钥。",
+            "This device is revoked: reinstate or re-key it first.",
+        ),
+        "idempotency_unfinished" | "idempotency_in_progress" => (
+            "上一次提交仍在处理：请稍后重试。",
+            "The first submission is still being processed: try again shortly.",
+        ),
+        "import_has_problems" => (
+            "文件中有问题：请按提示修改后重新上传。",
+            "The file has problems: fix them and upload it again.",
+        ),
         _ => (
             "此操作现在不能进行：请刷新页面后重试。",
             "This cannot be done now: reload the page and try again.",
@@ -366,4 +509,75 @@ pub fn error_page(lang: Lang, e: Error, back: &str) -> Response {
         super::layout::page(lang, tr(lang, "未能完成", "Not done"), None, body),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::refusal_words;
+
+    /// The codes the store and the use cases refuse with (`Error::conflict("…"`,
+    /// `Error::refuse("…"`), read from their sources.
+    fn refusal_codes() -> Vec<String> {
+        fn walk(dir: &Path, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    for call in ["Error::refuse(", "Error::conflict("] {
+                        for (at, _) in text.match_indices(call) {
+                            // rustfmt may break the line after the parenthesis.
+                            let rest = text[at + call.len()..].trim_start();
+                            let Some(rest) = rest.strip_prefix('"') else {
+                                continue;
+                            };
+                            let code: String = rest
+                                .chars()
+                                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                                .collect();
+                            if rest[code.len()..].starts_with('"') && !code.is_empty() {
+                                out.push(code);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut codes = Vec::new();
+        walk(&root.join("src"), &mut codes);
+        walk(&root.join("../store/src"), &mut codes);
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    /// Every refusal reaches a person in words of its own (not the catch-all) and a program
+    /// under a code `docs/api.md` lists: a new refusal without either fails here.
+    #[test]
+    fn every_refusal_code_has_words_and_is_documented() {
+        let codes = refusal_codes();
+        assert!(codes.len() > 40, "found only {codes:?}");
+        let fallback = refusal_words("no such code");
+        let api =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/api.md"))
+                .expect("docs/api.md");
+        for code in &codes {
+            assert_ne!(
+                refusal_words(code),
+                fallback,
+                "{code}: no words in refusal_words"
+            );
+            assert!(
+                api.contains(&format!("`{code}`")),
+                "{code}: not listed in docs/api.md"
+            );
+        }
+    }
 }

@@ -114,7 +114,7 @@ pub async fn show(
                     a href=(format!("/agent/orders/{}", f.order_id)) { "#" (f.order_id) } " · " strong { (w::yuan(f.cents)) } " · "
                     @match (f.state.as_str(), f.due_at) {
                         ("received", Some(due)) => { (tr(lang, "预计解冻：", "Unfreezes: ")) (w::day(lang, due)) }
-                        _ => { (tr(lang, "收货并过维权期后解冻", "Unfreezes after receipt and the return window")) " · " (w::order_state(lang, &f.state)) }
+                        _ => { (tr(lang, "收货并过维权期后解冻", "Unfreezes after receipt and the return window")) " · " (w::order_state(lang, f.state)) }
                     }
                 }
             }

@@ -25,7 +25,7 @@ use super::staff::{self, with_cookies};
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
-use crate::domain::network::PaidVia;
+use crate::domain::network::{OrderState, PaidVia, PartyKind};
 use crate::error::{Error, Result};
 use crate::network::views::{self, OrderSummary};
 use crate::network::{Actor, orders, payment, scan_ship, shipping};
@@ -100,9 +100,14 @@ pub struct OrderView {
     pub me: Roles,
 }
 
-fn party_name(c: &mut DbConnection, lang: Lang, kind: &str, id: Option<i64>) -> Result<String> {
+fn party_name(
+    c: &mut DbConnection,
+    lang: Lang,
+    kind: PartyKind,
+    id: Option<i64>,
+) -> Result<String> {
     Ok(match (kind, id) {
-        ("agent", Some(a)) => agent_store::get(c, a)?.name,
+        (PartyKind::Agent, Some(a)) => agent_store::get(c, a)?.name,
         _ => tr(lang, "品牌总部", "Brand HQ").to_string(),
     })
 }
@@ -144,11 +149,11 @@ pub fn view(c: &mut DbConnection, lang: Lang, id: i64, me: i64) -> Result<OrderV
     let legs = order_store::legs_of(c, &[id])?;
     let roles = Roles {
         buyer: row.buyer_id == me,
-        seller: row.seller_kind == "agent" && row.seller_id == Some(me),
-        shipper: row.shipper_kind.as_deref() == Some("agent") && row.shipper_id == Some(me),
+        seller: row.seller_kind == PartyKind::Agent && row.seller_id == Some(me),
+        shipper: row.shipper_kind == Some(PartyKind::Agent) && row.shipper_id == Some(me),
         forwarder: legs
             .iter()
-            .any(|l| l.seller_kind == "agent" && l.seller_id == Some(me)),
+            .any(|l| l.seller_kind == PartyKind::Agent && l.seller_id == Some(me)),
     };
     if !(roles.buyer || roles.seller || roles.shipper || roles.forwarder) {
         return Err(Error::not_found("order"));
@@ -165,7 +170,7 @@ pub fn view(c: &mut DbConnection, lang: Lang, id: i64, me: i64) -> Result<OrderV
         };
         leg_views.push(LegView {
             buyer: agent_store::get(c, l.buyer_id)?.name,
-            seller: party_name(c, lang, &l.seller_kind, l.seller_id)?,
+            seller: party_name(c, lang, l.seller_kind, l.seller_id)?,
             unit_price,
             amount_cents: l.goods_amount_cents,
             margin_cents: l.margin_cents,
@@ -175,8 +180,8 @@ pub fn view(c: &mut DbConnection, lang: Lang, id: i64, me: i64) -> Result<OrderV
     Ok(OrderView {
         lines: lines_of(lang, &summary),
         buyer: agent_store::get(c, row.buyer_id)?.name,
-        seller: party_name(c, lang, &row.seller_kind, row.seller_id)?,
-        shipper: match &row.shipper_kind {
+        seller: party_name(c, lang, row.seller_kind, row.seller_id)?,
+        shipper: match row.shipper_kind {
             Some(k) => Some(party_name(c, lang, k, row.shipper_id)?),
             None => None,
         },
@@ -195,7 +200,7 @@ pub fn order_row(lang: Lang, s: &OrderSummary, who: &str) -> Markup {
     html! {
         a.orow href=(format!("/agent/orders/{}", o.id)) data-order=(o.id) data-state=(o.state)
             style="display:block;border-top:1px solid #e7e5e4;padding:.5rem 0;color:inherit;text-decoration:none" {
-            strong { "#" (o.id) } " · " (w::order_kind(lang, &o.kind)) " · " (products.join(tr(lang, "、", ", "))) br;
+            strong { "#" (o.id) } " · " (w::order_kind(lang, o.kind)) " · " (products.join(tr(lang, "、", ", "))) br;
             @match s.lines.as_slice() {
                 [one] => { (one.quantity) " " (tr(lang, "盒", "items")) " × ¥" (one.unit_price) " = " }
                 _ => { (o.quantity) " " (tr(lang, "盒", "items")) " = " }
@@ -203,7 +208,7 @@ pub fn order_row(lang: Lang, s: &OrderSummary, who: &str) -> Markup {
             strong { (w::yuan(o.goods_amount_cents)) }
             br;
             span.muted { (who) " · " (w::day(lang, o.created_at)) " · " }
-            span.state { (w::order_state(lang, &o.state)) }
+            span.state { (w::order_state(lang, o.state)) }
         }
     }
 }
@@ -239,7 +244,7 @@ pub async fn list(
                     format!(
                         "{} {}",
                         tr(lang, "向", "from"),
-                        party_name(c, lang, &o.seller_kind, o.seller_id)?
+                        party_name(c, lang, o.seller_kind, o.seller_id)?
                     )
                 } else {
                     format!(
@@ -339,8 +344,8 @@ pub async fn show(
     let body = html! {
         (notice(&q.notice, q.bad.is_some()))
         div.card id="order" data-order=(o.id) data-state=(o.state) {
-            p { strong { "#" (o.id) " · " (w::order_kind(lang, &o.kind)) } }
-            p.state id="order-state" { strong { (w::order_state(lang, &o.state)) } }
+            p { strong { "#" (o.id) " · " (w::order_kind(lang, o.kind)) } }
+            p.state id="order-state" { strong { (w::order_state(lang, o.state)) } }
             dl {
                 dt { (tr(lang, "买家", "Buyer")) } dd { (v.buyer) }
                 dt { (tr(lang, "卖家", "Seller")) } dd { (v.seller) }
@@ -383,7 +388,7 @@ pub async fn show(
             h2 { (tr(lang, "订单记录", "History")) }
             ol {
                 @for e in &v.events {
-                    li { (w::when(lang, e.at)) " · " (w::order_state(lang, &e.to_state)) }
+                    li { (w::when(lang, e.at)) " · " (w::order_state(lang, e.to_state)) }
                 }
             }
         }
@@ -515,9 +520,9 @@ pub async fn ship_page(
                     p data-sku=(l.sku) { (l.product) ": " strong.count data-shipped=(l.shipped) data-ordered=(l.quantity) { (l.shipped) " / " (l.quantity) } " " (tr(lang, "盒", "items")) }
                 }
             }
-            p.state { (w::order_state(lang, &o.state)) }
+            p.state { (w::order_state(lang, o.state)) }
         }
-        @if v.me.shipper && matches!(o.state.as_str(), "paid" | "shipping") {
+        @if v.me.shipper && matches!(o.state, OrderState::Paid | OrderState::Shipping) {
             form.card method="post" action=(format!("/agent/orders/{id}/ship")) id="scan" {
                 input type="hidden" name="csrf" value=(csrf);
                 (form_key::field())
@@ -637,7 +642,7 @@ pub async fn action(
                 _ => return Err(Error::not_found("action")),
             };
             Ok((
-                format!("#{} {}", row.id, w::order_state(lang, &row.state)),
+                format!("#{} {}", row.id, w::order_state(lang, row.state)),
                 true,
             ))
         },
@@ -682,7 +687,7 @@ pub async fn scan(
                         ),
                         None => format!("1 {}", tr(lang, "盒", "item")),
                     };
-                    let done = if out.state == "shipped" {
+                    let done = if out.state == OrderState::Shipped {
                         tr(lang, "，已全部发出", "; the order is fully shipped")
                     } else {
                         ""

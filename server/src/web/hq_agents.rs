@@ -346,7 +346,7 @@ pub async fn show(
                     @for o in &orders {
                         tr data-order=(o.id) {
                             td { (o.id) } td.num { (o.quantity) } td.num { (yuan(o.goods_amount_cents)) }
-                            td { (words::order_state(lang, &o.state)) }
+                            td { (words::order_state(lang, o.state)) }
                             td { (o.created_at.format("%Y-%m-%d %H:%M")) }
                         }
                     }

@@ -3,7 +3,7 @@
 //! without words here is shown as "other", never as itself.
 
 use super::i18n::Lang;
-use crate::domain::network::{Policy, Tier, TierRank};
+use crate::domain::network::{OrderState, Policy, Tier, TierRank};
 
 /// A text of this page in the caller's language.
 pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
@@ -79,21 +79,21 @@ pub fn application_status(lang: Lang, status: &str) -> &'static str {
 }
 
 /// A restock order's state.
-pub fn order_state(lang: Lang, state: &str) -> &'static str {
+pub fn order_state(lang: Lang, state: OrderState) -> &'static str {
+    use OrderState as S;
     match state {
-        "submitted" => tr(lang, "待接单", "Submitted"),
-        "accepted" => tr(lang, "已接单", "Accepted"),
-        "forwarded" => tr(lang, "已转上级", "Forwarded"),
-        "rejected" => tr(lang, "已拒绝", "Rejected"),
-        "paid" => tr(lang, "已付款", "Paid"),
-        "shipping" => tr(lang, "发货中", "Shipping"),
-        "shipped" => tr(lang, "已发货", "Shipped"),
-        "received" => tr(lang, "已收货", "Received"),
-        "completed" => tr(lang, "已完成", "Completed"),
-        "cancelled" => tr(lang, "已取消", "Cancelled"),
-        "refunded" => tr(lang, "已退款", "Refunded"),
-        "partially_refunded" => tr(lang, "部分退款", "Partially refunded"),
-        _ => other(lang),
+        S::Submitted => tr(lang, "待接单", "Submitted"),
+        S::Accepted => tr(lang, "已接单", "Accepted"),
+        S::Forwarded => tr(lang, "已转上级", "Forwarded"),
+        S::Rejected => tr(lang, "已拒绝", "Rejected"),
+        S::Paid => tr(lang, "已付款", "Paid"),
+        S::Shipping => tr(lang, "发货中", "Shipping"),
+        S::Shipped => tr(lang, "已发货", "Shipped"),
+        S::Received => tr(lang, "已收货", "Received"),
+        S::Completed => tr(lang, "已完成", "Completed"),
+        S::Cancelled => tr(lang, "已取消", "Cancelled"),
+        S::Refunded => tr(lang, "已退款", "Refunded"),
+        S::PartiallyRefunded => tr(lang, "部分退款", "Partially refunded"),
     }
 }
 
@@ -163,22 +163,10 @@ mod tests {
             for s in ["requested", "approved", "rejected", "paid"] {
                 assert_ne!(withdrawal_status(lang, s), s, "{s}");
             }
-            for s in [
-                "submitted",
-                "accepted",
-                "forwarded",
-                "paid",
-                "shipping",
-                "shipped",
-                "received",
-                "completed",
-                "cancelled",
-                "refunded",
-                "partially_refunded",
-            ] {
-                assert_ne!(order_state(lang, s), other(lang), "{s}");
+            // Typed: every state has words by the match being exhaustive; none shows as its key.
+            for s in OrderState::ALL {
+                assert_ne!(order_state(lang, s), s.as_str(), "{s}");
             }
         }
-        assert_eq!(order_state(Lang::Zh, "no_such_state"), "其他");
     }
 }

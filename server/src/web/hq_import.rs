@@ -678,7 +678,10 @@ pub async fn confirm(
                 if let Ok(mut s) = slot.lock() {
                     *s = Some(outcome);
                 }
-                return Err(Error::Conflict(format!("{n} problems")));
+                return Err(Error::refuse(
+                    "import_has_problems",
+                    format!("{n} problems"),
+                ));
             }
         };
         if let Ok(mut s) = slot.lock() {

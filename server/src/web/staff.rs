@@ -188,7 +188,6 @@ pub fn error_page(lang: Lang, error: Error) -> Response {
         ),
         e @ (Error::BadRequest(_)
         | Error::NotFound { .. }
-        | Error::Conflict(_)
         | Error::IdempotencyKeyReused(_)
         | Error::NotEligible(_)) => notice_page(lang, e.status(), Text::BadInput, &e.to_string()),
         e => {

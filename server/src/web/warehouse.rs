@@ -15,6 +15,7 @@ use super::staff::{self, with_cookies};
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
 use crate::domain::Permission;
+use crate::domain::network::PartyKind;
 use crate::store::devices::{self, DeviceRow, ScanRow};
 use crate::store::warehouse::{self, Shipment};
 
@@ -110,8 +111,8 @@ fn shipments_card(lang: Lang, rows: &[Shipment]) -> Markup {
 }
 
 fn shipper(lang: Lang, s: &Shipment) -> String {
-    match (s.shipper_kind.as_deref(), s.shipper_id) {
-        (Some("agent"), Some(id)) => format!("{} {id}", tr(lang, "代理", "agent")),
+    match (s.shipper_kind, s.shipper_id) {
+        (Some(PartyKind::Agent), Some(id)) => format!("{} {id}", tr(lang, "代理", "agent")),
         _ => tr(lang, "总部", "HQ").to_owned(),
     }
 }
@@ -243,7 +244,7 @@ pub async fn pick_list(
                 dl {
                     dt { (tr(lang, "订单", "Order")) } dd { (s.order_id) }
                     dt { (tr(lang, "收货代理", "Ship to")) } dd { (s.buyer) }
-                    dt { (tr(lang, "状态", "State")) } dd { (super::hq_i18n::order_state(lang, &s.state)) }
+                    dt { (tr(lang, "状态", "State")) } dd { (super::hq_i18n::order_state(lang, s.state)) }
                     dt { (tr(lang, "发货方", "Shipper")) } dd { (shipper(lang, s)) }
                 }
             }

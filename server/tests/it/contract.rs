@@ -47,7 +47,10 @@ async fn the_error_bodies() {
     let errors = [
         Error::BadRequest("quantity: must be at least 1".into()),
         Error::not_found("order"),
-        Error::Conflict("order 7 is paid already".into()),
+        Error::refuse(
+            "changed_meanwhile",
+            "order 7 changed meanwhile: it is paid now; nothing was done",
+        ),
         Error::refused(&chainmark_server::domain::network::order::TransitionError::AlreadyPaid),
         Error::Unauthorized("sign in first".into()),
         Error::Forbidden("only HQ finance may do this".into()),

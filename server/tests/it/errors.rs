@@ -8,7 +8,7 @@ use http_body_util::BodyExt;
 
 use crate::common::{TestDb, backends};
 
-/// A unique key that is taken answers 409 `conflict`, and the backend's text (the constraint,
+/// A unique key that is taken answers 409 `already_exists`, and the backend's text (the constraint,
 /// the table, the column) stays in the log. Before, the body said "already exists (UNIQUE
 /// constraint failed: products.sku)" on SQLite and named the index on PostgreSQL.
 #[tokio::test]
@@ -35,7 +35,7 @@ async fn a_taken_unique_key_answers_conflict_without_the_constraint() {
             .expect("body")
             .to_bytes();
         let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-        assert_eq!(body["error"]["code"], "conflict", "{backend:?}");
+        assert_eq!(body["error"]["code"], "already_exists", "{backend:?}");
         let message = body["error"]["message"]
             .as_str()
             .expect("message")

@@ -4,6 +4,7 @@
 //! consumer hands exactly these (topic, payload) pairs to `handle_scan_message`.
 
 use chainmark_server::devices::{self, Registration};
+use chainmark_server::domain::network::OrderState;
 use chainmark_server::ingest::MqttSettings;
 use chainmark_server::ingest::device_key::DeviceKey;
 use chainmark_server::ingest::directory::DeviceDirectory;
@@ -469,7 +470,7 @@ fn orders_ship_and_are_received_by_scans() {
         let ack = hq.scan_ack(3, ScanKind::Ship, &rows[0].case_code, Some(&ctx));
         assert_eq!(ack.result, AckResult::Accepted);
         assert_eq!(ack.order, progress(4));
-        assert_eq!(net.order(order).state, "shipping");
+        assert_eq!(net.order(order).state, OrderState::Shipping);
         assert_eq!(
             hq.scan(4, ScanKind::Ship, &rows[0].serial, Some(&ctx)),
             rejected(RejectReason::AlreadyShipped)
@@ -481,7 +482,7 @@ fn orders_ship_and_are_received_by_scans() {
         let ack = hq.scan_ack(6, ScanKind::Ship, &rows[5].serial, Some(&ctx));
         assert_eq!(ack.result, AckResult::Accepted);
         assert_eq!(ack.order, progress(6));
-        assert_eq!(net.order(order).state, "shipped");
+        assert_eq!(net.order(order).state, OrderState::Shipped);
         // Full: the next one exceeds, and a case that would exceed ships none of its items.
         assert_eq!(
             hq.scan(7, ScanKind::Ship, &rows[6].serial, Some(&ctx)),
@@ -508,7 +509,7 @@ fn orders_ship_and_are_received_by_scans() {
         }
         assert_eq!(
             net.order(order).state,
-            "shipped",
+            OrderState::Shipped,
             "one item still in transit"
         );
         assert_eq!(
@@ -519,7 +520,7 @@ fn orders_ship_and_are_received_by_scans() {
             mine.scan(7, ScanKind::Receive, &rows[5].serial, Some(&ctx)),
             AckResult::Accepted
         );
-        assert_eq!(net.order(order).state, "received", "{backend:?}");
+        assert_eq!(net.order(order).state, OrderState::Received, "{backend:?}");
         let mut conn = net.conn();
         let held: i64 = items::table
             .filter(items::custodian_kind.eq("agent"))

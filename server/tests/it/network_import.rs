@@ -513,7 +513,7 @@ fn historical_orders_cannot_be_refunded_here() {
             net.finance,
         );
         assert!(
-            matches!(refused, Err(chainmark_server::Error::Conflict(_))),
+            matches!(refused, Err(chainmark_server::Error::Refused { .. })),
             "{backend:?}: {refused:?}"
         );
     }

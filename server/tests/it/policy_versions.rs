@@ -34,7 +34,10 @@ fn check<R>(db: &TestDb, store: &Store<R>) {
     let before = (store.statuses)(&mut c);
 
     match (store.insert_draft)(&mut c, 901, "again", "doc", None) {
-        Err(Error::Conflict(m)) => assert!(
+        Err(Error::Conflict {
+            code: "policy_version_exists",
+            message: m,
+        }) => assert!(
             m.starts_with(&format!("{} version 901 exists already", store.noun)),
             "{m}"
         ),
@@ -43,7 +46,7 @@ fn check<R>(db: &TestDb, store: &Store<R>) {
     }
     assert!(matches!(
         (store.activate)(&mut c, 999, None),
-        Err(Error::Conflict(_))
+        Err(Error::Conflict { .. })
     ));
     assert_eq!(
         (store.statuses)(&mut c),
@@ -61,7 +64,10 @@ fn check<R>(db: &TestDb, store: &Store<R>) {
     assert_eq!(after.iter().filter(|(_, s)| s == "active").count(), 1);
     // No transaction here: the refusal must leave the active version active by itself.
     match (store.activate)(&mut c, 901, None) {
-        Err(Error::Conflict(m)) => assert!(m.contains("is not a draft"), "{m}"),
+        Err(Error::Conflict {
+            code: "policy_version_not_draft",
+            message: m,
+        }) => assert!(m.contains("is not a draft"), "{m}"),
         other => panic!(
             "{}: a retired version activated again: {other:?}",
             store.noun

@@ -8,6 +8,9 @@ use std::collections::hash_map::Entry;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::OrderKind;
+use crate::typed::Stored;
+
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::schema::agents;
@@ -315,7 +318,7 @@ pub fn last_paid_upgrade(conn: &mut DbConnection, agent: i64) -> Result<Option<N
     use crate::store::schema::restock_orders;
     Ok(restock_orders::table
         .filter(restock_orders::buyer_id.eq(agent))
-        .filter(restock_orders::kind.eq("upgrade"))
+        .filter(restock_orders::kind.eq(Stored(OrderKind::Upgrade)))
         .select(diesel::dsl::max(restock_orders::paid_at))
         .get_result(conn)?)
 }

@@ -11,6 +11,9 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::{OrderKind, OrderState, PartyKind};
+use crate::typed::Stored;
+
 use crate::error::Result;
 use crate::store::DbConnection;
 use crate::store::schema::{imported_orders, order_lines, restock_orders};
@@ -41,10 +44,14 @@ pub fn insert_historical(
         let rows: Vec<_> = chunk
             .iter()
             .map(|o| {
-                let seller_kind = if o.seller_id.is_some() { "agent" } else { "hq" };
+                let seller_kind = Stored(if o.seller_id.is_some() {
+                    PartyKind::Agent
+                } else {
+                    PartyKind::Hq
+                });
                 (
                     (
-                        restock_orders::kind.eq("restock"),
+                        restock_orders::kind.eq(Stored(OrderKind::Restock)),
                         restock_orders::buyer_id.eq(o.buyer_id),
                         restock_orders::tier_rank.eq(o.tier_rank),
                         restock_orders::seller_kind.eq(seller_kind),
@@ -55,7 +62,7 @@ pub fn insert_historical(
                         restock_orders::receive_days.eq(0),
                     ),
                     (
-                        restock_orders::state.eq("completed"),
+                        restock_orders::state.eq(Stored(OrderState::Completed)),
                         restock_orders::shipper_kind.eq(Some(seller_kind)),
                         restock_orders::shipper_id.eq(o.seller_id),
                         restock_orders::shipper_amount_cents.eq(Some(o.goods_amount_cents)),

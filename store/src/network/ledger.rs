@@ -219,10 +219,13 @@ fn check_replay(conn: &mut DbConnection, p: &Posting) -> Result<()> {
         Ok(())
     } else {
         tracing::error!(key = p.key(), "posting replayed with different lines");
-        Err(Error::Conflict(format!(
-            "posting {} was already booked with different amounts; nothing was booked",
-            p.key()
-        )))
+        Err(Error::conflict(
+            "posting_differs",
+            format!(
+                "posting {} was already booked with different amounts; nothing was booked",
+                p.key()
+            ),
+        ))
     }
 }
 

@@ -16,7 +16,7 @@ pub mod withdrawals;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::domain::network::{AgentId, Party};
+use crate::domain::network::{AgentId, Party, PartyKind};
 use crate::error::{Error, Result};
 
 /// A stored amount of cents as money.
@@ -38,21 +38,27 @@ pub fn cents(amount: Decimal) -> Result<i64> {
 }
 
 /// A party as stored: kind `hq` (no id) or `agent` with its id.
-pub fn party_columns(p: Party) -> (&'static str, Option<i64>) {
+pub fn party_columns(p: Party) -> (PartyKind, Option<i64>) {
     match p {
-        Party::Hq => ("hq", None),
-        Party::Agent(a) => ("agent", Some(agent_key(a))),
+        Party::Hq => (PartyKind::Hq, None),
+        Party::Agent(a) => (PartyKind::Agent, Some(agent_key(a))),
     }
 }
 
+/// A party as an item's custodian columns (`items.custodian_kind`, `custodian_id`).
+pub fn custodian_columns(p: Party) -> (&'static str, Option<i64>) {
+    let (kind, id) = party_columns(p);
+    (kind.as_str(), id)
+}
+
 /// A party read back from its columns.
-pub fn party_of(kind: &str, id: Option<i64>) -> Result<Party> {
+pub fn party_of(kind: PartyKind, id: Option<i64>) -> Result<Party> {
     match (kind, id) {
-        ("hq", _) => Ok(Party::Hq),
-        ("agent", Some(id)) => Ok(Party::Agent(agent_id(id))),
-        _ => Err(Error::Internal(format!(
-            "bad party columns ({kind}, {id:?})"
-        ))),
+        (PartyKind::Hq, _) => Ok(Party::Hq),
+        (PartyKind::Agent, Some(id)) => Ok(Party::Agent(agent_id(id))),
+        (PartyKind::Agent, None) => {
+            Err(Error::Internal("an agent party without an agent id".into()))
+        }
     }
 }
 

@@ -5,22 +5,22 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::network::{OrderKind, OrderState};
+use crate::domain::network::{OrderKind, OrderState, PartyKind};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::schema::{
     order_events, order_legs, order_line_legs, order_lines, restock_orders,
 };
+use crate::typed::Stored;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = restock_orders)]
 pub struct OrderRow {
     pub id: i64,
-    /// `entry`, `restock` or `upgrade`.
-    pub kind: String,
+    pub kind: OrderKind,
     pub buyer_id: i64,
     pub tier_rank: i32,
-    pub seller_kind: String,
+    pub seller_kind: PartyKind,
     pub seller_id: Option<i64>,
     /// Items of all lines.
     pub quantity: i64,
@@ -28,8 +28,8 @@ pub struct OrderRow {
     pub goods_amount_cents: i64,
     pub policy_version: i64,
     pub receive_days: i32,
-    pub state: String,
-    pub shipper_kind: Option<String>,
+    pub state: OrderState,
+    pub shipper_kind: Option<PartyKind>,
     pub shipper_id: Option<i64>,
     pub shipper_amount_cents: Option<i64>,
     pub paid_via: Option<String>,
@@ -51,20 +51,6 @@ pub struct OrderRow {
     pub upgrade_allowance_cents: Option<i64>,
     /// The value of the returned items at their lines' prices.
     pub returned_amount_cents: i64,
-}
-
-impl OrderRow {
-    /// The stored state as the domain's; the one place a state is read from its column.
-    pub fn state(&self) -> Result<OrderState> {
-        OrderState::parse(&self.state)
-            .ok_or_else(|| Error::Internal(format!("unknown order state {:?}", self.state)))
-    }
-
-    /// The stored kind as the domain's.
-    pub fn kind(&self) -> Result<OrderKind> {
-        OrderKind::parse(&self.kind)
-            .ok_or_else(|| Error::Internal(format!("unknown order kind {:?}", self.kind)))
-    }
 }
 
 /// One line of an order (a product of the cart), with its booked money once paid.
@@ -113,16 +99,16 @@ pub struct LineBooking {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = restock_orders)]
 pub struct NewOrder {
-    pub kind: String,
+    pub kind: Stored<OrderKind>,
     pub buyer_id: i64,
     pub tier_rank: i32,
-    pub seller_kind: String,
+    pub seller_kind: Stored<PartyKind>,
     pub seller_id: Option<i64>,
     pub quantity: i64,
     pub goods_amount_cents: i64,
     pub policy_version: i64,
     pub receive_days: i32,
-    pub state: String,
+    pub state: Stored<OrderState>,
     pub created_at: NaiveDateTime,
     pub upgrade_allowance_cents: Option<i64>,
 }
@@ -169,11 +155,10 @@ pub fn has_open(
     kind: OrderKind,
     states: &[OrderState],
 ) -> Result<bool> {
-    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
     let n: i64 = restock_orders::table
         .filter(restock_orders::buyer_id.eq(buyer))
-        .filter(restock_orders::kind.eq(kind.as_str()))
-        .filter(restock_orders::state.eq_any(states))
+        .filter(restock_orders::kind.eq(Stored(kind)))
+        .filter(restock_orders::state.eq_any(stored(states)))
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -183,11 +168,11 @@ pub fn has_open(
 pub fn set_shipper(
     conn: &mut DbConnection,
     id: i64,
-    (kind, shipper): (&str, Option<i64>),
+    (kind, shipper): (PartyKind, Option<i64>),
 ) -> Result<()> {
     diesel::update(restock_orders::table.filter(restock_orders::id.eq(id)))
         .set((
-            restock_orders::shipper_kind.eq(Some(kind)),
+            restock_orders::shipper_kind.eq(Some(Stored(kind))),
             restock_orders::shipper_id.eq(shipper),
         ))
         .execute(conn)?;
@@ -235,7 +220,7 @@ pub fn list(
         q = q.filter(restock_orders::id.lt(before));
     }
     if let Some(s) = state {
-        q = q.filter(restock_orders::state.eq(s.as_str()));
+        q = q.filter(restock_orders::state.eq(Stored(s)));
     }
     q = match listing {
         Listing::PlacedBy(a) => q.filter(restock_orders::buyer_id.eq(a)),
@@ -252,16 +237,16 @@ pub fn list(
         }
         Listing::HandledByHq => q.filter(
             restock_orders::seller_kind
-                .eq("hq")
-                .or(restock_orders::shipper_kind.eq("hq")),
+                .eq(Stored(PartyKind::Hq))
+                .or(restock_orders::shipper_kind.eq(Stored(PartyKind::Hq))),
         ),
         Listing::All => q,
     };
     Ok(q.load(conn)?)
 }
 
-fn names(states: &[OrderState]) -> Vec<&'static str> {
-    states.iter().map(|s| s.as_str()).collect()
+fn stored(states: &[OrderState]) -> Vec<Stored<OrderState>> {
+    states.iter().copied().map(Stored).collect()
 }
 
 /// Moves the order from one of `from` to `to`; false when it was in none of them.
@@ -274,9 +259,9 @@ pub fn transition(
     let n = diesel::update(
         restock_orders::table
             .filter(restock_orders::id.eq(id))
-            .filter(restock_orders::state.eq_any(names(from))),
+            .filter(restock_orders::state.eq_any(stored(from))),
     )
-    .set(restock_orders::state.eq(to.as_str()))
+    .set(restock_orders::state.eq(Stored(to)))
     .execute(conn)?;
     Ok(n == 1)
 }
@@ -285,8 +270,8 @@ pub fn transition(
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = restock_orders, treat_none_as_null = true)]
 pub struct Booking {
-    pub state: String,
-    pub shipper_kind: Option<String>,
+    pub state: Stored<OrderState>,
+    pub shipper_kind: Option<Stored<PartyKind>>,
     pub shipper_id: Option<i64>,
     pub shipper_amount_cents: Option<i64>,
     pub paid_via: Option<String>,
@@ -310,7 +295,8 @@ pub fn record_payment(
         restock_orders::table
             .filter(restock_orders::id.eq(id))
             .filter(
-                restock_orders::state.eq_any(names(&[OrderState::Accepted, OrderState::Forwarded])),
+                restock_orders::state
+                    .eq_any(stored(&[OrderState::Accepted, OrderState::Forwarded])),
             ),
     )
     .set(booking)
@@ -351,7 +337,7 @@ pub fn count_shipped(conn: &mut DbConnection, id: i64, line: i64) -> Result<bool
     let n = diesel::update(
         restock_orders::table
             .filter(restock_orders::id.eq(id))
-            .filter(restock_orders::state.eq_any(names(&[OrderState::Paid, OrderState::Shipping])))
+            .filter(restock_orders::state.eq_any(stored(&[OrderState::Paid, OrderState::Shipping])))
             .filter(restock_orders::shipped_quantity.lt(restock_orders::quantity)),
     )
     .set(restock_orders::shipped_quantity.eq(restock_orders::shipped_quantity + 1))
@@ -370,26 +356,25 @@ pub fn stamp(
 ) -> Result<bool> {
     let target = restock_orders::table
         .filter(restock_orders::id.eq(id))
-        .filter(restock_orders::state.eq_any(names(from)));
-    let to = to.as_str();
+        .filter(restock_orders::state.eq_any(stored(from)));
     let n = match to {
-        "shipped" => diesel::update(target)
+        OrderState::Shipped => diesel::update(target)
             .set((
-                restock_orders::state.eq(to),
+                restock_orders::state.eq(Stored(to)),
                 restock_orders::shipped_at.eq(Some(at)),
                 restock_orders::due_at.eq(due_at),
             ))
             .execute(conn)?,
-        "received" => diesel::update(target)
+        OrderState::Received => diesel::update(target)
             .set((
-                restock_orders::state.eq(to),
+                restock_orders::state.eq(Stored(to)),
                 restock_orders::received_at.eq(Some(at)),
                 restock_orders::due_at.eq(due_at),
             ))
             .execute(conn)?,
         _ => diesel::update(target)
             .set((
-                restock_orders::state.eq(to),
+                restock_orders::state.eq(Stored(to)),
                 restock_orders::due_at.eq(due_at),
             ))
             .execute(conn)?,
@@ -417,14 +402,14 @@ pub fn record_return(conn: &mut DbConnection, id: i64, r: Return) -> Result<bool
     let n = diesel::update(
         restock_orders::table
             .filter(restock_orders::id.eq(id))
-            .filter(restock_orders::state.eq(r.from.as_str()))
+            .filter(restock_orders::state.eq(Stored(r.from)))
             .filter(restock_orders::returned_quantity.eq(r.order_before)),
     )
     .set((
         restock_orders::returned_quantity.eq(r.order_before + r.quantity),
         restock_orders::returned_amount_cents
             .eq(restock_orders::returned_amount_cents + r.amount_cents),
-        restock_orders::state.eq(r.to.as_str()),
+        restock_orders::state.eq(Stored(r.to)),
     ))
     .execute(conn)?;
     if n != 1 {
@@ -458,7 +443,7 @@ pub fn due(
     limit: i64,
 ) -> Result<Vec<OrderRow>> {
     Ok(restock_orders::table
-        .filter(restock_orders::state.eq(state.as_str()))
+        .filter(restock_orders::state.eq(Stored(state)))
         .filter(restock_orders::id.gt(after_id))
         .filter(restock_orders::due_at.le(now))
         .filter(restock_orders::open_case.eq(false))
@@ -476,14 +461,14 @@ pub fn complete_many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<i64>> {
         let update = diesel::update(
             restock_orders::table
                 .filter(restock_orders::id.eq_any(chunk))
-                .filter(restock_orders::state.eq_any(names(&[
+                .filter(restock_orders::state.eq_any(stored(&[
                     OrderState::Received,
                     OrderState::PartiallyRefunded,
                 ])))
                 .filter(restock_orders::open_case.eq(false)),
         )
         .set((
-            restock_orders::state.eq(OrderState::Completed.as_str()),
+            restock_orders::state.eq(Stored(OrderState::Completed)),
             restock_orders::due_at.eq(None::<NaiveDateTime>),
         ))
         .returning(restock_orders::id);
@@ -498,15 +483,21 @@ pub fn complete_many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<i64>> {
 pub struct EventRow {
     pub id: i64,
     pub order_id: i64,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<OrderState>,
+    pub to_state: OrderState,
     pub actor_user_id: Option<i64>,
     pub note: Option<String>,
     pub at: NaiveDateTime,
 }
 
 /// One step to append to an order's history: `(order, from, to, actor, note)`.
-pub type NewEvent<'a> = (i64, Option<&'a str>, &'a str, Option<i64>, Option<&'a str>);
+pub type NewEvent<'a> = (
+    i64,
+    Option<OrderState>,
+    OrderState,
+    Option<i64>,
+    Option<&'a str>,
+);
 
 /// Appends history, one row per step.
 pub fn add_events(
@@ -520,8 +511,8 @@ pub fn add_events(
             .map(|(o, from, to, actor, note)| {
                 (
                     order_events::order_id.eq(*o),
-                    order_events::from_state.eq(*from),
-                    order_events::to_state.eq(*to),
+                    order_events::from_state.eq(from.map(Stored)),
+                    order_events::to_state.eq(Stored(*to)),
                     order_events::actor_user_id.eq(*actor),
                     order_events::note.eq(*note),
                     order_events::at.eq(at),
@@ -560,7 +551,8 @@ pub struct LegRow {
     pub order_id: i64,
     pub position: i32,
     pub buyer_id: i64,
-    pub seller_kind: String,
+    #[diesel(serialize_as = Stored<PartyKind>)]
+    pub seller_kind: PartyKind,
     pub seller_id: Option<i64>,
     pub goods_amount_cents: i64,
     pub margin_cents: Option<i64>,
@@ -578,7 +570,7 @@ pub struct LineLegRow {
 }
 
 pub fn insert_legs(conn: &mut DbConnection, legs: &[LegRow], lines: &[LineLegRow]) -> Result<()> {
-    let insert = diesel::insert_into(order_legs::table).values(legs);
+    let insert = diesel::insert_into(order_legs::table).values(legs.to_vec());
     per_backend!(conn, |c| insert.execute(c))?;
     for chunk in lines.chunks(1000) {
         let insert = diesel::insert_into(order_line_legs::table).values(chunk);

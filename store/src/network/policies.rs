@@ -22,7 +22,7 @@ pub fn install_preset(conn: &mut DbConnection) -> Result<bool> {
             tracing::info!("no tier policy yet: the seed-004 preset is now version 1");
             Ok(true)
         }
-        Err(Error::Conflict(_)) if active(conn)?.is_some() => Ok(false),
+        Err(Error::Conflict { .. }) if active(conn)?.is_some() => Ok(false),
         Err(e) => Err(e),
     }
 }

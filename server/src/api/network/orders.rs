@@ -14,8 +14,8 @@ use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::domain::network::OrderState;
 use crate::domain::network::PaidVia;
+use crate::domain::network::{OrderState, PartyKind};
 use crate::error::{Error, Result};
 use crate::network::views as order_views;
 use crate::network::{Actor, orders as cases, payment, refunds, shipping};
@@ -142,8 +142,8 @@ pub fn views(c: &mut DbConnection, rows: Vec<OrderRow>) -> Result<Vec<OrderView>
     let mut history: std::collections::HashMap<i64, Vec<EventView>> = Default::default();
     for e in store::events_of(c, &ids)? {
         history.entry(e.order_id).or_default().push(EventView {
-            from_state: e.from_state,
-            to_state: e.to_state,
+            from_state: e.from_state.map(|s| s.as_str().to_string()),
+            to_state: e.to_state.as_str().to_string(),
             actor_user_id: e.actor_user_id,
             note: e.note,
             at: e.at,
@@ -177,20 +177,20 @@ fn order_view(s: order_views::OrderSummary, history: Vec<EventView>) -> OrderVie
         .collect();
     OrderView {
         id: o.id,
-        kind: o.kind,
+        kind: o.kind.as_str().to_string(),
         buyer_id: o.buyer_id,
         product_id: single.map(|l| l.product_id),
         tier_rank: o.tier_rank,
         seller_id: o.seller_id,
         shipper_id: o.shipper_id,
-        shipper_is_hq: o.shipper_kind.as_deref() == Some("hq"),
+        shipper_is_hq: o.shipper_kind == Some(PartyKind::Hq),
         quantity: o.quantity,
         unit_price: single.map(|l| super::yuan_of(l.unit_price)),
         goods_amount: yuan(o.goods_amount_cents),
         upgrade_allowance: o.upgrade_allowance_cents.map(yuan),
         amount_due: yuan(o.goods_amount_cents - o.upgrade_allowance_cents.unwrap_or(0)),
         policy_version: o.policy_version,
-        state: o.state,
+        state: o.state.as_str().to_string(),
         paid_via: o.paid_via,
         shipper_amount: o.shipper_amount_cents.map(yuan),
         rebate_agent_id: o.rebate_agent_id,
@@ -621,7 +621,7 @@ pub async fn ship(
                     reason: r.as_str().into(),
                 })
                 .collect(),
-            state: out.state,
+            state: out.state.as_str().to_string(),
             shipped_quantity: out.shipped_quantity,
         })
     })

@@ -143,7 +143,7 @@ async fn applications_through_the_api_with_roles_and_ownership() {
         .await;
         assert_eq!(
             (status, code(&out)),
-            (StatusCode::CONFLICT, "conflict"),
+            (StatusCode::CONFLICT, "level_application_open"),
             "{out}"
         );
 

@@ -93,7 +93,10 @@ fn hq_approves_and_the_level_changes_like_an_assessment() {
 
         // Only HQ admin decides an HQ application; nothing changes on a refusal.
         let supplier = decide(&net, top_actor, id, true, "");
-        assert!(matches!(supplier, Err(Error::Conflict(_))), "{supplier:?}");
+        assert!(
+            matches!(supplier, Err(Error::Refused { .. })),
+            "{supplier:?}"
+        );
         let finance = decide(&net, net.finance, id, true, "");
         assert!(matches!(finance, Err(Error::Forbidden(_))), "{finance:?}");
         let stranger = decide(&net, below_actor, id, true, "");
@@ -177,7 +180,7 @@ fn supplier_then_hq_with_a_threshold_that_slipped_while_waiting() {
         assert_eq!(status(&net, id), "awaiting_supplier");
         let hq_first = decide(&net, admin(&net), id, true, "");
         assert!(
-            matches!(&hq_first, Err(Error::Conflict(m)) if m.contains("supplier decides first")),
+            matches!(&hq_first, Err(Error::Refused { message: m, .. }) if m.contains("supplier decides first")),
             "{hq_first:?}"
         );
         let wrong = decide(&net, other_actor, id, true, "");
@@ -269,7 +272,7 @@ fn rejections_say_why_and_change_no_level() {
             "rejected"
         );
         let late = decide(&net, admin(&net), id, true, "");
-        assert!(matches!(late, Err(Error::Conflict(_))), "{late:?}");
+        assert!(matches!(late, Err(Error::Refused { .. })), "{late:?}");
 
         // HQ rejects an HQ application.
         let id = apply(&net, y_actor, "city", now()).expect("apply");
@@ -279,7 +282,7 @@ fn rejections_say_why_and_change_no_level() {
         );
         let again = decide(&net, admin(&net), id, true, "");
         assert!(
-            matches!(again, Err(Error::Conflict(_))),
+            matches!(again, Err(Error::Refused { .. })),
             "{backend:?}: {again:?}"
         );
         assert_eq!(
@@ -336,7 +339,7 @@ fn withdraw_not_eligible_and_one_open_application() {
         let first = apply(&net, x_actor, "city", now()).expect("city");
         let second = apply(&net, x_actor, "district", now());
         assert!(
-            matches!(&second, Err(Error::Conflict(m)) if m.contains(&format!("application {first}"))),
+            matches!(&second, Err(Error::Refused { message: m, .. }) if m.contains(&format!("application {first}"))),
             "{second:?}"
         );
         assert_eq!(
@@ -351,7 +354,7 @@ fn withdraw_not_eligible_and_one_open_application() {
         let again = cases::withdraw(&mut net.conn(), x_actor, first, now()).expect("repeat");
         assert_eq!(again.status, "withdrawn");
         let hq = decide(&net, admin(&net), first, true, "");
-        assert!(matches!(hq, Err(Error::Conflict(_))), "{hq:?}");
+        assert!(matches!(hq, Err(Error::Refused { .. })), "{hq:?}");
         assert_eq!(net.agent(x).tier_rank, 5);
         assert!(
             apply(&net, x_actor, "district", now()).is_ok(),
@@ -378,7 +381,7 @@ fn an_application_lapses_when_the_level_or_the_rules_move() {
         agents::suspend(&mut net.conn(), x, "audit", None).expect("suspend");
         let late = decide(&net, admin(&net), xa, true, "");
         assert!(
-            matches!(&late, Err(Error::Conflict(m)) if m.contains("lapsed")),
+            matches!(&late, Err(Error::Refused { message: m, .. }) if m.contains("lapsed")),
             "{backend:?}: {late:?}"
         );
         assert_eq!(status(&net, xa), "awaiting_hq", "a refusal changes nothing");
@@ -401,7 +404,7 @@ fn an_application_lapses_when_the_level_or_the_rules_move() {
             ("lapsed", Some("rules_changed"))
         );
         let closed = decide(&net, top_actor, ya, true, "");
-        assert!(matches!(closed, Err(Error::Conflict(_))), "{closed:?}");
+        assert!(matches!(closed, Err(Error::Refused { .. })), "{closed:?}");
         assert_eq!(net.agent(y).tier_rank, 5);
     }
 }

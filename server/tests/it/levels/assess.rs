@@ -247,7 +247,7 @@ fn activation_keeps_levels_with_quotas_or_re_levels() {
         );
         assert!(matches!(
             policy::activate(&mut conn, draft.version, admin(&net)),
-            Err(Error::Conflict(_))
+            Err(Error::Refused { .. })
         ));
     }
 }
@@ -276,7 +276,7 @@ fn bad_documents_are_refused_and_store_nothing() {
         assert!(matches!(e, Error::Forbidden(_)));
         let e = assess::run(&mut conn, today(), admin(&net), &mut no_progress())
             .expect_err("none active");
-        assert!(matches!(e, Error::Conflict(_)), "{e:?}");
+        assert!(matches!(e, Error::Refused { .. }), "{e:?}");
         assert!(
             assess::daily(&mut conn)
                 .expect("daily without a policy")

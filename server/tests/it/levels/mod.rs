@@ -11,10 +11,12 @@ mod assess;
 pub(crate) mod pages;
 mod sums;
 
+use chainmark_server::domain::network::{OrderKind, OrderState, PartyKind};
 use chainmark_server::network::Actor;
 use chainmark_server::store::levels::policies;
 use chainmark_server::store::network::orders::{self as orders_store, NewOrder};
 use chainmark_server::store::schema::{products, restock_orders};
+use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
 use chrono::{Days, NaiveDate};
 use diesel::prelude::*;
@@ -42,16 +44,16 @@ pub fn paid_order(net: &Net, buyer: i64, ago: u64, cents: i64, state: &str) -> i
     let (row, _) = orders_store::insert(
         &mut conn,
         &NewOrder {
-            kind: "restock".into(),
+            kind: Stored(OrderKind::Restock),
             buyer_id: buyer,
             tier_rank: 5,
-            seller_kind: "hq".into(),
+            seller_kind: Stored(PartyKind::Hq),
             seller_id: None,
             quantity: 1,
             goods_amount_cents: cents,
             policy_version: 1,
             receive_days: 10,
-            state: state.into(),
+            state: Stored(OrderState::parse(state).expect("an order state")),
             created_at: at,
             upgrade_allowance_cents: None,
         },

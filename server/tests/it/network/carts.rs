@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chainmark_server::domain::Role;
 use chainmark_server::domain::network::{HqAccount, PaidVia};
+use chainmark_server::domain::network::{OrderState, PartyKind};
 use chainmark_server::network::{Actor, agents, orders, policy, shipping, withdrawals};
 use chainmark_server::store::network::{agents as agents_store, orders as orders_store};
 use chainmark_server::store::schema::{batches, items, postings};
@@ -297,8 +298,8 @@ async fn a_three_product_cart_forwarded_twice_paid_shipped_by_line_and_partly_re
         );
         let row = orders::forward(&mut net.conn(), id, c_actor).expect("forward");
         assert_eq!(
-            (row.shipper_kind.as_deref(), row.shipper_id),
-            (Some("agent"), Some(n))
+            (row.shipper_kind, row.shipper_id),
+            (Some(PartyKind::Agent), Some(n))
         );
         let legs = orders_store::legs_of(&mut net.conn(), &[id]).expect("legs");
         let margins: Vec<_> = legs.iter().map(|l| (l.buyer_id, l.margin_cents)).collect();
@@ -389,7 +390,7 @@ async fn a_three_product_cart_forwarded_twice_paid_shipped_by_line_and_partly_re
         assert_eq!(out.rejected[0].1, shipping::ShipRejection::NotOnOrder);
         let rest: Vec<String> = oil.iter().chain(&honey).cloned().collect();
         let out = shipping::ship_items(&mut net.conn(), id, None, &rest).expect("ship the rest");
-        assert_eq!(out.state, "shipped", "{:?}", out.rejected);
+        assert_eq!(out.state, OrderState::Shipped, "{:?}", out.rejected);
         shipping::receive(&mut net.conn(), id, d_actor, false).expect("receive");
 
         // Completed; the referrer withdraws its whole rebate.

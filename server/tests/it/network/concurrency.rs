@@ -1,5 +1,6 @@
 //! Concurrent actions on one order resolve to one outcome, on both backends.
 
+use chainmark_server::domain::network::OrderState;
 use std::sync::{Arc, Barrier};
 
 use chainmark_server::domain::network::{HqAccount, PaidVia};
@@ -117,7 +118,7 @@ fn overlapping_settlement_runs_pay_once() {
             "{backend:?}: {completed:?}"
         );
         for o in &orders_made {
-            assert_eq!(net.order(*o).state, "completed");
+            assert_eq!(net.order(*o).state, OrderState::Completed);
         }
         assert_eq!(net.available(p1), dec("900.00"), "4 × 225.00, once each");
         assert_eq!(net.frozen(p1), dec("0"));
@@ -178,7 +179,7 @@ fn two_instances_running_the_jobs_at_once_claim_each_due_time_once() {
             .sum();
         assert_eq!(completed, 4, "{backend:?}");
         for o in &orders_made {
-            assert_eq!(net.order(*o).state, "completed");
+            assert_eq!(net.order(*o).state, OrderState::Completed);
         }
         assert_eq!(net.available(p1), dec("900.00"), "4 × 225.00, once each");
         net.assert_books_balance();

@@ -6,10 +6,12 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::network::OrderState;
 use chainmark_server::domain::network::{HqAccount, PaidVia};
 use chainmark_server::network::{Actor, agents, orders, withdrawals};
 use chainmark_server::store::network::agents as agents_store;
 use chainmark_server::store::schema::{order_events, postings, restock_orders};
+use chainmark_server::store::typed::Stored;
 use chainmark_test_support::form::enc;
 use diesel::prelude::*;
 
@@ -123,10 +125,10 @@ fn orders_of(net: &Net, buyer: i64) -> i64 {
         .expect("count")
 }
 
-fn events_of(net: &Net, order: i64, to: &str) -> i64 {
+fn events_of(net: &Net, order: i64, to: OrderState) -> i64 {
     order_events::table
         .filter(order_events::order_id.eq(order))
-        .filter(order_events::to_state.eq(to))
+        .filter(order_events::to_state.eq(Stored(to)))
         .count()
         .get_result(&mut net.conn())
         .expect("count")
@@ -198,7 +200,7 @@ async fn the_same_form_posted_twice_books_once() {
             let (status, _, _) = net.app.send(post(&accept, &p_cookie, &form)).await;
             assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
         }
-        assert_eq!(net.order(order).state, "accepted");
+        assert_eq!(net.order(order).state, OrderState::Accepted);
 
         let pay = format!("/agent/orders/{order}/pay");
         let k = key_of(&page(&net, &order_page, &p_cookie).await, &pay);
@@ -213,9 +215,9 @@ async fn the_same_form_posted_twice_books_once() {
         );
         assert_eq!(location(&h1), location(&h2));
         assert!(replayed(&h2));
-        assert_eq!(net.order(order).state, "paid", "{backend:?}");
+        assert_eq!(net.order(order).state, OrderState::Paid, "{backend:?}");
         assert_eq!(
-            events_of(&net, order, "paid"),
+            events_of(&net, order, OrderState::Paid),
             1,
             "{backend:?}: paid once (offline to an agent: no posting, one event)"
         );

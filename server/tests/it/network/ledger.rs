@@ -2,6 +2,7 @@
 //! shipments, refunds, settlements and withdrawals, every balance is the sum of its lines and the
 //! ledger sums to zero; and replaying every business event books nothing.
 
+use chainmark_server::domain::network::OrderState;
 use chainmark_server::domain::network::{PaidVia, postings};
 use chainmark_server::network::book::booked;
 use chainmark_server::network::{Actor, orders, refunds, withdrawals};
@@ -164,7 +165,7 @@ fn replay_everything(net: &Net) {
             }
             again.extend(p);
         }
-        if row.state == "completed" || refunds.iter().any(|r| r.3) {
+        if row.state == OrderState::Completed || refunds.iter().any(|r| r.3) {
             again.extend(postings::completion(&b, &before_completion));
         }
     }

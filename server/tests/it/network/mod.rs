@@ -12,6 +12,7 @@ mod traps;
 
 use chainmark_server::domain::Role;
 use chainmark_server::domain::network::{Account, HqAccount, Posting};
+use chainmark_server::domain::network::{OrderState, PartyKind};
 use chainmark_server::network::{Actor, agents, orders, payment, settlement, shipping};
 use chainmark_server::store::DbConnection;
 use chainmark_server::store::network::ledger::{self as ledger_store, Meta};
@@ -188,14 +189,14 @@ impl Net {
     /// receive it.
     pub fn ship_and_receive(&self, order: i64, buyer: Actor) {
         let row = self.order(order);
-        let holder = match row.shipper_kind.as_deref() {
-            Some("hq") => ("hq", None),
+        let holder = match row.shipper_kind {
+            Some(PartyKind::Hq) => ("hq", None),
             _ => ("agent", row.shipper_id),
         };
         let serials = self.held(holder, row.quantity);
         let out = shipping::ship_items(&mut self.conn(), order, None, &serials).expect("ship");
         assert!(out.rejected.is_empty(), "{:?}", out.rejected);
-        assert_eq!(out.state, "shipped");
+        assert_eq!(out.state, OrderState::Shipped);
         shipping::receive(&mut self.conn(), order, buyer, false).expect("receive");
     }
 

@@ -1,5 +1,6 @@
 //! DOMAIN's rules walked with seed 004's real numbers, through the use cases and the real store.
 
+use chainmark_server::domain::network::OrderState;
 use chainmark_server::domain::network::{HqAccount, PaidVia};
 use chainmark_server::network::{upgrade, withdrawals};
 
@@ -39,7 +40,7 @@ fn district_refers_city_award_150() {
         );
         assert_eq!(net.settle_after(8).completed, 1);
         assert_eq!((net.frozen(d), net.available(d)), (dec("0"), dec("150.00")));
-        assert_eq!(net.order(order).state, "completed");
+        assert_eq!(net.order(order).state, OrderState::Completed);
         net.assert_books_balance();
     }
 }
@@ -175,7 +176,7 @@ fn refund_after_withdrawal_claws_back_below_zero() {
             dec("-810.00"),
             "clawed back in full, not capped"
         );
-        assert_eq!(net.order(entry).state, "refunded");
+        assert_eq!(net.order(entry).state, OrderState::Refunded);
         let blocked = withdrawals::request(&mut net.conn(), p1_actor, dec("1.00"));
         assert!(blocked.is_err(), "a negative balance blocks withdrawals");
         assert_eq!(
