@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 
+use super::network::AgentStatus;
 use super::network::policy::ApprovalMode;
 
 /// An application refused, naming the field or the rule.
@@ -380,13 +381,13 @@ impl Standing {
 /// A certificate's standing at `now`. Suspension outranks the dates: a consumer must learn first
 /// that the seller may not sell now.
 pub fn standing(
-    agent_status: &str,
+    agent_status: AgentStatus,
     valid_from: NaiveDateTime,
     valid_until: NaiveDateTime,
     superseded: bool,
     now: NaiveDateTime,
 ) -> Standing {
-    if agent_status != "active" {
+    if agent_status != AgentStatus::Active {
         Standing::Suspended
     } else if now >= valid_until {
         Standing::Expired

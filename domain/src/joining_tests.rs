@@ -145,10 +145,28 @@ fn standing_at_a_moment() {
     };
     let (from, until) = (at("2026-01-01"), at("2027-01-01"));
     let s = |status, superseded, now| standing(status, from, until, superseded, now);
-    assert_eq!(s("active", false, at("2026-06-01")), Standing::Authorised);
-    assert_eq!(s("suspended", false, at("2026-06-01")), Standing::Suspended);
-    assert_eq!(s("active", false, at("2027-01-01")), Standing::Expired);
-    assert_eq!(s("active", false, at("2025-12-31")), Standing::NotYetValid);
-    assert_eq!(s("active", true, at("2026-06-01")), Standing::Superseded);
-    assert_eq!(s("suspended", false, at("2028-01-01")), Standing::Suspended);
+    assert_eq!(
+        s(AgentStatus::Active, false, at("2026-06-01")),
+        Standing::Authorised
+    );
+    assert_eq!(
+        s(AgentStatus::Suspended, false, at("2026-06-01")),
+        Standing::Suspended
+    );
+    assert_eq!(
+        s(AgentStatus::Active, false, at("2027-01-01")),
+        Standing::Expired
+    );
+    assert_eq!(
+        s(AgentStatus::Active, false, at("2025-12-31")),
+        Standing::NotYetValid
+    );
+    assert_eq!(
+        s(AgentStatus::Active, true, at("2026-06-01")),
+        Standing::Superseded
+    );
+    assert_eq!(
+        s(AgentStatus::Suspended, false, at("2028-01-01")),
+        Standing::Suspended
+    );
 }

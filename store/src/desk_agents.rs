@@ -8,7 +8,9 @@ use super::DbConnection;
 use super::desk::Page;
 use super::network::agents::AgentRow;
 use super::schema::{agents, applications};
+use crate::domain::network::AgentStatus;
 use crate::error::Result;
+use crate::typed::Stored;
 
 /// What the agents list is filtered by; `None` is "any".
 #[derive(Debug, Clone, Default)]
@@ -18,7 +20,7 @@ pub struct AgentFilter {
     /// A region code prefix (`33` Zhejiang, `3301` Hangzhou, `330106` 西湖区).
     pub region_prefix: Option<String>,
     pub tier_rank: Option<i32>,
-    pub status: Option<String>,
+    pub status: Option<AgentStatus>,
 }
 
 fn like(text: &str) -> String {
@@ -61,8 +63,8 @@ pub fn agents(
     if let Some(rank) = f.tier_rank {
         q = q.filter(agents::tier_rank.eq(rank));
     }
-    if let Some(status) = &f.status {
-        q = q.filter(agents::status.eq(status.clone()));
+    if let Some(status) = f.status {
+        q = q.filter(agents::status.eq(Stored(status)));
     }
     Ok(Page::of_rows(q.load(conn)?, limit))
 }

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::domain::network::AgentStatus;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::levels::changes::ActivityRow;
@@ -16,6 +17,7 @@ use crate::store::schema::{
     agent_levels, agent_regions, agents, applications, imported_agents, level_activity,
     network_import_uploads, network_imports, opening_frozen, products, users,
 };
+use crate::typed::Stored;
 
 const CHUNK: usize = 1000;
 
@@ -190,7 +192,7 @@ pub struct NewImportedAgent {
     pub referrer_id: Option<i64>,
     pub supplier_id: Option<i64>,
     pub region: String,
-    pub status: &'static str,
+    pub status: AgentStatus,
     pub joined_at: NaiveDateTime,
     pub policy_version: i64,
 }
@@ -212,7 +214,7 @@ pub fn insert_agents(
                     agents::referrer_id.eq(a.referrer_id),
                     agents::supplier_id.eq(a.supplier_id),
                     agents::region.eq(a.region.clone()),
-                    agents::status.eq(a.status),
+                    agents::status.eq(Stored(a.status)),
                     agents::joined_at.eq(a.joined_at),
                     agents::activated_at.eq(Some(a.joined_at)),
                     agents::activated_tier_rank.eq(Some(a.tier_rank)),

@@ -7,8 +7,8 @@
 
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
-    use crate::domain::network::PartyKind;
     use crate::domain::network::order::{OrderKind, OrderState};
+    use crate::domain::network::{AgentStatus, PartyKind};
     use crate::typed::text_enum;
 
     text_enum!(
@@ -18,6 +18,10 @@ pub mod sql_types {
     text_enum!(
         /// `restock_orders.kind`.
         OrderKindText => OrderKind, name: |k| k.as_str(), parse: OrderKind::parse
+    );
+    text_enum!(
+        /// `agents.status`.
+        AgentStatusText => AgentStatus, name: |s| s.as_str(), parse: AgentStatus::parse
     );
     text_enum!(
         /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
@@ -238,6 +242,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     agents (id) {
         id -> BigInt,
         user_id -> Nullable<BigInt>,
@@ -246,7 +253,7 @@ diesel::table! {
         referrer_id -> Nullable<BigInt>,
         supplier_id -> Nullable<BigInt>,
         region -> Text,
-        status -> Text,
+        status -> AgentStatusText,
         joined_at -> Timestamp,
         activated_at -> Nullable<Timestamp>,
         activated_tier_rank -> Nullable<Integer>,

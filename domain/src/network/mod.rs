@@ -85,6 +85,43 @@ pub enum Party {
     Agent(AgentId),
 }
 
+/// An agent's standing (代理状态).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgentStatus {
+    /// 待激活: joined, until its entry order (首批) is paid.
+    Pending,
+    /// 已授权: buys, sells, refers.
+    Active,
+    /// 已暂停 by HQ: does nothing until reinstated.
+    Suspended,
+}
+
+impl AgentStatus {
+    pub const ALL: [AgentStatus; 3] = [
+        AgentStatus::Pending,
+        AgentStatus::Active,
+        AgentStatus::Suspended,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Pending => "pending",
+            AgentStatus::Active => "active",
+            AgentStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AgentStatus> {
+        AgentStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for AgentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Which kind of party: stored beside an optional agent id (`seller_kind`, `shipper_kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PartyKind {

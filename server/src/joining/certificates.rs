@@ -99,7 +99,7 @@ pub fn check(conn: &mut DbConnection, code: &str, at: NaiveDateTime) -> Result<O
     let superseded = store::latest_certificate(conn, agent.id)?
         .is_some_and(|latest| latest.id != certificate.id);
     let standing = rules::standing(
-        &agent.status,
+        agent.status,
         certificate.valid_from,
         certificate.valid_until,
         superseded,

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use crate::domain::levels::{
     AgentLevel, Condition, LevelPolicy, Metric, Metrics, MetricsByWindow, TeamSums,
 };
+use crate::domain::network::AgentStatus;
 use crate::domain::network::TierRank;
 use crate::error::Result;
 use crate::store::DbConnection;
@@ -179,7 +180,7 @@ pub fn walk(
     let skus = policy.upgrade_products();
     let mut after = 0;
     loop {
-        let rows = agents_store::list(conn, Some("active"), after, PAGE)?;
+        let rows = agents_store::list(conn, Some(AgentStatus::Active), after, PAGE)?;
         let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
             break;
         };

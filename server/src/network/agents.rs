@@ -9,11 +9,13 @@
 use std::collections::HashMap;
 
 use crate::domain::Role;
+use crate::domain::network::AgentStatus;
 use crate::domain::network::placement::{self, AgentGraph};
 use crate::domain::network::{AgentId, Party, TierRank};
 use crate::error::{Error, Result};
 use crate::store::network::agents::{self as store, AgentRow, NewAgent};
 use crate::store::network::{agent_id, agent_key};
+use crate::store::typed::Stored;
 use crate::store::users::now;
 use crate::store::{DbConnection, audit};
 
@@ -144,7 +146,7 @@ pub fn create(conn: &mut DbConnection, input: NewAgentInput, by: Option<i64>) ->
             referrer_id: input.referrer_id,
             supplier_id: None,
             region,
-            status: "pending".into(),
+            status: Stored(AgentStatus::Pending),
             joined_at: now(),
             activated_at: None,
             activated_tier_rank: None,
@@ -217,7 +219,7 @@ pub fn suspend(
 ) -> Result<AgentRow> {
     let reason = check_text("reason", reason, 500)?;
     let row = store::get(conn, id)?;
-    if !store::change_status(conn, id, "active", "suspended")? {
+    if !store::change_status(conn, id, AgentStatus::Active, AgentStatus::Suspended)? {
         return Err(Error::refuse(
             "agent_not_active",
             format!(
@@ -240,7 +242,7 @@ pub fn suspend(
 /// Reinstates a suspended agent: its downline buys from it again.
 pub fn reinstate(conn: &mut DbConnection, id: i64, by: Option<i64>) -> Result<AgentRow> {
     let row = store::get(conn, id)?;
-    if !store::change_status(conn, id, "suspended", "active")? {
+    if !store::change_status(conn, id, AgentStatus::Suspended, AgentStatus::Active)? {
         return Err(Error::refuse(
             "agent_not_suspended",
             format!(

@@ -23,6 +23,7 @@ use rand::SeedableRng;
 use rust_decimal::Decimal;
 
 use crate::auth::password;
+use crate::domain::network::AgentStatus;
 use crate::domain::network::{Account, AgentId, HqAccount, Line, Posting};
 use crate::domain::network_import::{
     self as rules, KnownAgent, Plan, Problem, SupplierDifference, Table, Taken, TierInfo, Upline,
@@ -333,7 +334,11 @@ fn write(
                 referrer_id: resolve(a.referrer, ids)?,
                 supplier_id: resolve(a.supplier, ids)?,
                 region: a.regions.first().cloned().unwrap_or_default(),
-                status: if a.active { "active" } else { "suspended" },
+                status: if a.active {
+                    AgentStatus::Active
+                } else {
+                    AgentStatus::Suspended
+                },
                 joined_at: midnight(a.joined_on),
                 policy_version: loaded.policy_version,
             });

@@ -22,6 +22,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
 use crate::domain::Permission;
 use crate::domain::network::Account;
+use crate::domain::network::AgentStatus;
 use crate::error::{Error, Result};
 use crate::joining::{self as joining_cases, certificates};
 use crate::network::policy::OwnPrice;
@@ -196,9 +197,9 @@ pub async fn show(
         div.card id="me" {
             p { strong { (p.me.name) } " · " (tier) br;
                 span.muted { (crate::diversion::views::region_name(&p.me.region)) } br;
-                span id="my-status" { (w::agent_status(lang, &p.me.status)) } }
+                span id="my-status" { (w::agent_status(lang, p.me.status)) } }
         }
-        @if p.me.status == "pending" {
+        @if p.me.status == AgentStatus::Pending {
             @if let Some(entry) = &entry {
                 div.card.verdict.warn id="entry" {
                     h2 { (w::tr(lang, "首批进货", "Entry order")) }
@@ -241,7 +242,7 @@ pub async fn show(
                 label data-sku=(pr.sku) { (product_name(lang, pr)) " · "
                     span.muted { (w::tr(lang, "我的进货价 ¥", "My price ¥")) (pr.unit_price) " / " (w::tr(lang, "盒", "item")) } br;
                     input type="text" inputmode="numeric" name=(format!("qty.{}", pr.sku))
-                        value=[(i == 0 && p.me.status == "pending").then_some(entry_quantity).flatten()]
+                        value=[(i == 0 && p.me.status == AgentStatus::Pending).then_some(entry_quantity).flatten()]
                         placeholder=(t(lang, N::Quantity)) aria-label=(format!("{} {}", product_name(lang, pr), t(lang, N::Quantity)));
                 }
             }
@@ -260,7 +261,7 @@ pub async fn show(
             h2 { (t(lang, N::Team)) }
             @if p.team.is_empty() { p.muted { (t(lang, N::NoTeam)) } }
             @for a in &p.team { p data-agent=(a.id) {
-                (a.name) " · " (w::tier_by_rank(lang, &p.policy, a.tier_rank)) " · " (w::agent_status(lang, &a.status))
+                (a.name) " · " (w::tier_by_rank(lang, &p.policy, a.tier_rank)) " · " (w::agent_status(lang, a.status))
             } }
             p { a href="/agent/team" id="to-team" { (w::tr(lang, "我的团队 →", "My team →")) } }
         }
@@ -665,10 +666,7 @@ fn team_view(
     let count = all.len().saturating_sub(1);
     let needle = q.q.trim();
     let tier = policy.tier_by_key(&q.tier).map(|t| t.rank);
-    let status = match q.status.as_str() {
-        s @ ("pending" | "active" | "suspended") => Some(s),
-        _ => None,
-    };
+    let status = AgentStatus::parse(&q.status);
     let filtered = !needle.is_empty() || tier.is_some() || status.is_some();
     let page = q.page.unwrap_or(1).max(1);
     let per = if filtered {
@@ -721,8 +719,8 @@ fn team_view(
             label for="team-status" { (w::tr(lang, "状态", "Status")) }
             select id="team-status" name="status" style="width:100%;font-size:1rem;padding:.4rem" {
                 option value="" { (w::tr(lang, "全部状态", "Any status")) }
-                @for s in ["active", "pending", "suspended"] {
-                    option value=(s) selected[q.status == s] { (w::agent_status(lang, s)) }
+                @for s in [AgentStatus::Active, AgentStatus::Pending, AgentStatus::Suspended] {
+                    option value=(s.as_str()) selected[q.status == s.as_str()] { (w::agent_status(lang, s)) }
                 }
             }
             button type="submit" { (w::tr(lang, "查找", "Find")) }
@@ -765,6 +763,6 @@ fn team_view(
 fn member(lang: Lang, policy: &crate::domain::network::policy::Policy, a: &AgentRow) -> Markup {
     html! {
         strong { (a.name) } " · " (w::tier_by_rank(lang, policy, a.tier_rank)) " · "
-        (w::agent_status(lang, &a.status)) " · " span.muted { (crate::diversion::views::region_name(&a.region)) }
+        (w::agent_status(lang, a.status)) " · " span.muted { (crate::diversion::views::region_name(&a.region)) }
     }
 }

@@ -10,7 +10,7 @@ use maud::html;
 
 use super::i18n::Lang;
 use crate::domain::network::policy::Policy;
-use crate::domain::network::{OrderKind, OrderState};
+use crate::domain::network::{AgentStatus, OrderKind, OrderState};
 use crate::error::Error;
 
 /// The text for `lang`.
@@ -55,15 +55,14 @@ pub fn order_kind(lang: Lang, kind: OrderKind) -> &'static str {
 }
 
 /// An agent's status.
-pub fn agent_status(lang: Lang, status: &str) -> &'static str {
+pub fn agent_status(lang: Lang, status: AgentStatus) -> &'static str {
     let (zh, en) = match status {
-        "pending" => (
+        AgentStatus::Pending => (
             "待激活（首批进货付款后生效）",
             "Not yet active (until the entry order is paid)",
         ),
-        "active" => ("已授权", "Authorised"),
-        "suspended" => ("已暂停", "Suspended"),
-        _ => ("已停用", "Inactive"),
+        AgentStatus::Active => ("已授权", "Authorised"),
+        AgentStatus::Suspended => ("已暂停", "Suspended"),
     };
     tr(lang, zh, en)
 }

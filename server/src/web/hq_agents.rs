@@ -22,6 +22,7 @@ use crate::diversion::regions;
 use crate::diversion::views::region_name;
 use crate::domain::Permission;
 use crate::domain::diversion::Level;
+use crate::domain::network::AgentStatus;
 use crate::domain::network::Policy;
 use crate::network::{agents as agent_cases, policy};
 use crate::store::desk_agents::{self, AgentFilter};
@@ -30,7 +31,7 @@ use crate::store::network::orders::{self as order_store, Listing};
 
 pub const HERE: &str = "/hq/agents";
 const NEEDS: Permission = Permission::ReadAgents;
-const STATUSES: [&str; 3] = ["pending", "active", "suspended"];
+
 /// Rows of one CSV export at most (the filters narrow a bigger list).
 const CSV_MAX: i64 = 10_000;
 
@@ -45,9 +46,7 @@ fn filter_of(q: &BTreeMap<String, String>) -> AgentFilter {
             p
         }),
         tier_rank: param(q, "tier").and_then(|t| t.parse().ok()),
-        status: param(q, "status")
-            .filter(|s| STATUSES.contains(s))
-            .map(str::to_string),
+        status: param(q, "status").and_then(AgentStatus::parse),
     }
 }
 
@@ -101,7 +100,7 @@ pub async fn list(
                                 td { a href=(format!("{HERE}/{}", a.id)) { (a.name) } }
                                 td { (words::tier_by_rank(lang, &policy, a.tier_rank)) }
                                 td { (region_name(&a.region)) }
-                                td { (words::agent_status(lang, &a.status)) }
+                                td { (words::agent_status(lang, a.status)) }
                                 td { (a.joined_at.format("%Y-%m-%d")) }
                             }
                         }
@@ -153,8 +152,8 @@ fn filters(lang: Lang, q: &BTreeMap<String, String>, policy: &Policy) -> Markup 
             " "
             select name="status" aria-label=(tr(lang, "状态", "Status")) {
                 option value="" { (tr(lang, "全部状态", "Any status")) }
-                @for s in STATUSES {
-                    option value=(s) selected[v("status") == s] { (words::agent_status(lang, s)) }
+                @for s in AgentStatus::ALL {
+                    option value=(s.as_str()) selected[v("status") == s.as_str()] { (words::agent_status(lang, s)) }
                 }
             }
             " "
@@ -209,7 +208,7 @@ pub async fn csv(
             field(&a.name),
             field(&words::tier_by_rank(lang, &policy, a.tier_rank)),
             field(&region_name(&a.region)),
-            field(words::agent_status(lang, &a.status)),
+            field(words::agent_status(lang, a.status)),
             a.joined_at.format("%Y-%m-%d"),
         ));
     }
@@ -288,7 +287,7 @@ pub async fn show(
         div.card id="profile" data-agent=(a.id) data-status=(a.status) {
             h2 { (a.name) " · " (words::tier_by_rank(lang, &policy, a.tier_rank)) }
             dl {
-                dt { (tr(lang, "状态", "Status")) } dd id="agent-status" { (words::agent_status(lang, &a.status)) }
+                dt { (tr(lang, "状态", "Status")) } dd id="agent-status" { (words::agent_status(lang, a.status)) }
                 dt { (tr(lang, "手机号", "Phone")) } dd { (phone.unwrap_or_default()) }
                 dt { (tr(lang, "授权地区", "Region")) } dd { (region_name(&a.region)) }
                 dt { (tr(lang, "推荐人", "Referrer")) } dd { (link(find(a.referrer_id))) }
@@ -309,13 +308,13 @@ pub async fn show(
                 }
             }
             @if manages {
-                @if a.status == "active" {
+                @if a.status == AgentStatus::Active {
                     form.inline method="post" action=(format!("{HERE}/{}/suspend", a.id)) {
                         input type="hidden" name="csrf" value=(csrf);
                         input type="text" name="reason" required maxlength="500" placeholder=(tr(lang, "暂停原因", "Reason"));
                         button type="submit" id="suspend" { (tr(lang, "暂停代理", "Suspend")) }
                     }
-                } @else if a.status == "suspended" {
+                } @else if a.status == AgentStatus::Suspended {
                     form.inline method="post" action=(format!("{HERE}/{}/reinstate", a.id)) {
                         input type="hidden" name="csrf" value=(csrf);
                         button type="submit" id="reinstate" { (tr(lang, "恢复代理", "Reinstate")) }
@@ -413,7 +412,7 @@ pub async fn act(
         .await;
     match done {
         Ok(a) => {
-            let notice = format!("{} · {}", a.name, words::agent_status(lang, &a.status));
+            let notice = format!("{} · {}", a.name, words::agent_status(lang, a.status));
             see_other(&hq_desk::href(&here, &[("notice", &notice)]))
         }
         Err(e) => staff::error_page(lang, e),

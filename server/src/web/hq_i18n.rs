@@ -3,7 +3,7 @@
 //! without words here is shown as "other", never as itself.
 
 use super::i18n::Lang;
-use crate::domain::network::{OrderState, Policy, Tier, TierRank};
+use crate::domain::network::{AgentStatus, OrderState, Policy, Tier, TierRank};
 
 /// A text of this page in the caller's language.
 pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
@@ -108,12 +108,11 @@ pub fn batch_status(lang: Lang, status: &str) -> &'static str {
 }
 
 /// An agent's status.
-pub fn agent_status(lang: Lang, status: &str) -> &'static str {
+pub fn agent_status(lang: Lang, status: AgentStatus) -> &'static str {
     match status {
-        "pending" => tr(lang, "待激活", "Pending"),
-        "active" => tr(lang, "正常", "Active"),
-        "suspended" => tr(lang, "已暂停", "Suspended"),
-        _ => other(lang),
+        AgentStatus::Pending => tr(lang, "待激活", "Pending"),
+        AgentStatus::Active => tr(lang, "正常", "Active"),
+        AgentStatus::Suspended => tr(lang, "已暂停", "Suspended"),
     }
 }
 

@@ -351,7 +351,10 @@ async fn auditors_confirm_with_suspension_and_a_balanced_idempotent_penalty() {
                 .await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} → {body}");
         }
-        assert_eq!(net.agent(a).status, "active");
+        assert_eq!(
+            net.agent(a).status,
+            chainmark_server::domain::network::AgentStatus::Active
+        );
         assert_eq!(
             alerts::get(&mut net.conn(), first)
                 .expect("get")
@@ -367,7 +370,10 @@ async fn auditors_confirm_with_suspension_and_a_balanced_idempotent_penalty() {
         assert_eq!(body["status"], json!("confirmed"));
         assert_eq!(body["action"], json!("suspend+penalty"));
         assert_eq!(body["penalty_cents"], json!(50000));
-        assert_eq!(net.agent(a).status, "suspended");
+        assert_eq!(
+            net.agent(a).status,
+            chainmark_server::domain::network::AgentStatus::Suspended
+        );
         assert_eq!(net.available(a), dec("-500.00"));
         assert_eq!(net.hq(HqAccount::RebateExpense), dec("500.00"));
         net.assert_books_balance();

@@ -267,7 +267,10 @@ async fn other_roles_and_visitors_are_refused() {
             assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
             assert_eq!(alert(&net, id).status, "open");
         }
-        assert_eq!(net.agent(agent).status, "active");
+        assert_eq!(
+            net.agent(agent).status,
+            chainmark_server::domain::network::AgentStatus::Active
+        );
     }
 }
 
@@ -325,7 +328,10 @@ async fn a_decision_needs_the_csrf_token_and_then_confirms_suspends_and_penalise
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(alert(&net, id).status, "open");
-        assert_eq!(net.agent(agent).status, "active");
+        assert_eq!(
+            net.agent(agent).status,
+            chainmark_server::domain::network::AgentStatus::Active
+        );
         assert_eq!(net.available(agent), dec("0"));
 
         // With the token: confirmed, suspended, penalised; back on the alert with a notice.
@@ -339,7 +345,10 @@ async fn a_decision_needs_the_csrf_token_and_then_confirms_suspends_and_penalise
         assert_eq!(decided.status, "confirmed");
         assert_eq!(decided.action.as_deref(), Some("suspend+penalty"));
         assert_eq!(decided.penalty_cents, Some(50_000));
-        assert_eq!(net.agent(agent).status, "suspended");
+        assert_eq!(
+            net.agent(agent).status,
+            chainmark_server::domain::network::AgentStatus::Suspended
+        );
         assert_eq!(net.available(agent), dec("-500.00"));
         net.assert_books_balance();
         let (status, shown) = page(&net, back, &cookie).await;

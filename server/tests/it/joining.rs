@@ -77,7 +77,10 @@ fn an_invitation_leads_to_an_agent_in_each_approval_mode() {
         let out = apply(&net, &code, input("13800000001", None));
         assert_eq!(out.application.status, "approved", "{backend:?}");
         let ok = out.approved.expect("approved at once");
-        assert_eq!(ok.agent.status, "pending");
+        assert_eq!(
+            ok.agent.status,
+            chainmark_server::domain::network::AgentStatus::Pending
+        );
         assert_eq!(ok.agent.referrer_id, Some(a));
         assert_eq!(ok.agent.supplier_id, Some(a));
         assert_eq!(ok.username, "13800000001");

@@ -8,7 +8,7 @@ use std::collections::hash_map::Entry;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::domain::network::OrderKind;
+use crate::domain::network::{AgentStatus, OrderKind};
 use crate::typed::Stored;
 
 use crate::error::{Error, Result};
@@ -27,8 +27,7 @@ pub struct AgentRow {
     /// `None`: HQ supplies this agent.
     pub supplier_id: Option<i64>,
     pub region: String,
-    /// `pending`, `active` or `suspended`.
-    pub status: String,
+    pub status: AgentStatus,
     pub joined_at: NaiveDateTime,
     pub activated_at: Option<NaiveDateTime>,
     pub activated_tier_rank: Option<i32>,
@@ -41,7 +40,7 @@ pub struct AgentRow {
 
 impl AgentRow {
     pub fn is_active(&self) -> bool {
-        self.status == "active"
+        self.status == AgentStatus::Active
     }
 }
 
@@ -54,7 +53,7 @@ pub struct NewAgent {
     pub referrer_id: Option<i64>,
     pub supplier_id: Option<i64>,
     pub region: String,
-    pub status: String,
+    pub status: Stored<AgentStatus>,
     pub joined_at: NaiveDateTime,
     pub activated_at: Option<NaiveDateTime>,
     pub activated_tier_rank: Option<i32>,
@@ -105,7 +104,7 @@ pub fn by_user(conn: &mut DbConnection, user_id: i64) -> Result<Option<AgentRow>
 /// A page of agents by id, optionally only one status.
 pub fn list(
     conn: &mut DbConnection,
-    status: Option<&str>,
+    status: Option<AgentStatus>,
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<AgentRow>> {
@@ -116,7 +115,7 @@ pub fn list(
         .select(AgentRow::as_select())
         .into_boxed();
     if let Some(s) = status {
-        q = q.filter(agents::status.eq(s.to_string()));
+        q = q.filter(agents::status.eq(Stored(s)));
     }
     Ok(q.load(conn)?)
 }
@@ -197,13 +196,18 @@ pub fn set_referrer(conn: &mut DbConnection, id: i64, referrer: i64) -> Result<(
 
 /// Moves the agent from status `from` to `to`; false when it was not in `from` (someone else
 /// changed it first).
-pub fn change_status(conn: &mut DbConnection, id: i64, from: &str, to: &str) -> Result<bool> {
+pub fn change_status(
+    conn: &mut DbConnection,
+    id: i64,
+    from: AgentStatus,
+    to: AgentStatus,
+) -> Result<bool> {
     let n = diesel::update(
         agents::table
             .filter(agents::id.eq(id))
-            .filter(agents::status.eq(from)),
+            .filter(agents::status.eq(Stored(from))),
     )
-    .set(agents::status.eq(to))
+    .set(agents::status.eq(Stored(to)))
     .execute(conn)?;
     Ok(n == 1)
 }
@@ -218,10 +222,10 @@ pub fn activate(
     let n = diesel::update(
         agents::table
             .filter(agents::id.eq(id))
-            .filter(agents::status.eq("pending")),
+            .filter(agents::status.eq(Stored(AgentStatus::Pending))),
     )
     .set((
-        agents::status.eq("active"),
+        agents::status.eq(Stored(AgentStatus::Active)),
         agents::activated_at.eq(Some(now())),
         agents::activated_tier_rank.eq(Some(tier_rank)),
         agents::entry_paid_cents.eq(entry_paid_cents),
@@ -299,7 +303,7 @@ pub fn referral_links(conn: &mut DbConnection) -> Result<Vec<(i64, Option<i64>)>
 /// How many agents are active.
 pub fn count_active(conn: &mut DbConnection) -> Result<i64> {
     Ok(agents::table
-        .filter(agents::status.eq("active"))
+        .filter(agents::status.eq(Stored(AgentStatus::Active)))
         .count()
         .get_result(conn)?)
 }

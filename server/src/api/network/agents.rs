@@ -16,6 +16,7 @@ use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::Role;
+use crate::domain::network::AgentStatus;
 use crate::error::{Error, Result};
 use crate::network::{Actor, agents as cases, upgrade};
 use crate::store::network::agents::{self as store, AgentRow};
@@ -51,7 +52,7 @@ impl From<AgentRow> for AgentView {
             referrer_id: a.referrer_id,
             supplier_id: a.supplier_id,
             region: a.region,
-            status: a.status,
+            status: a.status.as_str().to_string(),
             user_id: a.user_id,
             joined_at: a.joined_at,
             activated_at: a.activated_at,
@@ -147,7 +148,17 @@ pub async fn list(
             actor_of(c, &who)?.require_hq(HQ_READ, "list agents")?;
             Ok(store::list(
                 c,
-                q.status.as_deref(),
+                q.status
+                    .as_deref()
+                    .map(|s| {
+                        AgentStatus::parse(s).ok_or_else(|| {
+                            Error::BadRequest(format!(
+                                "status: {s:?} is no agent status; one of pending, active, \
+                                 suspended"
+                            ))
+                        })
+                    })
+                    .transpose()?,
                 q.after.unwrap_or(0),
                 500,
             )?)

@@ -27,7 +27,10 @@ fn district_refers_city_award_150() {
         chainmark_server::network::orders::accept(&mut net.conn(), order, net.admin)
             .expect("accept");
         net.pay(order, PaidVia::Offline, net.finance);
-        assert_eq!(net.agent(c).status, "active");
+        assert_eq!(
+            net.agent(c).status,
+            chainmark_server::domain::network::AgentStatus::Active
+        );
         assert_eq!(net.order(order).award_cents, Some(15_000));
         assert_eq!((net.frozen(d), net.available(d)), (dec("150.00"), dec("0")));
         assert_eq!(net.hq(HqAccount::Sales), dec("2232.00"));
