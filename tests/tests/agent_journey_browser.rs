@@ -718,7 +718,9 @@ fn every_page_of_every_role_answers_links_home_and_shows_no_internal_value() {
     drop(conn);
     let _ = w.hq;
 
-    for (username, home, raw) in [
+    // One browser per role, all at once: each page waits on the server and the browser more
+    // than on a core, so seven crawls side by side take about as long as the longest.
+    let roles = [
         ("agent-sun", "/agent", true),
         ("agent-qian", "/agent", true),
         ("agent-zhao", "/agent", true),
@@ -728,18 +730,32 @@ fn every_page_of_every_role_answers_links_home_and_shows_no_internal_value() {
         ("hq-finance", "/hq/network", false),
         ("hq-auditor", "/hq/audit", false),
         ("warehouse", "/warehouse", false),
-    ] {
-        let started = std::time::Instant::now();
-        let browser = launch(&chromium, &w.dir.join(format!("crawl-{username}")));
-        let tab = phone_tab(&browser);
-        sign_in(&tab, &base, username, PASSWORD, "#shell");
-        let pages = crawl(&tab, &base, home, home, raw);
-        assert!(pages > 1, "{username} reached {pages} pages");
-        eprintln!(
-            "{username}: {pages} kinds of page in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    ];
+    let (chromium, base, dir) = (&chromium, &base, &w.dir);
+    std::thread::scope(|scope| {
+        let crawls: Vec<_> = roles
+            .into_iter()
+            .map(|(username, home, raw)| {
+                scope.spawn(move || {
+                    let started = std::time::Instant::now();
+                    let browser = launch(chromium, &dir.join(format!("crawl-{username}")));
+                    let tab = phone_tab(&browser);
+                    sign_in(&tab, base, username, PASSWORD, "#shell");
+                    let pages = crawl(&tab, base, home, home, raw);
+                    assert!(pages > 1, "{username} reached {pages} pages");
+                    eprintln!(
+                        "{username}: {pages} kinds of page in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                })
+            })
+            .collect();
+        for crawl in crawls {
+            if let Err(panic) = crawl.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
 }
 
 #[test]
