@@ -22,28 +22,30 @@ use chainmark_server::accounts;
 use chainmark_server::app::{self, App};
 use chainmark_server::config::Settings;
 use chainmark_server::domain::Role;
+use chainmark_server::domain::network::{OrderKind, OrderState, PartyKind};
 use chainmark_server::network::agents;
 use chainmark_server::store::network::agents as agent_store;
 use chainmark_server::store::network::orders::{
     self as order_store, LegRow, LineLegRow, NewLine, NewOrder,
 };
 use chainmark_server::store::products::{self, NewProduct};
+use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "bench-password-agent-1";
-const STATES: &[&str] = &[
-    "submitted",
-    "accepted",
-    "forwarded",
-    "paid",
-    "shipping",
-    "shipped",
-    "received",
-    "completed",
-    "cancelled",
-    "refunded",
+const STATES: &[OrderState] = &[
+    OrderState::Submitted,
+    OrderState::Accepted,
+    OrderState::Forwarded,
+    OrderState::Paid,
+    OrderState::Shipping,
+    OrderState::Shipped,
+    OrderState::Received,
+    OrderState::Completed,
+    OrderState::Cancelled,
+    OrderState::Refunded,
 ];
 
 fn main() {
@@ -125,16 +127,16 @@ fn main() {
                 let (row, lines) = order_store::insert(
                     conn,
                     &NewOrder {
-                        kind: "restock".into(),
+                        kind: Stored(OrderKind::Restock),
                         buyer_id: buyer,
                         tier_rank: 3,
-                        seller_kind: "agent".into(),
+                        seller_kind: Stored(PartyKind::Agent),
                         seller_id: Some(me.id),
                         quantity: 72,
                         goods_amount_cents: 223_200,
                         policy_version: 1,
                         receive_days: 10,
-                        state: state.into(),
+                        state: Stored(state),
                         created_at: at,
                         upgrade_allowance_cents: None,
                     },
@@ -151,8 +153,8 @@ fn main() {
                 order_store::add_events(
                     conn,
                     &[
-                        (row.id, None, "submitted", None, None),
-                        (row.id, Some("submitted"), state, None, None),
+                        (row.id, None, OrderState::Submitted, None, None),
+                        (row.id, Some(OrderState::Submitted), state, None, None),
                     ],
                     at,
                 )?;
@@ -163,7 +165,7 @@ fn main() {
                             order_id: row.id,
                             position: 0,
                             buyer_id: buyer,
-                            seller_kind: "agent".into(),
+                            seller_kind: PartyKind::Agent,
                             seller_id: Some(me.id),
                             goods_amount_cents: 223_200,
                             margin_cents: None,
@@ -178,7 +180,7 @@ fn main() {
                     )?;
                     forwarded_id = row.id;
                 }
-                if state == "shipped" {
+                if state == OrderState::Shipped {
                     chainmark_server::store::agent_pages::set_waybill(
                         conn,
                         row.id,

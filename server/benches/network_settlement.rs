@@ -19,7 +19,8 @@
 use std::time::Instant;
 
 use chainmark_server::domain::network::{
-    AgentId, BookedLine, BookedOrder, Earning, OrderId, PaidVia, Party, postings,
+    AgentId, AgentStatus, BookedLine, BookedOrder, Earning, OrderId, OrderKind, OrderState,
+    PaidVia, Party, PartyKind, postings,
 };
 use chainmark_server::network::settlement;
 use chainmark_server::network::statements::{self, Month};
@@ -28,6 +29,7 @@ use chainmark_server::store::network::money;
 use chainmark_server::store::schema::{
     agents, order_legs, order_line_legs, order_lines, restock_orders,
 };
+use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
 use chainmark_server::store::{Db, DbConnection};
 use chrono::{Duration, NaiveDateTime};
@@ -96,7 +98,7 @@ fn seed_agents(conn: &mut DbConnection, at: NaiveDateTime) {
                     agents::referrer_id.eq(referrer),
                     agents::supplier_id.eq(supplier),
                     agents::region.eq("330100"),
-                    agents::status.eq("active"),
+                    agents::status.eq(Stored(AgentStatus::Active)),
                     agents::joined_at.eq(at),
                     agents::activated_at.eq(Some(at)),
                     agents::activated_tier_rank.eq(Some(tier_of(id))),
@@ -199,17 +201,17 @@ fn seed_orders(
             }
             rows.push((
                 restock_orders::id.eq(id),
-                restock_orders::kind.eq("restock"),
+                restock_orders::kind.eq(Stored(OrderKind::Restock)),
                 restock_orders::buyer_id.eq(buyer),
                 restock_orders::tier_rank.eq(tier),
-                restock_orders::seller_kind.eq("agent"),
+                restock_orders::seller_kind.eq(Stored(PartyKind::Agent)),
                 restock_orders::seller_id.eq(Some(seller)),
                 restock_orders::quantity.eq(q * lines),
                 restock_orders::goods_amount_cents.eq(goods),
                 restock_orders::policy_version.eq(1i64),
                 restock_orders::receive_days.eq(10),
-                restock_orders::state.eq("received"),
-                restock_orders::shipper_kind.eq(Some("agent")),
+                restock_orders::state.eq(Stored(OrderState::Received)),
+                restock_orders::shipper_kind.eq(Some(Stored(PartyKind::Agent))),
                 restock_orders::shipper_id.eq(Some(shipper)),
                 restock_orders::shipper_amount_cents.eq(Some(goods - margins)),
                 restock_orders::paid_via.eq(Some(if wallet { "wallet" } else { "offline" })),
@@ -231,7 +233,7 @@ fn seed_orders(
                         order_legs::order_id.eq(id),
                         order_legs::position.eq(pos),
                         order_legs::buyer_id.eq(b),
-                        order_legs::seller_kind.eq("agent"),
+                        order_legs::seller_kind.eq(Stored(PartyKind::Agent)),
                         order_legs::seller_id.eq(Some(s)),
                         order_legs::goods_amount_cents.eq(g),
                         order_legs::margin_cents.eq(m),

@@ -340,7 +340,7 @@ pub fn frozen_by_order(
     Ok(open
         .into_iter()
         .filter_map(|(order_id, cents)| {
-            let (_, state, due_at, received_at) = rows.iter().find(|r| r.0 == order_id)?.clone();
+            let (_, state, due_at, received_at) = *rows.iter().find(|r| r.0 == order_id)?;
             Some(FrozenLine {
                 order_id,
                 cents,
