@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::domain::network::OrderState;
+use crate::domain::network::{OrderState, WithdrawalStatus};
 use crate::typed::Stored;
 
 use super::DbConnection;
@@ -53,7 +53,7 @@ fn contains(text: &str) -> String {
 /// Withdrawals newest first, optionally of one status and one agent.
 pub fn withdrawals(
     conn: &mut DbConnection,
-    status: Option<&str>,
+    status: Option<WithdrawalStatus>,
     agent: Option<i64>,
     offset: i64,
     limit: i64,
@@ -65,7 +65,7 @@ pub fn withdrawals(
         .select(WithdrawalRow::as_select())
         .into_boxed();
     if let Some(s) = status {
-        q = q.filter(withdrawals::status.eq(s.to_string()));
+        q = q.filter(withdrawals::status.eq(Stored(s)));
     }
     if let Some(a) = agent {
         q = q.filter(withdrawals::agent_id.eq(a));
@@ -163,11 +163,11 @@ pub fn to_do(conn: &mut DbConnection) -> Result<ToDo> {
             .count()
             .get_result(conn)?,
         withdrawals_requested: withdrawals::table
-            .filter(withdrawals::status.eq("requested"))
+            .filter(withdrawals::status.eq(Stored(WithdrawalStatus::Requested)))
             .count()
             .get_result(conn)?,
         withdrawals_approved: withdrawals::table
-            .filter(withdrawals::status.eq("approved"))
+            .filter(withdrawals::status.eq(Stored(WithdrawalStatus::Approved)))
             .count()
             .get_result(conn)?,
         alerts_open: diversion_alerts::table

@@ -8,7 +8,7 @@
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
     use crate::domain::network::order::{OrderKind, OrderState};
-    use crate::domain::network::{AgentStatus, PartyKind};
+    use crate::domain::network::{AgentStatus, PartyKind, WithdrawalStatus};
     use crate::typed::text_enum;
 
     text_enum!(
@@ -22,6 +22,10 @@ pub mod sql_types {
     text_enum!(
         /// `agents.status`.
         AgentStatusText => AgentStatus, name: |s| s.as_str(), parse: AgentStatus::parse
+    );
+    text_enum!(
+        /// `withdrawals.status`.
+        WithdrawalStatusText => WithdrawalStatus, name: |s| s.as_str(), parse: WithdrawalStatus::parse
     );
     text_enum!(
         /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
@@ -421,11 +425,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     withdrawals (id) {
         id -> BigInt,
         agent_id -> BigInt,
         amount_cents -> BigInt,
-        status -> Text,
+        status -> WithdrawalStatusText,
         requested_at -> Timestamp,
         requested_by -> Nullable<BigInt>,
         decided_at -> Nullable<Timestamp>,

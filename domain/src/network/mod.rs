@@ -122,6 +122,47 @@ impl fmt::Display for AgentStatus {
     }
 }
 
+/// Where a withdrawal (提现) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WithdrawalStatus {
+    /// Asked for by the agent; the amount is held.
+    Requested,
+    /// Approved by HQ finance, to be transferred.
+    Approved,
+    /// Refused; the amount is available again.
+    Rejected,
+    /// Transferred, with the bank's reference.
+    Paid,
+}
+
+impl WithdrawalStatus {
+    pub const ALL: [WithdrawalStatus; 4] = [
+        WithdrawalStatus::Requested,
+        WithdrawalStatus::Approved,
+        WithdrawalStatus::Rejected,
+        WithdrawalStatus::Paid,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithdrawalStatus::Requested => "requested",
+            WithdrawalStatus::Approved => "approved",
+            WithdrawalStatus::Rejected => "rejected",
+            WithdrawalStatus::Paid => "paid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WithdrawalStatus> {
+        WithdrawalStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for WithdrawalStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Which kind of party: stored beside an optional agent id (`seller_kind`, `shipper_kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PartyKind {

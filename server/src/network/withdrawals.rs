@@ -7,6 +7,7 @@
 use rust_decimal::Decimal;
 
 use super::{Actor, HQ_MONEY, ledger, refused};
+use crate::domain::network::WithdrawalStatus;
 use crate::domain::network::{Account, postings};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
@@ -59,8 +60,19 @@ pub fn decide(
     actor.require_hq(HQ_MONEY, "decide withdrawals")?;
     in_transaction(conn, |conn| {
         let row = store::get(conn, id)?;
-        let to = if approve { "approved" } else { "rejected" };
-        if !store::decide(conn, id, "requested", to, actor.user(), note)? {
+        let to = if approve {
+            WithdrawalStatus::Approved
+        } else {
+            WithdrawalStatus::Rejected
+        };
+        if !store::decide(
+            conn,
+            id,
+            WithdrawalStatus::Requested,
+            to,
+            actor.user(),
+            note,
+        )? {
             return Err(Error::refuse(
                 "withdrawal_not_requested",
                 format!(
@@ -77,7 +89,11 @@ pub fn decide(
         }
         .ok_or_else(|| Error::Internal(format!("withdrawal {id} has no amount")))?;
         ledger::book_withdrawal(conn, id, &posting)?;
-        tracing::info!(withdrawal = id, decision = to, "withdrawal decided");
+        tracing::info!(
+            withdrawal = id,
+            decision = to.as_str(),
+            "withdrawal decided"
+        );
         Ok(store::get(conn, id)?)
     })
 }

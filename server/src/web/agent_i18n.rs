@@ -10,7 +10,7 @@ use maud::html;
 
 use super::i18n::Lang;
 use crate::domain::network::policy::Policy;
-use crate::domain::network::{AgentStatus, OrderKind, OrderState};
+use crate::domain::network::{AgentStatus, OrderKind, OrderState, WithdrawalStatus};
 use crate::error::Error;
 
 /// The text for `lang`.
@@ -80,13 +80,12 @@ pub fn application_status(lang: Lang, status: &str) -> &'static str {
 }
 
 /// A withdrawal's status.
-pub fn withdrawal_status(lang: Lang, status: &str) -> &'static str {
+pub fn withdrawal_status(lang: Lang, status: WithdrawalStatus) -> &'static str {
     let (zh, en) = match status {
-        "requested" => ("审核中", "Being reviewed"),
-        "approved" => ("已批准，待打款", "Approved, to be paid out"),
-        "rejected" => ("已驳回", "Rejected"),
-        "paid" => ("已打款", "Paid out"),
-        _ => ("处理中", "In progress"),
+        WithdrawalStatus::Requested => ("审核中", "Being reviewed"),
+        WithdrawalStatus::Approved => ("已批准，待打款", "Approved, to be paid out"),
+        WithdrawalStatus::Rejected => ("已驳回", "Rejected"),
+        WithdrawalStatus::Paid => ("已打款", "Paid out"),
     };
     tr(lang, zh, en)
 }

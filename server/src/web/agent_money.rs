@@ -131,8 +131,8 @@ pub async fn show(
             h2 { (tr(lang, "提现记录", "Withdrawals")) }
             @if m.withdrawals.is_empty() { p.muted { (tr(lang, "还没有提现", "None yet")) } }
             @for x in &m.withdrawals {
-                p data-withdrawal=(x.id) data-status=(x.status) {
-                    (w::day(lang, x.requested_at)) " · " strong { (w::yuan(x.amount_cents)) } " · " (w::withdrawal_status(lang, &x.status))
+                p data-withdrawal=(x.id) data-status=(x.status.as_str()) {
+                    (w::day(lang, x.requested_at)) " · " strong { (w::yuan(x.amount_cents)) } " · " (w::withdrawal_status(lang, x.status))
                 }
             }
         }

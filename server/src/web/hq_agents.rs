@@ -355,7 +355,7 @@ pub async fn show(
         div.card id="agent-withdrawals" {
             h2 { (tr(lang, "提现", "Withdrawals")) }
             @for w in &withdrawals.rows {
-                div data-withdrawal=(w.id) { (w.requested_at.format("%Y-%m-%d")) " · " (yuan(w.amount_cents)) " · " (words::withdrawal_status(lang, &w.status)) }
+                div data-withdrawal=(w.id) { (w.requested_at.format("%Y-%m-%d")) " · " (yuan(w.amount_cents)) " · " (words::withdrawal_status(lang, w.status)) }
             }
         }
         div.card id="agent-levels" {

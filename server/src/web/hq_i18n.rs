@@ -3,7 +3,7 @@
 //! without words here is shown as "other", never as itself.
 
 use super::i18n::Lang;
-use crate::domain::network::{AgentStatus, OrderState, Policy, Tier, TierRank};
+use crate::domain::network::{AgentStatus, OrderState, Policy, Tier, TierRank, WithdrawalStatus};
 
 /// A text of this page in the caller's language.
 pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
@@ -57,13 +57,12 @@ pub fn account(lang: Lang, code: &str) -> (&'static str, &'static str) {
 }
 
 /// A withdrawal's status.
-pub fn withdrawal_status(lang: Lang, status: &str) -> &'static str {
+pub fn withdrawal_status(lang: Lang, status: WithdrawalStatus) -> &'static str {
     match status {
-        "requested" => tr(lang, "待审批", "Awaiting approval"),
-        "approved" => tr(lang, "已批准，待付款", "Approved, to pay"),
-        "rejected" => tr(lang, "已拒绝", "Rejected"),
-        "paid" => tr(lang, "已付款", "Paid"),
-        _ => other(lang),
+        WithdrawalStatus::Requested => tr(lang, "待审批", "Awaiting approval"),
+        WithdrawalStatus::Approved => tr(lang, "已批准，待付款", "Approved, to pay"),
+        WithdrawalStatus::Rejected => tr(lang, "已拒绝", "Rejected"),
+        WithdrawalStatus::Paid => tr(lang, "已付款", "Paid"),
     }
 }
 
@@ -159,8 +158,8 @@ mod tests {
                 let (name, why) = account(lang, code);
                 assert!(!name.contains(':') && !why.is_empty(), "{code}");
             }
-            for s in ["requested", "approved", "rejected", "paid"] {
-                assert_ne!(withdrawal_status(lang, s), s, "{s}");
+            for s in WithdrawalStatus::ALL {
+                assert_ne!(withdrawal_status(lang, s), s.as_str(), "{s}");
             }
             // Typed: every state has words by the match being exhaustive; none shows as its key.
             for s in OrderState::ALL {

@@ -20,6 +20,7 @@ use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
 use crate::domain::Permission;
+use crate::domain::network::WithdrawalStatus;
 use crate::network::statements::{self, Month};
 use crate::network::{settlement, withdrawals};
 use crate::store::desk::{self, Page};
@@ -30,7 +31,12 @@ use crate::store::users::now;
 
 pub const HERE: &str = "/hq/money";
 const NEEDS: Permission = Permission::MoneyDesk;
-const TABS: [&str; 4] = ["requested", "approved", "paid", "rejected"];
+const TABS: [WithdrawalStatus; 4] = [
+    WithdrawalStatus::Requested,
+    WithdrawalStatus::Approved,
+    WithdrawalStatus::Paid,
+    WithdrawalStatus::Rejected,
+];
 
 /// `GET /hq/money`.
 pub async fn show(
@@ -45,9 +51,8 @@ pub async fn show(
         Err(r) => return r,
     };
     let tab = param(&q, "status")
-        .filter(|s| TABS.contains(s))
-        .unwrap_or("requested")
-        .to_string();
+        .and_then(WithdrawalStatus::parse)
+        .unwrap_or(WithdrawalStatus::Requested);
     let page = hq_desk::page_number(&q);
     let month = match param(&q, "month") {
         Some(m) => match Month::parse(m) {
@@ -63,12 +68,12 @@ pub async fn show(
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
         .clamp(1, 400);
-    let (tab2, month_name) = (tab.clone(), month.name.clone());
+    let month_name = month.name.clone();
     let loaded = state
         .db
         .run(move |c| {
             let accounts = ledger::accounts_of(c, None)?;
-            let list = desk::withdrawals(c, Some(&tab2), None, hq_desk::offset(page), PER_PAGE)?;
+            let list = desk::withdrawals(c, Some(tab), None, hq_desk::offset(page), PER_PAGE)?;
             let stmts =
                 desk::statements_of_month(c, &month_name, hq_desk::offset(spage), PER_PAGE)?;
             let mut ids: Vec<i64> = list.rows.iter().map(|w| w.agent_id).collect();
@@ -95,7 +100,7 @@ pub async fn show(
             }
         }
         (accounts_card(lang, &accounts))
-        (withdrawals_card(lang, &csrf, &tab, page, &list, &name_of))
+        (withdrawals_card(lang, &csrf, tab, page, &list, &name_of))
         (statements_card(lang, &csrf, &month, spage, &stmts, &name_of))
         div.card id="settlement" {
             h2 { (tr(lang, "结算", "Settlement")) }
@@ -109,7 +114,10 @@ pub async fn show(
             }
         }
     };
-    let switch = hq_desk::href(HERE, &[("status", &tab), ("lang", lang.other().param())]);
+    let switch = hq_desk::href(
+        HERE,
+        &[("status", tab.as_str()), ("lang", lang.other().param())],
+    );
     hq_desk::respond(
         lang,
         &caller,
@@ -148,19 +156,19 @@ fn accounts_card(lang: Lang, accounts: &[AccountRow]) -> Markup {
 fn withdrawals_card(
     lang: Lang,
     csrf: &str,
-    tab: &str,
+    tab: WithdrawalStatus,
     page: i64,
     list: &Page<WithdrawalRow>,
     name_of: &dyn Fn(i64) -> String,
 ) -> Markup {
     let options: Vec<(&str, &str)> = TABS
         .iter()
-        .map(|s| (*s, words::withdrawal_status(lang, s)))
+        .map(|s| (s.as_str(), words::withdrawal_status(lang, *s)))
         .collect();
     html! {
         div.card id="withdrawals" {
             h2 { (tr(lang, "提现", "Withdrawals")) }
-            (hq_desk::tabs(HERE, "status", tab, &options, &[]))
+            (hq_desk::tabs(HERE, "status", tab.as_str(), &options, &[]))
             @if list.rows.is_empty() {
                 p.muted { (tr(lang, "没有这类提现。", "No withdrawals here.")) }
             } @else {
@@ -178,7 +186,7 @@ fn withdrawals_card(
                                 td { a href=(format!("/hq/agents/{}", w.agent_id)) { (name_of(w.agent_id)) } }
                                 td.num { (yuan(w.amount_cents)) }
                                 td { (w.requested_at.format("%Y-%m-%d %H:%M")) }
-                                td { (words::withdrawal_status(lang, &w.status)) }
+                                td { (words::withdrawal_status(lang, w.status)) }
                                 td { (w.reference.as_deref().unwrap_or("")) }
                                 td { (withdrawal_actions(lang, csrf, w)) }
                             }
@@ -186,7 +194,7 @@ fn withdrawals_card(
                     }
                 }
             }
-            (hq_desk::pager(lang, HERE, &[("status", tab)], page, list.more))
+            (hq_desk::pager(lang, HERE, &[("status", tab.as_str())], page, list.more))
         }
     }
 }
@@ -194,8 +202,8 @@ fn withdrawals_card(
 fn withdrawal_actions(lang: Lang, csrf: &str, w: &WithdrawalRow) -> Markup {
     let base = format!("{HERE}/withdrawals/{}", w.id);
     html! {
-        @match w.status.as_str() {
-            "requested" => {
+        @match w.status {
+            WithdrawalStatus::Requested => {
                 form.inline method="post" action=(format!("{base}/approve")) {
                     input type="hidden" name="csrf" value=(csrf);
                     (form_key::field())
@@ -208,7 +216,7 @@ fn withdrawal_actions(lang: Lang, csrf: &str, w: &WithdrawalRow) -> Markup {
                     button type="submit" data-action="reject" { (tr(lang, "拒绝", "Reject")) }
                 }
             }
-            "approved" => {
+            WithdrawalStatus::Approved => {
                 form.inline method="post" action=(format!("{base}/paid")) {
                     input type="hidden" name="csrf" value=(csrf);
                     (form_key::field())
@@ -313,7 +321,7 @@ pub async fn withdrawal(
             "{} {} · {}",
             tr(lang, "提现", "Withdrawal"),
             w.id,
-            words::withdrawal_status(lang, &w.status)
+            words::withdrawal_status(lang, w.status)
         );
         Ok(hq_desk::href(HERE, &[("status", tab), ("notice", &notice)]))
     })

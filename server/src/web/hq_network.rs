@@ -22,6 +22,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
 use crate::domain::Permission;
 use crate::domain::joining::mask_id;
+use crate::domain::network::WithdrawalStatus;
 use crate::error::Result;
 use crate::joining as joining_cases;
 use crate::network::{Actor, policy, withdrawals};
@@ -108,7 +109,7 @@ fn load(c: &mut DbConnection, actor: Actor) -> Result<Loaded> {
             .transpose()?,
         withdrawals: actor
             .may(Permission::DecideWithdrawals)
-            .then(|| withdrawal_store::list(c, None, Some("requested"), 50))
+            .then(|| withdrawal_store::list(c, None, Some(WithdrawalStatus::Requested), 50))
             .transpose()?,
     })
 }

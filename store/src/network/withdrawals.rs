@@ -3,10 +3,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::WithdrawalStatus;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::schema::withdrawals;
 use crate::store::users::now;
+use crate::typed::Stored;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = withdrawals)]
@@ -14,8 +16,7 @@ pub struct WithdrawalRow {
     pub id: i64,
     pub agent_id: i64,
     pub amount_cents: i64,
-    /// `requested`, `approved`, `rejected` or `paid`.
-    pub status: String,
+    pub status: WithdrawalStatus,
     pub requested_at: NaiveDateTime,
     pub requested_by: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
@@ -34,7 +35,7 @@ pub fn insert(
     let insert = diesel::insert_into(withdrawals::table).values((
         withdrawals::agent_id.eq(agent),
         withdrawals::amount_cents.eq(amount_cents),
-        withdrawals::status.eq("requested"),
+        withdrawals::status.eq(Stored(WithdrawalStatus::Requested)),
         withdrawals::requested_at.eq(now()),
         withdrawals::requested_by.eq(by),
     ));
@@ -56,7 +57,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<WithdrawalRow> {
 pub fn list(
     conn: &mut DbConnection,
     agent: Option<i64>,
-    status: Option<&str>,
+    status: Option<WithdrawalStatus>,
     limit: i64,
 ) -> Result<Vec<WithdrawalRow>> {
     let mut q = withdrawals::table
@@ -68,7 +69,7 @@ pub fn list(
         q = q.filter(withdrawals::agent_id.eq(a));
     }
     if let Some(s) = status {
-        q = q.filter(withdrawals::status.eq(s.to_string()));
+        q = q.filter(withdrawals::status.eq(Stored(s)));
     }
     Ok(q.load(conn)?)
 }
@@ -77,18 +78,18 @@ pub fn list(
 pub fn decide(
     conn: &mut DbConnection,
     id: i64,
-    from: &str,
-    to: &str,
+    from: WithdrawalStatus,
+    to: WithdrawalStatus,
     by: Option<i64>,
     note: Option<&str>,
 ) -> Result<bool> {
     let n = diesel::update(
         withdrawals::table
             .filter(withdrawals::id.eq(id))
-            .filter(withdrawals::status.eq(from)),
+            .filter(withdrawals::status.eq(Stored(from))),
     )
     .set((
-        withdrawals::status.eq(to),
+        withdrawals::status.eq(Stored(to)),
         withdrawals::decided_at.eq(Some(now())),
         withdrawals::decided_by.eq(by),
         withdrawals::note.eq(note),
@@ -102,10 +103,10 @@ pub fn mark_paid(conn: &mut DbConnection, id: i64, reference: &str) -> Result<bo
     let n = diesel::update(
         withdrawals::table
             .filter(withdrawals::id.eq(id))
-            .filter(withdrawals::status.eq("approved")),
+            .filter(withdrawals::status.eq(Stored(WithdrawalStatus::Approved))),
     )
     .set((
-        withdrawals::status.eq("paid"),
+        withdrawals::status.eq(Stored(WithdrawalStatus::Paid)),
         withdrawals::paid_at.eq(Some(now())),
         withdrawals::reference.eq(Some(reference)),
     ))

@@ -14,6 +14,7 @@ use crate::api::idempotency::{IdempotencyHeader, IdempotencyKey, write_once};
 use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::domain::network::WithdrawalStatus;
 use crate::error::{Error, Result};
 use crate::network::{Actor, withdrawals as cases};
 use crate::store::network::withdrawals::{self as store, WithdrawalRow};
@@ -39,7 +40,7 @@ impl From<WithdrawalRow> for WithdrawalView {
             id: w.id,
             agent_id: w.agent_id,
             amount: yuan(w.amount_cents),
-            status: w.status,
+            status: w.status.as_str().to_string(),
             requested_at: w.requested_at,
             decided_at: w.decided_at,
             decided_by: w.decided_by,
@@ -86,6 +87,18 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<axum::Json<Vec<WithdrawalView>>> {
     let who = CallerId::from(&caller);
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            WithdrawalStatus::parse(s).ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "status: {s:?} is no withdrawal status; one of requested, approved, \
+                     rejected, paid"
+                ))
+            })
+        })
+        .transpose()?;
     let rows = state
         .db
         .run(move |c| {
@@ -99,7 +112,7 @@ pub async fn list(
                     None
                 }
             };
-            Ok(store::list(c, agent, q.status.as_deref(), 500)?)
+            Ok(store::list(c, agent, status, 500)?)
         })
         .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
