@@ -272,7 +272,20 @@ pub enum Status {
     Rejected,
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::AwaitingSupplier,
+        Status::AwaitingHq,
+        Status::Approved,
+        Status::Rejected,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::AwaitingSupplier => "awaiting_supplier",

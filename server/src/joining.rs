@@ -21,6 +21,7 @@ use crate::network::{Actor, agents, policy};
 use crate::store::joining::{self as store, ApplicationRow, Decided, InvitationRow};
 use crate::store::network::agent_id;
 use crate::store::network::agents::{self as agent_store, AgentRow};
+use crate::store::typed::Stored;
 use crate::store::users::{self, now};
 use crate::store::{DbConnection, audit};
 
@@ -268,11 +269,11 @@ pub fn apply(conn: &mut DbConnection, code: &str, input: ApplicationInput) -> Re
             region: profile.region,
             id_number: profile.id_number,
             fields: serde_json::to_string(&answers).map_err(|e| Error::Internal(e.to_string()))?,
-            status: if status == Status::Approved {
-                Status::AwaitingHq.as_str().into()
+            status: Stored(if status == Status::Approved {
+                Status::AwaitingHq
             } else {
-                status.as_str().into()
-            },
+                status
+            }),
             created_at: now(),
         },
     )?;
@@ -341,8 +342,7 @@ pub fn decide(
     reason: &str,
 ) -> Result<Outcome> {
     let row = store::application(conn, id)?;
-    let status = Status::parse(&row.status)
-        .ok_or_else(|| Error::Internal(format!("application {id}: status {}", row.status)))?;
+    let status = row.status;
     let by = match actor {
         Actor::Agent { agent, .. } if row.supplier_id == Some(agent) => Decider::Supplier,
         Actor::Agent { .. } => {
@@ -374,8 +374,8 @@ pub fn decide(
         });
     }
     let saved = Decided {
-        from: status.as_str(),
-        to: next.as_str(),
+        from: status,
+        to: next,
         supplier_stage: by == Decider::Supplier,
         by: actor.user(),
         reason: (!reason.is_empty()).then_some(reason),
@@ -413,8 +413,8 @@ fn approve_now(
     by: Option<i64>,
 ) -> Result<Approved> {
     let saved = Decided {
-        from: from.as_str(),
-        to: Status::Approved.as_str(),
+        from,
+        to: Status::Approved,
         supplier_stage: false,
         by,
         reason: None,
@@ -470,18 +470,13 @@ pub fn queue(conn: &mut DbConnection, actor: Actor) -> Result<Vec<ApplicationRow
     match actor {
         Actor::Agent { agent, .. } => Ok(store::applications_in(
             conn,
-            Status::AwaitingSupplier.as_str(),
+            Status::AwaitingSupplier,
             Some(agent),
             200,
         )?),
         other => {
             other.require_hq(&[Role::HqAdmin, Role::HqAuditor], "see applications")?;
-            Ok(store::applications_in(
-                conn,
-                Status::AwaitingHq.as_str(),
-                None,
-                200,
-            )?)
+            Ok(store::applications_in(conn, Status::AwaitingHq, None, 200)?)
         }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::domain::joining::Status as ApplicationStatus;
 use crate::domain::network::{OrderState, WithdrawalStatus};
 use crate::typed::Stored;
 
@@ -109,13 +110,13 @@ pub fn set_user_disabled(conn: &mut DbConnection, id: i64, disabled: bool) -> Re
 /// Applications in `status`, oldest first, whose name, phone or region contains `search`.
 pub fn applications(
     conn: &mut DbConnection,
-    status: &str,
+    status: ApplicationStatus,
     search: Option<&str>,
     offset: i64,
     limit: i64,
 ) -> Result<Page<ApplicationRow>> {
     let mut q = applications::table
-        .filter(applications::status.eq(status.to_string()))
+        .filter(applications::status.eq(Stored(status)))
         .order(applications::id)
         .offset(offset)
         .limit(limit + 1)
@@ -159,7 +160,7 @@ pub struct ToDo {
 pub fn to_do(conn: &mut DbConnection) -> Result<ToDo> {
     Ok(ToDo {
         applications: applications::table
-            .filter(applications::status.eq(crate::domain::joining::Status::AwaitingHq.as_str()))
+            .filter(applications::status.eq(Stored(ApplicationStatus::AwaitingHq)))
             .count()
             .get_result(conn)?,
         withdrawals_requested: withdrawals::table

@@ -5,9 +5,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::joining::Status;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::schema::{applications, certificates, invitations, join_fields};
+use crate::typed::Stored;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = join_fields)]
@@ -74,7 +76,7 @@ pub struct ApplicationRow {
     pub id_number: String,
     /// The custom answers, a JSON object of strings.
     pub fields: String,
-    pub status: String,
+    pub status: Status,
     pub supplier_decided_by: Option<i64>,
     pub supplier_decided_at: Option<NaiveDateTime>,
     pub decided_by: Option<i64>,
@@ -97,7 +99,7 @@ pub struct NewApplication {
     pub region: String,
     pub id_number: String,
     pub fields: String,
-    pub status: String,
+    pub status: Stored<Status>,
     pub created_at: NaiveDateTime,
 }
 
@@ -209,7 +211,7 @@ pub fn application(conn: &mut DbConnection, id: i64) -> Result<ApplicationRow> {
 pub fn phone_taken(conn: &mut DbConnection, phone: &str) -> Result<Option<ApplicationRow>> {
     Ok(applications::table
         .filter(applications::phone.eq(phone))
-        .filter(applications::status.ne("rejected"))
+        .filter(applications::status.ne(Stored(Status::Rejected)))
         .select(ApplicationRow::as_select())
         .load(conn)?
         .pop())
@@ -218,12 +220,12 @@ pub fn phone_taken(conn: &mut DbConnection, phone: &str) -> Result<Option<Applic
 /// Applications in `status`, oldest first; only those awaiting `supplier` when given.
 pub fn applications_in(
     conn: &mut DbConnection,
-    status: &str,
+    status: Status,
     supplier: Option<i64>,
     limit: i64,
 ) -> Result<Vec<ApplicationRow>> {
     let mut q = applications::table
-        .filter(applications::status.eq(status.to_string()))
+        .filter(applications::status.eq(Stored(status)))
         .order(applications::id)
         .limit(limit)
         .select(ApplicationRow::as_select())
@@ -237,8 +239,8 @@ pub fn applications_in(
 /// A decision on an application, as saved.
 #[derive(Debug, Clone, Copy)]
 pub struct Decided<'a> {
-    pub from: &'a str,
-    pub to: &'a str,
+    pub from: Status,
+    pub to: Status,
     /// The would-be supplier's stage (else HQ's).
     pub supplier_stage: bool,
     pub by: Option<i64>,
@@ -258,11 +260,11 @@ pub fn set_status(conn: &mut DbConnection, id: i64, d: Decided<'_>) -> Result<bo
     } = d;
     let target = applications::table
         .filter(applications::id.eq(id))
-        .filter(applications::status.eq(from));
+        .filter(applications::status.eq(Stored(from)));
     let n = if supplier_stage {
         diesel::update(target)
             .set((
-                applications::status.eq(to),
+                applications::status.eq(Stored(to)),
                 applications::supplier_decided_by.eq(by),
                 applications::supplier_decided_at.eq(Some(at)),
                 applications::reason.eq(reason),
@@ -271,7 +273,7 @@ pub fn set_status(conn: &mut DbConnection, id: i64, d: Decided<'_>) -> Result<bo
     } else {
         diesel::update(target)
             .set((
-                applications::status.eq(to),
+                applications::status.eq(Stored(to)),
                 applications::decided_by.eq(by),
                 applications::decided_at.eq(Some(at)),
                 applications::reason.eq(reason),

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::domain::joining::Status as ApplicationStatus;
 use crate::domain::network::AgentStatus;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
@@ -110,7 +111,7 @@ pub fn pending_phones(conn: &mut DbConnection, phones: &[String]) -> Result<Hash
     for chunk in phones.chunks(CHUNK) {
         let rows: Vec<String> = applications::table
             .filter(applications::phone.eq_any(chunk))
-            .filter(applications::status.ne("rejected"))
+            .filter(applications::status.ne(Stored(ApplicationStatus::Rejected)))
             .select(applications::phone)
             .load(conn)?;
         out.extend(rows);

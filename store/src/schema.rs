@@ -7,6 +7,7 @@
 
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
+    use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::network::order::{OrderKind, OrderState};
     use crate::domain::network::{AgentStatus, PartyKind, WithdrawalStatus};
     use crate::typed::text_enum;
@@ -26,6 +27,10 @@ pub mod sql_types {
     text_enum!(
         /// `withdrawals.status`.
         WithdrawalStatusText => WithdrawalStatus, name: |s| s.as_str(), parse: WithdrawalStatus::parse
+    );
+    text_enum!(
+        /// `applications.status` (joining).
+        ApplicationStatusText => ApplicationStatus, name: |s| s.as_str(), parse: ApplicationStatus::parse
     );
     text_enum!(
         /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
@@ -531,6 +536,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     applications (id) {
         id -> BigInt,
         invitation_id -> BigInt,
@@ -543,7 +551,7 @@ diesel::table! {
         region -> Text,
         id_number -> Text,
         fields -> Text,
-        status -> Text,
+        status -> ApplicationStatusText,
         supplier_decided_by -> Nullable<BigInt>,
         supplier_decided_at -> Nullable<Timestamp>,
         decided_by -> Nullable<BigInt>,

@@ -392,7 +392,14 @@ fn hq_staff_run_the_brand_from_the_desk() {
     assert!(text(&tab, "#approved").contains(approved_name));
     {
         let mut c = db.get().expect("connection");
-        let left = desk_store::applications(&mut c, "rejected", None, 0, 10).expect("rejected");
+        let left = desk_store::applications(
+            &mut c,
+            chainmark_server::domain::joining::Status::Rejected,
+            None,
+            0,
+            10,
+        )
+        .expect("rejected");
         assert_eq!(left.rows.len(), 1);
         assert_eq!(left.rows[0].name, rejected_name);
         assert_eq!(left.rows[0].reason.as_deref(), Some("资料不全"));

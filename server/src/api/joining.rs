@@ -149,7 +149,7 @@ impl From<ApplicationRow> for ApplicationView {
             region: a.region,
             id_number: mask_id(&a.id_number),
             fields: serde_json::from_str(&a.fields).unwrap_or_default(),
-            status: a.status,
+            status: a.status.as_str().to_string(),
             reason: a.reason,
             agent_id: a.agent_id,
             created_at: a.created_at,

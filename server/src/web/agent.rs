@@ -302,7 +302,7 @@ pub async fn show(
                 @for a in &p.queue {
                     div data-application=(a.id) style="border-top:1px solid #e7e5e4;padding:.4rem 0" {
                         strong { (a.name) } " · " (w::tier_by_key(lang, &p.policy, &a.tier_key)) " · " (crate::diversion::views::region_name(&a.region)) br;
-                        span.muted { (w::application_status(lang, &a.status)) " · " (w::when(lang, a.created_at)) }
+                        span.muted { (w::application_status(lang, a.status)) " · " (w::when(lang, a.created_at)) }
                         form method="post" action=(format!("/agent/applications/{}/approve", a.id)) {
                             input type="hidden" name="csrf" value=(csrf);
                             (form_key::field())
@@ -546,7 +546,7 @@ pub async fn decide(
         Ok(format!(
             "{} · {}",
             out.application.name,
-            w::application_status(lang, &out.application.status)
+            w::application_status(lang, out.application.status)
         ))
     })
     .await

@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use maud::html;
 
 use super::i18n::Lang;
+use crate::domain::joining::Status as ApplicationStatus;
 use crate::domain::network::policy::Policy;
 use crate::domain::network::{AgentStatus, OrderKind, OrderState, WithdrawalStatus};
 use crate::error::Error;
@@ -68,13 +69,14 @@ pub fn agent_status(lang: Lang, status: AgentStatus) -> &'static str {
 }
 
 /// An application's status.
-pub fn application_status(lang: Lang, status: &str) -> &'static str {
+pub fn application_status(lang: Lang, status: ApplicationStatus) -> &'static str {
     let (zh, en) = match status {
-        "awaiting_supplier" => ("等待上级审核", "Waiting for the supplier's review"),
-        "awaiting_hq" => ("等待总部审核", "Waiting for HQ's review"),
-        "approved" => ("已通过", "Approved"),
-        "rejected" => ("未通过", "Not approved"),
-        _ => ("处理中", "In progress"),
+        ApplicationStatus::AwaitingSupplier => {
+            ("等待上级审核", "Waiting for the supplier's review")
+        }
+        ApplicationStatus::AwaitingHq => ("等待总部审核", "Waiting for HQ's review"),
+        ApplicationStatus::Approved => ("已通过", "Approved"),
+        ApplicationStatus::Rejected => ("未通过", "Not approved"),
     };
     tr(lang, zh, en)
 }

@@ -18,6 +18,7 @@ use crate::app::AppState;
 use crate::auth::MaybeCaller;
 use crate::diversion::views::region_name;
 use crate::domain::Permission;
+use crate::domain::joining::Status as ApplicationStatus;
 use crate::domain::joining::mask_id;
 use crate::joining as joining_cases;
 use crate::network::policy;
@@ -26,7 +27,11 @@ use crate::store::joining::{self as join_store, ApplicationRow, FieldRow};
 
 pub const HERE: &str = "/hq/applications";
 const NEEDS: Permission = Permission::ReadApplications;
-const TABS: [&str; 3] = ["awaiting_hq", "approved", "rejected"];
+const TABS: [ApplicationStatus; 3] = [
+    ApplicationStatus::AwaitingHq,
+    ApplicationStatus::Approved,
+    ApplicationStatus::Rejected,
+];
 
 /// `GET /hq/applications`.
 pub async fn list(
@@ -41,22 +46,17 @@ pub async fn list(
         Err(r) => return r,
     };
     let tab = param(&q, "status")
+        .and_then(ApplicationStatus::parse)
         .filter(|s| TABS.contains(s))
-        .unwrap_or("awaiting_hq")
-        .to_string();
+        .unwrap_or(ApplicationStatus::AwaitingHq);
     let search = param(&q, "q").map(str::to_string);
     let page = hq_desk::page_number(&q);
-    let (tab2, search2) = (tab.clone(), search.clone());
+    let search2 = search.clone();
     let loaded = state
         .db
         .run(move |c| {
-            let list = desk::applications(
-                c,
-                &tab2,
-                search2.as_deref(),
-                hq_desk::offset(page),
-                PER_PAGE,
-            )?;
+            let list =
+                desk::applications(c, tab, search2.as_deref(), hq_desk::offset(page), PER_PAGE)?;
             let fields = join_store::fields(c)?;
             let ids: Vec<i64> = list.rows.iter().map(|a| a.referrer_id).collect();
             let names = desk::agent_names(c, &ids)?;
@@ -72,34 +72,34 @@ pub async fn list(
     let csrf = caller.csrf().to_string();
     let options: Vec<(&str, &str)> = TABS
         .iter()
-        .map(|s| (*s, words::application_status(lang, s)))
+        .map(|s| (s.as_str(), words::application_status(lang, *s)))
         .collect();
     let search_text = search.clone().unwrap_or_default();
     let body = html! {
         @if let Some(n) = param(&q, "notice") { div.card.verdict.ok id="notice" { (n) } }
         div.card id="applications" {
             form.inline method="get" action=(HERE) id="search" {
-                input type="hidden" name="status" value=(tab);
+                input type="hidden" name="status" value=(tab.as_str());
                 input type="text" name="q" value=(search_text)
                     placeholder=(tr(lang, "姓名、手机号或地区代码", "Name, phone or region code"));
                 button type="submit" { (tr(lang, "搜索", "Search")) }
             }
-            (hq_desk::tabs(HERE, "status", &tab, &options, &[("q", &search_text)]))
+            (hq_desk::tabs(HERE, "status", tab.as_str(), &options, &[("q", &search_text)]))
             @if list.rows.is_empty() {
                 p.muted { (tr(lang, "没有申请。", "No applications.")) }
             }
             @for a in &list.rows {
                 @let tier = words::tier_by_key(lang, &policy, &a.tier_key);
                 @let referrer = names.get(&a.referrer_id).cloned().unwrap_or_default();
-                (application(lang, &csrf, decides && tab == "awaiting_hq", a, &tier, &referrer, &fields))
+                (application(lang, &csrf, decides && tab == ApplicationStatus::AwaitingHq, a, &tier, &referrer, &fields))
             }
-            (hq_desk::pager(lang, HERE, &[("status", &tab), ("q", &search_text)], page, list.more))
+            (hq_desk::pager(lang, HERE, &[("status", tab.as_str()), ("q", &search_text)], page, list.more))
         }
     };
     let switch = hq_desk::href(
         HERE,
         &[
-            ("status", &tab),
+            ("status", tab.as_str()),
             ("q", &search_text),
             ("lang", lang.other().param()),
         ],
@@ -239,7 +239,7 @@ pub async fn decide(
                 let notice = format!(
                     "{} · {}",
                     o.application.name,
-                    words::application_status(lang, &o.application.status)
+                    words::application_status(lang, o.application.status)
                 );
                 see_other(&hq_desk::href(HERE, &[("notice", &notice)]))
             }

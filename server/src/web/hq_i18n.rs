@@ -3,6 +3,7 @@
 //! without words here is shown as "other", never as itself.
 
 use super::i18n::Lang;
+use crate::domain::joining::Status as ApplicationStatus;
 use crate::domain::network::{AgentStatus, OrderState, Policy, Tier, TierRank, WithdrawalStatus};
 
 /// A text of this page in the caller's language.
@@ -67,13 +68,12 @@ pub fn withdrawal_status(lang: Lang, status: WithdrawalStatus) -> &'static str {
 }
 
 /// An application's status.
-pub fn application_status(lang: Lang, status: &str) -> &'static str {
+pub fn application_status(lang: Lang, status: ApplicationStatus) -> &'static str {
     match status {
-        "awaiting_supplier" => tr(lang, "待上级审核", "Awaiting the supplier"),
-        "awaiting_hq" => tr(lang, "待总部审核", "Awaiting HQ"),
-        "approved" => tr(lang, "已通过", "Approved"),
-        "rejected" => tr(lang, "已拒绝", "Rejected"),
-        _ => other(lang),
+        ApplicationStatus::AwaitingSupplier => tr(lang, "待上级审核", "Awaiting the supplier"),
+        ApplicationStatus::AwaitingHq => tr(lang, "待总部审核", "Awaiting HQ"),
+        ApplicationStatus::Approved => tr(lang, "已通过", "Approved"),
+        ApplicationStatus::Rejected => tr(lang, "已拒绝", "Rejected"),
     }
 }
 

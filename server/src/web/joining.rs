@@ -18,6 +18,7 @@ use super::network_i18n::{N, t};
 use super::staff;
 use crate::api::client::Client;
 use crate::app::AppState;
+use crate::domain::joining::Status as ApplicationStatus;
 use crate::domain::joining::{FieldDef, FieldKind, Standing};
 use crate::joining::{self as cases, ApplicationInput, certificates};
 use crate::store::users::now;
@@ -252,10 +253,10 @@ pub async fn status(
         }
         Err(e) => return super::agent_i18n::error_page(lang, e, "/"),
     };
-    let approved = app.status == "approved";
+    let approved = app.status == ApplicationStatus::Approved;
     let body = html! {
-        div.card.verdict.(if approved { "ok" } else if app.status == "rejected" { "bad" } else { "warn" }) id="application" data-status=(app.status) {
-            h2 { (super::agent_i18n::application_status(lang, &app.status)) }
+        div.card.verdict.(if approved { "ok" } else if app.status == ApplicationStatus::Rejected { "bad" } else { "warn" }) id="application" data-status=(app.status.as_str()) {
+            h2 { (super::agent_i18n::application_status(lang, app.status)) }
             dl {
                 dt { (tr(lang, "申请编号", "Reference")) } dd id="reference" { "J" (format!("{:06}", app.id)) }
                 dt { (t(lang, N::Name)) } dd { (app.name) }
@@ -267,7 +268,7 @@ pub async fn status(
                 p { (tr(lang, "登录账号是您的手机号：", "Your user name is your phone number: ")) strong id="username" { (cases::username_for(&app.phone)) } }
                 p { (tr(lang, "密码是您申请时设置的密码。", "Your password is the one you chose when applying.")) }
                 p { a href="/login?next=/agent" id="sign-in" { (tr(lang, "登录 →", "Sign in →")) } }
-            } @else if app.status == "rejected" {
+            } @else if app.status == ApplicationStatus::Rejected {
                 @if let Some(r) = &app.reason { p { (tr(lang, "原因：", "Reason: ")) (r) } }
             } @else {
                 p { (tr(lang, "请收藏本页，随时查看审核进度。", "Bookmark this page to follow your application.")) }

@@ -75,7 +75,11 @@ fn an_invitation_leads_to_an_agent_in_each_approval_mode() {
         // Automatic (特约): approved on submission, agent pending, referrer and supplier A.
         let code = invite(&net, a_actor, a, Some("special"));
         let out = apply(&net, &code, input("13800000001", None));
-        assert_eq!(out.application.status, "approved", "{backend:?}");
+        assert_eq!(
+            out.application.status,
+            chainmark_server::domain::joining::Status::Approved,
+            "{backend:?}"
+        );
         let ok = out.approved.expect("approved at once");
         assert_eq!(
             ok.agent.status,
@@ -90,7 +94,10 @@ fn an_invitation_leads_to_an_agent_in_each_approval_mode() {
         let code = invite(&net, a_actor, a, None);
         let out = apply(&net, &code, input("13800000002", Some("district")));
         let id = out.application.id;
-        assert_eq!(out.application.status, "awaiting_supplier");
+        assert_eq!(
+            out.application.status,
+            chainmark_server::domain::joining::Status::AwaitingSupplier
+        );
         assert_eq!(out.application.supplier_id, Some(a));
         let early = decide(&net, net.admin, id, true).expect_err("HQ waits for the supplier");
         assert!(
@@ -100,7 +107,10 @@ fn an_invitation_leads_to_an_agent_in_each_approval_mode() {
         let stranger = decide(&net, other_actor, id, true).expect_err("not its supplier");
         assert!(matches!(stranger, chainmark_server::Error::Forbidden(_)));
         let first = decide(&net, a_actor, id, true).expect("supplier approves");
-        assert_eq!(first.application.status, "awaiting_hq");
+        assert_eq!(
+            first.application.status,
+            chainmark_server::domain::joining::Status::AwaitingHq
+        );
         assert!(first.approved.is_none());
         let second = decide(&net, net.admin, id, true).expect("HQ approves");
         let agent = second.approved.expect("agent created").agent;
@@ -111,7 +121,10 @@ fn an_invitation_leads_to_an_agent_in_each_approval_mode() {
         // only tiers below the inviter's): supplier is the 总代 above.
         let up = invite(&net, a_actor, a, Some("provincial"));
         let out = apply(&net, &up, input("13800000003", Some("provincial")));
-        assert_eq!(out.application.status, "awaiting_hq");
+        assert_eq!(
+            out.application.status,
+            chainmark_server::domain::joining::Status::AwaitingHq
+        );
         assert_eq!(out.application.supplier_id, Some(n));
         let agent = decide(&net, net.admin, out.application.id, true)
             .expect("HQ approves")
@@ -128,7 +141,10 @@ fn an_invitation_leads_to_an_agent_in_each_approval_mode() {
             "a rejection says why"
         );
         let r = joining::decide(&mut net.conn(), a_actor, id, false, "区域已满").expect("reject");
-        assert_eq!(r.application.status, "rejected");
+        assert_eq!(
+            r.application.status,
+            chainmark_server::domain::joining::Status::Rejected
+        );
         assert!(
             decide(&net, net.admin, id, true).is_err(),
             "decided is final"
