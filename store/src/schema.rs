@@ -8,6 +8,7 @@
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
     use crate::domain::joining::Status as ApplicationStatus;
+    use crate::domain::levels::application::Status as LevelApplicationStatus;
     use crate::domain::network::order::{OrderKind, OrderState};
     use crate::domain::network::{AgentStatus, PartyKind, WithdrawalStatus};
     use crate::typed::text_enum;
@@ -31,6 +32,12 @@ pub mod sql_types {
     text_enum!(
         /// `applications.status` (joining).
         ApplicationStatusText => ApplicationStatus, name: |s| s.as_str(), parse: ApplicationStatus::parse
+    );
+    text_enum!(
+        /// `level_applications.status`.
+        LevelApplicationStatusText => LevelApplicationStatus,
+        name: |s| s.as_str(),
+        parse: LevelApplicationStatus::parse
     );
     text_enum!(
         /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
@@ -730,6 +737,9 @@ diesel::allow_tables_to_appear_in_same_query!(level_activity, agents);
 
 // Level applications with approval (issue 6, migration 2026-11-28-000001_level_applications).
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     level_applications (id) {
         id -> BigInt,
         agent_id -> BigInt,
@@ -739,7 +749,7 @@ diesel::table! {
         level_key -> Text,
         path_index -> Integer,
         approval_mode -> Text,
-        status -> Text,
+        status -> LevelApplicationStatusText,
         note -> Nullable<Text>,
         evidence -> Text,
         applied_on -> Date,

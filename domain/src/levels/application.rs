@@ -27,6 +27,12 @@ pub enum Status {
     Lapsed,
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Status {
     pub const ALL: [Status; 6] = [
         Status::AwaitingSupplier,

@@ -92,7 +92,7 @@ impl From<LevelApplicationRow> for LevelApplicationView {
             level_key: r.level_key,
             path: r.path_index,
             approval_mode: r.approval_mode,
-            status: r.status,
+            status: r.status.as_str().to_string(),
             note: r.note,
             applied_on: r.applied_on,
             supplier_agent_id: r.supplier_agent_id,

@@ -64,7 +64,7 @@ pub fn queue(conn: &mut DbConnection, actor: Actor) -> Result<Vec<LevelApplicati
         return Ok(store::awaiting_supplier(conn, Some(agent), 200)?);
     }
     actor.require_hq(READERS, "read level applications")?;
-    let mut rows = store::list(conn, Some(Status::AwaitingHq.as_str()), None, 200)?;
+    let mut rows = store::list(conn, Some(Status::AwaitingHq), None, 200)?;
     rows.extend(store::awaiting_supplier(conn, None, 200)?);
     rows.sort_by_key(|r| r.id);
     Ok(rows)
@@ -79,11 +79,15 @@ pub fn all(
     limit: i64,
 ) -> Result<Vec<LevelApplicationRow>> {
     actor.require_hq(READERS, "read level applications")?;
-    if let Some(s) = status.filter(|s| Status::parse(s).is_none()) {
-        return Err(Error::BadRequest(format!(
-            "status {s:?}: use awaiting_supplier, awaiting_hq, approved, rejected, withdrawn or \
-             lapsed"
-        )));
-    }
+    let status = status
+        .map(|s| {
+            Status::parse(s).ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "status {s:?}: use awaiting_supplier, awaiting_hq, approved, rejected, \
+                     withdrawn or lapsed"
+                ))
+            })
+        })
+        .transpose()?;
     Ok(store::list(conn, status, before, limit)?)
 }

@@ -27,6 +27,7 @@ use crate::store::levels::applications::{
     self as store, Decided, LevelApplicationRow, NewLevelApplication,
 };
 use crate::store::network::agents::{self as agents_store, AgentRow};
+use crate::store::typed::Stored;
 use crate::store::users::now;
 use crate::store::{DbConnection, audit};
 
@@ -82,15 +83,6 @@ pub(super) fn rank(r: i32) -> TierRank {
 
 fn version(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
-}
-
-fn status_of(row: &LevelApplicationRow) -> Result<Status> {
-    Status::parse(&row.status).ok_or_else(|| {
-        Error::Internal(format!(
-            "level application {}: status {}",
-            row.id, row.status
-        ))
-    })
 }
 
 /// The latest decision recorded: HQ's, else the supplier's.
@@ -162,7 +154,14 @@ pub fn apply(
         // An application whose ground moved is closed first: it no longer blocks a new one.
         match lapse_of(&open, &agent, Some(active)) {
             Some(l) => {
-                store::close(conn, open.id, &open.status, "lapsed", Some(l.as_str()), at)?;
+                store::close(
+                    conn,
+                    open.id,
+                    open.status,
+                    Status::Lapsed,
+                    Some(l.as_str()),
+                    at,
+                )?;
             }
             None => return Err(refused(ApplicationError::AlreadyOpen(open.id))),
         }
@@ -188,7 +187,7 @@ pub fn apply(
             level_key: offer.level_key.clone(),
             path_index: i32::try_from(offer.path).unwrap_or(i32::MAX),
             approval_mode: mode_str(offer.approval).into(),
-            status: status.as_str().into(),
+            status: Stored(status),
             note,
             evidence: reasons_json(&offer.reasons)?,
             applied_on: day,
@@ -201,7 +200,7 @@ pub fn apply(
         "level.application.submit",
         &format!("level_application:{}", row.id),
         &serde_json::json!({ "level": row.level_key, "path": row.path_index,
-            "status": row.status }),
+            "status": row.status.as_str() }),
     )?;
     tracing::info!(application = row.id, agent = me, level = %row.level_key, "level application");
     Ok(row)
@@ -222,10 +221,10 @@ pub fn withdraw(
             "only the applicant withdraws its application".into(),
         ));
     }
-    let Step::To(to) = rules::withdraw(status_of(&row)?).map_err(refused)? else {
+    let Step::To(to) = rules::withdraw(row.status).map_err(refused)? else {
         return Ok(row);
     };
-    if !store::close(conn, id, &row.status, to.as_str(), None, at)? {
+    if !store::close(conn, id, row.status, to, None, at)? {
         return Err(Error::refuse(
             "changed_meanwhile",
             format!("level application {id} was decided meanwhile"),
@@ -236,7 +235,7 @@ pub fn withdraw(
         actor.user(),
         "level.application.withdraw",
         &format!("level_application:{id}"),
-        &serde_json::json!({ "from": row.status }),
+        &serde_json::json!({ "from": row.status.as_str() }),
     )?;
     Ok(store::get(conn, id)?)
 }
@@ -260,7 +259,7 @@ pub fn decide(
     };
     let day = day_of(at)?;
     let row = store::get(conn, id)?;
-    let status = status_of(&row)?;
+    let status = row.status;
     let applicant = agents_store::get(conn, row.agent_id)?;
     let by = rules::stage_of(caller, applicant.id, applicant.supplier_id).map_err(refused)?;
     let hq_supplies = applicant.supplier_id.is_none();
@@ -304,8 +303,8 @@ pub fn decide(
         _ => None,
     };
     let saved = Decided {
-        from: status.as_str(),
-        to: next.as_str(),
+        from: status,
+        to: next,
         supplier: match by {
             Decider::Supplier => applicant.supplier_id,
             Decider::Hq => None,
@@ -357,7 +356,7 @@ pub fn decide(
 pub fn lapse_open_of(conn: &mut DbConnection, agent: i64, at: NaiveDateTime) -> Result<()> {
     if let Some(open) = store::open_of(conn, agent)? {
         let why = Lapse::LevelChanged.as_str();
-        store::close(conn, open.id, &open.status, "lapsed", Some(why), at)?;
+        store::close(conn, open.id, open.status, Status::Lapsed, Some(why), at)?;
     }
     Ok(())
 }
@@ -371,7 +370,14 @@ pub fn sweep(conn: &mut DbConnection, at: NaiveDateTime) -> Result<usize> {
     for row in store::open_all(conn)? {
         let agent = agents_store::get(conn, row.agent_id)?;
         if let Some(l) = lapse_of(&row, &agent, active) {
-            if store::close(conn, row.id, &row.status, "lapsed", Some(l.as_str()), at)? {
+            if store::close(
+                conn,
+                row.id,
+                row.status,
+                Status::Lapsed,
+                Some(l.as_str()),
+                at,
+            )? {
                 lapsed += 1;
             }
         }

@@ -116,14 +116,14 @@ pub fn load_hq(conn: &mut DbConnection, actor: Actor) -> Result<Vec<Item>> {
     items(conn, &tiers, rows)
 }
 
-fn status_text(lang: Lang, status: &str) -> &'static str {
+fn status_text(lang: Lang, status: Status) -> &'static str {
     match status {
-        "awaiting_supplier" => tr(lang, "待上级审核", "awaiting the supplier"),
-        "awaiting_hq" => tr(lang, "待总部审核", "awaiting HQ"),
-        "approved" => tr(lang, "已通过", "approved"),
-        "rejected" => tr(lang, "已拒绝", "rejected"),
-        "withdrawn" => tr(lang, "已撤回", "withdrawn"),
-        _ => tr(lang, "已失效", "lapsed"),
+        Status::AwaitingSupplier => tr(lang, "待上级审核", "awaiting the supplier"),
+        Status::AwaitingHq => tr(lang, "待总部审核", "awaiting HQ"),
+        Status::Approved => tr(lang, "已通过", "approved"),
+        Status::Rejected => tr(lang, "已拒绝", "rejected"),
+        Status::Withdrawn => tr(lang, "已撤回", "withdrawn"),
+        Status::Lapsed => tr(lang, "已失效", "lapsed"),
     }
 }
 
@@ -148,7 +148,7 @@ fn line(lang: Lang, i: &Item) -> Markup {
     let evidence = reasons_text(&r.evidence, rl(lang));
     html! {
         "#" (r.id) " · " (i.applicant) " · " (from) " → " (to) " · "
-        span data-status=(r.status) { (status_text(lang, &r.status)) }
+        span data-status=(r.status.as_str()) { (status_text(lang, r.status)) }
         " · " (mode_text(lang, &r.approval_mode)) " · " (r.applied_on)
         @if !evidence.is_empty() { br; small { (evidence) } }
         @if let Some(n) = &r.note { br; small { (tr(lang, "申请说明:", "Note: ")) (n) } }
@@ -180,7 +180,7 @@ fn decision_forms(lang: Lang, csrf: &str, action: &str, id: i64) -> Markup {
 
 /// The agent's cards: what it may apply for, its applications, its downline's awaiting it.
 pub fn agent_cards(lang: Lang, csrf: &str, v: &AgentView) -> Markup {
-    let open = v.mine.iter().find(|i| is_open(&i.row.status));
+    let open = v.mine.iter().find(|i| i.row.status.is_open());
     html! {
         div.card id="level-offers" {
             h2 { (tr(lang, "申请升级", "Apply for a level")) }
@@ -215,7 +215,7 @@ pub fn agent_cards(lang: Lang, csrf: &str, v: &AgentView) -> Markup {
             ul { @for i in &v.mine {
                 li data-application=(i.row.id) {
                     (line(lang, i))
-                    @if is_open(&i.row.status) {
+                    @if i.row.status.is_open() {
                         form method="post" action=(AGENT_PAGE) style="display:inline" {
                             (csrf_field(csrf))
                             input type="hidden" name="id" value=(i.row.id);
@@ -234,10 +234,6 @@ pub fn agent_cards(lang: Lang, csrf: &str, v: &AgentView) -> Markup {
             }
         }
     }
-}
-
-fn is_open(status: &str) -> bool {
-    Status::parse(status).is_some_and(Status::is_open)
 }
 
 /// HQ's card: the applications awaiting HQ, with forms for an admin.
@@ -289,7 +285,7 @@ pub async fn hq_decide(
 }
 
 fn notice(page: &str, lang: Lang, row: &LevelApplicationRow) -> Response {
-    let text = format!("#{} {}", row.id, status_text(lang, &row.status));
+    let text = format!("#{} {}", row.id, status_text(lang, row.status));
     see_other(&format!("{page}?notice={}", urlencode(&text)))
 }
 

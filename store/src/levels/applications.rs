@@ -6,12 +6,15 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::domain::levels::application::Status;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::schema::{agents, level_applications};
+use crate::typed::Stored;
 
 /// The open statuses (waiting for a decision).
-pub const OPEN: [&str; 2] = ["awaiting_supplier", "awaiting_hq"];
+pub const OPEN: [Stored<Status>; 2] =
+    [Stored(Status::AwaitingSupplier), Stored(Status::AwaitingHq)];
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = level_applications)]
@@ -28,8 +31,7 @@ pub struct LevelApplicationRow {
     pub path_index: i32,
     /// `hq` or `supplier_then_hq`.
     pub approval_mode: String,
-    /// `awaiting_supplier`, `awaiting_hq`, `approved`, `rejected`, `withdrawn` or `lapsed`.
-    pub status: String,
+    pub status: Status,
     /// The agent's words to its approvers (升级资料).
     pub note: Option<String>,
     /// The path's reasons on the day applied (JSON, `domain::levels::Reason`).
@@ -63,7 +65,7 @@ pub struct NewLevelApplication {
     pub level_key: String,
     pub path_index: i32,
     pub approval_mode: String,
-    pub status: String,
+    pub status: Stored<Status>,
     pub note: Option<String>,
     pub evidence: String,
     pub applied_on: NaiveDate,
@@ -121,7 +123,7 @@ pub fn awaiting_supplier(
 ) -> Result<Vec<LevelApplicationRow>> {
     let q = level_applications::table
         .inner_join(agents::table)
-        .filter(level_applications::status.eq("awaiting_supplier"))
+        .filter(level_applications::status.eq(Stored(Status::AwaitingSupplier)))
         .order(level_applications::id.asc())
         .limit(limit)
         .select(LevelApplicationRow::as_select())
@@ -135,7 +137,7 @@ pub fn awaiting_supplier(
 /// Applications in `status` (every status when `None`), newest first; before id `before`.
 pub fn list(
     conn: &mut DbConnection,
-    status: Option<&str>,
+    status: Option<Status>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<LevelApplicationRow>> {
@@ -145,7 +147,7 @@ pub fn list(
         .select(LevelApplicationRow::as_select())
         .into_boxed();
     if let Some(s) = status {
-        q = q.filter(level_applications::status.eq(s.to_string()));
+        q = q.filter(level_applications::status.eq(Stored(s)));
     }
     if let Some(b) = before {
         q = q.filter(level_applications::id.lt(b));
@@ -165,8 +167,8 @@ pub fn open_all(conn: &mut DbConnection) -> Result<Vec<LevelApplicationRow>> {
 /// A stage's decision, saved with the application's new status.
 #[derive(Debug, Clone)]
 pub struct Decided<'a> {
-    pub from: &'a str,
-    pub to: &'a str,
+    pub from: Status,
+    pub to: Status,
     /// The supplier stage (by this agent), else HQ's.
     pub supplier: Option<i64>,
     pub by: Option<i64>,
@@ -181,11 +183,11 @@ pub struct Decided<'a> {
 pub fn decide(conn: &mut DbConnection, id: i64, d: &Decided) -> Result<bool> {
     let target = level_applications::table
         .filter(level_applications::id.eq(id))
-        .filter(level_applications::status.eq(d.from));
+        .filter(level_applications::status.eq(Stored(d.from)));
     let n = match d.supplier {
         Some(agent) => diesel::update(target)
             .set((
-                level_applications::status.eq(d.to),
+                level_applications::status.eq(Stored(d.to)),
                 level_applications::supplier_agent_id.eq(Some(agent)),
                 level_applications::supplier_decided_by.eq(d.by),
                 level_applications::supplier_decided_at.eq(Some(d.at)),
@@ -195,7 +197,7 @@ pub fn decide(conn: &mut DbConnection, id: i64, d: &Decided) -> Result<bool> {
             .execute(conn)?,
         None => diesel::update(target)
             .set((
-                level_applications::status.eq(d.to),
+                level_applications::status.eq(Stored(d.to)),
                 level_applications::hq_decided_by.eq(d.by),
                 level_applications::hq_decided_at.eq(Some(d.at)),
                 level_applications::hq_approved.eq(Some(d.approved)),
@@ -212,18 +214,18 @@ pub fn decide(conn: &mut DbConnection, id: i64, d: &Decided) -> Result<bool> {
 pub fn close(
     conn: &mut DbConnection,
     id: i64,
-    from: &str,
-    to: &str,
+    from: Status,
+    to: Status,
     lapse: Option<&str>,
     at: NaiveDateTime,
 ) -> Result<bool> {
     let n = diesel::update(
         level_applications::table
             .filter(level_applications::id.eq(id))
-            .filter(level_applications::status.eq(from)),
+            .filter(level_applications::status.eq(Stored(from))),
     )
     .set((
-        level_applications::status.eq(to),
+        level_applications::status.eq(Stored(to)),
         level_applications::closed_at.eq(Some(at)),
         level_applications::lapse_reason.eq(lapse),
     ))

@@ -147,7 +147,10 @@ async fn apply_on_the_page_then_supplier_and_hq_approve_on_theirs() {
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(
-            store::get(&mut net.conn(), id).expect("row").status,
+            store::get(&mut net.conn(), id)
+                .expect("row")
+                .status
+                .as_str(),
             "awaiting_hq"
         );
 

@@ -54,11 +54,16 @@ fn apply(net: &Net, who: Actor, level: &str, when: NaiveDateTime) -> Result<i64,
 }
 
 fn decide(net: &Net, who: Actor, id: i64, approve: bool, note: &str) -> Result<String, Error> {
-    cases::decide(&mut net.conn(), who, id, approve, note, now()).map(|r| r.status)
+    cases::decide(&mut net.conn(), who, id, approve, note, now())
+        .map(|r| r.status.as_str().to_string())
 }
 
 fn status(net: &Net, id: i64) -> String {
-    store::get(&mut net.conn(), id).expect("application").status
+    store::get(&mut net.conn(), id)
+        .expect("application")
+        .status
+        .as_str()
+        .to_string()
 }
 
 fn level_changes(net: &Net, agent: i64) -> Vec<changes::LevelChangeRow> {
@@ -350,9 +355,9 @@ fn withdraw_not_eligible_and_one_open_application() {
         let theirs = cases::withdraw(&mut net.conn(), top_actor, first, now());
         assert!(matches!(theirs, Err(Error::Forbidden(_))), "{theirs:?}");
         let done = cases::withdraw(&mut net.conn(), x_actor, first, now()).expect("withdraw");
-        assert_eq!(done.status, "withdrawn");
+        assert_eq!(done.status.as_str(), "withdrawn");
         let again = cases::withdraw(&mut net.conn(), x_actor, first, now()).expect("repeat");
-        assert_eq!(again.status, "withdrawn");
+        assert_eq!(again.status.as_str(), "withdrawn");
         let hq = decide(&net, admin(&net), first, true, "");
         assert!(matches!(hq, Err(Error::Refused { .. })), "{hq:?}");
         assert_eq!(net.agent(x).tier_rank, 5);
