@@ -10,10 +10,12 @@ macro_rules! policy_store {
         use chrono::NaiveDateTime;
         use diesel::prelude::*;
 
+        use crate::domain::network::PolicyStatus;
         use crate::error::{Error, Result};
         use crate::store::DbConnection;
         use crate::store::schema::$table;
         use crate::store::users::now;
+        use crate::typed::Stored;
 
         #[derive(Debug, Clone, Queryable, Selectable)]
         #[diesel(table_name = $table)]
@@ -22,8 +24,7 @@ macro_rules! policy_store {
             pub version: i64,
             pub name: String,
             pub document: String,
-            /// `draft`, `active` or `retired`.
-            pub status: String,
+            pub status: PolicyStatus,
             pub created_at: NaiveDateTime,
             pub created_by: Option<i64>,
             pub activated_at: Option<NaiveDateTime>,
@@ -32,7 +33,7 @@ macro_rules! policy_store {
 
         pub fn active(conn: &mut DbConnection) -> Result<Option<$row>> {
             Ok($table::table
-                .filter($table::status.eq("active"))
+                .filter($table::status.eq(Stored(PolicyStatus::Active)))
                 .select($row::as_select())
                 .load(conn)?
                 .pop())
@@ -80,7 +81,7 @@ macro_rules! policy_store {
                     $table::version.eq(version),
                     $table::name.eq(name),
                     $table::document.eq(document),
-                    $table::status.eq("draft"),
+                    $table::status.eq(Stored(PolicyStatus::Draft)),
                     $table::created_at.eq(now()),
                     $table::created_by.eq(by),
                 ))
@@ -93,7 +94,7 @@ macro_rules! policy_store {
         /// transaction. A version that is not a draft is refused before anything is written, so
         /// the active one stays active even outside a transaction.
         pub fn activate(conn: &mut DbConnection, version: i64, by: Option<i64>) -> Result<()> {
-            if by_version(conn, version)?.is_none_or(|row| row.status != "draft") {
+            if by_version(conn, version)?.is_none_or(|row| row.status != PolicyStatus::Draft) {
                 return Err(Error::conflict(
                     "policy_version_not_draft",
                     format!(
@@ -105,12 +106,12 @@ macro_rules! policy_store {
                     ),
                 ));
             }
-            diesel::update($table::table.filter($table::status.eq("active")))
-                .set($table::status.eq("retired"))
+            diesel::update($table::table.filter($table::status.eq(Stored(PolicyStatus::Active))))
+                .set($table::status.eq(Stored(PolicyStatus::Retired)))
                 .execute(conn)?;
             diesel::update($table::table.filter($table::version.eq(version)))
                 .set((
-                    $table::status.eq("active"),
+                    $table::status.eq(Stored(PolicyStatus::Active)),
                     $table::activated_at.eq(Some(now())),
                     $table::activated_by.eq(by),
                 ))

@@ -10,7 +10,7 @@ pub mod sql_types {
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
     use crate::domain::network::order::{OrderKind, OrderState};
-    use crate::domain::network::{AgentStatus, PartyKind, WithdrawalStatus};
+    use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::typed::text_enum;
 
     text_enum!(
@@ -38,6 +38,10 @@ pub mod sql_types {
         LevelApplicationStatusText => LevelApplicationStatus,
         name: |s| s.as_str(),
         parse: LevelApplicationStatus::parse
+    );
+    text_enum!(
+        /// `policy_versions.status`, `level_policies.status`.
+        PolicyStatusText => PolicyStatus, name: |s| s.as_str(), parse: PolicyStatus::parse
     );
     text_enum!(
         /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
@@ -244,12 +248,15 @@ diesel::allow_tables_to_appear_in_same_query!(
 // The agent network (migration 2026-11-24-000001_network). Money columns are `*_cents`.
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     policy_versions (id) {
         id -> BigInt,
         version -> BigInt,
         name -> Text,
         document -> Text,
-        status -> Text,
+        status -> PolicyStatusText,
         created_at -> Timestamp,
         created_by -> Nullable<BigInt>,
         activated_at -> Nullable<Timestamp>,
@@ -645,12 +652,15 @@ diesel::allow_tables_to_appear_in_same_query!(diversion_alerts, agents);
 // engine knows of each agent's level, the changes with their reasons, runs, and the activity
 // (bound customers, recharges, level prices) that orders do not hold.
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     level_policies (id) {
         id -> BigInt,
         version -> BigInt,
         name -> Text,
         document -> Text,
-        status -> Text,
+        status -> PolicyStatusText,
         created_at -> Timestamp,
         created_by -> Nullable<BigInt>,
         activated_at -> Nullable<Timestamp>,

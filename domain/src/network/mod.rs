@@ -122,6 +122,41 @@ impl fmt::Display for AgentStatus {
     }
 }
 
+/// Where a version of a policy document (the tier policy, the level policy) stands: drafts until
+/// one is activated, the active one retired when the next is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyStatus {
+    Draft,
+    Active,
+    Retired,
+}
+
+impl PolicyStatus {
+    pub const ALL: [PolicyStatus; 3] = [
+        PolicyStatus::Draft,
+        PolicyStatus::Active,
+        PolicyStatus::Retired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyStatus::Draft => "draft",
+            PolicyStatus::Active => "active",
+            PolicyStatus::Retired => "retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PolicyStatus> {
+        PolicyStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for PolicyStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a withdrawal (提现) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WithdrawalStatus {

@@ -67,7 +67,7 @@ impl From<LevelPolicyRow> for LevelPolicyView {
         LevelPolicyView {
             version: r.version,
             name: r.name,
-            status: r.status,
+            status: r.status.as_str().to_string(),
             created_at: r.created_at,
             activated_at: r.activated_at,
             document: r.document,

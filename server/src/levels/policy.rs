@@ -9,6 +9,7 @@ use super::apply::{Cause, apply};
 use super::population::{self, Member};
 use crate::domain::Role;
 use crate::domain::levels::{AgentLevel, LevelPolicy, OnChange, Quota, keep_level_quota, relevel};
+use crate::domain::network::PolicyStatus;
 use crate::error::{Error, Result};
 use crate::network::{Actor, policy as tier_policy};
 use crate::store::DbConnection;
@@ -78,7 +79,7 @@ pub fn activate(conn: &mut DbConnection, version: i64, actor: Actor) -> Result<A
     actor.require_hq(&[Role::HqAdmin], "activate level policies")?;
     let row =
         policies::by_version(conn, version)?.ok_or_else(|| Error::not_found("level policy"))?;
-    if row.status != "draft" {
+    if row.status != PolicyStatus::Draft {
         return Err(Error::refuse(
             "policy_version_not_draft",
             format!(

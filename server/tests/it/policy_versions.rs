@@ -95,7 +95,7 @@ fn both_policy_stores_keep_one_active_version_and_refuse_what_they_must() {
                     network::list(c)
                         .expect("list")
                         .into_iter()
-                        .map(|r| (r.version, r.status))
+                        .map(|r| (r.version, r.status.as_str().to_string()))
                         .collect()
                 },
             },
@@ -110,7 +110,7 @@ fn both_policy_stores_keep_one_active_version_and_refuse_what_they_must() {
                     level::list(c)
                         .expect("list")
                         .into_iter()
-                        .map(|r| (r.version, r.status))
+                        .map(|r| (r.version, r.status.as_str().to_string()))
                         .collect()
                 },
             },

@@ -108,7 +108,7 @@ fn view(row: PolicyRow) -> PolicyView {
         return_days: parsed.as_ref().map(Policy::return_days),
         version: row.version,
         name: row.name,
-        status: row.status,
+        status: row.status.as_str().to_string(),
         created_at: row.created_at,
         activated_at: row.activated_at,
         document: row.document,
