@@ -18,6 +18,12 @@ pub enum Role {
     Agent,
 }
 
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Role {
     pub const ALL: [Role; 5] = [
         Role::HqAdmin,

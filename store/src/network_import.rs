@@ -169,7 +169,7 @@ pub fn insert_accounts(
                     users::username.eq(r.username),
                     users::display_name.eq(r.display_name),
                     users::password_hash.eq(r.password_hash),
-                    users::role.eq("agent"),
+                    users::role.eq(Stored(crate::domain::Role::Agent)),
                     users::must_change_password.eq(true),
                     users::disabled.eq(false),
                     users::created_at.eq(at),

@@ -7,6 +7,7 @@
 
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
+    use crate::domain::Role;
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
     use crate::domain::network::order::{OrderKind, OrderState};
@@ -44,18 +45,25 @@ pub mod sql_types {
         PolicyStatusText => PolicyStatus, name: |s| s.as_str(), parse: PolicyStatus::parse
     );
     text_enum!(
+        /// `users.role`: what the account may do.
+        RoleText => Role, name: |r| r.as_str(), parse: Role::parse
+    );
+    text_enum!(
         /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
         PartyKindText => PartyKind, name: |k| k.as_str(), parse: PartyKind::parse
     );
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     users (id) {
         id -> BigInt,
         username -> Text,
         display_name -> Text,
         password_hash -> Text,
-        role -> Text,
+        role -> RoleText,
         must_change_password -> Bool,
         disabled -> Bool,
         created_at -> Timestamp,

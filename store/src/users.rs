@@ -7,6 +7,7 @@ use super::DbConnection;
 use super::schema::{api_tokens, users};
 use crate::domain::Role;
 use crate::error::{Error, Result};
+use crate::typed::Stored;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -15,18 +16,10 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub must_change_password: bool,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
-}
-
-impl User {
-    pub fn role(&self) -> Result<Role> {
-        Role::parse(&self.role).ok_or_else(|| {
-            Error::Internal(format!("user {} has unknown role {}", self.id, self.role))
-        })
-    }
 }
 
 #[derive(Debug, Insertable)]
@@ -35,7 +28,7 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Stored<Role>,
     pub must_change_password: bool,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
@@ -76,7 +69,7 @@ pub fn create_user(
         username,
         display_name,
         password_hash,
-        role: role.as_str(),
+        role: Stored(role),
         must_change_password,
         disabled: false,
         created_at: now(),

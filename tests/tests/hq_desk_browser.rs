@@ -423,7 +423,7 @@ fn hq_staff_run_the_brand_from_the_desk() {
     let created = users::find_by_username(&mut db.get().expect("connection"), "fin-new")
         .expect("find")
         .expect("created");
-    assert_eq!(created.role, "hq_finance");
+    assert_eq!(created.role, chainmark_server::domain::Role::HqFinance);
     assert!(created.must_change_password && !one_time.is_empty());
     // ... and disables the warehouse account of someone who left, then enables it again.
     click(&tab, "nav.shell a[href=\"/hq/staff\"]");

@@ -61,7 +61,7 @@ pub async fn create_token(
     Ok(axum::Json(TokenResponse {
         token: login.token,
         expires_at: login.expires_at,
-        role: login.user.role()?,
+        role: login.user.role,
         must_change_password: login.user.must_change_password,
     }))
 }

@@ -43,7 +43,7 @@ impl From<User> for UserBody {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
-            role: u.role,
+            role: u.role.as_str().to_string(),
             disabled: u.disabled,
             must_change_password: u.must_change_password,
             created_at: u.created_at,

@@ -109,7 +109,7 @@ impl Caller {
         let Some(owner) = owner.filter(|o| o.kind == kind) else {
             return Ok(None);
         };
-        let role = owner.user.role()?;
+        let role = owner.user.role;
         let via = match kind {
             "session" => Via::Session {
                 csrf: owner.csrf_token.clone().unwrap_or_default(),

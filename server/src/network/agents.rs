@@ -169,7 +169,7 @@ pub fn create(conn: &mut DbConnection, input: NewAgentInput, by: Option<i64>) ->
 fn check_agent_account(conn: &mut DbConnection, user_id: i64) -> Result<()> {
     let user = crate::store::users::find_by_id(conn, user_id)?
         .ok_or_else(|| Error::BadRequest(format!("user_id {user_id}: there is no such user")))?;
-    if user.role()? != Role::Agent {
+    if user.role != Role::Agent {
         return Err(Error::BadRequest(format!(
             "user {} has role {}: an agent signs in with an 'agent' account",
             user.username, user.role

@@ -99,7 +99,7 @@ pub async fn list(
                     @for u in &list.rows {
                         tr data-user=(u.username) {
                             td { (u.username) } td { (u.display_name) }
-                            td { (u.role().map(|r| role_name(lang, r)).unwrap_or(tr(lang, "其他", "other"))) }
+                            td { (role_name(lang, u.role)) }
                             td { (status(lang, u.disabled, u.must_change_password)) }
                             td { (u.created_at.format("%Y-%m-%d")) }
                             td { (actions(lang, &caller, &csrf, u.id, u.disabled)) }
