@@ -172,7 +172,10 @@ pub fn to_do(conn: &mut DbConnection) -> Result<ToDo> {
             .count()
             .get_result(conn)?,
         alerts_open: diversion_alerts::table
-            .filter(diversion_alerts::status.eq("open"))
+            .filter(
+                diversion_alerts::status
+                    .eq(Stored(crate::domain::diversion::alert::AlertStatus::Open)),
+            )
             .count()
             .get_result(conn)?,
         orders_to_ship: restock_orders::table

@@ -6,13 +6,15 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::diversion_alerts;
 use super::users::now;
+use crate::domain::diversion::alert::{AlertKind, AlertStatus};
 use crate::error::Result;
+use crate::typed::Stored;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = diversion_alerts)]
 pub struct AlertRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: AlertKind,
     pub serial: String,
     pub dedupe_key: String,
     pub channel: String,
@@ -22,7 +24,7 @@ pub struct AlertRow {
     pub agent_id: Option<i64>,
     pub risk: i32,
     pub evidence: String,
-    pub status: String,
+    pub status: AlertStatus,
     pub note: Option<String>,
     pub action: Option<String>,
     pub penalty_cents: Option<i64>,
@@ -34,7 +36,7 @@ pub struct AlertRow {
 /// A new alert.
 #[derive(Debug, Clone)]
 pub struct NewAlert {
-    pub kind: &'static str,
+    pub kind: AlertKind,
     pub serial: String,
     pub dedupe_key: String,
     /// `verification` or `scan`.
@@ -51,7 +53,7 @@ pub struct NewAlert {
 pub fn raise(conn: &mut DbConnection, a: &NewAlert) -> Result<Option<i64>> {
     let insert = diesel::insert_into(diversion_alerts::table)
         .values((
-            diversion_alerts::kind.eq(a.kind),
+            diversion_alerts::kind.eq(Stored(a.kind)),
             diversion_alerts::serial.eq(&a.serial),
             diversion_alerts::dedupe_key.eq(&a.dedupe_key),
             diversion_alerts::channel.eq(a.channel),
@@ -61,7 +63,7 @@ pub fn raise(conn: &mut DbConnection, a: &NewAlert) -> Result<Option<i64>> {
             diversion_alerts::agent_id.eq(a.agent_id),
             diversion_alerts::risk.eq(a.risk),
             diversion_alerts::evidence.eq(a.evidence.to_string()),
-            diversion_alerts::status.eq("open"),
+            diversion_alerts::status.eq(Stored(AlertStatus::Open)),
             diversion_alerts::created_at.eq(now()),
         ))
         .on_conflict(diversion_alerts::dedupe_key)
@@ -84,8 +86,8 @@ pub fn any_for(conn: &mut DbConnection, serial: &str) -> Result<bool> {
 /// Filters; all optional but the limit.
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
-    pub status: Option<String>,
-    pub kind: Option<String>,
+    pub status: Option<AlertStatus>,
+    pub kind: Option<AlertKind>,
     pub agent_id: Option<i64>,
     pub serial: Option<String>,
     /// Observed region starting with this prefix (a province's two digits, a city's four).
@@ -97,11 +99,11 @@ pub struct AlertFilter {
 /// Newest first.
 pub fn list(conn: &mut DbConnection, f: &AlertFilter) -> Result<Vec<AlertRow>> {
     let mut q = diversion_alerts::table.into_boxed();
-    if let Some(s) = &f.status {
-        q = q.filter(diversion_alerts::status.eq(s.clone()));
+    if let Some(s) = f.status {
+        q = q.filter(diversion_alerts::status.eq(Stored(s)));
     }
-    if let Some(k) = &f.kind {
-        q = q.filter(diversion_alerts::kind.eq(k.clone()));
+    if let Some(k) = f.kind {
+        q = q.filter(diversion_alerts::kind.eq(Stored(k)));
     }
     if let Some(a) = f.agent_id {
         q = q.filter(diversion_alerts::agent_id.eq(a));
@@ -133,7 +135,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<Option<AlertRow>> {
 /// What an auditor decided.
 #[derive(Debug, Clone)]
 pub struct Decided<'a> {
-    pub status: &'static str,
+    pub status: AlertStatus,
     pub note: &'a str,
     pub action: Option<&'static str>,
     pub penalty_cents: Option<i64>,
@@ -145,10 +147,10 @@ pub fn decide(conn: &mut DbConnection, id: i64, d: &Decided<'_>) -> Result<bool>
     let n = diesel::update(
         diversion_alerts::table
             .filter(diversion_alerts::id.eq(id))
-            .filter(diversion_alerts::status.eq("open")),
+            .filter(diversion_alerts::status.eq(Stored(AlertStatus::Open))),
     )
     .set((
-        diversion_alerts::status.eq(d.status),
+        diversion_alerts::status.eq(Stored(d.status)),
         diversion_alerts::note.eq(d.note),
         diversion_alerts::action.eq(d.action),
         diversion_alerts::penalty_cents.eq(d.penalty_cents),

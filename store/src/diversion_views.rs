@@ -7,7 +7,9 @@ use diesel::sql_types::{BigInt, Date, Text, Timestamp};
 
 use super::DbConnection;
 use super::schema::{cases, custody_events, device_scans, diversion_alerts, items, sightings};
+use crate::domain::diversion::alert::AlertStatus;
 use crate::error::Result;
+use crate::typed::Stored;
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct DayCount {
@@ -116,7 +118,7 @@ pub fn totals(conn: &mut DbConnection) -> Result<Totals> {
             .count()
             .get_result(conn)?,
         open_alerts: diversion_alerts::table
-            .filter(diversion_alerts::status.eq("open"))
+            .filter(diversion_alerts::status.eq(Stored(AlertStatus::Open)))
             .count()
             .get_result(conn)?,
     })

@@ -8,6 +8,7 @@
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
     use crate::domain::Role;
+    use crate::domain::diversion::alert::{AlertKind, AlertStatus};
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
     use crate::domain::network::order::{OrderKind, OrderState};
@@ -47,6 +48,14 @@ pub mod sql_types {
     text_enum!(
         /// `users.role`: what the account may do.
         RoleText => Role, name: |r| r.as_str(), parse: Role::parse
+    );
+    text_enum!(
+        /// `diversion_alerts.kind`.
+        AlertKindText => AlertKind, name: |k| k.as_str(), parse: AlertKind::parse
+    );
+    text_enum!(
+        /// `diversion_alerts.status`.
+        AlertStatusText => AlertStatus, name: |s| s.as_str(), parse: AlertStatus::parse
     );
     text_enum!(
         /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
@@ -627,9 +636,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     diversion_alerts (id) {
         id -> BigInt,
-        kind -> Text,
+        kind -> AlertKindText,
         serial -> Text,
         dedupe_key -> Text,
         channel -> Text,
@@ -639,7 +651,7 @@ diesel::table! {
         agent_id -> Nullable<BigInt>,
         risk -> Integer,
         evidence -> Text,
-        status -> Text,
+        status -> AlertStatusText,
         note -> Nullable<Text>,
         action -> Nullable<Text>,
         penalty_cents -> Nullable<BigInt>,

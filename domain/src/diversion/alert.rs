@@ -67,6 +67,40 @@ pub fn dedupe_key(kind: AlertKind, serial: &str, places: &[RegionCode]) -> Strin
     key
 }
 
+/// Where an alert stands: open until an auditor confirms or dismisses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertStatus {
+    Open,
+    Confirmed,
+    Dismissed,
+}
+
+impl AlertStatus {
+    pub const ALL: [AlertStatus; 3] = [
+        AlertStatus::Open,
+        AlertStatus::Confirmed,
+        AlertStatus::Dismissed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Open => "open",
+            AlertStatus::Confirmed => "confirmed",
+            AlertStatus::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertStatus> {
+        AlertStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An auditor's decision on an open alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -84,10 +118,10 @@ impl Decision {
     }
 
     /// The alert's status afterwards.
-    pub fn status(self) -> &'static str {
+    pub fn status(self) -> AlertStatus {
         match self {
-            Decision::Confirm => "confirmed",
-            Decision::Dismiss => "dismissed",
+            Decision::Confirm => AlertStatus::Confirmed,
+            Decision::Dismiss => AlertStatus::Dismissed,
         }
     }
 }

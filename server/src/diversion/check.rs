@@ -62,7 +62,7 @@ pub fn check_verification(conn: &mut DbConnection, sighting: &mut Sighting) -> R
             alerts::raise(
                 conn,
                 &NewAlert {
-                    kind: AlertKind::Diversion.as_str(),
+                    kind: AlertKind::Diversion,
                     serial: sighting.serial.clone(),
                     dedupe_key: dedupe_key(AlertKind::Diversion, &sighting.serial, &[observed]),
                     channel: "verification",
@@ -139,7 +139,7 @@ fn check_cloning(
     alerts::raise(
         conn,
         &NewAlert {
-            kind: AlertKind::Cloning.as_str(),
+            kind: AlertKind::Cloning,
             serial: sighting.serial.clone(),
             dedupe_key: dedupe_key(
                 AlertKind::Cloning,
@@ -181,7 +181,7 @@ pub fn check_count(
     alerts::raise(
         conn,
         &NewAlert {
-            kind: AlertKind::Overuse.as_str(),
+            kind: AlertKind::Overuse,
             serial: sighting.serial.clone(),
             dedupe_key: key,
             channel: "verification",

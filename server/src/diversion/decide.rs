@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::domain::diversion::alert::Decision;
+use crate::domain::diversion::alert::{AlertStatus, Decision};
 use crate::domain::network::{Account, HqAccount, Posting};
 use crate::error::{Error, Result};
 use crate::store::diversion_alerts::{self as alerts, AlertRow, Decided};
@@ -105,7 +105,7 @@ pub fn decide(
     }
     in_transaction(conn, |conn| {
         let alert = alerts::get(conn, id)?.ok_or(Error::not_found("alert"))?;
-        if alert.status != "open" {
+        if alert.status != AlertStatus::Open {
             return Err(Error::refuse(
                 "alert_already_decided",
                 format!("alert {id} is already {}", alert.status),

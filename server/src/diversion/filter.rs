@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use super::regions;
+use crate::domain::diversion::alert::AlertStatus;
 use crate::domain::diversion::{AlertKind, Level};
 use crate::error::{Error, Result};
 use crate::store::diversion_alerts::AlertFilter;
@@ -45,22 +46,20 @@ pub fn alert_filter(q: &FilterInput) -> Result<AlertFilter> {
             "limit {limit} is out of range: give 1 to {MAX_LIMIT}"
         )));
     }
-    let status = text(&q.status);
-    if let Some(s) = &status {
-        if !["open", "confirmed", "dismissed"].contains(&s.as_str()) {
-            return Err(Error::BadRequest(format!(
-                "status {s:?}: use open, confirmed or dismissed"
-            )));
-        }
-    }
-    let kind = text(&q.kind);
-    if let Some(k) = &kind {
-        if AlertKind::parse(k).is_none() {
-            return Err(Error::BadRequest(format!(
-                "kind {k:?}: use diversion, cloning or overuse"
-            )));
-        }
-    }
+    let status = text(&q.status)
+        .map(|s| {
+            AlertStatus::parse(&s).ok_or_else(|| {
+                Error::BadRequest(format!("status {s:?}: use open, confirmed or dismissed"))
+            })
+        })
+        .transpose()?;
+    let kind = text(&q.kind)
+        .map(|k| {
+            AlertKind::parse(&k).ok_or_else(|| {
+                Error::BadRequest(format!("kind {k:?}: use diversion, cloning or overuse"))
+            })
+        })
+        .transpose()?;
     let region_prefix = match text(&q.region) {
         None => None,
         Some(r) => {
@@ -181,7 +180,7 @@ mod tests {
             ..FilterInput::default()
         })
         .expect("filter");
-        assert_eq!(f.status.as_deref(), Some("open"));
+        assert_eq!(f.status, Some(AlertStatus::Open));
         assert_eq!(f.region_prefix.as_deref(), Some("44"));
         assert_eq!(f.serial.as_deref(), Some("ABC"));
         assert_eq!(

@@ -82,7 +82,7 @@ pub fn check_scan(
         alerts::raise(
             conn,
             &NewAlert {
-                kind: AlertKind::Diversion.as_str(),
+                kind: AlertKind::Diversion,
                 dedupe_key: dedupe_key(AlertKind::Diversion, &item.serial, &[observed]),
                 serial: item.serial,
                 channel: "scan",

@@ -239,8 +239,8 @@ pub fn alerts_csv(rows: &[AlertRow]) -> String {
         out.push_str(&line(&[
             a.id.to_string(),
             a.created_at.to_string(),
-            a.kind.clone(),
-            a.status.clone(),
+            a.kind.as_str().to_string(),
+            a.status.as_str().to_string(),
             a.serial.clone(),
             a.channel.clone(),
             opt(&a.expected_region),

@@ -22,6 +22,7 @@ use crate::auth::MaybeCaller;
 use crate::diversion::decide::{self, DecisionInput};
 use crate::diversion::filter::{self, FilterInput};
 use crate::diversion::views::region_name;
+use crate::domain::diversion::alert::AlertStatus;
 use crate::error::{Error, Result};
 use crate::store::diversion_alerts::{self as alerts, AlertRow};
 use crate::store::network::{agents, money};
@@ -126,15 +127,15 @@ fn filter_form(lang: Lang, q: &RawQuery) -> Markup {
 fn row(lang: Lang, a: &AlertRow) -> Markup {
     let name = |c: &Option<String>| c.as_deref().map(region_name).unwrap_or_default();
     html! {
-        tr data-alert=(a.id) data-status=(a.status) data-kind=(a.kind) {
+        tr data-alert=(a.id) data-status=(a.status.as_str()) data-kind=(a.kind.as_str()) {
             td { a href=(alert_path(a.id)) { "#" (a.id) } }
             td { (a.created_at.format("%Y-%m-%d %H:%M")) }
-            td { (word(lang, &a.kind)) }
+            td { (word(lang, a.kind.as_str())) }
             td { code { (a.serial) } }
             td { (name(&a.expected_region)) }
             td { (name(&a.observed_region)) }
             td { (a.risk) }
-            td { (word(lang, &a.status)) }
+            td { (word(lang, a.status.as_str())) }
         }
     }
 }
@@ -340,9 +341,9 @@ pub async fn show(
     let csrf = caller.csrf().to_string();
     let body = html! {
         @if let Some(n) = q.get("notice") { div.card.verdict.ok id="notice" { (n) } }
-        div.card.verdict.(if a.status == "open" { "bad" } else { "ok" }) id="alert"
-            data-alert=(a.id) data-status=(a.status) data-kind=(a.kind) {
-            h2 { (t(lang, A::Alert)) " #" (a.id) " · " (word(lang, &a.kind)) " · " (word(lang, &a.status)) }
+        div.card.verdict.(if a.status == AlertStatus::Open { "bad" } else { "ok" }) id="alert"
+            data-alert=(a.id) data-status=(a.status.as_str()) data-kind=(a.kind.as_str()) {
+            h2 { (t(lang, A::Alert)) " #" (a.id) " · " (word(lang, a.kind.as_str())) " · " (word(lang, a.status.as_str())) }
             dl id="evidence" {
                 dt { (t(lang, A::Serial)) }
                 dd { a href=(format!("/hq/audit/trace?code={}", urlencode(&a.serial))) id="trace-link" { code { (a.serial) } } }
@@ -364,13 +365,13 @@ pub async fn show(
             }
         }
         (custody(lang, &evidence))
-        @if a.status == "open" {
+        @if a.status == AlertStatus::Open {
             (decision_forms(lang, &a, &csrf))
         } @else {
             div.card id="decision" {
                 h2 { (t(lang, A::Decision)) }
                 dl {
-                    dt { (t(lang, A::Status)) } dd { (word(lang, &a.status)) }
+                    dt { (t(lang, A::Status)) } dd { (word(lang, a.status.as_str())) }
                     dt { (t(lang, A::Note)) } dd { (a.note.as_deref().unwrap_or("")) }
                     dt { (t(lang, A::Action)) } dd data-field="action" { (a.action.as_deref().unwrap_or("-")) }
                     @if let Some(c) = a.penalty_cents { dt { (t(lang, A::Penalty)) } dd { (money(c)) } }
@@ -433,7 +434,7 @@ pub async fn decide_form(
             let notice = format!(
                 "#{} {}{}",
                 a.id,
-                word(lang, &a.status),
+                word(lang, a.status.as_str()),
                 a.action.map(|x| format!(" · {x}")).unwrap_or_default()
             );
             see_other(&format!(

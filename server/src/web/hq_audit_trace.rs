@@ -100,7 +100,7 @@ fn result(lang: Lang, tr: &Trace) -> Markup {
                     @for a in &tr.alerts {
                         li data-alert=(a.id) {
                             a href=(format!("/hq/audit/alerts/{}", a.id)) { "#" (a.id) }
-                            " · " (word(lang, &a.kind)) " · " (word(lang, &a.status))
+                            " · " (word(lang, a.kind.as_str())) " · " (word(lang, a.status.as_str()))
                             " · " (a.observed_region.as_deref().map(region_name).unwrap_or_default())
                         }
                     }

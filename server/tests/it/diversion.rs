@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chainmark_server::diversion::decide;
 use chainmark_server::domain::Role;
+use chainmark_server::domain::diversion::alert::{AlertKind, AlertStatus};
 use chainmark_server::domain::network::{Account, HqAccount, PaidVia};
 use chainmark_server::network::{Actor, orders, shipping};
 use chainmark_server::store::diversion_alerts::{self as alerts, AlertFilter, AlertRow};
@@ -123,13 +124,13 @@ async fn verified_in_another_province_raises_one_alert_with_its_evidence() {
         let found = all_alerts(&net);
         assert_eq!(found.len(), 1, "{backend:?}: {found:?}");
         let alert = &found[0];
-        assert_eq!(alert.kind, "diversion");
+        assert_eq!(alert.kind, AlertKind::Diversion);
         assert_eq!(alert.serial, rows[1].serial);
         assert_eq!(alert.expected_region.as_deref(), Some("330106"));
         assert_eq!(alert.observed_region.as_deref(), Some("440106"));
         assert_eq!(alert.place_source, "browser");
         assert_eq!(alert.agent_id, Some(a));
-        assert_eq!(alert.status, "open");
+        assert_eq!(alert.status, AlertStatus::Open);
         assert_eq!(alert.risk, 90, "browser 60 + another province 30");
         let evidence: Value = serde_json::from_str(&alert.evidence).expect("evidence");
         assert_eq!(evidence["code"], json!(rows[1].serial));
@@ -273,12 +274,15 @@ async fn a_code_seen_too_far_apart_too_soon_is_a_clone() {
         let row = &batch.rows[0];
         verify(&net.app, row, Some(XIHU), Some(PHONE)).await;
         verify(&net.app, row, Some(DONGCHENG), Some(PHONE)).await;
-        let mut kinds: Vec<String> = all_alerts(&net).into_iter().map(|a| a.kind).collect();
+        let mut kinds: Vec<String> = all_alerts(&net)
+            .into_iter()
+            .map(|a| a.kind.as_str().to_string())
+            .collect();
         kinds.sort();
         assert_eq!(kinds, ["cloning", "diversion"], "{backend:?}");
         let clone = all_alerts(&net)
             .into_iter()
-            .find(|a| a.kind == "cloning")
+            .find(|a| a.kind == AlertKind::Cloning)
             .expect("clone");
         let evidence: Value = serde_json::from_str(&clone.evidence).expect("evidence");
         assert!(
@@ -315,7 +319,7 @@ async fn a_code_verified_past_the_ceiling_is_frozen_and_flagged_once() {
         )
         .expect("alerts");
         assert_eq!(found.len(), 1, "{backend:?}");
-        assert_eq!(found[0].kind, "overuse");
+        assert_eq!(found[0].kind, AlertKind::Overuse);
     }
 }
 
@@ -360,7 +364,7 @@ async fn auditors_confirm_with_suspension_and_a_balanced_idempotent_penalty() {
                 .expect("get")
                 .expect("alert")
                 .status,
-            "open"
+            AlertStatus::Open
         );
 
         let (status, body) = net.app.json(Method::POST, &decide_path(first),

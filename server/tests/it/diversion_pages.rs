@@ -5,6 +5,7 @@
 
 use axum::http::{StatusCode, header};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::diversion::alert::AlertStatus;
 use chainmark_server::store::diversion_alerts::{self as alerts, AlertFilter, AlertRow};
 use chainmark_test_support::form::{hidden, post};
 
@@ -265,7 +266,7 @@ async fn other_roles_and_visitors_are_refused() {
                 ))
                 .await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{name}");
-            assert_eq!(alert(&net, id).status, "open");
+            assert_eq!(alert(&net, id).status, AlertStatus::Open);
         }
         assert_eq!(
             net.agent(agent).status,
@@ -327,7 +328,7 @@ async fn a_decision_needs_the_csrf_token_and_then_confirms_suspends_and_penalise
             ))
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(alert(&net, id).status, "open");
+        assert_eq!(alert(&net, id).status, AlertStatus::Open);
         assert_eq!(
             net.agent(agent).status,
             chainmark_server::domain::network::AgentStatus::Active
@@ -342,7 +343,7 @@ async fn a_decision_needs_the_csrf_token_and_then_confirms_suspends_and_penalise
         let back = headers[header::LOCATION].to_str().expect("location");
         assert!(back.starts_with(&format!("{path}?notice=")), "{back}");
         let decided = alert(&net, id);
-        assert_eq!(decided.status, "confirmed");
+        assert_eq!(decided.status, AlertStatus::Confirmed);
         assert_eq!(decided.action.as_deref(), Some("suspend+penalty"));
         assert_eq!(decided.penalty_cents, Some(50_000));
         assert_eq!(
@@ -365,6 +366,6 @@ async fn a_decision_needs_the_csrf_token_and_then_confirms_suspends_and_penalise
             ))
             .await;
         assert_eq!(status, StatusCode::CONFLICT);
-        assert_eq!(alert(&net, id).status, "confirmed");
+        assert_eq!(alert(&net, id).status, AlertStatus::Confirmed);
     }
 }
