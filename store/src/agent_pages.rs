@@ -9,8 +9,8 @@ use crate::domain::network::{OrderState, PartyKind};
 use crate::error::Result;
 use crate::store::DbConnection;
 use crate::store::schema::{
-    agents, applicant_access, ledger_accounts, order_legs, order_lines, order_waybills,
-    posting_lines, postings, products, restock_orders,
+    agents, applicant_access, ledger_accounts, leg_payments, order_legs, order_lines,
+    order_waybills, posting_lines, postings, products, restock_orders,
 };
 use crate::typed::Stored;
 
@@ -222,6 +222,126 @@ pub fn orders_of(
         };
     }
     Ok(q.load(conn)?)
+}
+
+/// The states in which a paid order's forwarding legs are due: paid and not undone since.
+pub const LEGS_DUE_IN: [OrderState; 5] = [
+    OrderState::Paid,
+    OrderState::Shipping,
+    OrderState::Shipped,
+    OrderState::Received,
+    OrderState::Completed,
+];
+
+/// One forwarding leg's confirmed offline payment.
+#[derive(Debug, Clone, Queryable)]
+pub struct LegPaymentRow {
+    pub order_id: i64,
+    pub position: i32,
+    pub confirmed_by: Option<i64>,
+    pub paid_at: NaiveDateTime,
+}
+
+/// Records that the seller of leg `position` of `order` received its payment. `false` when it
+/// was already recorded (a second confirmation, also a concurrent one, changes nothing).
+pub fn record_leg_payment(
+    conn: &mut DbConnection,
+    order: i64,
+    position: i32,
+    by: Option<i64>,
+    at: NaiveDateTime,
+) -> Result<bool> {
+    let insert = diesel::insert_into(leg_payments::table)
+        .values((
+            leg_payments::order_id.eq(order),
+            leg_payments::position.eq(position),
+            leg_payments::confirmed_by.eq(by),
+            leg_payments::paid_at.eq(at),
+        ))
+        .on_conflict_do_nothing();
+    Ok(per_backend!(conn, |c| insert.execute(c))? == 1)
+}
+
+/// The confirmed leg payments of `orders`, by order and position.
+pub fn leg_payments_of(conn: &mut DbConnection, orders: &[i64]) -> Result<Vec<LegPaymentRow>> {
+    let mut out = Vec::new();
+    for chunk in orders.chunks(1000) {
+        out.extend(
+            leg_payments::table
+                .filter(leg_payments::order_id.eq_any(chunk))
+                .order((leg_payments::order_id, leg_payments::position))
+                .select((
+                    leg_payments::order_id,
+                    leg_payments::position,
+                    leg_payments::confirmed_by,
+                    leg_payments::paid_at,
+                ))
+                .load::<LegPaymentRow>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// A forwarding leg whose offline payment is still to be made (by its buyer) or confirmed (by its
+/// seller), as one of the two parties sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegDue {
+    pub order_id: i64,
+    pub position: i32,
+    pub buyer_id: i64,
+    pub seller_kind: PartyKind,
+    pub seller_id: Option<i64>,
+    pub goods_amount_cents: i64,
+}
+
+/// The legs `agent` still has to pay or to confirm, newest orders first, at most `limit`: the
+/// legs after the first (which is the order itself) of orders their buyer paid offline to an agent (so the margins settle outside the books) with no
+/// confirmed payment yet.
+pub fn legs_due(conn: &mut DbConnection, agent: i64, limit: i64) -> Result<Vec<LegDue>> {
+    let due: Vec<(i64, i32, i64, PartyKind, Option<i64>, i64)> = order_legs::table
+        .inner_join(restock_orders::table)
+        .filter(
+            restock_orders::state
+                .eq_any(LEGS_DUE_IN.iter().copied().map(Stored).collect::<Vec<_>>()),
+        )
+        .filter(restock_orders::paid_via.eq("offline"))
+        // Leg 0 is the order itself, paid with it.
+        .filter(order_legs::position.gt(0))
+        .filter(restock_orders::seller_kind.eq(Stored(PartyKind::Agent)))
+        .filter(
+            order_legs::buyer_id.eq(agent).or(order_legs::seller_kind
+                .eq(Stored(PartyKind::Agent))
+                .and(order_legs::seller_id.eq(agent))),
+        )
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            leg_payments::table
+                .filter(leg_payments::order_id.eq(order_legs::order_id))
+                .filter(leg_payments::position.eq(order_legs::position)),
+        )))
+        .order((order_legs::order_id.desc(), order_legs::position))
+        .limit(limit)
+        .select((
+            order_legs::order_id,
+            order_legs::position,
+            order_legs::buyer_id,
+            order_legs::seller_kind,
+            order_legs::seller_id,
+            order_legs::goods_amount_cents,
+        ))
+        .load(conn)?;
+    Ok(due
+        .into_iter()
+        .map(
+            |(order_id, position, buyer_id, seller_kind, seller_id, goods_amount_cents)| LegDue {
+                order_id,
+                position,
+                buyer_id,
+                seller_kind,
+                seller_id,
+                goods_amount_cents,
+            },
+        )
+        .collect())
 }
 
 /// How many orders wait for the agent, by what it has to do.

@@ -835,9 +835,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    leg_payments (order_id, position) {
+        order_id -> BigInt,
+        position -> Integer,
+        confirmed_by -> Nullable<BigInt>,
+        paid_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(order_waybills -> restock_orders (order_id));
+diesel::joinable!(leg_payments -> restock_orders (order_id));
 diesel::joinable!(applicant_access -> applications (application_id));
 diesel::allow_tables_to_appear_in_same_query!(order_waybills, restock_orders);
+diesel::allow_tables_to_appear_in_same_query!(leg_payments, restock_orders);
+diesel::allow_tables_to_appear_in_same_query!(leg_payments, order_legs);
 diesel::allow_tables_to_appear_in_same_query!(applicant_access, applications);
 
 // Bringing an existing network in (issue 23).

@@ -3,7 +3,8 @@
 //! applies with the region picker and its own password → the would-be supplier approves on its
 //! phone, then HQ → the new agent signs in with its own credentials and places its entry order →
 //! its supplier, out of stock, forwards it up the chain (twice: past its own supplier, to the
-//! 总代 holding the stock) and confirms the payment → the 总代 ships it by scanning cases and
+//! 总代 holding the stock) and confirms the payment → each agent of the chain is paid by the one
+//! below it and confirms (省代, then 总代) → the 总代 ships it by scanning cases and
 //! items with a courier and waybill → the buyer receives with one tap, is activated, issues its
 //! certificate and opens its public check page; then it restocks and asks for a withdrawal.
 //! Every Chinese page on the way shows no internal value.
@@ -460,14 +461,27 @@ fn a_new_agent_joins_and_its_forwarded_entry_order_completes_on_phones() {
     keep_screenshot(&city, "journey_05_forwarded");
     click(&city, "#do-pay button");
     wait_text(&city, "#order-state", "已付款");
+    // Paid offline, the margins settle outside the books: the 市代 now pays the 省代 its price.
+    wait_text(&city, "#to-pay-up-1", "钱省代");
 
-    // The 省代 in between sees its leg, with nothing to do.
+    // Each party of the chain is paid by the one below it and confirms: the 省代 first (it sees
+    // the payment waiting on its home), then pays the 总代.
     let provincial_browser = launch(&chromium, &w.dir.join("provincial"));
     let provincial = phone_tab(&provincial_browser);
     sign_in(&provincial, &base, "agent-qian", PASSWORD, "#waiting");
+    wait_text(
+        &provincial,
+        &format!("[data-leg-due=\"{order}\"]"),
+        "孙市代",
+    );
     go(&provincial, &format!("{base}/agent/orders/{order}"));
     wait_text(&provincial, "#my-leg", "差价");
+    wait_text(&provincial, "#to-pay-up-2", "赵总代");
     no_raw(&provincial, "the forwarding agent's order page");
+    keep_screenshot(&provincial, "journey_05b_leg_to_confirm");
+    click(&provincial, "#do-leg-paid-1 button");
+    wait_text(&provincial, "#notice", "已确认收到货款");
+    wait_text(&provincial, "[data-leg-paid=\"1\"]", "货款已确认");
 
     // The 总代 ships by scanning four cases and four items, with courier and waybill.
     let national_browser = launch(&chromium, &w.dir.join("national"));
@@ -475,6 +489,15 @@ fn a_new_agent_joins_and_its_forwarded_entry_order_completes_on_phones() {
     sign_in(&national, &base, "agent-zhao", PASSWORD, "#waiting");
     wait_text(&national, "#waiting", "待我发货");
     go(&national, &format!("{base}/agent/orders/{order}"));
+    // The 总代 confirms the 省代's payment before it ships.
+    click(&national, "#do-leg-paid-2 button");
+    wait_text(&national, "#notice", "已确认收到货款");
+    wait_text(&national, "[data-leg-paid=\"2\"]", "货款已确认");
+    no_raw(&national, "the shipper's order page");
+    assert!(
+        national.find_element("#do-leg-paid-2").is_err(),
+        "a confirmed leg offers no second confirmation"
+    );
     click(&national, "#go-ship");
     national.wait_for_element("#scan").expect("the scan form");
     let mut conn = w.db.get().expect("connection");

@@ -13,6 +13,7 @@ use crate::domain::network::{Account, Party, Policy, postings};
 use crate::domain::network::{OrderKind, OrderState};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
+use crate::store::agent_pages as pages;
 use crate::store::network::agents as agents_store;
 use crate::store::network::orders::{self as store, Booking, FullOrder, LineBooking, OrderRow};
 use crate::store::network::{agent_id, agent_key, cents, party_columns};
@@ -154,4 +155,57 @@ fn after_payment(
         OrderKind::Restock => {}
     }
     Ok(())
+}
+
+/// Confirms that the seller of forwarding leg `position` of order `id` received its payment from
+/// the leg's buyer (DOMAIN §4: an offline payment to an agent settles the margins outside the
+/// books, so each agent of the chain pays the one above it its own price). Only the leg's seller
+/// confirms (HQ finance when the leg ends at HQ); only once the order itself is paid, offline, to
+/// an agent. A second confirmation is refused and changes nothing.
+pub fn confirm_leg(
+    conn: &mut DbConnection,
+    id: i64,
+    position: i32,
+    actor: Actor,
+) -> Result<OrderRow> {
+    crate::store::in_transaction(conn, |conn| {
+        let full = store::get_full(conn, id)?;
+        let Some(leg) = full.legs.iter().find(|l| l.position == position) else {
+            return Err(Error::not_found("forwarding leg"));
+        };
+        let seller = crate::store::network::party_of(leg.seller_kind, leg.seller_id)?;
+        let roles = if seller == Party::Hq { HQ_MONEY } else { &[] };
+        actor.require_party(seller, roles, "confirm the payment of this forwarding leg")?;
+        let row = &full.row;
+        let due = pages::LEGS_DUE_IN.contains(&row.state);
+        // Leg 0 is the order itself: its payment is the order's (`pay`).
+        if position == 0 && due {
+            return Err(Error::refuse(
+                "leg_already_paid",
+                "the payment of this forwarding leg is already confirmed",
+            ));
+        }
+        if !due {
+            return Err(Error::refuse(
+                "leg_not_due",
+                "the buyer's payment of the order comes first; a forwarding leg is paid after it",
+            ));
+        }
+        if row.paid_via.as_deref() != Some(book::paid_via_str(PaidVia::Offline))
+            || row.seller_kind != crate::domain::network::PartyKind::Agent
+        {
+            return Err(Error::refuse(
+                "leg_settled_in_books",
+                "this order was paid through the platform: its forwarding legs are settled in the ledger",
+            ));
+        }
+        if !pages::record_leg_payment(conn, id, position, actor.user(), now())? {
+            return Err(Error::refuse(
+                "leg_already_paid",
+                "the payment of this forwarding leg is already confirmed",
+            ));
+        }
+        tracing::info!(order = id, leg = position, "forwarding leg paid");
+        Ok(store::get(conn, id)?)
+    })
 }

@@ -45,6 +45,19 @@ pub struct OrderSummary {
     pub lines: Vec<LineView>,
     /// The forwarding legs (empty when it was not forwarded), amounts summed over the lines.
     pub legs: Vec<LegRow>,
+    /// When each leg's offline payment was confirmed, by position (`leg_payments`): empty for
+    /// orders paid through the platform, whose legs settle in the ledger.
+    pub leg_paid: Vec<(i32, chrono::NaiveDateTime)>,
+}
+
+impl OrderSummary {
+    /// When the payment of leg `position` was confirmed, if it was.
+    pub fn leg_paid_at(&self, position: i32) -> Option<chrono::NaiveDateTime> {
+        self.leg_paid
+            .iter()
+            .find(|(p, _)| *p == position)
+            .map(|(_, at)| *at)
+    }
 }
 
 /// The view of each order of `rows`, in the same order.
@@ -60,7 +73,24 @@ pub fn summaries(conn: &mut DbConnection, rows: Vec<OrderRow>) -> Result<Vec<Ord
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    Ok(full.into_iter().map(|o| summary(o, &products)).collect())
+    let forwarded: Vec<i64> = full
+        .iter()
+        .filter(|o| !o.legs.is_empty())
+        .map(|o| o.row.id)
+        .collect();
+    let mut paid: HashMap<i64, Vec<(i32, chrono::NaiveDateTime)>> = HashMap::new();
+    for p in crate::store::agent_pages::leg_payments_of(conn, &forwarded)? {
+        paid.entry(p.order_id)
+            .or_default()
+            .push((p.position, p.paid_at));
+    }
+    Ok(full
+        .into_iter()
+        .map(|o| {
+            let leg_paid = paid.remove(&o.row.id).unwrap_or_default();
+            summary(o, &products, leg_paid)
+        })
+        .collect())
 }
 
 /// One order's view.
@@ -70,7 +100,11 @@ pub fn summary_of(conn: &mut DbConnection, row: OrderRow) -> Result<OrderSummary
         .ok_or_else(|| crate::error::Error::not_found("order"))
 }
 
-fn summary(o: FullOrder, products: &HashMap<i64, products::Product>) -> OrderSummary {
+fn summary(
+    o: FullOrder,
+    products: &HashMap<i64, products::Product>,
+    leg_paid: Vec<(i32, chrono::NaiveDateTime)>,
+) -> OrderSummary {
     let lines = o
         .lines
         .iter()
@@ -117,5 +151,6 @@ fn summary(o: FullOrder, products: &HashMap<i64, products::Product>) -> OrderSum
         order: o.row,
         lines,
         legs: o.legs,
+        leg_paid,
     }
 }

@@ -78,6 +78,8 @@ struct Portal {
     progress: upgrade::Progress,
     queue: Vec<ApplicationRow>,
     waiting: crate::store::agent_pages::Waiting,
+    /// Forwarding legs to pay or to confirm: (order, I confirm, the other party's name, amount).
+    legs_due: Vec<(i64, bool, String, i64)>,
     policy: crate::domain::network::policy::Policy,
     products: std::collections::BTreeMap<i64, (String, String)>,
 }
@@ -107,7 +109,23 @@ fn load(c: &mut DbConnection, actor: Actor, agent: i64) -> Result<Portal> {
     team.sort_by_key(|a| std::cmp::Reverse(a.id));
     team.truncate(5);
     let id = agent_id(agent);
+    let mut legs_due = Vec::new();
+    for l in crate::store::agent_pages::legs_due(c, agent, 10)? {
+        let confirm = l.buyer_id != agent;
+        let other = if confirm {
+            agent_store::get(c, l.buyer_id)?.name
+        } else {
+            match l.seller_id {
+                Some(s) if l.seller_kind == crate::domain::network::PartyKind::Agent => {
+                    agent_store::get(c, s)?.name
+                }
+                _ => String::new(),
+            }
+        };
+        legs_due.push((l.order_id, confirm, other, l.goods_amount_cents));
+    }
     Ok(Portal {
+        legs_due,
         stock,
         prices: crate::network::policy::own_prices(c, agent)?.1,
         placed,
@@ -211,9 +229,18 @@ pub async fn show(
         }
         div.card id="waiting" {
             h2 { (w::tr(lang, "待办", "Waiting for me")) }
-            @if waits.iter().all(|(n, _, _)| *n == 0) { p.muted { (w::tr(lang, "暂时没有待办", "Nothing waiting")) } }
+            @if waits.iter().all(|(n, _, _)| *n == 0) && p.legs_due.is_empty() { p.muted { (w::tr(lang, "暂时没有待办", "Nothing waiting")) } }
             @for (n, label, href) in &waits {
                 @if *n > 0 { p { a href=(href) { (label) " " strong { (n) } } } }
+            }
+            @for (order, confirm, other, cents) in &p.legs_due {
+                p { a href=(format!("/agent/orders/{order}")) data-leg-due=(order) {
+                    (w::tr(lang, "代发单", "Forwarded order")) " #" (order) " · "
+                    @if *confirm { (w::tr(lang, "确认收到", "confirm payment from ")) (other) (w::tr(lang, "的货款", "")) }
+                    @else if other.is_empty() { (w::tr(lang, "付给品牌总部", "pay Brand HQ")) }
+                    @else { (w::tr(lang, "付给", "pay ")) (other) }
+                    " " strong { (w::yuan(*cents)) }
+                } }
             }
         }
         div.card id="earnings" {

@@ -293,6 +293,18 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
         ),
         "order_already_paid" => ("此订单已付款。", "This order is already paid."),
         "order_not_paid" => ("此订单尚未付款。", "This order is not paid yet."),
+        "leg_not_due" => (
+            "买家付款给卖家之后，代发各级再逐级付款。",
+            "The buyer pays its seller first; the forwarding agents pay up the chain after that.",
+        ),
+        "leg_settled_in_books" => (
+            "此单经平台付款，代发各级的货款已由平台结算。",
+            "This order was paid through the platform: the forwarding agents were settled in the books.",
+        ),
+        "leg_already_paid" => (
+            "这一级的货款已确认收到。",
+            "This payment is already confirmed.",
+        ),
         "order_shipping_started" => (
             "此订单已开始发货，不能再取消。",
             "Shipping has started: the order can no longer be cancelled.",

@@ -74,6 +74,13 @@ pub struct LegView {
     pub amount_cents: i64,
     pub margin_cents: Option<i64>,
     pub mine: bool,
+    pub position: i32,
+    /// I am the leg's buyer: I pay its seller.
+    pub i_pay: bool,
+    /// I am the leg's seller: I confirm its buyer's payment.
+    pub i_confirm: bool,
+    /// When the seller confirmed the leg's offline payment.
+    pub paid_at: Option<chrono::NaiveDateTime>,
 }
 
 /// What I am on an order.
@@ -98,6 +105,34 @@ pub struct OrderView {
     pub events: Vec<EventRow>,
     pub waybill: Option<WaybillRow>,
     pub me: Roles,
+    /// The order was paid offline to an agent: each leg is paid offline up the chain and
+    /// confirmed by its seller ([`payment::confirm_leg`]).
+    pub legs_offline: bool,
+    /// The legs' payments are due now (the order itself is paid).
+    pub legs_due: bool,
+}
+
+impl OrderView {
+    /// Legs whose payment I still have to confirm, now.
+    fn legs_to_confirm(&self) -> impl Iterator<Item = &LegView> {
+        self.legs.iter().filter(|l| {
+            l.position > 0
+                && self.legs_offline
+                && self.legs_due
+                && l.i_confirm
+                && l.paid_at.is_none()
+        })
+    }
+
+    /// Legs I still have to pay (now or once the order is paid).
+    fn legs_to_pay(&self) -> impl Iterator<Item = &LegView> {
+        self.legs.iter().filter(|l| {
+            l.position > 0
+                && l.i_pay
+                && l.paid_at.is_none()
+                && (self.legs_offline || !self.legs_due)
+        })
+    }
 }
 
 fn party_name(
@@ -175,8 +210,20 @@ pub fn view(c: &mut DbConnection, lang: Lang, id: i64, me: i64) -> Result<OrderV
             amount_cents: l.goods_amount_cents,
             margin_cents: l.margin_cents,
             mine: l.buyer_id == me || l.seller_id == Some(me),
+            position: l.position,
+            i_pay: l.buyer_id == me,
+            i_confirm: l.seller_kind == PartyKind::Agent && l.seller_id == Some(me),
+            // Leg 0 is the order itself, paid with it.
+            paid_at: if l.position == 0 {
+                row.paid_at
+            } else {
+                summary.leg_paid_at(l.position)
+            },
         });
     }
+    let legs_offline =
+        row.paid_via.as_deref() == Some("offline") && row.seller_kind == PartyKind::Agent;
+    let legs_due = pages_store::LEGS_DUE_IN.contains(&row.state);
     Ok(OrderView {
         lines: lines_of(lang, &summary),
         buyer: agent_store::get(c, row.buyer_id)?.name,
@@ -189,6 +236,8 @@ pub fn view(c: &mut DbConnection, lang: Lang, id: i64, me: i64) -> Result<OrderV
         events: order_store::events(c, id)?,
         waybill: pages_store::waybill(c, id)?,
         me: roles,
+        legs_offline,
+        legs_due,
         row,
     })
 }
@@ -380,6 +429,13 @@ pub async fn show(
                         @if let Some(price) = l.unit_price { "¥" (price) " / " (tr(lang, "盒", "item")) " = " }
                         (w::yuan(l.amount_cents))
                         @if let Some(m) = l.margin_cents { " · " (tr(lang, "差价", "margin")) " " (w::yuan(m)) }
+                        br;
+                        span.muted data-leg-paid=(l.position) {
+                            @if let Some(at) = l.paid_at { (tr(lang, "货款已确认", "Payment confirmed")) " " (w::when(lang, at)) }
+                            @else if v.legs_due && !v.legs_offline { (tr(lang, "货款由平台结算", "Settled by the platform")) }
+                            @else if v.legs_due { (tr(lang, "待付款", "Payment due")) }
+                            @else { (tr(lang, "买家付款后逐级付款", "Paid up the chain after the buyer pays")) }
+                        }
                     }
                 }
             }
@@ -422,6 +478,18 @@ fn button_form(csrf: &str, id: i64, action: &str, label: &str, extra: Markup) ->
     }
 }
 
+/// The form that confirms a forwarding leg's payment (`leg` names its position).
+fn leg_form(csrf: &str, id: i64, position: i32, label: &str) -> Markup {
+    html! {
+        form method="post" action=(format!("/agent/orders/{id}/leg-paid")) id=(format!("do-leg-paid-{position}")) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="leg" value=(position);
+            (form_key::field())
+            button type="submit" { (label) }
+        }
+    }
+}
+
 /// What I can do on this order now, as the party I am.
 fn actions(lang: Lang, csrf: &str, v: &OrderView) -> Markup {
     let o = &v.row;
@@ -431,7 +499,9 @@ fn actions(lang: Lang, csrf: &str, v: &OrderView) -> Markup {
     let nothing = !((v.me.seller && open)
         || (v.me.buyer && (open || s == "shipped"))
         || (v.me.shipper && matches!(s, "paid" | "shipping"))
-        || (v.me.forwarder && !v.me.seller && !v.me.shipper));
+        || (v.me.forwarder && !v.me.seller && !v.me.shipper)
+        || v.legs_to_confirm().next().is_some()
+        || v.legs_to_pay().next().is_some());
     html! {
         div.card id="actions" {
             h2 { (tr(lang, "我要做的", "What I do")) }
@@ -460,8 +530,23 @@ fn actions(lang: Lang, csrf: &str, v: &OrderView) -> Markup {
                 }
             }
             @if v.me.forwarder && !v.me.seller && !v.me.shipper {
-                p id="my-leg" { (tr(lang, "此单经您转给上级代发：发货方直接发给买家，您的差价在买家付款后记入冻结收益，订单完成后可提现。",
-                    "This order passed through you: the shipper sends straight to the buyer; your margin is booked as frozen earnings when the buyer pays, withdrawable once the order completes.")) }
+                @if v.legs_offline || !v.legs_due {
+                    p id="my-leg" { (tr(lang, "此单经您转给上级代发：发货方直接发给买家。收到下级的货款后，按您的进货价付给上级，差价归您。",
+                        "This order passed through you: the shipper sends straight to the buyer. Once the agent below pays you, pay the one above at your own price; the margin is yours.")) }
+                } @else {
+                    p id="my-leg" { (tr(lang, "此单经您转给上级代发：发货方直接发给买家，您的差价在买家付款后记入冻结收益，订单完成后可提现。",
+                        "This order passed through you: the shipper sends straight to the buyer; your margin is booked as frozen earnings when the buyer pays, withdrawable once the order completes.")) }
+                }
+            }
+            @for l in v.legs_to_confirm() {
+                p { (tr(lang, "代发货款：", "Forwarding payment: ")) strong { (l.buyer) } " " (tr(lang, "应付您", "owes you")) " " strong { (w::yuan(l.amount_cents)) } }
+                (leg_form(csrf, id, l.position, &format!("{}{}{}", tr(lang, "确认收到", "Confirm payment from "), l.buyer, tr(lang, "的货款", ""))))
+            }
+            @for l in v.legs_to_pay() {
+                p id=(format!("to-pay-up-{}", l.position)) {
+                    @if v.legs_due { (tr(lang, "请向", "Pay")) } @else { (tr(lang, "买家付款后，请向", "Once the buyer pays you, pay")) }
+                    " " strong { (l.seller) } " " (tr(lang, "转账代发货款", "the forwarding payment by transfer:")) " " strong { (w::yuan(l.amount_cents)) }
+                    (tr(lang, "，对方确认收款。", "; it confirms receipt.")) }
             }
             @if v.me.shipper && matches!(s, "paid" | "shipping") {
                 p { a href=(format!("/agent/orders/{id}/ship")) id="go-ship" style="font-size:1.1rem;font-weight:700" { (tr(lang, "扫码发货 →", "Ship by scanning →")) } }
@@ -521,6 +606,12 @@ pub async fn ship_page(
                 }
             }
             p.state { (w::order_state(lang, o.state)) }
+        }
+        @for l in v.legs_to_confirm() {
+            div.card.verdict.warn id="leg-unpaid" {
+                p { strong { (l.buyer) } " " (tr(lang, "尚未付您代发货款", "has not paid you the forwarding payment yet:")) " " strong { (w::yuan(l.amount_cents)) } }
+                (leg_form(&csrf, id, l.position, &format!("{}{}{}", tr(lang, "确认收到", "Confirm payment from "), l.buyer, tr(lang, "的货款", ""))))
+            }
         }
         @if v.me.shipper && matches!(o.state, OrderState::Paid | OrderState::Shipping) {
             form.card method="post" action=(format!("/agent/orders/{id}/ship")) id="scan" {
@@ -626,6 +717,17 @@ pub async fn action(
                 "pay" => payment::pay(c, id, PaidVia::Offline, actor)?,
                 "receive" => shipping::receive(c, id, actor, false)?,
                 "cancel" => orders::cancel(c, id, actor, reason)?,
+                "leg-paid" => {
+                    let leg = f
+                        .get("leg")
+                        .and_then(|l| l.trim().parse::<i32>().ok())
+                        .ok_or_else(|| Error::not_found("forwarding leg"))?;
+                    payment::confirm_leg(c, id, leg, actor)?;
+                    return Ok((
+                        tr(lang, "已确认收到货款", "Payment confirmed").to_string(),
+                        true,
+                    ));
+                }
                 "waybill" => {
                     scan_ship::set_waybill(
                         c,

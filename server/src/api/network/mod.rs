@@ -40,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::reject))
         .routes(routes!(orders::forward))
         .routes(routes!(orders::pay))
+        .routes(routes!(orders::leg_paid))
         .routes(routes!(orders::ship))
         .routes(routes!(orders::receive))
         .routes(routes!(orders::cancel))

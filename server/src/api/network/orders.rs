@@ -36,6 +36,11 @@ pub struct LegView {
     pub goods_amount: String,
     /// 差价 the leg's buyer earns by forwarding, over all lines.
     pub margin: Option<String>,
+    /// When the leg was paid: for leg 0 (the order itself) the order's payment; for a further
+    /// leg, when its seller confirmed its buyer's offline payment
+    /// (`POST /api/v1/orders/{id}/legs/{position}/paid`). A further leg of an order paid through
+    /// the platform (from a wallet, or to HQ) stays `null`: it settles in the ledger.
+    pub paid_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -161,10 +166,19 @@ pub fn views(c: &mut DbConnection, rows: Vec<OrderRow>) -> Result<Vec<OrderView>
 fn order_view(s: order_views::OrderSummary, history: Vec<EventView>) -> OrderView {
     let o = s.order;
     let single = (s.lines.len() == 1).then(|| &s.lines[0]);
+    let leg_paid = s.leg_paid;
     let legs = s
         .legs
         .into_iter()
         .map(|l| LegView {
+            paid_at: if l.position == 0 {
+                o.paid_at
+            } else {
+                leg_paid
+                    .iter()
+                    .find(|(p, _)| *p == l.position)
+                    .map(|(_, at)| *at)
+            },
             position: l.position,
             buyer_id: l.buyer_id,
             seller_id: l.seller_id,
@@ -624,6 +638,29 @@ pub async fn ship(
             state: out.state.as_str().to_string(),
             shipped_quantity: out.shipped_quantity,
         })
+    })
+    .await
+}
+
+/// The seller of a forwarding leg (代发) confirms that the leg's buyer paid it offline. An order
+/// paid offline to an agent settles its margins outside the books: each agent of the chain pays
+/// the one above it its own price, and each payee confirms here (HQ finance for a leg that ends
+/// at HQ). Only after the order itself is paid; once per leg.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/legs/{position}/paid", tag = "network",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Order id"),
+        ("position" = i32, Path, description = "The leg's position (`legs[].position`)"),
+        IdempotencyHeader),
+    responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 409, description = "`leg_not_due`, `leg_settled_in_books`, `leg_already_paid`", body = ErrorBody)))]
+pub async fn leg_paid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, position)): Path<(i64, i32)>,
+    idem: IdempotencyKey,
+) -> Result<Response> {
+    step(state, caller, idem, &(), move |c, a| {
+        payment::confirm_leg(c, id, position, a)
     })
     .await
 }

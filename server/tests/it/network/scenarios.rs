@@ -264,3 +264,125 @@ fn upgrade_with_top_up() {
         net.assert_books_balance();
     }
 }
+
+/// The same chain paid offline (DOMAIN §4): D transfers 760.00 to C and C confirms; the margins
+/// settle outside the books, so C pays P its price (620.00) and P pays N (500.00), each payee
+/// confirming its leg. Only the leg's seller confirms, only after the order is paid, once; the
+/// books hold none of the offline money.
+#[test]
+fn an_offline_forwarded_order_is_paid_up_the_chain_leg_by_leg() {
+    use chainmark_server::error::Error;
+    use chainmark_server::network::payment::confirm_leg;
+    use chainmark_server::store::agent_pages::{leg_payments_of, legs_due};
+    let code = |r: Result<chainmark_server::store::network::orders::OrderRow, Error>| match r {
+        Err(Error::Refused { code, .. }) => code.to_string(),
+        Err(e) => format!("{e:?}"),
+        Ok(_) => "ok".into(),
+    };
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (n, n_actor) = net.active("national-1", "national", None);
+        let (p, p_actor) = net.active("prov-1", "provincial", Some(n));
+        let (c, c_actor) = net.active("city-1", "city", Some(p));
+        let (d, d_actor) = net.active("district-1", "district", Some(c));
+        net.items(("agent", Some(n)), 20);
+        let order = net.submit(d_actor, 20);
+        chainmark_server::network::orders::forward(&mut net.conn(), order, c_actor)
+            .expect("forward");
+        let legs = chainmark_server::store::network::orders::legs_of(&mut net.conn(), &[order])
+            .expect("legs");
+        let amounts: Vec<(i64, i64)> = legs
+            .iter()
+            .map(|l| (l.buyer_id, l.goods_amount_cents))
+            .collect();
+        assert_eq!(
+            amounts,
+            [(d, 76_000), (c, 62_000), (p, 50_000)],
+            "{backend:?}: leg 0 is the order itself"
+        );
+        // Before the buyer pays: nothing to confirm yet.
+        assert_eq!(
+            code(confirm_leg(&mut net.conn(), order, 1, p_actor)),
+            "leg_not_due"
+        );
+        net.pay(order, PaidVia::Offline, c_actor);
+        // P owes N, and C owes P: both see it; N and P see what to confirm.
+        let due = |agent: i64| {
+            legs_due(&mut net.conn(), agent, 10)
+                .expect("due")
+                .iter()
+                .map(|l| l.position)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!((due(c), due(p), due(n)), (vec![1], vec![1, 2], vec![2]));
+        // Leg 0 is the order itself, paid with it.
+        assert_eq!(
+            code(confirm_leg(&mut net.conn(), order, 0, c_actor)),
+            "leg_already_paid"
+        );
+        // Only the leg's seller confirms: not its buyer, not the agent above, not another.
+        assert!(
+            matches!(
+                confirm_leg(&mut net.conn(), order, 1, c_actor),
+                Err(Error::Forbidden(_))
+            ),
+            "{backend:?}: the leg's buyer does not confirm its own payment"
+        );
+        assert!(matches!(
+            confirm_leg(&mut net.conn(), order, 1, n_actor),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            confirm_leg(&mut net.conn(), order, 7, p_actor),
+            Err(Error::NotFound { .. })
+        ));
+        assert_eq!(code(confirm_leg(&mut net.conn(), order, 1, p_actor)), "ok");
+        assert_eq!(
+            code(confirm_leg(&mut net.conn(), order, 1, p_actor)),
+            "leg_already_paid"
+        );
+        assert_eq!((due(c), due(p), due(n)), (vec![], vec![2], vec![2]));
+        assert_eq!(code(confirm_leg(&mut net.conn(), order, 2, n_actor)), "ok");
+        assert_eq!((due(c), due(p), due(n)), (vec![], vec![], vec![]));
+        let paid: Vec<i32> = leg_payments_of(&mut net.conn(), &[order])
+            .expect("payments")
+            .iter()
+            .map(|l| l.position)
+            .collect();
+        assert_eq!(paid, [1, 2]);
+        // Offline: no margin passed through the books.
+        assert_eq!((net.frozen(c), net.frozen(p)), (dec("0"), dec("0")));
+        net.assert_books_balance();
+    }
+}
+
+/// Paid from the wallet, the legs settle in the ledger: there is nothing to confirm.
+#[test]
+fn a_wallet_paid_forwarded_order_has_no_leg_to_confirm() {
+    use chainmark_server::error::Error;
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (n, _) = net.active("national-1", "national", None);
+        let (p, p_actor) = net.active("prov-1", "provincial", Some(n));
+        let (c, c_actor) = net.active("city-1", "city", Some(p));
+        let (d, d_actor) = net.active("district-1", "district", Some(c));
+        net.items(("agent", Some(n)), 20);
+        net.deposit(d, "1000.00");
+        let order = net.submit(d_actor, 20);
+        chainmark_server::network::orders::forward(&mut net.conn(), order, c_actor)
+            .expect("forward");
+        net.pay(order, PaidVia::Wallet, d_actor);
+        assert!(
+            chainmark_server::store::agent_pages::legs_due(&mut net.conn(), p, 10)
+                .expect("due")
+                .is_empty(),
+            "{backend:?}"
+        );
+        let refused =
+            chainmark_server::network::payment::confirm_leg(&mut net.conn(), order, 1, p_actor);
+        assert!(
+            matches!(&refused, Err(Error::Refused { code, .. }) if *code == "leg_settled_in_books"),
+            "{refused:?}"
+        );
+    }
+}
