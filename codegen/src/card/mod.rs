@@ -18,7 +18,7 @@ mod svg;
 use crate::error::{Error, Result};
 use crate::label::{Ecc, QrMatrix};
 
-pub use fonts::{Fonts, KNOWN_FONT_PATHS};
+pub use fonts::{FONT_ENV, Fonts, KNOWN_FONT_PATHS};
 
 /// A colour, 8 bits per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
