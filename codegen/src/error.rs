@@ -140,6 +140,21 @@ pub enum Error {
         /// What the decoder said.
         reason: String,
     },
+    /// No CJK font was found for drawing a card as PNG.
+    #[error(
+        "no CJK font found (tried {tried}); install one (Debian: `apt install fonts-wqy-microhei`) \
+         or set CHAINMARK_FONT to a .ttf, .otf or .ttc file"
+    )]
+    FontNotFound {
+        /// The places looked at, in order.
+        tried: String,
+    },
+    /// A font file cannot be read or is not a font.
+    #[error("cannot use font: {0}")]
+    Font(String),
+    /// A card (certificate, poster) cannot be drawn as described.
+    #[error("cannot draw card: {0}")]
+    Card(String),
     /// An import folder is refused.
     #[error("import refused ({}, line {line}): {problem}", path.display())]
     Import {
@@ -267,6 +282,9 @@ impl Error {
             | Error::QrEncode(_)
             | Error::NotAnImage { .. }
             | Error::DecoderFailed { .. } => ErrorKind::Input,
+            // A missing or broken font is fixed by the caller (install one, or point at one),
+            // like a bad flag; a card out of range is a caller's value.
+            Error::FontNotFound { .. } | Error::Font(_) | Error::Card(_) => ErrorKind::Input,
             Error::Image(_) | Error::Pdf(_) => ErrorKind::Io,
             Error::KeyMissing { .. }
             | Error::KeyWrongSize { .. }

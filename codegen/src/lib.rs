@@ -7,10 +7,12 @@
 //! - [`alphabet`], [`serial`], [`security`], [`gs1`]: the identifiers;
 //! - [`keys`]: master key file, batch keys, tags, code hashes, the import seal;
 //! - [`payload`], [`inspect`]: reading what a scanner saw;
-//! - [`batch`]: writing a batch folder; [`import`]: reading one back, verified.
+//! - [`batch`]: writing a batch folder; [`import`]: reading one back, verified;
+//! - [`card`]: pictures with text and a QR (certificates, posters), as SVG or PNG.
 
 pub mod alphabet;
 pub mod batch;
+pub mod card;
 pub mod error;
 pub mod gs1;
 pub mod import;
