@@ -31,6 +31,9 @@ pub struct App {
     /// The key that signs a verification result shown again in the other language
     /// (`web::verdict_link`), read from the database on first use.
     pub verdict_key: std::sync::OnceLock<[u8; 32]>,
+    /// The CJK font the certificate and poster PNGs are drawn with, found on first use
+    /// (`CHAINMARK_FONT`, else the usual system paths: `codegen::card::Fonts::discover`).
+    pub fonts: std::sync::OnceLock<Option<Arc<codegen::card::Fonts>>>,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -84,7 +87,25 @@ impl App {
             metrics: crate::telemetry::metrics_handle(),
             parts: crate::supervise::Parts::default(),
             verdict_key: std::sync::OnceLock::new(),
+            fonts: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The CJK font for pictures, looked for once; `None` (said once in the log) when the
+    /// machine has none: the pictures are then served as SVG only.
+    pub fn fonts(&self) -> Option<&codegen::card::Fonts> {
+        self.fonts
+            .get_or_init(|| match codegen::card::Fonts::discover(None) {
+                Ok(fonts) => {
+                    tracing::info!(font = %fonts.path().display(), "pictures: CJK font found");
+                    Some(Arc::new(fonts))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "pictures: no CJK font, certificates and posters are served as SVG only");
+                    None
+                }
+            })
+            .as_deref()
     }
 
     /// Starts the embedded broker and the device consumer, as the settings ask.

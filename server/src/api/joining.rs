@@ -517,22 +517,37 @@ pub async fn check(
     )))
 }
 
-/// The certificate as a PNG with a QR to its check page (public).
+/// The certificate as a picture in words (PNG, in the language asked) with a QR to its check
+/// page (public): answers 303 with the picture's address, `/a/{code}/certificate.png`, where the
+/// page and the API draw it alike.
 #[utoipa::path(get, path = "/api/v1/certificates/{code}/png", tag = "joining",
-    params(("code" = String, Path, description = "Certificate code")),
-    responses((status = 200, content_type = "image/png", description = "Certificate image"),
+    params(("code" = String, Path, description = "Certificate code"),
+        ("lang" = Option<String>, Query, description = "`zh` (default) or `en`")),
+    responses((status = 303, description = "The picture's address, in `Location`"),
         (status = 404, body = ErrorBody)))]
 pub async fn certificate_png(
     State(state): State<AppState>,
     Path(code): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PictureQuery>,
 ) -> Result<Response> {
-    let found = state
+    let lookup = code.clone();
+    state
         .db
-        .run(move |c| certificates::check(c, &code, now()))
+        .run(move |c| certificates::check(c, &lookup, now()))
         .await?
         .ok_or_else(|| Error::not_found("certificate"))?;
-    Ok(png(certificates::png(
-        &found.certificate,
-        &state.settings.base_url,
-    )?))
+    let lang = if q.lang.as_deref() == Some("en") {
+        "en"
+    } else {
+        "zh"
+    };
+    Ok(
+        axum::response::Redirect::to(&format!("/a/{code}/certificate.png?lang={lang}"))
+            .into_response(),
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PictureQuery {
+    lang: Option<String>,
 }

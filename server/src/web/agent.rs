@@ -314,7 +314,8 @@ pub async fn show(
             h2 { (t(lang, N::Certificate)) }
             @if let Some(c) = &p.certificate {
                 p { a href=(format!("/a/{}", c.code)) id="my-check" { (t(lang, N::CheckTitle)) } }
-                img src=(format!("/a/{}/certificate.svg?lang={}", c.code, lang.param())) alt=(t(lang, N::Certificate)) id="certificate-image" style="max-width:100%";
+                img src=(format!("/a/{}/certificate.png?lang={}", c.code, lang.param())) alt=(t(lang, N::Certificate)) id="certificate-image" style="max-width:100%";
+                p.muted { (w::tr(lang, "长按图片保存或分享；", "Press and hold the picture to save or share it; ")) a href=(format!("/a/{}/certificate.svg?lang={}", c.code, lang.param())) { (w::tr(lang, "打印版（SVG）", "print version (SVG)")) } }
             }
             @if p.me.is_active() {
                 form method="post" action="/agent/certificate" {
@@ -381,8 +382,9 @@ fn invitation(
             @if let Some(i) = inv {
                 p { a href=(format!("/join/{}", i.code)) data-code=(i.code) id="my-invitation" { (w::tr(lang, "我的邀请链接", "My invitation link")) }
                     @if let Some(tier) = &i.tier_key { " · " (w::tier_by_key(lang, policy, tier)) } }
-                p { a href=(format!("/join/{}/poster.svg?lang={}", i.code, lang.param())) id="poster" {
-                    img src=(format!("/join/{}/poster.svg?lang={}", i.code, lang.param())) alt=(w::tr(lang, "邀请海报", "Invitation poster")) style="max-width:60%"; } }
+                p { a href=(format!("/join/{}/poster.png?lang={}", i.code, lang.param())) id="poster" {
+                    img src=(format!("/join/{}/poster.png?lang={}", i.code, lang.param())) alt=(w::tr(lang, "邀请海报", "Invitation poster")) style="max-width:60%"; } }
+                p.muted { (w::tr(lang, "长按海报保存，发给想加入的人。", "Press and hold the poster to save it and send it to whoever wants to join.")) }
             }
             @if recruits.is_empty() {
                 p.muted { (w::tr(lang, "按当前政策，您的级别不能邀请代理。", "Under the current policy your tier does not invite agents.")) }

@@ -1,21 +1,20 @@
-//! The certificate (授权证书) and the invitation poster as images in Chinese or English
-//! (issue 17): SVG documents whose text the phone draws in its own fonts.
-//!
-//! Why SVG and not a PNG: text in a PNG must be rasterised on the server from a font the server
-//! carries. A CJK font covering arbitrary names and region names (GB 2312's 6,763 characters at
-//! least) is several megabytes even subset, and needs a rasteriser on top; every phone in China
-//! already has a CJK system font, and an SVG of a certificate is a few kilobytes that stays sharp
-//! when printed. The QR inside is vector too. The bitmap PNG (`/a/{code}/png`) stays for the QR
-//! alone.
+//! The certificate (授权证书) and the invitation poster as pictures in Chinese or English
+//! (issue 17), each described once ([`codegen::card::Card`]) and served two ways: SVG
+//! (`certificate.svg`, `poster.svg`: sharp when printed, drawn by the phone in its own fonts)
+//! and PNG (`certificate.png`, `poster.png`: what WeChat can save and share, rasterised here from
+//! the CJK font the server found, [`crate::app::App::fonts`]). Without such a font the PNG
+//! addresses send the browser to the SVG, and the server says so in its log at start.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use codegen::card::{Card, Paint, Rgb, Text};
 use serde::Deserialize;
 
 use super::agent_i18n::{self as w, tr};
 use super::i18n::Lang;
 use crate::app::AppState;
+use crate::error::{Error, Result};
 use crate::joining::{self as cases, certificates};
 use crate::store::users::now;
 
@@ -24,65 +23,49 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-/// Escapes text for an SVG text node or attribute.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+const INK: Rgb = Rgb(0x1c, 0x19, 0x17);
+const MUTED: Rgb = Rgb(0x57, 0x53, 0x4e);
+const RED: Rgb = Rgb(0xb9, 0x1c, 0x1c);
+const AMBER: Rgb = Rgb(0xb4, 0x53, 0x09);
 
-/// A QR of `data` as an SVG group at (`x`, `y`), `size` wide.
-fn qr(data: &str, x: u32, y: u32, size: u32) -> String {
-    let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else {
-        return String::new();
-    };
-    let n = u32::try_from(code.width()).unwrap_or(1) + 8;
-    let colors = code.to_colors();
-    let mut path = String::new();
-    for (i, c) in colors.iter().enumerate() {
-        if *c == qrcode::Color::Dark {
-            let i = u32::try_from(i).unwrap_or(0);
-            let w = u32::try_from(code.width()).unwrap_or(1);
-            path.push_str(&format!("M{} {}h1v1h-1z", i % w + 4, i / w + 4));
-        }
+/// The picture in the format the path asks for: `svg` or `png`.
+fn answer(state: &AppState, card: &Card, format: &str, svg_path: String) -> Response {
+    match format {
+        "svg" => (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            card.to_svg(),
+        )
+            .into_response(),
+        _ => match state.fonts() {
+            Some(fonts) => match card.to_png(fonts) {
+                Ok(png) => (
+                    [
+                        (header::CONTENT_TYPE, "image/png"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    png,
+                )
+                    .into_response(),
+                Err(e) => {
+                    tracing::error!(error = %e, "picture: PNG rendering failed");
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
+            },
+            None => Redirect::temporary(&svg_path).into_response(),
+        },
     }
-    format!(
-        "<svg x=\"{x}\" y=\"{y}\" width=\"{size}\" height=\"{size}\" viewBox=\"0 0 {n} {n}\" shape-rendering=\"crispEdges\"><rect width=\"{n}\" height=\"{n}\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
-    )
 }
 
-fn svg(body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-const FONT: &str = "font-family=\"'PingFang SC','Noto Sans CJK SC','Microsoft YaHei',sans-serif\"";
-
-/// `GET /a/{code}/certificate.svg`: brand, holder, tier, regions, validity and the QR of the
-/// public check page.
-pub async fn certificate(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let found = state
-        .db
-        .run(move |c| certificates::check(c, &code, now()))
-        .await;
-    let Ok(Some(check)) = found else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let c = &check.certificate;
-    let brand = state.settings.brand();
+/// The certificate: brand, holder, tier, regions, validity, number and the QR of its public
+/// check page.
+pub fn certificate_card(
+    state: &AppState,
+    lang: Lang,
+    c: &crate::store::joining::CertificateRow,
+) -> Result<Card> {
     let url = certificates::check_url(&state.settings.base_url, &c.code);
     let tier = w::tier_words(lang, &c.tier_name_zh, &c.tier_name_en);
     let regions: Vec<String> = c
@@ -108,50 +91,198 @@ pub async fn certificate(
         ),
         (tr(lang, "证书编号", "Number"), c.code.clone()),
     ];
-    let mut text = String::new();
+    let mut card = Card::new(750, 1000, Rgb(0xff, 0xfd, 0xf7))
+        .rect(20, 20, 710, 960, Paint::stroke(AMBER, 6))
+        .rect(34, 34, 682, 932, Paint::stroke(AMBER, 2))
+        .text(
+            375,
+            110,
+            30,
+            Text::new(state.settings.brand())
+                .color(RED)
+                .bold()
+                .middle()
+                .max_width(640),
+        )
+        .text(
+            375,
+            170,
+            44,
+            Text::new(tr(lang, "授权证书", "Certificate of Authorisation"))
+                .color(INK)
+                .bold()
+                .middle()
+                .max_width(640),
+        );
     for (i, (label, value)) in rows.iter().enumerate() {
-        let y = 250 + i * 56;
-        text.push_str(&format!(
-            "<text x=\"70\" y=\"{y}\" font-size=\"24\" fill=\"#57534e\">{}</text><text x=\"230\" y=\"{y}\" font-size=\"28\" font-weight=\"700\">{}</text>",
-            esc(label),
-            esc(value)
-        ));
+        let y = 250 + 56 * u32::try_from(i).unwrap_or(0);
+        card = card
+            .text(70, y, 24, Text::new(*label).color(MUTED).max_width(150))
+            .text(
+                230,
+                y,
+                28,
+                Text::new(value.as_str()).color(INK).bold().max_width(470),
+            );
     }
-    let body = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"750\" height=\"1000\" viewBox=\"0 0 750 1000\" {FONT}>\
-<rect width=\"750\" height=\"1000\" fill=\"#fffdf7\"/>\
-<rect x=\"20\" y=\"20\" width=\"710\" height=\"960\" fill=\"none\" stroke=\"#b45309\" stroke-width=\"6\"/>\
-<rect x=\"34\" y=\"34\" width=\"682\" height=\"932\" fill=\"none\" stroke=\"#b45309\" stroke-width=\"2\"/>\
-<text x=\"375\" y=\"110\" text-anchor=\"middle\" font-size=\"30\" fill=\"#b91c1c\" font-weight=\"700\">{brand}</text>\
-<text x=\"375\" y=\"170\" text-anchor=\"middle\" font-size=\"44\" font-weight=\"700\">{title}</text>\
-{text}\
-{qr}\
-<text x=\"375\" y=\"940\" text-anchor=\"middle\" font-size=\"20\" fill=\"#57534e\">{scan}</text>\
-</svg>",
-        brand = esc(&brand),
-        title = esc(tr(lang, "授权证书", "Certificate of Authorisation")),
-        qr = qr(&url, 275, 600, 200),
-        scan = esc(tr(
+    let card = card
+        .qr(&url, 275, 600, 200)
+        .map_err(|e| Error::Internal(format!("certificate QR: {e}")))?;
+    Ok(card.text(
+        375,
+        940,
+        20,
+        Text::new(tr(
             lang,
             "扫码查询授权真伪",
-            "Scan to check this authorisation"
-        )),
-    );
-    svg(body)
+            "Scan to check this authorisation",
+        ))
+        .color(MUTED)
+        .middle(),
+    ))
 }
 
-/// `GET /join/{code}/poster.svg`: the shareable invitation poster: brand, inviter, tier, QR.
-pub async fn poster(
+/// `GET /a/{code}/certificate.svg`.
+pub async fn certificate_svg(
+    state: State<AppState>,
+    code: Path<String>,
+    q: Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    certificate(state, code, q, headers, "svg").await
+}
+
+/// `GET /a/{code}/certificate.png`.
+pub async fn certificate_png(
+    state: State<AppState>,
+    code: Path<String>,
+    q: Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    certificate(state, code, q, headers, "png").await
+}
+
+async fn certificate(
     State(state): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
+    format: &str,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
+    let lookup = code.clone();
+    let found = state
+        .db
+        .run(move |c| certificates::check(c, &lookup, now()))
+        .await;
+    let Ok(Some(check)) = found else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match certificate_card(&state, lang, &check.certificate) {
+        Ok(card) => answer(
+            &state,
+            &card,
+            format,
+            format!("/a/{code}/certificate.svg?lang={}", lang.param()),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /a/{code}/png`, the address of the first certificate image, printed and shared before
+/// the certificate became a picture in words: sends the browser to the PNG in its language.
+pub async fn certificate_png_moved(Path(code): Path<String>) -> Response {
+    Redirect::permanent(&format!("/a/{code}/certificate.png")).into_response()
+}
+
+/// The invitation poster: brand, inviter, the tier offered, and the QR of the invitation.
+pub fn poster_card(
+    state: &AppState,
+    lang: Lang,
+    inviter: &str,
+    tier: &str,
+    join_url: &str,
+) -> Result<Card> {
+    let card = Card::new(750, 1100, Rgb(0x7f, 0x1d, 0x1d))
+        .rect(40, 40, 670, 1020, Paint::fill(Rgb::WHITE).radius(24))
+        .text(
+            375,
+            150,
+            40,
+            Text::new(state.settings.brand())
+                .color(RED)
+                .bold()
+                .middle()
+                .max_width(620),
+        )
+        .text(
+            375,
+            240,
+            34,
+            Text::new(format!(
+                "{} {}",
+                inviter,
+                tr(lang, "邀请您加入", "invites you to join")
+            ))
+            .color(INK)
+            .middle()
+            .max_width(620),
+        )
+        .text(
+            375,
+            300,
+            30,
+            Text::new(tier).color(MUTED).middle().max_width(620),
+        )
+        .qr(join_url, 175, 380, 400)
+        .map_err(|e| Error::Internal(format!("poster QR: {e}")))?;
+    Ok(card.text(
+        375,
+        900,
+        26,
+        Text::new(tr(
+            lang,
+            "长按识别二维码，在线申请",
+            "Scan the QR to apply online",
+        ))
+        .color(MUTED)
+        .middle(),
+    ))
+}
+
+/// `GET /join/{code}/poster.svg`: the shareable invitation poster.
+pub async fn poster_svg(
+    state: State<AppState>,
+    code: Path<String>,
+    q: Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    poster(state, code, q, headers, "svg").await
+}
+
+/// `GET /join/{code}/poster.png`: the poster as WeChat saves and shares it.
+pub async fn poster_png(
+    state: State<AppState>,
+    code: Path<String>,
+    q: Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    poster(state, code, q, headers, "png").await
+}
+
+async fn poster(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    format: &str,
+) -> Response {
+    let lang = Lang::negotiate(q.lang.as_deref(), &headers);
+    let lookup = code.clone();
     let found = state
         .db
         .run(move |c| {
-            let (inv, inviter) = cases::open(c, &code)?;
+            let (inv, inviter) = cases::open(c, &lookup)?;
             let (_, policy) = crate::network::policy::active(c)?;
             Ok((inv, inviter, policy))
         })
@@ -165,41 +296,13 @@ pub async fn poster(
         .as_deref()
         .map(|k| w::tier_by_key(lang, &policy, k))
         .unwrap_or_default();
-    let body = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"750\" height=\"1100\" viewBox=\"0 0 750 1100\" {FONT}>\
-<rect width=\"750\" height=\"1100\" fill=\"#7f1d1d\"/>\
-<rect x=\"40\" y=\"40\" width=\"670\" height=\"1020\" rx=\"24\" fill=\"#fff\"/>\
-<text x=\"375\" y=\"150\" text-anchor=\"middle\" font-size=\"40\" font-weight=\"700\" fill=\"#b91c1c\">{brand}</text>\
-<text x=\"375\" y=\"240\" text-anchor=\"middle\" font-size=\"34\">{invites}</text>\
-<text x=\"375\" y=\"300\" text-anchor=\"middle\" font-size=\"30\" fill=\"#57534e\">{tier}</text>\
-{qr}\
-<text x=\"375\" y=\"900\" text-anchor=\"middle\" font-size=\"26\" fill=\"#57534e\">{scan}</text>\
-</svg>",
-        brand = esc(&state.settings.brand()),
-        invites = esc(&format!(
-            "{} {}",
-            inviter.name,
-            tr(lang, "邀请您加入", "invites you to join")
-        )),
-        tier = esc(&tier),
-        qr = qr(&url, 175, 380, 400),
-        scan = esc(tr(
-            lang,
-            "长按识别二维码，在线申请",
-            "Scan the QR to apply online"
-        )),
-    );
-    svg(body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped_and_the_qr_is_drawn() {
-        assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
-        let q = qr("https://brand.example/a/X1", 0, 0, 100);
-        assert!(q.starts_with("<svg") && q.contains("h1v1h-1z"), "{q}");
+    match poster_card(&state, lang, &inviter.name, &tier, &url) {
+        Ok(card) => answer(
+            &state,
+            &card,
+            format,
+            format!("/join/{code}/poster.svg?lang={}", lang.param()),
+        ),
+        Err(e) => e.into_response(),
     }
 }

@@ -291,22 +291,6 @@ pub async fn qr(State(state): State<AppState>, Path(code): Path<String>) -> Resp
     }
 }
 
-/// `GET /a/{code}/png`: the certificate image.
-pub async fn certificate_png(State(state): State<AppState>, Path(code): Path<String>) -> Response {
-    let found = state
-        .db
-        .run(move |c| certificates::check(c, &code, now()))
-        .await;
-    match found {
-        Ok(Some(c)) => match certificates::png(&c.certificate, &state.settings.base_url) {
-            Ok(bytes) => png(bytes),
-            Err(e) => e.status().into_response(),
-        },
-        Ok(None) => StatusCode::NOT_FOUND.into_response(),
-        Err(e) => e.status().into_response(),
-    }
-}
-
 /// `GET /a/{code}`: whether the holder is authorised now, for which tier and region, until when.
 pub async fn check(
     State(state): State<AppState>,

@@ -4,7 +4,7 @@
 mod account;
 mod agent;
 mod agent_i18n;
-mod agent_images;
+pub mod agent_images;
 mod agent_money;
 mod agent_orders;
 mod audit_i18n;
@@ -142,7 +142,11 @@ fn network_routes() -> Router<AppState> {
         .route("/join/{code}", get(joining::form).post(joining::submit))
         .route("/join/{code}/qr.png", get(joining::qr))
         .route("/a/{code}", get(joining::check))
-        .route("/a/{code}/png", get(joining::certificate_png))
+        .route("/a/{code}/png", get(agent_images::certificate_png_moved))
+        .route(
+            "/a/{code}/certificate.png",
+            get(agent_images::certificate_png),
+        )
         .route("/agent", get(agent::show))
         .route("/agent/orders", get(agent_orders::list).post(agent::place))
         .route("/agent/orders/{id}", get(agent_orders::show))
@@ -156,8 +160,12 @@ fn network_routes() -> Router<AppState> {
         .route("/agent/money/withdraw", post(agent_money::withdraw))
         .route("/agent/team", get(agent::team))
         .route("/join/status/{token}", get(joining::status))
-        .route("/join/{code}/poster.svg", get(agent_images::poster))
-        .route("/a/{code}/certificate.svg", get(agent_images::certificate))
+        .route("/join/{code}/poster.svg", get(agent_images::poster_svg))
+        .route("/join/{code}/poster.png", get(agent_images::poster_png))
+        .route(
+            "/a/{code}/certificate.svg",
+            get(agent_images::certificate_svg),
+        )
         .route("/agent/upgrade", post(agent::upgrade_form))
         .route("/agent/invitations", post(agent::invite))
         .route("/agent/certificate", post(agent::certificate))

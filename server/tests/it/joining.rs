@@ -247,9 +247,6 @@ fn certificates_say_authorised_suspended_expired_and_superseded() {
         };
         assert_eq!(check(&cert.code, 0), Standing::Authorised, "{backend:?}");
         assert_eq!(check(&cert.code, 366), Standing::Expired);
-        let png = certificates::png(&cert, "https://brand.example").expect("png");
-        let img = image::load_from_memory(&png).expect("a PNG");
-        assert!(img.width() >= 600 && img.height() > img.width() / 2);
 
         agents::suspend(&mut net.conn(), a, "违规", net.admin.user()).expect("suspend");
         assert_eq!(check(&cert.code, 0), Standing::Suspended);

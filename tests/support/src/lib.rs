@@ -15,6 +15,20 @@ pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// The CJK font the server draws certificates and posters with (`codegen::card::Fonts`), or
+/// `None` after saying why when the machine has none; under CI a missing font fails the test
+/// (`./scripts/test` installs `fonts-wqy-microhei`).
+pub fn fonts() -> Option<codegen::card::Fonts> {
+    match codegen::card::Fonts::discover(None) {
+        Ok(fonts) => Some(fonts),
+        Err(e) if ci() => panic!("{e}: install fonts-wqy-microhei"),
+        Err(e) => {
+            eprintln!("skipped: {e}");
+            None
+        }
+    }
+}
+
 /// A random number for names and ports that parallel tests must not share. `RandomState` is
 /// seeded per process from the OS; the clock and a counter tell calls in one process apart.
 pub fn random_u64() -> u64 {

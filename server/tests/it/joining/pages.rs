@@ -367,3 +367,112 @@ async fn the_team_page_searches_filters_and_pages() {
         assert!(none.contains("data-total=\"0\"") && none.contains("没有符合条件的成员"));
     }
 }
+
+/// The certificate and the invitation poster are pictures in words, in Chinese and English: a
+/// PNG WeChat can save (drawn with the server's CJK font, no character missing, its QR reading
+/// back the check or join address) and the same picture as SVG. The first certificate image's
+/// address sends to the PNG, and so does the API's.
+#[tokio::test]
+async fn the_certificate_and_the_poster_are_pictures_in_words() {
+    use chainmark_server::web::agent_images;
+    use chainmark_server::web::i18n::Lang;
+    let Some(fonts) = chainmark_test_support::fonts() else {
+        return;
+    };
+    for backend in backends() {
+        let net = Net::new(backend);
+        let (n, _) = agent(&net, "nat", "national", None);
+        let (a, a_actor) = agent(&net, "citya", "city", Some(n));
+        let cert = certificates::issue(&mut net.conn(), net.admin, a, None).expect("issue");
+        let check =
+            certificates::check(&mut net.conn(), &cert.code, chrono::Utc::now().naive_utc())
+                .expect("check")
+                .expect("found");
+        for lang in [Lang::Zh, Lang::En] {
+            let card = agent_images::certificate_card(&net.app.state, lang, &check.certificate)
+                .expect("card");
+            assert_eq!(card.missing_glyphs(&fonts), Vec::<char>::new(), "{lang:?}");
+        }
+        let path = format!("/a/{}/certificate.png?lang=zh", cert.code);
+        let (status, headers, png) = net.app.send(get(&path, None)).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+        let img = image::load_from_memory(&png).expect("a PNG");
+        assert_eq!((img.width(), img.height()), (750, 1000));
+        // For a person to look at: `CHAINMARK_SCREENSHOT_DIR=… cargo test … pictures_in_words`.
+        if let Ok(dir) = std::env::var("CHAINMARK_SCREENSHOT_DIR") {
+            std::fs::write(std::path::Path::new(&dir).join("certificate.png"), &png)
+                .expect("write");
+        }
+        let read = codegen::decode::decode_bytes(&png).expect("decode");
+        let want = format!("{}/a/{}", net.app.state.settings.base_url, cert.code);
+        assert_eq!(
+            read,
+            codegen::decode::Decoded::Payloads(vec![want.clone()]),
+            "the QR reads the check page"
+        );
+        let (_, _, svg) = net
+            .app
+            .send(get(
+                &format!("/a/{}/certificate.svg?lang=en", cert.code),
+                None,
+            ))
+            .await;
+        let svg = String::from_utf8_lossy(&svg);
+        assert!(
+            svg.contains("Certificate of Authorisation") && svg.contains("citya"),
+            "{svg}"
+        );
+        let (_, _, svg) = net
+            .app
+            .send(get(
+                &format!("/a/{}/certificate.svg?lang=zh", cert.code),
+                None,
+            ))
+            .await;
+        assert!(String::from_utf8_lossy(&svg).contains("授权证书"));
+        let (status, moved, _) = page(&net, &format!("/a/{}/png", cert.code), None).await;
+        assert_eq!(
+            (status, moved.is_empty()),
+            (StatusCode::PERMANENT_REDIRECT, true)
+        );
+        let (status, _, location) = page(
+            &net,
+            &format!("/api/v1/certificates/{}/png?lang=en", cert.code),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            location.as_deref(),
+            Some(format!("/a/{}/certificate.png?lang=en", cert.code).as_str())
+        );
+        assert_eq!(
+            page(&net, "/a/nosuch/certificate.png", None).await.0,
+            StatusCode::NOT_FOUND
+        );
+
+        let code = super::invite(&net, a_actor, a, Some("district"));
+        let (status, headers, png) = net
+            .app
+            .send(get(&format!("/join/{code}/poster.png?lang=zh"), None))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+        if let Ok(dir) = std::env::var("CHAINMARK_SCREENSHOT_DIR") {
+            std::fs::write(std::path::Path::new(&dir).join("poster.png"), &png).expect("write");
+        }
+        let read = codegen::decode::decode_bytes(&png).expect("decode");
+        let join = format!("{}/join/{code}", net.app.state.settings.base_url);
+        assert_eq!(read, codegen::decode::Decoded::Payloads(vec![join]));
+        let (_, _, svg) = net
+            .app
+            .send(get(&format!("/join/{code}/poster.svg?lang=zh"), None))
+            .await;
+        let svg = String::from_utf8_lossy(&svg);
+        assert!(
+            svg.contains("citya 邀请您加入") && svg.contains("区代"),
+            "{svg}"
+        );
+    }
+}
