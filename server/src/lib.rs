@@ -24,6 +24,7 @@ pub mod keys;
 pub mod levels;
 pub mod network;
 pub mod network_import;
+pub mod pictures;
 pub mod ratelimit;
 pub mod registry;
 pub mod store;

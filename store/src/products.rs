@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::products;
+use super::schema::{product_pictures, products};
 use super::users::now;
 use crate::error::{Error, Result};
 
@@ -129,4 +129,104 @@ pub fn sku_of(conn: &mut DbConnection, id: i64) -> Result<String> {
         .find(id)
         .select(products::sku)
         .get_result(conn)?)
+}
+
+/// A product picture as stored: already normalised by the server (`pictures::prepare`).
+#[derive(Debug, Clone)]
+pub struct NewPicture {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub etag: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+/// Stores (or replaces) product `id`'s picture and points its `image_url` at it. `false` when
+/// there is no such product.
+pub fn set_picture(
+    conn: &mut DbConnection,
+    id: i64,
+    picture: &NewPicture,
+    by: Option<i64>,
+    at: NaiveDateTime,
+) -> Result<bool> {
+    let url = format!("/products/{id}/picture?v={}", picture.etag);
+    let found = diesel::update(products::table.find(id))
+        .set(products::image_url.eq(Some(url)))
+        .execute(conn)?;
+    if found == 0 {
+        return Ok(false);
+    }
+    let replaced = diesel::update(product_pictures::table.find(id))
+        .set((
+            product_pictures::content_type.eq(&picture.content_type),
+            product_pictures::bytes.eq(&picture.bytes),
+            product_pictures::etag.eq(&picture.etag),
+            product_pictures::width.eq(picture.width),
+            product_pictures::height.eq(picture.height),
+            product_pictures::uploaded_by.eq(by),
+            product_pictures::uploaded_at.eq(at),
+        ))
+        .execute(conn)?;
+    if replaced == 0 {
+        diesel::insert_into(product_pictures::table)
+            .values((
+                product_pictures::product_id.eq(id),
+                product_pictures::content_type.eq(&picture.content_type),
+                product_pictures::bytes.eq(&picture.bytes),
+                product_pictures::etag.eq(&picture.etag),
+                product_pictures::width.eq(picture.width),
+                product_pictures::height.eq(picture.height),
+                product_pictures::uploaded_by.eq(by),
+                product_pictures::uploaded_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// Product `id`'s picture: content type, bytes and ETag.
+pub fn picture(conn: &mut DbConnection, id: i64) -> Result<Option<(String, Vec<u8>, String)>> {
+    Ok(product_pictures::table
+        .find(id)
+        .select((
+            product_pictures::content_type,
+            product_pictures::bytes,
+            product_pictures::etag,
+        ))
+        .load(conn)?
+        .pop())
+}
+
+/// Products by SKU whose SKU, name, English name or GTIN contains `search`, one page
+/// (`limit + 1` rows fetched: see `desk::Page`).
+pub fn page(
+    conn: &mut DbConnection,
+    search: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<crate::desk::Page<Product>> {
+    let mut q = products::table
+        .order(products::sku)
+        .offset(offset)
+        .limit(limit + 1)
+        .select(Product::as_select())
+        .into_boxed();
+    if let Some(s) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!(
+            "%{}%",
+            s.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        q = q.filter(
+            products::sku
+                .like(pattern.clone())
+                .escape('\\')
+                .or(products::name.like(pattern.clone()).escape('\\'))
+                .or(products::name_en.like(pattern.clone()).escape('\\'))
+                .or(products::gtin.like(pattern).escape('\\')),
+        );
+    }
+    Ok(crate::desk::Page::of_rows(q.load(conn)?, limit))
 }

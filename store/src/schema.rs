@@ -836,6 +836,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    product_pictures (product_id) {
+        product_id -> BigInt,
+        content_type -> Text,
+        bytes -> Binary,
+        etag -> Text,
+        width -> Integer,
+        height -> Integer,
+        uploaded_by -> Nullable<BigInt>,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(product_pictures -> products (product_id));
+diesel::allow_tables_to_appear_in_same_query!(product_pictures, products);
+
+diesel::table! {
     leg_payments (order_id, position) {
         order_id -> BigInt,
         position -> Integer,

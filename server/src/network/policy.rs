@@ -92,6 +92,8 @@ pub struct OwnPrice {
     pub name: String,
     pub name_en: Option<String>,
     pub unit_price: rust_decimal::Decimal,
+    /// The product's picture (`/products/{id}/picture?v=…` once HQ uploaded one).
+    pub image_url: Option<String>,
 }
 
 /// The prices an agent buys at: every product of the registry priced at its own tier under the
@@ -117,6 +119,7 @@ pub fn own_prices(
                 name: p.name,
                 name_en: p.name_en,
                 unit_price,
+                image_url: p.image_url,
             })
         })
         .collect();

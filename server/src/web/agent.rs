@@ -266,11 +266,20 @@ pub async fn show(
             // A pending agent's form starts as its entry order: the entry quantity of the first
             // product (it may spread it over others).
             @for (i, pr) in p.prices.iter().enumerate() {
-                label data-sku=(pr.sku) { (product_name(lang, pr)) " · "
+                label.product data-sku=(pr.sku) style="display:flex;gap:.6rem;align-items:flex-start;margin:.5rem 0" {
+                    @if let Some(url) = &pr.image_url {
+                        img src=(url) alt=(product_name(lang, pr)) width="64" height="64" loading="lazy" style="object-fit:contain;flex:none;border-radius:6px;background:#fff";
+                    } @else {
+                        span aria-hidden="true" style="width:64px;height:64px;flex:none;border-radius:6px;background:#e7e5e4;display:inline-block" {}
+                    }
+                    span style="flex:1" {
+                    (product_name(lang, pr)) br;
                     span.muted { (w::tr(lang, "我的进货价 ¥", "My price ¥")) (pr.unit_price) " / " (w::tr(lang, "盒", "item")) } br;
+                    span.muted data-stock=(pr.sku) { (w::tr(lang, "我的库存 ", "In stock: ")) (p.stock.iter().find(|(s, _)| *s == pr.sku).map_or(0, |(_, n)| *n)) " " (w::tr(lang, "盒", "items")) } br;
                     input type="text" inputmode="numeric" name=(format!("qty.{}", pr.sku))
                         value=[(i == 0 && p.me.status == AgentStatus::Pending).then_some(entry_quantity).flatten()]
                         placeholder=(t(lang, N::Quantity)) aria-label=(format!("{} {}", product_name(lang, pr), t(lang, N::Quantity)));
+                    }
                 }
             }
             button type="submit" { (t(lang, N::PlaceOrder)) }

@@ -23,6 +23,7 @@ mod hq_i18n;
 pub mod hq_import;
 mod hq_money;
 mod hq_network;
+mod hq_products;
 mod hq_staff;
 pub mod i18n;
 mod joining;
@@ -52,6 +53,13 @@ pub fn upload_router() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             hq_import::MAX_UPLOAD_BYTES,
         ))
+        .merge(
+            Router::new()
+                .route("/hq/products/{id}/picture", post(hq_products::upload))
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    hq_products::MAX_UPLOAD_BYTES,
+                )),
+        )
 }
 
 pub fn router() -> Router<AppState> {
@@ -103,6 +111,9 @@ fn desk_routes() -> Router<AppState> {
             "/hq/applications/{id}/{action}",
             post(hq_applications::decide),
         )
+        .route("/hq/products", get(hq_products::list))
+        .route("/hq/products/new", post(hq_products::create))
+        .route("/products/{id}/picture", get(hq_products::picture))
         .route("/hq/staff", get(hq_staff::list))
         .route("/hq/staff/new", post(hq_staff::create))
         .route("/hq/staff/{id}/password", post(hq_staff::reset))

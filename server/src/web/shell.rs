@@ -124,6 +124,12 @@ pub const NAV: &[NavItem] = &[
         needs: Permission::ReadApplications,
     },
     NavItem {
+        href: "/hq/products",
+        zh: "商品",
+        en: "Products",
+        needs: Permission::ReadRegistry,
+    },
+    NavItem {
         href: "/hq/staff",
         zh: "员工账号",
         en: "Staff",

@@ -2,7 +2,7 @@
 //! approval in each mode, refusals that write nothing, certificates and their check page, and the
 //! agent and HQ pages.
 
-mod pages;
+pub(crate) mod pages;
 
 use std::collections::BTreeMap;
 

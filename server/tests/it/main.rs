@@ -19,6 +19,7 @@ mod network;
 mod network_import;
 mod network_import_pages;
 mod policy_versions;
+mod products_pages;
 mod registry;
 mod schema;
 mod security;

@@ -405,6 +405,8 @@ pub struct OwnPriceView {
     pub name_en: Option<String>,
     /// Yuan per item at the agent's tier (授权价格), a decimal string.
     pub unit_price: String,
+    /// The product's picture, a path on this site or a URL; `null` without one.
+    pub image_url: Option<String>,
 }
 
 /// The signed-in agent's prices.
@@ -454,6 +456,7 @@ pub async fn my_prices(
                 name: p.name,
                 name_en: p.name_en,
                 unit_price: super::yuan_of(p.unit_price),
+                image_url: p.image_url,
             })
             .collect(),
     }))

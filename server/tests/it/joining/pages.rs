@@ -23,7 +23,7 @@ const APPLY: [(&str, &str); 6] = [
     ("id_number", "330106199001011234"),
 ];
 
-fn account(net: &Net, name: &str, role: Role) -> i64 {
+pub(crate) fn account(net: &Net, name: &str, role: Role) -> i64 {
     chainmark_server::accounts::create_user(&mut net.conn(), name, name, role, Some(PASSWORD))
         .expect("user")
         .0
@@ -31,7 +31,7 @@ fn account(net: &Net, name: &str, role: Role) -> i64 {
 }
 
 /// An active agent with an account that can sign in.
-fn agent(net: &Net, name: &str, tier: &str, referrer: Option<i64>) -> (i64, Actor) {
+pub(crate) fn agent(net: &Net, name: &str, tier: &str, referrer: Option<i64>) -> (i64, Actor) {
     let user = account(net, name, Role::Agent);
     let input = agents::NewAgentInput {
         name: name.into(),
@@ -51,12 +51,12 @@ fn agent(net: &Net, name: &str, tier: &str, referrer: Option<i64>) -> (i64, Acto
     )
 }
 
-fn hidden_csrf(page: &str) -> String {
+pub(crate) fn hidden_csrf(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
     page[at..].split('"').next().expect("value").to_string()
 }
 
-async fn session(net: &Net, name: &str) -> String {
+pub(crate) async fn session(net: &Net, name: &str) -> String {
     let (_, headers, _) = net.app.send(get("/login", None)).await;
     let csrf_cookie = cookie_of(&headers, "cm_csrf").expect("cm_csrf");
     let csrf = csrf_cookie.trim_start_matches("cm_csrf=").to_string();
@@ -74,7 +74,11 @@ async fn session(net: &Net, name: &str) -> String {
     cookie_of(&headers, "cm_session").expect("session")
 }
 
-async fn page(net: &Net, path: &str, cookie: Option<&str>) -> (StatusCode, String, Option<String>) {
+pub(crate) async fn page(
+    net: &Net,
+    path: &str,
+    cookie: Option<&str>,
+) -> (StatusCode, String, Option<String>) {
     let (status, headers, body) = net.app.send(get(path, cookie)).await;
     let location = headers
         .get(header::LOCATION)
