@@ -166,18 +166,21 @@ mod tests {
 
     #[test]
     fn what_is_not_a_picture_is_refused_in_words() {
-        assert_eq!(prepare(b""), Err(Problem::Empty));
-        assert_eq!(prepare(b"GIF89a not really"), Err(Problem::NotAPicture));
+        assert_eq!(prepare(b"").err(), Some(Problem::Empty));
         assert_eq!(
-            prepare(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
-            Err(Problem::NotAPicture)
+            prepare(b"GIF89a not really").err(),
+            Some(Problem::NotAPicture)
+        );
+        assert_eq!(
+            prepare(b"<svg xmlns='http://www.w3.org/2000/svg'/>").err(),
+            Some(Problem::NotAPicture)
         );
         let mut truncated = png(100, 100, 255);
         truncated.truncate(60);
-        assert_eq!(prepare(&truncated), Err(Problem::NotAPicture));
+        assert_eq!(prepare(&truncated).err(), Some(Problem::NotAPicture));
         assert_eq!(
-            prepare(&vec![0u8; MAX_UPLOAD_BYTES + 1]),
-            Err(Problem::TooLarge)
+            prepare(&vec![0u8; MAX_UPLOAD_BYTES + 1]).err(),
+            Some(Problem::TooLarge)
         );
         for p in [
             Problem::Empty,
