@@ -456,6 +456,37 @@ fn hq_staff_run_the_brand_from_the_desk() {
     );
     keep_screenshot(&tab, "desk_device_qr");
 
+    // The admin makes a product and uploads its picture from the desktop's file picker.
+    click(&tab, "nav.shell a[href=\"/hq/products\"]");
+    type_into(&tab, "#new-sku", "OOLONG-100");
+    type_into(&tab, "#new-name", "乌龙茶 100g");
+    type_into(&tab, "#new-name-en", "Oolong 100 g");
+    click(&tab, "#create-product");
+    tab.wait_for_element("#notice").expect("created notice");
+    let photo = dir.path().join("oolong.png");
+    image::RgbImage::from_fn(1200, 900, |x, y| {
+        image::Rgb([(x / 5) as u8, (y / 4) as u8, 90])
+    })
+    .save(&photo)
+    .expect("a photograph");
+    tab.wait_for_element("[data-product=\"OOLONG-100\"] input[type=file]")
+        .expect("the file input")
+        .set_input_files(&[photo.to_str().expect("path")])
+        .expect("choose the file");
+    click(&tab, "button[data-upload=\"OOLONG-100\"]");
+    tab.wait_for_element("#notice").expect("uploaded notice");
+    let shown = eval(
+        &tab,
+        "new Promise(r => { const i = document.querySelector('[data-product=\"OOLONG-100\"] img'); \
+         if (!i) r(0); else if (i.complete) r(i.naturalWidth); else i.onload = () => r(i.naturalWidth); })",
+    );
+    assert_eq!(
+        shown.as_u64(),
+        Some(800),
+        "the stored picture, 800 px wide: {shown}"
+    );
+    keep_screenshot(&tab, "desk_products");
+
     // The admin voids a range after the confirmation step, and releases another range.
     click(&tab, "nav.shell a[href=\"/hq\"]");
     let void = "form[data-form=void]";
