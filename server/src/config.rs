@@ -26,6 +26,9 @@ pub struct Settings {
     pub brand_name: String,
     /// The brand's service hotline shown to consumers (`CHAINMARK_BRAND_HOTLINE`; empty: none).
     pub brand_hotline: String,
+    /// The brand's logo on the consumer's pages: an `https://` URL or a path on this site, such
+    /// as a product picture's (`CHAINMARK_BRAND_LOGO_URL`; empty: the name alone).
+    pub brand_logo_url: String,
     /// Lifetime of API bearer tokens in hours (`CHAINMARK_TOKEN_TTL_HOURS`).
     pub token_ttl_hours: u32,
     /// Lifetime of web sessions in hours (`CHAINMARK_SESSION_TTL_HOURS`).
@@ -85,6 +88,7 @@ impl Default for Settings {
             base_url: "http://127.0.0.1:8080".into(),
             brand_name: String::new(),
             brand_hotline: String::new(),
+            brand_logo_url: String::new(),
             token_ttl_hours: 12,
             session_ttl_hours: 12,
             trust_proxy: false,
@@ -112,6 +116,11 @@ impl Settings {
             .next()
             .unwrap_or("")
             .to_string()
+    }
+
+    /// The brand's logo address, if one is set.
+    pub fn brand_logo(&self) -> Option<&str> {
+        Some(self.brand_logo_url.trim()).filter(|l| !l.is_empty())
     }
 
     /// Loads `file` (if given) and then applies the environment.
@@ -164,6 +173,9 @@ impl Settings {
         if let Some(v) = get("CHAINMARK_BRAND_HOTLINE") {
             self.brand_hotline = v;
         }
+        if let Some(v) = get("CHAINMARK_BRAND_LOGO_URL") {
+            self.brand_logo_url = v;
+        }
         if let Some(v) = get("CHAINMARK_TOKEN_TTL_HOURS") {
             self.token_ttl_hours = parse("CHAINMARK_TOKEN_TTL_HOURS", v)?;
         }
@@ -211,6 +223,17 @@ impl Settings {
                 self.base_url
             )));
         }
+        let logo = self.brand_logo_url.trim();
+        if !logo.is_empty()
+            && (!(logo.starts_with("https://")
+                || logo.starts_with("http://")
+                || logo.starts_with('/'))
+                || logo.chars().any(|c| c.is_whitespace() || c == '"'))
+        {
+            return Err(Error::Config(format!(
+                "brand_logo_url {logo:?} must be an http(s) URL or a path starting with '/'"
+            )));
+        }
         if self.database_pool_size == 0 {
             return Err(Error::Config(
                 "database_pool_size must be at least 1".into(),
@@ -233,5 +256,26 @@ impl Settings {
     /// Cookies get `Secure` when the site is served over HTTPS.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_brand_logo_is_an_http_url_or_a_path_on_this_site() {
+        let with = |logo: &str| Settings {
+            brand_logo_url: logo.into(),
+            ..Settings::default()
+        };
+        for ok in ["", "https://brand.example/logo.png", "/products/1/picture"] {
+            assert!(with(ok).validate().is_ok(), "{ok}");
+        }
+        for bad in ["javascript:alert(1)", "logo.png", "/a b.png", "/x\".png"] {
+            assert!(with(bad).validate().is_err(), "{bad}");
+        }
+        assert_eq!(with(" ").brand_logo(), None);
+        assert_eq!(with("/l.png").brand_logo(), Some("/l.png"));
     }
 }

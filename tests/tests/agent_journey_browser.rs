@@ -38,6 +38,8 @@ use diesel::prelude::*;
 use headless_chrome::{Browser, Tab};
 
 const SKU: &str = "TEA-250G";
+const BRAND: &str = "茗山茶业";
+const HOTLINE: &str = "400-800-1234";
 const PASSWORD: &str = "browser-test-password-1";
 /// The applicant's own password, typed on the application form.
 const OWN_PASSWORD: &str = "violet-harbor-lantern-92";
@@ -153,6 +155,10 @@ fn world() -> World {
         database_url: format!("sqlite://{}", dir.path().join("chainmark.db").display()),
         key_files: vec![key_path],
         base_url: base.clone(),
+        brand_name: BRAND.into(),
+        brand_hotline: HOTLINE.into(),
+        // The logo is a picture HQ uploaded (the product's, stored below).
+        brand_logo_url: "/products/1/picture".into(),
         ..Settings::default()
     };
     let app = App::open(settings).expect("open the app");
@@ -173,6 +179,20 @@ fn world() -> World {
         &mut |_, _| {},
     )
     .expect("import the batch");
+    let logo = chainmark_server::pictures::prepare(&{
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            120,
+            120,
+            image::Rgb([127, 29, 29]),
+        ))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("logo");
+        png
+    })
+    .expect("a picture");
+    chainmark_server::pictures::set_product_picture(&mut conn, 1, &logo, None)
+        .expect("the product's picture, the brand's logo");
     for (username, name, role) in [
         ("hq-admin", "总部管理员", Role::HqAdmin),
         ("hq-finance", "总部财务", Role::HqFinance),
@@ -847,6 +867,18 @@ fn a_consumer_verifies_by_qr_twice_by_typing_on_the_brand_site_and_by_the_logist
     click(&tab, "form button[type=submit]");
     wait_text(&tab, "#verdict", "首次");
     no_raw(&tab, "the first verification");
+    // The brand's name, logo and hotline from its settings.
+    wait_text(&tab, "#brand", BRAND);
+    wait_text(&tab, "#hotline", HOTLINE);
+    let logo = tab
+        .evaluate(
+            "new Promise(r => { const i = document.querySelector('#brand-logo'); \
+             if (!i) r(0); else if (i.complete) r(i.naturalWidth); else i.onload = () => r(i.naturalWidth); })",
+            true,
+        )
+        .expect("the logo")
+        .value;
+    assert_eq!(logo.and_then(|v| v.as_u64()), Some(120), "the logo loads");
     keep_screenshot(&tab, "consumer_01_first");
     // The language switch keeps the verdict: still the first verification, in English.
     click(&tab, "header a[hreflang=en]");
@@ -889,5 +921,7 @@ fn a_consumer_verifies_by_qr_twice_by_typing_on_the_brand_site_and_by_the_logist
     wait_text(&tab, "#case", "4");
     go(&tab, &format!("{base}/s/NOPE0000"));
     wait_text(&tab, "#verdict", "未找到");
+    wait_text(&tab, "#hotline", HOTLINE);
+    wait_text(&tab, "#brand", BRAND);
     no_raw(&tab, "an unknown logistics code");
 }

@@ -151,7 +151,7 @@ async fn product_page(
 }
 
 fn brand(state: &AppState) -> Markup {
-    html! { p.muted id="brand" { (state.settings.brand()) } }
+    super::verify::brand_line(&state.settings)
 }
 
 fn hotline(state: &AppState, lang: Lang) -> Markup {

@@ -115,6 +115,19 @@ pub async fn submit(
     )
 }
 
+/// The brand as the consumer's pages head it: its logo (when set) and its name.
+pub fn brand_line(settings: &crate::config::Settings) -> Markup {
+    let name = settings.brand();
+    html! {
+        p.muted id="brand" style="display:flex;align-items:center;gap:.5rem" {
+            @if let Some(logo) = settings.brand_logo() {
+                img id="brand-logo" src=(logo) alt=(name) height="32" style="max-height:32px;width:auto";
+            }
+            span { (name) }
+        }
+    }
+}
+
 fn qr_link(serial: &str, tag: &str, lang: Lang) -> String {
     format!(
         "/v/{}?t={}&lang={}",
@@ -155,7 +168,6 @@ pub(crate) fn respond_with(
         ),
     };
     let title = lang.t(Text::VerifyTitle);
-    let brand = state.settings.brand();
     let hotline = state.settings.brand_hotline.trim().to_string();
     let again = html! {
         p { a href=(retry) id="retry" { "↺ " (super::agent_i18n::tr(lang, "重新查询", "Try again")) } }
@@ -215,7 +227,7 @@ pub(crate) fn respond_with(
         }
     };
     let body = html! {
-        p.muted id="brand" { (brand) }
+        (brand_line(&state.settings))
         (body)
         @if !hotline.is_empty() {
             p id="hotline" { (super::agent_i18n::tr(lang, "品牌客服热线：", "Brand hotline: ")) a href=(format!("tel:{hotline}")) { (hotline) } }
