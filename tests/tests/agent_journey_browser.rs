@@ -914,7 +914,10 @@ fn a_consumer_verifies_by_qr_twice_by_typing_on_the_brand_site_and_by_the_logist
     // The logistics URLs answer a product page.
     go(&tab, &format!("{base}/s/{}", sold[2].0));
     wait_text(&tab, "#product", "TEA");
+    tab.wait_for_element("#product-picture")
+        .expect("the product's picture HQ uploaded");
     no_raw(&tab, "the logistics page");
+    keep_screenshot(&tab, "consumer_04_logistics");
     click(&tab, "#check");
     assert_eq!(attribute(&tab, "#serial", "value"), sold[2].0);
     go(&tab, &format!("{base}/c/{}", sold[2].3));

@@ -81,11 +81,17 @@ fn find(c: &mut crate::store::DbConnection, code: &str, sscc: bool) -> Result<Fo
 
 fn product(lang: Lang, v: &VerifyView) -> Markup {
     html! {
+        @if let Some(url) = &v.image_url {
+            img id="product-picture" src=(url) alt=(v.product_name) loading="lazy"
+                style="display:block;max-width:100%;max-height:200px;margin:0 auto .6rem;object-fit:contain";
+        }
         dl {
             dt { (tr(lang, "产品", "Product")) }
             dd id="product" { @if lang == Lang::En { (v.product_name_en.as_deref().unwrap_or(&v.product_name)) } @else { (v.product_name) } }
             dt { (tr(lang, "批次", "Batch")) } dd { (v.batch_id) }
-            dt { (tr(lang, "生产日期", "Production date")) } dd { (v.production_date) }
+            @if !v.production_date.trim().is_empty() {
+                dt { (tr(lang, "生产日期", "Production date")) } dd { (v.production_date) }
+            }
         }
     }
 }

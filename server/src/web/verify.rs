@@ -270,12 +270,18 @@ fn notice(lang: Lang, class: &str, heading: Text, detail: &str) -> Markup {
 fn product_card(lang: Lang, answer: &Answer) -> Markup {
     html! {
         @if let Some(p) = &answer.product {
-            div.card {
+            div.card id="product-card" {
+                @if let Some(url) = &p.image_url {
+                    img id="product-picture" src=(url) alt=(p.name) loading="lazy"
+                        style="display:block;max-width:100%;max-height:200px;margin:0 auto .6rem;object-fit:contain";
+                }
                 dl {
                     dt { (lang.t(Text::Product)) }
                     dd { @if lang == Lang::En { (p.name_en.as_deref().unwrap_or(&p.name)) } @else { (p.name) } }
                     dt { (lang.t(Text::Batch)) } dd { (p.batch_id) }
-                    dt { (lang.t(Text::ProductionDate)) } dd { (p.production_date) }
+                    @if !p.production_date.trim().is_empty() {
+                        dt { (lang.t(Text::ProductionDate)) } dd { (p.production_date) }
+                    }
                     dt { "No." } dd { code { (answer.serial) } }
                 }
             }
