@@ -43,12 +43,13 @@ pub struct PageQuery {
     notice: Option<String>,
 }
 
-/// The signed-in agent's actor, or the response for anyone else (sign in, or 403).
+/// The signed-in agent: its session, its actor and its agent id; or the response for anyone
+/// else (sign in, or 403).
 pub(super) async fn agent_gate(
     state: &AppState,
     lang: Lang,
     caller: Option<Caller>,
-) -> std::result::Result<(Caller, Actor), Response> {
+) -> std::result::Result<(Caller, Actor, i64), Response> {
     let caller = staff::gate_for(state, lang, caller, HERE, Permission::AgentPortal).await?;
     let user = caller.user_id;
     match state.db.run(move |c| agents::for_user(c, user)).await {
@@ -58,6 +59,7 @@ pub(super) async fn agent_gate(
                 user,
                 agent: row.id,
             },
+            row.id,
         )),
         Err(e) => Err(staff::error_page(lang, e)),
     }
@@ -155,12 +157,9 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
+    let (caller, actor, agent) = match agent_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
-    };
-    let Actor::Agent { agent, .. } = actor else {
-        return staff::error_page(lang, Error::Forbidden("not an agent".into()));
     };
     let p = match state.db.run(move |c| load(c, actor, agent)).await {
         Ok(p) => p,
@@ -412,20 +411,29 @@ fn invitation(
     }
 }
 
-/// Runs a portal form's action for the signed-in agent and comes back with a notice. A form that
-/// carries a key ([`form_key`]) runs once: sent again, it gets the same redirect.
-async fn act(
+/// Runs a form of the signed-in agent once (its form key: a repeated submission changes
+/// nothing) and comes back to `back` with a notice in words, `Ok((notice, good))`; a refusal
+/// shows the error page with a way back to `back`. The one path of every agent form: gate,
+/// CSRF, write once.
+pub(super) async fn act_on(
     state: AppState,
     caller: Option<Caller>,
     target: FormTarget,
     headers: HeaderMap,
     form: BTreeMap<String, String>,
-    f: impl FnOnce(&mut DbConnection, Actor, &BTreeMap<String, String>) -> Result<String>
+    back: String,
+    f: impl FnOnce(
+        &mut DbConnection,
+        Actor,
+        i64,
+        Lang,
+        &BTreeMap<String, String>,
+    ) -> Result<(String, bool)>
     + Send
     + 'static,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
+    let (caller, actor, agent) = match agent_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -436,15 +444,44 @@ async fn act(
         return staff::form_expired(lang);
     }
     let fields = form.clone();
+    let to = back.clone();
     let done = form_key::write_once(&state.db, caller.user_id, target, &form, move |c| {
-        let notice = f(c, actor, &fields)?;
-        Ok(format!("{HERE}?notice={}", urlencode(&notice)))
+        let (notice, good) = f(c, actor, agent, lang, &fields)?;
+        let sep = if to.contains('?') { '&' } else { '?' };
+        Ok(format!(
+            "{to}{sep}notice={}{}",
+            urlencode(&notice),
+            if good { "" } else { "&bad=1" }
+        ))
     })
     .await;
     match done {
         Ok(out) => form_key::redirect(&out),
-        Err(e) => w::error_page(lang, e, HERE),
+        Err(e) => w::error_page(lang, e, &back),
     }
+}
+
+/// [`act_on`] for the forms of the home page, which come back to it.
+async fn act(
+    state: AppState,
+    caller: Option<Caller>,
+    target: FormTarget,
+    headers: HeaderMap,
+    form: BTreeMap<String, String>,
+    f: impl FnOnce(&mut DbConnection, Actor, i64, &BTreeMap<String, String>) -> Result<String>
+    + Send
+    + 'static,
+) -> Response {
+    act_on(
+        state,
+        caller,
+        target,
+        headers,
+        form,
+        HERE.to_string(),
+        move |c, actor, agent, _, fields| Ok((f(c, actor, agent, fields)?, true)),
+    )
+    .await
 }
 
 /// The cart a place-order form asks for: a line per `qty.<SKU>` field with a quantity, or the
@@ -488,11 +525,18 @@ pub async fn place(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    act(state, caller, target, headers, form, move |c, actor, f| {
-        let input = cart(f)?;
-        let row = orders::submit(c, actor, &input)?;
-        Ok(format!("#{} {}", row.id, w::order_state(lang, row.state)))
-    })
+    act(
+        state,
+        caller,
+        target,
+        headers,
+        form,
+        move |c, actor, _, f| {
+            let input = cart(f)?;
+            let row = orders::submit(c, actor, &input)?;
+            Ok(format!("#{} {}", row.id, w::order_state(lang, row.state)))
+        },
+    )
     .await
 }
 
@@ -506,26 +550,33 @@ pub async fn upgrade_form(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    act(state, caller, target, headers, form, move |c, actor, f| {
-        let sku = f.get("sku").map_or("", String::as_str);
-        Ok(match upgrade::request(c, actor, sku)? {
-            upgrade::Requested::Order(row) => {
-                format!("#{} {}", row.id, w::order_state(lang, row.state))
-            }
-            upgrade::Requested::Upgraded(me) => {
-                let (_, policy) = crate::network::policy::active(c)?;
-                let rank = crate::network::book::tier(me.tier_rank);
-                let name = policy.tier(rank).map_or_else(
-                    || me.tier_rank.to_string(),
-                    |tier| match lang {
-                        Lang::Zh => tier.name_zh.clone(),
-                        Lang::En => tier.name_en.clone(),
-                    },
-                );
-                format!("{} {name}", t(lang, N::UpgradedTo))
-            }
-        })
-    })
+    act(
+        state,
+        caller,
+        target,
+        headers,
+        form,
+        move |c, actor, _, f| {
+            let sku = f.get("sku").map_or("", String::as_str);
+            Ok(match upgrade::request(c, actor, sku)? {
+                upgrade::Requested::Order(row) => {
+                    format!("#{} {}", row.id, w::order_state(lang, row.state))
+                }
+                upgrade::Requested::Upgraded(me) => {
+                    let (_, policy) = crate::network::policy::active(c)?;
+                    let rank = crate::network::book::tier(me.tier_rank);
+                    let name = policy.tier(rank).map_or_else(
+                        || me.tier_rank.to_string(),
+                        |tier| match lang {
+                            Lang::Zh => tier.name_zh.clone(),
+                            Lang::En => tier.name_en.clone(),
+                        },
+                    );
+                    format!("{} {name}", t(lang, N::UpgradedTo))
+                }
+            })
+        },
+    )
     .await
 }
 
@@ -538,13 +589,17 @@ pub async fn invite(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    act(state, caller, target, headers, form, move |c, actor, f| {
-        let Actor::Agent { agent, .. } = actor else {
-            return Err(Error::Forbidden("not an agent".into()));
-        };
-        joining_cases::invite(c, actor, agent, f.get("tier").map(String::as_str))?;
-        Ok(w::tr(lang, "新的邀请链接已生成", "A new invitation link is ready").to_string())
-    })
+    act(
+        state,
+        caller,
+        target,
+        headers,
+        form,
+        move |c, actor, agent, f| {
+            joining_cases::invite(c, actor, agent, f.get("tier").map(String::as_str))?;
+            Ok(w::tr(lang, "新的邀请链接已生成", "A new invitation link is ready").to_string())
+        },
+    )
     .await
 }
 
@@ -557,13 +612,17 @@ pub async fn certificate(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    act(state, caller, target, headers, form, move |c, actor, _| {
-        let Actor::Agent { agent, .. } = actor else {
-            return Err(Error::Forbidden("not an agent".into()));
-        };
-        certificates::issue(c, actor, agent, None)?;
-        Ok(w::tr(lang, "授权证书已生成", "Your certificate is issued").to_string())
-    })
+    act(
+        state,
+        caller,
+        target,
+        headers,
+        form,
+        move |c, actor, agent, _| {
+            certificates::issue(c, actor, agent, None)?;
+            Ok(w::tr(lang, "授权证书已生成", "Your certificate is issued").to_string())
+        },
+    )
     .await
 }
 
@@ -577,16 +636,23 @@ pub async fn decide(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let lang = Lang::negotiate(None, &headers);
-    act(state, caller, target, headers, form, move |c, actor, f| {
-        let approve = action == "approve";
-        let reason = f.get("reason").map_or("", String::as_str);
-        let out = joining_cases::decide(c, actor, id, approve, reason)?;
-        Ok(format!(
-            "{} · {}",
-            out.application.name,
-            w::application_status(lang, out.application.status)
-        ))
-    })
+    act(
+        state,
+        caller,
+        target,
+        headers,
+        form,
+        move |c, actor, _, f| {
+            let approve = action == "approve";
+            let reason = f.get("reason").map_or("", String::as_str);
+            let out = joining_cases::decide(c, actor, id, approve, reason)?;
+            Ok(format!(
+                "{} · {}",
+                out.application.name,
+                w::application_status(lang, out.application.status)
+            ))
+        },
+    )
     .await
 }
 
@@ -618,12 +684,9 @@ pub async fn team(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
+    let (caller, _, agent) = match agent_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
-    };
-    let Actor::Agent { agent, .. } = actor else {
-        return w::error_page(lang, Error::Forbidden("not an agent".into()), HERE);
     };
     let loaded = state
         .db

@@ -18,13 +18,12 @@ use super::agent_i18n::{self as w, tr};
 use super::form_key::{self, FormTarget};
 use super::i18n::Lang;
 use super::staff::{self, with_cookies};
-use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
 use crate::domain::network::Account;
 use crate::error::{Error, Result};
 use crate::network::statements::Month;
-use crate::network::{Actor, statements, withdrawals};
+use crate::network::{statements, withdrawals};
 use crate::store::DbConnection;
 use crate::store::agent_pages::{self as pages_store, FrozenLine};
 use crate::store::network::ledger::{self, LineRow};
@@ -78,12 +77,9 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
+    let (caller, _, agent) = match agent_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
-    };
-    let Actor::Agent { agent, .. } = actor else {
-        return w::error_page(lang, Error::Forbidden("not an agent".into()), "/agent");
     };
     let month = match month_of(q.month.as_deref()) {
         Ok(m) => m,
@@ -189,12 +185,9 @@ pub async fn csv(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let (_, actor) = match agent_gate(&state, lang, caller).await {
+    let (_, _, agent) = match agent_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
-    };
-    let Actor::Agent { agent, .. } = actor else {
-        return w::error_page(lang, Error::Forbidden("not an agent".into()), "/agent");
     };
     let month = match month_of(q.month.as_deref()) {
         Ok(m) => m,
@@ -259,35 +252,29 @@ pub async fn withdraw(
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let lang = Lang::negotiate(None, &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if caller
-        .check_csrf(form.get("csrf").map_or("", String::as_str))
-        .is_err()
-    {
-        return staff::form_expired(lang);
-    }
-    let amount = form.get("amount").cloned().unwrap_or_default();
-    let done = form_key::write_once(&state.db, caller.user_id, target, &form, move |c| {
-        let amount: Decimal = amount
-            .trim()
-            .trim_start_matches('¥')
-            .parse()
-            .map_err(|_| Error::BadRequest("amount: a number of yuan, e.g. 100.00".into()))?;
-        let row = withdrawals::request(c, actor, amount)?;
-        let notice = format!(
-            "{} {}",
-            tr(lang, "已申请提现", "Withdrawal requested:"),
-            w::yuan(cents(crate::store::network::money(row.amount_cents))?)
-        );
-        Ok(format!("/agent/money?notice={}", urlencode(&notice)))
-    })
-    .await;
-    match done {
-        Ok(out) => form_key::redirect(&out),
-        Err(e) => w::error_page(lang, e, "/agent/money"),
-    }
+    super::agent::act_on(
+        state,
+        caller,
+        target,
+        headers,
+        form,
+        "/agent/money".to_string(),
+        move |c, actor, _, lang, f| {
+            let amount: Decimal = f
+                .get("amount")
+                .map_or("", String::as_str)
+                .trim()
+                .trim_start_matches('¥')
+                .parse()
+                .map_err(|_| Error::BadRequest("amount: a number of yuan, e.g. 100.00".into()))?;
+            let row = withdrawals::request(c, actor, amount)?;
+            let notice = format!(
+                "{} {}",
+                tr(lang, "已申请提现", "Withdrawal requested:"),
+                w::yuan(cents(crate::store::network::money(row.amount_cents))?)
+            );
+            Ok((notice, true))
+        },
+    )
+    .await
 }

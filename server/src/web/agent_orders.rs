@@ -24,11 +24,11 @@ use super::i18n::Lang;
 use super::staff::{self, with_cookies};
 use super::verify::urlencode;
 use crate::app::AppState;
-use crate::auth::{Caller, MaybeCaller};
+use crate::auth::MaybeCaller;
 use crate::domain::network::{OrderState, PaidVia, PartyKind};
 use crate::error::{Error, Result};
 use crate::network::views::{self, OrderSummary};
-use crate::network::{Actor, orders, payment, scan_ship, shipping};
+use crate::network::{orders, payment, scan_ship, shipping};
 use crate::store::DbConnection;
 use crate::store::agent_pages::{self as pages_store, Tab, WaybillRow};
 use crate::store::network::agents as agent_store;
@@ -270,12 +270,9 @@ pub async fn list(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
+    let (caller, _, agent) = match agent_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
-    };
-    let Actor::Agent { agent, .. } = actor else {
-        return w::error_page(lang, Error::Forbidden("not an agent".into()), "/agent");
     };
     let tab = Tab::parse(q.tab.as_deref());
     let search = q.q.clone().unwrap_or_default();
@@ -377,12 +374,9 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
+    let (caller, _, agent) = match agent_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
-    };
-    let Actor::Agent { agent, .. } = actor else {
-        return w::error_page(lang, Error::Forbidden("not an agent".into()), "/agent");
     };
     let v = match state.db.run(move |c| view(c, lang, id, agent)).await {
         Ok(v) => v,
@@ -570,12 +564,9 @@ pub async fn ship_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
+    let (caller, _, agent) = match agent_gate(&state, lang, caller).await {
         Ok(v) => v,
         Err(r) => return r,
-    };
-    let Actor::Agent { agent, .. } = actor else {
-        return w::error_page(lang, Error::Forbidden("not an agent".into()), "/agent");
     };
     let v = match state.db.run(move |c| view(c, lang, id, agent)).await {
         Ok(v) => v,
@@ -644,48 +635,6 @@ pub async fn ship_page(
     super::shell::page(lang, &caller, &here, &title, Some(&switch), body).into_response()
 }
 
-/// Runs an order action for the signed-in agent once (its form key) and comes back to `back`
-/// with a notice in words: `Ok((notice, good))`.
-async fn act(
-    state: AppState,
-    caller: Option<Caller>,
-    target: FormTarget,
-    headers: HeaderMap,
-    form: BTreeMap<String, String>,
-    back: String,
-    f: impl FnOnce(&mut DbConnection, Actor, Lang, &BTreeMap<String, String>) -> Result<(String, bool)>
-    + Send
-    + 'static,
-) -> Response {
-    let lang = Lang::negotiate(None, &headers);
-    let (caller, actor) = match agent_gate(&state, lang, caller).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if caller
-        .check_csrf(form.get("csrf").map_or("", String::as_str))
-        .is_err()
-    {
-        return staff::form_expired(lang);
-    }
-    let fields = form.clone();
-    let to = back.clone();
-    let done = form_key::write_once(&state.db, caller.user_id, target, &form, move |c| {
-        let (notice, good) = f(c, actor, lang, &fields)?;
-        let sep = if to.contains('?') { '&' } else { '?' };
-        Ok(format!(
-            "{to}{sep}notice={}{}",
-            urlencode(&notice),
-            if good { "" } else { "&bad=1" }
-        ))
-    })
-    .await;
-    match done {
-        Ok(out) => form_key::redirect(&out),
-        Err(e) => w::error_page(lang, e, &back),
-    }
-}
-
 /// `POST /agent/orders/{id}/{action}`: accept, forward, reject, pay (confirm the transfer),
 /// receive, cancel, waybill.
 pub async fn action(
@@ -701,14 +650,14 @@ pub async fn action(
     } else {
         format!("/agent/orders/{id}")
     };
-    act(
+    super::agent::act_on(
         state,
         caller,
         target,
         headers,
         form,
         back,
-        move |c, actor, lang, f| {
+        move |c, actor, _, lang, f| {
             let reason = f.get("reason").map_or("", String::as_str);
             let row = match action.as_str() {
                 "accept" => orders::accept(c, id, actor)?,
@@ -762,14 +711,14 @@ pub async fn scan(
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
     let back = format!("/agent/orders/{id}/ship");
-    act(
+    super::agent::act_on(
         state,
         caller,
         target,
         headers,
         form,
         back,
-        move |c, actor, lang, f| {
+        move |c, actor, _, lang, f| {
             let code = f.get("code").map_or("", String::as_str).trim().to_string();
             let out = scan_ship::ship_scanned(c, id, actor, &code)?;
             // The code as read (a label URL shortened to its serial), so the notice fits a phone.
