@@ -83,6 +83,26 @@ fn text(tab: &Tab, selector: &str) -> String {
         .expect("inner text")
 }
 
+/// Waits until the page's notice says `needle` (the form's answer may still be loading).
+fn wait_notice(tab: &Tab, needle: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let now = tab
+            .find_element("#notice")
+            .and_then(|e| e.get_inner_text())
+            .unwrap_or_default();
+        if now.contains(needle) {
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "the notice never said {needle:?}: {now:?} on {}",
+            tab.get_url()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 fn eval(tab: &Tab, js: &str) -> Value {
     tab.evaluate(js, true)
         .unwrap_or_else(|e| panic!("evaluate {js}: {e}"))
@@ -455,6 +475,30 @@ fn hq_staff_run_the_brand_from_the_desk() {
         "the QR image loaded: {loaded}"
     );
     keep_screenshot(&tab, "desk_device_qr");
+
+    // The admin finds an agent, moves its region (province first, then the city) and issues
+    // it a certificate for 180 days.
+    click(&tab, "nav.shell a[href=\"/hq/agents\"]");
+    type_into(&tab, "form input[name=q]", "吴代理");
+    tab.press_key("Enter").expect("search");
+    click(&tab, &format!("tr[data-agent=\"{}\"] a", agent.id));
+    tab.wait_for_element("#manage").expect("the admin's forms");
+    eval(&tab, "document.querySelector('#province').value = '330000'");
+    click(&tab, "#pick-province");
+    tab.wait_for_element("#region-form")
+        .expect("the province's regions");
+    eval(&tab, "document.querySelector('#region').value = '330100'");
+    click(&tab, "#set-region");
+    wait_notice(&tab, "杭州市");
+    click(&tab, "#certificate-days");
+    eval(
+        &tab,
+        "document.querySelector('#certificate-days').value = ''",
+    );
+    tab.type_str("180").expect("days");
+    click(&tab, "#issue-certificate");
+    wait_notice(&tab, "已发放授权证书");
+    keep_screenshot(&tab, "desk_agent_manage");
 
     // The admin makes a product and uploads its picture from the desktop's file picker.
     click(&tab, "nav.shell a[href=\"/hq/products\"]");

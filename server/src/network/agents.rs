@@ -262,6 +262,33 @@ pub fn reinstate(conn: &mut DbConnection, id: i64, by: Option<i64>) -> Result<Ag
     Ok(store::get(conn, id)?)
 }
 
+/// Sets the agent's authorised region (授权区域): a GB/T 2260 code of the region table (a
+/// province, city or district). Recorded in the audit log; certificates issued before keep the
+/// region they were issued with.
+pub fn set_region(
+    conn: &mut DbConnection,
+    id: i64,
+    region: &str,
+    by: Option<i64>,
+) -> Result<AgentRow> {
+    let row = store::get(conn, id)?;
+    let Some(code) = crate::diversion::regions().known(region.trim()) else {
+        return Err(Error::BadRequest(format!(
+            "region {region:?}: not a GB/T 2260 code of the region table"
+        )));
+    };
+    let code = code.to_string();
+    store::set_region(conn, id, &code)?;
+    audit::record(
+        conn,
+        by,
+        "agent.region",
+        &format!("agent:{id}"),
+        &serde_json::json!({ "from": row.region, "to": code }),
+    )?;
+    Ok(store::get(conn, id)?)
+}
+
 /// Corrects a referrer entered by mistake. Refused when it would close a referral cycle of any
 /// length. Orders already placed keep the chain and earnings fixed on them.
 pub fn correct_referrer(

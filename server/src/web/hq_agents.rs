@@ -241,6 +241,30 @@ pub async fn show(
         Err(r) => return r,
     };
     let sees_money = caller.role.allows(Permission::ReadHqLedger);
+    let referrer_q = param(&q, "referrer_q").map(str::to_string);
+    let rq = referrer_q.clone();
+    let candidates = match state
+        .db
+        .run(move |c| match rq {
+            Some(text) => {
+                let filter = AgentFilter {
+                    text: Some(text),
+                    ..AgentFilter::default()
+                };
+                Ok(desk_agents::agents(c, &filter, 0, 10)?
+                    .rows
+                    .into_iter()
+                    .filter(|r| r.id != id)
+                    .collect())
+            }
+            None => Ok(Vec::new()),
+        })
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    let province = param(&q, "province").and_then(|p| regions().known(p));
     let loaded = state
         .db
         .run(move |c| {
@@ -322,6 +346,9 @@ pub async fn show(
                 }
             }
         }
+        @if manages {
+            (manage(lang, &csrf, &a, &policy, province, referrer_q.as_deref(), &candidates))
+        }
         @if sees_money {
             div.card id="agent-accounts" {
                 h2 { (tr(lang, "钱包", "Wallets")) }
@@ -378,7 +405,82 @@ pub async fn show(
     )
 }
 
-/// `POST /hq/agents/{id}/{suspend|reinstate}` (HQ admin).
+/// HQ admin's changes to an agent: its region (GB/T 2260, province first as a GET, then the
+/// province, a city or a district), its referrer (a name or phone search, then one click on the
+/// agent found) and a certificate with its validity. All without JavaScript.
+fn manage(
+    lang: Lang,
+    csrf: &str,
+    a: &AgentRow,
+    policy: &Policy,
+    province: Option<crate::domain::diversion::RegionCode>,
+    referrer_q: Option<&str>,
+    candidates: &[AgentRow],
+) -> Markup {
+    let here = format!("{HERE}/{}", a.id);
+    let book = regions();
+    // The agent's own province and region are picked until another province is asked for.
+    let current = book.known(&a.region);
+    let province = province.or_else(|| current.map(|c| c.province()));
+    html! {
+        div.card id="manage" {
+            h2 { (tr(lang, "调整代理", "Change this agent")) }
+            h3 { (tr(lang, "授权地区", "Region")) }
+            form.inline method="get" action=(format!("{here}#manage")) id="region-province" {
+                select name="province" id="province" aria-label=(tr(lang, "省份", "Province")) {
+                    @for p in book.provinces() {
+                        @if Some(p.code) == province { option value=(p.code) selected { (p.name) } }
+                        @else { option value=(p.code) { (p.name) } }
+                    }
+                }
+                button type="submit" id="pick-province" { (tr(lang, "选择省份", "Pick the province")) }
+            }
+            @if let Some(province) = province {
+                form.inline method="post" action=(format!("{here}/region")) id="region-form" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    select name="region" id="region" aria-label=(tr(lang, "地区", "Region")) {
+                        option value=(province) selected[current == Some(province)] { (book.full_name(province)) " " (tr(lang, "（全省）", "(whole province)")) }
+                        @for r in book.within(province) {
+                            @if r.code.level() == Level::City {
+                                option value=(r.code) selected[current == Some(r.code)] { (book.full_name(r.code)) " " (tr(lang, "（全市）", "(whole city)")) }
+                            } @else {
+                                option value=(r.code) selected[current == Some(r.code)] { (book.full_name(r.code)) }
+                            }
+                        }
+                    }
+                    button type="submit" id="set-region" { (tr(lang, "设为授权地区", "Set the region")) }
+                }
+            }
+            h3 { (tr(lang, "推荐人", "Referrer")) }
+            form.inline method="get" action=(format!("{here}#manage")) id="referrer-search" {
+                input type="text" name="referrer_q" id="referrer-q" value=(referrer_q.unwrap_or("")) placeholder=(tr(lang, "姓名或手机号", "Name or phone"));
+                button type="submit" { (tr(lang, "查找代理", "Find the agent")) }
+            }
+            @if referrer_q.is_some() && candidates.is_empty() { p.muted { (tr(lang, "没有找到代理", "No agent found")) } }
+            @for r in candidates {
+                form.inline method="post" action=(format!("{here}/referrer")) data-candidate=(r.id) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="referrer" value=(r.id);
+                    (r.name) " · " (words::tier_by_rank(lang, policy, r.tier_rank)) " · " (region_name(&r.region)) " "
+                    button type="submit" { (tr(lang, "设为推荐人", "Make the referrer")) }
+                }
+            }
+            p.muted { (tr(lang, "改推荐人会重新计算其下级的供货方；已下的订单不变。",
+                "A new referrer recomputes the suppliers below; orders already placed keep theirs.")) }
+            @if a.is_active() {
+                h3 { (tr(lang, "授权证书", "Certificate")) }
+                form.inline method="post" action=(format!("{here}/certificate")) id="certificate-form" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label { (tr(lang, "有效天数", "Valid for days")) " " input type="text" inputmode="numeric" name="days" id="certificate-days" value="365" maxlength="4"; }
+                    " "
+                    button type="submit" id="issue-certificate" { (tr(lang, "发放证书", "Issue a certificate")) }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /hq/agents/{id}/{suspend|reinstate|region|referrer|certificate}` (HQ admin).
 pub async fn act(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -401,20 +503,84 @@ pub async fn act(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let reason = form.get("reason").cloned().unwrap_or_default();
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let (reason, region, referrer, days) = (
+        field("reason"),
+        field("region"),
+        field("referrer"),
+        field("days"),
+    );
     let done = state
         .db
-        .write(move |c| match action.as_str() {
-            "suspend" => agent_cases::suspend(c, id, &reason, actor.user()),
-            "reinstate" => agent_cases::reinstate(c, id, actor.user()),
-            _ => Err(crate::error::Error::not_found("action")),
+        .write(move |c| {
+            Ok(match action.as_str() {
+                "suspend" => {
+                    let a = agent_cases::suspend(c, id, &reason, actor.user())?;
+                    format!("{} · {}", a.name, words::agent_status(lang, a.status))
+                }
+                "reinstate" => {
+                    let a = agent_cases::reinstate(c, id, actor.user())?;
+                    format!("{} · {}", a.name, words::agent_status(lang, a.status))
+                }
+                "region" => {
+                    let a = agent_cases::set_region(c, id, &region, actor.user())?;
+                    format!(
+                        "{} · {} {}",
+                        a.name,
+                        tr(lang, "授权地区改为", "region set to"),
+                        region_name(&a.region)
+                    )
+                }
+                "referrer" => {
+                    let to = referrer.trim().parse::<i64>().map_err(|_| {
+                        crate::error::Error::BadRequest(
+                            tr(
+                                lang,
+                                "请先查找并选择一位代理。",
+                                "Find and pick an agent first.",
+                            )
+                            .into(),
+                        )
+                    })?;
+                    let a = agent_cases::correct_referrer(c, id, to, actor.user())?;
+                    let name = agent_store::get(c, to)?.name;
+                    format!(
+                        "{} · {} {name}",
+                        a.name,
+                        tr(lang, "推荐人改为", "referrer set to")
+                    )
+                }
+                "certificate" => {
+                    let days = days
+                        .trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|d| (1..=1095).contains(d));
+                    let Some(days) = days else {
+                        return Err(crate::error::Error::BadRequest(
+                            tr(
+                                lang,
+                                "有效天数应为 1 到 1095。",
+                                "Valid days must be 1 to 1095.",
+                            )
+                            .into(),
+                        ));
+                    };
+                    let cert = crate::joining::certificates::issue(c, actor, id, Some(days))?;
+                    format!(
+                        "{} {} · {} {}",
+                        tr(lang, "已发放授权证书", "Certificate issued:"),
+                        cert.code,
+                        tr(lang, "有效期至", "valid until"),
+                        cert.valid_until.format("%Y-%m-%d")
+                    )
+                }
+                _ => return Err(crate::error::Error::not_found("action")),
+            })
         })
         .await;
     match done {
-        Ok(a) => {
-            let notice = format!("{} · {}", a.name, words::agent_status(lang, a.status));
-            see_other(&hq_desk::href(&here, &[("notice", &notice)]))
-        }
+        Ok(notice) => see_other(&hq_desk::href(&here, &[("notice", &notice)])),
         Err(e) => staff::error_page(lang, e),
     }
 }

@@ -194,6 +194,14 @@ pub fn set_referrer(conn: &mut DbConnection, id: i64, referrer: i64) -> Result<(
     Ok(())
 }
 
+/// Sets the agent's authorised region (a GB/T 2260 code the caller has checked).
+pub fn set_region(conn: &mut DbConnection, id: i64, region: &str) -> Result<()> {
+    diesel::update(agents::table.filter(agents::id.eq(id)))
+        .set(agents::region.eq(region))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Moves the agent from status `from` to `to`; false when it was not in `from` (someone else
 /// changed it first).
 pub fn change_status(
