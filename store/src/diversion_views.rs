@@ -207,8 +207,19 @@ pub struct TraceEvent {
     pub serial: String,
     /// The custody move or scan kind, or the verification's result.
     pub what: String,
+    /// The same facts as one line of stored values, for machines (the API's `detail`).
     pub detail: String,
     pub region: Option<String>,
+    /// A custody move's parties (custodian kind and id) and device; a scan's device.
+    pub from: Option<(String, Option<i64>)>,
+    pub to: Option<(String, Option<i64>)>,
+    pub device: Option<String>,
+    /// A verification's client address, where its place came from, and whether a bot asked.
+    pub client: Option<String>,
+    pub place_source: Option<String>,
+    pub bot: bool,
+    /// A scan's result (`accepted` or the refusal's reason).
+    pub result: Option<String>,
 }
 
 /// The serials a code stands for: itself when it is an item, the items of a case when it is a
@@ -269,14 +280,25 @@ pub fn timeline(
                 (Some(k), None) => k,
                 _ => "-".into(),
             };
-            let device = dev.map(|d| format!(" · {d}")).unwrap_or_default();
+            let device = dev.as_ref().map(|d| format!(" · {d}")).unwrap_or_default();
             out.push(TraceEvent {
                 at,
                 source: "custody",
                 serial,
                 what: kind,
-                detail: format!("{} → {}{device}", party(fk, fi), party(tk, ti)),
+                detail: format!(
+                    "{} → {}{device}",
+                    party(fk.clone(), fi),
+                    party(tk.clone(), ti)
+                ),
                 region: None,
+                from: fk.map(|k| (k, fi)),
+                to: tk.map(|k| (k, ti)),
+                device: dev,
+                client: None,
+                place_source: None,
+                bot: false,
+                result: None,
             });
         }
         let seen: Vec<SeenRow> = sightings::table
@@ -294,8 +316,8 @@ pub fn timeline(
             ))
             .load(conn)?;
         for (at, serial, result, client, region, source, bot) in seen {
-            let mut detail = client.unwrap_or_default();
-            if let Some(s) = source {
+            let mut detail = client.clone().unwrap_or_default();
+            if let Some(s) = &source {
                 detail.push_str(&format!(" · {s}"));
             }
             if bot {
@@ -308,6 +330,13 @@ pub fn timeline(
                 what: result,
                 detail,
                 region,
+                from: None,
+                to: None,
+                device: None,
+                client,
+                place_source: source,
+                bot,
+                result: None,
             });
         }
     }
@@ -334,6 +363,13 @@ pub fn timeline(
             what: kind,
             detail: format!("{device} · {result}"),
             region: None,
+            from: None,
+            to: None,
+            device: Some(device),
+            client: None,
+            place_source: None,
+            bot: false,
+            result: Some(result),
         });
     }
     out.sort_by_key(|e| e.at);

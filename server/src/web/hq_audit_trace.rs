@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 
+use super::agent_i18n::tr;
 use super::audit_i18n::{A, t, word};
 use super::hq_audit::{RawQuery, frame, gate, lang_of, switch_href};
 use super::i18n::Lang;
@@ -15,6 +16,7 @@ use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
 use crate::diversion::views::{self, Trace, region_name};
+use chainmark_wire::RejectReason;
 
 const PATH: &str = "/hq/audit/trace";
 
@@ -38,7 +40,123 @@ fn marker(source: &str) -> &'static str {
     }
 }
 
-fn timeline(lang: Lang, tr: &Trace) -> Markup {
+/// Agent names by id, for the parties of a trace.
+type Names = std::collections::HashMap<i64, String>;
+
+/// A custody move's or a scan's kind, or a verification's result, in words (never the stored
+/// value: an unknown one is "another change").
+fn what_words(lang: Lang, source: &str, what: &str) -> &'static str {
+    match (source, what) {
+        ("verification", "genuine_first") => tr(lang, "正品，首次查询", "Genuine, first check"),
+        ("verification", "genuine_repeat") => tr(lang, "正品，重复查询", "Genuine, checked again"),
+        ("verification", "mismatch") => tr(lang, "防伪码不符", "Security code did not match"),
+        ("verification", "not_genuine") => tr(lang, "非本品牌的码", "Not a code of this brand"),
+        ("verification", "not_released") => {
+            tr(lang, "未放行销售的码", "Code not released for sale")
+        }
+        ("verification", _) => tr(lang, "查询", "Check"),
+        (_, "pack") => tr(lang, "装箱", "Packed into a case"),
+        (_, "unpack") => tr(lang, "拆箱", "Case opened"),
+        (_, "ship") => tr(lang, "发货", "Shipped"),
+        (_, "receive") => tr(lang, "收货", "Received"),
+        (_, "return") => tr(lang, "退货", "Returned"),
+        (_, "sell") => tr(lang, "零售售出", "Sold at retail"),
+        (_, "inspect") => tr(lang, "稽查扫码", "Inspected"),
+        (_, "release") => tr(lang, "放行到代理", "Released to an agent"),
+        (_, "import") => tr(lang, "码入库登记", "Codes registered at HQ"),
+        _ => tr(lang, "其他变动", "Another change"),
+    }
+}
+
+/// A custodian in words: HQ, an agent by name, in transit on an order, sold.
+fn party_words(lang: Lang, kind: &str, id: Option<i64>, names: &Names) -> String {
+    match (kind, id) {
+        ("hq", _) => tr(lang, "总部", "HQ").to_string(),
+        ("agent", Some(a)) => names
+            .get(&a)
+            .cloned()
+            .unwrap_or_else(|| tr(lang, "代理", "an agent").to_string()),
+        ("transit", Some(order)) => {
+            format!("{} #{order}", tr(lang, "运输中，订单", "in transit, order"))
+        }
+        ("transit", None) => tr(lang, "运输中", "in transit").to_string(),
+        ("sold", _) => tr(lang, "已售出", "sold").to_string(),
+        _ => tr(lang, "其他", "other").to_string(),
+    }
+}
+
+/// An item's status in words.
+fn status_words(lang: Lang, status: &str) -> &'static str {
+    match status {
+        "active" => tr(lang, "有效", "Valid"),
+        "voided" => tr(lang, "已作废", "Voided"),
+        "recalled" => tr(lang, "已召回", "Recalled"),
+        _ => tr(lang, "其他", "Other"),
+    }
+}
+
+/// Every reason a device's scan can be refused for, to read a stored result back.
+const REASONS: [RejectReason; 13] = [
+    RejectReason::UnknownCode,
+    RejectReason::ForgedTag,
+    RejectReason::NotInCustody,
+    RejectReason::NotOnOrder,
+    RejectReason::QuantityExceeded,
+    RejectReason::AlreadyShipped,
+    RejectReason::CaseOpened,
+    RejectReason::AlreadyPacked,
+    RejectReason::DeviceNotAuthorised,
+    RejectReason::Malformed,
+    RejectReason::UnknownVersion,
+    RejectReason::BadMac,
+    RejectReason::Duplicate,
+];
+
+/// A scan's result in words.
+fn scan_result_words(lang: Lang, result: &str) -> &'static str {
+    if result == "accepted" {
+        return tr(lang, "已接受", "accepted");
+    }
+    REASONS.iter().find(|r| r.as_str() == result).map_or_else(
+        || tr(lang, "未接受", "refused"),
+        |r| super::agent_i18n::scan_reason(lang, *r),
+    )
+}
+
+/// The rest of a timeline entry in words: who to whom and by which device, where a check came
+/// from, how a scan ended.
+fn detail_words(
+    lang: Lang,
+    e: &crate::store::diversion_views::TraceEvent,
+    names: &Names,
+) -> String {
+    let mut parts = Vec::new();
+    if let (Some((fk, fi)), Some((tk, ti))) = (&e.from, &e.to) {
+        parts.push(format!(
+            "{} → {}",
+            party_words(lang, fk, *fi, names),
+            party_words(lang, tk, *ti, names)
+        ));
+    }
+    if let Some(d) = &e.device {
+        parts.push(format!("{} {d}", tr(lang, "终端", "device")));
+    }
+    if let Some(r) = &e.result {
+        parts.push(scan_result_words(lang, r).to_string());
+    }
+    if let Some(c) = &e.client {
+        parts.push(format!("{} {c}", tr(lang, "来自", "from")));
+    }
+    if let Some(p) = &e.place_source {
+        parts.push(word(lang, p));
+    }
+    if e.bot {
+        parts.push(tr(lang, "疑似程序访问", "likely a bot").to_string());
+    }
+    parts.join(" · ")
+}
+
+fn timeline(lang: Lang, tr: &Trace, names: &Names) -> Markup {
     html! {
         div.card id="timeline" {
             h2 { (t(lang, A::Timeline)) " · " (tr.events.len()) }
@@ -49,11 +167,12 @@ fn timeline(lang: Lang, tr: &Trace) -> Markup {
                         style=(format!("margin:0 0 .6rem .2rem;padding-left:.8rem;border-left:.3rem solid {}", marker(e.source))) {
                         div.muted { (e.at.format("%Y-%m-%d %H:%M:%S")) " · " (word(lang, e.source)) }
                         div {
-                            strong { (e.what) }
+                            strong { (what_words(lang, e.source, &e.what)) }
                             @if tr.is_case { " · " code { (e.serial) } }
-                            @if !e.detail.trim().is_empty() { " · " (e.detail) }
+                            @let detail = detail_words(lang, e, names);
+                            @if !detail.is_empty() { " · " (detail) }
                         }
-                        @if let Some(r) = &e.region { div data-region=(r) { (region_name(r)) " (" (r) ")" } }
+                        @if let Some(r) = &e.region { div data-region=(r) { (region_name(r)) } }
                     }
                 }
             }
@@ -64,7 +183,7 @@ fn timeline(lang: Lang, tr: &Trace) -> Markup {
     }
 }
 
-fn result(lang: Lang, tr: &Trace) -> Markup {
+fn result(lang: Lang, tr: &Trace, names: &Names) -> Markup {
     html! {
         div.card id="trace" data-code=(tr.code) data-case=(tr.is_case) {
             h2 { code { (tr.code) } @if tr.is_case { " · " (t(lang, A::Case)) } }
@@ -81,11 +200,8 @@ fn result(lang: Lang, tr: &Trace) -> Markup {
                             tr data-serial=(i.serial) {
                                 td { code { (i.serial) } }
                                 td { (i.case_code.as_deref().unwrap_or("-")) }
-                                td { (i.status) }
-                                td {
-                                    (i.custodian_kind)
-                                    @if let Some(id) = i.custodian_id { ":" (id) }
-                                }
+                                td { (status_words(lang, &i.status)) }
+                                td { (party_words(lang, &i.custodian_kind, i.custodian_id, names)) }
                                 td { (i.verify_count) }
                             }
                         }
@@ -107,7 +223,7 @@ fn result(lang: Lang, tr: &Trace) -> Markup {
                 }
             }
         }
-        (timeline(lang, tr))
+        (timeline(lang, tr, names))
     }
 }
 
@@ -131,14 +247,35 @@ pub async fn show(
         None
     } else {
         let wanted = code.clone();
-        match state.db.run(move |c| views::trace(c, &wanted)).await {
-            Ok(tr) => Some(tr),
+        let traced = state
+            .db
+            .run(move |c| {
+                let tr = views::trace(c, &wanted)?;
+                let agents = |k: &str, id: Option<i64>| (k == "agent").then_some(id).flatten();
+                let mut ids: Vec<i64> = tr
+                    .items
+                    .iter()
+                    .filter_map(|i| agents(&i.custodian_kind, i.custodian_id))
+                    .chain(tr.events.iter().flat_map(|e| {
+                        [&e.from, &e.to]
+                            .into_iter()
+                            .filter_map(|p| p.as_ref().and_then(|(k, id)| agents(k, *id)))
+                    }))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let names = crate::store::desk::agent_names(c, &ids)?;
+                Ok((tr, names))
+            })
+            .await;
+        match traced {
+            Ok(found) => Some(found),
             Err(e) => return staff::error_page(lang, e),
         }
     };
     let body = html! {
         (search_form(lang, &code))
-        @if let Some(tr) = &found { (result(lang, tr)) }
+        @if let Some((tr, names)) = &found { (result(lang, tr, names)) }
     };
     frame(
         lang,

@@ -189,6 +189,27 @@ async fn an_auditor_sees_the_dashboard_alerts_evidence_trace_and_flows() {
         ] {
             assert!(trace.contains(want), "{want} in {trace}");
         }
+        // In words: the steps, the parties by name, the item's state; no stored value shown.
+        let (_, zh) = page(
+            &net,
+            &format!("/hq/audit/trace?code={serial}&lang=zh"),
+            &cookie,
+        )
+        .await;
+        for want in ["发货", "收货", "总部 → 运输中", "有效"] {
+            assert!(zh.contains(want), "{want} in {zh}");
+        }
+        for raw in [
+            "agent:",
+            "hq:",
+            ">ship<",
+            ">genuine_first",
+            ">active<",
+            "(440106)",
+            "其他变动",
+        ] {
+            assert!(!zh.contains(raw), "{raw} shown in {zh}");
+        }
         let (status, search) = page(&net, "/hq/audit/trace", &cookie).await;
         assert_eq!(status, StatusCode::OK);
         assert!(search.contains("id=\"trace-search\"") && !search.contains("id=\"timeline\""));
