@@ -13,7 +13,7 @@ use chainmark_server::domain::network::PaidVia;
 use chainmark_server::network::{Actor, agents, orders, payment, policy, shipping};
 use chainmark_server::store::Db;
 use chainmark_server::store::diversion_places as places;
-use chainmark_tests::browser::{chromium, launch};
+use chainmark_tests::browser::{chromium, keep_screenshot, launch};
 use chainmark_tests::fixture::Fixture;
 use chainmark_tests::server::Server;
 use headless_chrome::Tab;
@@ -210,6 +210,7 @@ fn an_auditor_follows_the_newest_alert_to_the_trace() {
     );
     let trace = text_of(&tab, "#trace");
     assert!(trace.contains(&item.serial), "{trace}");
+    keep_screenshot(&tab, "audit_trace");
 
     // The dashboard counts it and draws its charts.
     tab.navigate_to(&format!("{base}/hq/audit"))
@@ -222,4 +223,5 @@ fn an_auditor_follows_the_newest_alert_to_the_trace() {
         .expect("the charts")
         .len();
     assert_eq!(charts, 2);
+    keep_screenshot(&tab, "audit_dashboard");
 }

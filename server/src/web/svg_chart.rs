@@ -187,10 +187,18 @@ pub fn chart(kind: Kind, title: &str, labels: &[String], series: &[Series<'_>]) 
             tx = x + 14.0,
             name = escape(s.name),
         );
-        x += 24.0 + 7.0 * s.name.chars().count() as f64;
+        x += 24.0 + text_width(s.name);
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// About how wide `text` is at the chart's 11 px font: a Chinese (or other wide) character is a
+/// full em, others a little over half of one. Enough to keep legend entries from overlapping.
+fn text_width(text: &str) -> f64 {
+    text.chars()
+        .map(|c| if c >= '\u{2E80}' { 11.0 } else { 6.5 })
+        .sum()
 }
 
 /// `2026-11-25` → `11-25`; other labels (weeks) as they are.
@@ -302,5 +310,34 @@ mod tests {
         let svg = chart(Kind::Bar, "Nothing", &[], &[]);
         assert!(svg.contains(">0</text>") && svg.contains(">1</text>"));
         assert!(!svg.contains("<rect"));
+    }
+
+    #[test]
+    fn legend_entries_in_chinese_do_not_overlap() {
+        let labels = ["2026-11-01".to_string(), "2026-11-02".to_string()];
+        let names = ["已发码", "已出库", "已查验"];
+        let series: Vec<Series<'_>> = names
+            .iter()
+            .map(|n| Series {
+                name: n,
+                values: &[1, 2],
+                color: "#000",
+            })
+            .collect();
+        let svg = chart(Kind::Line, "t", &labels, &series);
+        let starts: Vec<f64> = svg
+            .split("<rect x=\"")
+            .skip(1)
+            .filter(|r| r.contains("y=\"6\""))
+            .filter_map(|r| r.split('"').next()?.parse().ok())
+            .collect();
+        assert_eq!(starts.len(), 3, "{svg}");
+        for (w, name) in starts.windows(2).zip(names) {
+            assert!(
+                w[1] - w[0] >= 14.0 + text_width(name),
+                "{name} overlaps the next entry: {starts:?}"
+            );
+        }
+        assert!(text_width("已发码") >= 33.0 && text_width("abc") < 20.0);
     }
 }
