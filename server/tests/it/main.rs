@@ -11,6 +11,7 @@ mod diversion;
 mod diversion_pages;
 mod epcis;
 mod errors;
+mod hq_orders_pages;
 mod import;
 mod ingest;
 mod joining;
