@@ -29,6 +29,7 @@ mod conn;
 pub mod custody;
 pub mod desk;
 pub mod desk_agents;
+pub mod desk_orders;
 pub mod devices;
 pub mod diversion_alerts;
 pub mod diversion_places;

@@ -1,7 +1,8 @@
 //! HQ's desk (issue 18) in headless Chromium at 1366×900, zh-CN, by clicks and typing:
 //! the admin decides applications (custom fields shown, a rejection with its reason), creates a
 //! finance user, registers a handheld and sees its provisioning QR, voids a range of codes after
-//! the confirmation step and releases a range for sale; finance lands on the money desk,
+//! the confirmation step and releases a range for sale, finds an agent's order on the orders desk
+//! and accepts it; finance lands on the money desk,
 //! approves and pays a withdrawal with a bank reference, generates the month's statements and
 //! downloads one; the warehouse opens a pick list with the CMORDER QR. Then a crawl per role
 //! (`crawl`): every link of every page reached answers 2xx/3xx, every page links its role's
@@ -330,6 +331,36 @@ fn hq_staff_run_the_brand_from_the_desk() {
         },
     )
     .expect("deposit");
+    // A second agent's entry order, waiting for HQ's answer (the orders desk's walk).
+    let waiting = {
+        let (user, _) = accounts::create_user(
+            &mut conn,
+            "agent-chen",
+            "陈代理",
+            Role::Agent,
+            Some(PASSWORD),
+        )
+        .expect("agent account");
+        let chen = agents::create(
+            &mut conn,
+            agents::NewAgentInput {
+                name: "陈代理".into(),
+                tier: "special".into(),
+                referrer_id: None,
+                region: "330106".into(),
+                user_id: Some(user.id),
+            },
+            Some(admin.id),
+        )
+        .expect("agent");
+        let chen = Actor::Agent {
+            user: user.id,
+            agent: chen.id,
+        };
+        orders::submit(&mut conn, chen, &orders::OrderInput::single(SKU, 4))
+            .expect("entry order")
+            .id
+    };
     let withdrawal = withdrawals::request(&mut conn, me, "120.00".parse().expect("amount"))
         .expect("withdrawal")
         .id;
@@ -579,6 +610,34 @@ fn hq_staff_run_the_brand_from_the_desk() {
     );
     click(&tab, &format!("{release} button"));
     assert!(text(&tab, "#notice").contains('4'), "four released");
+
+    // The orders desk: from the navigation, search the agent, open its order, accept it.
+    click(&tab, "nav.shell a[href=\"/hq/orders\"]");
+    tab.wait_for_element("#order-filters")
+        .expect("the orders desk");
+    type_into(&tab, "#q", "陈代理");
+    click(&tab, "#search");
+    tab.wait_for_element(&format!("tr[data-order=\"{waiting}\"]"))
+        .expect("the order found");
+    let rows = eval(&tab, "document.querySelectorAll('tr[data-order]').length");
+    assert_eq!(rows.as_u64(), Some(1), "only 陈代理's order");
+    let row = text(&tab, &format!("tr[data-order=\"{waiting}\"]"));
+    assert!(row.contains("首批进货") && row.contains("待接单"), "{row}");
+    keep_screenshot(&tab, "desk_orders");
+    click(&tab, &format!("tr[data-order=\"{waiting}\"] a"));
+    click(&tab, "#do-accept button");
+    let notice = text(&tab, "#notice");
+    assert!(notice.contains("已接单"), "{notice}");
+    assert!(text(&tab, "#order-state").contains("已接单"));
+    keep_screenshot(&tab, "desk_order_accepted");
+    {
+        use chainmark_server::store::network::orders as order_store;
+        let row = order_store::get(&mut db.get().expect("connection"), waiting).expect("order");
+        assert_eq!(
+            row.state,
+            chainmark_server::domain::network::OrderState::Accepted
+        );
+    }
     let problems = crawl(&tab, "/hq");
     assert!(problems.is_empty(), "admin's crawl: {problems:#?}");
     sign_out(&tab);

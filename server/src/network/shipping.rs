@@ -187,6 +187,9 @@ pub fn ship_items(
     })
 }
 
+/// HQ roles that ship HQ's orders (scans, waybills).
+pub const HQ_SHIPPERS: &[Role] = &[Role::HqAdmin, Role::Warehouse];
+
 /// Who may ship for the order's shipper through the API: the shipping agent, or HQ's warehouse
 /// staff and admins.
 pub fn may_ship(conn: &mut DbConnection, order_id: i64, actor: Actor) -> Result<()> {
@@ -197,11 +200,7 @@ pub fn may_ship(conn: &mut DbConnection, order_id: i64, actor: Actor) -> Result<
             format!("order {order_id} has no shipper yet: it is {}", row.state),
         )
     })?;
-    actor.require_party(
-        shipper,
-        &[Role::HqAdmin, Role::Warehouse],
-        "ship this order",
-    )
+    actor.require_party(shipper, HQ_SHIPPERS, "ship this order")
 }
 
 /// The buyer confirms receipt (or the receive window passed: `auto`): the order's items move from

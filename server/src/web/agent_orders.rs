@@ -61,6 +61,7 @@ pub struct LineView {
     pub unit_price_cents: i64,
     pub amount_cents: i64,
     pub shipped: i64,
+    pub returned: i64,
 }
 
 /// One leg of a forwarded order: who buys from whom, at what price, the margin in between.
@@ -68,6 +69,8 @@ pub struct LineView {
 pub struct LegView {
     pub buyer: String,
     pub seller: String,
+    /// The leg's seller is HQ (HQ finance confirms its payment).
+    pub seller_hq: bool,
     /// The leg buyer's price per item when the order has one line (a cart's lines each have
     /// their own, shown on the lines).
     pub unit_price: Option<rust_decimal::Decimal>,
@@ -158,6 +161,7 @@ fn lines_of(lang: Lang, o: &OrderSummary) -> Vec<LineView> {
             unit_price_cents: cents(l.unit_price),
             amount_cents: cents(l.goods_amount),
             shipped: l.shipped_quantity,
+            returned: l.returned_quantity,
         })
         .collect()
 }
@@ -180,19 +184,27 @@ fn cents(d: rust_decimal::Decimal) -> i64 {
 
 /// The view of order `id` for agent `me`; refused when `me` is no party of it.
 pub fn view(c: &mut DbConnection, lang: Lang, id: i64, me: i64) -> Result<OrderView> {
-    let row = order_store::get(c, id)?;
-    let legs = order_store::legs_of(c, &[id])?;
-    let roles = Roles {
-        buyer: row.buyer_id == me,
-        seller: row.seller_kind == PartyKind::Agent && row.seller_id == Some(me),
-        shipper: row.shipper_kind == Some(PartyKind::Agent) && row.shipper_id == Some(me),
-        forwarder: legs
-            .iter()
-            .any(|l| l.seller_kind == PartyKind::Agent && l.seller_id == Some(me)),
-    };
-    if !(roles.buyer || roles.seller || roles.shipper || roles.forwarder) {
+    let v = view_of(c, lang, id, Some(me))?;
+    if !(v.me.buyer || v.me.seller || v.me.shipper || v.me.forwarder) {
         return Err(Error::not_found("order"));
     }
+    Ok(v)
+}
+
+/// The view of order `id` as agent `me` is party to it, or as HQ sees it (`None`: no roles,
+/// every order; HQ's pages ask HQ's own questions of it).
+pub fn view_of(c: &mut DbConnection, lang: Lang, id: i64, me: Option<i64>) -> Result<OrderView> {
+    let row = order_store::get(c, id)?;
+    let legs = order_store::legs_of(c, &[id])?;
+    let is_me = |kind: Option<PartyKind>, id: Option<i64>| {
+        me.is_some() && kind == Some(PartyKind::Agent) && id == me
+    };
+    let roles = Roles {
+        buyer: me == Some(row.buyer_id),
+        seller: is_me(Some(row.seller_kind), row.seller_id),
+        shipper: is_me(row.shipper_kind, row.shipper_id),
+        forwarder: legs.iter().any(|l| is_me(Some(l.seller_kind), l.seller_id)),
+    };
     let summary = views::summary_of(c, row.clone())?;
     let mut leg_views = Vec::new();
     for l in &legs {
@@ -206,13 +218,14 @@ pub fn view(c: &mut DbConnection, lang: Lang, id: i64, me: i64) -> Result<OrderV
         leg_views.push(LegView {
             buyer: agent_store::get(c, l.buyer_id)?.name,
             seller: party_name(c, lang, l.seller_kind, l.seller_id)?,
+            seller_hq: l.seller_kind == PartyKind::Hq,
             unit_price,
             amount_cents: l.goods_amount_cents,
             margin_cents: l.margin_cents,
-            mine: l.buyer_id == me || l.seller_id == Some(me),
+            mine: me == Some(l.buyer_id) || is_me(Some(l.seller_kind), l.seller_id),
             position: l.position,
-            i_pay: l.buyer_id == me,
-            i_confirm: l.seller_kind == PartyKind::Agent && l.seller_id == Some(me),
+            i_pay: me == Some(l.buyer_id),
+            i_confirm: is_me(Some(l.seller_kind), l.seller_id),
             // Leg 0 is the order itself, paid with it.
             paid_at: if l.position == 0 {
                 row.paid_at

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
+use super::form_key::{self, FormTarget};
 use super::hq_i18n::tr;
 use super::i18n::Lang;
 use super::staff::{self, with_cookies};
@@ -13,7 +15,9 @@ use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::Permission;
+use crate::error::Result as AppResult;
 use crate::network::Actor;
+use crate::store::DbConnection;
 
 /// Rows per page of every desk list.
 pub const PER_PAGE: i64 = 25;
@@ -55,6 +59,52 @@ pub async fn form_gate(
         return Err(staff::form_expired(lang));
     }
     Ok((caller, actor))
+}
+
+/// The one path of an HQ form that moves money or stock (the HQ twin of `agent::act_on`): the
+/// gate asking `needs`, the CSRF check, then `f` run once per form key ([`form_key`]) in one
+/// transaction. `f` answers a notice and whether it is good news; the browser goes back to
+/// `back` with it. A refusal (the use case's own check of the role, or a rule of the order)
+/// writes nothing and comes back as a page in words with a link to `back`: never a code.
+#[allow(clippy::too_many_arguments)]
+pub async fn act_on(
+    state: AppState,
+    caller: Option<Caller>,
+    target: FormTarget,
+    headers: HeaderMap,
+    form: BTreeMap<String, String>,
+    needs: Permission,
+    back: String,
+    f: impl FnOnce(
+        &mut DbConnection,
+        Actor,
+        Lang,
+        &BTreeMap<String, String>,
+    ) -> AppResult<(String, bool)>
+    + Send
+    + 'static,
+) -> Response {
+    let lang = Lang::negotiate(None, &headers);
+    let (caller, actor) = match form_gate(&state, lang, caller, &back, needs, &form).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let fields = form.clone();
+    let to = back.clone();
+    let done = form_key::write_once(&state.db, caller.user_id, target, &form, move |c| {
+        let (notice, good) = f(c, actor, lang, &fields)?;
+        let sep = if to.contains('?') { '&' } else { '?' };
+        Ok(format!(
+            "{to}{sep}notice={}{}",
+            urlencode(&notice),
+            if good { "" } else { "&bad=1" }
+        ))
+    })
+    .await;
+    match done {
+        Ok(out) => form_key::redirect(&out),
+        Err(e) => super::agent_i18n::error_page(lang, e, &back),
+    }
 }
 
 /// A desk page in the shell, not cached, remembering a picked language.

@@ -153,7 +153,7 @@ pub async fn show(
             @for s in orders {
                 @let o = &s.order;
                 div data-order=(o.id) data-state=(o.state) {
-                    "#" (o.id) " · " (o.buyer_id) " · " (money(o.goods_amount_cents)) " · " (super::hq_i18n::order_state(lang, o.state))
+                    a href=(format!("/hq/orders/{}", o.id)) { "#" (o.id) } " · " (o.buyer_id) " · " (money(o.goods_amount_cents)) " · " (super::hq_i18n::order_state(lang, o.state))
                     ul style="margin:.2rem 0;padding-left:1.2rem" {
                         @for l in &s.lines {
                             li data-line=(l.sku) {

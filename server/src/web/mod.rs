@@ -23,6 +23,7 @@ mod hq_i18n;
 pub mod hq_import;
 mod hq_money;
 mod hq_network;
+mod hq_orders;
 mod hq_products;
 mod hq_staff;
 pub mod i18n;
@@ -106,6 +107,10 @@ fn desk_routes() -> Router<AppState> {
         .route("/hq/agents.csv", get(hq_agents::csv))
         .route("/hq/agents/{id}", get(hq_agents::show))
         .route("/hq/agents/{id}/{action}", post(hq_agents::act))
+        .route("/hq/orders", get(hq_orders::list))
+        .route("/hq/orders.csv", get(hq_orders::csv))
+        .route("/hq/orders/{id}", get(hq_orders::show))
+        .route("/hq/orders/{id}/{action}", post(hq_orders::action))
         .route("/hq/applications", get(hq_applications::list))
         .route(
             "/hq/applications/{id}/{action}",

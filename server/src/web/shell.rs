@@ -106,6 +106,12 @@ pub const NAV: &[NavItem] = &[
     },
     // HQ's desk (issue 18).
     NavItem {
+        href: "/hq/orders",
+        zh: "订单",
+        en: "Orders",
+        needs: Permission::ReadOrders,
+    },
+    NavItem {
         href: "/hq/agents",
         zh: "代理",
         en: "Agents",
