@@ -18,8 +18,8 @@ margin-top:.75rem;border:0;border-radius:.5rem;background:#b91c1c;color:#fff}\
 .bad{border-color:#b91c1c}.muted{color:#78716c;font-size:.9rem}table{border-collapse:collapse;width:100%}\
 td,th{border-bottom:1px solid #e7e5e4;padding:.3rem;text-align:left;font-size:.9rem}a{color:#1d4ed8}\
 body.desk main{max-width:88rem;padding:1rem 2rem}\
-nav.shell{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem 1rem;background:#1c1917;color:#e7e5e4;\
-padding:.5rem 1rem;font-size:.95rem}nav.shell a{color:#e7e5e4;text-decoration:none;padding:.2rem 0}\
+nav.shell{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem .75rem;background:#1c1917;color:#e7e5e4;\
+padding:.5rem 1rem;font-size:.9rem}nav.shell a{color:#e7e5e4;text-decoration:none;padding:.2rem 0}\
 nav.shell a[aria-current]{color:#fff;font-weight:700;border-bottom:2px solid #f87171}\
 nav.shell .brand{font-weight:700;color:#fff;margin-right:.5rem}nav.shell .who{margin-left:auto;color:#a8a29e}\
 nav.shell form{margin:0}nav.shell button{width:auto;font-size:.9rem;padding:.25rem .7rem;margin:0;background:#57534e}\
