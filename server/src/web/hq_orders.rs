@@ -551,6 +551,12 @@ fn actions(lang: Lang, csrf: &str, v: &OrderView, offer: &Offer) -> Markup {
                             aria-label=(tr(lang, "退回数量", "Items returned")) style="width:6rem";
                         " " (tr(lang, "盒", "items")) " "
                         (reason_field(lang))
+                        br;
+                        label { (tr(lang, "退回的产品码（已收回时扫描或逐行输入，可不填）：",
+                            "Serials of the returned items (scan or type one per line when they are back; optional): "))
+                            br;
+                            textarea name="serials" rows="3" cols="40" autocomplete="off" {} }
+                        br;
                         button type="submit" { (tr(lang, "退款", "Refund")) }
                     }
                 }
@@ -788,7 +794,19 @@ pub async fn action(
                     let input = RefundInput {
                         sku: Some(text("sku").to_string()),
                         quantity,
-                        serials: Vec::new(),
+                        // Items back in hand move to the shipper's custody; none given: money only.
+                        serials: text("serials")
+                            .split(|c: char| c.is_whitespace() || c == ',' || c == '，')
+                            .filter(|s| !s.is_empty())
+                            .map(|s| {
+                                scan_ship::read(s).map_or_else(
+                                    || s.to_string(),
+                                    |c| match c {
+                                        scan_ship::Code::Plain(p) | scan_ship::Code::Sscc(p) => p,
+                                    },
+                                )
+                            })
+                            .collect(),
                         reason: text("reason").to_string(),
                     };
                     refunds::refund(c, id, &input, actor)?

@@ -338,3 +338,65 @@ async fn hq_answers_and_confirms_payment_from_the_order_page() {
         assert!(network.contains(&format!("href=\"{path}\"")));
     }
 }
+
+/// A refund from the order page takes the returned items' serials when they are back: they
+/// move back to HQ's custody; a count that does not match the quantity is refused, nothing
+/// changed; without serials only the money is refunded.
+#[tokio::test]
+async fn a_refund_from_the_page_brings_scanned_items_back() {
+    use chainmark_server::domain::network::PaidVia;
+    for backend in backends() {
+        let net = Net::new(backend);
+        net.items(("hq", None), 100);
+        account(&net, "finance", Role::HqFinance);
+        let (agent, buyer) = net.pending("city-refund", "city", None);
+        let order = net.submit(buyer, 72);
+        orders::accept(&mut net.conn(), order, net.admin).expect("accept");
+        net.pay(order, PaidVia::Offline, net.finance);
+        net.ship_and_receive(order, buyer);
+        let held = net.held(("agent", Some(agent)), 72);
+        let finance = session(&net, "finance").await;
+        let here = format!("/hq/orders/{order}");
+        let (_, body, _) = page(&net, &here, Some(&finance)).await;
+        assert!(
+            body.contains("name=\"serials\""),
+            "{backend:?}: the refund form"
+        );
+        let csrf = hidden_csrf(&body);
+        let action = format!("{here}/refund");
+        let sku = crate::network::SKU;
+        // Two items said returned, one serial given: refused, nothing changed.
+        let key = key_of(&body, &action);
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("idempotency_key", key.as_str()),
+            ("sku", sku),
+            ("quantity", "2"),
+            ("reason", "破损"),
+            ("serials", held[0].as_str()),
+        ];
+        let (status, _, _) = net.app.send(post(&action, Some(&finance), &fields)).await;
+        assert!(status.is_client_error(), "{backend:?}: {status}");
+        assert_eq!(net.held(("agent", Some(agent)), 100).len(), 72);
+        // Two serials, one as its label's URL the way a scanner types it.
+        let (_, body, _) = page(&net, &here, Some(&finance)).await;
+        let key = key_of(&body, &action);
+        let scanned = format!(
+            "{}\n{}/s/{}",
+            held[0], net.app.state.settings.base_url, held[1]
+        );
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("idempotency_key", key.as_str()),
+            ("sku", sku),
+            ("quantity", "2"),
+            ("reason", "破损"),
+            ("serials", scanned.as_str()),
+        ];
+        let (status, _, _) = net.app.send(post(&action, Some(&finance), &fields)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        assert_eq!(net.held(("agent", Some(agent)), 100).len(), 70);
+        assert!(net.held(("hq", None), 100).contains(&held[1]));
+        assert_eq!(net.order(order).state, OrderState::PartiallyRefunded);
+    }
+}
