@@ -104,6 +104,10 @@ pub fn posting_kind(lang: Lang, kind: &str) -> &'static str {
         "withdrawal_requested" => ("申请提现", "Withdrawal requested"),
         "withdrawal_rejected" => ("提现驳回退回", "Withdrawal returned"),
         "withdrawal_approved" => ("提现已批准", "Withdrawal approved"),
+        "allowance" => ("升级补贴", "Upgrade allowance"),
+        "opening" => ("导入的期初余额", "Opening balance (imported)"),
+        "release" => ("导入时放行", "Released at import"),
+        "deposit" => ("充值", "Deposit"),
         _ => ("其他", "Other"),
     };
     tr(lang, zh, en)

@@ -53,6 +53,14 @@ pub fn account(lang: Lang, code: &str) -> (&'static str, &'static str) {
                 "Money HQ holds for others: goods money owed to agent sellers until orders complete, and withdrawals requested but not paid.",
             ),
         ),
+        "hq:migration" => (
+            tr(lang, "原系统承接款", "Taken over from the previous system"),
+            tr(
+                lang,
+                "导入网络时从原系统接过来的代理余额，总部欠代理的钱。",
+                "Agents' balances taken over when the network was imported: money HQ owes them.",
+            ),
+        ),
         _ => (other(lang), ""),
     }
 }

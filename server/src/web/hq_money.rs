@@ -1,4 +1,5 @@
-//! HQ finance's money desk (`/hq/money`, finance's home): HQ's accounts in words, the withdrawals
+//! HQ finance's money desk (`/hq/money`, finance's home): HQ's accounts in words, its books by
+//! month (what each account moved, the lines paged, the month as CSV), the withdrawals
 //! by status (approve, reject, mark paid with the bank reference), the monthly statements
 //! (generate, download each agent's as CSV) and the settlement run. Each part runs the same use
 //! case as its API route; the forms that move money carry a form key (`form_key`).
@@ -69,6 +70,26 @@ pub async fn show(
         .unwrap_or(1)
         .clamp(1, 400);
     let month_name = month.name.clone();
+    let (from, to) = (month.from, month.to);
+    let after = param(&q, "lafter")
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0);
+    let book = state
+        .db
+        .run(move |c| {
+            Ok((
+                ledger::moved_by_account(c, None, from, to)?,
+                ledger::lines(c, None, from, to, after, PER_PAGE + 1)?,
+            ))
+        })
+        .await;
+    let (moved, mut lines) = match book {
+        Ok(v) => v,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    let more_lines = lines.len() as i64 > PER_PAGE;
+    lines.truncate(PER_PAGE as usize);
     let loaded = state
         .db
         .run(move |c| {
@@ -102,6 +123,7 @@ pub async fn show(
         (accounts_card(lang, &accounts))
         (withdrawals_card(lang, &csrf, tab, page, &list, &name_of))
         (statements_card(lang, &csrf, &month, spage, &stmts, &name_of))
+        (ledger_card(lang, &month, &moved, &lines, after, more_lines))
         div.card id="settlement" {
             h2 { (tr(lang, "结算", "Settlement")) }
             p.muted { (tr(lang,
@@ -151,6 +173,152 @@ fn accounts_card(lang: Lang, accounts: &[AccountRow]) -> Markup {
             }
         }
     }
+}
+
+/// HQ's books for the month: how much each account moved, and the lines, paged by line.
+fn ledger_card(
+    lang: Lang,
+    month: &Month,
+    moved: &[(String, i64)],
+    lines: &[ledger::LineRow],
+    after: i64,
+    more: bool,
+) -> Markup {
+    html! {
+        div.card id="hq-ledger" {
+            h2 { (tr(lang, "总部账目（按月）", "HQ's books by month")) " · " (month.name) }
+            form.inline method="get" action=(HERE) {
+                label { (tr(lang, "月份", "Month")) " " input type="month" name="month" value=(month.name); }
+                button type="submit" { (tr(lang, "查看", "Show")) }
+            }
+            " "
+            a href=(hq_desk::href(&format!("{HERE}/ledger.csv"), &[("month", &month.name), ("lang", lang.param())])) id="ledger-csv" {
+                (tr(lang, "下载本月明细（CSV）", "Download the month's lines (CSV)"))
+            }
+            @if moved.is_empty() { p.muted { (tr(lang, "本月没有总部账目。", "No lines on HQ's accounts this month.")) } }
+            @else {
+                table id="hq-moved" {
+                    thead { tr { th { (tr(lang, "账户", "Account")) } th.num { (tr(lang, "本月变动", "Moved this month")) } } }
+                    tbody {
+                        @for (code, cents) in moved {
+                            tr data-moved=(code) { td { (words::account(lang, code).0) } td.num { (yuan(*cents)) } }
+                        }
+                    }
+                }
+                table id="hq-lines" {
+                    thead { tr {
+                        th { (tr(lang, "时间", "When")) } th { (tr(lang, "事项", "What")) }
+                        th { (tr(lang, "账户", "Account")) } th.num { (tr(lang, "金额", "Amount")) }
+                        th { (tr(lang, "订单", "Order")) }
+                    } }
+                    tbody {
+                        @for l in lines {
+                            tr data-line=(l.id) {
+                                td { (super::agent_i18n::when(lang, l.created_at)) }
+                                td { (super::agent_i18n::posting_kind(lang, &l.kind)) }
+                                td { (words::account(lang, &l.code).0) }
+                                td.num { (yuan(l.amount_cents)) }
+                                td { @if let Some(o) = l.order_id { a href=(format!("/hq/orders/{o}")) { "#" (o) } } }
+                            }
+                        }
+                    }
+                }
+                div.pager {
+                    @if after > 0 {
+                        a href=(hq_desk::href(HERE, &[("month", &month.name)])) { (tr(lang, "← 本月开头", "← Start of the month")) }
+                    }
+                    @if more {
+                        @if let Some(last) = lines.last() {
+                            a id="ledger-next" href=(hq_desk::href(HERE, &[("month", &month.name), ("lafter", &last.id.to_string())])) {
+                                (tr(lang, "后面的明细 →", "Later lines →"))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /hq/money/ledger.csv?month=YYYY-MM`: every line of HQ's accounts in the month, in the
+/// page's language, read in pages so a busy month never sits in memory twice.
+pub async fn ledger_csv(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::negotiate(q.get("lang").map(String::as_str), &headers);
+    if let Err(r) = hq_desk::gate(&state, lang, caller, HERE, NEEDS).await {
+        return r;
+    }
+    let month = match Month::parse(param(&q, "month").unwrap_or("")) {
+        Ok(m) => m,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    let name = month.name.clone();
+    let (from, to) = (month.from, month.to);
+    let lines = state
+        .db
+        .run(move |c| {
+            let mut all = Vec::new();
+            let mut after = 0;
+            loop {
+                let page = ledger::lines(c, None, from, to, after, 5000)?;
+                let Some(last) = page.last() else { break };
+                after = last.id;
+                all.extend(page);
+            }
+            Ok(all)
+        })
+        .await;
+    let lines = match lines {
+        Ok(l) => l,
+        Err(e) => return staff::error_page(lang, e),
+    };
+    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let head = [
+        tr(lang, "时间", "When"),
+        tr(lang, "事项", "What"),
+        tr(lang, "账户", "Account"),
+        tr(lang, "金额（元）", "Amount (yuan)"),
+        tr(lang, "订单", "Order"),
+        tr(lang, "提现", "Withdrawal"),
+    ];
+    let mut failed = out.write_record(head).is_err();
+    for l in &lines {
+        failed |= out
+            .write_record([
+                super::agent_i18n::when(lang, l.created_at),
+                super::agent_i18n::posting_kind(lang, &l.kind).to_string(),
+                words::account(lang, &l.code).0.to_string(),
+                crate::store::network::money(l.amount_cents).to_string(),
+                l.order_id.map(|o| o.to_string()).unwrap_or_default(),
+                l.withdrawal_id.map(|w| w.to_string()).unwrap_or_default(),
+            ])
+            .is_err();
+    }
+    let body = match out.into_inner() {
+        Ok(b) if !failed => b,
+        _ => {
+            return staff::error_page(
+                lang,
+                crate::error::Error::Internal("ledger CSV could not be written".into()),
+            );
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"hq-ledger-{name}.csv\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 fn withdrawals_card(

@@ -93,6 +93,7 @@ pub fn router() -> Router<AppState> {
 fn desk_routes() -> Router<AppState> {
     Router::new()
         .route("/hq/money", get(hq_money::show))
+        .route("/hq/money/ledger.csv", get(hq_money::ledger_csv))
         .route(
             "/hq/money/withdrawals/{id}/{action}",
             post(hq_money::withdrawal),

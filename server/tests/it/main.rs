@@ -12,6 +12,7 @@ mod diversion_pages;
 mod epcis;
 mod errors;
 mod hq_agents_pages;
+mod hq_money_pages;
 mod hq_orders_pages;
 mod import;
 mod ingest;

@@ -280,12 +280,40 @@ pub fn accounts_of(conn: &mut DbConnection, agent: Option<i64>) -> Result<Vec<Ac
 pub struct LineRow {
     pub id: i64,
     pub wallet: String,
+    /// The account's code (`hq:cash`, `agent:7:available`, …).
+    pub code: String,
     pub amount_cents: i64,
     pub key: String,
     pub kind: String,
     pub order_id: Option<i64>,
     pub withdrawal_id: Option<i64>,
     pub created_at: NaiveDateTime,
+}
+
+/// How much each of an agent's (or HQ's) accounts moved in `[from, to)`, by account code: one
+/// grouped query, so a month of many orders is summed by the database, not read line by line.
+pub fn moved_by_account(
+    conn: &mut DbConnection,
+    agent: Option<i64>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<(String, i64)>> {
+    let accounts: Vec<i64> = accounts_of(conn, agent)?.iter().map(|a| a.id).collect();
+    Ok(posting_lines::table
+        .inner_join(ledger_accounts::table)
+        .filter(posting_lines::created_at.ge(from))
+        .filter(posting_lines::created_at.lt(to))
+        .filter(posting_lines::account_id.eq_any(accounts))
+        .group_by(ledger_accounts::code)
+        .select((
+            ledger_accounts::code,
+            // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back (cents always fit).
+            diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "CAST(COALESCE(SUM(posting_lines.amount_cents), 0) AS BIGINT)",
+            ),
+        ))
+        .order(ledger_accounts::code)
+        .load(conn)?)
 }
 
 /// The lines of an agent's (or HQ's) accounts booked in `[from, to)`, oldest first, after
@@ -313,6 +341,7 @@ pub fn lines(
         .select((
             posting_lines::id,
             ledger_accounts::wallet,
+            ledger_accounts::code,
             posting_lines::amount_cents,
             postings::idempotency_key,
             postings::kind,
