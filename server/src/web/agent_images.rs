@@ -28,34 +28,43 @@ const MUTED: Rgb = Rgb(0x57, 0x53, 0x4e);
 const RED: Rgb = Rgb(0xb9, 0x1c, 0x1c);
 const AMBER: Rgb = Rgb(0xb4, 0x53, 0x09);
 
-/// The picture in the format the path asks for: `svg` or `png`.
-fn answer(state: &AppState, card: &Card, format: &str, svg_path: String) -> Response {
-    match format {
-        "svg" => (
+/// The two renderings of a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Svg,
+    Png,
+}
+
+/// The picture in `format`. The PNG is rasterised on a blocking thread (tens of milliseconds of
+/// CPU that would otherwise hold an async worker); without a CJK font it sends to `svg_path`.
+async fn answer(state: &AppState, card: Card, format: Format, svg_path: String) -> Response {
+    let no_cache = (header::CACHE_CONTROL, "no-cache");
+    if format == Format::Svg {
+        return (
             [
                 (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
-                (header::CACHE_CONTROL, "no-cache"),
+                no_cache,
             ],
             card.to_svg(),
         )
-            .into_response(),
-        _ => match state.fonts() {
-            Some(fonts) => match card.to_png(fonts) {
-                Ok(png) => (
-                    [
-                        (header::CONTENT_TYPE, "image/png"),
-                        (header::CACHE_CONTROL, "no-cache"),
-                    ],
-                    png,
-                )
-                    .into_response(),
-                Err(e) => {
-                    tracing::error!(error = %e, "picture: PNG rendering failed");
-                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
-                }
-            },
-            None => Redirect::temporary(&svg_path).into_response(),
-        },
+            .into_response();
+    }
+    if state.fonts().is_none() {
+        return Redirect::temporary(&svg_path).into_response();
+    }
+    let app = state.clone();
+    let drawn = tokio::task::spawn_blocking(move || app.fonts().map(|f| card.to_png(f))).await;
+    match drawn {
+        Ok(Some(Ok(png))) => ([(header::CONTENT_TYPE, "image/png"), no_cache], png).into_response(),
+        Ok(Some(Err(e))) => {
+            tracing::error!(error = %e, "picture: PNG rendering failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Ok(None) => Redirect::temporary(&svg_path).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "picture: the rendering task stopped");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 
@@ -149,7 +158,7 @@ pub async fn certificate_svg(
     q: Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    certificate(state, code, q, headers, "svg").await
+    certificate(state, code, q, headers, Format::Svg).await
 }
 
 /// `GET /a/{code}/certificate.png`.
@@ -159,7 +168,7 @@ pub async fn certificate_png(
     q: Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    certificate(state, code, q, headers, "png").await
+    certificate(state, code, q, headers, Format::Png).await
 }
 
 async fn certificate(
@@ -167,7 +176,7 @@ async fn certificate(
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    format: &str,
+    format: Format,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
     let lookup = code.clone();
@@ -175,16 +184,16 @@ async fn certificate(
         .db
         .run(move |c| certificates::check(c, &lookup, now()))
         .await;
-    let Ok(Some(check)) = found else {
-        return StatusCode::NOT_FOUND.into_response();
+    let check = match found {
+        Ok(Some(check)) => check,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => return e.status().into_response(),
     };
     match certificate_card(&state, lang, &check.certificate) {
-        Ok(card) => answer(
-            &state,
-            &card,
-            format,
-            format!("/a/{code}/certificate.svg?lang={}", lang.param()),
-        ),
+        Ok(card) => {
+            let svg = format!("/a/{code}/certificate.svg?lang={}", lang.param());
+            answer(&state, card, format, svg).await
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -257,7 +266,7 @@ pub async fn poster_svg(
     q: Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    poster(state, code, q, headers, "svg").await
+    poster(state, code, q, headers, Format::Svg).await
 }
 
 /// `GET /join/{code}/poster.png`: the poster as WeChat saves and shares it.
@@ -267,7 +276,7 @@ pub async fn poster_png(
     q: Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    poster(state, code, q, headers, "png").await
+    poster(state, code, q, headers, Format::Png).await
 }
 
 async fn poster(
@@ -275,7 +284,7 @@ async fn poster(
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
-    format: &str,
+    format: Format,
 ) -> Response {
     let lang = Lang::negotiate(q.lang.as_deref(), &headers);
     let lookup = code.clone();
@@ -287,8 +296,10 @@ async fn poster(
             Ok((inv, inviter, policy))
         })
         .await;
-    let Ok((inv, inviter, policy)) = found else {
-        return StatusCode::NOT_FOUND.into_response();
+    // An unknown or closed invitation is the use case's 404; a failing database is a 5xx.
+    let (inv, inviter, policy) = match found {
+        Ok(v) => v,
+        Err(e) => return e.status().into_response(),
     };
     let url = cases::join_url(&state.settings.base_url, &inv.code);
     let tier = inv
@@ -297,12 +308,10 @@ async fn poster(
         .map(|k| w::tier_by_key(lang, &policy, k))
         .unwrap_or_default();
     match poster_card(&state, lang, &inviter.name, &tier, &url) {
-        Ok(card) => answer(
-            &state,
-            &card,
-            format,
-            format!("/join/{code}/poster.svg?lang={}", lang.param()),
-        ),
+        Ok(card) => {
+            let svg = format!("/join/{code}/poster.svg?lang={}", lang.param());
+            answer(&state, card, format, svg).await
+        }
         Err(e) => e.into_response(),
     }
 }
