@@ -42,16 +42,20 @@ impl Problem {
             Problem::TooBig => "图片尺寸太大：每边最多 12000 像素。",
         }
     }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Problem::Empty => "Choose a picture.",
+            Problem::TooLarge => "The picture file is too large: 8 MB at most.",
+            Problem::NotAPicture => "This is not a usable picture: upload a JPEG or PNG.",
+            Problem::TooBig => "The picture is too big: 12,000 pixels a side at most.",
+        }
+    }
 }
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Problem::Empty => "choose a picture",
-            Problem::TooLarge => "the picture file is too large: 8 MB at most",
-            Problem::NotAPicture => "this is not a usable picture: upload a JPEG or PNG",
-            Problem::TooBig => "the picture is too big: 12,000 pixels a side at most",
-        })
+        f.write_str(self.en())
     }
 }
 

@@ -444,21 +444,16 @@ pub(super) async fn act_on(
         return staff::form_expired(lang);
     }
     let fields = form.clone();
-    let to = back.clone();
-    let done = form_key::write_once(&state.db, caller.user_id, target, &form, move |c| {
-        let (notice, good) = f(c, actor, agent, lang, &fields)?;
-        let sep = if to.contains('?') { '&' } else { '?' };
-        Ok(format!(
-            "{to}{sep}notice={}{}",
-            urlencode(&notice),
-            if good { "" } else { "&bad=1" }
-        ))
-    })
-    .await;
-    match done {
-        Ok(out) => form_key::redirect(&out),
-        Err(e) => w::error_page(lang, e, &back),
-    }
+    form_key::write_then_back(
+        &state.db,
+        caller.user_id,
+        target,
+        &form,
+        lang,
+        &back,
+        move |c| f(c, actor, agent, lang, &fields),
+    )
+    .await
 }
 
 /// [`act_on`] for the forms of the home page, which come back to it.
@@ -468,7 +463,7 @@ async fn act(
     target: FormTarget,
     headers: HeaderMap,
     form: BTreeMap<String, String>,
-    f: impl FnOnce(&mut DbConnection, Actor, i64, &BTreeMap<String, String>) -> Result<String>
+    f: impl FnOnce(&mut DbConnection, Actor, i64, Lang, &BTreeMap<String, String>) -> Result<String>
     + Send
     + 'static,
 ) -> Response {
@@ -479,7 +474,7 @@ async fn act(
         headers,
         form,
         HERE.to_string(),
-        move |c, actor, agent, _, fields| Ok((f(c, actor, agent, fields)?, true)),
+        move |c, actor, agent, lang, fields| Ok((f(c, actor, agent, lang, fields)?, true)),
     )
     .await
 }
@@ -524,14 +519,13 @@ pub async fn place(
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let lang = Lang::negotiate(None, &headers);
     act(
         state,
         caller,
         target,
         headers,
         form,
-        move |c, actor, _, f| {
+        move |c, actor, _, lang, f| {
             let input = cart(f)?;
             let row = orders::submit(c, actor, &input)?;
             Ok(format!("#{} {}", row.id, w::order_state(lang, row.state)))
@@ -549,14 +543,13 @@ pub async fn upgrade_form(
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let lang = Lang::negotiate(None, &headers);
     act(
         state,
         caller,
         target,
         headers,
         form,
-        move |c, actor, _, f| {
+        move |c, actor, _, lang, f| {
             let sku = f.get("sku").map_or("", String::as_str);
             Ok(match upgrade::request(c, actor, sku)? {
                 upgrade::Requested::Order(row) => {
@@ -588,14 +581,13 @@ pub async fn invite(
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let lang = Lang::negotiate(None, &headers);
     act(
         state,
         caller,
         target,
         headers,
         form,
-        move |c, actor, agent, f| {
+        move |c, actor, agent, lang, f| {
             joining_cases::invite(c, actor, agent, f.get("tier").map(String::as_str))?;
             Ok(w::tr(lang, "新的邀请链接已生成", "A new invitation link is ready").to_string())
         },
@@ -611,14 +603,13 @@ pub async fn certificate(
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let lang = Lang::negotiate(None, &headers);
     act(
         state,
         caller,
         target,
         headers,
         form,
-        move |c, actor, agent, _| {
+        move |c, actor, agent, lang, _| {
             certificates::issue(c, actor, agent, None)?;
             Ok(w::tr(lang, "授权证书已生成", "Your certificate is issued").to_string())
         },
@@ -635,14 +626,13 @@ pub async fn decide(
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let lang = Lang::negotiate(None, &headers);
     act(
         state,
         caller,
         target,
         headers,
         form,
-        move |c, actor, _, f| {
+        move |c, actor, _, lang, f| {
             let approve = action == "approve";
             let reason = f.get("reason").map_or("", String::as_str);
             let out = joining_cases::decide(c, actor, id, approve, reason)?;

@@ -36,7 +36,8 @@ enum Format {
 }
 
 /// The picture in `format`. The PNG is rasterised on a blocking thread (tens of milliseconds of
-/// CPU that would otherwise hold an async worker); without a CJK font it sends to `svg_path`.
+/// CPU, and the font's first read, that would otherwise hold an async worker); without a CJK
+/// font it sends to `svg_path`.
 async fn answer(state: &AppState, card: Card, format: Format, svg_path: String) -> Response {
     let no_cache = (header::CACHE_CONTROL, "no-cache");
     if format == Format::Svg {
@@ -49,9 +50,7 @@ async fn answer(state: &AppState, card: Card, format: Format, svg_path: String) 
         )
             .into_response();
     }
-    if state.fonts().is_none() {
-        return Redirect::temporary(&svg_path).into_response();
-    }
+    // The font is read on first use: on the blocking thread too.
     let app = state.clone();
     let drawn = tokio::task::spawn_blocking(move || app.fonts().map(|f| card.to_png(f))).await;
     match drawn {

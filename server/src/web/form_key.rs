@@ -122,6 +122,39 @@ where
     })
 }
 
+/// A form's write run once ([`write_once`]) that comes back to `back` with its notice in words,
+/// `f` answering `(notice, good)` (`bad=1` on the address when not good); a refused write shows
+/// the error page in `lang` with a way back to `back`. The last step of every agent and HQ form,
+/// after its gate and CSRF check.
+pub async fn write_then_back<F>(
+    db: &Db,
+    user: i64,
+    target: FormTarget,
+    form: &BTreeMap<String, String>,
+    lang: super::i18n::Lang,
+    back: &str,
+    f: F,
+) -> Response
+where
+    F: FnOnce(&mut DbConnection) -> Result<(String, bool)> + Send + 'static,
+{
+    let to = back.to_string();
+    let done = write_once(db, user, target, form, move |c| {
+        let (notice, good) = f(c)?;
+        let sep = if to.contains('?') { '&' } else { '?' };
+        Ok(format!(
+            "{to}{sep}notice={}{}",
+            super::verify::urlencode(&notice),
+            if good { "" } else { "&bad=1" }
+        ))
+    })
+    .await;
+    match done {
+        Ok(out) => redirect(&out),
+        Err(e) => super::agent_i18n::error_page(lang, e, back),
+    }
+}
+
 /// The key's request: bound to the path and to the fields the action reads. The CSRF token is
 /// left out (it is the session's, not the request's) and so is the key itself.
 fn request(key: &str, target: &FormTarget, form: &BTreeMap<String, String>) -> Result<Request> {

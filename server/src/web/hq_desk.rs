@@ -90,21 +90,16 @@ pub async fn act_on(
         Err(r) => return r,
     };
     let fields = form.clone();
-    let to = back.clone();
-    let done = form_key::write_once(&state.db, caller.user_id, target, &form, move |c| {
-        let (notice, good) = f(c, actor, lang, &fields)?;
-        let sep = if to.contains('?') { '&' } else { '?' };
-        Ok(format!(
-            "{to}{sep}notice={}{}",
-            urlencode(&notice),
-            if good { "" } else { "&bad=1" }
-        ))
-    })
-    .await;
-    match done {
-        Ok(out) => form_key::redirect(&out),
-        Err(e) => super::agent_i18n::error_page(lang, e, &back),
-    }
+    form_key::write_then_back(
+        &state.db,
+        caller.user_id,
+        target,
+        &form,
+        lang,
+        &back,
+        move |c| f(c, actor, lang, &fields),
+    )
+    .await
 }
 
 /// A desk page in the shell, not cached, remembering a picked language.

@@ -276,15 +276,8 @@ pub async fn upload(
     let picture = match prepared {
         Ok(Ok(p)) => p,
         Ok(Err(problem)) => {
-            let words = match lang {
-                Lang::Zh => problem.zh().to_string(),
-                Lang::En => format!(
-                    "{}{}.",
-                    problem.to_string()[..1].to_uppercase(),
-                    &problem.to_string()[1..]
-                ),
-            };
-            return staff::notice_page(lang, StatusCode::BAD_REQUEST, Text::BadInput, &words);
+            let words = tr(lang, problem.zh(), problem.en());
+            return staff::notice_page(lang, StatusCode::BAD_REQUEST, Text::BadInput, words);
         }
         Err(e) => return staff::error_page(lang, Error::Internal(format!("picture: {e}"))),
     };
