@@ -46,6 +46,8 @@ pub struct Settings {
     pub mqtt: crate::ingest::MqttSettings,
     /// Diversion audit: IP-to-region file, verification ceiling (`[diversion]`).
     pub diversion: crate::diversion::DiversionSettings,
+    /// The courier adapter asked for shipments' tracks (`CHAINMARK_COURIER`: `none` or `demo`).
+    pub courier: crate::network::tracking::CourierChoice,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +99,7 @@ impl Default for Settings {
             rate_limit: RateLimitSettings::default(),
             mqtt: crate::ingest::MqttSettings::default(),
             diversion: crate::diversion::DiversionSettings::default(),
+            courier: crate::network::tracking::CourierChoice::None,
         }
     }
 }
@@ -187,6 +190,11 @@ impl Settings {
         }
         if let Some(v) = get("CHAINMARK_HQ_SELLS_DIRECT") {
             self.hq_sells_direct = parse("CHAINMARK_HQ_SELLS_DIRECT", v)?;
+        }
+        if let Some(v) = get("CHAINMARK_COURIER") {
+            self.courier = v
+                .parse()
+                .map_err(|e| Error::Config(format!("CHAINMARK_COURIER: {e}")))?;
         }
         if let Some(v) = get("CHAINMARK_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("CHAINMARK_MAX_BODY_BYTES", v)?;

@@ -34,25 +34,27 @@ pub fn set_waybill(
     by: Option<i64>,
     at: NaiveDateTime,
 ) -> Result<()> {
-    let replaced = diesel::update(order_waybills::table.find(order))
-        .set((
+    // One statement, so two instances recording the same order's waybill at once cannot both
+    // find no row and insert (the second would fail on the key).
+    let upsert = diesel::insert_into(order_waybills::table)
+        .values((
+            order_waybills::order_id.eq(order),
             order_waybills::carrier.eq(carrier),
             order_waybills::waybill.eq(waybill),
             order_waybills::recorded_by.eq(by),
             order_waybills::recorded_at.eq(at),
         ))
-        .execute(conn)?;
-    if replaced == 0 {
-        diesel::insert_into(order_waybills::table)
-            .values((
-                order_waybills::order_id.eq(order),
-                order_waybills::carrier.eq(carrier),
-                order_waybills::waybill.eq(waybill),
-                order_waybills::recorded_by.eq(by),
-                order_waybills::recorded_at.eq(at),
-            ))
-            .execute(conn)?;
-    }
+        .on_conflict(order_waybills::order_id)
+        .do_update()
+        .set((
+            order_waybills::carrier.eq(carrier),
+            order_waybills::waybill.eq(waybill),
+            order_waybills::recorded_by.eq(by),
+            order_waybills::recorded_at.eq(at),
+            // A new waybill is a new parcel to ask the courier about.
+            order_waybills::tracked_at.eq(None::<NaiveDateTime>),
+        ));
+    per_backend!(conn, |c| upsert.execute(c))?;
     Ok(())
 }
 

@@ -53,6 +53,7 @@ pub mod products;
 pub mod schema;
 pub mod sightings;
 pub mod stats;
+pub mod tracking;
 pub mod typed;
 pub mod users;
 pub mod verify;

@@ -12,6 +12,7 @@ pub mod sql_types {
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
     use crate::domain::network::order::{OrderKind, OrderState};
+    use crate::domain::network::tracking::{TrackingSource, TrackingStatus};
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::typed::text_enum;
 
@@ -60,6 +61,14 @@ pub mod sql_types {
     text_enum!(
         /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
         PartyKindText => PartyKind, name: |k| k.as_str(), parse: PartyKind::parse
+    );
+    text_enum!(
+        /// `tracking_events.status`: where the parcel is.
+        TrackingStatusText => TrackingStatus, name: |s| s.as_str(), parse: TrackingStatus::parse
+    );
+    text_enum!(
+        /// `tracking_events.source`: typed by the shipper or fetched from the courier.
+        TrackingSourceText => TrackingSource, name: |s| s.as_str(), parse: TrackingSource::parse
     );
 }
 
@@ -824,6 +833,7 @@ diesel::table! {
         waybill -> Text,
         recorded_by -> Nullable<BigInt>,
         recorded_at -> Timestamp,
+        tracked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -931,3 +941,26 @@ diesel::allow_tables_to_appear_in_same_query!(network_imports, imported_agents);
 diesel::allow_tables_to_appear_in_same_query!(imported_agents, agents);
 diesel::allow_tables_to_appear_in_same_query!(imported_orders, restock_orders);
 diesel::allow_tables_to_appear_in_same_query!(opening_frozen, agents);
+
+// A shipment's track (issue 20).
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
+    tracking_events (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        at -> Timestamp,
+        status -> TrackingStatusText,
+        place -> Nullable<Text>,
+        detail -> Text,
+        source -> TrackingSourceText,
+        external_id -> Nullable<Text>,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tracking_events -> restock_orders (order_id));
+diesel::allow_tables_to_appear_in_same_query!(tracking_events, restock_orders);
+diesel::allow_tables_to_appear_in_same_query!(tracking_events, order_waybills);

@@ -13,6 +13,7 @@ pub mod placement;
 pub mod policy;
 pub mod postings;
 pub mod settlement;
+pub mod tracking;
 pub mod upgrade;
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ struct DemoConfig {
     database_url: String,
     key_files: Vec<String>,
     base_url: String,
+    /// The demo courier plays each shipment's track (`CHAINMARK_COURIER` overrides it).
+    courier: chainmark_server::network::tracking::CourierChoice,
     mqtt: DemoMqtt,
 }
 
@@ -140,6 +142,7 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         ..Settings::default()
     };
     settings.mqtt.device_key_file = Some(device_key_path.clone());
+    settings.courier = chainmark_server::network::tracking::CourierChoice::Demo;
     settings.apply_env(|name| std::env::var(name).ok())?;
     // What the environment changed is written down too: a demo set up on PostgreSQL must not
     // come back on an empty SQLite file, nor its devices point at another broker port.
@@ -148,6 +151,7 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         database_url: settings.database_url.clone(),
         key_files: vec![key_path.display().to_string()],
         base_url: base_url.clone(),
+        courier: settings.courier,
         mqtt: DemoMqtt {
             device_key_file: device_key_path.display().to_string(),
             listen: settings.mqtt.listen.to_string(),

@@ -1,6 +1,7 @@
 //! The server's periodic background jobs: every few minutes, auto-receive and complete due orders
 //! ([`settlement::tick`]); once a month has ended, its statements; once a day, the level
-//! assessment of the days owed.
+//! assessment of the days owed; with a courier adapter configured, the shipments' tracks
+//! ([`tracking::fetch_round`]).
 //!
 //! Each job runs once per due time across every server instance on the database: the job claims
 //! its due time (a settlement slot of [`PERIOD`], the month before, the day before) in the same
@@ -15,6 +16,7 @@ use chrono::NaiveDateTime;
 
 use super::settlement::{self, Settled};
 use super::statements::{self, Month};
+use super::tracking;
 use crate::app::AppState;
 use crate::error::Result;
 use crate::store::users::now;
@@ -43,17 +45,37 @@ pub struct Round {
 pub fn spawn(state: AppState) {
     let instance = crate::supervise::instance_name();
     let parts = state.parts.clone();
+    let courier = state.settings.courier.courier();
     parts.spawn("network jobs", async move {
         let mut tick = tokio::time::interval(PERIOD);
         loop {
             tick.tick().await;
-            match catch_panic(run_once(&state.db, now(), &instance)).await {
+            let at = now();
+            match catch_panic(run_once(&state.db, at, &instance)).await {
                 Ok(Ok(round)) => tracing::debug!(?round, "network jobs"),
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "network jobs failed; retrying next period");
                 }
                 Err(panic) => {
                     tracing::error!(%panic, "network jobs panicked; retrying next period");
+                }
+            }
+            // The shipments' tracks (issue 20), when a courier adapter is configured.
+            let Some(courier) = courier.clone() else {
+                continue;
+            };
+            let slot = settlement_slot(at);
+            match catch_panic(tracking::fetch_round(
+                &state.db, courier, at, slot, &instance,
+            ))
+            .await
+            {
+                Ok(Ok(fetched)) => tracing::debug!(?fetched, "tracks fetched"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "fetching tracks failed; retrying next period")
+                }
+                Err(panic) => {
+                    tracing::error!(%panic, "fetching tracks panicked; retrying next period")
                 }
             }
         }

@@ -17,6 +17,7 @@ pub mod scan_ship;
 pub mod settlement;
 pub mod shipping;
 pub mod statements;
+pub mod tracking;
 pub mod upgrade;
 pub mod views;
 pub mod withdrawals;

@@ -252,6 +252,10 @@ pub fn error_words(lang: Lang, e: &Error) -> String {
                 "请填写姓名。"
             } else if has("tier") {
                 "此邀请不能申请该级别。"
+            } else if has("status: pick") {
+                "请选择物流状态。"
+            } else if has("event's date") {
+                "请填写时间。"
             } else if has("carrier") {
                 "请填写快递公司名称。"
             } else if has("waybill") {
@@ -304,6 +308,14 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
         "leg_settled_in_books" => (
             "此单经平台付款，代发各级的货款已由平台结算。",
             "This order was paid through the platform: the forwarding agents were settled in the books.",
+        ),
+        "bad_tracking_event" => (
+            "请写明发生了什么（最多 200 字），地点最多 60 字。",
+            "Say what happened (up to 200 characters); the place takes up to 60.",
+        ),
+        "tracking_event_time" => (
+            "时间有误：不能早于下单时间，也不能晚于现在。",
+            "The time cannot be before the order was placed or later than now.",
         ),
         "leg_already_paid" => (
             "这一级的货款已确认收到。",

@@ -27,12 +27,14 @@ use crate::app::AppState;
 use crate::auth::MaybeCaller;
 use crate::domain::network::{OrderState, PaidVia, PartyKind};
 use crate::error::{Error, Result};
+use crate::network::tracking::{self, Track};
 use crate::network::views::{self, OrderSummary};
 use crate::network::{orders, payment, scan_ship, shipping};
 use crate::store::DbConnection;
 use crate::store::agent_pages::{self as pages_store, Tab, WaybillRow};
 use crate::store::network::agents as agent_store;
 use crate::store::network::orders::{self as order_store, EventRow, OrderRow};
+use crate::store::users::now;
 
 /// Orders per page of the list.
 const PAGE: i64 = 20;
@@ -107,6 +109,8 @@ pub struct OrderView {
     pub legs: Vec<LegView>,
     pub events: Vec<EventRow>,
     pub waybill: Option<WaybillRow>,
+    /// The shipment's track (物流轨迹).
+    pub track: Track,
     pub me: Roles,
     /// The order was paid offline to an agent: each leg is paid offline up the chain and
     /// confirmed by its seller ([`payment::confirm_leg`]).
@@ -248,6 +252,7 @@ pub fn view_of(c: &mut DbConnection, lang: Lang, id: i64, me: Option<i64>) -> Re
         legs: leg_views,
         events: order_store::events(c, id)?,
         waybill: pages_store::waybill(c, id)?,
+        track: tracking::load(c, id)?,
         me: roles,
         legs_offline,
         legs_due,
@@ -426,6 +431,10 @@ pub async fn show(
             }
         }
         (actions(lang, &csrf, &v))
+        (super::tracking::timeline(lang, &v.track))
+        @if v.me.shipper && tracking::ON_ITS_WAY.contains(&o.state) {
+            (super::tracking::event_form(lang, &csrf, &format!("/agent/orders/{}/track", o.id), now()))
+        }
         @if !v.legs.is_empty() {
             div.card id="legs" {
                 h2 { (tr(lang, "代发链路", "Forwarding chain")) }
@@ -649,7 +658,7 @@ pub async fn ship_page(
 }
 
 /// `POST /agent/orders/{id}/{action}`: accept, forward, reject, pay (confirm the transfer),
-/// receive, cancel, waybill.
+/// receive, cancel, waybill, track (a tracking event).
 pub async fn action(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -687,6 +696,13 @@ pub async fn action(
                     payment::confirm_leg(c, id, leg, actor)?;
                     return Ok((
                         tr(lang, "已确认收到货款", "Payment confirmed").to_string(),
+                        true,
+                    ));
+                }
+                "track" => {
+                    tracking::add_event(c, id, actor, super::tracking::from_form(lang, f)?)?;
+                    return Ok((
+                        tr(lang, "物流信息已添加", "Tracking event added").to_string(),
                         true,
                     ));
                 }

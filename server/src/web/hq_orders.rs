@@ -31,13 +31,14 @@ use crate::network::orders::HQ_ANSWER;
 use crate::network::refunds::{self, RefundInput};
 use crate::network::shipping::HQ_SHIPPERS;
 use crate::network::views::{self, OrderSummary};
-use crate::network::{Actor, HQ_MONEY, orders, payment, scan_ship};
+use crate::network::{Actor, HQ_MONEY, orders, payment, scan_ship, tracking};
 use crate::store::DbConnection;
 use crate::store::desk;
 use crate::store::desk_orders::{self, OrderFilter, OrderTab};
 use crate::store::network::agents as agent_store;
 use crate::store::network::money;
 use crate::store::network::orders::EventRow;
+use crate::store::users::now;
 
 pub const HERE: &str = "/hq/orders";
 /// Every HQ role that may see the network's orders (the API's `GET /api/v1/orders?view=all`).
@@ -388,6 +389,8 @@ struct Offer {
     /// Ship by scanning and record the waybill (`scan_ship`), HQ shipping.
     ship: bool,
     waybill: bool,
+    /// Add a tracking event to HQ's shipment (`tracking::add_event`).
+    track: bool,
     /// Cancel for the buyer (`orders::cancel`).
     cancel: bool,
     /// Open or close an after-sale case (`orders::set_case`).
@@ -418,6 +421,7 @@ fn offer(actor: Actor, v: &OrderView) -> Offer {
         },
         ship: hq_ships && matches!(s, S::Paid | S::Shipping) && as_hq(HQ_SHIPPERS),
         waybill: hq_ships && matches!(s, S::Paid | S::Shipping | S::Shipped) && as_hq(HQ_SHIPPERS),
+        track: hq_ships && tracking::ON_ITS_WAY.contains(&s) && as_hq(HQ_SHIPPERS),
         cancel: finance
             && (matches!(s, S::Submitted | S::Accepted | S::Forwarded)
                 || (s == S::Paid && o.kind == OrderKind::Restock)),
@@ -639,6 +643,10 @@ pub async fn show(
             }
         }
         (actions(lang, &csrf, &v, &offer))
+        (super::tracking::timeline(lang, &v.track))
+        @if offer.track {
+            (super::tracking::event_form(lang, &csrf, &format!("{HERE}/{id}/track"), now()))
+        }
         div.card id="lines" {
             h2 { (tr(lang, "商品", "Goods")) }
             table {
@@ -761,7 +769,7 @@ fn event_note(lang: Lang, e: &EventRow) -> Option<String> {
 }
 
 /// `POST /hq/orders/{id}/{action}`: accept, reject, pay (confirm the transfer), leg-paid,
-/// ship (one scan), waybill, cancel, open-case, close-case, refund.
+/// ship (one scan), waybill, track (a tracking event), cancel, open-case, close-case, refund.
 pub async fn action(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -826,6 +834,13 @@ pub async fn action(
                     scan_ship::set_waybill(c, id, actor, text("carrier"), text("waybill"))?;
                     return Ok((
                         tr(lang, "快递单号已保存", "Waybill saved").to_string(),
+                        true,
+                    ));
+                }
+                "track" => {
+                    tracking::add_event(c, id, actor, super::tracking::from_form(lang, f)?)?;
+                    return Ok((
+                        tr(lang, "物流信息已添加", "Tracking event added").to_string(),
                         true,
                     ));
                 }

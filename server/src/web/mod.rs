@@ -37,6 +37,7 @@ mod region_picker;
 pub mod shell;
 mod staff;
 mod svg_chart;
+mod tracking;
 mod verdict_link;
 pub(crate) mod verify;
 mod warehouse;

@@ -7,6 +7,7 @@ mod ledger;
 mod orders;
 mod policy;
 mod settlement;
+mod tracking;
 mod withdrawals;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -46,6 +47,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::cancel))
         .routes(routes!(orders::refund))
         .routes(routes!(orders::case))
+        .routes(routes!(tracking::get, tracking::add))
         .routes(routes!(ledger::mine))
         .routes(routes!(ledger::agent))
         .routes(routes!(ledger::hq))

@@ -252,24 +252,6 @@ fn order_view(s: order_views::OrderSummary, history: Vec<EventView>) -> OrderVie
     }
 }
 
-/// An agent sees an order it buys, sells, ships or forwarded; HQ staff see all.
-fn may_see(c: &mut DbConnection, actor: Actor, o: &OrderRow) -> Result<()> {
-    if let Actor::Agent { agent, .. } = actor {
-        let in_legs = store::legs_of(c, &[o.id])?
-            .iter()
-            .any(|l| l.buyer_id == agent || l.seller_id == Some(agent));
-        if o.buyer_id == agent
-            || o.seller_id == Some(agent)
-            || o.shipper_id == Some(agent)
-            || in_legs
-        {
-            return Ok(());
-        }
-        return Err(Error::Forbidden("this order is not yours to see".into()));
-    }
-    actor.require(crate::domain::Permission::ReadOrders, "see orders")
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
     /// `placed` (mine, the default for agents), `to_handle` (orders I answer or ship; HQ's for
@@ -481,7 +463,7 @@ pub async fn get(
         .run(move |c| {
             let actor = actor_of(c, &who)?;
             let row = store::get(c, id)?;
-            may_see(c, actor, &row)?;
+            crate::network::tracking::may_see(c, actor, &row)?;
             view(c, row)
         })
         .await?;

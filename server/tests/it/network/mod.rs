@@ -8,6 +8,7 @@ mod form_keys;
 mod ledger;
 mod money;
 mod scenarios;
+mod tracking;
 mod traps;
 
 use chainmark_server::domain::Role;

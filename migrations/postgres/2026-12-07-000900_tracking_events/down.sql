@@ -1,0 +1,2 @@
+ALTER TABLE order_waybills DROP COLUMN tracked_at;
+DROP TABLE tracking_events;
