@@ -19,16 +19,14 @@
 use std::time::Instant;
 
 use chainmark_server::domain::network::{
-    AgentId, AgentStatus, BookedLine, BookedOrder, Earning, OrderId, OrderKind, OrderState,
-    PaidVia, Party, PartyKind, postings,
+    AgentId, BookedLine, BookedOrder, Earning, OrderId, OrderKind, OrderState, PaidVia, Party,
+    PartyKind, postings,
 };
 use chainmark_server::network::settlement;
 use chainmark_server::network::statements::{self, Month};
 use chainmark_server::store::network::ledger::{self as ledger_store, Meta};
 use chainmark_server::store::network::money;
-use chainmark_server::store::schema::{
-    agents, order_legs, order_line_legs, order_lines, restock_orders,
-};
+use chainmark_server::store::schema::{order_legs, order_line_legs, order_lines, restock_orders};
 use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
 use chainmark_server::store::{Db, DbConnection};
@@ -38,77 +36,9 @@ use rust_decimal::Decimal;
 
 const AGENTS: i64 = 100_000;
 
-fn tier_of(id: i64) -> i32 {
-    match id {
-        1..=10 => 1,
-        11..=110 => 2,
-        111..=1110 => 3,
-        1111..=11110 => 4,
-        _ => 5,
-    }
-}
-
-/// (referrer, supplier) of agent `id`.
-fn upline(id: i64) -> (Option<i64>, Option<i64>) {
-    match tier_of(id) {
-        1 => (None, None),
-        2 => (Some(1 + id % 10), Some(1 + id % 10)),
-        3 => (Some(11 + id % 100), Some(11 + id % 100)),
-        4 => {
-            let city = 111 + id % 1000;
-            // A third are referred by the previous 区代 (same tier): they buy from its supplier.
-            if id % 3 == 0 && id > 1111 {
-                (Some(id - 1), upline(id - 1).1)
-            } else {
-                (Some(city), Some(city))
-            }
-        }
-        _ => {
-            let district = 1111 + id % 10_000;
-            (Some(district), Some(district))
-        }
-    }
-}
-
-fn price_cents(tier: i32) -> i64 {
-    [2000, 2500, 3100, 3800, 6000][usize::try_from(tier - 1).unwrap_or(0)]
-}
-
-fn exec<Q>(conn: &mut DbConnection, q: Q)
-where
-    Q: diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
-{
-    let DbConnection::Sqlite(c) = conn else {
-        panic!("the benchmark runs on SQLite")
-    };
-    diesel::query_dsl::methods::ExecuteDsl::execute(q, c).expect("insert");
-}
-
-fn seed_agents(conn: &mut DbConnection, at: NaiveDateTime) {
-    let ids: Vec<i64> = (1..=AGENTS).collect();
-    for chunk in ids.chunks(2000) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|&id| {
-                let (referrer, supplier) = upline(id);
-                (
-                    agents::id.eq(id),
-                    agents::name.eq(format!("agent-{id}")),
-                    agents::tier_rank.eq(tier_of(id)),
-                    agents::referrer_id.eq(referrer),
-                    agents::supplier_id.eq(supplier),
-                    agents::region.eq("330100"),
-                    agents::status.eq(Stored(AgentStatus::Active)),
-                    agents::joined_at.eq(at),
-                    agents::activated_at.eq(Some(at)),
-                    agents::activated_tier_rank.eq(Some(tier_of(id))),
-                    agents::policy_version.eq(1i64),
-                )
-            })
-            .collect();
-        exec(conn, diesel::insert_into(agents::table).values(rows));
-    }
-}
+#[path = "support/network.rs"]
+mod network;
+use network::{exec, price_cents, tier_of, upline};
 
 /// A product's price at a tier: the seed's tier prices, each further product 1.10 dearer (so
 /// every line's amounts differ and round on their own).
@@ -324,7 +254,7 @@ fn run(n: i64, chunk: i64, lines: i64) {
                     ),
                 )?;
             }
-            seed_agents(c, paid_at);
+            network::seed_agents(c, AGENTS, paid_at);
             seed_orders(c, n, lines, paid_at, received);
             Ok::<_, chainmark_server::Error>(())
         })
