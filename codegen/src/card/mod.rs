@@ -14,11 +14,13 @@ mod fit;
 mod fonts;
 mod png;
 mod svg;
+mod zpl;
 
 use crate::error::{Error, Result};
 use crate::label::{Ecc, QrMatrix};
 
 pub use fonts::{FONT_ENV, Fonts, KNOWN_FONT_PATHS};
+pub use zpl::decode_graphic;
 
 /// A colour, 8 bits per channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +247,12 @@ impl Card {
     /// The card as a PNG, its text drawn with `fonts`.
     pub fn to_png(&self, fonts: &Fonts) -> Result<Vec<u8>> {
         png::render(self, fonts)
+    }
+
+    /// The card as a ZPL II label for a thermal printer, one pixel per printer dot (800 × 1200
+    /// for 100 × 150 mm at 203 dpi), its text drawn with `fonts` (see `card/zpl.rs`).
+    pub fn to_zpl(&self, fonts: &Fonts) -> Result<String> {
+        zpl::render(self, fonts)
     }
 
     /// Every character of the card's text that `fonts` has no glyph for (whitespace aside),

@@ -262,3 +262,33 @@ fn card_rgb_hex_is_lowercase_six_digits() {
     assert_eq!(Rgb(0xb4, 0x53, 0x09).hex(), "#b45309");
     assert_eq!(Rgb::WHITE.hex(), "#ffffff");
 }
+
+#[test]
+fn card_zpl_is_one_graphic_field_that_reads_back_to_the_picture() {
+    let Some(fonts) = test_fonts() else { return };
+    let card = certificate();
+    let zpl = card.to_zpl(&fonts).expect("zpl");
+    assert!(zpl.starts_with("^XA\n^PW750\n^LL1000\n") && zpl.ends_with("^XZ\n"));
+    assert_eq!(zpl.matches("^GFA,").count(), 1, "one graphic field");
+    // 750 dots a row is 94 bytes (the last one padded), 1000 rows.
+    assert!(zpl.contains("^GFA,94000,94000,94,"));
+    let img = decode_graphic(&zpl).expect("the graphic field reads back");
+    assert_eq!(img.dimensions(), (752, 1000));
+    let mut prepared = rqrr::PreparedImage::prepare(img.clone());
+    let found: Vec<String> = prepared
+        .detect_grids()
+        .iter()
+        .filter_map(|g| g.decode().ok().map(|(_, c)| c))
+        .collect();
+    assert_eq!(found, [URL], "the QR prints and scans");
+    // The title's ink is there: black dots inside the box of "授权证书" (baseline 170, 44 px).
+    let black = (140..175)
+        .flat_map(|y| (280..470).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y).0[0] == 0)
+        .count();
+    assert!(black > 500, "the title printed: {black} black dots");
+    // Outside the frame, nothing.
+    assert!((0..1000).all(|y| img.get_pixel(5, y).0[0] == 255));
+    assert!(decode_graphic("^XA^XZ").is_none());
+    assert!(decode_graphic("^XA^GFA,10,10,3,\nFFFF^FS^XZ").is_none());
+}
