@@ -7,6 +7,7 @@ pub mod joining;
 pub mod levels;
 pub mod network;
 pub mod network_import;
+pub mod printing;
 pub mod role;
 pub mod verification;
 

@@ -103,6 +103,9 @@ pub enum Permission {
     /// Bring a network in from a previous system (`/hq/import`, `chainmark import network`):
     /// creates agents with accounts and books opening balances, so HQ admin only.
     ImportNetwork,
+    /// The warehouse's label printers and their queue (`/warehouse/printers`): add printers,
+    /// print waybill labels of HQ's shipments, cancel and reprint.
+    Print,
 }
 
 impl Role {
@@ -129,6 +132,7 @@ impl Role {
             ReadAgents => matches!(self, HqAdmin | HqFinance | HqAuditor),
             ManageAgents => self == HqAdmin,
             ImportNetwork => self == HqAdmin,
+            Print => matches!(self, HqAdmin | Warehouse),
         }
     }
 }

@@ -177,6 +177,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> Result<()> {
     state.start_ingest()?;
     spawn_housekeeping(state.clone());
     crate::network::jobs::spawn(state.clone());
+    crate::printing::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -25,6 +25,7 @@ pub mod levels;
 pub mod network;
 pub mod network_import;
 pub mod pictures;
+pub mod printing;
 pub mod ratelimit;
 pub mod registry;
 pub mod store;

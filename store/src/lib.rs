@@ -48,6 +48,7 @@ pub mod levels;
 pub mod network;
 pub mod network_import;
 mod policy_store;
+pub mod printing;
 mod private_file;
 pub mod products;
 pub mod schema;

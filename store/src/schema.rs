@@ -14,6 +14,7 @@ pub mod sql_types {
     use crate::domain::network::order::{OrderKind, OrderState};
     use crate::domain::network::tracking::{TrackingSource, TrackingStatus};
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
+    use crate::domain::printing::{JobKind, JobState};
     use crate::typed::text_enum;
 
     text_enum!(
@@ -69,6 +70,14 @@ pub mod sql_types {
     text_enum!(
         /// `tracking_events.source`: typed by the shipper or fetched from the courier.
         TrackingSourceText => TrackingSource, name: |s| s.as_str(), parse: TrackingSource::parse
+    );
+    text_enum!(
+        /// `print_jobs.state`.
+        PrintJobStateText => JobState, name: |s| s.as_str(), parse: JobState::parse
+    );
+    text_enum!(
+        /// `print_jobs.kind`.
+        PrintJobKindText => JobKind, name: |k| k.as_str(), parse: JobKind::parse
     );
 }
 
@@ -964,3 +973,44 @@ diesel::table! {
 diesel::joinable!(tracking_events -> restock_orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(tracking_events, restock_orders);
 diesel::allow_tables_to_appear_in_same_query!(tracking_events, order_waybills);
+
+// The warehouse's label printers and their queue (issue 20).
+diesel::table! {
+    printers (id) {
+        id -> BigInt,
+        name -> Text,
+        address -> Text,
+        disabled -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_ok_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
+    print_jobs (id) {
+        id -> BigInt,
+        printer_id -> BigInt,
+        kind -> PrintJobKindText,
+        order_id -> Nullable<BigInt>,
+        title -> Text,
+        document -> Text,
+        state -> PrintJobStateText,
+        attempts -> Integer,
+        next_try_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        printed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(print_jobs -> printers (printer_id));
+diesel::allow_tables_to_appear_in_same_query!(print_jobs, printers);

@@ -7,6 +7,7 @@ mod concurrency;
 mod form_keys;
 mod ledger;
 mod money;
+mod printing;
 mod scenarios;
 mod tracking;
 mod traps;
