@@ -58,14 +58,15 @@ pub fn add_printer(
     may_print(actor)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 40 {
-        return Err(Error::BadRequest(
-            "name: name the printer, in 1 to 40 characters".into(),
+        return Err(Error::refuse(
+            "printer_name_bad",
+            "name: name the printer, in 1 to 40 characters",
         ));
     }
     let address = rules::printer_address(address).ok_or_else(|| {
-        Error::BadRequest(
-            "address: the printer's network address, such as 192.168.1.50 or 192.168.1.50:9100"
-                .into(),
+        Error::refuse(
+            "printer_address_bad",
+            "address: the printer's network address, such as 192.168.1.50 or 192.168.1.50:9100",
         )
     })?;
     if store::printer_named(c, name)?.is_some() {

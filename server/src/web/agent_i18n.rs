@@ -317,6 +317,34 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "时间有误：不能早于下单时间，也不能晚于现在。",
             "The time cannot be before the order was placed or later than now.",
         ),
+        "printer_name_bad" => (
+            "请填写打印机名称（1 至 40 个字）。",
+            "Name the printer, in 1 to 40 characters.",
+        ),
+        "printer_address_bad" => (
+            "打印机地址有误：请填写其网络地址，例如 192.168.1.50 或 192.168.1.50:9100。",
+            "The printer's address is wrong: give its network address, such as 192.168.1.50 or 192.168.1.50:9100.",
+        ),
+        "printer_name_taken" => (
+            "已有同名的打印机：请换一个名称。",
+            "A printer already has this name: choose another.",
+        ),
+        "printer_disabled" => (
+            "此打印机已停用：请先启用。",
+            "This printer is switched off: switch it on first.",
+        ),
+        "print_job_not_queued" => (
+            "只有仍在排队的打印任务可以取消。",
+            "Only a job still waiting in the queue can be cancelled.",
+        ),
+        "no_waybill" => (
+            "请先保存快递单号，再打印面单。",
+            "Save the waybill number first, then print the label.",
+        ),
+        "no_label_font" => (
+            "服务器缺少中文字体，无法生成面单：请安装 fonts-wqy-microhei。",
+            "The server has no Chinese font to draw labels with: install fonts-wqy-microhei.",
+        ),
         "leg_already_paid" => (
             "这一级的货款已确认收到。",
             "This payment is already confirmed.",

@@ -606,7 +606,14 @@ pub async fn show(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let (v, extra) = match state.db.run(move |c| load_order(c, lang, id)).await {
+    let loaded = state
+        .db
+        .run(move |c| {
+            let (v, extra) = load_order(c, lang, id)?;
+            Ok((v, extra, super::warehouse_printers::printers_for(c, actor)?))
+        })
+        .await;
+    let (v, extra, printers) = match loaded {
         Ok(v) => v,
         Err(e) => return w::error_page(lang, e, HERE),
     };
@@ -646,6 +653,9 @@ pub async fn show(
         (super::tracking::timeline(lang, &v.track))
         @if offer.track {
             (super::tracking::event_form(lang, &csrf, &format!("{HERE}/{id}/track"), now()))
+        }
+        @if let (Some(printers), true) = (&printers, offer.track && v.waybill.is_some()) {
+            (super::warehouse_printers::label_card(lang, &csrf, id, printers))
         }
         div.card id="lines" {
             h2 { (tr(lang, "商品", "Goods")) }

@@ -41,6 +41,7 @@ mod tracking;
 mod verdict_link;
 pub(crate) mod verify;
 mod warehouse;
+mod warehouse_printers;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -112,7 +113,10 @@ fn desk_routes() -> Router<AppState> {
         .route("/hq/orders", get(hq_orders::list))
         .route("/hq/orders.csv", get(hq_orders::csv))
         .route("/hq/orders/{id}", get(hq_orders::show))
-        .route("/hq/orders/{id}/{action}", post(hq_orders::action))
+        .route(
+            "/hq/orders/{id}/{action}",
+            get(warehouse_printers::label_file).post(hq_orders::action),
+        )
         .route("/hq/applications", get(hq_applications::list))
         .route(
             "/hq/applications/{id}/{action}",
@@ -138,6 +142,20 @@ fn desk_routes() -> Router<AppState> {
         .route("/hq/devices/{id}/rekey", post(hq_devices::rekey))
         .route("/hq/devices/{id}/revoked", post(hq_devices::set_revoked))
         .route("/warehouse/orders/{id}/pick", get(warehouse::pick_list))
+        .route("/warehouse/printers", get(warehouse_printers::show))
+        .route("/warehouse/printers/new", post(warehouse_printers::add))
+        .route(
+            "/warehouse/printers/{id}/{action}",
+            post(warehouse_printers::printer_action),
+        )
+        .route(
+            "/warehouse/print-jobs/{id}/{action}",
+            post(warehouse_printers::job_action),
+        )
+        .route(
+            "/hq/orders/{id}/label",
+            post(warehouse_printers::print_label),
+        )
 }
 
 /// The diversion audit console (issue 7): HQ auditors and admins.

@@ -66,6 +66,9 @@ pub async fn show(
     let switch = format!("{HERE}?lang={}", lang.other().param());
     let body = html! {
         meta http-equiv="refresh" content="10";
+        @if caller.role.allows(Permission::Print) {
+            p id="to-printers" { a href=(super::warehouse_printers::HERE) { (tr(lang, "标签打印机与打印队列 →", "Label printers and the print queue →")) } }
+        }
         (shipments_card(lang, &shipments))
         (devices_card(lang, &device_rows, &counts))
         (scans_card(lang, &recent))

@@ -93,14 +93,23 @@ async fn labels_wait_for_an_away_printer_and_print_exactly_once() {
             )),
             "forbidden"
         );
-        assert!(
+        assert_eq!(
             code(printing::add_printer(
                 &mut net.conn(),
                 warehouse,
                 "P",
                 "http://x/"
-            ))
-            .starts_with("bad_request: address")
+            )),
+            "printer_address_bad"
+        );
+        assert_eq!(
+            code(printing::add_printer(
+                &mut net.conn(),
+                warehouse,
+                " ",
+                "10.0.0.9"
+            )),
+            "printer_name_bad"
         );
         let printer = printing::add_printer(
             &mut net.conn(),
@@ -330,5 +339,178 @@ async fn labels_wait_for_an_away_printer_and_print_exactly_once() {
             "no_label_font"
         );
         assert_eq!(got.lock().expect("lock").len(), 8, "{backend:?}");
+    }
+}
+
+/// The hidden key of the form posting to `action` on `page`.
+fn key_of(page: &str, action: &str) -> String {
+    let form = page
+        .split("<form")
+        .find(|f| f.contains(&format!("action=\"{action}\"")))
+        .unwrap_or_else(|| panic!("no form posting to {action}"));
+    let marker = "name=\"idempotency_key\" value=\"";
+    let at = form.find(marker).expect("a form key") + marker.len();
+    form[at..].split('"').next().expect("value").to_string()
+}
+
+#[tokio::test]
+async fn the_warehouse_prints_a_waybill_label_from_the_pages() {
+    use axum::http::StatusCode;
+    use chainmark_test_support::form::post;
+
+    use crate::joining::pages::{hidden_csrf, page, session};
+
+    let Some(_) = chainmark_test_support::fonts() else {
+        return;
+    };
+    for backend in backends() {
+        let net = Net::new(backend);
+        net.items(("hq", None), 100);
+        account(&net, "wh-li", Role::Warehouse);
+        account(&net, "aud-wu", Role::HqAuditor);
+        let (_, buyer) = agent(&net, "city-buyer", "city", None);
+        let order = net.submit(buyer, 72);
+        orders::accept(&mut net.conn(), order, net.admin).expect("accept");
+        net.pay(order, PaidVia::Offline, net.finance);
+        let serials = net.held(("hq", None), 72);
+        shipping::ship_items(&mut net.conn(), order, None, &serials).expect("ship");
+        scan_ship::set_waybill(&mut net.conn(), order, net.admin, "顺丰速运", "SF99887766")
+            .expect("waybill");
+
+        // The auditor reads the warehouse but not the printers.
+        let auditor = session(&net, "aud-wu").await;
+        let (status, _, _) = page(&net, "/warehouse/printers", Some(&auditor)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?}");
+        let (_, body, _) = page(&net, "/warehouse", Some(&auditor)).await;
+        assert!(
+            !body.contains("/warehouse/printers"),
+            "no link it may not open"
+        );
+
+        let wh = session(&net, "wh-li").await;
+        let (status, body, _) = page(&net, "/warehouse", Some(&wh)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("id=\"to-printers\""));
+        let (_, body, _) = page(&net, "/warehouse/printers", Some(&wh)).await;
+        assert!(body.contains("还没有打印机"), "{backend:?}");
+        let csrf = hidden_csrf(&body);
+        // A bad address: refused in words, nothing added.
+        let key = key_of(&body, "/warehouse/printers/new");
+        let (status, _, bad) = net
+            .app
+            .send(post(
+                "/warehouse/printers/new",
+                Some(&wh),
+                &[
+                    ("csrf", &csrf),
+                    ("idempotency_key", &key),
+                    ("name", "发货台一号"),
+                    ("address", "http://printer/"),
+                ],
+            ))
+            .await;
+        assert!(status.is_client_error());
+        assert!(String::from_utf8_lossy(&bad).contains("打印机地址有误"));
+        assert!(
+            store::printers(&mut net.conn())
+                .expect("printers")
+                .is_empty()
+        );
+        let port = free_port();
+        let got = printer_on(port);
+        let address = format!("127.0.0.1:{port}");
+        let (_, body, _) = page(&net, "/warehouse/printers", Some(&wh)).await;
+        let key = key_of(&body, "/warehouse/printers/new");
+        let (status, _, _) = net
+            .app
+            .send(post(
+                "/warehouse/printers/new",
+                Some(&wh),
+                &[
+                    ("csrf", &csrf),
+                    ("idempotency_key", &key),
+                    ("name", "发货台一号"),
+                    ("address", &address),
+                ],
+            ))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+
+        // The order page offers the label; printing it queues one job, however often posted.
+        let (_, body, _) = page(&net, &format!("/hq/orders/{order}"), Some(&wh)).await;
+        assert!(
+            body.contains("id=\"print-label\"") && body.contains("发货台一号"),
+            "{backend:?}"
+        );
+        let key = key_of(&body, &format!("/hq/orders/{order}/label"));
+        let printer_id = store::printers(&mut net.conn()).expect("printers")[0]
+            .id
+            .to_string();
+        for _ in 0..2 {
+            let (status, _, _) = net
+                .app
+                .send(post(
+                    &format!("/hq/orders/{order}/label"),
+                    Some(&wh),
+                    &[
+                        ("csrf", &csrf),
+                        ("idempotency_key", &key),
+                        ("printer", &printer_id),
+                    ],
+                ))
+                .await;
+            assert_eq!(status, StatusCode::SEE_OTHER);
+        }
+        let jobs = store::jobs(&mut net.conn(), None, None, Some(order), None, 10).expect("jobs");
+        assert_eq!(jobs.len(), 1, "{backend:?}: one label for a double click");
+        let (_, body, _) = page(&net, "/warehouse/printers", Some(&wh)).await;
+        assert!(body.contains("排队中") && body.contains("SF99887766"));
+
+        let round = printing::run_once(&net.app.state.db, "one", now())
+            .await
+            .expect("round");
+        assert_eq!(round.printed, 1, "{backend:?}");
+        assert_eq!(got.lock().expect("lock").len(), 1);
+        let (_, body, _) = page(&net, "/warehouse/printers?state=printed&lang=en", Some(&wh)).await;
+        assert!(
+            body.contains("Printed") && body.contains("Waybill label") && body.contains("Working")
+        );
+        assert!(!body.contains(">printed<") && !body.contains("waybill_label"));
+
+        // The preview and the file.
+        let (status, headers, png) = net
+            .app
+            .send(chainmark_test_support::form::get_with_cookie(
+                &format!("/hq/orders/{order}/label.png"),
+                Some(&wh),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("image/png")
+        );
+        let found = match codegen::decode::decode_bytes(&png).expect("decode") {
+            codegen::decode::Decoded::Payloads(p) => p,
+            codegen::decode::Decoded::Unreadable => Vec::new(),
+        };
+        assert_eq!(found.len(), 1, "{backend:?}: the preview's QR reads");
+        let (status, _, zpl) = net
+            .app
+            .send(chainmark_test_support::form::get_with_cookie(
+                &format!("/hq/orders/{order}/label.zpl"),
+                Some(&wh),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(zpl.starts_with(b"^XA\n^PW800\n^LL1200\n"));
+        let (status, _, _) = net
+            .app
+            .send(chainmark_test_support::form::get_with_cookie(
+                &format!("/hq/orders/{order}/label.png"),
+                Some(&auditor),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
