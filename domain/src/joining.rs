@@ -70,18 +70,12 @@ impl Profile {
         id_number: &str,
     ) -> Result<Profile, JoinError> {
         let name = text("name", name, 100)?;
-        let compact: String = phone
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-'))
-            .collect();
-        let digits = compact.strip_prefix('+').unwrap_or(&compact);
-        if !(6..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        let Some(compact) = crate::phone::normalise(phone) else {
             return Err(field(
                 "phone",
                 "must be 6 to 20 digits (an optional leading +)",
             ));
-        }
+        };
         let region = text("region", region, 100)?;
         let id = id_number.trim().to_ascii_uppercase();
         if !(6..=32).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {

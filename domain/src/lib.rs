@@ -7,7 +7,9 @@ pub mod joining;
 pub mod levels;
 pub mod network;
 pub mod network_import;
+pub mod phone;
 pub mod printing;
+pub mod retail;
 pub mod role;
 pub mod verification;
 

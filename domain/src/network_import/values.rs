@@ -9,17 +9,10 @@ use super::TierInfo;
 use super::problems::ProblemKind;
 use crate::diversion::region::RegionBook;
 
-/// A phone as the agent will sign in with it: digits (an optional leading `+`), spaces and
-/// dashes dropped. `None` when it is not one.
+/// A phone as the agent will sign in with it (see [`crate::phone::normalise`]), without the
+/// leading `+`.
 pub fn normalise_phone(raw: &str) -> Option<String> {
-    let compact: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect();
-    let digits = compact.strip_prefix('+').unwrap_or(&compact);
-    ((6..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| digits.to_string())
+    crate::phone::normalise(raw).map(|p| p.trim_start_matches('+').to_string())
 }
 
 pub fn phone(raw: &str) -> Result<String, ProblemKind> {
