@@ -51,6 +51,7 @@ mod policy_store;
 pub mod printing;
 mod private_file;
 pub mod products;
+pub mod retail;
 pub mod schema;
 pub mod sightings;
 pub mod stats;

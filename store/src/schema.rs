@@ -15,6 +15,7 @@ pub mod sql_types {
     use crate::domain::network::tracking::{TrackingSource, TrackingStatus};
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::domain::printing::{JobKind, JobState};
+    use crate::domain::retail::{CustomerSource, RetailOrderState};
     use crate::typed::text_enum;
 
     text_enum!(
@@ -78,6 +79,14 @@ pub mod sql_types {
     text_enum!(
         /// `print_jobs.kind`.
         PrintJobKindText => JobKind, name: |k| k.as_str(), parse: JobKind::parse
+    );
+    text_enum!(
+        /// `end_customers.source`.
+        CustomerSourceText => CustomerSource, name: |s| s.as_str(), parse: CustomerSource::parse
+    );
+    text_enum!(
+        /// `retail_orders.state`.
+        RetailOrderStateText => RetailOrderState, name: |s| s.as_str(), parse: RetailOrderState::parse
     );
 }
 
@@ -1014,3 +1023,72 @@ diesel::table! {
 
 diesel::joinable!(print_jobs -> printers (printer_id));
 diesel::allow_tables_to_appear_in_same_query!(print_jobs, printers);
+
+// Retail: end customers, O2O orders, retail sales (issue 20).
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
+    end_customers (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        name -> Text,
+        phone -> Text,
+        source -> CustomerSourceText,
+        created_at -> Timestamp,
+        last_purchase_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
+    retail_orders (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        customer_id -> BigInt,
+        product_id -> BigInt,
+        quantity -> Integer,
+        note -> Nullable<Text>,
+        from_serial -> Nullable<Text>,
+        state -> RetailOrderStateText,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    retail_sales (id) {
+        id -> BigInt,
+        agent_id -> BigInt,
+        customer_id -> Nullable<BigInt>,
+        retail_order_id -> Nullable<BigInt>,
+        item_count -> Integer,
+        sold_by -> Nullable<BigInt>,
+        sold_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retail_sale_items (serial) {
+        serial -> Text,
+        sale_id -> BigInt,
+    }
+}
+
+diesel::joinable!(retail_orders -> end_customers (customer_id));
+diesel::joinable!(retail_orders -> products (product_id));
+diesel::joinable!(retail_sales -> end_customers (customer_id));
+diesel::joinable!(retail_sale_items -> retail_sales (sale_id));
+diesel::joinable!(retail_sale_items -> items (serial));
+diesel::allow_tables_to_appear_in_same_query!(retail_orders, end_customers);
+diesel::allow_tables_to_appear_in_same_query!(retail_orders, products);
+diesel::allow_tables_to_appear_in_same_query!(retail_sales, end_customers);
+diesel::allow_tables_to_appear_in_same_query!(retail_sale_items, retail_sales);
+diesel::allow_tables_to_appear_in_same_query!(retail_sale_items, items);
+diesel::allow_tables_to_appear_in_same_query!(retail_sale_items, products);
+diesel::allow_tables_to_appear_in_same_query!(retail_sale_items, batches);
+diesel::allow_tables_to_appear_in_same_query!(retail_sales, agents);
+diesel::allow_tables_to_appear_in_same_query!(end_customers, agents);
