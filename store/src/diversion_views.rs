@@ -10,6 +10,7 @@ use super::schema::{cases, custody_events, device_scans, diversion_alerts, items
 use crate::domain::diversion::alert::AlertStatus;
 use crate::error::Result;
 use crate::typed::Stored;
+use chainmark_wire::ScanKind;
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct DayCount {
@@ -342,7 +343,7 @@ pub fn timeline(
     }
     let mut codes: Vec<String> = serials.to_vec();
     codes.push(code.to_string());
-    let scans: Vec<(NaiveDateTime, String, String, String, String)> = device_scans::table
+    let scans: Vec<(NaiveDateTime, String, ScanKind, String, String)> = device_scans::table
         .filter(device_scans::code.eq_any(&codes))
         .filter(device_scans::items_moved.eq(0))
         .order(device_scans::received_at)
@@ -360,7 +361,7 @@ pub fn timeline(
             at,
             source: "scan",
             serial: scanned,
-            what: kind,
+            what: kind.as_str().to_string(),
             detail: format!("{device} · {result}"),
             region: None,
             from: None,

@@ -14,6 +14,7 @@ pub mod sql_types {
     use crate::domain::network::order::{OrderKind, OrderState};
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::typed::text_enum;
+    use chainmark_wire::ScanKind;
 
     text_enum!(
         /// `restock_orders.state`, `order_events.{from,to}_state`.
@@ -58,8 +59,13 @@ pub mod sql_types {
         AlertStatusText => AlertStatus, name: |s| s.as_str(), parse: AlertStatus::parse
     );
     text_enum!(
-        /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
+        /// `seller_kind`, `shipper_kind`, `devices.owner_kind`: HQ or an agent (whose id sits
+        /// beside it).
         PartyKindText => PartyKind, name: |k| k.as_str(), parse: PartyKind::parse
+    );
+    text_enum!(
+        /// `device_scans.kind`: what a handheld's scan does (the wire's name).
+        ScanKindText => ScanKind, name: |k| k.as_str(), parse: ScanKind::parse
     );
 }
 
@@ -196,10 +202,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     devices (id) {
         id -> Text,
         warehouse -> Text,
-        owner_kind -> Text,
+        owner_kind -> PartyKindText,
         owner_id -> Nullable<BigInt>,
         secret_generation -> Integer,
         revoked -> Bool,
@@ -211,10 +220,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     device_scans (device_id, seq) {
         device_id -> Text,
         seq -> BigInt,
-        kind -> Text,
+        kind -> ScanKindText,
         code -> Text,
         context -> Nullable<Text>,
         scanned_at -> Text,
