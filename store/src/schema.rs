@@ -11,6 +11,7 @@ pub mod sql_types {
     use crate::domain::diversion::alert::{AlertKind, AlertStatus};
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
+    use crate::domain::network::earnings::PaidVia;
     use crate::domain::network::order::{OrderKind, OrderState};
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::typed::text_enum;
@@ -62,6 +63,10 @@ pub mod sql_types {
         /// `seller_kind`, `shipper_kind`, `devices.owner_kind`: HQ or an agent (whose id sits
         /// beside it).
         PartyKindText => PartyKind, name: |k| k.as_str(), parse: PartyKind::parse
+    );
+    text_enum!(
+        /// `restock_orders.paid_via`.
+        PaidViaText => PaidVia, name: |v| v.as_str(), parse: PaidVia::parse
     );
     text_enum!(
         /// `device_scans.kind`: what a handheld's scan does (the wire's name).
@@ -334,7 +339,7 @@ diesel::table! {
         shipper_kind -> Nullable<PartyKindText>,
         shipper_id -> Nullable<BigInt>,
         shipper_amount_cents -> Nullable<BigInt>,
-        paid_via -> Nullable<Text>,
+        paid_via -> Nullable<PaidViaText>,
         rebate_agent_id -> Nullable<BigInt>,
         rebate_cents -> Nullable<BigInt>,
         award_agent_id -> Nullable<BigInt>,

@@ -235,7 +235,7 @@ pub fn view_of(c: &mut DbConnection, lang: Lang, id: i64, me: Option<i64>) -> Re
         });
     }
     let legs_offline =
-        row.paid_via.as_deref() == Some("offline") && row.seller_kind == PartyKind::Agent;
+        row.paid_via == Some(PaidVia::Offline) && row.seller_kind == PartyKind::Agent;
     let legs_due = pages_store::LEGS_DUE_IN.contains(&row.state);
     Ok(OrderView {
         lines: lines_of(lang, &summary),

@@ -686,10 +686,9 @@ pub async fn show(
             h2 { (tr(lang, "金额（按记账时保存）", "Money (as booked)")) }
             dl {
                 dt { (tr(lang, "货款", "Goods")) } dd { (yuan(o.goods_amount_cents)) }
-                dt { (tr(lang, "付款方式", "Paid via")) } dd { (match o.paid_via.as_deref() {
-                    Some("offline") => tr(lang, "线下转账", "offline transfer"),
-                    Some("wallet") => tr(lang, "钱包余额", "wallet"),
-                    Some(_) => tr(lang, "其他", "other"),
+                dt { (tr(lang, "付款方式", "Paid via")) } dd { (match o.paid_via {
+                    Some(PaidVia::Offline) => tr(lang, "线下转账", "offline transfer"),
+                    Some(PaidVia::Wallet) => tr(lang, "钱包余额", "wallet"),
                     None => "—",
                 }) }
                 dt { (tr(lang, "发货方所得", "To the shipper")) } dd { (cents_or_dash(o.shipper_amount_cents)) }
