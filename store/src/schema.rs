@@ -13,6 +13,7 @@ pub mod sql_types {
     use crate::domain::levels::application::Status as LevelApplicationStatus;
     use crate::domain::network::earnings::PaidVia;
     use crate::domain::network::order::{OrderKind, OrderState};
+    use crate::domain::network::policy::ApprovalMode;
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::typed::text_enum;
     use chainmark_wire::ScanKind;
@@ -63,6 +64,10 @@ pub mod sql_types {
         /// `seller_kind`, `shipper_kind`, `devices.owner_kind`: HQ or an agent (whose id sits
         /// beside it).
         PartyKindText => PartyKind, name: |k| k.as_str(), parse: PartyKind::parse
+    );
+    text_enum!(
+        /// `applications.approval_mode`, `level_applications.approval_mode`.
+        ApprovalModeText => ApprovalMode, name: |m| m.as_str(), parse: ApprovalMode::parse
     );
     text_enum!(
         /// `restock_orders.paid_via`.
@@ -593,7 +598,7 @@ diesel::table! {
         referrer_id -> BigInt,
         supplier_id -> Nullable<BigInt>,
         tier_key -> Text,
-        approval_mode -> Text,
+        approval_mode -> ApprovalModeText,
         name -> Text,
         phone -> Text,
         region -> Text,
@@ -795,7 +800,7 @@ diesel::table! {
         to_rank -> Integer,
         level_key -> Text,
         path_index -> Integer,
-        approval_mode -> Text,
+        approval_mode -> ApprovalModeText,
         status -> LevelApplicationStatusText,
         note -> Nullable<Text>,
         evidence -> Text,
