@@ -735,10 +735,7 @@ pub async fn scan(
             let code = f.get("code").map_or("", String::as_str).trim().to_string();
             let out = scan_ship::ship_scanned(c, id, actor, &code)?;
             // The code as read (a label URL shortened to its serial), so the notice fits a phone.
-            let code = match scan_ship::read(&code) {
-                Some(scan_ship::Code::Plain(s) | scan_ship::Code::Sscc(s)) => s,
-                None => code.chars().take(40).collect(),
-            };
+            let code = scan_ship::code_for_notice(&code);
             Ok(match out.refused {
                 Some(reason) => (format!("{code}: {}", w::scan_reason(lang, reason)), false),
                 None => {

@@ -797,14 +797,7 @@ pub async fn action(
                         serials: text("serials")
                             .split(|c: char| c.is_whitespace() || c == ',' || c == '，')
                             .filter(|s| !s.is_empty())
-                            .map(|s| {
-                                scan_ship::read(s).map_or_else(
-                                    || s.to_string(),
-                                    |c| match c {
-                                        scan_ship::Code::Plain(p) | scan_ship::Code::Sscc(p) => p,
-                                    },
-                                )
-                            })
+                            .map(scan_ship::code_text)
                             .collect(),
                         reason: text("reason").to_string(),
                     };
@@ -851,10 +844,7 @@ fn scan(
     let code = code.trim();
     let out = scan_ship::ship_scanned(c, id, actor, code)?;
     // The code as read (a label URL shortened to its serial), so the notice stays short.
-    let code = match scan_ship::read(code) {
-        Some(scan_ship::Code::Plain(s) | scan_ship::Code::Sscc(s)) => s,
-        None => code.chars().take(40).collect(),
-    };
+    let code = scan_ship::code_for_notice(code);
     Ok(match out.refused {
         Some(reason) => (format!("{code}: {}", w::scan_reason(lang, reason)), false),
         None => {
