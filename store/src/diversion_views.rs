@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Date, Text, Timestamp};
 
 use super::DbConnection;
 use super::schema::{cases, custody_events, device_scans, diversion_alerts, items, sightings};
+use crate::domain::diversion::PlaceSource;
 use crate::domain::diversion::alert::AlertStatus;
 use crate::error::Result;
 use crate::typed::Stored;
@@ -195,7 +196,7 @@ type SeenRow = (
     String,
     Option<String>,
     Option<String>,
-    Option<String>,
+    Option<PlaceSource>,
     bool,
 );
 
@@ -318,8 +319,8 @@ pub fn timeline(
             .load(conn)?;
         for (at, serial, result, client, region, source, bot) in seen {
             let mut detail = client.clone().unwrap_or_default();
-            if let Some(s) = &source {
-                detail.push_str(&format!(" · {s}"));
+            if let Some(s) = source {
+                detail.push_str(&format!(" · {}", s.as_str()));
             }
             if bot {
                 detail.push_str(" · bot");
@@ -335,7 +336,7 @@ pub fn timeline(
                 to: None,
                 device: None,
                 client,
-                place_source: source,
+                place_source: source.map(|s| s.as_str().to_string()),
                 bot,
                 result: None,
             });

@@ -8,7 +8,8 @@
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
     use crate::domain::Role;
-    use crate::domain::diversion::alert::{AlertKind, AlertStatus};
+    use crate::domain::diversion::PlaceSource;
+    use crate::domain::diversion::alert::{AlertKind, AlertStatus, Channel};
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
     use crate::domain::network::earnings::PaidVia;
@@ -59,6 +60,14 @@ pub mod sql_types {
     text_enum!(
         /// `diversion_alerts.status`.
         AlertStatusText => AlertStatus, name: |s| s.as_str(), parse: AlertStatus::parse
+    );
+    text_enum!(
+        /// `diversion_alerts.channel`.
+        ChannelText => Channel, name: |c| c.as_str(), parse: Channel::parse
+    );
+    text_enum!(
+        /// `sightings.place_source`, `diversion_alerts.place_source`.
+        PlaceSourceText => PlaceSource, name: |p| p.as_str(), parse: PlaceSource::parse
     );
     text_enum!(
         /// `seller_kind`, `shipper_kind`, `devices.owner_kind`: HQ or an agent (whose id sits
@@ -182,6 +191,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     sightings (id) {
         id -> BigInt,
         serial -> Text,
@@ -194,7 +206,7 @@ diesel::table! {
         place -> Nullable<Text>,
         at -> Timestamp,
         region_code -> Nullable<Text>,
-        place_source -> Nullable<Text>,
+        place_source -> Nullable<PlaceSourceText>,
         expected_region -> Nullable<Text>,
         bot -> Bool,
     }
@@ -666,10 +678,10 @@ diesel::table! {
         kind -> AlertKindText,
         serial -> Text,
         dedupe_key -> Text,
-        channel -> Text,
+        channel -> ChannelText,
         expected_region -> Nullable<Text>,
         observed_region -> Nullable<Text>,
-        place_source -> Text,
+        place_source -> PlaceSourceText,
         agent_id -> Nullable<BigInt>,
         risk -> Integer,
         evidence -> Text,
