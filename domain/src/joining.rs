@@ -301,14 +301,6 @@ impl Status {
     }
 }
 
-pub fn mode_str(mode: ApprovalMode) -> &'static str {
-    match mode {
-        ApprovalMode::Automatic => "automatic",
-        ApprovalMode::Hq => "hq",
-        ApprovalMode::SupplierThenHq => "supplier_then_hq",
-    }
-}
-
 /// The first status of a new application. Two-stage approval whose would-be supplier is HQ has
 /// only the HQ stage (HQ is the supplier).
 pub fn initial_status(mode: ApprovalMode, supplier_is_hq: bool) -> Status {

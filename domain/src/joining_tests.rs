@@ -170,3 +170,16 @@ fn standing_at_a_moment() {
         Standing::Suspended
     );
 }
+
+#[test]
+fn approval_modes_keep_their_stored_names() {
+    crate::pin_stored_names(
+        &[
+            (ApprovalMode::Automatic, "automatic"),
+            (ApprovalMode::Hq, "hq"),
+            (ApprovalMode::SupplierThenHq, "supplier_then_hq"),
+        ],
+        ApprovalMode::as_str,
+        ApprovalMode::parse,
+    );
+}

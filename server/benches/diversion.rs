@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chainmark_server::diversion::{check_count, check_verification, regions, views};
+use chainmark_server::domain::diversion::PlaceSource;
 use chainmark_server::store::verify::{Sighting, count_genuine};
 use chainmark_server::store::{Backend, Db, DbConnection};
 use diesel::Connection;
@@ -149,7 +150,11 @@ fn main() -> anyhow::Result<()> {
     let mut whole = Vec::with_capacity(o.verifications);
     let mut unqueued = Vec::with_capacity(o.verifications);
     let mut conn = db.get_writer()?;
-    let sources = ["client_address", "browser", "picked"];
+    let sources = [
+        PlaceSource::ClientAddress,
+        PlaceSource::Browser,
+        PlaceSource::Picked,
+    ];
     let before_alerts = count(&mut conn, "SELECT COUNT(*) AS n FROM diversion_alerts")?;
     for _ in 0..o.verifications {
         let j = rng.gen_range(0..items);
@@ -165,7 +170,7 @@ fn main() -> anyhow::Result<()> {
             client_addr: Some(format!("10.{}.{}.{}", j % 250, j % 199, j % 97)),
             user_agent: Some("Mozilla/5.0 (iPhone) MicroMessenger/8.0".into()),
             region_code: Some(region),
-            place_source: Some(sources[rng.gen_range(0..sources.len())].into()),
+            place_source: Some(sources[rng.gen_range(0..sources.len())]),
             ..Sighting::default()
         };
         let (e, q, w) = chainmark_server::store::in_transaction(

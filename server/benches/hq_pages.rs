@@ -113,8 +113,13 @@ fn seed_orders(conn: &mut DbConnection, n: i64, agents: i64, at: NaiveDateTime) 
                 restock_orders::policy_version.eq(1i64),
                 restock_orders::receive_days.eq(10),
                 restock_orders::state.eq(Stored(state)),
-                restock_orders::paid_via
-                    .eq(paid.map(|_| if wallet { "wallet" } else { "offline" })),
+                restock_orders::paid_via.eq(paid.map(|_| {
+                    Stored(if wallet {
+                        PaidVia::Wallet
+                    } else {
+                        PaidVia::Offline
+                    })
+                })),
                 restock_orders::created_at.eq(created),
                 restock_orders::paid_at.eq(paid),
             ));

@@ -144,7 +144,11 @@ fn seed_orders(
                 restock_orders::shipper_kind.eq(Some(Stored(PartyKind::Agent))),
                 restock_orders::shipper_id.eq(Some(shipper)),
                 restock_orders::shipper_amount_cents.eq(Some(goods - margins)),
-                restock_orders::paid_via.eq(Some(if wallet { "wallet" } else { "offline" })),
+                restock_orders::paid_via.eq(Some(Stored(if wallet {
+                    PaidVia::Wallet
+                } else {
+                    PaidVia::Offline
+                }))),
                 restock_orders::rebate_agent_id.eq(rebate_agent),
                 restock_orders::rebate_cents.eq(rebate_agent.map(|_| rebates)),
                 restock_orders::return_days.eq(Some(7)),

@@ -5,6 +5,7 @@
 
 use firmware_config::provision::{self, Provisioning};
 
+use crate::domain::network::PartyKind;
 use crate::error::{Error, Result};
 use crate::ingest::MqttSettings;
 use crate::ingest::directory::DeviceDirectory;
@@ -66,9 +67,9 @@ pub fn register(
                 id: &reg.id,
                 warehouse: reg.warehouse.trim(),
                 owner_kind: if reg.owner_agent.is_some() {
-                    "agent"
+                    PartyKind::Agent
                 } else {
-                    "hq"
+                    PartyKind::Hq
                 },
                 owner_id: reg.owner_agent,
                 created_by: actor,

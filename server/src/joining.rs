@@ -263,7 +263,7 @@ pub fn apply(conn: &mut DbConnection, code: &str, input: ApplicationInput) -> Re
             referrer_id: inviter.id,
             supplier_id: supplier,
             tier_key: tier.key.clone(),
-            approval_mode: rules::mode_str(tier.approval).into(),
+            approval_mode: Stored(tier.approval),
             name: profile.name,
             phone: profile.phone,
             region: profile.region,

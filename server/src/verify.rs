@@ -141,7 +141,7 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     );
     let sighting = Sighting {
         region_code: located.place.map(|p| p.region.to_string()),
-        place_source: located.place.map(|p| p.source.as_str().to_string()),
+        place_source: located.place.map(|p| p.source),
         expected_region: None,
         bot: located.bot.is_some(),
         serial: serial_key.clone(),

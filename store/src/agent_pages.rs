@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::earnings::PaidVia;
 use crate::domain::network::{OrderState, PartyKind};
 use crate::error::Result;
 use crate::store::DbConnection;
@@ -306,7 +307,7 @@ pub fn legs_due(conn: &mut DbConnection, agent: i64, limit: i64) -> Result<Vec<L
             restock_orders::state
                 .eq_any(LEGS_DUE_IN.iter().copied().map(Stored).collect::<Vec<_>>()),
         )
-        .filter(restock_orders::paid_via.eq("offline"))
+        .filter(restock_orders::paid_via.eq(Stored(PaidVia::Offline)))
         // Leg 0 is the order itself, paid with it.
         .filter(order_legs::position.gt(0))
         .filter(restock_orders::seller_kind.eq(Stored(PartyKind::Agent)))

@@ -7,14 +7,17 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{device_scans, devices};
 use super::users::now;
+use crate::domain::network::PartyKind;
 use crate::error::{Error, Result};
+use crate::typed::Stored;
+use chainmark_wire::ScanKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = devices)]
 pub struct DeviceRow {
     pub id: String,
     pub warehouse: String,
-    pub owner_kind: String,
+    pub owner_kind: PartyKind,
     pub owner_id: Option<i64>,
     pub secret_generation: i32,
     pub revoked: bool,
@@ -27,7 +30,7 @@ pub struct DeviceRow {
 pub struct NewDevice<'a> {
     pub id: &'a str,
     pub warehouse: &'a str,
-    pub owner_kind: &'a str,
+    pub owner_kind: PartyKind,
     pub owner_id: Option<i64>,
     pub created_by: Option<i64>,
 }
@@ -46,7 +49,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewDevice<'_>) -> Result<DeviceRow>
         .values((
             devices::id.eq(new.id),
             devices::warehouse.eq(new.warehouse),
-            devices::owner_kind.eq(new.owner_kind),
+            devices::owner_kind.eq(Stored(new.owner_kind)),
             devices::owner_id.eq(new.owner_id),
             devices::created_at.eq(now()),
             devices::created_by.eq(new.created_by),
@@ -113,7 +116,7 @@ pub fn scan_result(conn: &mut DbConnection, device: &str, seq: i64) -> Result<Op
 pub struct ScanRecord<'a> {
     pub device_id: &'a str,
     pub seq: i64,
-    pub kind: &'a str,
+    pub kind: ScanKind,
     pub code: &'a str,
     pub context: Option<&'a str>,
     pub scanned_at: &'a str,
@@ -125,7 +128,7 @@ pub fn record_scan(conn: &mut DbConnection, r: &ScanRecord<'_>) -> Result<()> {
     let insert = diesel::insert_into(device_scans::table).values((
         device_scans::device_id.eq(r.device_id),
         device_scans::seq.eq(r.seq),
-        device_scans::kind.eq(r.kind),
+        device_scans::kind.eq(Stored(r.kind)),
         device_scans::code.eq(r.code),
         device_scans::context.eq(r.context),
         device_scans::scanned_at.eq(r.scanned_at),
@@ -155,7 +158,7 @@ pub fn scan_counts_since(
 pub struct ScanRow {
     pub device_id: String,
     pub seq: i64,
-    pub kind: String,
+    pub kind: ScanKind,
     pub code: String,
     pub context: Option<String>,
     pub scanned_at: String,

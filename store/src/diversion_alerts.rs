@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::diversion_alerts;
 use super::users::now;
-use crate::domain::diversion::alert::{AlertKind, AlertStatus};
+use crate::domain::diversion::PlaceSource;
+use crate::domain::diversion::alert::{AlertKind, AlertStatus, Channel};
 use crate::error::Result;
 use crate::typed::Stored;
 
@@ -17,10 +18,10 @@ pub struct AlertRow {
     pub kind: AlertKind,
     pub serial: String,
     pub dedupe_key: String,
-    pub channel: String,
+    pub channel: Channel,
     pub expected_region: Option<String>,
     pub observed_region: Option<String>,
-    pub place_source: String,
+    pub place_source: PlaceSource,
     pub agent_id: Option<i64>,
     pub risk: i32,
     pub evidence: String,
@@ -39,11 +40,10 @@ pub struct NewAlert {
     pub kind: AlertKind,
     pub serial: String,
     pub dedupe_key: String,
-    /// `verification` or `scan`.
-    pub channel: &'static str,
+    pub channel: Channel,
     pub expected_region: Option<String>,
     pub observed_region: Option<String>,
-    pub place_source: &'static str,
+    pub place_source: PlaceSource,
     pub agent_id: Option<i64>,
     pub risk: i32,
     pub evidence: serde_json::Value,
@@ -56,10 +56,10 @@ pub fn raise(conn: &mut DbConnection, a: &NewAlert) -> Result<Option<i64>> {
             diversion_alerts::kind.eq(Stored(a.kind)),
             diversion_alerts::serial.eq(&a.serial),
             diversion_alerts::dedupe_key.eq(&a.dedupe_key),
-            diversion_alerts::channel.eq(a.channel),
+            diversion_alerts::channel.eq(Stored(a.channel)),
             diversion_alerts::expected_region.eq(&a.expected_region),
             diversion_alerts::observed_region.eq(&a.observed_region),
-            diversion_alerts::place_source.eq(a.place_source),
+            diversion_alerts::place_source.eq(Stored(a.place_source)),
             diversion_alerts::agent_id.eq(a.agent_id),
             diversion_alerts::risk.eq(a.risk),
             diversion_alerts::evidence.eq(a.evidence.to_string()),

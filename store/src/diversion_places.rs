@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{agent_regions, agents, custody_events, devices, sightings, warehouse_regions};
+use crate::domain::diversion::PlaceSource;
 use crate::error::Result;
 
 /// The agent that last took custody of the item (DOMAIN §8: its expected region is theirs).
@@ -87,7 +88,7 @@ pub fn set_warehouse_region(conn: &mut DbConnection, warehouse: &str, code: &str
 pub struct LocatedSighting {
     pub id: i64,
     pub region_code: Option<String>,
-    pub place_source: Option<String>,
+    pub place_source: Option<PlaceSource>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub at: NaiveDateTime,

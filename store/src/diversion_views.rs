@@ -7,9 +7,11 @@ use diesel::sql_types::{BigInt, Date, Text, Timestamp};
 
 use super::DbConnection;
 use super::schema::{cases, custody_events, device_scans, diversion_alerts, items, sightings};
+use crate::domain::diversion::PlaceSource;
 use crate::domain::diversion::alert::AlertStatus;
 use crate::error::Result;
 use crate::typed::Stored;
+use chainmark_wire::ScanKind;
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct DayCount {
@@ -194,7 +196,7 @@ type SeenRow = (
     String,
     Option<String>,
     Option<String>,
-    Option<String>,
+    Option<PlaceSource>,
     bool,
 );
 
@@ -317,8 +319,8 @@ pub fn timeline(
             .load(conn)?;
         for (at, serial, result, client, region, source, bot) in seen {
             let mut detail = client.clone().unwrap_or_default();
-            if let Some(s) = &source {
-                detail.push_str(&format!(" · {s}"));
+            if let Some(s) = source {
+                detail.push_str(&format!(" · {}", s.as_str()));
             }
             if bot {
                 detail.push_str(" · bot");
@@ -334,7 +336,7 @@ pub fn timeline(
                 to: None,
                 device: None,
                 client,
-                place_source: source,
+                place_source: source.map(|s| s.as_str().to_string()),
                 bot,
                 result: None,
             });
@@ -342,7 +344,7 @@ pub fn timeline(
     }
     let mut codes: Vec<String> = serials.to_vec();
     codes.push(code.to_string());
-    let scans: Vec<(NaiveDateTime, String, String, String, String)> = device_scans::table
+    let scans: Vec<(NaiveDateTime, String, ScanKind, String, String)> = device_scans::table
         .filter(device_scans::code.eq_any(&codes))
         .filter(device_scans::items_moved.eq(0))
         .order(device_scans::received_at)
@@ -360,7 +362,7 @@ pub fn timeline(
             at,
             source: "scan",
             serial: scanned,
-            what: kind,
+            what: kind.as_str().to_string(),
             detail: format!("{device} · {result}"),
             region: None,
             from: None,

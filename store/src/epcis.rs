@@ -11,6 +11,8 @@ use super::schema::{
     batches, cases, custody_events, device_scans, items, products, restock_orders,
 };
 use crate::error::Result;
+use crate::typed::Stored;
+use chainmark_wire::ScanKind;
 
 /// Which part of the registry an export covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,7 +169,7 @@ pub fn serials(
 pub struct ScanRow {
     pub device_id: String,
     pub seq: i64,
-    pub kind: String,
+    pub kind: ScanKind,
     pub code: String,
     pub context: Option<String>,
     pub scanned_at: String,
@@ -175,7 +177,7 @@ pub struct ScanRow {
 }
 
 /// Kinds of scans that change no custody and so are exported from the scan log.
-pub const SCAN_KINDS: [&str; 3] = ["pack", "unpack", "inspect"];
+pub const SCAN_KINDS: [ScanKind; 3] = [ScanKind::Pack, ScanKind::Unpack, ScanKind::Inspect];
 
 /// Up to `limit` accepted scans of [`SCAN_KINDS`] from `offset`, by arrival. A window selects
 /// by arrival time; a batch cannot be selected in SQL (a scan names a code), the caller filters.
@@ -187,7 +189,7 @@ pub fn scans_page(
 ) -> Result<Vec<ScanRow>> {
     let mut query = device_scans::table
         .filter(device_scans::result.eq("accepted"))
-        .filter(device_scans::kind.eq_any(SCAN_KINDS))
+        .filter(device_scans::kind.eq_any(SCAN_KINDS.map(Stored)))
         .order((
             device_scans::received_at,
             device_scans::device_id,
@@ -258,7 +260,7 @@ pub fn last_pack_context(
 ) -> Result<Option<String>> {
     Ok(device_scans::table
         .filter(device_scans::result.eq("accepted"))
-        .filter(device_scans::kind.eq("pack"))
+        .filter(device_scans::kind.eq(Stored(ScanKind::Pack)))
         .filter(device_scans::code.like(format!("%{serial}%")))
         .filter(device_scans::received_at.le(before))
         .order(device_scans::received_at.desc())

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::domain::joining::Status;
+use crate::domain::network::policy::ApprovalMode;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::schema::{applications, certificates, invitations, join_fields};
@@ -69,7 +70,7 @@ pub struct ApplicationRow {
     /// `None`: HQ would supply the new agent.
     pub supplier_id: Option<i64>,
     pub tier_key: String,
-    pub approval_mode: String,
+    pub approval_mode: ApprovalMode,
     pub name: String,
     pub phone: String,
     pub region: String,
@@ -93,7 +94,7 @@ pub struct NewApplication {
     pub referrer_id: i64,
     pub supplier_id: Option<i64>,
     pub tier_key: String,
-    pub approval_mode: String,
+    pub approval_mode: Stored<ApprovalMode>,
     pub name: String,
     pub phone: String,
     pub region: String,

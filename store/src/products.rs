@@ -157,31 +157,24 @@ pub fn set_picture(
     if found == 0 {
         return Ok(false);
     }
-    let replaced = diesel::update(product_pictures::table.find(id))
-        .set((
-            product_pictures::content_type.eq(&picture.content_type),
-            product_pictures::bytes.eq(&picture.bytes),
-            product_pictures::etag.eq(&picture.etag),
-            product_pictures::width.eq(picture.width),
-            product_pictures::height.eq(picture.height),
-            product_pictures::uploaded_by.eq(by),
-            product_pictures::uploaded_at.eq(at),
-        ))
-        .execute(conn)?;
-    if replaced == 0 {
-        diesel::insert_into(product_pictures::table)
-            .values((
-                product_pictures::product_id.eq(id),
-                product_pictures::content_type.eq(&picture.content_type),
-                product_pictures::bytes.eq(&picture.bytes),
-                product_pictures::etag.eq(&picture.etag),
-                product_pictures::width.eq(picture.width),
-                product_pictures::height.eq(picture.height),
-                product_pictures::uploaded_by.eq(by),
-                product_pictures::uploaded_at.eq(at),
-            ))
-            .execute(conn)?;
-    }
+    // One statement, so two instances replacing the same picture at once cannot both find no
+    // row and both insert (the second would fail on the key). On the concrete connection:
+    // diesel's ON CONFLICT is written per backend.
+    let fields = (
+        product_pictures::content_type.eq(&picture.content_type),
+        product_pictures::bytes.eq(&picture.bytes),
+        product_pictures::etag.eq(&picture.etag),
+        product_pictures::width.eq(picture.width),
+        product_pictures::height.eq(picture.height),
+        product_pictures::uploaded_by.eq(by),
+        product_pictures::uploaded_at.eq(at),
+    );
+    let upsert = diesel::insert_into(product_pictures::table)
+        .values((product_pictures::product_id.eq(id), fields))
+        .on_conflict(product_pictures::product_id)
+        .do_update()
+        .set(fields);
+    per_backend!(conn, |c| upsert.execute(c))?;
     Ok(true)
 }
 

@@ -8,15 +8,19 @@
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
     use crate::domain::Role;
-    use crate::domain::diversion::alert::{AlertKind, AlertStatus};
+    use crate::domain::diversion::PlaceSource;
+    use crate::domain::diversion::alert::{AlertKind, AlertStatus, Channel};
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
+    use crate::domain::network::earnings::PaidVia;
     use crate::domain::network::order::{OrderKind, OrderState};
+    use crate::domain::network::policy::ApprovalMode;
     use crate::domain::network::tracking::{TrackingSource, TrackingStatus};
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::domain::printing::{JobKind, JobState};
     use crate::domain::retail::{CustomerSource, RetailOrderState};
     use crate::typed::text_enum;
+    use chainmark_wire::ScanKind;
 
     text_enum!(
         /// `restock_orders.state`, `order_events.{from,to}_state`.
@@ -61,7 +65,16 @@ pub mod sql_types {
         AlertStatusText => AlertStatus, name: |s| s.as_str(), parse: AlertStatus::parse
     );
     text_enum!(
-        /// `seller_kind`, `shipper_kind`: HQ or an agent (whose id sits beside it).
+        /// `diversion_alerts.channel`.
+        ChannelText => Channel, name: |c| c.as_str(), parse: Channel::parse
+    );
+    text_enum!(
+        /// `sightings.place_source`, `diversion_alerts.place_source`.
+        PlaceSourceText => PlaceSource, name: |p| p.as_str(), parse: PlaceSource::parse
+    );
+    text_enum!(
+        /// `seller_kind`, `shipper_kind`, `devices.owner_kind`: HQ or an agent (whose id sits
+        /// beside it).
         PartyKindText => PartyKind, name: |k| k.as_str(), parse: PartyKind::parse
     );
     text_enum!(
@@ -87,6 +100,18 @@ pub mod sql_types {
     text_enum!(
         /// `retail_orders.state`.
         RetailOrderStateText => RetailOrderState, name: |s| s.as_str(), parse: RetailOrderState::parse
+    );
+    text_enum!(
+        /// `applications.approval_mode`, `level_applications.approval_mode`.
+        ApprovalModeText => ApprovalMode, name: |m| m.as_str(), parse: ApprovalMode::parse
+    );
+    text_enum!(
+        /// `restock_orders.paid_via`.
+        PaidViaText => PaidVia, name: |v| v.as_str(), parse: PaidVia::parse
+    );
+    text_enum!(
+        /// `device_scans.kind`: what a handheld's scan does (the wire's name).
+        ScanKindText => ScanKind, name: |k| k.as_str(), parse: ScanKind::parse
     );
 }
 
@@ -193,6 +218,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     sightings (id) {
         id -> BigInt,
         serial -> Text,
@@ -205,7 +233,7 @@ diesel::table! {
         place -> Nullable<Text>,
         at -> Timestamp,
         region_code -> Nullable<Text>,
-        place_source -> Nullable<Text>,
+        place_source -> Nullable<PlaceSourceText>,
         expected_region -> Nullable<Text>,
         bot -> Bool,
     }
@@ -223,10 +251,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     devices (id) {
         id -> Text,
         warehouse -> Text,
-        owner_kind -> Text,
+        owner_kind -> PartyKindText,
         owner_id -> Nullable<BigInt>,
         secret_generation -> Integer,
         revoked -> Bool,
@@ -238,10 +269,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     device_scans (device_id, seq) {
         device_id -> Text,
         seq -> BigInt,
-        kind -> Text,
+        kind -> ScanKindText,
         code -> Text,
         context -> Nullable<Text>,
         scanned_at -> Text,
@@ -349,7 +383,7 @@ diesel::table! {
         shipper_kind -> Nullable<PartyKindText>,
         shipper_id -> Nullable<BigInt>,
         shipper_amount_cents -> Nullable<BigInt>,
-        paid_via -> Nullable<Text>,
+        paid_via -> Nullable<PaidViaText>,
         rebate_agent_id -> Nullable<BigInt>,
         rebate_cents -> Nullable<BigInt>,
         award_agent_id -> Nullable<BigInt>,
@@ -603,7 +637,7 @@ diesel::table! {
         referrer_id -> BigInt,
         supplier_id -> Nullable<BigInt>,
         tier_key -> Text,
-        approval_mode -> Text,
+        approval_mode -> ApprovalModeText,
         name -> Text,
         phone -> Text,
         region -> Text,
@@ -671,10 +705,10 @@ diesel::table! {
         kind -> AlertKindText,
         serial -> Text,
         dedupe_key -> Text,
-        channel -> Text,
+        channel -> ChannelText,
         expected_region -> Nullable<Text>,
         observed_region -> Nullable<Text>,
-        place_source -> Text,
+        place_source -> PlaceSourceText,
         agent_id -> Nullable<BigInt>,
         risk -> Integer,
         evidence -> Text,
@@ -805,7 +839,7 @@ diesel::table! {
         to_rank -> Integer,
         level_key -> Text,
         path_index -> Integer,
-        approval_mode -> Text,
+        approval_mode -> ApprovalModeText,
         status -> LevelApplicationStatusText,
         note -> Nullable<Text>,
         evidence -> Text,

@@ -10,7 +10,9 @@ use super::DbConnection;
 use super::fixed::{Bind, Fixed, FixedQuery, FixedSql};
 use super::schema::{batches, items, products, sightings};
 use super::users::now;
+use crate::domain::diversion::PlaceSource;
 use crate::error::{Error, Result};
+use crate::typed::Stored;
 
 /// Everything the verification page shows or decides on, in one query.
 #[derive(Debug, Clone, Queryable)]
@@ -70,7 +72,7 @@ pub struct Sighting {
     pub place: Option<String>,
     /// GB/T 2260 code of where it was, and which source said so (`crate::diversion`).
     pub region_code: Option<String>,
-    pub place_source: Option<String>,
+    pub place_source: Option<PlaceSource>,
     /// The region of the agent that last received the item, when judged.
     pub expected_region: Option<String>,
     /// An obvious bot: recorded, but not a sighting for diversion.
@@ -89,7 +91,7 @@ pub fn record_sighting(conn: &mut DbConnection, s: &Sighting) -> Result<()> {
         sightings::place.eq(&s.place),
         sightings::at.eq(now()),
         sightings::region_code.eq(&s.region_code),
-        sightings::place_source.eq(&s.place_source),
+        sightings::place_source.eq(s.place_source.map(Stored)),
         sightings::expected_region.eq(&s.expected_region),
         sightings::bot.eq(s.bot),
     ));
@@ -181,7 +183,7 @@ fn sighting_binds<'a>(
         Bind::OptText(s.place.as_deref()),
         Bind::Timestamp(at),
         Bind::OptText(s.region_code.as_deref()),
-        Bind::OptText(s.place_source.as_deref()),
+        Bind::OptText(s.place_source.map(PlaceSource::as_str)),
         Bind::OptText(s.expected_region.as_deref()),
         Bind::Bool(s.bot),
     ]);

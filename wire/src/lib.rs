@@ -38,8 +38,22 @@ pub(crate) const ACK_MAC_DOMAIN: &[u8] = b"chainmark-ack-v1";
 type HmacSha256 = Hmac<Sha256>;
 
 /// What a scan does (DOMAIN §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ScanKind {
     /// Put an item into a case (context: the case code).
     Pack,
@@ -58,17 +72,13 @@ pub enum ScanKind {
 }
 
 impl ScanKind {
-    /// The wire name (also used in the MAC input).
+    /// The wire name (also used in the MAC input, and stored in `device_scans.kind`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ScanKind::Pack => "pack",
-            ScanKind::Unpack => "unpack",
-            ScanKind::Ship => "ship",
-            ScanKind::Receive => "receive",
-            ScanKind::Return => "return",
-            ScanKind::Sell => "sell",
-            ScanKind::Inspect => "inspect",
-        }
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<ScanKind> {
+        s.parse().ok()
     }
 }
 
@@ -233,5 +243,32 @@ pub(crate) fn decode_versioned(bytes: &[u8]) -> Result<serde_json::Value, Error>
     match value.get("v").and_then(serde_json::Value::as_u64) {
         Some(VERSION) => Ok(value),
         other => Err(Error::UnknownVersion(other)),
+    }
+}
+
+#[cfg(test)]
+mod scan_kind_names {
+    use super::ScanKind;
+    use strum::IntoEnumIterator;
+
+    /// The wire names are in every signed event and in `device_scans.kind`: they never change.
+    #[test]
+    fn scan_kinds_keep_their_names() {
+        let pinned = [
+            (ScanKind::Pack, "pack"),
+            (ScanKind::Unpack, "unpack"),
+            (ScanKind::Ship, "ship"),
+            (ScanKind::Receive, "receive"),
+            (ScanKind::Return, "return"),
+            (ScanKind::Sell, "sell"),
+            (ScanKind::Inspect, "inspect"),
+        ];
+        assert_eq!(ScanKind::iter().count(), pinned.len());
+        for (kind, name) in pinned {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(ScanKind::parse(name), Some(kind));
+            assert_eq!(serde_json::to_value(kind).ok(), Some(name.into()));
+        }
+        assert_eq!(ScanKind::parse("Pack"), None);
     }
 }

@@ -29,6 +29,36 @@ impl AlertKind {
     }
 }
 
+/// How the sighting that raised an alert reached the server (`diversion_alerts.channel`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum Channel {
+    /// A consumer's verification.
+    Verification,
+    /// A handheld's scan in a warehouse.
+    Scan,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        s.parse().ok()
+    }
+}
+
 /// What a located sighting means for diversion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -128,6 +158,19 @@ impl Decision {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn channels_keep_their_stored_names() {
+        use super::Channel;
+        crate::pin_stored_names(
+            &[
+                (Channel::Verification, "verification"),
+                (Channel::Scan, "scan"),
+            ],
+            Channel::as_str,
+            Channel::parse,
+        );
+    }
+
     use super::*;
 
     fn code(s: &str) -> RegionCode {

@@ -4,8 +4,19 @@
 
 use super::{RegionBook, RegionCode};
 
-/// Which source gave a sighting its place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which source gave a sighting its place (`sightings.place_source`, `diversion_alerts.place_source`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum PlaceSource {
     /// The browser's coordinates, shared with consent, mapped to the nearest district.
     Browser,
@@ -19,23 +30,11 @@ pub enum PlaceSource {
 
 impl PlaceSource {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PlaceSource::Browser => "browser",
-            PlaceSource::Picked => "picked",
-            PlaceSource::ClientAddress => "client_address",
-            PlaceSource::Device => "device",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<PlaceSource> {
-        [
-            PlaceSource::Browser,
-            PlaceSource::Picked,
-            PlaceSource::ClientAddress,
-            PlaceSource::Device,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
+        s.parse().ok()
     }
 
     /// The weight of the place as evidence, out of 100 (docs/diversion.md).
@@ -113,6 +112,21 @@ pub fn risk(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn place_sources_keep_their_stored_names() {
+        use super::PlaceSource as P;
+        crate::pin_stored_names(
+            &[
+                (P::Browser, "browser"),
+                (P::Picked, "picked"),
+                (P::ClientAddress, "client_address"),
+                (P::Device, "device"),
+            ],
+            P::as_str,
+            P::parse,
+        );
+    }
+
     use super::*;
 
     fn code(s: &str) -> RegionCode {

@@ -12,14 +12,35 @@ use super::order::{OrderLine, ProductId};
 use super::policy::Policy;
 use super::{AgentId, OrderId, Party, TierRank, round_cents};
 
-/// How the buyer paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the buyer paid (`restock_orders.paid_via`; the API's `via`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum PaidVia {
     /// An offline transfer the payee confirmed: into HQ's bank when HQ is the payee; otherwise
     /// straight to the agent payee, outside the ledger.
     Offline,
     /// Drawn from the buyer's available wallet.
     Wallet,
+}
+
+impl PaidVia {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<PaidVia> {
+        s.parse().ok()
+    }
 }
 
 /// The buyer's referrer as it stood when the order was paid.
@@ -287,6 +308,16 @@ impl BookedOrder {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn payment_ways_keep_their_stored_names() {
+        use super::PaidVia;
+        crate::pin_stored_names(
+            &[(PaidVia::Offline, "offline"), (PaidVia::Wallet, "wallet")],
+            PaidVia::as_str,
+            PaidVia::parse,
+        );
+    }
+
     use super::*;
     use crate::network::dec;
 

@@ -199,8 +199,21 @@ impl fmt::Display for WithdrawalStatus {
     }
 }
 
-/// Which kind of party: stored beside an optional agent id (`seller_kind`, `shipper_kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which kind of party: stored beside an optional agent id (`seller_kind`, `shipper_kind`,
+/// `devices.owner_kind`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum PartyKind {
     Hq,
     Agent,
@@ -208,16 +221,11 @@ pub enum PartyKind {
 
 impl PartyKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PartyKind::Hq => "hq",
-            PartyKind::Agent => "agent",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<PartyKind> {
-        [PartyKind::Hq, PartyKind::Agent]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -257,6 +265,15 @@ pub(crate) fn dec(s: &str) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn party_kinds_keep_their_stored_names() {
+        crate::pin_stored_names(
+            &[(PartyKind::Hq, "hq"), (PartyKind::Agent, "agent")],
+            PartyKind::as_str,
+            PartyKind::parse,
+        );
+    }
 
     #[test]
     fn rounding_is_half_away_from_zero() {

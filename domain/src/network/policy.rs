@@ -17,7 +17,19 @@ use super::TierRank;
 pub const SEED_004: &str = include_str!("presets/seed-004.toml");
 
 /// How an application for a tier is approved (DOMAIN §3; seed 000 方式四 is the two-stage one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Written in the policy document and stored on each application (`approval_mode`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum ApprovalMode {
     Automatic,
     Hq,
@@ -26,13 +38,12 @@ pub enum ApprovalMode {
 }
 
 impl ApprovalMode {
-    fn parse(s: &str) -> Option<ApprovalMode> {
-        match s {
-            "automatic" => Some(ApprovalMode::Automatic),
-            "hq" => Some(ApprovalMode::Hq),
-            "supplier_then_hq" => Some(ApprovalMode::SupplierThenHq),
-            _ => None,
-        }
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<ApprovalMode> {
+        s.parse().ok()
     }
 }
 

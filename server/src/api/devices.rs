@@ -48,7 +48,7 @@ impl From<DeviceRow> for DeviceView {
         DeviceView {
             id: d.id,
             warehouse: d.warehouse,
-            owner_kind: d.owner_kind,
+            owner_kind: d.owner_kind.as_str().to_string(),
             owner_id: d.owner_id,
             revoked: d.revoked,
             online: d.online,

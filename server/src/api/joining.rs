@@ -143,7 +143,7 @@ impl From<ApplicationRow> for ApplicationView {
             referrer_id: a.referrer_id,
             supplier_id: a.supplier_id,
             tier: a.tier_key,
-            approval_mode: a.approval_mode,
+            approval_mode: a.approval_mode.as_str().to_string(),
             name: a.name,
             phone: a.phone,
             region: a.region,

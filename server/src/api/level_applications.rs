@@ -16,7 +16,6 @@ use super::json::Json;
 use super::network::{CallerId, actor_of};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::domain::joining::mode_str;
 use crate::domain::levels::Lang;
 use crate::domain::levels::eligibility::Offer;
 use crate::error::Result;
@@ -91,7 +90,7 @@ impl From<LevelApplicationRow> for LevelApplicationView {
             to_rank: r.to_rank,
             level_key: r.level_key,
             path: r.path_index,
-            approval_mode: r.approval_mode,
+            approval_mode: r.approval_mode.as_str().to_string(),
             status: r.status.as_str().to_string(),
             note: r.note,
             applied_on: r.applied_on,
@@ -136,7 +135,7 @@ impl From<Offer> for LevelOfferView {
             name_zh: o.name_zh,
             name_en: o.name_en,
             path: o.path,
-            approval_mode: mode_str(o.approval).into(),
+            approval_mode: o.approval.as_str().to_string(),
             met: o.met,
         }
     }

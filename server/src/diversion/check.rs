@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::regions;
 use crate::domain::diversion::cloning::{self, Travel};
 use crate::domain::diversion::{
-    AlertKind, PlaceSource, RegionCode, Verdict, alert::dedupe_key, judge, place::risk,
+    AlertKind, PlaceSource, RegionCode, Verdict, alert::Channel, alert::dedupe_key, judge,
+    place::risk,
 };
 use crate::error::Result;
 use crate::store::DbConnection;
@@ -41,10 +42,7 @@ pub fn expected(conn: &mut DbConnection, serial: &str) -> Result<Option<Expected
 pub fn check_verification(conn: &mut DbConnection, sighting: &mut Sighting) -> Result<()> {
     let book = regions();
     let observed = sighting.region_code.as_deref().and_then(|c| book.known(c));
-    let source = sighting
-        .place_source
-        .as_deref()
-        .and_then(PlaceSource::parse);
+    let source = sighting.place_source;
     let (Some(observed), Some(source)) = (observed, source) else {
         return Ok(());
     };
@@ -65,10 +63,10 @@ pub fn check_verification(conn: &mut DbConnection, sighting: &mut Sighting) -> R
                     kind: AlertKind::Diversion,
                     serial: sighting.serial.clone(),
                     dedupe_key: dedupe_key(AlertKind::Diversion, &sighting.serial, &[observed]),
-                    channel: "verification",
+                    channel: Channel::Verification,
                     expected_region: sighting.expected_region.clone(),
                     observed_region: Some(observed.to_string()),
-                    place_source: source.as_str(),
+                    place_source: source,
                     agent_id: Some(exp.agent),
                     risk: risk(source, &exp.regions, observed, seen_before),
                     evidence,
@@ -104,7 +102,7 @@ fn check_cloning(
     let Some(prev_region) = prev.region_code.as_deref().and_then(|c| regions().known(c)) else {
         return Ok(());
     };
-    let prev_source = prev.place_source.as_deref().and_then(PlaceSource::parse);
+    let prev_source = prev.place_source;
     let here = point_of(
         Some(source),
         sighting.latitude,
@@ -124,7 +122,7 @@ fn check_cloning(
         "sighting_id": prev.id,
         "region": prev_region.to_string(),
         "region_name": regions().full_name(prev_region),
-        "source": prev.place_source,
+        "source": prev.place_source.map(PlaceSource::as_str),
         "at": prev.at,
     });
     evidence["travel"] = travel_json(&travel);
@@ -146,10 +144,10 @@ fn check_cloning(
                 &sighting.serial,
                 &[prev_region, observed],
             ),
-            channel: "verification",
+            channel: Channel::Verification,
             expected_region: Some(prev_region.to_string()),
             observed_region: Some(observed.to_string()),
-            place_source: weakest.as_str(),
+            place_source: weakest,
             agent_id: expected.map(|e| e.agent),
             risk: (weakest.weight() + 30).min(100),
             evidence,
@@ -184,15 +182,10 @@ pub fn check_count(
             kind: AlertKind::Overuse,
             serial: sighting.serial.clone(),
             dedupe_key: key,
-            channel: "verification",
+            channel: Channel::Verification,
             expected_region: sighting.expected_region.clone(),
             observed_region: observed,
-            place_source: sighting
-                .place_source
-                .as_deref()
-                .and_then(PlaceSource::parse)
-                .unwrap_or(PlaceSource::ClientAddress)
-                .as_str(),
+            place_source: sighting.place_source.unwrap_or(PlaceSource::ClientAddress),
             agent_id: expected.map(|e| e.agent),
             risk: 80,
             evidence: json!({ "code": sighting.serial, "verify_count": count, "max_verifications": max,

@@ -10,7 +10,8 @@ use super::check::{custody, expected};
 use super::regions;
 use crate::domain::custody::{Custodian, Party, Scanned};
 use crate::domain::diversion::{
-    AlertKind, PlaceSource, RegionCode, Verdict, alert::dedupe_key, judge, place::risk,
+    AlertKind, PlaceSource, RegionCode, Verdict, alert::Channel, alert::dedupe_key, judge,
+    place::risk,
 };
 use crate::error::Result;
 use crate::ingest::directory::DeviceEntry;
@@ -85,10 +86,10 @@ pub fn check_scan(
                 kind: AlertKind::Diversion,
                 dedupe_key: dedupe_key(AlertKind::Diversion, &item.serial, &[observed]),
                 serial: item.serial,
-                channel: "scan",
+                channel: Channel::Scan,
                 expected_region: exp.regions.first().map(ToString::to_string),
                 observed_region: Some(observed.to_string()),
-                place_source: PlaceSource::Device.as_str(),
+                place_source: PlaceSource::Device,
                 agent_id: Some(exp.agent),
                 risk: risk(PlaceSource::Device, &exp.regions, observed, seen_before),
                 evidence,

@@ -242,7 +242,7 @@ pub fn alerts_csv(rows: &[AlertRow]) -> String {
             a.kind.as_str().to_string(),
             a.status.as_str().to_string(),
             a.serial.clone(),
-            a.channel.clone(),
+            a.channel.as_str().to_string(),
             opt(&a.expected_region),
             a.expected_region
                 .as_deref()
@@ -253,7 +253,7 @@ pub fn alerts_csv(rows: &[AlertRow]) -> String {
                 .as_deref()
                 .map(region_name)
                 .unwrap_or_default(),
-            a.place_source.clone(),
+            a.place_source.as_str().to_string(),
             a.agent_id.map(|v| v.to_string()).unwrap_or_default(),
             a.risk.to_string(),
             opt(&a.note),

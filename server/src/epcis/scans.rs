@@ -12,6 +12,7 @@ use crate::domain::epcis::{Ids, ScanFact, When};
 use crate::error::Result;
 use crate::store::DbConnection;
 use crate::store::epcis::{self as store, ScanRow};
+use chainmark_wire::ScanKind;
 
 pub(super) fn scan_section(
     conn: &mut DbConnection,
@@ -88,21 +89,22 @@ impl Resolver<'_> {
         let Some(named) = self.code(conn, &scan.code)? else {
             return Ok(None);
         };
-        Ok(match (scan.kind.as_str(), named) {
-            ("inspect", Named::Item { batch, epc, .. } | Named::Case { batch, epc, .. }) => {
-                Some((batch, ScanFact::Inspect { epc }))
-            }
-            ("pack", Named::Item { batch, epc, .. }) => self
+        Ok(match (scan.kind, named) {
+            (
+                ScanKind::Inspect,
+                Named::Item { batch, epc, .. } | Named::Case { batch, epc, .. },
+            ) => Some((batch, ScanFact::Inspect { epc })),
+            (ScanKind::Pack, Named::Item { batch, epc, .. }) => self
                 .case_of_context(conn, scan.context.as_deref())?
                 .map(|case| (batch, ScanFact::Pack { case, item: epc })),
-            ("unpack", Named::Case { batch, epc, code }) => {
+            (ScanKind::Unpack, Named::Case { batch, epc, code }) => {
                 let items = store::case_members(conn, &code)?
                     .into_iter()
                     .map(|serial| self.item_epc(conn, &serial))
                     .collect::<Result<Vec<_>>>()?;
                 Some((batch, ScanFact::Unpack { case: epc, items }))
             }
-            ("unpack", Named::Item { batch, epc, serial }) => {
+            (ScanKind::Unpack, Named::Item { batch, epc, serial }) => {
                 let case = match store::last_pack_context(conn, &serial, scan.received_at)? {
                     Some(context) => self.case_of_context(conn, Some(&context))?,
                     None => self.import_case(conn, &serial)?,

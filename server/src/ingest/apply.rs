@@ -72,7 +72,7 @@ pub fn apply_event(
         &devices::ScanRecord {
             device_id: &device.id,
             seq,
-            kind: event.kind.as_str(),
+            kind: event.kind,
             code: &event.code,
             context: event.context.as_deref(),
             scanned_at: &event.scanned_at,

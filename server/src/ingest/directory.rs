@@ -7,6 +7,7 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::custody::Party;
+use crate::domain::network::PartyKind;
 use crate::error::{Error, Result};
 use crate::ingest::device_key::{DeviceKey, same_secret};
 use crate::store::{Db, DbConnection, devices};
@@ -131,9 +132,9 @@ impl DeviceDirectory {
 }
 
 fn owner_of(row: &devices::DeviceRow) -> Result<Party> {
-    match (row.owner_kind.as_str(), row.owner_id) {
-        ("hq", _) => Ok(Party::Hq),
-        ("agent", Some(id)) => Ok(Party::Agent(id)),
+    match (row.owner_kind, row.owner_id) {
+        (PartyKind::Hq, _) => Ok(Party::Hq),
+        (PartyKind::Agent, Some(id)) => Ok(Party::Agent(id)),
         (kind, id) => Err(Error::Internal(format!(
             "device {} has an unknown owner {kind:?}/{id:?}",
             row.id

@@ -14,7 +14,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::apply::{Cause, apply as apply_change};
 use super::{policy, population};
 use crate::domain::Role;
-use crate::domain::joining::{Decider, mode_str};
+use crate::domain::joining::Decider;
 use crate::domain::levels::application::{
     self as rules, ApplicationError, Caller, Lapse, Status, Step,
 };
@@ -186,7 +186,7 @@ pub fn apply(
             to_rank: i32::from(offer.rank.0),
             level_key: offer.level_key.clone(),
             path_index: i32::try_from(offer.path).unwrap_or(i32::MAX),
-            approval_mode: mode_str(offer.approval).into(),
+            approval_mode: Stored(offer.approval),
             status: Stored(status),
             note,
             evidence: reasons_json(&offer.reasons)?,

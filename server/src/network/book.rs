@@ -2,7 +2,7 @@
 //! ([`RestockOrder`]), its forwarding plan ([`ForwardPlan`]) and its money as booked at payment
 //! ([`BookedOrder`]). Read back exactly as written: nothing here recomputes an amount.
 
-use crate::domain::network::earnings::{BookedLine, BookedOrder, Earning, PaidVia};
+use crate::domain::network::earnings::{BookedLine, BookedOrder, Earning};
 use crate::domain::network::forwarding::{ForwardPlan, Leg, Margin, SupplierLink};
 use crate::domain::network::order::{OrderKind, OrderLine, OrderState, ProductId, RestockOrder};
 use crate::domain::network::{AgentId, OrderId, Party, TierRank};
@@ -24,13 +24,6 @@ pub fn kind_str(kind: OrderKind) -> &'static str {
 
 pub fn state_of(s: &str) -> Result<OrderState> {
     OrderState::parse(s).ok_or_else(|| Error::Internal(format!("unknown order state {s:?}")))
-}
-
-pub fn paid_via_str(via: PaidVia) -> &'static str {
-    match via {
-        PaidVia::Offline => "offline",
-        PaidVia::Wallet => "wallet",
-    }
 }
 
 /// The supplier chain fixed on a line, with each agent's price for its product then.
@@ -185,10 +178,8 @@ pub fn plans(o: &FullOrder) -> Result<Option<Vec<ForwardPlan>>> {
 pub fn booked(o: &FullOrder) -> Result<BookedOrder> {
     let row = &o.row;
     let missing = || Error::Internal(format!("order {} has no booking", row.id));
-    let paid_via = match row.paid_via.as_deref() {
-        Some("offline") => PaidVia::Offline,
-        Some("wallet") => PaidVia::Wallet,
-        _ => return Err(missing()),
+    let Some(paid_via) = row.paid_via else {
+        return Err(missing());
     };
     let lines = o
         .lines

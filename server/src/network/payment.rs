@@ -72,7 +72,7 @@ pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Resu
                 Some(order.state),
                 OrderState::Paid,
                 actor.user(),
-                Some(book::paid_via_str(via)),
+                Some(via.as_str()),
             )],
             at,
         )?;
@@ -81,7 +81,7 @@ pub fn pay(conn: &mut DbConnection, id: i64, via: PaidVia, actor: Actor) -> Resu
             ledger::require_cover(conn, Account::available(order.buyer))?;
         }
         after_payment(conn, &full, &policy, actor.user())?;
-        tracing::info!(order = id, via = book::paid_via_str(via), "order paid");
+        tracing::info!(order = id, via = via.as_str(), "order paid");
         Ok(store::get(conn, id)?)
     })
 }
@@ -105,7 +105,7 @@ fn booking(b: &BookedOrder, at: chrono::NaiveDateTime) -> Result<Booking> {
         shipper_kind: Some(Stored(shipper_kind)),
         shipper_id,
         shipper_amount_cents: Some(cents(b.shipper_amount())?),
-        paid_via: Some(book::paid_via_str(b.paid_via).into()),
+        paid_via: Some(Stored(b.paid_via)),
         rebate_agent_id: b.rebate().map(|e| agent_key(e.agent)),
         rebate_cents: b.rebate().map(|e| cents(e.amount)).transpose()?,
         award_agent_id: b.award().map(|e| agent_key(e.agent)),
@@ -191,7 +191,7 @@ pub fn confirm_leg(
                 "the buyer's payment of the order comes first; a forwarding leg is paid after it",
             ));
         }
-        if row.paid_via.as_deref() != Some(book::paid_via_str(PaidVia::Offline))
+        if row.paid_via != Some(PaidVia::Offline)
             || row.seller_kind != crate::domain::network::PartyKind::Agent
         {
             return Err(Error::refuse(

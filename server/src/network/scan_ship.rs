@@ -59,6 +59,21 @@ pub fn read(scanned: &str) -> Option<Code> {
     Some(code)
 }
 
+/// The code a scanned text names, as text: a label's URL or GS1 string shortened to the serial,
+/// case code or SSCC it carries; a text that names none, as typed (trimmed). What the refund form
+/// looks serials up by, and what the shipping notices show.
+pub fn code_text(scanned: &str) -> String {
+    match read(scanned) {
+        Some(Code::Plain(code) | Code::Sscc(code)) => code,
+        None => scanned.trim().to_string(),
+    }
+}
+
+/// [`code_text`] cut to fit one line of a notice on a phone.
+pub fn code_for_notice(scanned: &str) -> String {
+    code_text(scanned).chars().take(40).collect()
+}
+
 /// What one scan did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanOutcome {
@@ -214,5 +229,18 @@ mod tests {
         assert_eq!(read("00069012340000000017"), sscc);
         assert_eq!(read(""), None);
         assert_eq!(read("https://brand.example/a/b/c"), None);
+    }
+
+    #[test]
+    fn a_scanned_text_as_the_code_it_names() {
+        assert_eq!(code_text("https://brand.example/v/A1B2C3?t=xyz"), "A1B2C3");
+        assert_eq!(code_text("(00)069012340000000017"), "069012340000000017");
+        assert_eq!(
+            code_text(" https://brand.example/a/b/c "),
+            "https://brand.example/a/b/c"
+        );
+        let long = format!("https://brand.example/a/{}", "x".repeat(60));
+        assert_eq!(code_for_notice(&long).chars().count(), 40);
+        assert_eq!(code_for_notice(" A1B2C3 "), "A1B2C3");
     }
 }

@@ -239,7 +239,7 @@ pub fn view_of(c: &mut DbConnection, lang: Lang, id: i64, me: Option<i64>) -> Re
         });
     }
     let legs_offline =
-        row.paid_via.as_deref() == Some("offline") && row.seller_kind == PartyKind::Agent;
+        row.paid_via == Some(PaidVia::Offline) && row.seller_kind == PartyKind::Agent;
     let legs_due = pages_store::LEGS_DUE_IN.contains(&row.state);
     Ok(OrderView {
         lines: lines_of(lang, &summary),
@@ -751,10 +751,7 @@ pub async fn scan(
             let code = f.get("code").map_or("", String::as_str).trim().to_string();
             let out = scan_ship::ship_scanned(c, id, actor, &code)?;
             // The code as read (a label URL shortened to its serial), so the notice fits a phone.
-            let code = match scan_ship::read(&code) {
-                Some(scan_ship::Code::Plain(s) | scan_ship::Code::Sscc(s)) => s,
-                None => code.chars().take(40).collect(),
-            };
+            let code = scan_ship::code_for_notice(&code);
             Ok(match out.refused {
                 Some(reason) => (format!("{code}: {}", w::scan_reason(lang, reason)), false),
                 None => {

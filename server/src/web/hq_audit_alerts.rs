@@ -350,7 +350,7 @@ pub async fn show(
                 dt { (t(lang, A::Raised)) } dd { (a.created_at.format("%Y-%m-%d %H:%M:%S")) " UTC" }
                 dt { (t(lang, A::Expected)) } dd data-field="expected" { (expected) }
                 dt { (t(lang, A::Observed)) } dd data-field="observed" { (region(&a.observed_region)) }
-                dt { (t(lang, A::Source)) } dd data-field="source" { (word(lang, &a.place_source)) }
+                dt { (t(lang, A::Source)) } dd data-field="source" { (word(lang, a.place_source.as_str())) }
                 dt { (t(lang, A::Risk)) } dd data-field="risk" { (a.risk) " / 100" }
                 dt { (t(lang, A::LetOutBy)) }
                 dd data-field="agent" {

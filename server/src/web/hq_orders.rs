@@ -704,10 +704,9 @@ pub async fn show(
             h2 { (tr(lang, "金额（按记账时保存）", "Money (as booked)")) }
             dl {
                 dt { (tr(lang, "货款", "Goods")) } dd { (yuan(o.goods_amount_cents)) }
-                dt { (tr(lang, "付款方式", "Paid via")) } dd { (match o.paid_via.as_deref() {
-                    Some("offline") => tr(lang, "线下转账", "offline transfer"),
-                    Some("wallet") => tr(lang, "钱包余额", "wallet"),
-                    Some(_) => tr(lang, "其他", "other"),
+                dt { (tr(lang, "付款方式", "Paid via")) } dd { (match o.paid_via {
+                    Some(PaidVia::Offline) => tr(lang, "线下转账", "offline transfer"),
+                    Some(PaidVia::Wallet) => tr(lang, "钱包余额", "wallet"),
                     None => "—",
                 }) }
                 dt { (tr(lang, "发货方所得", "To the shipper")) } dd { (cents_or_dash(o.shipper_amount_cents)) }
@@ -816,14 +815,7 @@ pub async fn action(
                         serials: text("serials")
                             .split(|c: char| c.is_whitespace() || c == ',' || c == '，')
                             .filter(|s| !s.is_empty())
-                            .map(|s| {
-                                scan_ship::read(s).map_or_else(
-                                    || s.to_string(),
-                                    |c| match c {
-                                        scan_ship::Code::Plain(p) | scan_ship::Code::Sscc(p) => p,
-                                    },
-                                )
-                            })
+                            .map(scan_ship::code_text)
                             .collect(),
                         reason: text("reason").to_string(),
                     };
@@ -877,10 +869,7 @@ fn scan(
     let code = code.trim();
     let out = scan_ship::ship_scanned(c, id, actor, code)?;
     // The code as read (a label URL shortened to its serial), so the notice stays short.
-    let code = match scan_ship::read(code) {
-        Some(scan_ship::Code::Plain(s) | scan_ship::Code::Sscc(s)) => s,
-        None => code.chars().take(40).collect(),
-    };
+    let code = scan_ship::code_for_notice(code);
     Ok(match out.refused {
         Some(reason) => (format!("{code}: {}", w::scan_reason(lang, reason)), false),
         None => {

@@ -17,11 +17,11 @@ use super::staff::{self, see_other};
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
-use crate::domain::joining::mode_str;
 use crate::domain::levels::Lang as ReasonLang;
 use crate::domain::levels::application::{Lapse, Status};
 use crate::domain::levels::eligibility::Offer;
 use crate::domain::network::Policy;
+use crate::domain::network::policy::ApprovalMode;
 use crate::domain::{Permission, Role};
 use crate::error::{Error, Result};
 use crate::levels::application_lists::{self as lists, reasons_text};
@@ -127,10 +127,10 @@ fn status_text(lang: Lang, status: Status) -> &'static str {
     }
 }
 
-fn mode_text(lang: Lang, mode: &str) -> &'static str {
+fn mode_text(lang: Lang, mode: ApprovalMode) -> &'static str {
     match mode {
-        "supplier_then_hq" => tr(lang, "上级审核后总部审核", "supplier, then HQ"),
-        _ => tr(lang, "总部审核", "approval by HQ"),
+        ApprovalMode::SupplierThenHq => tr(lang, "上级审核后总部审核", "supplier, then HQ"),
+        ApprovalMode::Hq | ApprovalMode::Automatic => tr(lang, "总部审核", "approval by HQ"),
     }
 }
 
@@ -149,7 +149,7 @@ fn line(lang: Lang, i: &Item) -> Markup {
     html! {
         "#" (r.id) " · " (i.applicant) " · " (from) " → " (to) " · "
         span data-status=(r.status.as_str()) { (status_text(lang, r.status)) }
-        " · " (mode_text(lang, &r.approval_mode)) " · " (r.applied_on)
+        " · " (mode_text(lang, r.approval_mode)) " · " (r.applied_on)
         @if !evidence.is_empty() { br; small { (evidence) } }
         @if let Some(n) = &r.note { br; small { (tr(lang, "申请说明:", "Note: ")) (n) } }
         @if let Some(n) = &r.supplier_note { br; small { (tr(lang, "上级意见:", "Supplier: ")) (n) } }
@@ -191,7 +191,7 @@ pub fn agent_cards(lang: Lang, csrf: &str, v: &AgentView) -> Markup {
             @for o in &v.offers {
                 div data-offer=(o.level_key) data-path=(o.path) data-met=(o.met) {
                     strong { (match lang { Lang::Zh => &o.name_zh, Lang::En => &o.name_en }) }
-                    " · " (mode_text(lang, mode_str(o.approval)))
+                    " · " (mode_text(lang, o.approval))
                     " · " (if o.met { tr(lang, "已满足", "met") } else { tr(lang, "未满足", "not met") })
                     @let conditions = o.conditions(rl(lang));
                     @if conditions.is_empty() { br; small { (tr(lang, "无门槛,审核即可", "no threshold: approval alone")) } }

@@ -188,7 +188,7 @@ fn scans_card(lang: Lang, rows: &[ScanRow]) -> Markup {
                                 tr {
                                     td { (s.received_at.format("%m-%d %H:%M:%S")) }
                                     td { (s.device_id) " #" (s.seq) }
-                                    td { (s.kind) @if let Some(c) = &s.context { " " (c) } }
+                                    td { (s.kind.as_str()) @if let Some(c) = &s.context { " " (c) } }
                                     td { code { (s.code) } }
                                     td { (s.result) @if s.items_moved > 1 { " ×" (s.items_moved) } }
                                 }

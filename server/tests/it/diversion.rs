@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chainmark_server::diversion::decide;
 use chainmark_server::domain::Role;
+use chainmark_server::domain::diversion::PlaceSource;
 use chainmark_server::domain::diversion::alert::{AlertKind, AlertStatus};
 use chainmark_server::domain::network::{Account, HqAccount, PaidVia};
 use chainmark_server::network::{Actor, orders, shipping};
@@ -103,7 +104,7 @@ async fn verified_in_another_province_raises_one_alert_with_its_evidence() {
         // Inside the region: nothing, but the sighting records both regions.
         verify(&net.app, &rows[0], Some(XIHU), Some(PHONE)).await;
         assert!(all_alerts(&net).is_empty(), "{backend:?}");
-        let (region, expected, source): (Option<String>, Option<String>, Option<String>) =
+        let (region, expected, source): (Option<String>, Option<String>, Option<PlaceSource>) =
             sightings::table
                 .filter(sightings::serial.eq(&rows[0].serial))
                 .select((
@@ -114,8 +115,8 @@ async fn verified_in_another_province_raises_one_alert_with_its_evidence() {
                 .first(&mut net.conn())
                 .expect("sighting");
         assert_eq!(
-            (region.as_deref(), expected.as_deref(), source.as_deref()),
-            (Some("330106"), Some("330106"), Some("browser"))
+            (region.as_deref(), expected.as_deref(), source),
+            (Some("330106"), Some("330106"), Some(PlaceSource::Browser))
         );
 
         // Another province: one alert, however often it is seen there.
@@ -128,7 +129,7 @@ async fn verified_in_another_province_raises_one_alert_with_its_evidence() {
         assert_eq!(alert.serial, rows[1].serial);
         assert_eq!(alert.expected_region.as_deref(), Some("330106"));
         assert_eq!(alert.observed_region.as_deref(), Some("440106"));
-        assert_eq!(alert.place_source, "browser");
+        assert_eq!(alert.place_source, PlaceSource::Browser);
         assert_eq!(alert.agent_id, Some(a));
         assert_eq!(alert.status, AlertStatus::Open);
         assert_eq!(alert.risk, 90, "browser 60 + another province 30");

@@ -225,3 +225,51 @@ async fn hq_makes_a_product_and_uploads_its_picture_which_the_catalogue_shows() 
         );
     }
 }
+
+/// A second picture replaces the first in place (one upsert: two instances storing a picture at
+/// once cannot both insert), and a missing product stores nothing.
+#[test]
+fn a_new_picture_replaces_the_old_one() {
+    use chainmark_server::store::products::{self, NewPicture, NewProduct};
+    use chainmark_server::store::users::now;
+
+    use crate::common::{TestDb, with_conn};
+
+    let picture = |etag: &str, bytes: &[u8]| NewPicture {
+        content_type: "image/jpeg".into(),
+        bytes: bytes.to_vec(),
+        etag: etag.into(),
+        width: 1,
+        height: 1,
+    };
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        with_conn(&db, |c| {
+            let p = products::create(c, &NewProduct::named("TEA-1", "茶", 6)).expect("product");
+            assert!(
+                products::set_picture(c, p.id, &picture("one", b"first"), None, now())
+                    .expect("first")
+            );
+            assert!(
+                products::set_picture(c, p.id, &picture("two", b"second"), None, now())
+                    .expect("second")
+            );
+            let (_, bytes, etag) = products::picture(c, p.id)
+                .expect("read")
+                .expect("a picture");
+            assert_eq!(
+                (bytes.as_slice(), etag.as_str()),
+                (&b"second"[..], "two"),
+                "{backend:?}"
+            );
+            assert!(
+                !products::set_picture(c, p.id + 1000, &picture("x", b"x"), None, now())
+                    .expect("none")
+            );
+            assert!(
+                products::picture(c, p.id + 1000).expect("read").is_none(),
+                "{backend:?}"
+            );
+        });
+    }
+}

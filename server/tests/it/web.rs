@@ -665,7 +665,7 @@ async fn the_warehouse_page_shows_handhelds_and_their_scans_to_warehouse_staff()
                 &ScanRecord {
                     device_id: "wh-hh-7",
                     seq: 1,
-                    kind: "inspect",
+                    kind: chainmark_wire::ScanKind::Inspect,
                     code: "<script>alert(1)</script>",
                     context: None,
                     scanned_at: "2026-11-24T09:00:00+08:00",

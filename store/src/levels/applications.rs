@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::domain::levels::application::Status;
+use crate::domain::network::policy::ApprovalMode;
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::schema::{agents, level_applications};
@@ -29,8 +30,8 @@ pub struct LevelApplicationRow {
     pub level_key: String,
     /// The claimed path among the level's paths in the policy document.
     pub path_index: i32,
-    /// `hq` or `supplier_then_hq`.
-    pub approval_mode: String,
+    /// HQ, or the supplier then HQ.
+    pub approval_mode: ApprovalMode,
     pub status: Status,
     /// The agent's words to its approvers (升级资料).
     pub note: Option<String>,
@@ -64,7 +65,7 @@ pub struct NewLevelApplication {
     pub to_rank: i32,
     pub level_key: String,
     pub path_index: i32,
-    pub approval_mode: String,
+    pub approval_mode: Stored<ApprovalMode>,
     pub status: Stored<Status>,
     pub note: Option<String>,
     pub evidence: String,

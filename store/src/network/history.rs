@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::earnings::PaidVia;
 use crate::domain::network::{OrderKind, OrderState, PartyKind};
 use crate::typed::Stored;
 
@@ -66,7 +67,7 @@ pub fn insert_historical(
                         restock_orders::shipper_kind.eq(Some(seller_kind)),
                         restock_orders::shipper_id.eq(o.seller_id),
                         restock_orders::shipper_amount_cents.eq(Some(o.goods_amount_cents)),
-                        restock_orders::paid_via.eq(Some("offline")),
+                        restock_orders::paid_via.eq(Some(Stored(PaidVia::Offline))),
                         restock_orders::return_days.eq(Some(0)),
                         restock_orders::shipped_quantity.eq(o.quantity),
                         restock_orders::created_at.eq(o.paid_at),

@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::network::earnings::PaidVia;
 use crate::domain::network::{OrderKind, OrderState, PartyKind};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
@@ -32,7 +33,7 @@ pub struct OrderRow {
     pub shipper_kind: Option<PartyKind>,
     pub shipper_id: Option<i64>,
     pub shipper_amount_cents: Option<i64>,
-    pub paid_via: Option<String>,
+    pub paid_via: Option<PaidVia>,
     pub rebate_agent_id: Option<i64>,
     pub rebate_cents: Option<i64>,
     pub award_agent_id: Option<i64>,
@@ -274,7 +275,7 @@ pub struct Booking {
     pub shipper_kind: Option<Stored<PartyKind>>,
     pub shipper_id: Option<i64>,
     pub shipper_amount_cents: Option<i64>,
-    pub paid_via: Option<String>,
+    pub paid_via: Option<Stored<PaidVia>>,
     pub rebate_agent_id: Option<i64>,
     pub rebate_cents: Option<i64>,
     pub award_agent_id: Option<i64>,

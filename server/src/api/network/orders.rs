@@ -205,7 +205,7 @@ fn order_view(s: order_views::OrderSummary, history: Vec<EventView>) -> OrderVie
         amount_due: yuan(o.goods_amount_cents - o.upgrade_allowance_cents.unwrap_or(0)),
         policy_version: o.policy_version,
         state: o.state.as_str().to_string(),
-        paid_via: o.paid_via,
+        paid_via: o.paid_via.map(|v| v.as_str().to_string()),
         shipper_amount: o.shipper_amount_cents.map(yuan),
         rebate_agent_id: o.rebate_agent_id,
         rebate: o.rebate_cents.map(yuan),
@@ -566,14 +566,11 @@ pub async fn pay(
     idem: IdempotencyKey,
     Json(body): Json<PayBody>,
 ) -> Result<Response> {
-    let via = match body.via.as_str() {
-        "offline" => PaidVia::Offline,
-        "wallet" => PaidVia::Wallet,
-        other => {
-            return Err(Error::BadRequest(format!(
-                "via {other:?}: use offline or wallet"
-            )));
-        }
+    let Some(via) = PaidVia::parse(&body.via) else {
+        return Err(Error::BadRequest(format!(
+            "via {:?}: use offline or wallet",
+            body.via
+        )));
     };
     step(state, caller, idem, &body, move |c, a| {
         payment::pay(c, id, via, a)

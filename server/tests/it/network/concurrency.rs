@@ -63,8 +63,10 @@ fn the_same_order_paid_from_two_connections_books_once() {
         let paid = net.hq(HqAccount::Sales);
         assert_eq!(paid, dec("1000.00"), "one sale of 40 × 25.00");
         let wallet = net.available(p2);
-        match row.paid_via.as_deref() {
-            Some("wallet") => assert_eq!(wallet, dec("4000.00")),
+        match row.paid_via {
+            Some(chainmark_server::domain::network::earnings::PaidVia::Wallet) => {
+                assert_eq!(wallet, dec("4000.00"))
+            }
             _ => assert_eq!(wallet, dec("5000.00")),
         }
         net.assert_books_balance();
