@@ -153,11 +153,14 @@ pub fn case_exists(conn: &mut DbConnection, code: &str) -> Result<bool> {
         .is_empty())
 }
 
-/// Who made a change: the device and its event.
+/// Who made a change: a device and its event, or a person on a page (a retail sale on the
+/// agent's phone), with a note the item's history shows.
 pub struct ScanOrigin<'a> {
     pub kind: &'a str,
-    pub device_id: &'a str,
-    pub seq: i64,
+    /// The handheld and its event's sequence number.
+    pub device: Option<(&'a str, i64)>,
+    pub actor: Option<i64>,
+    pub note: Option<&'a str>,
 }
 
 /// Applies `changes` (already decided); returns how many items changed custodian. Custody moves
@@ -234,8 +237,10 @@ fn move_item(
         custody_events::to_kind.eq(Some(to_kind)),
         custody_events::to_id.eq(to_id),
         custody_events::at.eq(at),
-        custody_events::device_id.eq(Some(origin.device_id)),
-        custody_events::device_seq.eq(Some(origin.seq)),
+        custody_events::device_id.eq(origin.device.map(|(d, _)| d)),
+        custody_events::device_seq.eq(origin.device.map(|(_, s)| s)),
+        custody_events::actor_user_id.eq(origin.actor),
+        custody_events::note.eq(origin.note),
     ));
     per_backend!(conn, |c| insert.execute(c))?;
     Ok(())

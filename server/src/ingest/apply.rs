@@ -113,8 +113,9 @@ fn decide_and_apply(
     };
     let origin = ScanOrigin {
         kind: event.kind.as_str(),
-        device_id: &device.id,
-        seq,
+        device: Some((&device.id, seq)),
+        actor: None,
+        note: None,
     };
     let items = custody_store::apply(conn, &changes, seen, &origin)?;
     if event.kind == ScanKind::Receive {
