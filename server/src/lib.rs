@@ -28,6 +28,7 @@ pub mod pictures;
 pub mod printing;
 pub mod ratelimit;
 pub mod registry;
+pub mod retail;
 pub mod store;
 pub mod supervise;
 pub mod telemetry;

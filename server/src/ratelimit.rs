@@ -33,6 +33,10 @@ pub const LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR: u32 = 20;
 /// hour: a person fixing a refused form needs a few; a script filling an agent's queue needs many.
 pub const JOIN_APPLICATIONS_PER_HOUR: u32 = 10;
 
+/// Consumers' forms (joining an agent as a member, a reorder from an item's code) per client
+/// address per hour: a shopper sends a few; a script filling agents' order lists is stopped.
+pub const CONSUMER_FORMS_PER_HOUR: u32 = 30;
+
 /// A budget of failures per key: once it is spent, the key is refused until the budget has
 /// refilled enough for one more try. Success spends nothing.
 struct Strikes<K: Hash + Eq + Clone> {
@@ -98,6 +102,8 @@ pub struct RateLimits {
     login_failures: Strikes<String>,
     /// Join applications per client address (see [`JOIN_APPLICATIONS_PER_HOUR`]).
     join: DefaultKeyedRateLimiter<IpAddr>,
+    /// Consumers' member and reorder forms (see [`CONSUMER_FORMS_PER_HOUR`]).
+    consumer: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -119,6 +125,9 @@ impl RateLimits {
             login_failures: Strikes::new(LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR, hour),
             join: RateLimiter::keyed(Quota::per_hour(
                 NonZeroU32::new(JOIN_APPLICATIONS_PER_HOUR).unwrap_or(NonZeroU32::MIN),
+            )),
+            consumer: RateLimiter::keyed(Quota::per_hour(
+                NonZeroU32::new(CONSUMER_FORMS_PER_HOUR).unwrap_or(NonZeroU32::MIN),
             )),
             clock: DefaultClock::default(),
         }
@@ -210,6 +219,11 @@ impl RateLimits {
         self.check_client(&self.join, client, "join")
     }
 
+    /// Counts one consumer's member or reorder form from `client`; refuses it when over budget.
+    pub fn check_consumer_form(&self, client: IpAddr) -> Result<()> {
+        self.check_client(&self.consumer, client, "consumer_form")
+    }
+
     fn check_client(
         &self,
         limiter: &DefaultKeyedRateLimiter<IpAddr>,
@@ -233,6 +247,7 @@ impl RateLimits {
         self.login.retain_recent();
         self.login_failures.shrink();
         self.join.retain_recent();
+        self.consumer.retain_recent();
     }
 }
 

@@ -345,6 +345,34 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "服务器缺少中文字体，无法生成面单：请安装 fonts-wqy-microhei。",
             "The server has no Chinese font to draw labels with: install fonts-wqy-microhei.",
         ),
+        "customer_name" => (
+            "请填写姓名（最多 40 个字）。",
+            "Give the name, up to 40 characters.",
+        ),
+        "customer_phone" => (
+            "手机号有误：请填写 11 位手机号。",
+            "The phone number is wrong: give a mobile number.",
+        ),
+        "retail_quantity" => (
+            "数量有误：请填写 1 至 500 之间的整数。",
+            "The quantity must be a whole number from 1 to 500.",
+        ),
+        "retail_note" => (
+            "备注最多 200 个字。",
+            "The note takes up to 200 characters.",
+        ),
+        "nothing_to_sell" => (
+            "请扫描或输入要售出的商品码（最多 500 个）。",
+            "Scan or type the codes of the items sold (up to 500).",
+        ),
+        "retail_order_not_open" => (
+            "此扫码订单已处理过。",
+            "This scan order was already handled.",
+        ),
+        "no_agent_for_region" => (
+            "该地区暂无授权代理：请选择附近的其他地区，或联系品牌客服。",
+            "No agent sells in that region yet: pick a region nearby, or ask the brand.",
+        ),
         "leg_already_paid" => (
             "这一级的货款已确认收到。",
             "This payment is already confirmed.",

@@ -104,11 +104,22 @@ async fn product_page(
     here: String,
 ) -> Response {
     let looked = code.clone();
-    let found = state.db.run(move |c| find(c, &looked, sscc)).await;
+    let found = state
+        .db
+        .run(move |c| {
+            let found = find(c, &looked, sscc)?;
+            // Who sold the item: the reorder and the membership go to that agent.
+            let seller = match &found {
+                Found::Item(v) => crate::retail::seller_name(c, &v.serial)?.map(|(_, name)| name),
+                _ => None,
+            };
+            Ok((found, seller))
+        })
+        .await;
     let switch = format!("{here}?lang={}", lang.other().param());
     let title = tr(lang, "产品信息", "Product");
     let (status, body) = match found {
-        Ok(Found::Item(v)) => (
+        Ok((Found::Item(v), seller)) => (
             StatusCode::OK,
             html! {
                 div.card id="item" { (product(lang, &v)) dl { dt { (tr(lang, "序列号", "Serial")) } dd { code { (v.serial) } } } }
@@ -116,9 +127,10 @@ async fn product_page(
                     p { (tr(lang, "刮开标签上的涂层，输入防伪码验证真伪：", "Scratch the label and enter the security code to check it is genuine:")) }
                     p { a id="check" href=(format!("/q?serial={}&lang={}", urlencode(&v.serial), lang.param())) { (tr(lang, "防伪查询 →", "Verify →")) } }
                 }
+                (super::consumer_retail::card(lang, &v.serial, seller.as_deref()))
             },
         ),
-        Ok(Found::Case { code, items, first }) => (
+        Ok((Found::Case { code, items, first }, _)) => (
             StatusCode::OK,
             html! {
                 div.card id="case" {
@@ -131,7 +143,7 @@ async fn product_page(
                 div.card { p { (tr(lang, "每盒上有单独的防伪码，请在盒上查询。", "Every item carries its own security code: check it on the item.")) } }
             },
         ),
-        Ok(Found::Nothing) => (
+        Ok((Found::Nothing, _)) => (
             StatusCode::NOT_FOUND,
             html! {
                 div.card.verdict.bad id="verdict" data-result="unknown" {

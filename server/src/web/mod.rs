@@ -7,8 +7,10 @@ mod agent_i18n;
 pub mod agent_images;
 mod agent_money;
 mod agent_orders;
+mod agent_retail;
 mod audit_i18n;
 mod consumer;
+mod consumer_retail;
 mod form_key;
 mod hq;
 mod hq_agents;
@@ -70,6 +72,8 @@ pub fn router() -> Router<AppState> {
         .route("/v/{serial}", get(verify::show).post(verify::submit))
         .route("/v/{serial}/shown", get(verdict_link::shown))
         .route("/s/{serial}", get(consumer::serial))
+        .route("/s/{serial}/reorder", post(consumer_retail::reorder))
+        .route("/s/{serial}/member", post(consumer_retail::member))
         .route("/c/{code}", get(consumer::case))
         .route("/00/{sscc}", get(consumer::sscc))
         .route("/01/{gtin}/21/{serial}", get(consumer::digital_link))
@@ -195,6 +199,15 @@ fn network_routes() -> Router<AppState> {
         .route("/agent/money/statement.csv", get(agent_money::csv))
         .route("/agent/money/withdraw", post(agent_money::withdraw))
         .route("/agent/team", get(agent::team))
+        .route("/agent/retail", get(agent_retail::show))
+        .route("/agent/retail/sell", post(agent_retail::sell))
+        .route(
+            "/agent/retail/orders/{id}/cancel",
+            post(agent_retail::cancel),
+        )
+        .route("/agent/retail/sales/{id}", get(agent_retail::receipt))
+        .route("/agent/customers", get(agent_retail::customers))
+        .route("/agent/customers/{id}", get(agent_retail::customer))
         .route("/join/status/{token}", get(joining::status))
         .route("/join/{code}/poster.svg", get(agent_images::poster_svg))
         .route("/join/{code}/poster.png", get(agent_images::poster_png))

@@ -51,6 +51,12 @@ pub const NAV: &[NavItem] = &[
         needs: Permission::AgentPortal,
     },
     NavItem {
+        href: "/agent/retail",
+        zh: "零售",
+        en: "Retail",
+        needs: Permission::AgentPortal,
+    },
+    NavItem {
         href: "/agent/money",
         zh: "钱包",
         en: "Money",
