@@ -8,6 +8,7 @@ mod form_keys;
 mod ledger;
 mod money;
 mod printing;
+mod retail;
 mod scenarios;
 mod tracking;
 mod traps;
