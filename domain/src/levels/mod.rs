@@ -17,6 +17,7 @@ pub mod eligibility;
 pub mod metrics;
 mod parse;
 pub mod policy;
+pub mod presets;
 pub mod quota;
 pub mod reason;
 pub mod team;
