@@ -14,6 +14,7 @@ pub mod decision;
 mod document;
 pub mod downgrade;
 pub mod eligibility;
+pub mod form;
 pub mod metrics;
 mod parse;
 pub mod policy;
