@@ -13,7 +13,8 @@
 use super::metrics::Metric;
 use super::policy::LevelPolicy;
 use super::reason::{Lang, metric_name};
-use crate::network::policy::form::{Change, FieldError, Fields, approval_words};
+use crate::network::policy::form::approval_words;
+pub use crate::network::policy::form::{Change, FieldError, Fields};
 use crate::network::{ApprovalMode, Policy};
 
 /// The downgrade kinds the form offers, as the document writes them.
@@ -397,6 +398,44 @@ fn form_field(origin: &[(String, String)], field: &str) -> String {
             || field.to_string(),
             |(doc, form)| format!("{form}{}", &field[doc.len()..]),
         )
+}
+
+/// The document with its top-level `version` line set to `version` (comments kept): the raw box
+/// starts from the active document or a preset numbered as the next version.
+pub fn renumbered(document: &str, version: u32) -> String {
+    let mut done = false;
+    let mut out: Vec<String> = document
+        .lines()
+        .map(|line| {
+            let is_version = line.trim_start().starts_with("version")
+                && line
+                    .split('=')
+                    .next()
+                    .is_some_and(|k| k.trim() == "version");
+            if !done && is_version {
+                done = true;
+                format!("version = {version}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    if !done {
+        out.insert(0, format!("version = {version}"));
+    }
+    out.join("\n") + "\n"
+}
+
+/// A document's own problems (an expert's raw document) as problems in words.
+pub fn document_errors(errors: Vec<crate::network::PolicyError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| FieldError {
+            zh: zh_message(&e.message),
+            en: e.message,
+            field: e.field,
+        })
+        .collect()
 }
 
 /// The document's own messages in Chinese, where they are the common ones.

@@ -103,3 +103,12 @@ fn problems_land_on_the_form_row_they_came_from() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_preset_renumbered_keeps_its_comments() {
+    let t = tiers();
+    let doc = renumbered(PRESETS[0].document, 5);
+    assert!(doc.contains("version = 5\n") && doc.contains("# 方式四"));
+    assert_eq!(LevelPolicy::parse(&doc, &t).expect("valid").version, 5);
+    assert!(renumbered("name = \"x\"", 2).starts_with("version = 2\n"));
+}

@@ -40,7 +40,8 @@ struct Shown<'a> {
     document: &'a str,
 }
 
-fn err_for(lang: Lang, errors: &[FieldError], field: &str) -> Markup {
+/// The problems of `field`, under its box.
+pub(super) fn err_for(lang: Lang, errors: &[FieldError], field: &str) -> Markup {
     html! {
         @for e in errors.iter().filter(|e| e.field == field) {
             div.err data-error-for=(field) style="color:#b91c1c;font-size:.8rem;white-space:normal" { (e.say(rl(lang))) }
@@ -48,15 +49,44 @@ fn err_for(lang: Lang, errors: &[FieldError], field: &str) -> Markup {
     }
 }
 
-/// One text input named by its field, with its problems under it.
-fn input(lang: Lang, s: &Shown<'_>, field: &str, width: &str) -> Markup {
-    let bad = s.errors.iter().any(|e| e.field == field);
+/// One text input named by its field, showing its value and, under it, its problems.
+pub(super) fn text_box(
+    lang: Lang,
+    fields: &Fields,
+    errors: &[FieldError],
+    field: &str,
+    width: &str,
+) -> Markup {
+    let bad = errors.iter().any(|e| e.field == field);
     html! {
-        input type="text" name=(field) value=(s.fields.get(field).map_or("", String::as_str))
+        input type="text" name=(field) value=(fields.get(field).map_or("", String::as_str))
             style=(format!("width:{width}{}", if bad { ";border-color:#b91c1c" } else { "" }))
             aria-invalid=[bad.then_some("true")];
-        (err_for(lang, s.errors, field))
+        (err_for(lang, errors, field))
     }
+}
+
+/// A select named by its field: `(value, words)` options, the field's value chosen.
+pub(super) fn choice(
+    lang: Lang,
+    fields: &Fields,
+    errors: &[FieldError],
+    field: &str,
+    options: &[(String, String)],
+) -> Markup {
+    let chosen = fields.get(field).map_or("", String::as_str);
+    html! {
+        select name=(field) {
+            @for (value, words) in options {
+                option value=(value) selected[chosen == value] { (words) }
+            }
+        }
+        (err_for(lang, errors, field))
+    }
+}
+
+fn input(lang: Lang, s: &Shown<'_>, field: &str, width: &str) -> Markup {
+    text_box(lang, s.fields, s.errors, field, width)
 }
 
 fn tier_name(lang: Lang, t: &crate::domain::network::Tier) -> &str {
@@ -70,6 +100,15 @@ fn form_page(lang: Lang, csrf: &str, start: &Start, s: &Shown<'_>) -> Markup {
     let p = &start.policy;
     let skus = form::table_skus(p, &start.skus);
     let field_of = |i: usize, n: &str| format!("tiers[{i}].{n}");
+    let approvals: Vec<(String, String)> = ApprovalMode::ALL
+        .iter()
+        .map(|m| {
+            (
+                m.key().to_string(),
+                approval_words(*m, rl(lang)).to_string(),
+            )
+        })
+        .collect();
     // Problems on fields the form has no box for (the version of a raw document, a tier's
     // structure) are listed with the summary only.
     html! {
@@ -128,16 +167,7 @@ fn form_page(lang: Lang, csrf: &str, start: &Start, s: &Shown<'_>) -> Markup {
                                     }
                                 }
                                 td { (input(lang, s, &field_of(i, "same_tier_rate"), "4rem")) " %" }
-                                td {
-                                    @let f = field_of(i, "approval");
-                                    @let chosen = s.fields.get(&f).map_or("", String::as_str);
-                                    select name=(f) {
-                                        @for m in ApprovalMode::ALL {
-                                            option value=(m.key()) selected[chosen == m.key()] { (approval_words(m, rl(lang))) }
-                                        }
-                                    }
-                                    (err_for(lang, s.errors, &f))
-                                }
+                                td { (choice(lang, s.fields, s.errors, &field_of(i, "approval"), &approvals)) }
                             }
                         }
                     }

@@ -31,6 +31,7 @@ pub mod i18n;
 mod joining;
 pub mod layout;
 mod level_applications;
+mod level_form;
 mod levels;
 pub mod login;
 mod network_i18n;

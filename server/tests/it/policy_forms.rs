@@ -5,6 +5,8 @@
 
 use axum::http::StatusCode;
 use chainmark_server::domain::Role;
+use chainmark_server::domain::levels::form as level_form;
+use chainmark_server::domain::levels::presets;
 use chainmark_server::domain::network::TierRank;
 use chainmark_server::domain::network::policy::form;
 use chainmark_server::network::policy;
@@ -208,5 +210,129 @@ async fn bad_fields_are_refused_in_words_on_their_fields_and_nothing_changes() {
             !html.contains("href=\"/hq/policy\""),
             "no link for an auditor"
         );
+    }
+}
+
+#[test]
+fn every_level_preset_fits_the_active_tiers_on_both_databases() {
+    for backend in backends() {
+        let net = Net::new(backend);
+        let mut c = net.conn();
+        for p in presets::PRESETS {
+            let levels = chainmark_server::levels::policy::validate(&mut c, p.document)
+                .unwrap_or_else(|e| panic!("{backend:?} {}: {e}", p.key));
+            assert_eq!(levels.version, 1);
+        }
+    }
+}
+
+/// The level form's values for `document`, as the browser sends them, with `edits`.
+fn level_filled(
+    net: &Net,
+    csrf: &str,
+    document: &str,
+    edits: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let (_, tiers) = policy::active(&mut net.conn()).expect("active");
+    let mut f = level_form::fields(document, &tiers);
+    for (k, v) in edits {
+        f.insert((*k).to_string(), (*v).to_string());
+    }
+    f.insert("csrf".into(), csrf.into());
+    f.insert("action".into(), "review".into());
+    f.into_iter().collect()
+}
+
+#[tokio::test]
+async fn a_level_preset_is_reviewed_with_its_what_if_and_activated() {
+    for backend in backends() {
+        let net = Net::new(backend);
+        account(&net, "admin", Role::HqAdmin);
+        let admin = session(&net, "admin").await;
+        let (status, html, _) = page(&net, "/hq/levels?preset=seed-003", Some(&admin)).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        assert!(html.contains("data-preset=\"seed-000\"") && html.contains("充值金额达标升级"));
+        assert!(
+            html.contains("name=\"lv.city.paths[0].thresholds.recharge\" value=\"1000.00\""),
+            "the form holds the preset"
+        );
+        let csrf = hidden_csrf(&html);
+        let preset = presets::preset("seed-003").expect("preset").document;
+
+        // A bad field: refused in words on its row, nothing activated.
+        let bad = level_filled(
+            &net,
+            &csrf,
+            preset,
+            &[("lv.city.paths[0].window_days", "abc")],
+        );
+        let (status, _, body) = net
+            .app
+            .send(post("/hq/levels", Some(&admin), &pairs(&bad)))
+            .await;
+        let body = String::from_utf8_lossy(&body).into_owned();
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains("data-error-for=\"lv.city.paths[0].window_days\""),
+            "{body}"
+        );
+        assert!(
+            body.contains("“abc”不是整数天数") && body.contains("市代 · 升级路径 1 · 考核天数")
+        );
+        assert!(body.contains("value=\"abc\""), "what was typed stays");
+        let bad = level_filled(
+            &net,
+            &csrf,
+            preset,
+            &[("lv.city.paths[0].thresholds.recharge", "-1")],
+        );
+        let (_, _, body) = net
+            .app
+            .send(post("/hq/levels", Some(&admin), &pairs(&bad)))
+            .await;
+        assert!(String::from_utf8_lossy(&body).contains("不能为负数"));
+        assert!(
+            chainmark_server::store::levels::policies::active(&mut net.conn())
+                .expect("read")
+                .is_none(),
+            "{backend:?}: nothing activated"
+        );
+
+        let good = level_filled(
+            &net,
+            &csrf,
+            preset,
+            &[("lv.city.paths[0].thresholds.recharge", "1200")],
+        );
+        let (status, _, body) = net
+            .app
+            .send(post("/hq/levels", Some(&admin), &pairs(&good)))
+            .await;
+        let review = String::from_utf8_lossy(&body).into_owned();
+        assert_eq!(status, StatusCode::OK, "{review}");
+        assert!(review.contains("id=\"what-if\""), "the what-if");
+        assert!(
+            review.contains("市代 · 升级路径 1 · 充值金额门槛: (无) → 1200"),
+            "{review}"
+        );
+        let document = hidden_of(&review, "/hq/levels", "document");
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("action", "activate"),
+            ("document", document.as_str()),
+        ];
+        let (status, _, _) = net.app.send(post("/hq/levels", Some(&admin), &form)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        let (row, levels) = chainmark_server::levels::policy::active(&mut net.conn())
+            .expect("read")
+            .expect("active");
+        assert_eq!(row.version, 1);
+        assert!(row.name.starts_with("seed 003"));
+        let city = levels.level(TierRank(3)).expect("city");
+        assert_eq!(city.paths[0].set.conditions.len(), 1);
+        // The next form starts from it, numbered 2.
+        let (_, html, _) = page(&net, "/hq/levels", Some(&admin)).await;
+        assert!(html.contains("name=\"lv.city.paths[0].thresholds.recharge\" value=\"1200\""));
+        assert!(html.contains("version = 2"));
     }
 }
