@@ -611,7 +611,10 @@ pub fn choice_words(tiers: &Policy, field: &str, value: &str, lang: Lang) -> Str
     }
     if field.ends_with(".to") {
         return match value {
-            "below" | "" => w("降一级", "one level down"),
+            // Not written: the kind's default (the level still met for a threshold check,
+            // else one level down).
+            "" => w("按方式默认", "the kind's default"),
+            "below" => w("降一级", "one level down"),
             "relevel" => w("降为符合门槛的等级", "the level still met"),
             key => tiers.tier_by_key(key).map_or_else(
                 || key.to_string(),

@@ -64,7 +64,7 @@ pub fn form_card(
     let tiers = &start.tiers;
     let tb = |f: &str, w: &str| text_box(lang, fields, errors, f, w);
     let approvals: Vec<&str> = ApprovalMode::ALL.iter().map(|m| m.key()).collect();
-    let mut tos: Vec<&str> = vec!["below", "relevel"];
+    let mut tos: Vec<&str> = vec!["", "below", "relevel"];
     tos.extend(tiers.tiers().iter().map(|t| t.key.as_str()));
     let mut kinds: Vec<&str> = vec![""];
     kinds.extend(DOWNGRADE_KINDS);
@@ -132,10 +132,10 @@ pub fn form_card(
                                 td { (choice(lang, fields, errors, &f("match"), &options(start, &f("match"), &["all", "any"], lang))) }
                                 td { (choice(lang, fields, errors, &f("approval"), &options(start, &f("approval"), &approvals, lang))) }
                                 @for m in Metric::ALL {
-                                    td { (tb(&format!("lv.{key}.paths[{j}].thresholds.{}", m.key()), "4.5rem")) }
+                                    td { (tb(&format!("lv.{key}.paths[{j}].thresholds.{}", m.key()), "4rem")) }
                                 }
-                                td { (tb(&f("upgrade_products"), "6rem")) }
-                                td { (tb(&f("level_price"), "5rem")) }
+                                td { (tb(&f("upgrade_products"), "5rem")) }
+                                td { (tb(&f("level_price"), "4.5rem")) }
                             }
                         } }
                     }
@@ -168,7 +168,7 @@ pub fn form_card(
                         tbody { tr {
                             td { (tb(&format!("{p}.days"), "3.5rem")) }
                             td { (choice(lang, fields, errors, &format!("{p}.match"), &options(start, &format!("{p}.match"), &["all", "any"], lang))) }
-                            @for m in Metric::ALL { td { (tb(&format!("{p}.thresholds.{}", m.key()), "4.5rem")) } }
+                            @for m in Metric::ALL { td { (tb(&format!("{p}.thresholds.{}", m.key()), "4rem")) } }
                         } }
                     }
                 }

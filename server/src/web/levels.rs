@@ -134,10 +134,14 @@ fn form_from(
     preset: Option<&str>,
 ) -> Markup {
     let fields = level_form_fields(document, start);
-    let from = match preset {
-        Some(key) => format!(
-            "{}{key}.",
-            tr(lang, "已从预设开始:", "Started from preset ")
+    let from = match preset.and_then(presets::preset) {
+        Some(p) => format!(
+            "{}{}.",
+            tr(lang, "已从预设开始:", "Started from preset "),
+            match lang {
+                Lang::Zh => p.name_zh,
+                Lang::En => p.name_en,
+            }
         ),
         None => String::new(),
     };
