@@ -127,10 +127,25 @@ fn admin_edits_a_price_and_a_level_preset_in_forms_and_activates_them() {
     assert!(changes.contains("市代 · 升级路径 1"), "{changes}");
     keep_screenshot(&tab, "levels-review");
     click(&tab, "#activate button[value=activate]");
-    wait_notice(&tab, "v1");
+    wait_notice(&tab, "已启用第 1 版(保持现有等级,记录配额)");
     keep_screenshot(&tab, "levels-activated");
     let (row, _) = chainmark_server::levels::policy::active(&mut db.get().expect("connection"))
         .expect("read")
         .expect("a level policy is active");
     assert!(row.name.starts_with("seed 001"), "{}", row.name);
+
+    // Both pages read in English too.
+    for (path, name) in [("/hq/policy", "policy-en"), ("/hq/levels", "levels-en")] {
+        tab.navigate_to(&format!("{base}{path}?lang=en"))
+            .expect("navigate")
+            .wait_until_navigated()
+            .expect("page");
+        let body = text(&tab, "main");
+        let chinese: String = body
+            .chars()
+            .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+            .collect();
+        assert!(chinese.is_empty(), "{path} in English shows {chinese:?}");
+        keep_screenshot(&tab, name);
+    }
 }

@@ -568,11 +568,21 @@ pub fn label(tiers: &Policy, field: &str, lang: Lang) -> String {
     parts.join(" · ")
 }
 
+/// What activating a policy does to agents already placed (`on_change`), in words.
+pub fn on_change_words(value: &str, lang: Lang) -> &'static str {
+    match (value, lang) {
+        ("relevel", Lang::Zh) => "按新规则重新评定所有代理",
+        ("relevel", Lang::En) => "re-level every agent by the new rules",
+        (_, Lang::Zh) => "保持现有等级,记录配额",
+        (_, Lang::En) => "keep levels, with quotas",
+    }
+}
+
 /// A select's value in words.
 pub fn choice_words(tiers: &Policy, field: &str, value: &str, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
     let w = |z: &str, e: &str| if zh { z.to_string() } else { e.to_string() };
-    if field.ends_with(".approval") {
+    if field.ends_with(".approval") && !value.is_empty() {
         return ApprovalMode::parse(value)
             .map_or_else(|| value.to_string(), |m| approval_words(m, lang).into());
     }
@@ -583,13 +593,7 @@ pub fn choice_words(tiers: &Policy, field: &str, value: &str, lang: Lang) -> Str
         };
     }
     if field == "on_change" {
-        return match value {
-            "relevel" => w(
-                "按新规则重新评定所有代理",
-                "re-level every agent by the new rules",
-            ),
-            _ => w("保持现有等级,记录配额", "keep levels, with quotas"),
-        };
+        return on_change_words(value, lang).to_string();
     }
     if field.ends_with(".automatic") {
         return if value == "on" {
@@ -634,12 +638,37 @@ pub fn choice_words(tiers: &Policy, field: &str, value: &str, lang: Lang) -> Str
     value.to_string()
 }
 
+/// The form's order: the policy's own fields, then each level by rank — whether it changes
+/// automatically, its ways up, its downgrade rules, its protection — row by row.
+fn order_key(tiers: &Policy, field: &str) -> (u8, u8, u8, usize, String) {
+    let Some(rest) = field.strip_prefix("lv.") else {
+        return (0, 0, 0, 0, field.to_string());
+    };
+    let (key, rest) = rest.split_once('.').unwrap_or((rest, ""));
+    let rank = tiers.tier_by_key(key).map_or(u8::MAX, |t| t.rank.0);
+    let row = |r: &str| {
+        r.split_once(']')
+            .and_then(|(j, _)| j.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let (part, j) = if let Some(r) = rest.strip_prefix("paths[") {
+        (1, row(r))
+    } else if let Some(r) = rest.strip_prefix("downgrade[") {
+        (2, row(r))
+    } else if rest.starts_with("protection") {
+        (3, 0)
+    } else {
+        (0, 0)
+    };
+    (1, rank, part, j, field.to_string())
+}
+
 /// Every value that differs between two documents, in words ("市代 · 升级路径 1 · 考核天数:
 /// 30 → 60").
 pub fn diff(old: &str, new: &str, tiers: &Policy) -> Vec<Change> {
     let (a, b) = (fields(old, tiers), fields(new, tiers));
     let mut names: Vec<&String> = a.keys().chain(b.keys()).collect();
-    names.sort();
+    names.sort_by_key(|n| order_key(tiers, n));
     names.dedup();
     let empty = String::new();
     names

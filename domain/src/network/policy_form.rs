@@ -375,7 +375,10 @@ pub fn read(
         }
     }
     for (i, t) in tiers.iter().enumerate() {
-        if t.unit_price.is_none() && !prices.values().any(|row| row.contains_key(&t.rank)) {
+        // A price typed but refused is already said on its field.
+        let typed = !r.text(&tier_field(i, "unit_price")).is_empty();
+        if !typed && t.unit_price.is_none() && !prices.values().any(|row| row.contains_key(&t.rank))
+        {
             r.fail(
                 &tier_field(i, "unit_price"),
                 "该级别没有价格:请填写单价,或在价格表里为它填写商品价格",

@@ -81,10 +81,15 @@ fn change_line(lang: Lang, c: &LevelChangeRow) -> Markup {
     }
 }
 
+/// What activation does to agents already placed, in words.
+fn on_change_words(lang: Lang, on_change: &str) -> &'static str {
+    form::on_change_words(on_change, super::level_applications::rl(lang))
+}
+
 fn what_if_card(lang: Lang, w: &WhatIf) -> Markup {
     html! {
         div.card id="what-if" data-up=(w.up) data-down=(w.down) {
-            h2 { (tr(lang, "预览", "What-if")) " v" (w.level_policy_version) " · " (w.on_change) " · " (w.day) }
+            h2 { (tr(lang, "预览", "What-if")) " v" (w.level_policy_version) " · " (on_change_words(lang, &w.on_change)) " · " (w.day) }
             p {
                 (w.agents) (tr(lang, " 名代理:升级 ", " agents: up ")) (w.up)
                 (tr(lang, ",降级 ", ", down ")) (w.down)
@@ -303,18 +308,20 @@ pub async fn submit(
                 })
                 .await;
             match out {
-                Ok(a) => see_other(&format!(
-                    "{HERE}?notice={}",
-                    urlencode(&format!(
-                        "v{} {}: ↑{} ↓{} {}{}",
-                        a.level_policy_version,
-                        a.on_change,
-                        a.upgrades,
-                        a.downgrades,
-                        tr(lang, "配额 ", "quotas "),
-                        a.quotas
-                    ))
-                )),
+                Ok(a) => {
+                    let how = on_change_words(lang, &a.on_change);
+                    let (v, up, down, q) =
+                        (a.level_policy_version, a.upgrades, a.downgrades, a.quotas);
+                    let notice = match lang {
+                        Lang::Zh => {
+                            format!("已启用第 {v} 版({how}):升级 {up},降级 {down},配额调整 {q}")
+                        }
+                        Lang::En => format!(
+                            "Activated version {v} ({how}): up {up}, down {down}, quotas {q}"
+                        ),
+                    };
+                    see_other(&format!("{HERE}?notice={}", urlencode(&notice)))
+                }
                 Err(e) => staff::error_page(lang, e),
             }
         }
