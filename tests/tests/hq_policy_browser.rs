@@ -14,7 +14,7 @@ use chainmark_server::network::{Actor, agents, orders, policy};
 use chainmark_server::store::network::agents as agent_store;
 use chainmark_server::store::products::{self, NewProduct};
 use chainmark_tests::browser::{chromium, desk, keep_screenshot, launch};
-use chainmark_tests::desk_driver::{click, replace_text, serve, sign_in, text, wait_notice};
+use chainmark_tests::desk_driver::{click, eval, replace_text, serve, sign_in, text, wait_notice};
 
 const SKU: &str = "TEA-250G";
 const PASSWORD: &str = "policy-browser-password-1";
@@ -81,6 +81,8 @@ fn admin_edits_a_price_and_a_level_preset_in_forms_and_activates_them() {
     click(&tab, "nav.shell a[href=\"/hq/policy\"]");
     tab.wait_for_element("#policy-form").expect("the form");
     keep_screenshot(&tab, "policy-form");
+    eval(&tab, "document.querySelector('#windows').scrollIntoView()");
+    keep_screenshot(&tab, "policy-form-tables");
     let price = "input[name=\"tiers[2].unit_price\"]";
     replace_text(&tab, price, "二十九");
     click(&tab, "#policy-form button[value=review]");
@@ -121,6 +123,11 @@ fn admin_edits_a_price_and_a_level_preset_in_forms_and_activates_them() {
     tab.wait_for_element("#level-form div[data-level=\"city\"]")
         .expect("the level form");
     keep_screenshot(&tab, "levels-preset");
+    eval(
+        &tab,
+        "document.querySelector('div[data-level=city]').scrollIntoView()",
+    );
+    keep_screenshot(&tab, "levels-preset-city");
     click(&tab, "#level-form button[value=review]");
     tab.wait_for_element("#what-if").expect("the what-if");
     let changes = text(&tab, "#policy-changes");

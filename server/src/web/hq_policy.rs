@@ -66,17 +66,19 @@ pub(super) fn text_box(
     }
 }
 
-/// A select named by its field: `(value, words)` options, the field's value chosen.
+/// A select named by its field: `(value, words)` options, the field's value chosen; at least
+/// `min_width` wide when given (Chromium measures a CJK select too narrow for its words).
 pub(super) fn choice(
     lang: Lang,
     fields: &Fields,
     errors: &[FieldError],
     field: &str,
     options: &[(String, String)],
+    min_width: &str,
 ) -> Markup {
     let chosen = fields.get(field).map_or("", String::as_str);
     html! {
-        select name=(field) {
+        select name=(field) style=[(!min_width.is_empty()).then(|| format!("min-width:{min_width}"))] {
             @for (value, words) in options {
                 option value=(value) selected[chosen == value] { (words) }
             }
@@ -123,7 +125,7 @@ fn form_page(lang: Lang, csrf: &str, start: &Start, s: &Shown<'_>) -> Markup {
         form method="post" action=(HERE) id="policy-form" {
             input type="hidden" name="csrf" value=(csrf);
             div.card id="version" {
-                h2 { (tr(lang, "级别与价格政策", "Tier policy")) }
+                h2 { (tr(lang, "版本", "Version")) }
                 p.muted {
                     (tr(lang, "当前启用:第 ", "Active: version ")) (start.active.version)
                     " · " (start.active.name) ". "
@@ -167,7 +169,7 @@ fn form_page(lang: Lang, csrf: &str, start: &Start, s: &Shown<'_>) -> Markup {
                                     }
                                 }
                                 td { (input(lang, s, &field_of(i, "same_tier_rate"), "4rem")) " %" }
-                                td { (choice(lang, s.fields, s.errors, &field_of(i, "approval"), &approvals)) }
+                                td { (choice(lang, s.fields, s.errors, &field_of(i, "approval"), &approvals, "")) }
                             }
                         }
                     }

@@ -90,7 +90,7 @@ pub fn form_card(
                 }
                 label style="margin-right:1.5rem" { (label(tiers, "name", l)) " " (tb("name", "20rem")) }
                 label { (label(tiers, "on_change", l)) " "
-                    (choice(lang, fields, errors, "on_change", &options(start, "on_change", &["keep", "relevel"], lang))) }
+                    (choice(lang, fields, errors, "on_change", &options(start, "on_change", &["keep", "relevel"], lang), "")) }
                 h3 { (tr(lang, "等级值(可选)", "Level points (optional)")) }
                 @for p in ["points.per_yuan_sold", "points.per_bound_customer", "points.per_sub_agent"] {
                     label style="margin-right:1.5rem" { (label(tiers, p, l)) " " (tb(p, "5rem")) }
@@ -114,7 +114,9 @@ pub fn form_card(
                     (err_for(lang, errors, &auto_field))
                     (err_for(lang, errors, &format!("lv.{key}.paths")))
                     h3 { (tr(lang, "升级路径(满足任一路径即可升到此级)", "Ways up (any one reaches this level)")) }
-                    table {
+                    // Wide: scrolls inside the card rather than squeezing its selects.
+                    div style="overflow-x:auto" {
+                    table style="width:auto" {
                         thead { tr {
                             th { "#" }
                             th { (tr(lang, "考核天数", "Window (days)")) }
@@ -128,16 +130,17 @@ pub fn form_card(
                             @let f = |n: &str| form::row(key, "paths", j, n);
                             tr data-path=(j) {
                                 td { (j + 1) (err_for(lang, errors, &format!("lv.{key}.paths[{j}]"))) }
-                                td { (tb(&f("window_days"), "3.5rem")) }
-                                td { (choice(lang, fields, errors, &f("match"), &options(start, &f("match"), &["all", "any"], lang))) }
-                                td { (choice(lang, fields, errors, &f("approval"), &options(start, &f("approval"), &approvals, lang))) }
+                                td { (tb(&f("window_days"), "3rem")) }
+                                td { (choice(lang, fields, errors, &f("match"), &options(start, &f("match"), &["all", "any"], lang), "6.5rem")) }
+                                td { (choice(lang, fields, errors, &f("approval"), &options(start, &f("approval"), &approvals, lang), "")) }
                                 @for m in Metric::ALL {
-                                    td { (tb(&format!("lv.{key}.paths[{j}].thresholds.{}", m.key()), "4rem")) }
+                                    td { (tb(&format!("lv.{key}.paths[{j}].thresholds.{}", m.key()), "4.75rem")) }
                                 }
-                                td { (tb(&f("upgrade_products"), "5rem")) }
+                                td { (tb(&f("upgrade_products"), "4.5rem")) }
                                 td { (tb(&f("level_price"), "4.5rem")) }
                             }
                         } }
+                    }
                     }
                     p.muted style="white-space:normal" { (tr(lang,
                         "考核天数留空表示不限期;门槛留空表示不考核该项;最后一行留空即可新增一条路径。需要审核的路径由代理申请,其余由每日考核自动升级。",
@@ -150,16 +153,17 @@ pub fn form_card(
                             @let f = |n: &str| form::row(key, "downgrade", j, n);
                             tr data-downgrade=(j) {
                                 td { (j + 1) (err_for(lang, errors, &format!("lv.{key}.downgrade[{j}]"))) }
-                                td { (choice(lang, fields, errors, &f("kind"), &options(start, &f("kind"), &kinds, lang))) }
+                                td { (choice(lang, fields, errors, &f("kind"), &options(start, &f("kind"), &kinds, lang), "")) }
                                 td { (tb(&f("days"), "4rem")) }
-                                td { (choice(lang, fields, errors, &f("to"), &options(start, &f("to"), &tos, lang))) }
+                                td { (choice(lang, fields, errors, &f("to"), &options(start, &f("to"), &tos, lang), "")) }
                             }
                         } }
                     }
                     h3 { (tr(lang, "保级(降级到期时,最近几天满足即保留等级)", "Protection (a due downgrade is skipped when met over the last days)")) }
                     @let p = format!("lv.{key}.protection");
                     (err_for(lang, errors, &p))
-                    table {
+                    div style="overflow-x:auto" {
+                    table style="width:auto" {
                         thead { tr {
                             th { (tr(lang, "天数", "Days")) }
                             th { (tr(lang, "条件关系", "Conditions")) }
@@ -167,9 +171,10 @@ pub fn form_card(
                         } }
                         tbody { tr {
                             td { (tb(&format!("{p}.days"), "3.5rem")) }
-                            td { (choice(lang, fields, errors, &format!("{p}.match"), &options(start, &format!("{p}.match"), &["all", "any"], lang))) }
-                            @for m in Metric::ALL { td { (tb(&format!("{p}.thresholds.{}", m.key()), "4rem")) } }
+                            td { (choice(lang, fields, errors, &format!("{p}.match"), &options(start, &format!("{p}.match"), &["all", "any"], lang), "6.5rem")) }
+                            @for m in Metric::ALL { td { (tb(&format!("{p}.thresholds.{}", m.key()), "5rem")) } }
                         } }
+                    }
                     }
                 }
             }
