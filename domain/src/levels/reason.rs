@@ -232,6 +232,14 @@ impl Reason {
     }
 }
 
+/// A metric's name in words ("团队业绩", "team sales").
+pub fn metric_name(m: Metric, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => metric_zh(m),
+        Lang::En => metric_en(m),
+    }
+}
+
 fn metric_en(m: Metric) -> &'static str {
     match m {
         Metric::InvitedAgents => "invited agents",

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::TierRank;
 
@@ -41,6 +41,13 @@ impl ApprovalMode {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
+
+    /// Every mode, in the order a form offers them.
+    pub const ALL: [ApprovalMode; 3] = [
+        ApprovalMode::Automatic,
+        ApprovalMode::Hq,
+        ApprovalMode::SupplierThenHq,
+    ];
 
     pub fn parse(s: &str) -> Option<ApprovalMode> {
         s.parse().ok()
@@ -149,7 +156,7 @@ impl PolicyErrors {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     version: i64,
@@ -167,7 +174,7 @@ struct RawPolicy {
     prices: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawWindows {
     receive_days: i64,
@@ -183,7 +190,7 @@ impl Default for RawWindows {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawUnits {
     items_per_case: i64,
@@ -195,7 +202,7 @@ impl Default for RawUnits {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawTier {
     rank: i64,
@@ -355,6 +362,61 @@ impl Policy {
     }
     pub fn items_per_case(&self) -> u32 {
         self.items_per_case
+    }
+
+    /// This policy written back as a document (TOML) that [`Policy::parse`] reads to an equal
+    /// policy: how a policy edited as values (the HQ form) becomes a version to store.
+    pub fn to_document(&self) -> String {
+        let key = |rank: TierRank| self.tier(rank).map_or_else(String::new, |t| t.key.clone());
+        let mut awards: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for ((referrer, referred), amount) in &self.awards {
+            awards
+                .entry(key(*referrer))
+                .or_default()
+                .insert(key(*referred), amount.to_string());
+        }
+        let prices = self
+            .prices
+            .iter()
+            .map(|(sku, row)| {
+                let row = row.iter().map(|(r, p)| (key(*r), p.to_string())).collect();
+                (sku.clone(), row)
+            })
+            .collect();
+        let raw = RawPolicy {
+            version: i64::from(self.version),
+            name: self.name.clone(),
+            windows: RawWindows {
+                receive_days: i64::from(self.receive_days),
+                return_days: i64::from(self.return_days),
+            },
+            units: RawUnits {
+                items_per_case: i64::from(self.items_per_case),
+            },
+            tiers: self
+                .tiers
+                .iter()
+                .map(|t| RawTier {
+                    rank: i64::from(t.rank.0),
+                    key: t.key.clone(),
+                    name_zh: t.name_zh.clone(),
+                    name_en: t.name_en.clone(),
+                    entry_quantity: t.entry_quantity().map(i64::from),
+                    entry_amount: match t.entry {
+                        Entry::Amount(a) => Some(a.to_string()),
+                        Entry::Quantity(_) => None,
+                    },
+                    unit_price: t.unit_price.map(|p| p.to_string()),
+                    upgrade_count: t.upgrade_count.map(i64::from),
+                    same_tier_rate: t.same_tier_rate.map(|r| r.to_string()),
+                    approval: t.approval.as_str().to_string(),
+                })
+                .collect(),
+            awards,
+            prices,
+        };
+        // Plain strings, numbers and tables: serializing them cannot fail.
+        toml::to_string(&raw).unwrap_or_default()
     }
 }
 
@@ -567,6 +629,9 @@ fn validate_prices(
     }
     out
 }
+
+#[path = "policy_form.rs"]
+pub mod form;
 
 #[cfg(test)]
 #[path = "policy_tests.rs"]

@@ -12,4 +12,5 @@ pub mod apply;
 pub mod assess;
 pub mod policy;
 pub mod population;
+pub mod review;
 pub mod whatif;

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod orders;
 pub mod payment;
 pub mod policy;
+pub mod policy_review;
 pub mod refunds;
 pub mod scan_ship;
 pub mod settlement;

@@ -169,6 +169,7 @@ pub async fn show(
         div.card id="policy" {
             h2 { (t(lang, N::Policy)) " v" (p.version) " · " (p.name) }
             @if l.manage_policy {
+                p { a href="/hq/policy" id="policy-form-link" { (super::hq_i18n::tr(lang, "用表单修改价格政策 →", "Edit the tier policy in a form →")) } }
                 form method="post" action="/hq/network/policy" {
                     input type="hidden" name="csrf" value=(csrf);
                     textarea name="document" rows="12" style="width:100%;font-family:monospace" { (p.document) }

@@ -41,7 +41,8 @@ fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     }
 }
 
-fn rl(lang: Lang) -> ReasonLang {
+/// The page language as the domain's words know it.
+pub(super) fn rl(lang: Lang) -> ReasonLang {
     match lang {
         Lang::Zh => ReasonLang::Zh,
         Lang::En => ReasonLang::En,

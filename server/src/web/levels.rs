@@ -15,18 +15,19 @@ use serde::Deserialize;
 
 use super::i18n::Lang;
 use super::level_applications as applications;
+use super::level_form;
 use super::staff::{self, see_other, with_cookies};
 use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
 use crate::domain::Permission;
+use crate::domain::levels::{form, presets};
 use crate::error::Result;
-use crate::levels::whatif::{self, WhatIf};
-use crate::levels::{assess, policy};
+use crate::levels::whatif::WhatIf;
+use crate::levels::{assess, policy, review};
 use crate::network::{Actor, agents as agent_cases};
 use crate::store::DbConnection;
 use crate::store::levels::changes::{self, LevelChangeRow, LevelRunRow};
-use crate::store::levels::policies::{self, LevelPolicyRow};
 use crate::store::users::now;
 
 const HERE: &str = "/hq/levels";
@@ -42,17 +43,17 @@ fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
 pub struct PageQuery {
     lang: Option<String>,
     notice: Option<String>,
+    /// A shipped preset to start the form from (`seed-001`).
+    preset: Option<String>,
 }
 
 struct Loaded {
-    active: Option<LevelPolicyRow>,
     runs: Vec<LevelRunRow>,
     changes: Vec<LevelChangeRow>,
 }
 
 fn load(c: &mut DbConnection) -> Result<Loaded> {
     Ok(Loaded {
-        active: policies::active(c)?,
         runs: changes::runs(c, 10)?,
         changes: changes::list(c, None, None, 50)?,
     })
@@ -80,10 +81,15 @@ fn change_line(lang: Lang, c: &LevelChangeRow) -> Markup {
     }
 }
 
+/// What activation does to agents already placed, in words.
+fn on_change_words(lang: Lang, on_change: &str) -> &'static str {
+    form::on_change_words(on_change, super::level_applications::rl(lang))
+}
+
 fn what_if_card(lang: Lang, w: &WhatIf) -> Markup {
     html! {
         div.card id="what-if" data-up=(w.up) data-down=(w.down) {
-            h2 { (tr(lang, "预览", "What-if")) " v" (w.level_policy_version) " · " (w.on_change) " · " (w.day) }
+            h2 { (tr(lang, "预览", "What-if")) " v" (w.level_policy_version) " · " (on_change_words(lang, &w.on_change)) " · " (w.day) }
             p {
                 (w.agents) (tr(lang, " 名代理:升级 ", " agents: up ")) (w.up)
                 (tr(lang, ",降级 ", ", down ")) (w.down)
@@ -98,25 +104,12 @@ fn what_if_card(lang: Lang, w: &WhatIf) -> Markup {
     }
 }
 
-fn render(
-    lang: Lang,
-    csrf: &str,
-    l: &Loaded,
-    document: &str,
-    extra: Option<Markup>,
-    notice: Option<&str>,
-) -> Markup {
+/// The page: `main` (the form, or a review) above the runs and the latest changes.
+fn render(lang: Lang, csrf: &str, l: &Loaded, main: Markup, notice: Option<&str>) -> Markup {
     html! {
         @if let Some(n) = notice { div.card.verdict.ok id="notice" { (n) } }
-        @if let Some(x) = extra { (x) }
-        div.card id="level-policy" {
-            h2 { (tr(lang, "等级规则", "Level policy")) @if let Some(a) = &l.active { " v" (a.version) " · " (a.name) } }
-            form method="post" action=(HERE) {
-                input type="hidden" name="csrf" value=(csrf);
-                textarea name="document" rows="16" style="width:100%;font-family:monospace" { (document) }
-                button type="submit" name="action" value="what-if" { (tr(lang, "预览影响", "What-if")) }
-                button type="submit" name="action" value="activate" { (tr(lang, "保存并启用", "Save and activate")) }
-            }
+        (main)
+        div.card id="assess" {
             form method="post" action=(HERE) {
                 input type="hidden" name="csrf" value=(csrf);
                 button type="submit" name="action" value="assess" { (tr(lang, "立即考核", "Assess now")) }
@@ -136,6 +129,37 @@ fn render(
     }
 }
 
+/// The form filled from `document` (the active one, a preset, or a reviewed one), numbered as
+/// the next version.
+fn form_from(
+    lang: Lang,
+    csrf: &str,
+    start: &review::Start,
+    document: &str,
+    preset: Option<&str>,
+) -> Markup {
+    let fields = level_form_fields(document, start);
+    let from = match preset.and_then(presets::preset) {
+        Some(p) => format!(
+            "{}{}.",
+            tr(lang, "已从预设开始:", "Started from preset "),
+            match lang {
+                Lang::Zh => p.name_zh,
+                Lang::En => p.name_en,
+            }
+        ),
+        None => String::new(),
+    };
+    html! {
+        (level_form::presets_card(lang, preset))
+        (level_form::form_card(lang, csrf, start, &fields, &[], &form::renumbered(document, start.next_version), &from))
+    }
+}
+
+fn level_form_fields(document: &str, start: &review::Start) -> form::Fields {
+    form::fields(document, &start.tiers)
+}
+
 /// `GET /hq/levels`.
 pub async fn show(
     State(state): State<AppState>,
@@ -150,19 +174,32 @@ pub async fn show(
     };
     let loaded = state
         .db
-        .run(move |c| Ok((load(c)?, applications::load_hq(c, actor)?)))
+        .run(move |c| {
+            Ok((
+                load(c)?,
+                applications::load_hq(c, actor)?,
+                review::start(c)?,
+            ))
+        })
         .await;
-    let (l, waiting) = match loaded {
+    let (l, waiting, start) = match loaded {
         Ok(v) => v,
         Err(e) => return staff::error_page(lang, e),
     };
-    let document = l
-        .active
-        .as_ref()
-        .map(|a| a.document.clone())
-        .unwrap_or_default();
+    let preset = q.preset.as_deref().and_then(presets::preset);
+    let document = preset.map_or_else(
+        || start.active_document().to_string(),
+        |p| p.document.to_string(),
+    );
+    let main = form_from(
+        lang,
+        caller.csrf(),
+        &start,
+        &document,
+        preset.map(|p| p.key),
+    );
     let body = html! {
-        (render(lang, caller.csrf(), &l, &document, None, q.notice.as_deref()))
+        (render(lang, caller.csrf(), &l, main, q.notice.as_deref()))
         (applications::hq_card(lang, caller.csrf(), caller.role, &waiting))
     };
     let switch = format!("{HERE}?lang={}", lang.other().param());
@@ -200,34 +237,67 @@ pub async fn submit(
     let action = form.get("action").cloned().unwrap_or_default();
     let today = now().date();
     match action.as_str() {
-        "what-if" => {
+        "review" | "what-if" | "edit" => {
+            let fields = form.clone();
             let doc = document.clone();
             let out = state
                 .db
-                .write(move |c| Ok((whatif::what_if(c, &doc, today, actor)?, load(c)?)))
+                .write(move |c| {
+                    let start = review::start(c)?;
+                    let l = load(c)?;
+                    if action == "edit" {
+                        return Ok((Err((start, Vec::new())), l));
+                    }
+                    let proposal = if action == "review" {
+                        review::Proposal::Form(&fields)
+                    } else {
+                        review::Proposal::Document(&doc)
+                    };
+                    Ok((review::review(c, start, proposal, today, actor)?, l))
+                })
                 .await;
-            match out {
-                Ok((w, l)) => {
-                    let body = render(
+            let main = match out {
+                Err(e) => return staff::error_page(lang, e),
+                Ok((Ok(r), l)) => (
+                    level_form::review_cards(
                         lang,
                         caller.csrf(),
-                        &l,
-                        &document,
-                        Some(what_if_card(lang, &w)),
-                        None,
-                    );
-                    super::shell::page(
-                        lang,
-                        &caller,
-                        HERE,
-                        tr(lang, "等级考核", "Levels"),
-                        None,
-                        body,
-                    )
-                    .into_response()
+                        &r,
+                        what_if_card(lang, &r.what_if),
+                    ),
+                    l,
+                ),
+                Ok((Err((start, errors)), l)) if errors.is_empty() => {
+                    (form_from(lang, caller.csrf(), &start, &document, None), l)
                 }
-                Err(e) => staff::error_page(lang, e),
-            }
+                Ok((Err((start, errors)), l)) => {
+                    // What was typed stays: the form's values, or the expert's document.
+                    let raw = form.get("action").map(String::as_str) == Some("what-if");
+                    let active = level_form_fields(start.active_document(), &start);
+                    let fields = if raw { &active } else { &form };
+                    let shown_doc = if raw {
+                        document.clone()
+                    } else {
+                        form::renumbered(start.active_document(), start.next_version)
+                    };
+                    let m = html! {
+                        (level_form::presets_card(lang, None))
+                        (level_form::form_card(lang, caller.csrf(), &start, fields, &errors, &shown_doc, ""))
+                    };
+                    (m, l)
+                }
+            };
+            let (main, l) = main;
+            let body = render(lang, caller.csrf(), &l, main, None);
+            super::shell::page(
+                lang,
+                &caller,
+                HERE,
+                tr(lang, "等级考核", "Levels"),
+                None,
+                body,
+            )
+            .into_response()
         }
         "activate" => {
             let out = state
@@ -238,18 +308,20 @@ pub async fn submit(
                 })
                 .await;
             match out {
-                Ok(a) => see_other(&format!(
-                    "{HERE}?notice={}",
-                    urlencode(&format!(
-                        "v{} {}: ↑{} ↓{} {}{}",
-                        a.level_policy_version,
-                        a.on_change,
-                        a.upgrades,
-                        a.downgrades,
-                        tr(lang, "配额 ", "quotas "),
-                        a.quotas
-                    ))
-                )),
+                Ok(a) => {
+                    let how = on_change_words(lang, &a.on_change);
+                    let (v, up, down, q) =
+                        (a.level_policy_version, a.upgrades, a.downgrades, a.quotas);
+                    let notice = match lang {
+                        Lang::Zh => {
+                            format!("已启用第 {v} 版({how}):升级 {up},降级 {down},配额调整 {q}")
+                        }
+                        Lang::En => format!(
+                            "Activated version {v} ({how}): up {up}, down {down}, quotas {q}"
+                        ),
+                    };
+                    see_other(&format!("{HERE}?notice={}", urlencode(&notice)))
+                }
                 Err(e) => staff::error_page(lang, e),
             }
         }
@@ -273,7 +345,7 @@ pub async fn submit(
         _ => staff::error_page(
             lang,
             crate::error::Error::BadRequest(format!(
-                "action {action:?}: use what-if, activate, assess, approve or reject"
+                "action {action:?}: use review, what-if, edit, activate, assess, approve or reject"
             )),
         ),
     }

@@ -26,12 +26,14 @@ pub mod hq_import;
 mod hq_money;
 mod hq_network;
 mod hq_orders;
+mod hq_policy;
 mod hq_products;
 mod hq_staff;
 pub mod i18n;
 mod joining;
 pub mod layout;
 mod level_applications;
+mod level_form;
 mod levels;
 pub mod login;
 mod network_i18n;
@@ -235,6 +237,8 @@ fn network_routes() -> Router<AppState> {
             post(hq_network::decide),
         )
         .route("/hq/network/policy", post(hq_network::policy_form))
+        .route("/hq/policy", get(hq_policy::show).post(hq_policy::submit))
+        .route("/hq/policy/activate", post(hq_policy::activate))
         .route(
             "/hq/network/withdrawals/{id}/{action}",
             post(hq_network::withdrawal),

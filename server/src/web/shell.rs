@@ -93,6 +93,12 @@ pub const NAV: &[NavItem] = &[
         needs: Permission::ImportNetwork,
     },
     NavItem {
+        href: "/hq/policy",
+        zh: "价格政策",
+        en: "Tier policy",
+        needs: Permission::ManagePolicy,
+    },
+    NavItem {
         href: "/hq/levels",
         zh: "等级考核",
         en: "Levels",

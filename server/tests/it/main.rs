@@ -21,6 +21,7 @@ mod levels;
 mod network;
 mod network_import;
 mod network_import_pages;
+mod policy_forms;
 mod policy_versions;
 mod products_pages;
 mod registry;

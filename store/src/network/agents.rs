@@ -334,3 +334,13 @@ pub fn last_paid_upgrade(conn: &mut DbConnection, agent: i64) -> Result<Option<N
         .select(diesel::dsl::max(restock_orders::paid_at))
         .get_result(conn)?)
 }
+
+/// How many active agents hold each tier rank, by rank.
+pub fn count_active_by_tier(conn: &mut DbConnection) -> Result<Vec<(i32, i64)>> {
+    Ok(agents::table
+        .filter(agents::status.eq(Stored(AgentStatus::Active)))
+        .group_by(agents::tier_rank)
+        .select((agents::tier_rank, diesel::dsl::count_star()))
+        .order(agents::tier_rank)
+        .load(conn)?)
+}

@@ -731,3 +731,46 @@ pub fn line_progress(
         .get_result(conn)
         .optional()?)
 }
+
+/// Items ordered per (tier the order is priced at, SKU) since `since`, orders cancelled or
+/// rejected left out: the orders a tier-policy what-if prices again under new prices. One grouped
+/// query, so its size is the number of tiers × products, not of orders.
+pub fn items_by_tier_and_sku(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+) -> Result<Vec<(i32, String, i64)>> {
+    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Integer)]
+        tier_rank: i32,
+        #[diesel(sql_type = Text)]
+        sku: String,
+        #[diesel(sql_type = BigInt)]
+        items: i64,
+    }
+    let sql = |ph: &str| {
+        format!(
+            "SELECT o.tier_rank AS tier_rank, p.sku AS sku, CAST(SUM(l.quantity) AS BIGINT) AS items \
+             FROM order_lines l JOIN restock_orders o ON o.id = l.order_id \
+             JOIN products p ON p.id = l.product_id \
+             WHERE o.created_at >= {ph} AND o.state NOT IN ('{}', '{}') \
+             GROUP BY o.tier_rank, p.sku ORDER BY o.tier_rank, p.sku",
+            OrderState::Cancelled.as_str(),
+            OrderState::Rejected.as_str(),
+        )
+    };
+    let rows: Vec<Row> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(sql("?"))
+            .bind::<Timestamp, _>(since)
+            .load(c)?,
+        DbConnection::Postgres(c) => diesel::sql_query(sql("$1"))
+            .bind::<Timestamp, _>(since)
+            .load(c)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.tier_rank, r.sku, r.items))
+        .collect())
+}
