@@ -11,7 +11,8 @@ margin:0;background:#f5f5f4;color:#1c1917;line-height:1.5}\
 main{max-width:34rem;margin:auto;padding:1rem}header{display:flex;justify-content:space-between;align-items:center}\
 h1{font-size:1.3rem;margin:.5rem 0}.card{background:#fff;border-radius:.75rem;padding:1rem;margin:1rem 0;\
 box-shadow:0 1px 3px rgba(0,0,0,.1)}dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:0}\
-dt{color:#57534e}dd{margin:0;font-weight:600}input[type=text],input[type=password]{width:100%;font-size:1.2rem;padding:.6rem;\
+dt{color:#57534e}dd{margin:0;font-weight:600}input[type=text],input[type=password],input[type=tel],input[type=number],\
+input[type=search],input[type=datetime-local],textarea,select{width:100%;font-size:1.2rem;padding:.6rem;box-sizing:border-box;\
 border:1px solid #a8a29e;border-radius:.5rem;letter-spacing:.05em}button{width:100%;font-size:1.1rem;padding:.7rem;\
 margin-top:.75rem;border:0;border-radius:.5rem;background:#b91c1c;color:#fff}\
 .verdict{border-left:.5rem solid;padding-left:.75rem}.ok{border-color:#15803d}.warn{border-color:#d97706}\
@@ -25,7 +26,8 @@ nav.shell .brand{font-weight:700;color:#fff;margin-right:.5rem}nav.shell .who{ma
 nav.shell form{margin:0}nav.shell button{width:auto;font-size:.9rem;padding:.25rem .7rem;margin:0;background:#57534e}\
 body.desk main button{width:auto;font-size:.95rem;padding:.4rem .9rem;margin:.15rem .25rem .15rem 0}\
 body.desk main input[type=text],body.desk main input[type=password],body.desk main input[type=number],\
-body.desk main input[type=month],body.desk main input[type=date],body.desk main select{width:auto;font-size:.95rem;\
+body.desk main input[type=month],body.desk main input[type=date],body.desk main select,body.desk main input[type=tel],\
+body.desk main input[type=search],body.desk main input[type=datetime-local]{width:auto;font-size:.95rem;\
 padding:.35rem;border:1px solid #a8a29e;border-radius:.4rem;letter-spacing:0}\
 body.desk table td,body.desk table th{white-space:nowrap}body.desk td.wrap{white-space:normal}\
 form.inline{display:inline-block;margin:0}.tabs{display:flex;gap:.25rem;flex-wrap:wrap;margin:.5rem 0}\
