@@ -23,6 +23,7 @@ use chainmark_domain as domain;
 pub mod agent_pages;
 pub mod audit;
 pub mod backup;
+pub mod batch_desk;
 pub mod batches;
 mod checkpoint;
 mod conn;
