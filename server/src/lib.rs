@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod batch_desk;
 pub mod auth;
 pub mod config;
 pub mod devices;

@@ -48,6 +48,7 @@ pub mod joining;
 pub mod levels;
 pub mod network;
 pub mod network_import;
+pub mod packing_slips;
 mod policy_store;
 mod private_file;
 pub mod products;
