@@ -267,7 +267,11 @@ pub fn make_pack(
         ));
     }
     let id = batch_id.to_string();
-    let pack = handle.block_on(state.db.write(move |c| Ok(store::create_pack(c, &id, Some(actor))?)))?;
+    let pack = handle.block_on(
+        state
+            .db
+            .write(move |c| Ok(store::create_pack(c, &id, Some(actor))?)),
+    )?;
     let packs = dir.join("packs");
     fs::DirBuilder::new()
         .recursive(true)
@@ -297,7 +301,11 @@ pub fn make_pack(
         )?;
         Ok(())
     }))?;
-    let pack = PackRow { bytes, sha256: sha, ..pack };
+    let pack = PackRow {
+        bytes,
+        sha256: sha,
+        ..pack
+    };
     Ok((pack, password))
 }
 
@@ -313,9 +321,7 @@ pub fn encrypt_file(from: &Path, to: &Path, password: &str) -> Result<(i64, Stri
         .open(to)
         .map_err(fail)?;
     let encryptor = age::Encryptor::with_user_passphrase(SecretString::from(password.to_owned()));
-    let mut out = encryptor
-        .wrap_output(BufWriter::new(file))
-        .map_err(fail)?;
+    let mut out = encryptor.wrap_output(BufWriter::new(file)).map_err(fail)?;
     io::copy(&mut input, &mut out).map_err(fail)?;
     let mut file = out.finish().map_err(fail)?;
     file.flush().map_err(fail)?;
@@ -362,7 +368,10 @@ impl ChannelWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(1 << 16)));
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(1 << 16),
+        ));
         self.tx
             .blocking_send(Ok(chunk))
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the download was cancelled"))

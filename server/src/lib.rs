@@ -8,8 +8,8 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
-pub mod batch_desk;
 pub mod auth;
+pub mod batch_desk;
 pub mod config;
 pub mod devices;
 pub mod diversion;

@@ -7,16 +7,10 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::batches::BatchRow;
+use super::desk::{Page, contains};
 use super::schema::{batch_jobs, batches, code_packs, items, products};
 use super::users::now;
 use crate::error::Result;
-
-/// One page of batches, newest first; `more` when another page follows.
-#[derive(Debug, Clone)]
-pub struct BatchPage {
-    pub rows: Vec<BatchRow>,
-    pub more: bool,
-}
 
 /// Batches whose id, product SKU or product name contains `search` (any case), of `status` when
 /// given: one query (a row more than the page tells whether another page follows).
@@ -26,7 +20,7 @@ pub fn page(
     status: Option<&str>,
     offset: i64,
     limit: i64,
-) -> Result<BatchPage> {
+) -> Result<Page<BatchRow>> {
     let mut q = batches::table
         .inner_join(products::table)
         .select((
@@ -48,22 +42,19 @@ pub fn page(
         .limit(limit + 1)
         .into_boxed();
     if let Some(s) = search {
-        let pattern = format!("%{}%", s.replace(['%', '_'], ""));
-        let upper = pattern.to_uppercase();
+        let pattern = contains(s);
         q = q.filter(
             batches::id
-                .like(upper)
-                .or(products::sku.like(pattern.clone()))
-                .or(products::name.like(pattern)),
+                .like(pattern.to_uppercase())
+                .escape('\\')
+                .or(products::sku.like(pattern.clone()).escape('\\'))
+                .or(products::name.like(pattern).escape('\\')),
         );
     }
     if let Some(s) = status {
         q = q.filter(batches::status.eq(s.to_string()));
     }
-    let mut rows: Vec<BatchRow> = q.load(conn)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit.max(0) as usize);
-    Ok(BatchPage { rows, more })
+    Ok(Page::of_rows(q.load(conn)?, limit))
 }
 
 /// Serials `from..=to` (0-based indices) of a batch with their case codes, in index order.

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{agents, items, order_items, order_lines, order_waybills, products, restock_orders};
+use super::schema::{
+    agents, items, order_items, order_lines, order_waybills, products, restock_orders,
+};
 use crate::domain::network::OrderState;
 use crate::error::Result;
 

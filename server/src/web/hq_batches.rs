@@ -36,6 +36,24 @@ pub struct ChangeForm {
     /// `yes` once the person confirmed on the confirmation page.
     #[serde(default)]
     confirm: String,
+    /// The page to come back to (the batch's own page on `/hq/batches`); `/hq` without it.
+    #[serde(default)]
+    back: String,
+}
+
+/// Where a batch form comes back to: a page of HQ's console named by the form, else `/hq`.
+pub(super) fn back_to(back: &str) -> String {
+    let back = back.trim();
+    let ok = back.starts_with("/hq")
+        && !back.starts_with("//")
+        && back
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_#?=&".contains(c));
+    if ok {
+        back.to_string()
+    } else {
+        "/hq#batches".to_string()
+    }
 }
 
 fn given(s: &str) -> Option<&str> {
@@ -67,7 +85,7 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
                                     td { (b.item_count) }
                                     td { (b.production_date) }
                                     td { (super::hq_i18n::batch_status(lang, &b.status)) }
-                                    @if manage { td { (forms(lang, caller, b)) } }
+                                    @if manage { td { (forms(lang, caller, b, "")) } }
                                 }
                             }
                         }
@@ -82,7 +100,8 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
     }
 }
 
-fn forms(lang: Lang, caller: &Caller, b: &BatchRow) -> Markup {
+/// The void, recall and release forms of a batch; `back` is the page they come back to.
+pub(super) fn forms(lang: Lang, caller: &Caller, b: &BatchRow, back: &str) -> Markup {
     let id = urlencode(&b.id);
     let releases = caller.require(Permission::MoveStock).is_ok();
     let range = html! {
@@ -93,6 +112,7 @@ fn forms(lang: Lang, caller: &Caller, b: &BatchRow) -> Markup {
         @for (action, label) in [("void", Text::Void), ("recall", Text::Recall)] {
             form method="post" action=(format!("/hq/batches/{id}/{action}")) style="margin:.25rem 0" data-form=(action) {
                 input type="hidden" name="csrf" value=(caller.csrf());
+                @if !back.is_empty() { input type="hidden" name="back" value=(back); }
                 (range)
                 input type="text" name="reason" required maxlength="500"
                     placeholder=(lang.t(Text::Reason));
@@ -102,6 +122,7 @@ fn forms(lang: Lang, caller: &Caller, b: &BatchRow) -> Markup {
         @if releases {
             form method="post" action=(format!("/hq/batches/{id}/release")) style="margin:.25rem 0" data-form="release" {
                 input type="hidden" name="csrf" value=(caller.csrf());
+                @if !back.is_empty() { input type="hidden" name="back" value=(back); }
                 (form_key::field())
                 (range)
                 button type="submit" { (tr(lang, "放行销售", "Release for sale")) }
@@ -153,6 +174,7 @@ async fn change(
         return confirm_page(&state, lang, &caller, &id, &form, change).await;
     }
     let actor = caller.user_id;
+    let back = form.back.clone();
     let done = state
         .db
         .write(move |c| {
@@ -171,7 +193,7 @@ async fn change(
         Ok((range, changed)) => {
             tracing::info!(by = %caller.username, batch = %range.batch_id, action = change.event(),
                 changed = changed.changed, "batch status changed from the console");
-            see_other("/hq#batches")
+            see_other(&back_to(&back))
         }
         Err(e) => staff::error_page(lang, e),
     }
@@ -247,9 +269,10 @@ async fn confirm_page(
                 input type="hidden" name="from_serial" value=(form.from_serial.trim());
                 input type="hidden" name="to_serial" value=(form.to_serial.trim());
                 input type="hidden" name="confirm" value="yes";
+                input type="hidden" name="back" value=(back_to(&form.back));
                 button type="submit" id="confirm-button" { (heading) }
             }
-            p { a href="/hq#batches" { (tr(lang, "取消", "Cancel")) } }
+            p { a href=(back_to(&form.back)) { (tr(lang, "取消", "Cancel")) } }
         }
     };
     staff::with_cookies(
@@ -285,6 +308,7 @@ pub async fn release(
     let from = form.get("from_serial").cloned().unwrap_or_default();
     let to = form.get("to_serial").cloned().unwrap_or_default();
     let actor = caller.user_id;
+    let back = back_to(form.get("back").map_or("", String::as_str));
     let done = form_key::write_once(&state.db, actor, target, &form, move |c| {
         let (range, changed) = registry::release(c, &id, &from, &to, Some(actor))?;
         let notice = format!(
@@ -293,7 +317,14 @@ pub async fn release(
             changed.changed,
             tr(lang, "个码已放行销售", "codes released for sale")
         );
-        Ok(format!("/hq?notice={}#batches", urlencode(&notice)))
+        let (path, anchor) = back.split_once('#').unwrap_or((&back, ""));
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let anchor = if anchor.is_empty() {
+            String::new()
+        } else {
+            format!("#{anchor}")
+        };
+        Ok(format!("{path}{sep}notice={}{anchor}", urlencode(&notice)))
     })
     .await;
     match done {
