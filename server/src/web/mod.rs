@@ -34,6 +34,7 @@ mod level_applications;
 mod levels;
 pub mod login;
 mod network_i18n;
+mod packing_slip;
 mod region_picker;
 pub mod shell;
 mod staff;
@@ -144,6 +145,11 @@ fn desk_routes() -> Router<AppState> {
 /// HQ's batches (issues 18 and 20): made in the background, labels and code packs.
 fn batch_routes() -> Router<AppState> {
     Router::new()
+        .route("/hq/orders/{id}/packing-slip.pdf", get(packing_slip::hq))
+        .route(
+            "/warehouse/orders/{id}/packing-slip.pdf",
+            get(packing_slip::warehouse),
+        )
         .route("/hq/batches", get(hq_batch_desk::list))
         .route("/hq/batches/new", post(hq_batch_desk::create))
         .route("/hq/batches/jobs/{id}", get(hq_batch_desk::job))
