@@ -122,10 +122,13 @@ pub(super) fn forms(lang: Lang, caller: &Caller, b: &BatchRow, back: &str) -> Ma
         @if releases {
             form method="post" action=(format!("/hq/batches/{id}/release")) style="margin:.25rem 0" data-form="release" {
                 input type="hidden" name="csrf" value=(caller.csrf());
-                @if !back.is_empty() { input type="hidden" name="back" value=(back); }
+                @if !back.is_empty() {
+                    input type="hidden" name="back" value=(back);
+                    input type="hidden" name="confirm" value="ask";
+                }
                 (form_key::field())
                 (range)
-                button type="submit" { (tr(lang, "放行销售", "Release for sale")) }
+                button type="submit" { (tr(lang, "放行销售", "Release for sale")) @if !back.is_empty() { "…" } }
             }
         }
     }
@@ -171,7 +174,7 @@ async fn change(
         return staff::form_expired(lang);
     }
     if form.confirm != "yes" {
-        return confirm_page(&state, lang, &caller, &id, &form, change).await;
+        return confirm_page(&state, lang, &caller, &id, &form, Some(change), None).await;
     }
     let actor = caller.user_id;
     let back = form.back.clone();
@@ -199,15 +202,17 @@ async fn change(
     }
 }
 
-/// The confirmation step of a void or recall: what it changes (batch, product, how many items,
-/// the reason), and one button that sends the same form confirmed. Nothing changes until then.
+/// The confirmation step of a void or recall (`Some(change)`) or of a release from a batch's
+/// page (`None`): what it changes (batch, product, how many items, the reason), and one button
+/// that sends the same form confirmed (a release keeps its form key). Nothing changes until then.
 async fn confirm_page(
     state: &AppState,
     lang: Lang,
     caller: &Caller,
     id: &str,
     form: &ChangeForm,
-    change: StatusChange,
+    change: Option<StatusChange>,
+    form_key: Option<&str>,
 ) -> Response {
     let (id2, from, to) = (
         id.to_string(),
@@ -226,14 +231,23 @@ async fn confirm_page(
         Ok(v) => v,
         Err(e) => return staff::error_page(lang, e),
     };
-    if form.reason.trim().is_empty() {
+    if change.is_some() && form.reason.trim().is_empty() {
         return staff::error_page(
             lang,
             crate::error::Error::BadRequest(tr(lang, "请填写原因。", "Give a reason.").into()),
         );
     }
     let (action, heading, warning) = match change {
-        StatusChange::Void => (
+        None => (
+            "release",
+            tr(lang, "确认放行销售", "Confirm the release for sale"),
+            tr(
+                lang,
+                "放行后，这些码离开总部库存，消费者查询时显示为正品。",
+                "Released codes leave HQ's stock and verify as genuine for consumers.",
+            ),
+        ),
+        Some(StatusChange::Void) => (
             "void",
             tr(lang, "确认作废", "Confirm voiding"),
             tr(
@@ -242,7 +256,7 @@ async fn confirm_page(
                 "Consumers verifying these codes will be told they are void. This cannot be undone.",
             ),
         ),
-        StatusChange::Recall => (
+        Some(StatusChange::Recall) => (
             "recall",
             tr(lang, "确认召回", "Confirm the recall"),
             tr(
@@ -260,12 +274,16 @@ async fn confirm_page(
                 dt { (lang.t(Text::Batch)) } dd { code { (batch.id) } }
                 dt { (lang.t(Text::Product)) } dd { (batch.product_name) " (" (batch.sku) ")" }
                 dt { (tr(lang, "码的数量", "Codes")) } dd id="confirm-count" { (count) }
-                dt { (lang.t(Text::Reason)) } dd { (form.reason.trim()) }
+                @if change.is_some() { dt { (lang.t(Text::Reason)) } dd { (form.reason.trim()) } }
+                @if let (Some(f), Some(t)) = (given(&form.from_serial), given(&form.to_serial)) {
+                    dt { (tr(lang, "序列号", "Serials")) } dd { code { (f.to_uppercase()) } " – " code { (t.to_uppercase()) } }
+                }
             }
             p { (warning) }
             form method="post" action=(format!("/hq/batches/{}/{action}", urlencode(&batch.id))) {
                 input type="hidden" name="csrf" value=(caller.csrf());
-                input type="hidden" name="reason" value=(form.reason.trim());
+                @if let Some(k) = form_key { input type="hidden" name=(form_key::FIELD) value=(k); }
+                @if change.is_some() { input type="hidden" name="reason" value=(form.reason.trim()); }
                 input type="hidden" name="from_serial" value=(form.from_serial.trim());
                 input type="hidden" name="to_serial" value=(form.to_serial.trim());
                 input type="hidden" name="confirm" value="yes";
@@ -307,6 +325,19 @@ pub async fn release(
     }
     let from = form.get("from_serial").cloned().unwrap_or_default();
     let to = form.get("to_serial").cloned().unwrap_or_default();
+    // The batch's page asks for confirmation first (`confirm=ask`); the console's table does not.
+    if form.get("confirm").map(String::as_str) == Some("ask") {
+        let asked = ChangeForm {
+            csrf: String::new(),
+            reason: String::new(),
+            from_serial: from,
+            to_serial: to,
+            confirm: String::new(),
+            back: form.get("back").cloned().unwrap_or_default(),
+        };
+        let key = form.get(form_key::FIELD).map(String::as_str);
+        return confirm_page(&state, lang, &caller, &id, &asked, None, key).await;
+    }
     let actor = caller.user_id;
     let back = back_to(form.get("back").map_or("", String::as_str));
     let done = form_key::write_once(&state.db, actor, target, &form, move |c| {

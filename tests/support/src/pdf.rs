@@ -73,3 +73,41 @@ pub fn qr_codes(pdf: &[u8], page: u32) -> Option<Vec<String>> {
     found.sort();
     Some(found)
 }
+
+/// The payloads of a label sheet's QR codes on page `page`, read cell by cell: `columns` ×
+/// `rows` cells inside a margin of `margin_pt` points (`rqrr` finds only some of many symbols
+/// in one picture, each alone in its cell it reads). Sorted; an empty cell adds nothing.
+pub fn sheet_codes(
+    pdf: &[u8],
+    page: u32,
+    columns: u32,
+    rows: u32,
+    margin_pt: f32,
+) -> Option<Vec<String>> {
+    const DPI: u32 = 150;
+    let png = render(pdf, page, DPI)?;
+    let img = image::load_from_memory(&png).expect("a PNG").to_luma8();
+    let margin = (margin_pt / 72.0 * DPI as f32) as u32;
+    let cell_w = (img.width() - 2 * margin) / columns;
+    let cell_h = (img.height() - 2 * margin) / rows;
+    let mut found = Vec::new();
+    for r in 0..rows {
+        for c in 0..columns {
+            let cell = image::imageops::crop_imm(
+                &img,
+                margin + c * cell_w,
+                margin + r * cell_h,
+                cell_w,
+                cell_h,
+            )
+            .to_image();
+            if let codegen::decode::Decoded::Payloads(p) =
+                codegen::decode::decode_gray(cell).expect("decode a cell")
+            {
+                found.extend(p);
+            }
+        }
+    }
+    found.sort();
+    Some(found)
+}
