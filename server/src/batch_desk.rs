@@ -494,3 +494,53 @@ pub fn job_with_progress(mut job: JobRow) -> JobRow {
     }
     job
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decrypt(pack: &[u8], password: &str) -> Option<Vec<u8>> {
+        let identity = age::scrypt::Identity::new(SecretString::from(password.to_owned()));
+        let mut reader = age::Decryptor::new(pack)
+            .ok()?
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .ok()?;
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).ok()?;
+        Some(out)
+    }
+
+    #[test]
+    fn a_pack_is_private_decrypts_with_its_password_only_and_is_never_overwritten() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let print = dir.path().join("print.csv");
+        let text = "serial,security_code,verify_url,logistics_url,case_code\nA,1234 5678,u,l,c\n";
+        fs::write(&print, text).expect("write");
+        let pack = dir.path().join("p.csv.age");
+        let password = new_password();
+        assert_eq!(password.len(), 29, "{password}");
+        assert_ne!(password, new_password());
+        let (bytes, sha) = encrypt_file(&print, &pack, &password).expect("encrypt");
+        let sealed = fs::read(&pack).expect("read");
+        assert_eq!(bytes as usize, sealed.len());
+        assert_eq!(sha.len(), 64);
+        let mode = fs::metadata(&pack).expect("meta").permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o600
+        );
+        assert_eq!(
+            decrypt(&sealed, &password).as_deref(),
+            Some(text.as_bytes())
+        );
+        assert!(decrypt(&sealed, &new_password()).is_none());
+        assert!(
+            encrypt_file(&print, &pack, &password).is_err(),
+            "never overwritten"
+        );
+        if let Some(out) = std::env::var_os("CHAINMARK_PACK_OUT") {
+            fs::copy(&pack, &out).expect("copy");
+            eprintln!("password: {password}");
+        }
+    }
+}
