@@ -188,7 +188,7 @@ fn generate(state: &AppState, handle: &tokio::runtime::Handle, id: i64) -> Resul
     };
     let items = job.items;
     let dir2 = dir.clone();
-    handle.block_on(state.db.write(move |c| {
+    let imported = handle.block_on(state.db.write(move |c| {
         let mut last = Instant::now();
         let mut progress = |done: u64, _total: u64| {
             if let Ok(mut m) = IMPORTING.lock() {
@@ -220,7 +220,12 @@ fn generate(state: &AppState, handle: &tokio::runtime::Handle, id: i64) -> Resul
             },
             &mut progress,
         )
-    }))?;
+    }));
+    if let Err(e) = imported {
+        // Nothing was imported: the folder's print file (every code in clear) goes too.
+        let _ = fs::remove_dir_all(&dir);
+        return Err(e);
+    }
     tracing::info!(job = id, batch = %batch_id, items, "batch made on the desk");
     Ok(batch_id)
 }

@@ -66,6 +66,9 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
     html! {
         div.card id="batches" {
             h2 { (lang.t(Text::Batches)) }
+            @if manage {
+                p { a href="/hq/batches" id="batches-desk" { (tr(lang, "新建批次、标签和印刷码包 →", "New batches, labels and code packs →")) } }
+            }
             @if rows.is_empty() {
                 p.muted { (lang.t(Text::NoSightings)) }
             } @else {
