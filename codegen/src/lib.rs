@@ -21,6 +21,7 @@ pub mod keys;
 pub mod payload;
 pub mod security;
 pub mod serial;
+pub mod slip;
 
 pub use error::{CodeError, Error, ErrorKind, ImportProblem, Result};
 

@@ -19,6 +19,9 @@ pub struct Settings {
     pub database_pool_size: u32,
     /// Master key files that batches may be signed under (`CHAINMARK_KEY_FILES`, comma separated).
     pub key_files: Vec<PathBuf>,
+    /// Where batches made on HQ's desk are written, with their code packs (`CHAINMARK_DATA_DIR`;
+    /// unset: the folder of the first key file, as `chainmark demo` lays it out).
+    pub data_dir: Option<PathBuf>,
     /// The public URL the codes were printed with, without a trailing slash (`CHAINMARK_BASE_URL`).
     pub base_url: String,
     /// The brand as consumers and agents read it on pages and certificates
@@ -87,6 +90,7 @@ impl Default for Settings {
             database_url: "sqlite://chainmark.db".into(),
             database_pool_size: 8,
             key_files: Vec::new(),
+            data_dir: None,
             base_url: "http://127.0.0.1:8080".into(),
             brand_name: String::new(),
             brand_hotline: String::new(),
@@ -119,6 +123,18 @@ impl Settings {
             .next()
             .unwrap_or("")
             .to_string()
+    }
+
+    /// The folder batches made on the desk go to (`batches/` inside it): `data_dir`, else the
+    /// folder of the first key file; `None` when neither is set.
+    pub fn data_folder(&self) -> Option<PathBuf> {
+        self.data_dir.clone().or_else(|| {
+            self.key_files.first().map(|k| {
+                k.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+            })
+        })
     }
 
     /// The brand's logo address, if one is set.
@@ -166,6 +182,9 @@ impl Settings {
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from)
                 .collect();
+        }
+        if let Some(v) = get("CHAINMARK_DATA_DIR").filter(|v| !v.trim().is_empty()) {
+            self.data_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = get("CHAINMARK_BASE_URL") {
             self.base_url = v;

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default)]
 pub struct KeyRing {
     by_id: HashMap<String, MasterKey>,
+    /// The key id of the first key loaded: new batches made on the desk are issued under it.
+    first: Option<String>,
 }
 
 impl KeyRing {
@@ -27,7 +29,13 @@ impl KeyRing {
     }
 
     pub fn insert(&mut self, key: MasterKey) {
+        self.first.get_or_insert_with(|| key.key_id());
         self.by_id.insert(key.key_id(), key);
+    }
+
+    /// The key new batches are issued under: the first of `key_files`.
+    pub fn current(&self) -> Option<&MasterKey> {
+        self.first.as_deref().and_then(|id| self.get(id))
     }
 
     pub fn get(&self, key_id: &str) -> Option<&MasterKey> {

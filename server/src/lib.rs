@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod batch_desk;
 pub mod config;
 pub mod devices;
 pub mod diversion;

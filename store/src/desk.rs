@@ -43,7 +43,7 @@ impl<T> Page<T> {
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards taken literally.
-fn contains(text: &str) -> String {
+pub(crate) fn contains(text: &str) -> String {
     let escaped = text
         .replace('\\', "\\\\")
         .replace('%', "\\%")

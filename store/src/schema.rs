@@ -986,6 +986,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    batch_jobs (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        items -> BigInt,
+        case_size -> Integer,
+        production_date -> Nullable<Text>,
+        note -> Nullable<Text>,
+        phase -> Text,
+        written -> BigInt,
+        imported -> BigInt,
+        batch_id -> Nullable<Text>,
+        problem -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    code_packs (id) {
+        id -> BigInt,
+        batch_id -> Text,
+        file_name -> Text,
+        bytes -> BigInt,
+        sha256 -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(batch_jobs -> products (product_id));
+diesel::allow_tables_to_appear_in_same_query!(batch_jobs, products);
+
 diesel::joinable!(imported_agents -> agents (agent_id));
 diesel::joinable!(imported_agents -> network_imports (import_id));
 diesel::joinable!(opening_frozen -> agents (agent_id));

@@ -4,6 +4,7 @@
 
 pub mod bins;
 pub mod browser;
+pub mod browser_steps;
 pub mod desk_driver;
 pub mod devices;
 pub mod fixture;

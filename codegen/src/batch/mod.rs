@@ -222,6 +222,19 @@ fn write_files(
     Ok(sha)
 }
 
+/// The anti-counterfeit URL of an item, `{base}/v/{serial}?t={tag}`, as its label carries it.
+pub fn verify_url(base: &str, serial: &Serial, tag: &crate::keys::Tag) -> String {
+    let mut url = Vec::with_capacity(base.len() + 48);
+    lines::push_verify_url(
+        &mut url,
+        base.strip_suffix('/').unwrap_or(base),
+        serial,
+        tag,
+    );
+    // Built from ASCII parts: a base URL checked by the caller, a serial and a base32 tag.
+    String::from_utf8_lossy(&url).into_owned()
+}
+
 /// Reads back `batch.json` of a batch folder.
 pub fn read_manifest(dir: &std::path::Path) -> Result<Manifest> {
     let path = dir.join("batch.json");

@@ -83,8 +83,8 @@ impl Fonts {
         out
     }
 
-    /// The font itself, for the rasteriser.
-    pub(super) fn font(&self) -> &FontVec {
+    /// The font itself, for the rasteriser and the packing slip's PDF (glyphs and metrics).
+    pub(crate) fn font(&self) -> &FontVec {
         &self.font
     }
 }

@@ -564,6 +564,10 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "文件中有问题：请按提示修改后重新上传。",
             "The file has problems: fix them and upload it again.",
         ),
+        "print_file_not_here" => (
+            "这个批次的印刷文件不在服务器上（只有在“批次与标签”页生成的批次才有），不能制作码包。",
+            "This batch's print file is not on the server (only batches made on the Batches page keep theirs): no code pack can be made.",
+        ),
         _ => (
             "此操作现在不能进行：请刷新页面后重试。",
             "This cannot be done now: reload the page and try again.",

@@ -36,6 +36,24 @@ pub struct ChangeForm {
     /// `yes` once the person confirmed on the confirmation page.
     #[serde(default)]
     confirm: String,
+    /// The page to come back to (the batch's own page on `/hq/batches`); `/hq` without it.
+    #[serde(default)]
+    back: String,
+}
+
+/// Where a batch form comes back to: a page of HQ's console named by the form, else `/hq`.
+pub(super) fn back_to(back: &str) -> String {
+    let back = back.trim();
+    let ok = back.starts_with("/hq")
+        && !back.starts_with("//")
+        && back
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_#?=&".contains(c));
+    if ok {
+        back.to_string()
+    } else {
+        "/hq#batches".to_string()
+    }
 }
 
 fn given(s: &str) -> Option<&str> {
@@ -48,6 +66,9 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
     html! {
         div.card id="batches" {
             h2 { (lang.t(Text::Batches)) }
+            @if manage {
+                p { a href="/hq/batches" id="batches-desk" { (tr(lang, "新建批次、标签和印刷码包 →", "New batches, labels and code packs →")) } }
+            }
             @if rows.is_empty() {
                 p.muted { (lang.t(Text::NoSightings)) }
             } @else {
@@ -67,7 +88,7 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
                                     td { (b.item_count) }
                                     td { (b.production_date) }
                                     td { (super::hq_i18n::batch_status(lang, &b.status)) }
-                                    @if manage { td { (forms(lang, caller, b)) } }
+                                    @if manage { td { (forms(lang, caller, b, "")) } }
                                 }
                             }
                         }
@@ -82,7 +103,8 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
     }
 }
 
-fn forms(lang: Lang, caller: &Caller, b: &BatchRow) -> Markup {
+/// The void, recall and release forms of a batch; `back` is the page they come back to.
+pub(super) fn forms(lang: Lang, caller: &Caller, b: &BatchRow, back: &str) -> Markup {
     let id = urlencode(&b.id);
     let releases = caller.require(Permission::MoveStock).is_ok();
     let range = html! {
@@ -93,6 +115,7 @@ fn forms(lang: Lang, caller: &Caller, b: &BatchRow) -> Markup {
         @for (action, label) in [("void", Text::Void), ("recall", Text::Recall)] {
             form method="post" action=(format!("/hq/batches/{id}/{action}")) style="margin:.25rem 0" data-form=(action) {
                 input type="hidden" name="csrf" value=(caller.csrf());
+                @if !back.is_empty() { input type="hidden" name="back" value=(back); }
                 (range)
                 input type="text" name="reason" required maxlength="500"
                     placeholder=(lang.t(Text::Reason));
@@ -102,9 +125,13 @@ fn forms(lang: Lang, caller: &Caller, b: &BatchRow) -> Markup {
         @if releases {
             form method="post" action=(format!("/hq/batches/{id}/release")) style="margin:.25rem 0" data-form="release" {
                 input type="hidden" name="csrf" value=(caller.csrf());
+                @if !back.is_empty() {
+                    input type="hidden" name="back" value=(back);
+                    input type="hidden" name="confirm" value="ask";
+                }
                 (form_key::field())
                 (range)
-                button type="submit" { (tr(lang, "放行销售", "Release for sale")) }
+                button type="submit" { (tr(lang, "放行销售", "Release for sale")) @if !back.is_empty() { "…" } }
             }
         }
     }
@@ -150,9 +177,10 @@ async fn change(
         return staff::form_expired(lang);
     }
     if form.confirm != "yes" {
-        return confirm_page(&state, lang, &caller, &id, &form, change).await;
+        return confirm_page(&state, lang, &caller, &id, &form, Some(change), None).await;
     }
     let actor = caller.user_id;
+    let back = form.back.clone();
     let done = state
         .db
         .write(move |c| {
@@ -171,21 +199,23 @@ async fn change(
         Ok((range, changed)) => {
             tracing::info!(by = %caller.username, batch = %range.batch_id, action = change.event(),
                 changed = changed.changed, "batch status changed from the console");
-            see_other("/hq#batches")
+            see_other(&back_to(&back))
         }
         Err(e) => staff::error_page(lang, e),
     }
 }
 
-/// The confirmation step of a void or recall: what it changes (batch, product, how many items,
-/// the reason), and one button that sends the same form confirmed. Nothing changes until then.
+/// The confirmation step of a void or recall (`Some(change)`) or of a release from a batch's
+/// page (`None`): what it changes (batch, product, how many items, the reason), and one button
+/// that sends the same form confirmed (a release keeps its form key). Nothing changes until then.
 async fn confirm_page(
     state: &AppState,
     lang: Lang,
     caller: &Caller,
     id: &str,
     form: &ChangeForm,
-    change: StatusChange,
+    change: Option<StatusChange>,
+    form_key: Option<&str>,
 ) -> Response {
     let (id2, from, to) = (
         id.to_string(),
@@ -204,14 +234,23 @@ async fn confirm_page(
         Ok(v) => v,
         Err(e) => return staff::error_page(lang, e),
     };
-    if form.reason.trim().is_empty() {
+    if change.is_some() && form.reason.trim().is_empty() {
         return staff::error_page(
             lang,
             crate::error::Error::BadRequest(tr(lang, "请填写原因。", "Give a reason.").into()),
         );
     }
     let (action, heading, warning) = match change {
-        StatusChange::Void => (
+        None => (
+            "release",
+            tr(lang, "确认放行销售", "Confirm the release for sale"),
+            tr(
+                lang,
+                "放行后，这些码离开总部库存，消费者查询时显示为正品。",
+                "Released codes leave HQ's stock and verify as genuine for consumers.",
+            ),
+        ),
+        Some(StatusChange::Void) => (
             "void",
             tr(lang, "确认作废", "Confirm voiding"),
             tr(
@@ -220,7 +259,7 @@ async fn confirm_page(
                 "Consumers verifying these codes will be told they are void. This cannot be undone.",
             ),
         ),
-        StatusChange::Recall => (
+        Some(StatusChange::Recall) => (
             "recall",
             tr(lang, "确认召回", "Confirm the recall"),
             tr(
@@ -238,18 +277,23 @@ async fn confirm_page(
                 dt { (lang.t(Text::Batch)) } dd { code { (batch.id) } }
                 dt { (lang.t(Text::Product)) } dd { (batch.product_name) " (" (batch.sku) ")" }
                 dt { (tr(lang, "码的数量", "Codes")) } dd id="confirm-count" { (count) }
-                dt { (lang.t(Text::Reason)) } dd { (form.reason.trim()) }
+                @if change.is_some() { dt { (lang.t(Text::Reason)) } dd { (form.reason.trim()) } }
+                @if let (Some(f), Some(t)) = (given(&form.from_serial), given(&form.to_serial)) {
+                    dt { (tr(lang, "序列号", "Serials")) } dd { code { (f.to_uppercase()) } " – " code { (t.to_uppercase()) } }
+                }
             }
             p { (warning) }
             form method="post" action=(format!("/hq/batches/{}/{action}", urlencode(&batch.id))) {
                 input type="hidden" name="csrf" value=(caller.csrf());
-                input type="hidden" name="reason" value=(form.reason.trim());
+                @if let Some(k) = form_key { input type="hidden" name=(form_key::FIELD) value=(k); }
+                @if change.is_some() { input type="hidden" name="reason" value=(form.reason.trim()); }
                 input type="hidden" name="from_serial" value=(form.from_serial.trim());
                 input type="hidden" name="to_serial" value=(form.to_serial.trim());
                 input type="hidden" name="confirm" value="yes";
+                input type="hidden" name="back" value=(back_to(&form.back));
                 button type="submit" id="confirm-button" { (heading) }
             }
-            p { a href="/hq#batches" { (tr(lang, "取消", "Cancel")) } }
+            p { a href=(back_to(&form.back)) { (tr(lang, "取消", "Cancel")) } }
         }
     };
     staff::with_cookies(
@@ -284,7 +328,21 @@ pub async fn release(
     }
     let from = form.get("from_serial").cloned().unwrap_or_default();
     let to = form.get("to_serial").cloned().unwrap_or_default();
+    // The batch's page asks for confirmation first (`confirm=ask`); the console's table does not.
+    if form.get("confirm").map(String::as_str) == Some("ask") {
+        let asked = ChangeForm {
+            csrf: String::new(),
+            reason: String::new(),
+            from_serial: from,
+            to_serial: to,
+            confirm: String::new(),
+            back: form.get("back").cloned().unwrap_or_default(),
+        };
+        let key = form.get(form_key::FIELD).map(String::as_str);
+        return confirm_page(&state, lang, &caller, &id, &asked, None, key).await;
+    }
     let actor = caller.user_id;
+    let back = back_to(form.get("back").map_or("", String::as_str));
     let done = form_key::write_once(&state.db, actor, target, &form, move |c| {
         let (range, changed) = registry::release(c, &id, &from, &to, Some(actor))?;
         let notice = format!(
@@ -293,7 +351,14 @@ pub async fn release(
             changed.changed,
             tr(lang, "个码已放行销售", "codes released for sale")
         );
-        Ok(format!("/hq?notice={}#batches", urlencode(&notice)))
+        let (path, anchor) = back.split_once('#').unwrap_or((&back, ""));
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let anchor = if anchor.is_empty() {
+            String::new()
+        } else {
+            format!("#{anchor}")
+        };
+        Ok(format!("{path}{sep}notice={}{anchor}", urlencode(&notice)))
     })
     .await;
     match done {

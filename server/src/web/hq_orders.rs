@@ -529,6 +529,8 @@ fn actions(lang: Lang, csrf: &str, v: &OrderView, offer: &Offer) -> Markup {
                 }
                 p.muted { a href=(format!("/warehouse/orders/{id}/pick")) { (tr(lang, "打印拣货单（手持终端扫码发货）", "Print the pick list (ship with a handheld)")) } }
             }
+            p.muted { a href=(format!("{HERE}/{id}/packing-slip.pdf")) id="packing-slip" download {
+                (tr(lang, "装箱单（PDF，含订单二维码）", "Packing slip (PDF, with the order's QR)")) } }
             @if offer.waybill {
                 form method="post" action=(format!("{HERE}/{id}/waybill")) id="waybill-form" {
                     input type="hidden" name="csrf" value=(csrf);

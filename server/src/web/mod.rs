@@ -18,6 +18,7 @@ mod hq_applications;
 mod hq_audit;
 mod hq_audit_alerts;
 mod hq_audit_trace;
+mod hq_batch_desk;
 mod hq_batches;
 mod hq_desk;
 mod hq_devices;
@@ -37,6 +38,7 @@ mod level_form;
 mod levels;
 pub mod login;
 mod network_i18n;
+mod packing_slip;
 mod region_picker;
 pub mod shell;
 mod staff;
@@ -162,6 +164,24 @@ fn desk_routes() -> Router<AppState> {
             "/hq/orders/{id}/label",
             post(warehouse_printers::print_label),
         )
+        .merge(batch_routes())
+}
+
+/// HQ's batches (issues 18 and 20): made in the background, labels and code packs.
+fn batch_routes() -> Router<AppState> {
+    Router::new()
+        .route("/hq/orders/{id}/packing-slip.pdf", get(packing_slip::hq))
+        .route(
+            "/warehouse/orders/{id}/packing-slip.pdf",
+            get(packing_slip::warehouse),
+        )
+        .route("/hq/batches", get(hq_batch_desk::list))
+        .route("/hq/batches/new", post(hq_batch_desk::create))
+        .route("/hq/batches/jobs/{id}", get(hq_batch_desk::job))
+        .route("/hq/batches/{id}", get(hq_batch_desk::show))
+        .route("/hq/batches/{id}/{file}", get(hq_batch_desk::labels))
+        .route("/hq/batches/{id}/packs", post(hq_batch_desk::make_pack))
+        .route("/hq/batches/{id}/packs/{pack}", get(hq_batch_desk::pack))
 }
 
 /// The diversion audit console (issue 7): HQ auditors and admins.

@@ -148,6 +148,12 @@ pub const NAV: &[NavItem] = &[
         needs: Permission::ReadRegistry,
     },
     NavItem {
+        href: "/hq/batches",
+        zh: "批次与标签",
+        en: "Batches",
+        needs: Permission::ManageRegistry,
+    },
+    NavItem {
         href: "/hq/staff",
         zh: "员工账号",
         en: "Staff",

@@ -227,7 +227,7 @@ pub async fn pick_list(
     let Some(s) = lines.first() else {
         return staff::error_page(lang, crate::error::Error::not_found("order"));
     };
-    let code = format!("CMORDER:{}", s.order_id);
+    let code = super::packing_slip::order_code(s.order_id);
     let qr = match qrcode::QrCode::new(code.as_bytes()) {
         Ok(q) => q
             .render::<qrcode::render::svg::Color<'_>>()
@@ -268,6 +268,8 @@ pub async fn pick_list(
                 "Scan this QR on a handheld to open the order, then scan each case (or item) out.")) }
             p.noprint.muted { (tr(lang, "用浏览器的打印（Ctrl+P）打印本页；导航不会被打印。",
                 "Print this page with the browser (Ctrl+P); the navigation is not printed.")) }
+            p.noprint { a href=(format!("/warehouse/orders/{}/packing-slip.pdf", s.order_id)) id="packing-slip" download {
+                (tr(lang, "下载装箱单（PDF）", "Download the packing slip (PDF)")) } }
             p.noprint { a href=(HERE) { "← " (tr(lang, "仓库", "Warehouse")) } }
         }
     };

@@ -4,6 +4,7 @@ mod common;
 
 mod accounts;
 mod api_basics;
+mod batch_desk_pages;
 mod broker_limits;
 mod cli_devices;
 mod contract;

@@ -6,6 +6,7 @@ pub mod db;
 pub mod form;
 pub mod mosquitto;
 pub mod net;
+pub mod pdf;
 pub mod postgres;
 
 pub use db::{Backend, TestDb, backends};

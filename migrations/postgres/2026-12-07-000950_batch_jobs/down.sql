@@ -1,0 +1,2 @@
+DROP TABLE code_packs;
+DROP TABLE batch_jobs;
