@@ -54,6 +54,16 @@ pub fn type_into(tab: &Tab, selector: &str, text: &str) {
         .unwrap_or_else(|e| panic!("type into {selector}: {e}"));
 }
 
+/// Empties a text box, then types into it.
+pub fn replace_text(tab: &Tab, selector: &str, text: &str) {
+    let js = format!(
+        "document.querySelector({}).value = ''",
+        serde_json::to_string(selector).expect("selector")
+    );
+    eval(tab, &js);
+    type_into(tab, selector, text);
+}
+
 pub fn text(tab: &Tab, selector: &str) -> String {
     tab.wait_for_element(selector)
         .unwrap_or_else(|e| panic!("{selector}: {e}"))

@@ -5,7 +5,6 @@
 pub mod bins;
 pub mod browser;
 pub mod browser_steps;
-pub mod desk_driver;
 pub mod devices;
 pub mod fixture;
 pub mod server;

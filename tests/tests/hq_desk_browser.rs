@@ -11,10 +11,8 @@
 //! The server runs in this process on a real SQLite file, with a batch written by codegen's
 //! library and imported through the registry.
 
-use std::net::SocketAddr;
-
 use chainmark_server::accounts;
-use chainmark_server::app::{self, App};
+use chainmark_server::app::App;
 use chainmark_server::config::Settings;
 use chainmark_server::domain::Role;
 use chainmark_server::domain::network::{Account, HqAccount, PaidVia, Posting};
@@ -25,6 +23,9 @@ use chainmark_server::store::network::ledger::{self as ledger_store, Meta};
 use chainmark_server::store::network::{agent_id, withdrawals as withdrawal_store};
 use chainmark_server::store::{desk as desk_store, users};
 use chainmark_tests::browser::{chromium, desk, keep_screenshot, launch};
+use chainmark_tests::browser_steps::{
+    self, click, eval, serve, sign_out, text, type_into, wait_notice,
+};
 use codegen::batch::{BatchSpec, write_batch};
 use codegen::keys::MasterKey;
 use diesel::prelude::*;
@@ -34,81 +35,9 @@ use serde_json::Value;
 const SKU: &str = "TEA-250G";
 const PASSWORD: &str = "desk-browser-password-1";
 
-fn serve(app: App, listener: std::net::TcpListener) {
-    listener.set_nonblocking(true).expect("non-blocking");
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            let router =
-                app::router(app.into_state()).into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, router).await.expect("serve");
-        });
-    });
-}
-
+/// Signs in with the scenario's password.
 fn sign_in(tab: &Tab, base: &str, username: &str, landmark: &str) {
-    tab.navigate_to(&format!("{base}/login"))
-        .expect("navigate")
-        .wait_until_navigated()
-        .expect("login page");
-    type_into(tab, "#username", username);
-    type_into(tab, "#password", PASSWORD);
-    click(tab, "form[action=\"/login\"] button[type=submit]");
-    tab.wait_for_element(landmark)
-        .unwrap_or_else(|e| panic!("signed in as {username}, {landmark}: {e}"));
-}
-
-fn sign_out(tab: &Tab) {
-    click(tab, "#shell-signout");
-    tab.wait_for_element("#username").expect("signed out");
-}
-
-fn click(tab: &Tab, selector: &str) {
-    tab.wait_for_element(selector)
-        .unwrap_or_else(|e| panic!("{selector}: {e}"))
-        .click()
-        .unwrap_or_else(|e| panic!("click {selector}: {e}"));
-}
-
-fn type_into(tab: &Tab, selector: &str, text: &str) {
-    click(tab, selector);
-    tab.type_str(text)
-        .unwrap_or_else(|e| panic!("type into {selector}: {e}"));
-}
-
-fn text(tab: &Tab, selector: &str) -> String {
-    tab.wait_for_element(selector)
-        .unwrap_or_else(|e| panic!("{selector}: {e}"))
-        .get_inner_text()
-        .expect("inner text")
-}
-
-/// Waits until the page's notice says `needle` (the form's answer may still be loading).
-fn wait_notice(tab: &Tab, needle: &str) {
-    let start = std::time::Instant::now();
-    loop {
-        let now = tab
-            .find_element("#notice")
-            .and_then(|e| e.get_inner_text())
-            .unwrap_or_default();
-        if now.contains(needle) {
-            return;
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(15),
-            "the notice never said {needle:?}: {now:?} on {}",
-            tab.get_url()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
-fn eval(tab: &Tab, js: &str) -> Value {
-    tab.evaluate(js, true)
-        .unwrap_or_else(|e| panic!("evaluate {js}: {e}"))
-        .value
-        .unwrap_or(Value::Null)
+    browser_steps::sign_in(tab, base, username, PASSWORD, landmark);
 }
 
 /// Internal values that must never reach a person (whole words of a zh-CN page's text).

@@ -14,7 +14,9 @@ use chainmark_server::network::{Actor, agents, orders, policy};
 use chainmark_server::store::network::agents as agent_store;
 use chainmark_server::store::products::{self, NewProduct};
 use chainmark_tests::browser::{chromium, desk, keep_screenshot, launch};
-use chainmark_tests::desk_driver::{click, eval, replace_text, serve, sign_in, text, wait_notice};
+use chainmark_tests::browser_steps::{
+    click, eval, replace_text, serve, sign_in, text, wait_notice,
+};
 
 const SKU: &str = "TEA-250G";
 const PASSWORD: &str = "policy-browser-password-1";

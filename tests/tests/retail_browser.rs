@@ -25,7 +25,7 @@ use chainmark_server::registry::{self, ImportOptions};
 use chainmark_server::store::network::agents as agent_store;
 use chainmark_server::store::schema::items;
 use chainmark_tests::browser::{chromium, desk, keep_screenshot, launch, phone};
-use chainmark_tests::desk_driver::{click, serve, sign_in, text, type_into, wait_notice};
+use chainmark_tests::browser_steps::{click, serve, sign_in, text, type_into, wait_notice};
 use codegen::batch::{BatchSpec, write_batch};
 use codegen::keys::MasterKey;
 use diesel::prelude::*;
