@@ -13,11 +13,9 @@
 //! warm-up, one at a time; p50, p95 and max per page.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
-use axum::http::{Request, StatusCode, header};
 use chainmark_server::accounts;
 use chainmark_server::app::{self, App};
 use chainmark_server::config::Settings;
@@ -31,8 +29,9 @@ use chainmark_server::store::network::orders::{
 use chainmark_server::store::products::{self, NewProduct};
 use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+#[path = "support/pages.rs"]
+mod timing;
 
 const PASSWORD: &str = "bench-password-agent-1";
 const STATES: &[OrderState] = &[
@@ -228,38 +227,13 @@ fn main() {
     println!("| page | p50 | p95 | max | bytes |");
     println!("|---|---|---|---|---|");
     for page in &pages {
-        let mut times = Vec::with_capacity(200);
-        let mut bytes = 0;
-        for i in 0..220 {
-            let req = Request::get(page.as_str())
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .expect("request");
-            let started = Instant::now();
-            let (status, body) = runtime.block_on(async {
-                let resp = router.clone().oneshot(req).await.expect("infallible");
-                let status = resp.status();
-                let body = resp.into_body().collect().await.expect("body").to_bytes();
-                (status, body)
-            });
-            let took = started.elapsed();
-            assert_eq!(status, StatusCode::OK, "{page}");
-            bytes = body.len();
-            if i >= 20 {
-                times.push(took);
-            }
-        }
-        times.sort();
-        let at = |q: f64| {
-            let i = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1;
-            times[i]
-        };
-        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+        let t = timing::time(&runtime, &router, page, Some(&cookie), 20, 200);
         println!(
-            "| `{page}` | {} | {} | {} | {bytes} |",
-            ms(at(0.5)),
-            ms(at(0.95)),
-            ms(times[times.len() - 1])
+            "| `{page}` | {} | {} | {} | {} |",
+            timing::ms(t.p50),
+            timing::ms(t.p95),
+            timing::ms(t.max),
+            t.bytes
         );
     }
 }

@@ -15,11 +15,9 @@
 //! run is the sign-in page (signed out), which reads nothing: the router's and the markup's floor.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
-use axum::http::{Request, StatusCode, header};
 use chainmark_server::accounts;
 use chainmark_server::app::{self, App};
 use chainmark_server::config::Settings;
@@ -36,12 +34,12 @@ use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
 use chrono::{Datelike, Duration as Days, NaiveDateTime};
 use diesel::prelude::*;
-use http_body_util::BodyExt;
 use rust_decimal::Decimal;
-use tower::ServiceExt;
 
 #[path = "support/network.rs"]
 mod network;
+#[path = "support/pages.rs"]
+mod timing;
 use network::{exec, price_cents, tier_of, upline};
 
 const PASSWORD: &str = "bench-password-hq-admin-1";
@@ -329,39 +327,15 @@ fn main() {
     println!("| page | address | p50 | p95 | max | bytes |");
     println!("|---|---|---|---|---|---|");
     for (what, page) in &pages {
-        let mut times = Vec::with_capacity(100);
-        let mut bytes = 0;
-        for i in 0..110 {
-            let mut req = Request::get(page.as_str());
-            if page != "/login" {
-                req = req.header(header::COOKIE, &cookie);
-            }
-            let req = req.body(Body::empty()).expect("request");
-            let started = Instant::now();
-            let (status, body) = runtime.block_on(async {
-                let resp = router.clone().oneshot(req).await.expect("infallible");
-                let status = resp.status();
-                let body = resp.into_body().collect().await.expect("body").to_bytes();
-                (status, body)
-            });
-            let took = started.elapsed();
-            assert_eq!(status, StatusCode::OK, "{page}");
-            bytes = body.len();
-            if i >= 10 {
-                times.push(took);
-            }
-        }
-        times.sort();
-        let at = |q: f64| {
-            let i = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1;
-            times[i]
-        };
-        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+        // Signed out: a signed-in caller is sent home from it.
+        let cookie = (page != "/login").then_some(cookie.as_str());
+        let t = timing::time(&runtime, &router, page, cookie, 10, 100);
         println!(
-            "| {what} | `{page}` | {} | {} | {} | {bytes} |",
-            ms(at(0.5)),
-            ms(at(0.95)),
-            ms(times[times.len() - 1])
+            "| {what} | `{page}` | {} | {} | {} | {} |",
+            timing::ms(t.p50),
+            timing::ms(t.p95),
+            timing::ms(t.max),
+            t.bytes
         );
     }
 }
