@@ -12,6 +12,7 @@
 
 mod fit;
 mod fonts;
+mod pdf;
 mod png;
 mod svg;
 mod zpl;
@@ -247,6 +248,12 @@ impl Card {
     /// The card as a PNG, its text drawn with `fonts`.
     pub fn to_png(&self, fonts: &Fonts) -> Result<Vec<u8>> {
         png::render(self, fonts)
+    }
+
+    /// The card as a one-page PDF of `width_mm` × `height_mm` (the picture fills the page; draw
+    /// it at the page's proportions), its text drawn with `fonts`.
+    pub fn to_pdf(&self, fonts: &Fonts, width_mm: f32, height_mm: f32) -> Result<Vec<u8>> {
+        pdf::render(self, fonts, width_mm, height_mm)
     }
 
     /// The card as a ZPL II label for a thermal printer, one pixel per printer dot (800 × 1200

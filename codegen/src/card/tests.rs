@@ -292,3 +292,25 @@ fn card_zpl_is_one_graphic_field_that_reads_back_to_the_picture() {
     assert!(decode_graphic("^XA^XZ").is_none());
     assert!(decode_graphic("^XA^GFA,10,10,3,\nFFFF^FS^XZ").is_none());
 }
+
+#[test]
+fn card_pdf_is_one_page_of_the_asked_size() {
+    let Some(fonts) = test_fonts() else { return };
+    let pdf = certificate().to_pdf(&fonts, 75.0, 100.0).expect("pdf");
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.starts_with("%PDF-"));
+    assert_eq!(
+        text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count(),
+        1
+    );
+    // 75 mm × 100 mm in points.
+    assert!(
+        text.contains("/MediaBox [0 0 212.59"),
+        "{}",
+        &text[..400.min(text.len())]
+    );
+    assert!(text.contains("/Width 750") && text.contains("/Height 1000"));
+    for (w, h) in [(0.0, 100.0), (75.0, -1.0), (f32::NAN, 10.0), (2000.0, 10.0)] {
+        assert!(certificate().to_pdf(&fonts, w, h).is_err(), "{w} × {h}");
+    }
+}

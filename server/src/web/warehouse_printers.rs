@@ -2,7 +2,7 @@
 //! printers with their state, adding one, a test label, switching one off; the print queue
 //! newest first, filtered by state and printer, paged, with cancel and reprint. And the
 //! waybill-label form of an order's page (`POST /hq/orders/{id}/label`), its preview
-//! (`GET /hq/orders/{id}/label.png`) and ZPL (`label.zpl`). Every form goes through
+//! (`GET /hq/orders/{id}/label.png`), PDF (`label.pdf`, 100 × 150 mm) and ZPL (`label.zpl`). Every form goes through
 //! `hq_desk::act_on`; the rules are `crate::printing`'s.
 
 use std::collections::{BTreeMap, HashMap};
@@ -409,6 +409,8 @@ pub fn label_card(lang: Lang, csrf: &str, order: i64, printers: &[PrinterRow]) -
             p {
                 a href=(format!("/hq/orders/{order}/label.png")) target="_blank" { (tr(lang, "预览面单", "Preview the label")) }
                 " · "
+                a href=(format!("/hq/orders/{order}/label.pdf")) { (tr(lang, "下载 PDF（100×150 毫米）", "Download the PDF (100 × 150 mm)")) }
+                " · "
                 a href=(format!("/hq/orders/{order}/label.zpl")) { (tr(lang, "下载 ZPL 文件", "Download the ZPL file")) }
             }
             @if usable.is_empty() {
@@ -519,16 +521,21 @@ pub async fn label_file(
                     "application/octet-stream",
                     card.to_zpl(fonts).map_err(draw)?.into_bytes(),
                 ),
+                // 100 × 150 mm, for an office printer or a PDF-driven label printer.
+                "label.pdf" => (
+                    "application/pdf",
+                    card.to_pdf(fonts, 100.0, 150.0).map_err(draw)?,
+                ),
                 _ => return Err(Error::not_found("label file")),
             })
         })
         .await;
     match made {
         Ok((kind, bytes)) => {
-            let disposition = if kind == "image/png" {
-                format!("inline; filename=\"waybill-{id}.png\"")
-            } else {
-                format!("attachment; filename=\"waybill-{id}.zpl\"")
+            let disposition = match kind {
+                "image/png" => format!("inline; filename=\"waybill-{id}.png\""),
+                "application/pdf" => format!("inline; filename=\"waybill-{id}.pdf\""),
+                _ => format!("attachment; filename=\"waybill-{id}.zpl\""),
             };
             (
                 StatusCode::OK,

@@ -504,6 +504,30 @@ async fn the_warehouse_prints_a_waybill_label_from_the_pages() {
             .await;
         assert_eq!(status, StatusCode::OK);
         assert!(zpl.starts_with(b"^XA\n^PW800\n^LL1200\n"));
+        // The same label as a 100 × 150 mm PDF: its QR reads once rendered.
+        let (status, headers, pdf) = net
+            .app
+            .send(chainmark_test_support::form::get_with_cookie(
+                &format!("/hq/orders/{order}/label.pdf"),
+                Some(&wh),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/pdf")
+        );
+        assert!(
+            String::from_utf8_lossy(&pdf).contains("/MediaBox [0 0 283.46"),
+            "100 mm wide"
+        );
+        let codes = chainmark_test_support::pdf::qr_codes(&pdf, 1)
+            .expect("pdftoppm (poppler-utils) renders the PDF");
+        assert_eq!(
+            codes,
+            [format!("{}/agent/orders/{order}", crate::common::BASE_URL)],
+            "{backend:?}"
+        );
         let (status, _, _) = net
             .app
             .send(chainmark_test_support::form::get_with_cookie(
