@@ -289,6 +289,19 @@ fn product_card(lang: Lang, answer: &Answer) -> Markup {
     }
 }
 
+/// Under a genuine verdict: the way to the item's page, where the consumer joins the agent that
+/// sold it as a member or orders again (issue 20).
+fn after_genuine(lang: Lang, serial: &str) -> Markup {
+    let (zh, en) = ("成为会员或再次购买 →", "Become a member or order again →");
+    html! {
+        p.card id="to-reorder" {
+            a href=(format!("/s/{}?lang={}#reorder", urlencode(serial), lang.param())) {
+                @match lang { Lang::Zh => (zh), Lang::En => (en) }
+            }
+        }
+    }
+}
+
 fn verdict(lang: Lang, serial: &str, tag: Option<&str>, retry: &str, answer: &Answer) -> Markup {
     let first_seen = answer
         .first_verified_at
@@ -319,6 +332,7 @@ fn verdict(lang: Lang, serial: &str, tag: Option<&str>, retry: &str, answer: &An
                     p { (lang.t(Text::GenuineFirstDetail)) }
                 }
                 (product_card(lang, answer))
+                (after_genuine(lang, serial))
             }
             Some(Outcome::GenuineRepeat) => {
                 div.card.verdict.warn id="verdict" data-result="genuine_repeat" {
@@ -330,6 +344,7 @@ fn verdict(lang: Lang, serial: &str, tag: Option<&str>, retry: &str, answer: &An
                     }
                 }
                 (product_card(lang, answer))
+                (after_genuine(lang, serial))
             }
             Some(Outcome::Mismatch) => {
                 div.card.verdict.bad id="verdict" data-result="mismatch" {

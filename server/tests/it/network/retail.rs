@@ -391,6 +391,27 @@ async fn an_agent_sells_at_retail_keeps_members_and_fulfils_reorders() {
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
 
+        // A consumer verifying an item it bought is shown the way to join or reorder.
+        let row = &batch.rows[8];
+        let (status, _, verdict) = net
+            .app
+            .send(post(
+                &format!("/v/{}", row.serial),
+                None,
+                &[
+                    ("t", row.tag.as_str()),
+                    ("code", row.security_code.as_str()),
+                ],
+            ))
+            .await;
+        let verdict = String::from_utf8_lossy(&verdict);
+        assert_eq!(status, StatusCode::OK, "{verdict}");
+        assert!(
+            verdict.contains("id=\"to-reorder\"")
+                && verdict.contains(&format!("/s/{}", row.serial)),
+            "{backend:?}"
+        );
+
         // The consumer's item page names the seller and takes a reorder.
         let (status, item, _) = page(&net, &format!("/s/{}", stock[8]), None).await;
         assert_eq!(status, StatusCode::OK);
