@@ -347,9 +347,9 @@ fn wait_text(tab: &Tab, selector: &str, needle: &str) -> String {
 
 fn go(tab: &Tab, url: &str) {
     tab.navigate_to(url)
-        .expect("navigate")
+        .unwrap_or_else(|e| panic!("navigate to {url}: {e}"))
         .wait_until_navigated()
-        .expect("navigated");
+        .unwrap_or_else(|e| panic!("navigated to {url}: {e}"));
 }
 
 /// The page's visible text has no internal value (Chinese pages only).
@@ -722,12 +722,15 @@ fn crawl(tab: &Tab, base: &str, start: &str, home: &str, check_raw: bool) -> usi
         }
         for l in links {
             let l = l.strip_prefix(base).unwrap_or(&l).to_string();
-            // Same site, a page (not an image or a download), not the language switch.
+            // Same site, a page (not an image or a download: PDF, ZPL, CSV), not the language
+            // switch.
             if l.starts_with('/')
                 && !l.starts_with("//")
                 && !l.contains("lang=")
                 && !l.ends_with(".png")
                 && !l.contains(".csv")
+                && !l.contains(".pdf")
+                && !l.contains(".zpl")
                 && !l.ends_with("/png")
                 && !l.contains(".svg")
                 && !l.starts_with("/logout")
