@@ -48,14 +48,23 @@ fn may_print(actor: Actor) -> Result<()> {
     actor.require(Permission::Print, "use the label printers")
 }
 
-/// Adds a printer: a name people know it by, and its address (`host:port`, or a host for 9100).
+/// Adds a printer: the warehouse it stands in (whose queue it is), a name people know it by,
+/// and its address (`host:port`, or a host for 9100).
 pub fn add_printer(
     c: &mut DbConnection,
     actor: Actor,
+    warehouse: &str,
     name: &str,
     address: &str,
 ) -> Result<PrinterRow> {
     may_print(actor)?;
+    let warehouse = warehouse.trim();
+    if warehouse.is_empty() || warehouse.chars().count() > 40 {
+        return Err(Error::refuse(
+            "printer_warehouse_bad",
+            "warehouse: name the warehouse the printer stands in, in 1 to 40 characters",
+        ));
+    }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 40 {
         return Err(Error::refuse(
@@ -75,7 +84,14 @@ pub fn add_printer(
             format!("a printer is already named {name}"),
         ));
     }
-    Ok(store::add_printer(c, name, &address, actor.user(), now())?)
+    Ok(store::add_printer(
+        c,
+        name,
+        &address,
+        warehouse,
+        actor.user(),
+        now(),
+    )?)
 }
 
 /// Switches a printer off (its jobs wait) or on again.

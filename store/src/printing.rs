@@ -22,6 +22,9 @@ pub struct PrinterRow {
     pub last_ok_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
     pub last_error_at: Option<NaiveDateTime>,
+    /// The warehouse it stands in (its queue is that warehouse's); empty for printers added
+    /// before warehouses were named.
+    pub warehouse: String,
 }
 
 /// A job as listed (without its document).
@@ -86,6 +89,7 @@ pub fn add_printer(
     conn: &mut DbConnection,
     name: &str,
     address: &str,
+    warehouse: &str,
     by: Option<i64>,
     at: NaiveDateTime,
 ) -> Result<PrinterRow> {
@@ -93,6 +97,7 @@ pub fn add_printer(
         .values((
             printers::name.eq(name),
             printers::address.eq(address),
+            printers::warehouse.eq(warehouse),
             printers::created_by.eq(by),
             printers::created_at.eq(at),
         ))
@@ -110,9 +115,11 @@ pub fn printer(conn: &mut DbConnection, id: i64) -> Result<Option<PrinterRow>> {
     Ok(printers::table.find(id).first(conn).optional()?)
 }
 
-/// Every printer, by name (a warehouse has a handful).
+/// Every printer, by warehouse and name (a warehouse has a handful).
 pub fn printers(conn: &mut DbConnection) -> Result<Vec<PrinterRow>> {
-    Ok(printers::table.order(printers::name.asc()).load(conn)?)
+    Ok(printers::table
+        .order((printers::warehouse.asc(), printers::name.asc()))
+        .load(conn)?)
 }
 
 pub fn set_disabled(conn: &mut DbConnection, id: i64, disabled: bool) -> Result<bool> {
@@ -177,18 +184,26 @@ pub fn document(conn: &mut DbConnection, id: i64) -> Result<Option<(String, Stri
         .optional()?)
 }
 
-/// A page of jobs, newest first: of one printer and one state when given, below `before`.
+/// A page of jobs, newest first: of one warehouse, one printer and one state when given, below
+/// `before`.
 pub fn jobs(
     conn: &mut DbConnection,
+    warehouse: Option<&str>,
     printer: Option<i64>,
     state: Option<JobState>,
     order: Option<i64>,
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<JobRow>> {
-    let mut q = print_jobs::table.select(JOB_COLUMNS).into_boxed();
+    let mut q = print_jobs::table
+        .inner_join(printers::table)
+        .select(JOB_COLUMNS)
+        .into_boxed();
     if let Some(p) = printer {
         q = q.filter(print_jobs::printer_id.eq(p));
+    }
+    if let Some(w) = warehouse {
+        q = q.filter(printers::warehouse.eq(w));
     }
     if let Some(s) = state {
         q = q.filter(print_jobs::state.eq(Stored(s)));

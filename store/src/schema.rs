@@ -1063,6 +1063,7 @@ diesel::table! {
         last_ok_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         last_error_at -> Nullable<Timestamp>,
+        warehouse -> Text,
     }
 }
 

@@ -267,6 +267,7 @@ fn a_shop_sells_a_consumer_reorders_and_the_warehouse_prints() {
         .wait_until_navigated()
         .expect("warehouse");
     click(&tab, "#to-printers a");
+    type_into(&tab, "#printer-warehouse", "杭州总仓");
     type_into(&tab, "#printer-name", "发货台一号");
     type_into(&tab, "#printer-address", &printer_addr.to_string());
     click(&tab, "#add-printer");

@@ -325,6 +325,10 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "打印机地址有误：请填写其网络地址，例如 192.168.1.50 或 192.168.1.50:9100。",
             "The printer's address is wrong: give its network address, such as 192.168.1.50 or 192.168.1.50:9100.",
         ),
+        "printer_warehouse_bad" => (
+            "请填写打印机所在的仓库（1 至 40 个字）。",
+            "Name the warehouse the printer stands in, in 1 to 40 characters.",
+        ),
         "printer_name_taken" => (
             "已有同名的打印机：请换一个名称。",
             "A printer already has this name: choose another.",

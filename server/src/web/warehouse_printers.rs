@@ -68,6 +68,15 @@ fn kind_words(lang: Lang, k: JobKind) -> &'static str {
     }
 }
 
+/// A printer's warehouse, or words for the printers added before warehouses were named.
+fn warehouse_words(lang: Lang, w: &str) -> &str {
+    if w.is_empty() {
+        tr(lang, "未指定仓库", "No warehouse named")
+    } else {
+        w
+    }
+}
+
 fn printer_state(lang: Lang, p: &PrinterRow, waiting: bool) -> &'static str {
     let failing = match (p.last_error_at, p.last_ok_at) {
         (Some(e), Some(ok)) => e > ok,
@@ -99,14 +108,23 @@ pub async fn show(
     };
     let state_filter = param(&q, "state").and_then(JobState::parse);
     let printer_filter = param(&q, "printer").and_then(|p| p.parse::<i64>().ok());
+    let warehouse_filter = param(&q, "warehouse").map(str::to_string);
+    let wf = warehouse_filter.clone();
     let before = param(&q, "before").and_then(|p| p.parse::<i64>().ok());
     let loaded = state
         .db
         .run(move |c| {
             let printers = printing::printers(c, actor)?;
             let counts = store::counts(c)?;
-            let mut jobs =
-                store::jobs(c, printer_filter, state_filter, None, before, PER_PAGE + 1)?;
+            let mut jobs = store::jobs(
+                c,
+                wf.as_deref(),
+                printer_filter,
+                state_filter,
+                None,
+                before,
+                PER_PAGE + 1,
+            )?;
             let more = jobs.len() > usize::try_from(PER_PAGE).unwrap_or(30);
             jobs.truncate(usize::try_from(PER_PAGE).unwrap_or(30));
             Ok((printers, counts, jobs, more))
@@ -134,6 +152,9 @@ pub async fn show(
     let csrf = caller.csrf().to_string();
     let state_param = state_filter.map_or("", JobState::as_str).to_string();
     let printer_param = printer_filter.map(|p| p.to_string()).unwrap_or_default();
+    let warehouse_param = warehouse_filter.clone().unwrap_or_default();
+    let mut warehouses: Vec<&str> = printers.iter().map(|p| p.warehouse.as_str()).collect();
+    warehouses.dedup();
     let body = html! {
         @if let Some(n) = param(&q, "notice") {
             @if q.contains_key("bad") { div.card.verdict.bad id="notice" data-ok="false" { (n) } }
@@ -147,6 +168,7 @@ pub async fn show(
             } @else {
                 table {
                     thead { tr {
+                        th { (tr(lang, "仓库", "Warehouse")) }
                         th { (tr(lang, "名称", "Name")) } th { (tr(lang, "地址", "Address")) }
                         th { (tr(lang, "状态", "State")) } th.num { (tr(lang, "排队", "Queued")) }
                         th.num { (tr(lang, "已打印", "Printed")) } th { (tr(lang, "最近出错", "Last problem")) }
@@ -155,6 +177,7 @@ pub async fn show(
                     tbody {
                         @for p in &printers {
                             tr data-printer=(p.id) {
+                                td { (warehouse_words(lang, &p.warehouse)) }
                                 td { (p.name) } td { code { (p.address) } }
                                 td.pstate { (printer_state(lang, p, waiting.contains(&p.id))) }
                                 td.num { (count(p.id, JobState::Queued)) }
@@ -185,6 +208,9 @@ pub async fn show(
             form method="post" action=(format!("{HERE}/new")) id="new-printer" {
                 input type="hidden" name="csrf" value=(csrf);
                 (form_key::field())
+                label { (tr(lang, "仓库", "Warehouse")) " " input type="text" name="warehouse" id="printer-warehouse" required maxlength="40" list="warehouses" placeholder=(tr(lang, "如：杭州总仓", "e.g. Hangzhou main")); }
+                datalist id="warehouses" { @for w in &warehouses { @if !w.is_empty() { option value=(w) {} } } }
+                " "
                 label { (tr(lang, "名称", "Name")) " " input type="text" name="name" id="printer-name" required maxlength="40" placeholder=(tr(lang, "如：发货台一号", "e.g. Packing desk 1")); }
                 " "
                 label { (tr(lang, "网络地址", "Network address")) " " input type="text" name="address" id="printer-address" required maxlength="100" placeholder="192.168.1.50:9100"; }
@@ -200,6 +226,17 @@ pub async fn show(
                         option value="" { (tr(lang, "全部", "All")) }
                         @for s in JobState::ALL {
                             option value=(s.as_str()) selected[state_filter == Some(s)] { (state_filter_words(lang, s)) }
+                        }
+                    }
+                }
+                " "
+                label { (tr(lang, "仓库", "Warehouse")) " "
+                    select name="warehouse" {
+                        option value="" { (tr(lang, "全部", "All")) }
+                        @for w in &warehouses {
+                            @if !w.is_empty() {
+                                option value=(w) selected[warehouse_filter.as_deref() == Some(*w)] { (w) }
+                            }
                         }
                     }
                 }
@@ -259,7 +296,7 @@ pub async fn show(
                 }
                 @if more {
                     @if let Some(last) = jobs.last() {
-                        p { a id="older" href=(hq_desk::href(HERE, &[("state", &state_param), ("printer", &printer_param), ("before", &last.id.to_string())])) {
+                        p { a id="older" href=(hq_desk::href(HERE, &[("state", &state_param), ("warehouse", &warehouse_param), ("printer", &printer_param), ("before", &last.id.to_string())])) {
                             (tr(lang, "更早的任务 →", "Older jobs →")) } }
                     }
                 }
@@ -273,6 +310,7 @@ pub async fn show(
         HERE,
         &[
             ("state", &state_param),
+            ("warehouse", &warehouse_param),
             ("printer", &printer_param),
             ("lang", lang.other().param()),
         ],
@@ -313,7 +351,8 @@ pub async fn add(
         HERE.to_string(),
         |c, actor, lang, f| {
             let text = |k: &str| f.get(k).map_or("", String::as_str);
-            let p = printing::add_printer(c, actor, text("name"), text("address"))?;
+            let p =
+                printing::add_printer(c, actor, text("warehouse"), text("name"), text("address"))?;
             Ok((
                 format!("{} · {}", tr(lang, "已添加打印机", "Printer added"), p.name),
                 true,
@@ -421,7 +460,7 @@ pub fn label_card(lang: Lang, csrf: &str, order: i64, printers: &[PrinterRow]) -
                     (form_key::field())
                     label { (tr(lang, "打印机", "Printer")) " "
                         select name="printer" id="label-printer" {
-                            @for p in &usable { option value=(p.id) { (p.name) } }
+                            @for p in &usable { option value=(p.id) { (warehouse_words(lang, &p.warehouse)) " · " (p.name) } }
                         }
                     }
                     " "

@@ -88,6 +88,7 @@ async fn labels_wait_for_an_away_printer_and_print_exactly_once() {
             code(printing::add_printer(
                 &mut net.conn(),
                 net.finance,
+                "杭州总仓",
                 "P",
                 "127.0.0.1"
             )),
@@ -97,6 +98,7 @@ async fn labels_wait_for_an_away_printer_and_print_exactly_once() {
             code(printing::add_printer(
                 &mut net.conn(),
                 warehouse,
+                "杭州总仓",
                 "P",
                 "http://x/"
             )),
@@ -106,14 +108,26 @@ async fn labels_wait_for_an_away_printer_and_print_exactly_once() {
             code(printing::add_printer(
                 &mut net.conn(),
                 warehouse,
+                "杭州总仓",
                 " ",
                 "10.0.0.9"
             )),
             "printer_name_bad"
         );
+        assert_eq!(
+            code(printing::add_printer(
+                &mut net.conn(),
+                warehouse,
+                " ",
+                "P",
+                "10.0.0.9"
+            )),
+            "printer_warehouse_bad"
+        );
         let printer = printing::add_printer(
             &mut net.conn(),
             warehouse,
+            "杭州总仓",
             "仓库一号打印机",
             &format!("127.0.0.1:{port}"),
         )
@@ -122,6 +136,7 @@ async fn labels_wait_for_an_away_printer_and_print_exactly_once() {
             code(printing::add_printer(
                 &mut net.conn(),
                 warehouse,
+                "杭州总仓",
                 "仓库一号打印机",
                 "10.0.0.9"
             )),
@@ -404,6 +419,7 @@ async fn the_warehouse_prints_a_waybill_label_from_the_pages() {
                 &[
                     ("csrf", &csrf),
                     ("idempotency_key", &key),
+                    ("warehouse", "杭州总仓"),
                     ("name", "发货台一号"),
                     ("address", "http://printer/"),
                 ],
@@ -429,6 +445,7 @@ async fn the_warehouse_prints_a_waybill_label_from_the_pages() {
                 &[
                     ("csrf", &csrf),
                     ("idempotency_key", &key),
+                    ("warehouse", "杭州总仓"),
                     ("name", "发货台一号"),
                     ("address", &address),
                 ],
@@ -461,7 +478,8 @@ async fn the_warehouse_prints_a_waybill_label_from_the_pages() {
                 .await;
             assert_eq!(status, StatusCode::SEE_OTHER);
         }
-        let jobs = store::jobs(&mut net.conn(), None, None, Some(order), None, 10).expect("jobs");
+        let jobs =
+            store::jobs(&mut net.conn(), None, None, None, Some(order), None, 10).expect("jobs");
         assert_eq!(jobs.len(), 1, "{backend:?}: one label for a double click");
         let (_, body, _) = page(&net, "/warehouse/printers", Some(&wh)).await;
         assert!(body.contains("排队中") && body.contains("SF99887766"));
@@ -471,7 +489,21 @@ async fn the_warehouse_prints_a_waybill_label_from_the_pages() {
             .expect("round");
         assert_eq!(round.printed, 1, "{backend:?}");
         assert_eq!(got.lock().expect("lock").len(), 1);
-        let (_, body, _) = page(&net, "/warehouse/printers?state=printed&lang=en", Some(&wh)).await;
+        let (_, body, _) = page(
+            &net,
+            "/warehouse/printers?state=printed&warehouse=杭州总仓&lang=en",
+            Some(&wh),
+        )
+        .await;
+        assert!(
+            body.contains("data-job="),
+            "{backend:?}: the warehouse's queue"
+        );
+        let (_, other, _) = page(&net, "/warehouse/printers?warehouse=宁波仓", Some(&wh)).await;
+        assert!(
+            other.contains("no-jobs"),
+            "{backend:?}: another warehouse's queue is empty"
+        );
         assert!(
             body.contains("Printed") && body.contains("Waybill label") && body.contains("Working")
         );
