@@ -5,6 +5,7 @@ pub mod diversion;
 pub mod epcis;
 pub mod joining;
 pub mod levels;
+pub mod marketing;
 pub mod network;
 pub mod network_import;
 pub mod phone;

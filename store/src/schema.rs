@@ -12,12 +12,21 @@ pub mod sql_types {
     use crate::domain::diversion::alert::{AlertKind, AlertStatus, Channel};
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
+    use crate::domain::marketing::{CampaignState, PrizeKind};
     use crate::domain::network::earnings::PaidVia;
     use crate::domain::network::order::{OrderKind, OrderState};
     use crate::domain::network::policy::ApprovalMode;
     use crate::domain::network::tracking::{TrackingSource, TrackingStatus};
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::domain::printing::{JobKind, JobState};
+    text_enum!(
+        /// `campaigns.state`.
+        CampaignStateText => CampaignState, name: |s| s.as_str(), parse: CampaignState::parse
+    );
+    text_enum!(
+        /// `campaign_prizes.kind`, `campaign_rewards.kind`.
+        PrizeKindText => PrizeKind, name: |k| k.as_str(), parse: PrizeKind::parse
+    );
     use crate::domain::retail::{CustomerSource, RetailOrderState};
     use crate::typed::text_enum;
     use chainmark_wire::ScanKind;
@@ -1161,3 +1170,148 @@ diesel::allow_tables_to_appear_in_same_query!(retail_sale_items, products);
 diesel::allow_tables_to_appear_in_same_query!(retail_sale_items, batches);
 diesel::allow_tables_to_appear_in_same_query!(retail_sales, agents);
 diesel::allow_tables_to_appear_in_same_query!(end_customers, agents);
+
+// Scan marketing (issue 21): campaigns, prizes, rewards, consumers, payouts.
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
+    campaigns (id) {
+        id -> BigInt,
+        name -> Text,
+        state -> CampaignStateText,
+        skus -> Text,
+        batches -> Text,
+        regions -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        budget_cents -> BigInt,
+        spent_cents -> BigInt,
+        daily_limit -> Integer,
+        lottery -> Bool,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
+    campaign_prizes (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        kind -> PrizeKindText,
+        points -> BigInt,
+        min_cents -> BigInt,
+        max_cents -> BigInt,
+        odds_bp -> Integer,
+        stock -> Nullable<BigInt>,
+        remaining -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    consumers (id) {
+        id -> BigInt,
+        phone -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consumer_codes (id) {
+        id -> BigInt,
+        phone -> Text,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        attempts -> Integer,
+        used_at -> Nullable<Timestamp>,
+        client_addr -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    consumer_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        consumer_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payout_batches (id) {
+        id -> BigInt,
+        state -> Text,
+        total_cents -> BigInt,
+        line_count -> Integer,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        reference -> Nullable<Text>,
+        paid_at -> Nullable<Timestamp>,
+        paid_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
+    campaign_rewards (id) {
+        id -> BigInt,
+        serial -> Text,
+        campaign_id -> BigInt,
+        prize_id -> Nullable<BigInt>,
+        kind -> Nullable<PrizeKindText>,
+        points -> BigInt,
+        amount_cents -> BigInt,
+        coupon_code -> Nullable<Text>,
+        claim_token_hash -> Nullable<Text>,
+        consumer_id -> Nullable<BigInt>,
+        region_code -> Nullable<Text>,
+        drawn_at -> Timestamp,
+        claimed_at -> Nullable<Timestamp>,
+        payout_batch_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    campaign_days (campaign_id, day, province) {
+        campaign_id -> BigInt,
+        day -> Date,
+        province -> Text,
+        scans -> BigInt,
+        rewards -> BigInt,
+        claimed -> BigInt,
+        cost_cents -> BigInt,
+    }
+}
+
+diesel::joinable!(campaign_prizes -> campaigns (campaign_id));
+diesel::joinable!(campaign_rewards -> campaigns (campaign_id));
+diesel::joinable!(campaign_rewards -> campaign_prizes (prize_id));
+diesel::joinable!(campaign_rewards -> consumers (consumer_id));
+diesel::joinable!(campaign_rewards -> payout_batches (payout_batch_id));
+diesel::joinable!(consumer_sessions -> consumers (consumer_id));
+diesel::joinable!(campaign_days -> campaigns (campaign_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    campaigns,
+    campaign_prizes,
+    campaign_rewards,
+    campaign_days,
+    consumers,
+    consumer_sessions,
+    payout_batches,
+);
+diesel::allow_tables_to_appear_in_same_query!(campaign_rewards, products);
+diesel::allow_tables_to_appear_in_same_query!(campaign_rewards, items);
+diesel::allow_tables_to_appear_in_same_query!(campaign_rewards, batches);
+diesel::allow_tables_to_appear_in_same_query!(campaign_prizes, products);
+diesel::allow_tables_to_appear_in_same_query!(campaigns, products);

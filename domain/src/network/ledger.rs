@@ -39,12 +39,29 @@ pub enum HqAccount {
     /// The other side of opening balances brought in from a brand's previous system (issue 23):
     /// what HQ owed its agents there, now owed here.
     Migration,
+    /// What scan-marketing rewards cost the brand (扫码营销, issue 21).
+    MarketingExpense,
+    /// Rewards drawn but not yet claimed by a signed-in consumer.
+    RewardsOwed,
+}
+
+/// What a consumer holds from scan-marketing rewards, each owed by the brand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ConsumerWallet {
+    /// Points, at `marketing::POINT_VALUE` each.
+    Points,
+    /// Coupons at their face value, until redeemed.
+    Coupons,
+    /// Cash (红包) until paid out.
+    Cash,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Account {
     Agent(AgentId, Wallet),
     Hq(HqAccount),
+    /// A consumer's account (the `consumers` row's id).
+    Consumer(i64, ConsumerWallet),
 }
 
 impl Account {
@@ -66,6 +83,11 @@ impl fmt::Display for Account {
             Account::Hq(HqAccount::Payables) => f.write_str("hq:payables"),
             Account::Hq(HqAccount::Cash) => f.write_str("hq:cash"),
             Account::Hq(HqAccount::Migration) => f.write_str("hq:migration"),
+            Account::Hq(HqAccount::MarketingExpense) => f.write_str("hq:marketing_expense"),
+            Account::Hq(HqAccount::RewardsOwed) => f.write_str("hq:rewards_owed"),
+            Account::Consumer(c, ConsumerWallet::Points) => write!(f, "consumer:{c}:points"),
+            Account::Consumer(c, ConsumerWallet::Coupons) => write!(f, "consumer:{c}:coupons"),
+            Account::Consumer(c, ConsumerWallet::Cash) => write!(f, "consumer:{c}:cash"),
         }
     }
 }

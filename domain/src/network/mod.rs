@@ -30,7 +30,9 @@ pub use earnings::{BookedLine, BookedOrder, Earning, PaidVia, Referrer};
 pub use forwarding::{
     CartLine, ForwardError, ForwardPlan, Leg, Margin, SupplierLink, plan_cart, plan_forwarding,
 };
-pub use ledger::{Account, HqAccount, Ledger, LedgerError, Line, Posting, PostingError, Wallet};
+pub use ledger::{
+    Account, ConsumerWallet, HqAccount, Ledger, LedgerError, Line, Posting, PostingError, Wallet,
+};
 pub use order::{
     OrderAction, OrderKind, OrderLine, OrderState, ProductId, RefundScope, RestockOrder,
     TransitionError, transition,

@@ -46,10 +46,14 @@ fn describe(account: &Account) -> (String, Option<i64>, &'static str) {
         // column's CHECK lists the wallets; SQLite cannot change a CHECK without rebuilding the
         // table every posting line refers to, and the code tells the accounts apart anyway.)
         Account::Hq(HqAccount::Migration) => "payables",
+        // Scan marketing (issue 21), within the same CHECK: the cost is an expense like rebates;
+        // rewards owed, unclaimed or held by a consumer, are liabilities.
+        Account::Hq(HqAccount::MarketingExpense) => "rebate_expense",
+        Account::Hq(HqAccount::RewardsOwed) | Account::Consumer(..) => "payables",
     };
     let agent = match account {
         Account::Agent(a, _) => Some(agent_key(*a)),
-        Account::Hq(_) => None,
+        Account::Hq(_) | Account::Consumer(..) => None,
     };
     (account.to_string(), agent, wallet)
 }
