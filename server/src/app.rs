@@ -34,6 +34,8 @@ pub struct App {
     /// The CJK font the certificate and poster PNGs are drawn with, found on first use
     /// (`CHAINMARK_FONT`, else the usual system paths: `codegen::card::Fonts::discover`).
     pub fonts: std::sync::OnceLock<Option<Arc<codegen::card::Fonts>>>,
+    /// The running scan-marketing campaigns, kept for a moment (`marketing::REFRESH`).
+    pub offers: crate::marketing::Offers,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -88,6 +90,7 @@ impl App {
             parts: crate::supervise::Parts::default(),
             verdict_key: std::sync::OnceLock::new(),
             fonts: std::sync::OnceLock::new(),
+            offers: Default::default(),
         }
     }
 

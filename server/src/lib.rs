@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod joining;
 pub mod keys;
 pub mod levels;
+pub mod marketing;
 pub mod network;
 pub mod network_import;
 pub mod pictures;

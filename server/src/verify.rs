@@ -32,6 +32,8 @@ pub struct Request {
     pub longitude: Option<f64>,
     /// A GB/T 2260 region the consumer picked, if any.
     pub region: Option<String>,
+    /// The consumer signed in by phone, who gets a scan-marketing reward at once.
+    pub consumer: Option<i64>,
 }
 
 /// What the product is, for the page.
@@ -57,6 +59,16 @@ pub struct Answer {
     pub product: Option<ProductInfo>,
     /// Verified more often than the policy allows: the code is frozen (DOMAIN §8).
     pub frozen: bool,
+    /// What a running scan-marketing campaign gave this first verification (issue 21).
+    pub reward: Option<Reward>,
+}
+
+/// A scan-marketing draw, as the consumer who verified is told once.
+#[derive(Debug, Clone)]
+pub struct Reward {
+    pub drawn: crate::store::marketing::Drawn,
+    /// The token that claims it (`/me/claim/{token}`); shown only in this answer.
+    pub claim_token: String,
 }
 
 impl Answer {
@@ -70,6 +82,7 @@ impl Answer {
             first_verified_place: None,
             product: None,
             frozen: false,
+            reward: None,
         }
     }
 }
@@ -172,6 +185,8 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     let hq_sells_direct = app.settings.hq_sells_direct;
     let max_verifications = app.diversion.max_verifications;
     let locked_serial = serial.as_str().to_string();
+    let offers = app.offers.current(&app.db).await?;
+    let consumer = req.consumer;
     let answer = app
         .db
         .write_per_statement(move |c| {
@@ -179,9 +194,21 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
                 hq_sells_direct,
                 max_verifications,
             };
-            with_code(c, &keys, rules, &serial, &tag, &code, sighting)
+            let marketing = Marketing {
+                offers: &offers,
+                consumer,
+            };
+            with_code(c, &keys, rules, marketing, &serial, &tag, &code, sighting)
         })
         .await?;
+    if let Some(reward) = &answer.reward {
+        let won = if reward.drawn.prize.is_some() {
+            "won"
+        } else {
+            "blank"
+        };
+        metrics::counter!("chainmark_marketing_draws_total", "result" => won).increment(1);
+    }
     if answer.outcome == Some(Outcome::Mismatch) {
         app.limits.record_wrong_code(req.client, &locked_serial);
     }
@@ -252,11 +279,20 @@ struct Rules {
     max_verifications: u32,
 }
 
+/// The running campaigns a first verification may draw from, and who verifies.
+#[derive(Clone, Copy)]
+struct Marketing<'a> {
+    offers: &'a [crate::store::marketing::Offer],
+    consumer: Option<i64>,
+}
+
 /// The whole decision for a submitted code, on one connection (see [`verify`]).
+#[allow(clippy::too_many_arguments)]
 fn with_code(
     conn: &mut DbConnection,
     keys: &KeyRing,
     rules: Rules,
+    marketing: Marketing<'_>,
     serial: &Serial,
     tag: &str,
     code: &SecurityCode,
@@ -313,7 +349,23 @@ fn with_code(
                     view.verify_count.saturating_add(1),
                     rules.max_verifications,
                 );
-            let count = |conn: &mut DbConnection| -> Result<(store::Counted, bool)> {
+            // A campaign this code could draw from if this is its first verification: the draw
+            // then commits with the count, or neither does.
+            let at = crate::store::users::now();
+            let offer = (view.verify_count == 0)
+                .then(|| {
+                    crate::marketing::candidate(
+                        marketing.offers,
+                        &view.sku,
+                        &view.batch_id,
+                        sighting.region_code.as_deref(),
+                        sighting.bot,
+                        at,
+                    )
+                })
+                .flatten();
+            type Counted = (store::Counted, bool, Option<Reward>);
+            let count = |conn: &mut DbConnection| -> Result<Counted> {
                 let mut sighting = sighting;
                 crate::diversion::check_verification(conn, &mut sighting)?;
                 let counted = store::count_genuine(conn, &sighting)?;
@@ -323,9 +375,31 @@ fn with_code(
                     counted.verify_count,
                     rules.max_verifications,
                 )?;
-                Ok((counted, frozen))
+                let first =
+                    verification::with_code(true, counted.verify_count) == Outcome::GenuineFirst;
+                let reward = match offer {
+                    Some(offer)
+                        if first
+                            && !frozen
+                            && !crate::store::marketing::under_alert(conn, serial.as_str())? =>
+                    {
+                        let (rolls, claim_token) = crate::marketing::roll();
+                        let draw = crate::store::marketing::Draw {
+                            offer,
+                            serial: serial.as_str(),
+                            region: sighting.region_code.as_deref(),
+                            consumer: marketing.consumer,
+                            at,
+                            rolls,
+                        };
+                        crate::store::marketing::draw(conn, &draw)?
+                            .map(|drawn| Reward { drawn, claim_token })
+                    }
+                    _ => None,
+                };
+                Ok((counted, frozen, reward))
             };
-            let (counted, frozen) = if may_alert {
+            let (counted, frozen, reward) = if may_alert || offer.is_some() {
                 store::atomically(conn, count)?
             } else {
                 count(conn)?
@@ -333,6 +407,7 @@ fn with_code(
             let outcome = verification::with_code(true, counted.verify_count);
             Ok(Answer {
                 frozen,
+                reward,
                 verify_count: counted.verify_count,
                 first_verified_at: counted.first_verified_at,
                 first_verified_place: counted.first_verified_place,
@@ -379,5 +454,6 @@ fn answer_for(view: &VerifyView, outcome: Option<Outcome>) -> Answer {
             production_date: view.production_date.clone(),
         }),
         frozen: false,
+        reward: None,
     }
 }

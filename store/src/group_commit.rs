@@ -205,6 +205,34 @@ fn writer_loop(pool: &DbPool, jobs: &mpsc::Receiver<Job>, restart: &Restart) {
     }
 }
 
+/// Runs `f` in a transaction that holds SQLite's write lock from its first statement
+/// (`BEGIN IMMEDIATE`). Why: a plain `BEGIN` takes the lock only at the first write, after the
+/// batch's reads; if another process (a second server instance, a CLI command) committed in
+/// between, SQLite cannot upgrade the stale read snapshot and answers "database is locked" at
+/// once, without waiting out `busy_timeout`. Taking the lock first makes another writer a wait.
+/// Jobs still nest their savepoints through diesel: the transaction manager of the multi-backend
+/// connection reads the SQLite connection's own depth.
+fn in_write_transaction(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<()>,
+) -> diesel::QueryResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(_) => Manager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(()) => Manager::commit_transaction(conn),
+        Err(e) => {
+            Manager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
 /// One batch: a connection, the restart the checkpoint thread may have asked for, the jobs in one
 /// transaction, then every caller told.
 fn run_batch(pool: &DbPool, mut batch: Vec<Job>, restart: &Restart) {
@@ -219,21 +247,20 @@ fn run_batch(pool: &DbPool, mut batch: Vec<Job>, restart: &Restart) {
     };
     restart.finish_if_wanted(&mut conn);
     let mut finish = Vec::with_capacity(batch.len());
-    let committed = conn
-        .transaction::<_, diesel::result::Error, _>(|c| {
-            let mut poisoned = false;
-            for job in batch.drain(..) {
-                let ran = job(c);
-                poisoned |= ran.poisoned;
-                finish.push(ran.finish);
-            }
-            if poisoned {
-                return Err(diesel::result::Error::RollbackTransaction);
-            }
-            Ok(())
-        })
-        .inspect_err(|e| tracing::error!(error = %e, "group commit failed"))
-        .is_ok();
+    let committed = in_write_transaction(&mut conn, |c| {
+        let mut poisoned = false;
+        for job in batch.drain(..) {
+            let ran = job(c);
+            poisoned |= ran.poisoned;
+            finish.push(ran.finish);
+        }
+        if poisoned {
+            return Err(diesel::result::Error::RollbackTransaction);
+        }
+        Ok(())
+    })
+    .inspect_err(|e| tracing::error!(error = %e, "group commit failed"))
+    .is_ok();
     metrics::histogram!("chainmark_db_group_commit_size").record(finish.len() as f64);
     for done in finish {
         done(committed);

@@ -46,6 +46,7 @@ pub mod items;
 pub mod job_runs;
 pub mod joining;
 pub mod levels;
+pub mod marketing;
 pub mod network;
 pub mod network_import;
 pub mod packing_slips;

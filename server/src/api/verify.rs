@@ -46,6 +46,62 @@ pub struct VerifyResponse {
     pub product: Option<ProductBody>,
     /// Verified more often than the brand allows: the code is frozen and may be copied.
     pub frozen: bool,
+    /// What a running scan-marketing campaign gave this first verification; absent otherwise.
+    pub reward: Option<RewardBody>,
+}
+
+/// A scan-marketing draw (扫码营销). Told once: `claim_path` is how the consumer who verified
+/// claims it by signing in with their phone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RewardBody {
+    pub campaign: String,
+    /// `false` for a lottery's blank, a prize sold out or a budget spent.
+    pub won: bool,
+    pub prize: Option<String>,
+    pub kind: Option<PrizeKindBody>,
+    /// Points won (points prizes).
+    pub points: i64,
+    /// The value in yuan: cash, a coupon's face value, or points at ¥0.01.
+    #[schema(value_type = String, example = "1.88")]
+    pub amount: rust_decimal::Decimal,
+    pub coupon_code: Option<String>,
+    /// Given at once to the consumer signed in when verifying.
+    pub claimed: bool,
+    /// Where to claim it (`/me/claim/{token}`), when it is still to be claimed.
+    pub claim_path: Option<String>,
+}
+
+/// What a prize gives.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrizeKindBody {
+    Points,
+    Coupon,
+    Cash,
+}
+
+impl RewardBody {
+    pub fn of(reward: &crate::verify::Reward) -> RewardBody {
+        use crate::domain::marketing::PrizeKind;
+        let d = &reward.drawn;
+        let prize = d.prize.as_ref();
+        RewardBody {
+            campaign: d.campaign.clone(),
+            won: prize.is_some(),
+            prize: prize.map(|p| p.name.clone()),
+            kind: prize.map(|p| match p.kind {
+                PrizeKind::Points => PrizeKindBody::Points,
+                PrizeKind::Coupon => PrizeKindBody::Coupon,
+                PrizeKind::Cash => PrizeKindBody::Cash,
+            }),
+            points: prize.map_or(0, |p| p.points),
+            amount: rust_decimal::Decimal::new(prize.map_or(0, |p| p.amount_cents), 2),
+            coupon_code: prize.and_then(|p| p.coupon_code.clone()),
+            claimed: d.claimed,
+            claim_path: (prize.is_some() && !d.claimed)
+                .then(|| format!("/me/claim/{}", reward.claim_token)),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,6 +144,7 @@ pub async fn verify_json(
             latitude: body.latitude,
             longitude: body.longitude,
             region: body.region,
+            consumer: None,
         },
     )
     .await?;
@@ -101,6 +158,7 @@ pub async fn verify_json(
         first_verified_at: answer.first_verified_at,
         first_verified_place: answer.first_verified_place,
         frozen: answer.frozen,
+        reward: answer.reward.as_ref().map(RewardBody::of),
         product: answer.product.map(|p| ProductBody {
             sku: p.sku,
             name: p.name,

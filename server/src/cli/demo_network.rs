@@ -280,6 +280,7 @@ pub fn divert_one(app: &chainmark_server::app::App, batch_dir: &Path) -> anyhow:
         latitude: Some(23.12),
         longitude: Some(113.36),
         region: None,
+        consumer: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -309,6 +309,7 @@ pub async fn query_submit(
         latitude: None,
         longitude: None,
         region: form.region,
+        consumer: None,
     };
     let result = verify::verify(&state, request).await;
     let shown = match &result {

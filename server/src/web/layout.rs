@@ -15,6 +15,8 @@ dt{color:#57534e}dd{margin:0;font-weight:600}input[type=text],input[type=passwor
 input[type=search],input[type=datetime-local],textarea,select{width:100%;font-size:1.2rem;padding:.6rem;box-sizing:border-box;\
 border:1px solid #a8a29e;border-radius:.5rem;letter-spacing:.05em}button{width:100%;font-size:1.1rem;padding:.7rem;\
 margin-top:.75rem;border:0;border-radius:.5rem;background:#b91c1c;color:#fff}\
+a.button{display:block;text-align:center;text-decoration:none;font-size:1.1rem;padding:.7rem;margin-top:.75rem;\
+border-radius:.5rem;background:#b91c1c;color:#fff}\
 .verdict{border-left:.5rem solid;padding-left:.75rem}.ok{border-color:#15803d}.warn{border-color:#d97706}\
 .bad{border-color:#b91c1c}.muted{color:#78716c;font-size:.9rem}table{border-collapse:collapse;width:100%}\
 td,th{border-bottom:1px solid #e7e5e4;padding:.3rem;text-align:left;font-size:.9rem}a{color:#1d4ed8}\

@@ -40,6 +40,7 @@ pub mod login;
 mod network_i18n;
 mod packing_slip;
 mod region_picker;
+mod reward;
 pub mod shell;
 mod staff;
 mod svg_chart;

@@ -121,6 +121,8 @@ impl Shown {
                 production_date: p.d,
             }),
             frozen: self.z,
+            // A reward and its claim token are shown once, in the answer that drew it.
+            reward: None,
         })
     }
 }

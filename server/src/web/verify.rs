@@ -54,6 +54,7 @@ pub async fn show(
         latitude: None,
         longitude: None,
         region: None,
+        consumer: None,
     };
     let result = verify::verify(&state, request).await;
     let retry = qr_link(&serial, &tag, lang);
@@ -94,6 +95,7 @@ pub async fn submit(
         latitude: coordinate(form.lat),
         longitude: coordinate(form.lon),
         region: form.region,
+        consumer: None,
     };
     let result = verify::verify(&state, request).await;
     let retry = qr_link(&serial, &tag, lang);
@@ -331,6 +333,7 @@ fn verdict(lang: Lang, serial: &str, tag: Option<&str>, retry: &str, answer: &An
                     h2 { "✔ " (lang.t(Text::GenuineFirst)) }
                     p { (lang.t(Text::GenuineFirstDetail)) }
                 }
+                @if let Some(reward) = &answer.reward { (super::reward::card(lang, reward)) }
                 (product_card(lang, answer))
                 (after_genuine(lang, serial))
             }
