@@ -381,16 +381,26 @@ pub async fn send(address: &str, document: &str) -> Sent {
 /// One round of the sender at `at`: abandoned jobs marked uncertain, then each due job claimed
 /// and sent — a printer that did not answer is skipped for the rest of the round.
 pub async fn run_once(db: &Db, instance: &str, at: NaiveDateTime) -> Result<Round> {
+    // Every instance runs a round every 2 s: read first, so an idle queue costs no write (on
+    // SQLite every write queues behind the one writer).
+    let stale_before = at - rules::STALE_CLAIM;
+    let stale = db
+        .run(move |c| Ok(store::any_stale(c, stale_before)?))
+        .await?;
+    let abandoned = if stale {
+        db.write(move |c| {
+            Ok(store::abandon_stale(
+                c,
+                stale_before,
+                "the sender stopped while sending: look at the printer",
+            )?)
+        })
+        .await?
+    } else {
+        0
+    };
     let mut round = Round {
-        abandoned: db
-            .write(move |c| {
-                Ok(store::abandon_stale(
-                    c,
-                    at - rules::STALE_CLAIM,
-                    "the sender stopped while sending: look at the printer",
-                )?)
-            })
-            .await?,
+        abandoned,
         ..Round::default()
     };
     let due = db.run(move |c| Ok(store::due(c, at, PER_ROUND)?)).await?;

@@ -120,7 +120,10 @@ pub fn sell(
                 }
             }
         }
-        serials.dedup();
+        // An item scanned twice (or once alone and once in its sealed case) is one item sold:
+        // keep the first of each, in the order scanned.
+        let mut seen = std::collections::HashSet::new();
+        serials.retain(|s| seen.insert(s.clone()));
         let at = now();
         if let Some(o) = &order {
             let member =

@@ -298,6 +298,17 @@ pub fn finish(
 
 /// Jobs still sending that were claimed before `claimed_before`: their sender died. They become
 /// uncertain (never sent again by themselves). Answers how many.
+/// Whether any job has been "sending" since before `claimed_before` (a read, on the state
+/// index: the sender asks every round, and an idle queue should cost no write).
+pub fn any_stale(conn: &mut DbConnection, claimed_before: NaiveDateTime) -> Result<bool> {
+    let n: i64 = print_jobs::table
+        .filter(print_jobs::state.eq(Stored(JobState::Sending)))
+        .filter(print_jobs::claimed_at.lt(claimed_before))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 pub fn abandon_stale(
     conn: &mut DbConnection,
     claimed_before: NaiveDateTime,

@@ -373,6 +373,10 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "此扫码订单已处理过。",
             "This scan order was already handled.",
         ),
+        "reward_nothing" => (
+            "这次抽奖没有中奖，没有可领取的奖励。",
+            "This draw won nothing, so there is nothing to claim.",
+        ),
         "no_agent_for_region" => (
             "该地区暂无授权代理：请选择附近的其他地区，或联系品牌客服。",
             "No agent sells in that region yet: pick a region nearby, or ask the brand.",

@@ -85,18 +85,17 @@ fn load(
     let mut sales = store::sales(c, agent, None, before, PAGE + 1)?;
     let more_sales = sales.len() > usize::try_from(PAGE).unwrap_or(20);
     sales.truncate(usize::try_from(PAGE).unwrap_or(20));
-    let mut customers = HashMap::new();
-    let ids = orders
+    let mut ids: Vec<i64> = orders
         .iter()
         .map(|o| o.customer_id)
-        .chain(sales.iter().filter_map(|s| s.customer_id));
-    for id in ids {
-        if let std::collections::hash_map::Entry::Vacant(e) = customers.entry(id) {
-            if let Some(row) = store::customer(c, id)? {
-                e.insert(row);
-            }
-        }
-    }
+        .chain(sales.iter().filter_map(|s| s.customer_id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let customers: HashMap<i64, _> = store::customers_by_ids(c, &ids)?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
     let ids: Vec<i64> = orders.iter().map(|o| o.product_id).collect();
     let product_rows = products::by_ids(c, &ids)?
         .into_iter()
