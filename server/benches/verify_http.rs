@@ -24,6 +24,12 @@
 //! port (Debian package `haproxy`; `CHAINMARK_HAPROXY` overrides the path), round robin with
 //! kept-alive connections to the servers. Compare `--instances 1` with `--instances 2`: the
 //! same proxy in front of one and of two servers.
+//!
+//! `--campaign` measures verification again with a running scan-marketing campaign (issue 21),
+//! next to the run without one: the verifications are forgotten, a lottery covering every code is
+//! started, and `wrk` runs again with the same script. Every request comes from a phone's browser
+//! and an address of its own (`X-Forwarded-For`), so first verifications draw as a consumer's
+//! would; prints both rows and how many draws the second run made.
 
 #[path = "support/pg.rs"]
 mod pg;
@@ -55,6 +61,7 @@ struct Options {
     keep: Option<PathBuf>,
     pool: u32,
     instances: u32,
+    campaign: bool,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -66,6 +73,7 @@ fn parse_args() -> anyhow::Result<Options> {
         keep: None,
         pool: 8,
         instances: 0,
+        campaign: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -78,6 +86,7 @@ fn parse_args() -> anyhow::Result<Options> {
             "--keep" => o.keep = Some(PathBuf::from(value()?)),
             "--pool" => o.pool = value()?.parse()?,
             "--instances" => o.instances = value()?.parse()?,
+            "--campaign" => o.campaign = true,
             "--bench" => {}
             other => bail!("unknown option {other} (see the file's doc comment)"),
         }
@@ -161,6 +170,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     // Kept until the measurement is over: dropping them stops the servers and the proxy.
     let mut _servers = Vec::new();
+    let db_handle = db.clone();
     let addr: SocketAddr = if o.instances == 0 {
         let state = App::with(settings, db, keys).into_state();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
@@ -185,6 +195,17 @@ fn main() -> anyhow::Result<()> {
     write_lua(&lua, &sample_path)?;
     let health = wrk(&o, &format!("http://{addr}/healthz"), None)?;
     let verify = wrk(&o, &format!("http://{addr}/api/v1/verify"), Some(&lua))?;
+    let with_campaign = if o.campaign {
+        forget_verifications(&db_handle)?;
+        settle(&db_handle, on_pg)?;
+        start_campaign(&db_handle)?;
+        // Each server reads the running campaigns again within `marketing::REFRESH`.
+        std::thread::sleep(chainmark_server::marketing::REFRESH + std::time::Duration::from_millis(500));
+        let run = wrk(&o, &format!("http://{addr}/api/v1/verify"), Some(&lua))?;
+        Some((run, draws(&db_handle)?))
+    } else {
+        None
+    };
     let backend = if url.starts_with("postgres") {
         "PostgreSQL"
     } else {
@@ -208,7 +229,78 @@ fn main() -> anyhow::Result<()> {
         verify.1,
         verify.0 / health.0
     );
+    if let Some((run, (drawn, won, spent))) = with_campaign {
+        println!(
+            "| {backend}, a campaign running | {} | {:.0} | {} | {:.0} | {} | {:.2} |",
+            o.codes,
+            health.0,
+            health.1,
+            run.0,
+            run.1,
+            run.0 / health.0
+        );
+        println!();
+        println!(
+            "with the campaign: {drawn} first verifications drew, {won} won, ¥{} spent; \
+             verify with / without a campaign: {:.2}",
+            rust_decimal::Decimal::new(spent, 2),
+            run.0 / verify.0
+        );
+    }
     Ok(())
+}
+
+/// Starts a lottery over every product: a red packet of ¥0.88–¥8.88 (10%), 50 points (50%), a
+/// ¥10 coupon (10%); the rest wins nothing. The budget is large enough never to run out here.
+fn start_campaign(db: &Db) -> anyhow::Result<()> {
+    use chainmark_server::domain::marketing::{
+        CampaignAction, CampaignDraft, Prize, PrizeKind, Scope,
+    };
+    use chainmark_server::store::campaigns;
+    let now = chainmark_server::store::users::now();
+    let prize = |name: &str, kind, points, min_cents, max_cents, odds_bp| Prize {
+        name: name.into(),
+        kind,
+        points,
+        min_cents,
+        max_cents,
+        odds_bp,
+        stock: Some(10_000_000),
+    };
+    let draft = CampaignDraft {
+        name: "基准测试活动".into(),
+        scope: Scope::default(),
+        starts_at: now - chrono::Duration::hours(1),
+        ends_at: now + chrono::Duration::days(1),
+        budget: rust_decimal::Decimal::new(1_000_000_000, 2),
+        daily_limit: 3,
+        lottery: true,
+        prizes: vec![
+            prize("红包", PrizeKind::Cash, 0, 88, 888, 1000),
+            prize("积分", PrizeKind::Points, 50, 0, 0, 5000),
+            prize("优惠券", PrizeKind::Coupon, 0, 1000, 1000, 1000),
+        ],
+    };
+    let mut conn = db.get_writer()?;
+    let id = campaigns::create(&mut conn, &draft, None, now)?.id;
+    campaigns::apply(&mut conn, id, CampaignAction::Start, now)?;
+    Ok(())
+}
+
+/// Draws made, prizes won and cents spent by the campaigns.
+fn draws(db: &Db) -> anyhow::Result<(i64, i64, i64)> {
+    use chainmark_server::store::schema::{campaign_rewards, campaigns};
+    use diesel::prelude::*;
+    let mut conn = db.get_writer()?;
+    let drawn: i64 = campaign_rewards::table.count().get_result(&mut conn)?;
+    let won: i64 = campaign_rewards::table
+        .filter(campaign_rewards::prize_id.is_not_null())
+        .count()
+        .get_result(&mut conn)?;
+    let spent: Option<i64> = campaigns::table
+        .select(diesel::dsl::max(campaigns::spent_cents))
+        .first(&mut conn)?;
+    Ok((drawn, won, spent.unwrap_or(0)))
 }
 
 /// `--serve URL POOL KEYFILE`: one server instance for `--instances`. Prints `port N` on stdout

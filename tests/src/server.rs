@@ -23,6 +23,17 @@ impl Server {
     /// Like [`Server::start`], but waits only until `path` answers 200 (`/healthz`: the process
     /// serves, ready or not).
     pub fn start_until(workdir: &Path, env: &[(&str, String)], path: &str) -> Server {
+        Server::launch(workdir, env, path, None)
+    }
+
+    /// Like [`Server::start`], with the server's log (its stderr) written to `log`: a test reads
+    /// what the server told its operator, such as a consumer's sign-in code sent by the log
+    /// "SMS" sender. `env` may set `RUST_LOG` to choose what is logged.
+    pub fn start_logged(workdir: &Path, env: &[(&str, String)], log: &Path) -> Server {
+        Server::launch(workdir, env, "/readyz", Some(log))
+    }
+
+    fn launch(workdir: &Path, env: &[(&str, String)], path: &str, log: Option<&Path>) -> Server {
         let port = free_port();
         let base_url = format!("http://127.0.0.1:{port}");
         let mut cmd = Command::new(bin("chainmark"));
@@ -34,6 +45,9 @@ impl Server {
             .stdin(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        if let Some(log) = log {
+            cmd.stderr(std::fs::File::create(log).expect("the server's log file"));
         }
         let child = cmd.spawn().expect("spawn chainmark serve");
         let mut server = Server {

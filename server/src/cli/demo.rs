@@ -228,6 +228,7 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     );
     println!("  printed codes: {}", batch_dir.join("print.csv").display());
     super::demo_network::setup(&mut conn, dir, &base_url, admin.id, &batch_dir, sku)?;
+    demo_campaign(&mut conn, admin.id)?;
 
     if let Some(directory) = &app.devices {
         let registration = chainmark_server::devices::Registration {
@@ -257,6 +258,44 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
         &dir.join(CONFIG),
         &format!("# Written by `chainmark demo`.\n{text}"),
     )?;
+    Ok(())
+}
+
+/// The demo's running scan-marketing campaign (扫码营销, issue 21): a lottery on the first
+/// verification of any product — a red packet of ¥0.88 to ¥8.88, 50 points or a ¥10 coupon — for
+/// 90 days, within a budget of ¥2,000.
+fn demo_campaign(conn: &mut chainmark_server::store::DbConnection, admin: i64) -> anyhow::Result<()> {
+    use chainmark_server::domain::marketing::{
+        CampaignAction, CampaignDraft, Prize, PrizeKind, Scope,
+    };
+    use chainmark_server::store::campaigns;
+    let now = chainmark_server::store::users::now();
+    let prize = |name: &str, kind, points, min_cents, max_cents, odds_bp, stock| Prize {
+        name: name.into(),
+        kind,
+        points,
+        min_cents,
+        max_cents,
+        odds_bp,
+        stock,
+    };
+    let draft = CampaignDraft {
+        name: "扫码有礼".into(),
+        scope: Scope::default(),
+        starts_at: now,
+        ends_at: now + chrono::Duration::days(90),
+        budget: rust_decimal::Decimal::new(200_000, 2),
+        daily_limit: 3,
+        lottery: true,
+        prizes: vec![
+            prize("幸运红包", PrizeKind::Cash, 0, 88, 888, 3000, Some(500)),
+            prize("会员积分", PrizeKind::Points, 50, 0, 0, 5000, None),
+            prize("十元优惠券", PrizeKind::Coupon, 0, 1000, 1000, 1000, Some(100)),
+        ],
+    };
+    let id = campaigns::create(conn, &draft, Some(admin), now)?.id;
+    campaigns::apply(conn, id, CampaignAction::Start, now)?;
+    println!("  campaign: 扫码有礼 runs for 90 days (a lottery on each code's first verification)");
     Ok(())
 }
 
