@@ -34,6 +34,8 @@ pub struct App {
     /// The CJK font the certificate and poster PNGs are drawn with, found on first use
     /// (`CHAINMARK_FONT`, else the usual system paths: `codegen::card::Fonts::discover`).
     pub fonts: std::sync::OnceLock<Option<Arc<codegen::card::Fonts>>>,
+    /// Sends consumers' sign-in codes (`CHAINMARK_SMS`); tests put in one that records.
+    pub sms: Arc<dyn crate::sms::SmsSender>,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -80,6 +82,7 @@ impl App {
         App {
             devices,
             diversion,
+            sms: settings.sms.sender(),
             settings,
             db,
             keys: Arc::new(keys),
@@ -201,6 +204,9 @@ fn spawn_housekeeping(state: AppState) {
                     .await;
                 if let Err(e) = tokens {
                     tracing::warn!(error = %e, "purging expired tokens failed");
+                }
+                if let Err(e) = crate::consumers::purge(&state).await {
+                    tracing::warn!(error = %e, "purging consumers' old codes and sessions failed");
                 }
                 let now = crate::store::users::now();
                 state
