@@ -36,6 +36,8 @@ pub struct App {
     pub fonts: std::sync::OnceLock<Option<Arc<codegen::card::Fonts>>>,
     /// The running scan-marketing campaigns, kept for a moment (`marketing::REFRESH`).
     pub offers: crate::marketing::Offers,
+    /// Sends consumers' sign-in codes (`CHAINMARK_SMS`); tests put in one that records.
+    pub sms: Arc<dyn crate::sms::SmsSender>,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -82,6 +84,7 @@ impl App {
         App {
             devices,
             diversion,
+            sms: settings.sms.sender(),
             settings,
             db,
             keys: Arc::new(keys),
@@ -204,6 +207,9 @@ fn spawn_housekeeping(state: AppState) {
                     .await;
                 if let Err(e) = tokens {
                     tracing::warn!(error = %e, "purging expired tokens failed");
+                }
+                if let Err(e) = crate::consumers::purge(&state).await {
+                    tracing::warn!(error = %e, "purging consumers' old codes and sessions failed");
                 }
                 let now = crate::store::users::now();
                 state

@@ -51,6 +51,9 @@ pub struct Settings {
     pub diversion: crate::diversion::DiversionSettings,
     /// The courier adapter asked for shipments' tracks (`CHAINMARK_COURIER`: `none` or `demo`).
     pub courier: crate::network::tracking::CourierChoice,
+    /// How consumers' sign-in codes are sent (`CHAINMARK_SMS`: `log`, the only sender so far,
+    /// writes them to the log).
+    pub sms: crate::sms::SmsChoice,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +107,7 @@ impl Default for Settings {
             mqtt: crate::ingest::MqttSettings::default(),
             diversion: crate::diversion::DiversionSettings::default(),
             courier: crate::network::tracking::CourierChoice::None,
+            sms: crate::sms::SmsChoice::Log,
         }
     }
 }
@@ -214,6 +218,11 @@ impl Settings {
             self.courier = v
                 .parse()
                 .map_err(|e| Error::Config(format!("CHAINMARK_COURIER: {e}")))?;
+        }
+        if let Some(v) = get("CHAINMARK_SMS") {
+            self.sms = v
+                .parse()
+                .map_err(|e| Error::Config(format!("CHAINMARK_SMS: {e}")))?;
         }
         if let Some(v) = get("CHAINMARK_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("CHAINMARK_MAX_BODY_BYTES", v)?;

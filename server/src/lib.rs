@@ -11,6 +11,7 @@ pub mod app;
 pub mod auth;
 pub mod batch_desk;
 pub mod config;
+pub mod consumers;
 pub mod devices;
 pub mod diversion;
 /// The pure rules live in their own crate (`chainmark-domain`).
@@ -31,6 +32,7 @@ pub mod printing;
 pub mod ratelimit;
 pub mod registry;
 pub mod retail;
+pub mod sms;
 pub mod store;
 pub mod supervise;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 //! Rate limits (DOMAIN §6, §7): verifications per client address and per client and serial, a
 //! stricter budget of wrong security codes per client and serial, sign-in attempts per client
-//! and failed sign-ins per account, and join applications per client.
+//! and failed sign-ins per account, join applications and consumers' forms per client, and
+//! consumers' sign-in codes sent and checked per client.
 //!
 //! Why nothing is limited per serial alone: a security code carries at least 60 bits, so
 //! guessing one is hopeless at any rate a client is allowed, and a budget shared by every client
@@ -36,6 +37,15 @@ pub const JOIN_APPLICATIONS_PER_HOUR: u32 = 10;
 /// Consumers' forms (joining an agent as a member, a reorder from an item's code) per client
 /// address per hour: a shopper sends a few; a script filling agents' order lists is stopped.
 pub const CONSUMER_FORMS_PER_HOUR: u32 = 30;
+
+/// Sign-in codes a client address may have sent per hour (to any phones): each phone is also
+/// limited by the codes stored for it (`marketing::sign_in::may_send`), so this stops one client
+/// from texting many phones.
+pub const CONSUMER_CODES_PER_HOUR: u32 = 10;
+
+/// Sign-in codes a client address may submit per minute: a code allows five tries, and this
+/// keeps one client from spending many phones' tries at speed.
+pub const CONSUMER_CODE_CHECKS_PER_MINUTE: u32 = 10;
 
 /// A budget of failures per key: once it is spent, the key is refused until the budget has
 /// refilled enough for one more try. Success spends nothing.
@@ -104,6 +114,10 @@ pub struct RateLimits {
     join: DefaultKeyedRateLimiter<IpAddr>,
     /// Consumers' member and reorder forms (see [`CONSUMER_FORMS_PER_HOUR`]).
     consumer: DefaultKeyedRateLimiter<IpAddr>,
+    /// Consumers' sign-in codes sent (see [`CONSUMER_CODES_PER_HOUR`]).
+    consumer_codes: DefaultKeyedRateLimiter<IpAddr>,
+    /// Consumers' sign-in codes checked (see [`CONSUMER_CODE_CHECKS_PER_MINUTE`]).
+    consumer_code_checks: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -129,6 +143,10 @@ impl RateLimits {
             consumer: RateLimiter::keyed(Quota::per_hour(
                 NonZeroU32::new(CONSUMER_FORMS_PER_HOUR).unwrap_or(NonZeroU32::MIN),
             )),
+            consumer_codes: RateLimiter::keyed(Quota::per_hour(
+                NonZeroU32::new(CONSUMER_CODES_PER_HOUR).unwrap_or(NonZeroU32::MIN),
+            )),
+            consumer_code_checks: RateLimiter::keyed(per_minute(CONSUMER_CODE_CHECKS_PER_MINUTE)),
             clock: DefaultClock::default(),
         }
     }
@@ -224,6 +242,16 @@ impl RateLimits {
         self.check_client(&self.consumer, client, "consumer_form")
     }
 
+    /// Counts one sign-in code sent at the request of `client`; refuses it when over budget.
+    pub fn check_consumer_code_sent(&self, client: IpAddr) -> Result<()> {
+        self.check_client(&self.consumer_codes, client, "consumer_code_sent")
+    }
+
+    /// Counts one sign-in code submitted by `client`; refuses it when over budget.
+    pub fn check_consumer_code_checked(&self, client: IpAddr) -> Result<()> {
+        self.check_client(&self.consumer_code_checks, client, "consumer_code_checked")
+    }
+
     fn check_client(
         &self,
         limiter: &DefaultKeyedRateLimiter<IpAddr>,
@@ -248,6 +276,8 @@ impl RateLimits {
         self.login_failures.shrink();
         self.join.retain_recent();
         self.consumer.retain_recent();
+        self.consumer_codes.retain_recent();
+        self.consumer_code_checks.retain_recent();
     }
 }
 

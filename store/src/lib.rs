@@ -27,6 +27,7 @@ pub mod batch_desk;
 pub mod batches;
 mod checkpoint;
 mod conn;
+pub mod consumers;
 pub mod custody;
 pub mod desk;
 pub mod desk_agents;

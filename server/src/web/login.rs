@@ -55,8 +55,14 @@ pub struct LogoutForm {
 /// The login form's CSRF value: the browser's current one if it has a plausible one, so two open
 /// tabs keep working, else a fresh one.
 fn login_csrf(headers: &HeaderMap) -> String {
+    double_submit_csrf(headers, LOGIN_CSRF_COOKIE)
+}
+
+/// The value of a double-submit CSRF cookie `name` (a form without a session to hang its token
+/// on): the browser's current one if plausible, else a fresh one.
+pub(super) fn double_submit_csrf(headers: &HeaderMap, name: &str) -> String {
     CookieJar::from_headers(headers)
-        .get(LOGIN_CSRF_COOKIE)
+        .get(name)
         .map(|c| c.value().to_string())
         .filter(|v| {
             v.len() == 32
@@ -213,7 +219,7 @@ pub async fn submit(
 }
 
 /// Compares in constant time; an empty cookie never matches.
-fn csrf_matches(expected: &str, presented: &str) -> bool {
+pub(super) fn csrf_matches(expected: &str, presented: &str) -> bool {
     use subtle::ConstantTimeEq;
     !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
 }

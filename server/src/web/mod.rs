@@ -11,6 +11,8 @@ mod agent_retail;
 mod audit_i18n;
 mod consumer;
 mod consumer_retail;
+mod consumer_rewards;
+pub mod consumer_sign_in;
 mod form_key;
 mod hq;
 mod hq_agents;
@@ -83,6 +85,13 @@ pub fn router() -> Router<AppState> {
         .route("/00/{sscc}", get(consumer::sscc))
         .route("/01/{gtin}/21/{serial}", get(consumer::digital_link))
         .route("/q", get(consumer::query_page).post(consumer::query_submit))
+        .route("/me", get(consumer_rewards::show))
+        .route(
+            "/me/sign-in",
+            get(consumer_sign_in::show).post(consumer_sign_in::send),
+        )
+        .route("/me/sign-in/code", post(consumer_sign_in::check))
+        .route("/me/sign-out", post(consumer_sign_in::sign_out))
         .route("/home", get(shell::go_home))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))

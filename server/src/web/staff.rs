@@ -20,6 +20,11 @@ pub const HOME: &str = "/home";
 /// `next` when it is a path on this site, else `HOME`. Only visible ASCII, one leading `/`, no
 /// `//` or `\` (browsers read `//host` and `/\host` as another site): no open redirects.
 pub fn safe_next(next: Option<&str>) -> String {
+    safe_next_or(next, HOME)
+}
+
+/// [`safe_next`] with another place to land when `next` is not safe.
+pub fn safe_next_or(next: Option<&str>, fallback: &str) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
@@ -30,7 +35,7 @@ pub fn safe_next(next: Option<&str>) -> String {
         {
             n.to_string()
         }
-        _ => HOME.to_string(),
+        _ => fallback.to_string(),
     }
 }
 

@@ -234,7 +234,11 @@ pub(crate) fn respond_with(
         @if !hotline.is_empty() {
             p id="hotline" { (super::agent_i18n::tr(lang, "品牌客服热线：", "Brand hotline: ")) a href=(format!("tel:{hotline}")) { (hotline) } }
         }
-        p.muted { a href=(format!("/q?lang={}", lang.param())) { (super::agent_i18n::tr(lang, "手动输入序列号查询", "Type a serial and code instead")) } }
+        p.muted {
+            a href=(format!("/q?lang={}", lang.param())) { (super::agent_i18n::tr(lang, "手动输入序列号查询", "Type a serial and code instead")) }
+            " · "
+            a href=(format!("/me?lang={}", lang.param())) id="my-rewards" { (super::agent_i18n::tr(lang, "我的奖励", "My rewards")) }
+        }
     };
     let retry = retry_after;
     let mut response = (status, page(lang, title, Some(&switch), body)).into_response();
