@@ -309,7 +309,7 @@ pub async fn query_submit(
         latitude: None,
         longitude: None,
         region: form.region,
-        consumer: None,
+        consumer: super::reward::consumer_of(&state, &headers).await,
     };
     let result = verify::verify(&state, request).await;
     let shown = match &result {

@@ -92,6 +92,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/me/sign-in/code", post(consumer_sign_in::check))
         .route("/me/sign-out", post(consumer_sign_in::sign_out))
+        .route("/me/claim/{token}", get(reward::show).post(reward::claim))
         .route("/home", get(shell::go_home))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))

@@ -59,6 +59,18 @@ pub fn card(lang: Lang, reward: &Reward) -> Markup {
     }
 }
 
+/// The consumer signed in on this request, whose verification's reward is theirs at once. A
+/// failure to read the session only means the reward waits for a claim.
+pub async fn consumer_of(state: &AppState, headers: &HeaderMap) -> Option<i64> {
+    match crate::consumers::signed_in(state, headers).await {
+        Ok(me) => me.map(|m| m.consumer_id),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the consumer's session");
+            None
+        }
+    }
+}
+
 /// `lang=` of a claim page's query or form.
 #[derive(Debug, serde::Deserialize)]
 pub struct LangParam {

@@ -95,7 +95,7 @@ pub async fn submit(
         latitude: coordinate(form.lat),
         longitude: coordinate(form.lon),
         region: form.region,
-        consumer: None,
+        consumer: super::reward::consumer_of(&state, &headers).await,
     };
     let result = verify::verify(&state, request).await;
     let retry = qr_link(&serial, &tag, lang);
