@@ -19,6 +19,7 @@ mod import;
 mod ingest;
 mod joining;
 mod levels;
+mod marketing;
 mod network;
 mod network_import;
 mod network_import_pages;
