@@ -106,6 +106,13 @@ pub enum Permission {
     /// The warehouse's label printers and their queue (`/warehouse/printers`): add printers,
     /// print waybill labels of HQ's shipments, cancel and reprint.
     Print,
+    /// See scan-marketing campaigns, their dashboards and payouts (`/hq/marketing`): every HQ
+    /// desk role (admin, finance, audit).
+    ReadCampaigns,
+    /// Create campaigns and start, pause or end them: the money they promise is HQ's decision.
+    ManageCampaigns,
+    /// Export the cash owed to consumers as a payout batch and mark it paid (money leaving HQ).
+    PayRewards,
 }
 
 impl Role {
@@ -133,6 +140,9 @@ impl Role {
             ManageAgents => self == HqAdmin,
             ImportNetwork => self == HqAdmin,
             Print => matches!(self, HqAdmin | Warehouse),
+            ReadCampaigns => matches!(self, HqAdmin | HqFinance | HqAuditor),
+            ManageCampaigns => self == HqAdmin,
+            PayRewards => matches!(self, HqAdmin | HqFinance),
         }
     }
 }
@@ -187,5 +197,23 @@ mod tests {
         assert!(!Role::Warehouse.allows(Permission::ReadHqLedger));
         assert!(Role::Warehouse.allows(Permission::ReadOrders));
         assert!(!Role::HqAuditor.allows(Permission::ManagePolicy));
+    }
+
+    #[test]
+    fn campaigns_are_read_by_hq_made_by_admin_and_paid_by_finance() {
+        for role in Role::ALL {
+            let desk = matches!(role, Role::HqAdmin | Role::HqFinance | Role::HqAuditor);
+            assert_eq!(role.allows(Permission::ReadCampaigns), desk, "{role:?}");
+            assert_eq!(
+                role.allows(Permission::ManageCampaigns),
+                role == Role::HqAdmin,
+                "{role:?}"
+            );
+            assert_eq!(
+                role.allows(Permission::PayRewards),
+                matches!(role, Role::HqAdmin | Role::HqFinance),
+                "{role:?}"
+            );
+        }
     }
 }

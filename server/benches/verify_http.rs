@@ -200,7 +200,9 @@ fn main() -> anyhow::Result<()> {
         settle(&db_handle, on_pg)?;
         start_campaign(&db_handle)?;
         // Each server reads the running campaigns again within `marketing::REFRESH`.
-        std::thread::sleep(chainmark_server::marketing::REFRESH + std::time::Duration::from_millis(500));
+        std::thread::sleep(
+            chainmark_server::marketing::REFRESH + std::time::Duration::from_millis(500),
+        );
         let run = wrk(&o, &format!("http://{addr}/api/v1/verify"), Some(&lua))?;
         Some((run, draws(&db_handle)?))
     } else {

@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod batch_desk;
+pub mod campaign_desk;
 pub mod config;
 pub mod consumers;
 pub mod devices;

@@ -3,6 +3,7 @@
 
 mod auth;
 mod batches;
+mod campaigns;
 pub mod client;
 mod devices;
 mod diversion;
@@ -59,6 +60,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::rekey))
         .routes(routes!(devices::revoke))
         .routes(routes!(devices::reinstate))
+        .routes(routes!(campaigns::list, campaigns::create))
+        .routes(routes!(campaigns::get))
+        .routes(routes!(campaigns::act))
+        .routes(routes!(campaigns::payouts, campaigns::export))
+        .routes(routes!(campaigns::paid))
         .merge(network::routes())
         .merge(joining::routes())
         .merge(levels::routes())

@@ -264,7 +264,10 @@ fn setup(dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
 /// The demo's running scan-marketing campaign (扫码营销, issue 21): a lottery on the first
 /// verification of any product — a red packet of ¥0.88 to ¥8.88, 50 points or a ¥10 coupon — for
 /// 90 days, within a budget of ¥2,000.
-fn demo_campaign(conn: &mut chainmark_server::store::DbConnection, admin: i64) -> anyhow::Result<()> {
+fn demo_campaign(
+    conn: &mut chainmark_server::store::DbConnection,
+    admin: i64,
+) -> anyhow::Result<()> {
     use chainmark_server::domain::marketing::{
         CampaignAction, CampaignDraft, Prize, PrizeKind, Scope,
     };
@@ -290,7 +293,15 @@ fn demo_campaign(conn: &mut chainmark_server::store::DbConnection, admin: i64) -
         prizes: vec![
             prize("幸运红包", PrizeKind::Cash, 0, 88, 888, 3000, Some(500)),
             prize("会员积分", PrizeKind::Points, 50, 0, 0, 5000, None),
-            prize("十元优惠券", PrizeKind::Coupon, 0, 1000, 1000, 1000, Some(100)),
+            prize(
+                "十元优惠券",
+                PrizeKind::Coupon,
+                0,
+                1000,
+                1000,
+                1000,
+                Some(100),
+            ),
         ],
     };
     let id = campaigns::create(conn, &draft, Some(admin), now)?.id;

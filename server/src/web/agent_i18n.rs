@@ -576,6 +576,67 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "这个批次的印刷文件不在服务器上（只有在“批次与标签”页生成的批次才有），不能制作码包。",
             "This batch's print file is not on the server (only batches made on the Batches page keep theirs): no code pack can be made.",
         ),
+        // Scan marketing (issue 21): the campaign desk and payouts.
+        "campaign_name" => (
+            "请填写活动名称（最多 60 个字）。",
+            "Give the campaign a name of at most 60 characters.",
+        ),
+        "campaign_window" => (
+            "结束时间必须晚于开始时间。",
+            "The campaign must end after it starts.",
+        ),
+        "campaign_budget" => (
+            "预算须为大于 0、最多两位小数的金额（元）。",
+            "The budget is an amount in yuan above zero with at most two decimals.",
+        ),
+        "campaign_daily_limit" => (
+            "每人每天最多领取次数须为 1 到 1000 的整数。",
+            "Claims per consumer a day is a whole number from 1 to 1,000.",
+        ),
+        "campaign_region" => (
+            "不是有效的地区代码（GB/T 2260 六位数字，例如 440000 表示广东省）。",
+            "is not a GB/T 2260 region code (six digits, e.g. 440000 for Guangdong).",
+        ),
+        "campaign_prizes" => (
+            "抽奖活动设 1 到 8 个奖品；其他活动只有一个奖励，每次扫码都得。",
+            "A lottery has 1 to 8 prizes; any other campaign has one reward that every scan wins.",
+        ),
+        "prize_name" => (
+            "请填写奖品名称（最多 40 个字）。",
+            "Give the prize a name of at most 40 characters.",
+        ),
+        "prize_value" => (
+            "价值有误：积分为 1 到 1,000,000；优惠券填面值；红包为 0.01 到 200.00 元，随机金额先小后大。",
+            "The value is not right: points are 1 to 1,000,000; a coupon has a face value; cash is ¥0.01 to ¥200.00, the lower amount first.",
+        ),
+        "prize_over_budget" => (
+            "奖品价值超过了整个预算。",
+            "The prize is worth more than the whole budget.",
+        ),
+        "prize_odds" => (
+            "中奖概率须大于 0，所有奖品合计不超过 100%。",
+            "Each prize's odds are above zero and all of them add up to at most 100%.",
+        ),
+        "prize_stock" => (
+            "库存须为至少 1 的整数，不填表示不限。",
+            "The stock is a whole number of at least 1, or empty for no limit.",
+        ),
+        "campaign_transition" => (
+            "活动当前的状态不能进行此操作（可能刚被别人改过）：请刷新后再看。",
+            "The campaign's state does not allow this (someone may just have changed it): reload the page.",
+        ),
+        "payout_paid" => (
+            "此批次已标记付款，不会重复记账。",
+            "This batch is already marked paid; nothing was booked again.",
+        ),
+        "payout_empty" => (
+            "目前没有待发放的现金红包，不需要导出。",
+            "No cash is owed to anyone: there is nothing to pay out.",
+        ),
+        "payout_reference" => (
+            "请填写银行流水号（1 到 64 个字符）。",
+            "Give the bank's reference, 1 to 64 characters.",
+        ),
         _ => (
             "此操作现在不能进行：请刷新页面后重试。",
             "This cannot be done now: reload the page and try again.",

@@ -26,9 +26,12 @@ mod hq_desk;
 mod hq_devices;
 mod hq_i18n;
 pub mod hq_import;
+mod hq_marketing;
+mod hq_marketing_show;
 mod hq_money;
 mod hq_network;
 mod hq_orders;
+mod hq_payouts;
 mod hq_policy;
 mod hq_products;
 mod hq_staff;
@@ -176,6 +179,7 @@ fn desk_routes() -> Router<AppState> {
             post(warehouse_printers::print_label),
         )
         .merge(batch_routes())
+        .merge(marketing_routes())
 }
 
 /// HQ's batches (issues 18 and 20): made in the background, labels and code packs.
@@ -193,6 +197,20 @@ fn batch_routes() -> Router<AppState> {
         .route("/hq/batches/{id}/{file}", get(hq_batch_desk::labels))
         .route("/hq/batches/{id}/packs", post(hq_batch_desk::make_pack))
         .route("/hq/batches/{id}/packs/{pack}", get(hq_batch_desk::pack))
+}
+
+/// Scan marketing (issue 21): campaigns, their dashboards, cash payouts.
+fn marketing_routes() -> Router<AppState> {
+    Router::new()
+        .route("/hq/marketing", get(hq_marketing::list))
+        .route("/hq/marketing/new", post(hq_marketing::create))
+        .route("/hq/marketing/payouts", get(hq_payouts::list))
+        .route("/hq/marketing/payouts/export", post(hq_payouts::export))
+        .route("/hq/marketing/payouts/{id}", get(hq_payouts::show))
+        .route("/hq/marketing/payouts/{id}/csv", get(hq_payouts::csv))
+        .route("/hq/marketing/payouts/{id}/paid", post(hq_payouts::paid))
+        .route("/hq/marketing/{id}", get(hq_marketing_show::show))
+        .route("/hq/marketing/{id}/{action}", post(hq_marketing_show::act))
 }
 
 /// The diversion audit console (issue 7): HQ auditors and admins.

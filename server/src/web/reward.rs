@@ -123,7 +123,11 @@ pub async fn show(
     let reward = match crate::marketing::claimable(&state, &token).await {
         Ok(Some(r)) => r,
         Ok(None) => {
-            let words = tr(lang, "此领取链接无效：请核对链接，或重新扫码查询。", "This claim link is not valid: check it, or scan the code again.");
+            let words = tr(
+                lang,
+                "此领取链接无效：请核对链接，或重新扫码查询。",
+                "This claim link is not valid: check it, or scan the code again.",
+            );
             return claim_page(lang, StatusCode::NOT_FOUND, said("bad", words));
         }
         Err(e) => return failed(lang, &e),
@@ -134,14 +138,26 @@ pub async fn show(
         Err(e) => return failed(lang, &e),
     };
     let Some(won) = &reward.prize else {
-        let words = tr(lang, "这次没有中奖，没有可领取的奖励。", "This draw won nothing, so there is nothing to claim.");
+        let words = tr(
+            lang,
+            "这次没有中奖，没有可领取的奖励。",
+            "This draw won nothing, so there is nothing to claim.",
+        );
         return claim_page(lang, StatusCode::OK, said("warn", words));
     };
     let body = match reward.consumer {
-        Some(owner) if owner == me.consumer_id => {
-            said("ok", tr(lang, "此奖励已在您的账户中。", "This reward is already in your account."))
-        }
-        Some(_) => said("bad", tr(lang, "此奖励已被领取。", "This reward was claimed already.")),
+        Some(owner) if owner == me.consumer_id => said(
+            "ok",
+            tr(
+                lang,
+                "此奖励已在您的账户中。",
+                "This reward is already in your account.",
+            ),
+        ),
+        Some(_) => said(
+            "bad",
+            tr(lang, "此奖励已被领取。", "This reward was claimed already."),
+        ),
         None => {
             let csrf = super::consumer_sign_in::csrf_of(&headers);
             let body = html! {
@@ -176,8 +192,16 @@ pub async fn claim(
     let lang = Lang::negotiate(form.lang.as_deref(), &headers);
     let here = format!("/me/claim/{}", super::verify::urlencode(&token));
     if !super::consumer_sign_in::csrf_ok(&headers, &form.csrf) {
-        let words = tr(lang, "页面已过期，请返回重新领取。", "The page expired: go back and claim again.");
-        return claim_page(lang, StatusCode::FORBIDDEN, html! { (said("bad", words)) p { a href=(here) { "↺" } } });
+        let words = tr(
+            lang,
+            "页面已过期，请返回重新领取。",
+            "The page expired: go back and claim again.",
+        );
+        return claim_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            html! { (said("bad", words)) p { a href=(here) { "↺" } } },
+        );
     }
     let me = match crate::consumers::signed_in(&state, &headers).await {
         Ok(Some(me)) => me,

@@ -153,6 +153,19 @@ pub const NAV: &[NavItem] = &[
         en: "Batches",
         needs: Permission::ManageRegistry,
     },
+    // Scan marketing (issue 21).
+    NavItem {
+        href: "/hq/marketing",
+        zh: "扫码营销",
+        en: "Scan marketing",
+        needs: Permission::ReadCampaigns,
+    },
+    NavItem {
+        href: "/hq/marketing/payouts",
+        zh: "红包发放",
+        en: "Cash payouts",
+        needs: Permission::PayRewards,
+    },
     NavItem {
         href: "/hq/staff",
         zh: "员工账号",

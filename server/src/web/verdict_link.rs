@@ -273,6 +273,7 @@ mod tests {
                 production_date: "2026-11-01".into(),
             }),
             frozen: false,
+            reward: None,
         }
     }
 

@@ -20,6 +20,7 @@ mod ingest;
 mod joining;
 mod levels;
 mod marketing;
+mod marketing_desk;
 mod network;
 mod network_import;
 mod network_import_pages;
