@@ -35,7 +35,7 @@ pub fn card(lang: Lang, reward: &Reward) -> Markup {
             p.muted { (d.campaign) }
             @match &d.prize {
                 Some(won) => {
-                    h2 { "🎁 " (tr(lang, "恭喜您获得 ", "You won ")) span id="prize" { (prize_words(lang, won)) } }
+                    h2 { (tr(lang, "恭喜您获得 ", "You won ")) span id="prize" { (prize_words(lang, won)) } }
                     p { (won.name) }
                     @if let Some(code) = &won.coupon_code {
                         p { (tr(lang, "券码：", "Coupon code: ")) code id="coupon-code" { (code) } }
@@ -163,7 +163,7 @@ pub async fn show(
             let body = html! {
                 div.card.verdict.ok id="reward" {
                     p.muted { (reward.campaign) }
-                    h2 { "🎁 " span id="prize" { (prize_words(lang, won)) } }
+                    h2 { span id="prize" { (prize_words(lang, won)) } }
                     p { (won.name) }
                     form method="post" action=(here) {
                         input type="hidden" name="csrf" value=(csrf);

@@ -5,13 +5,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use chainmark_server::app::{App, AppState};
-use chainmark_server::domain::marketing::{CampaignState, PrizeKind};
+use chainmark_server::domain::marketing::{CampaignAction, CampaignDraft, Prize, PrizeKind, Scope};
+use chainmark_server::store::campaigns as desk;
 use chainmark_server::store::marketing as store;
 use chainmark_server::store::schema::{campaign_prizes, campaign_rewards, campaigns, consumers};
 use chainmark_server::store::typed::Stored;
 use chainmark_server::verify::{self, Answer, Request};
 use chrono::Duration;
 use diesel::prelude::*;
+use rust_decimal::Decimal;
 
 use crate::common::{TestApp, backends, make_batch, release, with_conn};
 
@@ -19,9 +21,10 @@ const PHONE_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) \
                         AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40";
 
 /// A prize as a test sets it up: kind, points or cents (min, max), odds, stock.
-struct P(PrizeKind, i64, i64, i64, i32, Option<i64>);
+struct P(PrizeKind, i64, i64, i64, u32, Option<i64>);
 
-/// A running campaign over every product, from an hour ago to tomorrow.
+/// A running campaign over every product, from an hour ago to tomorrow, made and started as HQ
+/// makes one (`campaigns::create`, `campaigns::apply`).
 fn campaign(
     app: &TestApp,
     budget_cents: i64,
@@ -30,40 +33,34 @@ fn campaign(
     prizes: &[P],
 ) -> i64 {
     let now = chainmark_server::store::users::now();
+    let draft = CampaignDraft {
+        name: "双十二扫码有礼".into(),
+        scope: Scope {
+            regions: regions.split_whitespace().map(str::to_string).collect(),
+            ..Scope::default()
+        },
+        starts_at: now - Duration::hours(1),
+        ends_at: now + Duration::days(1),
+        budget: Decimal::new(budget_cents, 2),
+        daily_limit,
+        lottery: prizes.len() > 1,
+        prizes: prizes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Prize {
+                name: format!("奖品{}", i + 1),
+                kind: p.0,
+                points: p.1,
+                min_cents: p.2,
+                max_cents: p.3,
+                odds_bp: p.4,
+                stock: p.5,
+            })
+            .collect(),
+    };
     with_conn(&app.db, |c| {
-        let id: i64 = diesel::insert_into(campaigns::table)
-            .values((
-                campaigns::name.eq("双十二扫码有礼"),
-                campaigns::state.eq(Stored(CampaignState::Running)),
-                campaigns::regions.eq(regions),
-                campaigns::starts_at.eq(now - Duration::hours(1)),
-                campaigns::ends_at.eq(now + Duration::days(1)),
-                campaigns::budget_cents.eq(budget_cents),
-                campaigns::daily_limit.eq(daily_limit),
-                campaigns::lottery.eq(prizes.len() > 1),
-                campaigns::created_at.eq(now),
-                campaigns::updated_at.eq(now),
-            ))
-            .returning(campaigns::id)
-            .get_result(c)
-            .expect("campaign");
-        for (i, p) in prizes.iter().enumerate() {
-            diesel::insert_into(campaign_prizes::table)
-                .values((
-                    campaign_prizes::campaign_id.eq(id),
-                    campaign_prizes::position.eq(i as i32),
-                    campaign_prizes::name.eq(format!("奖品{}", i + 1)),
-                    campaign_prizes::kind.eq(Stored(p.0)),
-                    campaign_prizes::points.eq(p.1),
-                    campaign_prizes::min_cents.eq(p.2),
-                    campaign_prizes::max_cents.eq(p.3),
-                    campaign_prizes::odds_bp.eq(p.4),
-                    campaign_prizes::stock.eq(p.5),
-                    campaign_prizes::remaining.eq(p.5),
-                ))
-                .execute(c)
-                .expect("prize");
-        }
+        let id = desk::create(c, &draft, None, now).expect("campaign").id;
+        desk::apply(c, id, CampaignAction::Start, now).expect("start");
         id
     })
 }
@@ -243,10 +240,13 @@ async fn a_budget_stops_at_its_cent() {
         // A random amount from ¥1.00 to ¥3.00 out of ¥10.00: the last one is cut to what is
         // left, and the budget is never passed.
         with_conn(&app.db, |c| {
-            diesel::update(campaigns::table.find(fixed))
-                .set(campaigns::state.eq(Stored(CampaignState::Ended)))
-                .execute(c)
-                .expect("end");
+            desk::apply(
+                c,
+                fixed,
+                CampaignAction::End,
+                chainmark_server::store::users::now(),
+            )
+            .expect("end");
         });
         let random = campaign(
             &app,
@@ -398,10 +398,13 @@ async fn no_reward_for_bots_frozen_codes_other_regions_or_paused_campaigns() {
         assert!(verify_on(&app.state, req).await.reward.is_none());
         // Paused (on another instance): the copy in memory may be stale, the database is not.
         with_conn(&app.db, |c| {
-            diesel::update(campaigns::table.find(id))
-                .set(campaigns::state.eq(Stored(CampaignState::Paused)))
-                .execute(c)
-                .expect("pause");
+            desk::apply(
+                c,
+                id,
+                CampaignAction::Pause,
+                chainmark_server::store::users::now(),
+            )
+            .expect("pause");
         });
         let mut req = scan(&r[5].serial, &r[5].tag, &r[5].security_code, 6, None);
         req.region = Some("440305".into());
