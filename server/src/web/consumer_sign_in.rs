@@ -352,22 +352,8 @@ pub async fn send(
         picked_lang: false,
     };
     match consumers::send_code(&state, client.addr, &form.phone).await {
-        Ok(Ok(sent)) => {
-            let words = tr(
-                lang,
-                "验证码已发送，请查看短信。",
-                "Code sent: check your messages.",
-            );
-            render(
-                &state,
-                view(
-                    Some(&sent.phone),
-                    "",
-                    Some((words.into(), true)),
-                    StatusCode::OK,
-                ),
-            )
-        }
+        // The code form says where the code went.
+        Ok(Ok(sent)) => render(&state, view(Some(&sent.phone), "", None, StatusCode::OK)),
         // A code went to this phone a moment ago: it is the one to type.
         Ok(Err(refused @ SignInRefusal::Rule(MarketingError::CodeWait(_)))) => {
             let phone = crate::domain::phone::mainland_mobile(&form.phone).unwrap_or_default();

@@ -176,6 +176,7 @@ impl<'a> Browser<'a> {
             let page = self.get(&format!("/me/sign-in?next={}", enc(next))).await;
             assert_eq!(page.status, StatusCode::OK, "{}", page.body);
             assert_eq!(hidden(&page.body, "csrf"), self.csrf());
+            screenshot_source("sign-in-1-phone", &page.body);
         }
         let csrf = self.csrf();
         self.post(
@@ -244,6 +245,7 @@ async fn a_code_signs_in_once_and_the_session_lasts_until_sign_out() {
         assert_eq!(hidden(&sent.body, "phone"), phone);
         assert_eq!(hidden(&sent.body, "next"), "/v/ABC?t=x");
         assert!(sent.body.contains("60 秒"), "the wait in words");
+        screenshot_source("sign-in-2-code", &sent.body);
         assert_eq!(site.sms.count(phone), 1);
         let code = site.sms.code(phone);
         // Only a hash of it is kept.
@@ -290,6 +292,7 @@ async fn a_code_signs_in_once_and_the_session_lasts_until_sign_out() {
             "{}",
             loser.body
         );
+        screenshot_source("sign-in-3-wrong", &loser.body);
         let signed_in = if one_has_cookie(&b) {
             &mut b
         } else {
@@ -381,6 +384,7 @@ async fn wrong_tries_expiry_and_throttles_refuse_in_words() {
             "{}",
             again.body
         );
+        screenshot_source("sign-in-4-wait", &again.body);
         assert_eq!(hidden(&again.body, "phone"), phone, "the code form stays");
         assert_eq!(codes_stored(&site, phone), 1);
         assert_eq!(site.sms.count(phone), 1);
@@ -700,7 +704,9 @@ async fn my_rewards_lists_what_i_claimed_in_words_with_the_ledgers_points() {
         assert!(coupons.contains("CP7Q2X") && !coupons.contains("¥1.88"));
 
         // English, complete.
-        let en = text(&me.get("/me?lang=en").await.body);
+        let en_page = me.get("/me?lang=en").await.body;
+        screenshot_source("me-en", &en_page);
+        let en = text(&en_page);
         for shown in [
             "My rewards",
             "Points 50",
@@ -741,6 +747,13 @@ async fn my_rewards_lists_what_i_claimed_in_words_with_the_ledgers_points() {
         assert_eq!(second.matches("class=\"reward\"").count(), 4);
         assert!(text(&second).contains("积分 50"), "the oldest last");
         screenshot_source("me", &first);
+
+        // The verdict page leads here, discreetly.
+        let verdict = me.get("/v/TEA0000000001?t=abc").await.body;
+        assert!(
+            verdict.contains(r#"<a href="/me?lang=zh" id="my-rewards">我的奖励</a>"#),
+            "{verdict}"
+        );
     }
 }
 
