@@ -232,7 +232,7 @@ pub async fn show(
     match consumers::signed_in(&state, &headers).await {
         Ok(Some(_)) => return see_other(&next),
         Ok(None) => {}
-        Err(e) => return failed(&state, lang, &next, e),
+        Err(e) => return failed(&state, lang, &next, None, e),
     }
     let csrf = csrf_of(&headers);
     render(
@@ -276,8 +276,9 @@ fn expired(state: &AppState, lang: Lang, next: &str) -> Response {
     )
 }
 
-/// A throttled or failed step: the phone form with the problem in words (and `Retry-After`).
-fn failed(state: &AppState, lang: Lang, next: &str, e: Error) -> Response {
+/// A throttled or failed step: the form again (the code form when `phone` is known) with the
+/// problem in words (and `Retry-After`).
+fn failed(state: &AppState, lang: Lang, next: &str, phone: Option<&str>, e: Error) -> Response {
     let (words, wait) = match &e {
         Error::RateLimited { retry_after_secs } => {
             let secs = (*retry_after_secs).max(1);
@@ -316,7 +317,7 @@ fn failed(state: &AppState, lang: Lang, next: &str, e: Error) -> Response {
             lang,
             next,
             csrf: &csrf,
-            phone_sent: None,
+            phone_sent: phone,
             phone_typed: "",
             notice: Some((words, false)),
             status: e.status(),
@@ -376,7 +377,7 @@ pub async fn send(
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
         ),
-        Err(e) => failed(&state, lang, &next, e),
+        Err(e) => failed(&state, lang, &next, None, e),
     }
 }
 
@@ -434,7 +435,10 @@ pub async fn check(
                 },
             )
         }
-        Err(e) => failed(&state, lang, &next, e),
+        Err(e) => {
+            let phone = crate::domain::phone::mainland_mobile(&form.phone);
+            failed(&state, lang, &next, phone.as_deref(), e)
+        }
     }
 }
 
@@ -456,7 +460,7 @@ pub async fn sign_out(
         return expired(&state, lang, ME);
     }
     if let Err(e) = consumers::sign_out(&state, &headers).await {
-        return failed(&state, lang, ME, e);
+        return failed(&state, lang, ME, None, e);
     }
     let secure = state.settings.secure_cookies();
     with_cookies(

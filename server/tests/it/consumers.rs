@@ -426,6 +426,20 @@ async fn wrong_tries_expiry_and_throttles_refuse_in_words() {
         assert!(a.body.contains("操作太频繁") && a.headers.contains_key(header::RETRY_AFTER));
         assert_eq!(codes_stored(&site, "15811112222"), 0);
 
+        // One client submitting codes at speed is stopped too, and keeps the code form.
+        let phone = "15633334444";
+        let mut h = Browser::new(&site, "198.51.100.16");
+        h.send_code(phone, "/me").await;
+        let code = site.sms.code(phone);
+        for _ in 0..chainmark_server::ratelimit::CONSUMER_CODE_CHECKS_PER_MINUTE {
+            let a = h.submit_code(phone, &wrong(&code), "/me").await;
+            assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let a = h.submit_code(phone, &code, "/me").await;
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
+        assert!(a.body.contains("操作太频繁") && a.headers.contains_key(header::RETRY_AFTER));
+        assert_eq!(hidden(&a.body, "phone"), phone);
+
         // A form without the browser's CSRF value does nothing.
         let mut g = Browser::new(&site, "198.51.100.15");
         let a = g
