@@ -125,7 +125,7 @@ fn rewards(
                                     br;
                                     span.muted { (r.campaign) }
                                 }
-                                td.num.muted { (china_day(r.claimed_at).format("%Y-%m-%d").to_string()) }
+                                td.num.muted style="white-space:nowrap" { (china_day(r.claimed_at).format("%Y-%m-%d").to_string()) }
                             }
                         }
                     }

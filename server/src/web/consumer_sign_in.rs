@@ -232,7 +232,7 @@ pub async fn show(
     match consumers::signed_in(&state, &headers).await {
         Ok(Some(_)) => return see_other(&next),
         Ok(None) => {}
-        Err(e) => return failed(&state, lang, &next, e),
+        Err(e) => return failed(&state, lang, &next, None, e),
     }
     let csrf = csrf_of(&headers);
     render(
@@ -276,8 +276,9 @@ fn expired(state: &AppState, lang: Lang, next: &str) -> Response {
     )
 }
 
-/// A throttled or failed step: the phone form with the problem in words (and `Retry-After`).
-fn failed(state: &AppState, lang: Lang, next: &str, e: Error) -> Response {
+/// A throttled or failed step: the form again (the code form when `phone` is known) with the
+/// problem in words (and `Retry-After`).
+fn failed(state: &AppState, lang: Lang, next: &str, phone: Option<&str>, e: Error) -> Response {
     let (words, wait) = match &e {
         Error::RateLimited { retry_after_secs } => {
             let secs = (*retry_after_secs).max(1);
@@ -316,7 +317,7 @@ fn failed(state: &AppState, lang: Lang, next: &str, e: Error) -> Response {
             lang,
             next,
             csrf: &csrf,
-            phone_sent: None,
+            phone_sent: phone,
             phone_typed: "",
             notice: Some((words, false)),
             status: e.status(),
@@ -352,22 +353,8 @@ pub async fn send(
         picked_lang: false,
     };
     match consumers::send_code(&state, client.addr, &form.phone).await {
-        Ok(Ok(sent)) => {
-            let words = tr(
-                lang,
-                "验证码已发送，请查看短信。",
-                "Code sent: check your messages.",
-            );
-            render(
-                &state,
-                view(
-                    Some(&sent.phone),
-                    "",
-                    Some((words.into(), true)),
-                    StatusCode::OK,
-                ),
-            )
-        }
+        // The code form says where the code went.
+        Ok(Ok(sent)) => render(&state, view(Some(&sent.phone), "", None, StatusCode::OK)),
         // A code went to this phone a moment ago: it is the one to type.
         Ok(Err(refused @ SignInRefusal::Rule(MarketingError::CodeWait(_)))) => {
             let phone = crate::domain::phone::mainland_mobile(&form.phone).unwrap_or_default();
@@ -390,7 +377,7 @@ pub async fn send(
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
         ),
-        Err(e) => failed(&state, lang, &next, e),
+        Err(e) => failed(&state, lang, &next, None, e),
     }
 }
 
@@ -448,7 +435,10 @@ pub async fn check(
                 },
             )
         }
-        Err(e) => failed(&state, lang, &next, e),
+        Err(e) => {
+            let phone = crate::domain::phone::mainland_mobile(&form.phone);
+            failed(&state, lang, &next, phone.as_deref(), e)
+        }
     }
 }
 
@@ -470,7 +460,7 @@ pub async fn sign_out(
         return expired(&state, lang, ME);
     }
     if let Err(e) = consumers::sign_out(&state, &headers).await {
-        return failed(&state, lang, ME, e);
+        return failed(&state, lang, ME, None, e);
     }
     let secure = state.settings.secure_cookies();
     with_cookies(

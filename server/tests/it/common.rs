@@ -45,6 +45,16 @@ impl TestApp {
     }
 
     pub fn with_settings(backend: Backend, edit: impl FnOnce(&mut Settings)) -> TestApp {
+        TestApp::with_app(backend, edit, |_| {})
+    }
+
+    /// [`TestApp::with_settings`], then `edit_app` on the app before it serves (e.g. a text
+    /// message sender that records).
+    pub fn with_app(
+        backend: Backend,
+        edit: impl FnOnce(&mut Settings),
+        edit_app: impl FnOnce(&mut App),
+    ) -> TestApp {
         let db = TestDb::new(backend);
         let tmp = tempfile::tempdir().expect("temp dir");
         let key_path = tmp.path().join("master.key");
@@ -58,7 +68,9 @@ impl TestApp {
         edit(&mut settings);
         let mut keys = KeyRing::default();
         keys.insert(key.clone());
-        let state = App::with(settings, db.db.clone(), keys).into_state();
+        let mut app = App::with(settings, db.db.clone(), keys);
+        edit_app(&mut app);
+        let state = app.into_state();
         let router = chainmark_server::app::router(state.clone())
             .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40000))));
         TestApp {

@@ -7,6 +7,7 @@ mod api_basics;
 mod batch_desk_pages;
 mod broker_limits;
 mod cli_devices;
+mod consumers;
 mod contract;
 mod diversion;
 mod diversion_pages;
