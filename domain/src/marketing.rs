@@ -674,7 +674,7 @@ mod tests {
             at: at(5),
         };
         assert_eq!(eligible(&terms, &scan), Ok(()));
-        let no = |s: ScanFacts<'_>| eligible(&terms, &s).unwrap_err();
+        let no = |s: ScanFacts<'_>| eligible(&terms, &s).expect_err("ineligible");
         assert_eq!(
             no(ScanFacts {
                 first: false,
@@ -715,7 +715,7 @@ mod tests {
         let bad = |f: fn(&mut CampaignDraft)| {
             let mut d = draft();
             f(&mut d);
-            d.check().unwrap_err().code()
+            d.check().expect_err("refused").code()
         };
         assert_eq!(bad(|d| d.name = " ".into()), "campaign_name");
         assert_eq!(bad(|d| d.ends_at = d.starts_at), "campaign_window");
@@ -768,11 +768,11 @@ mod tests {
     fn china_days_start_at_16_utc() {
         assert_eq!(
             china_day(at(15)),
-            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+            NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date")
         );
         assert_eq!(
             china_day(at(16)),
-            NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()
+            NaiveDate::from_ymd_opt(2026, 12, 2).expect("a date")
         );
     }
 }

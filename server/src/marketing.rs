@@ -99,7 +99,7 @@ pub fn roll() -> (Rolls, String) {
 /// The reward a claim token was shown for, if any.
 pub async fn claimable(app: &crate::app::App, token: &str) -> Result<Option<store::Claimable>> {
     let hash = crate::auth::token::hash_token(token.trim());
-    Ok(app.db.run(move |c| Ok(store::by_token(c, &hash)?)).await?)
+    app.db.run(move |c| Ok(store::by_token(c, &hash)?)).await
 }
 
 /// Gives the reward of a claim token to a signed-in consumer: once, within the campaign's daily

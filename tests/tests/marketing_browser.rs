@@ -62,11 +62,11 @@ fn code_from_log(log: &Path, phone: &str) -> String {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         let code = text
             .lines()
+            .rev()
             .filter(|l| l.contains("chainmark::sms") && l.contains(phone))
             .filter_map(|l| l.split("验证码是 ").nth(1))
             .filter_map(|rest| rest.get(..6))
-            .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
-            .last()
+            .find(|c| c.bytes().all(|b| b.is_ascii_digit()))
             .map(str::to_string);
         if let Some(code) = code {
             return code;

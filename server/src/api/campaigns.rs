@@ -349,7 +349,7 @@ pub async fn act(
 ) -> Result<Response> {
     let action = CampaignAction::parse(&action).ok_or_else(|| Error::not_found("action"))?;
     let who = CallerId::from(&caller);
-    write_once(
+    let answer = write_once(
         &state.db,
         who.user,
         idem,
@@ -361,7 +361,10 @@ pub async fn act(
             detail(c, actor, id)
         },
     )
-    .await
+    .await;
+    // This instance draws from the new state at once; others within `marketing::REFRESH`.
+    state.offers.invalidate();
+    answer
 }
 
 #[derive(Debug, Serialize, ToSchema)]

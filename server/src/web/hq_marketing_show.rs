@@ -411,7 +411,9 @@ pub async fn act(
             crate::error::Error::not_found("action"),
         );
     };
-    hq_desk::act_on(
+    // This instance draws from the new state at once; others within `marketing::REFRESH`.
+    let offers = state.clone();
+    let response = hq_desk::act_on(
         state,
         caller,
         target,
@@ -431,5 +433,7 @@ pub async fn act(
             ))
         },
     )
-    .await
+    .await;
+    offers.offers.invalidate();
+    response
 }
