@@ -123,7 +123,7 @@ fn admin_runs_a_lottery_and_finance_pays_the_red_packets_out() {
     type_into(&tab, "#c-name", "双十二扫码抽奖");
     click(&tab, &format!("input[data-sku=\"{SKU}\"]"));
     type_into(&tab, "#c-regions", "440000 330000");
-    type_into(&tab, "#c-budget", "五百元");
+    type_into(&tab, "#c-budget", "500.005");
     eval(
         &tab,
         "document.querySelector('#c-reward').value = 'lottery'",
