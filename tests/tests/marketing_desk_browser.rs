@@ -32,11 +32,13 @@ const PASSWORD: &str = "marketing-browser-password-1";
 /// A running cash campaign with one red packet of ¥6.66 claimed by a consumer: what the reward
 /// engine and a sign-in leave behind.
 fn seed_claimed_cash(conn: &mut chainmark_server::store::DbConnection) {
+    // A day, in the chrono type the server uses (the tests crate does not name chrono itself).
+    let day = campaign_desk::CHINA * 3;
     let draft = CampaignDraft {
         name: "开业红包".into(),
         scope: Scope::default(),
-        starts_at: now() - chrono::Duration::days(1),
-        ends_at: now() + chrono::Duration::days(30),
+        starts_at: now() - day,
+        ends_at: now() + day * 30,
         budget: "1000".parse().expect("budget"),
         daily_limit: 3,
         lottery: false,
@@ -180,7 +182,8 @@ fn admin_runs_a_lottery_and_finance_pays_the_red_packets_out() {
         "document.querySelector('#dashboard').scrollIntoView()",
     );
     keep_screenshot(&tab, "campaign-dashboard");
-    let campaign_path = tab.get_url();
+    let url = tab.get_url();
+    let campaign_path = url.split('?').next().unwrap_or(&url).to_string();
     let mut conn = db.get().expect("connection");
     let saved = campaign_store::page(&mut conn, Some("双十二"), None, 0, 1)
         .expect("list")
@@ -197,6 +200,11 @@ fn admin_runs_a_lottery_and_finance_pays_the_red_packets_out() {
         .expect("page");
     assert_eq!(text(&tab, "#state"), "Running");
     keep_screenshot(&tab, "campaign-en");
+    // Back to Chinese (the choice is remembered by the browser).
+    tab.navigate_to(&format!("{campaign_path}?lang=zh"))
+        .expect("navigate")
+        .wait_until_navigated()
+        .expect("page");
     sign_out(&tab);
 
     // Finance pays the red packet out.
