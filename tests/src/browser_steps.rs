@@ -23,6 +23,21 @@ pub fn serve(app: App, listener: std::net::TcpListener) {
     });
 }
 
+/// An app on a fresh SQLite database in `dir`, on a free local port: the app (not served yet,
+/// so a test can seed its database first), its listener and its base address.
+pub fn local_app(dir: &std::path::Path) -> (App, std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let base = format!("http://{addr}");
+    let settings = chainmark_server::config::Settings {
+        listen: addr,
+        database_url: format!("sqlite://{}", dir.join("chainmark.db").display()),
+        base_url: base.clone(),
+        ..chainmark_server::config::Settings::default()
+    };
+    (App::open(settings).expect("open the app"), listener, base)
+}
+
 /// Signs in on `/login` and waits for `landmark` on the page that follows.
 pub fn sign_in(tab: &Tab, base: &str, username: &str, password: &str, landmark: &str) {
     tab.navigate_to(&format!("{base}/login"))

@@ -481,7 +481,7 @@ pub async fn export(
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PaidBody {
+pub struct PayoutPaidBody {
     /// The bank's reference, 1 to 64 characters.
     pub reference: String,
 }
@@ -491,7 +491,7 @@ pub struct PaidBody {
 #[utoipa::path(post, path = "/api/v1/payouts/{id}/paid", tag = "marketing",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Payout batch id"), IdempotencyHeader),
-    request_body = PaidBody,
+    request_body = PayoutPaidBody,
     responses((status = 200, body = PayoutView), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn paid(
@@ -499,7 +499,7 @@ pub async fn paid(
     caller: Caller,
     Path(id): Path<i64>,
     idem: IdempotencyKey,
-    Json(body): Json<PaidBody>,
+    Json(body): Json<PayoutPaidBody>,
 ) -> Result<Response> {
     let who = CallerId::from(&caller);
     let reference = body.reference.clone();

@@ -446,6 +446,9 @@ fn draft_of(
     let reward = get("reward");
     let lottery = reward == "lottery";
     let mut prizes = Vec::new();
+    // The form's row of each prize (rows left empty are skipped), to show a prize's problem on
+    // its own row.
+    let mut rows: Vec<usize> = Vec::new();
     if lottery {
         for n in 1..=MAX_PRIZES {
             let k = |f: &str| format!("p{n}_{f}");
@@ -494,8 +497,11 @@ fn draft_of(
                 odds_bp,
                 stock,
             };
-            match input.prize(prizes.len() + 1) {
-                Ok(p) => prizes.push(p),
+            match input.prize(n) {
+                Ok(p) => {
+                    prizes.push(p);
+                    rows.push(n);
+                }
                 Err(e) => problem(&k("value"), &e),
             }
         }
@@ -559,6 +565,19 @@ fn draft_of(
     match cases::check_draft(&draft) {
         Ok(()) => Ok(draft),
         Err(e) => {
+            let row = |i: usize| {
+                i.checked_sub(1)
+                    .and_then(|j| rows.get(j))
+                    .copied()
+                    .unwrap_or(i)
+            };
+            let e = match e {
+                MarketingError::PrizeName(i) => MarketingError::PrizeName(row(i)),
+                MarketingError::PrizeValue(i) => MarketingError::PrizeValue(row(i)),
+                MarketingError::PrizeOverBudget(i) => MarketingError::PrizeOverBudget(row(i)),
+                MarketingError::Stock(i) => MarketingError::Stock(row(i)),
+                other => other,
+            };
             let mut problems = BTreeMap::new();
             problems.insert(field_of(&e, lottery), marketing_words(lang, &e));
             Err(problems)
