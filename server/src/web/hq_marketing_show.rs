@@ -369,6 +369,7 @@ fn tile_map(lang: Lang, provinces: &[ProvinceCounts]) -> Markup {
         .unwrap_or(0)
         .max(1);
     html! {
+        div {
         div id="tile-map" role="img" aria-label=(tr(lang, "各省扫码地图", "Scans by province, as a map"))
             style="display:grid;grid-template-columns:repeat(8,4.6rem);grid-auto-rows:3.6rem;gap:3px" {
             @for (code, row, col, _) in TILES {
@@ -392,6 +393,7 @@ fn tile_map(lang: Lang, provinces: &[ProvinceCounts]) -> Markup {
             }
         }
         p.muted { (tr(lang, "数字：扫码 / 中奖；颜色越深扫码越多。", "Numbers: scans / rewards; the deeper the colour, the more scans.")) }
+        }
     }
 }
 
