@@ -271,7 +271,8 @@ fn demo_campaign(
     use chainmark_server::domain::marketing::{
         CampaignAction, CampaignDraft, Prize, PrizeKind, Scope,
     };
-    use chainmark_server::store::campaigns;
+    use chainmark_server::campaign_desk;
+    use chainmark_server::network::Actor;
     let now = chainmark_server::store::users::now();
     let prize = |name: &str, kind, points, min_cents, max_cents, odds_bp, stock| Prize {
         name: name.into(),
@@ -304,8 +305,13 @@ fn demo_campaign(
             ),
         ],
     };
-    let id = campaigns::create(conn, &draft, Some(admin), now)?.id;
-    campaigns::apply(conn, id, CampaignAction::Start, now)?;
+    // As the admin would on the desk: checked, audited.
+    let hq = Actor::Hq {
+        user: admin,
+        role: Role::HqAdmin,
+    };
+    let id = campaign_desk::create(conn, hq, &draft)?.id;
+    campaign_desk::act(conn, hq, id, CampaignAction::Start)?;
     println!("  campaign: 扫码有礼 runs for 90 days (a lottery on each code's first verification)");
     Ok(())
 }
