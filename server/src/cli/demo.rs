@@ -268,10 +268,10 @@ fn demo_campaign(
     conn: &mut chainmark_server::store::DbConnection,
     admin: i64,
 ) -> anyhow::Result<()> {
+    use chainmark_server::campaign_desk;
     use chainmark_server::domain::marketing::{
         CampaignAction, CampaignDraft, Prize, PrizeKind, Scope,
     };
-    use chainmark_server::campaign_desk;
     use chainmark_server::network::Actor;
     let now = chainmark_server::store::users::now();
     let prize = |name: &str, kind, points, min_cents, max_cents, odds_bp, stock| Prize {
