@@ -373,6 +373,14 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "此扫码订单已处理过。",
             "This scan order was already handled.",
         ),
+        "reward_claimed" => (
+            "此奖励已被领取，每个奖励只能领取一次。",
+            "This reward was claimed already; a reward is claimed once.",
+        ),
+        "reward_daily_limit" => (
+            "今天从此活动领取的奖励已达上限，请明天再来领取。",
+            "You have claimed as many rewards from this campaign as a day allows: claim it tomorrow.",
+        ),
         "reward_nothing" => (
             "这次抽奖没有中奖，没有可领取的奖励。",
             "This draw won nothing, so there is nothing to claim.",
