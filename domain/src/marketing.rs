@@ -206,6 +206,22 @@ pub fn draw(prizes: &[(u32, bool)], roll: u32) -> Option<usize> {
     None
 }
 
+/// How many draws of its dearest prize a lease takes at a time, at most (see [`lease_size`]).
+pub const LEASE_DRAWS: i64 = 64;
+
+/// How much of a campaign's budget (in cents) or of a prize's stock (in units) one server
+/// instance takes into its lease when its own runs short: at least `need` (what the draw in hand
+/// is missing), otherwise a block of `block` (a lease's worth of draws), but never more than an
+/// eighth of what is `available` — so the other instances keep a share, and what a lease still
+/// holds when the campaign runs dry elsewhere is small. Nothing when nothing is available; all of
+/// it when that is less than `need` (the caller decides whether that is enough).
+pub fn lease_size(available: i64, need: i64, block: i64) -> i64 {
+    if available <= 0 {
+        return 0;
+    }
+    need.max(block.min(available / 8)).min(available)
+}
+
 /// What a campaign rewards: products (by SKU), batches and regions (GB/T 2260 codes of a
 /// province, a city or a county). An empty list covers everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -520,6 +536,23 @@ impl Refusal for MarketingError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_lease_takes_a_block_an_eighth_at_most_and_at_least_what_the_draw_needs() {
+        // Plenty left: a block of draws.
+        assert_eq!(lease_size(1_000_000, 250, 64 * 250), 16_000);
+        // Less left: an eighth of it, so other instances keep a share.
+        assert_eq!(lease_size(80_000, 250, 64 * 250), 10_000);
+        // An eighth is less than the draw in hand needs: what it needs.
+        assert_eq!(lease_size(1_000, 250, 64 * 250), 250);
+        // Less left than it needs: all of it (a random amount may be cut to it).
+        assert_eq!(lease_size(120, 250, 64 * 250), 120);
+        assert_eq!(lease_size(0, 250, 64 * 250), 0);
+        assert_eq!(lease_size(-5, 1, 64), 0);
+        // Units of stock the same way.
+        assert_eq!(lease_size(30, 1, LEASE_DRAWS), 3);
+        assert_eq!(lease_size(3, 1, LEASE_DRAWS), 1);
+    }
+
     use super::*;
     use chrono::NaiveDate;
 

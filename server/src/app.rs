@@ -36,6 +36,8 @@ pub struct App {
     pub fonts: std::sync::OnceLock<Option<Arc<codegen::card::Fonts>>>,
     /// The running scan-marketing campaigns, kept for a moment (`marketing::REFRESH`).
     pub offers: crate::marketing::Offers,
+    /// This instance's leases of campaigns' budgets and prizes' stock (`marketing::Purses`).
+    pub purses: crate::marketing::Purses,
     /// Sends consumers' sign-in codes (`CHAINMARK_SMS`); tests put in one that records.
     pub sms: Arc<dyn crate::sms::SmsSender>,
 }
@@ -94,6 +96,7 @@ impl App {
             verdict_key: std::sync::OnceLock::new(),
             fonts: std::sync::OnceLock::new(),
             offers: Default::default(),
+            purses: Default::default(),
         }
     }
 
@@ -184,11 +187,17 @@ pub async fn serve(state: AppState, listener: TcpListener) -> Result<()> {
     spawn_housekeeping(state.clone());
     crate::network::jobs::spawn(state.clone());
     crate::printing::spawn(state.clone());
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    crate::marketing::spawn(state.clone());
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| Error::Internal(format!("server: {e}")))?;
+    // Give back what this instance's leases hold and book every reward drawn, so the budget's
+    // figures are whole when the next instance starts.
+    if let Err(e) = crate::marketing::quiesce(&state).await {
+        tracing::warn!(error = %e, "marketing: giving back leases at shutdown failed");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -187,6 +187,24 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
     let locked_serial = serial.as_str().to_string();
     let offers = app.offers.current(&app.db).await?;
     let consumer = req.consumer;
+    // What a draw would win, set aside from this instance's lease before the transaction, for
+    // each campaign this verification could draw from (usually none or one).
+    let at = crate::store::users::now();
+    let mut tickets = Vec::new();
+    let mut drawings = Vec::new();
+    for offer in offers.iter().filter(|o| {
+        crate::marketing::may_draw(o, sighting.region_code.as_deref(), sighting.bot, at)
+    }) {
+        let (rolls, claim_token) = crate::marketing::roll();
+        let ticket = app.purses.ticket(&app.db, offer, &rolls).await?;
+        drawings.push(Drawing {
+            campaign: offer.id,
+            rolls,
+            claim_token: claim_token.clone(),
+            paid: ticket.paid,
+        });
+        tickets.push((claim_token, ticket));
+    }
     let answer = app
         .db
         .write_per_statement(move |c| {
@@ -196,11 +214,24 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
             };
             let marketing = Marketing {
                 offers: &offers,
+                drawings: &drawings,
                 consumer,
+                at,
             };
             with_code(c, &keys, rules, marketing, &serial, &tag, &code, sighting)
         })
-        .await?;
+        .await;
+    for (claim_token, ticket) in tickets {
+        // A failed verification may or may not have stored its draw: its share stays out of
+        // the purse until the lease ends (and is counted from the database then).
+        let used = answer.as_ref().map_or(true, |a| {
+            a.reward
+                .as_ref()
+                .is_some_and(|r| r.claim_token == claim_token)
+        });
+        app.purses.done(ticket, used);
+    }
+    let answer = answer?;
     if let Some(reward) = &answer.reward {
         let won = if reward.drawn.prize.is_some() {
             "won"
@@ -279,11 +310,22 @@ struct Rules {
     max_verifications: u32,
 }
 
-/// The running campaigns a first verification may draw from, and who verifies.
+/// The running campaigns a first verification may draw from, what each draw would win, and
+/// who verifies.
 #[derive(Clone, Copy)]
 struct Marketing<'a> {
     offers: &'a [crate::store::marketing::Offer],
+    drawings: &'a [Drawing],
     consumer: Option<i64>,
+    at: NaiveDateTime,
+}
+
+/// A draw prepared for one campaign before the verification's transaction.
+struct Drawing {
+    campaign: i64,
+    rolls: crate::store::marketing::Rolls,
+    claim_token: String,
+    paid: Option<crate::store::marketing::Paid>,
 }
 
 /// The whole decision for a submitted code, on one connection (see [`verify`]).
@@ -351,7 +393,7 @@ fn with_code(
                 );
             // A campaign this code could draw from if this is its first verification: the draw
             // then commits with the count, or neither does.
-            let at = crate::store::users::now();
+            let at = marketing.at;
             let offer = (view.verify_count == 0)
                 .then(|| {
                     crate::marketing::candidate(
@@ -377,23 +419,27 @@ fn with_code(
                 )?;
                 let first =
                     verification::with_code(true, counted.verify_count) == Outcome::GenuineFirst;
-                let reward = match offer {
-                    Some(offer)
+                let drawing =
+                    offer.and_then(|o| marketing.drawings.iter().find(|d| d.campaign == o.id));
+                let reward = match (offer, drawing) {
+                    (Some(offer), Some(drawing))
                         if first
                             && !frozen
                             && !crate::store::marketing::under_alert(conn, serial.as_str())? =>
                     {
-                        let (rolls, claim_token) = crate::marketing::roll();
                         let draw = crate::store::marketing::Draw {
                             offer,
                             serial: serial.as_str(),
                             region: sighting.region_code.as_deref(),
                             consumer: marketing.consumer,
                             at,
-                            rolls,
+                            rolls: drawing.rolls.clone(),
+                            paid: drawing.paid,
                         };
-                        crate::store::marketing::draw(conn, &draw)?
-                            .map(|drawn| Reward { drawn, claim_token })
+                        crate::store::marketing::draw(conn, &draw)?.map(|drawn| Reward {
+                            drawn,
+                            claim_token: drawing.claim_token.clone(),
+                        })
                     }
                     _ => None,
                 };

@@ -38,6 +38,9 @@ pub struct CampaignRow {
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
     pub budget_cents: i64,
+    /// What the rewards drawn cost, as settled (a second or so behind the draws). The column
+    /// itself also counts what the servers' leases hold of the budget (`marketing::take_lease`),
+    /// so [`page`] and [`get`] put the rewards' cost in its place.
     pub spent_cents: i64,
     pub daily_limit: i32,
     pub lottery: bool,
@@ -167,7 +170,41 @@ pub fn page(
     if let Some(state) = state {
         q = q.filter(campaigns::state.eq(Stored(state)));
     }
-    Ok(Page::of_rows(q.load(conn)?, limit))
+    let mut rows = q.load(conn)?;
+    with_cost(conn, &mut rows)?;
+    Ok(Page::of_rows(rows, limit))
+}
+
+/// Puts what their rewards cost in the rows' `spent_cents` (see [`CampaignRow::spent_cents`]).
+fn with_cost(conn: &mut DbConnection, rows: &mut [CampaignRow]) -> Result<()> {
+    #[derive(QueryableByName)]
+    struct Cost {
+        #[diesel(sql_type = BigInt)]
+        campaign_id: i64,
+        #[diesel(sql_type = BigInt)]
+        cost_cents: i64,
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Ids are numbers read from the table, written into the statement as such.
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    let sql = format!(
+        "SELECT campaign_id, CAST(COALESCE(SUM(cost_cents), 0) AS BIGINT) AS cost_cents \
+         FROM campaign_days WHERE campaign_id IN ({}) GROUP BY campaign_id",
+        ids.join(", ")
+    );
+    let costs: Vec<Cost> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c)?,
+        DbConnection::Postgres(c) => diesel::sql_query(sql).load(c)?,
+    };
+    for row in rows.iter_mut() {
+        row.spent_cents = costs
+            .iter()
+            .find(|c| c.campaign_id == row.id)
+            .map_or(0, |c| c.cost_cents);
+    }
+    Ok(())
 }
 
 /// Campaign `id` and its prizes in their order.
@@ -178,6 +215,9 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<(CampaignRow, Vec<PrizeRo
         .first(conn)
         .optional()?
         .ok_or_else(|| Error::not_found("campaign"))?;
+    let mut row = [row];
+    with_cost(conn, &mut row)?;
+    let [row] = row;
     let prizes = campaign_prizes::table
         .filter(campaign_prizes::campaign_id.eq(id))
         .order(campaign_prizes::position)

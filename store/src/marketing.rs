@@ -2,11 +2,14 @@
 //! The rules are `chainmark_domain::marketing`; campaigns themselves are set up by HQ
 //! (`campaigns`).
 //!
-//! What keeps a budget and a prize's stock from being overrun, on one server or several: both are
-//! spent by a conditional update (`spent_cents + x <= budget_cents`, `remaining > 0`) that either
-//! takes its share or changes nothing, inside the draw's transaction. What keeps a code to one
-//! draw ever: the reward row, keyed by serial, is inserted first (`ON CONFLICT DO NOTHING`), so a
-//! replayed or concurrent verification of the same code finds it taken before it spends anything.
+//! What keeps a budget and a prize's stock from being overrun, on one server or several: each
+//! instance takes them into a lease (`campaign_leases`) by conditional updates that take a share
+//! or change nothing (`spent_cents + x <= budget_cents`, `remaining >= n`), and spends its lease
+//! in memory; a lease ends by giving back exactly what its rewards did not use. What keeps a code
+//! to one draw ever: the reward row is keyed by serial and inserted with `ON CONFLICT DO
+//! NOTHING`, so a replayed or concurrent verification of the same code draws nothing. A reward's
+//! posting and the dashboard's counters are booked a moment later, in groups ([`settle`]), so a
+//! draw writes one row that no other draw writes.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -21,7 +24,8 @@ use crate::network::ledger::{self, Meta};
 use crate::network::money;
 use crate::store::DbConnection;
 use crate::store::schema::{
-    campaign_days, campaign_prizes, campaign_rewards, campaigns, consumers,
+    campaign_days, campaign_lease_stock, campaign_leases, campaign_prizes, campaign_rewards,
+    campaigns, consumers,
 };
 use crate::typed::Stored;
 
@@ -147,6 +151,17 @@ pub struct Rolls {
     pub claim_hash: String,
 }
 
+/// What a draw wins, paid from a lease this instance holds (taken before the draw, in memory:
+/// `chainmark_server::marketing::Purses`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paid {
+    pub lease_id: i64,
+    /// The prize's index in [`Offer::prizes`].
+    pub index: usize,
+    /// The value paid: a random cash amount may have been cut to what was left of the budget.
+    pub cents: i64,
+}
+
 /// A draw to make for a code verified genuine for the first time.
 #[derive(Debug, Clone)]
 pub struct Draw<'a> {
@@ -158,6 +173,8 @@ pub struct Draw<'a> {
     pub consumer: Option<i64>,
     pub at: NaiveDateTime,
     pub rolls: Rolls,
+    /// `None`: the draw wins nothing (a lottery's blank, a prize sold out, the budget spent).
+    pub paid: Option<Paid>,
 }
 
 /// What a draw gave.
@@ -182,8 +199,47 @@ pub struct Won {
 }
 
 /// Draws once for a code: nothing when the code has drawn before (replays, concurrent
-/// verifications). Run it in the transaction that counted the verification.
+/// verifications), or when the campaign was paused or ended since this instance read it. Run it
+/// in the transaction that counted the verification.
+///
+/// What it wins was already taken from this instance's lease, so the draw touches no row another
+/// draw touches: one read of the campaign and one insert. Its posting and the dashboard's
+/// counters follow in [`settle`].
 pub fn draw(conn: &mut DbConnection, d: &Draw<'_>) -> Result<Option<Drawn>> {
+    let live: i64 = campaigns::table
+        .find(d.offer.id)
+        .filter(campaigns::state.eq(Stored(CampaignState::Running)))
+        .filter(campaigns::starts_at.le(d.at))
+        .filter(campaigns::ends_at.gt(d.at))
+        .count()
+        .get_result(conn)?;
+    if live == 0 {
+        return Ok(None);
+    }
+    let won = match d.paid {
+        Some(paid) => {
+            let (prize_id, prize) = d.offer.prizes.get(paid.index).ok_or_else(|| {
+                Error::Internal(format!("prize {} of campaign {}", paid.index, d.offer.id))
+            })?;
+            Some((
+                paid.lease_id,
+                *prize_id,
+                Won {
+                    name: prize.name.clone(),
+                    kind: prize.kind,
+                    points: if prize.kind == PrizeKind::Points {
+                        prize.points
+                    } else {
+                        0
+                    },
+                    amount_cents: paid.cents,
+                    coupon_code: (prize.kind == PrizeKind::Coupon)
+                        .then(|| d.rolls.coupon_code.clone()),
+                },
+            ))
+        }
+        None => None,
+    };
     let insert = diesel::insert_into(campaign_rewards::table)
         .values((
             campaign_rewards::serial.eq(d.serial),
@@ -191,6 +247,13 @@ pub fn draw(conn: &mut DbConnection, d: &Draw<'_>) -> Result<Option<Drawn>> {
             campaign_rewards::claim_token_hash.eq(&d.rolls.claim_hash),
             campaign_rewards::region_code.eq(d.region),
             campaign_rewards::drawn_at.eq(d.at),
+            campaign_rewards::lease_id.eq(won.as_ref().map(|w| w.0)),
+            campaign_rewards::prize_id.eq(won.as_ref().map(|w| w.1)),
+            campaign_rewards::kind.eq(won.as_ref().map(|w| Stored(w.2.kind))),
+            campaign_rewards::points.eq(won.as_ref().map_or(0, |w| w.2.points)),
+            campaign_rewards::amount_cents.eq(won.as_ref().map_or(0, |w| w.2.amount_cents)),
+            campaign_rewards::coupon_code.eq(won.as_ref().and_then(|w| w.2.coupon_code.clone())),
+            campaign_rewards::settled.eq(false),
         ))
         .on_conflict(campaign_rewards::serial)
         .do_nothing();
@@ -200,64 +263,20 @@ pub fn draw(conn: &mut DbConnection, d: &Draw<'_>) -> Result<Option<Drawn>> {
     let Some(reward_id) = inserted.first().copied() else {
         return Ok(None);
     };
-    let province = d
-        .region
-        .and_then(marketing::province_of)
-        .unwrap_or_default();
-    let day = marketing::china_day(d.at);
-    let won = spend(conn, d)?;
-    let Some((prize_id, won)) = won else {
-        let scan = Tally {
-            scans: 1,
-            ..Tally::default()
-        };
-        count_day(conn, d.offer.id, day, &province, scan)?;
-        return Ok(Some(Drawn {
-            reward_id,
-            campaign: d.offer.name.clone(),
-            prize: None,
-            claimed: false,
-        }));
-    };
-    diesel::update(campaign_rewards::table.find(reward_id))
-        .set((
-            campaign_rewards::prize_id.eq(prize_id),
-            campaign_rewards::kind.eq(Stored(won.kind)),
-            campaign_rewards::points.eq(won.points),
-            campaign_rewards::amount_cents.eq(won.amount_cents),
-            campaign_rewards::coupon_code.eq(won.coupon_code.as_deref()),
-        ))
-        .execute(conn)?;
-    let posting = Posting::transfers(
-        format!("reward:{}", d.serial),
-        [(
-            Account::Hq(HqAccount::MarketingExpense),
-            Account::Hq(HqAccount::RewardsOwed),
-            money(won.amount_cents),
-        )],
-    )
-    .ok_or_else(|| Error::Internal("a reward of no value".into()))?;
-    ledger::book(conn, &posting, meta("reward"))?;
-    let rewarded = Tally {
-        scans: 1,
-        rewards: 1,
-        cost_cents: won.amount_cents,
-        ..Tally::default()
-    };
-    count_day(conn, d.offer.id, day, &province, rewarded)?;
-    let claimed = match d.consumer {
-        Some(consumer) => match claim_row(conn, reward_id, consumer, d.at) {
+    let prize = won.map(|w| w.2);
+    let claimed = match (d.consumer, &prize) {
+        (Some(consumer), Some(_)) => match claim_row(conn, reward_id, consumer, d.at) {
             Ok(_) => true,
             // Over the day's limit: the reward waits, unclaimed, for another day.
             Err(Error::Conflict { .. }) => false,
             Err(e) => return Err(e),
         },
-        None => false,
+        _ => false,
     };
     Ok(Some(Drawn {
         reward_id,
         campaign: d.offer.name.clone(),
-        prize: Some(won),
+        prize,
         claimed,
     }))
 }
@@ -269,109 +288,324 @@ fn meta(kind: &'static str) -> Meta<'static> {
     }
 }
 
-/// Picks the prize and takes its stock and its value from the budget, or nothing.
-fn spend(conn: &mut DbConnection, d: &Draw<'_>) -> Result<Option<(i64, Won)>> {
-    let ids: Vec<i64> = d.offer.prizes.iter().map(|(id, _)| *id).collect();
-    let remaining: Vec<(i64, Option<i64>)> = campaign_prizes::table
-        .filter(campaign_prizes::id.eq_any(&ids))
-        .select((campaign_prizes::id, campaign_prizes::remaining))
-        .load(conn)?;
-    let in_stock: Vec<(u32, bool)> = d
-        .offer
-        .prizes
-        .iter()
-        .map(|(id, p)| {
-            let left = remaining.iter().find(|(i, _)| i == id).and_then(|r| r.1);
-            (p.odds_bp, p.stock.is_none() || left.is_some_and(|n| n > 0))
-        })
-        .collect();
-    let Some(index) = marketing::draw(&in_stock, d.rolls.prize) else {
-        return Ok(None);
-    };
-    let (prize_id, prize) = &d.offer.prizes[index];
-    if prize.stock.is_some() {
-        let taken = diesel::update(
-            campaign_prizes::table
-                .find(*prize_id)
-                .filter(campaign_prizes::remaining.gt(0)),
-        )
-        .set(campaign_prizes::remaining.eq(campaign_prizes::remaining - 1))
-        .execute(conn)?;
-        if taken == 0 {
-            return Ok(None);
-        }
-    }
-    let value = prize.value_cents(d.rolls.cash);
-    let Some(cost) = take_budget(conn, d.offer.id, prize, value, d.at)? else {
-        if prize.stock.is_some() {
-            // The budget could not pay for the prize taken from stock: put it back.
-            diesel::update(campaign_prizes::table.find(*prize_id))
-                .set(campaign_prizes::remaining.eq(campaign_prizes::remaining + 1))
-                .execute(conn)?;
-        }
-        return Ok(None);
-    };
-    Ok(Some((
-        *prize_id,
-        Won {
-            name: prize.name.clone(),
-            kind: prize.kind,
-            points: if prize.kind == PrizeKind::Points {
-                prize.points
-            } else {
-                0
-            },
-            amount_cents: cost,
-            coupon_code: (prize.kind == PrizeKind::Coupon).then(|| d.rolls.coupon_code.clone()),
-        },
-    )))
+/// Books rewards drawn and not yet settled, at most `limit` of them, oldest first: each its own
+/// posting (`reward:{serial}`, `hq:marketing_expense → hq:rewards_owed`) and the dashboard's
+/// counters, in one transaction and one statement per balance and per counter. Several instances
+/// may settle at once: on PostgreSQL each takes rows the others have not locked. Returns how many
+/// it settled.
+pub fn settle(conn: &mut DbConnection, limit: i64) -> Result<usize> {
+    crate::conn::in_transaction(conn, |c| {
+        let unsettled = campaign_rewards::table
+            .filter(campaign_rewards::settled.eq(false))
+            .order(campaign_rewards::id)
+            .limit(limit)
+            .select(campaign_rewards::id);
+        let ids: Vec<i64> = match c {
+            DbConnection::Postgres(pg) => unsettled.for_update().skip_locked().load(pg)?,
+            DbConnection::Sqlite(_) => unsettled.load(c)?,
+        };
+        settle_ids(c, &ids)
+    })
 }
 
-/// Takes `value` (or, for a random cash amount, what is left of the budget when that is less)
-/// from a running campaign's budget. A conditional update: a concurrent draw that took the
-/// money first makes it change nothing, and the amount is worked out again from what is left.
-fn take_budget(
-    conn: &mut DbConnection,
-    campaign: i64,
-    prize: &Prize,
-    value: i64,
-    at: NaiveDateTime,
-) -> Result<Option<i64>> {
-    for _ in 0..4 {
-        let left: Option<(i64, i64)> = campaigns::table
-            .find(campaign)
-            .select((campaigns::budget_cents, campaigns::spent_cents))
-            .first(conn)
-            .optional()?;
-        let Some((budget, spent)) = left else {
-            return Ok(None);
-        };
-        let Some(cost) = prize.fit(value, budget - spent) else {
-            return Ok(None);
-        };
-        let taken = diesel::update(
-            campaigns::table
-                .find(campaign)
-                .filter(campaigns::state.eq(Stored(CampaignState::Running)))
-                .filter(campaigns::starts_at.le(at))
-                .filter(campaigns::ends_at.gt(at))
-                .filter((campaigns::spent_cents + cost).le(campaigns::budget_cents)),
-        )
-        .set(campaigns::spent_cents.eq(campaigns::spent_cents + cost))
-        .execute(conn)?;
-        if taken == 1 {
-            return Ok(Some(cost));
+/// Settles these rewards, those of them not settled yet (see [`settle`]).
+fn settle_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    type Row = (
+        i64,
+        String,
+        i64,
+        i64,
+        Option<PrizeKind>,
+        Option<String>,
+        NaiveDateTime,
+    );
+    let pick = campaign_rewards::table
+        .filter(campaign_rewards::id.eq_any(ids))
+        .filter(campaign_rewards::settled.eq(false))
+        .select((
+            campaign_rewards::id,
+            campaign_rewards::serial,
+            campaign_rewards::campaign_id,
+            campaign_rewards::amount_cents,
+            campaign_rewards::kind,
+            campaign_rewards::region_code,
+            campaign_rewards::drawn_at,
+        ));
+    let rows: Vec<Row> = match conn {
+        DbConnection::Postgres(pg) => pick.for_update().load(pg)?,
+        DbConnection::Sqlite(_) => pick.load(conn)?,
+    };
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut postings = Vec::new();
+    let mut tallies: std::collections::BTreeMap<(i64, chrono::NaiveDate, String), Tally> =
+        Default::default();
+    for (_, serial, campaign, amount, kind, region, drawn_at) in &rows {
+        let won = kind.is_some() && *amount > 0;
+        if won {
+            let posting = Posting::transfers(
+                format!("reward:{serial}"),
+                [(
+                    Account::Hq(HqAccount::MarketingExpense),
+                    Account::Hq(HqAccount::RewardsOwed),
+                    money(*amount),
+                )],
+            )
+            .ok_or_else(|| Error::Internal("a reward of no value".into()))?;
+            postings.push((posting, meta("reward")));
         }
-        let running: i64 = campaigns::table
-            .find(campaign)
-            .filter(campaigns::state.eq(Stored(CampaignState::Running)))
-            .count()
-            .get_result(conn)?;
-        if running == 0 {
-            return Ok(None);
+        let province = region
+            .as_deref()
+            .and_then(marketing::province_of)
+            .unwrap_or_default();
+        let t = tallies
+            .entry((*campaign, marketing::china_day(*drawn_at), province))
+            .or_default();
+        t.scans += 1;
+        if won {
+            t.rewards += 1;
+            t.cost_cents += amount;
         }
     }
-    Ok(None)
+    ledger::book_all(conn, &postings)?;
+    for ((campaign, day, province), t) in tallies {
+        count_day(conn, campaign, day, &province, t)?;
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    for chunk in ids.chunks(1000) {
+        diesel::update(campaign_rewards::table.filter(campaign_rewards::id.eq_any(chunk)))
+            .set(campaign_rewards::settled.eq(true))
+            .execute(conn)?;
+    }
+    Ok(rows.len())
+}
+
+/// What a lease asks of a campaign: cents of its budget and units of one prize's stock.
+#[derive(Debug, Clone)]
+pub struct Want {
+    pub campaign: i64,
+    /// The server instance that holds the lease.
+    pub holder: String,
+    pub at: NaiveDateTime,
+    /// Cents: less than `cents_min` available is taken as none; at least `cents_need` is asked,
+    /// a block of `cents_block` when there is plenty (`marketing::lease_size`).
+    pub cents_min: i64,
+    pub cents_need: i64,
+    pub cents_block: i64,
+    /// Units of a prize's stock, the same way (one at least).
+    pub units: Option<(i64, i64)>,
+}
+
+/// What a lease was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub lease_id: i64,
+    pub cents: i64,
+    pub units: i64,
+}
+
+/// Takes more of a running campaign's budget and of a prize's stock into this holder's lease
+/// (making the lease if it has none), by conditional updates that take a share or change nothing,
+/// in one transaction. The campaign's `spent_cents` counts what leases hold, so no two leases
+/// (nor a lease and the budget) hand out the same cent.
+pub fn take_lease(conn: &mut DbConnection, w: &Want) -> Result<Grant> {
+    crate::conn::in_transaction(conn, |c| {
+        let upsert = diesel::insert_into(campaign_leases::table)
+            .values((
+                campaign_leases::campaign_id.eq(w.campaign),
+                campaign_leases::holder.eq(&w.holder),
+                campaign_leases::cents.eq(0i64),
+                campaign_leases::renewed_at.eq(w.at),
+            ))
+            .on_conflict((campaign_leases::campaign_id, campaign_leases::holder))
+            .do_update()
+            .set(campaign_leases::renewed_at.eq(w.at));
+        let lease_id: i64 =
+            per_backend!(c, |k| upsert.returning(campaign_leases::id).get_result(k))?;
+        let mut cents = 0;
+        if w.cents_need > 0 {
+            for _ in 0..4 {
+                let left: Option<(i64, i64)> = campaigns::table
+                    .find(w.campaign)
+                    .filter(campaigns::state.eq(Stored(CampaignState::Running)))
+                    .filter(campaigns::starts_at.le(w.at))
+                    .filter(campaigns::ends_at.gt(w.at))
+                    .select((campaigns::budget_cents, campaigns::spent_cents))
+                    .first(c)
+                    .optional()?;
+                let Some((budget, spent)) = left else { break };
+                let take = marketing::lease_size(budget - spent, w.cents_need, w.cents_block);
+                if take < w.cents_min.max(1) {
+                    break;
+                }
+                let taken = diesel::update(
+                    campaigns::table
+                        .find(w.campaign)
+                        .filter(campaigns::state.eq(Stored(CampaignState::Running)))
+                        .filter((campaigns::spent_cents + take).le(campaigns::budget_cents)),
+                )
+                .set(campaigns::spent_cents.eq(campaigns::spent_cents + take))
+                .execute(c)?;
+                if taken == 1 {
+                    diesel::update(campaign_leases::table.find(lease_id))
+                        .set(campaign_leases::cents.eq(campaign_leases::cents + take))
+                        .execute(c)?;
+                    cents = take;
+                    break;
+                }
+            }
+        }
+        let mut units = 0;
+        if let Some((prize, block)) = w.units {
+            for _ in 0..4 {
+                let left: Option<Option<i64>> = campaign_prizes::table
+                    .find(prize)
+                    .filter(campaign_prizes::campaign_id.eq(w.campaign))
+                    .select(campaign_prizes::remaining)
+                    .first(c)
+                    .optional()?;
+                let Some(Some(left)) = left else { break };
+                let take = marketing::lease_size(left, 1, block);
+                if take < 1 {
+                    break;
+                }
+                let taken = diesel::update(
+                    campaign_prizes::table
+                        .find(prize)
+                        .filter(campaign_prizes::remaining.ge(take)),
+                )
+                .set(campaign_prizes::remaining.eq(campaign_prizes::remaining - take))
+                .execute(c)?;
+                if taken == 1 {
+                    let held = diesel::insert_into(campaign_lease_stock::table)
+                        .values((
+                            campaign_lease_stock::lease_id.eq(lease_id),
+                            campaign_lease_stock::prize_id.eq(prize),
+                            campaign_lease_stock::units.eq(take),
+                        ))
+                        .on_conflict((
+                            campaign_lease_stock::lease_id,
+                            campaign_lease_stock::prize_id,
+                        ))
+                        .do_update()
+                        .set(campaign_lease_stock::units.eq(campaign_lease_stock::units + take));
+                    per_backend!(c, |k| held.execute(k))?;
+                    units = take;
+                    break;
+                }
+            }
+        }
+        Ok(Grant {
+            lease_id,
+            cents,
+            units,
+        })
+    })
+}
+
+/// Gives back part of a lease its holder cannot use (crumbs of budget too small for any draw it
+/// makes), so another instance can.
+pub fn give_back(conn: &mut DbConnection, lease_id: i64, campaign: i64, cents: i64) -> Result<()> {
+    if cents <= 0 {
+        return Ok(());
+    }
+    crate::conn::in_transaction(conn, |c| {
+        let lowered = diesel::update(
+            campaign_leases::table
+                .find(lease_id)
+                .filter(campaign_leases::cents.ge(cents)),
+        )
+        .set(campaign_leases::cents.eq(campaign_leases::cents - cents))
+        .execute(c)?;
+        if lowered == 1 {
+            diesel::update(campaigns::table.find(campaign))
+                .set(campaigns::spent_cents.eq(campaigns::spent_cents - cents))
+                .execute(c)?;
+        }
+        Ok(())
+    })
+}
+
+/// Ends a lease, giving back to the campaign exactly what was not spent of it: its cents less the
+/// rewards drawn under it, its units of stock less the prizes won from them. Its holder calls it
+/// when no draw of its own is under way (idle, the campaign paused or ended, shutting down);
+/// `stale_before` ends another holder's lease not renewed since then (a process that died).
+/// Returns whether there was such a lease to end.
+pub fn end_lease(
+    conn: &mut DbConnection,
+    lease_id: i64,
+    stale_before: Option<NaiveDateTime>,
+) -> Result<bool> {
+    crate::conn::in_transaction(conn, |c| {
+        // A holder ends its own lease whenever; another's only when it went stale.
+        let before = stale_before.unwrap_or_else(|| {
+            chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap_or_default()
+        });
+        let pick = campaign_leases::table
+            .find(lease_id)
+            .filter(campaign_leases::renewed_at.lt(before))
+            .select((campaign_leases::campaign_id, campaign_leases::cents));
+        let lease: Option<(i64, i64)> = match c {
+            DbConnection::Postgres(pg) => pick.for_update().first(pg).optional()?,
+            DbConnection::Sqlite(_) => pick.first(c).optional()?,
+        };
+        let Some((campaign, cents)) = lease else {
+            return Ok(false);
+        };
+        // What was drawn under the lease (a lease lives minutes to hours: thousands of rows at
+        // most, read once when it ends).
+        let drawn: Vec<(Option<i64>, i64)> = campaign_rewards::table
+            .filter(campaign_rewards::lease_id.eq(lease_id))
+            .select((campaign_rewards::prize_id, campaign_rewards::amount_cents))
+            .load(c)?;
+        let unspent = cents - drawn.iter().map(|d| d.1).sum::<i64>();
+        if unspent > 0 {
+            diesel::update(campaigns::table.find(campaign))
+                .set(campaigns::spent_cents.eq(campaigns::spent_cents - unspent))
+                .execute(c)?;
+        }
+        let held: Vec<(i64, i64)> = campaign_lease_stock::table
+            .filter(campaign_lease_stock::lease_id.eq(lease_id))
+            .select((campaign_lease_stock::prize_id, campaign_lease_stock::units))
+            .load(c)?;
+        for (prize, units) in held {
+            let won = drawn.iter().filter(|d| d.0 == Some(prize)).count() as i64;
+            let unused = units - won;
+            if unused > 0 {
+                diesel::update(campaign_prizes::table.find(prize))
+                    .set(campaign_prizes::remaining.eq(campaign_prizes::remaining + unused))
+                    .execute(c)?;
+            }
+        }
+        diesel::delete(
+            campaign_lease_stock::table.filter(campaign_lease_stock::lease_id.eq(lease_id)),
+        )
+        .execute(c)?;
+        diesel::delete(campaign_leases::table.find(lease_id)).execute(c)?;
+        Ok(true)
+    })
+}
+
+/// Marks this holder's leases alive.
+pub fn renew_leases(conn: &mut DbConnection, holder: &str, at: NaiveDateTime) -> Result<()> {
+    diesel::update(campaign_leases::table.filter(campaign_leases::holder.eq(holder)))
+        .set(campaign_leases::renewed_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Leases not renewed since `before`: their holders stopped without giving them back.
+pub fn stale_leases(conn: &mut DbConnection, before: NaiveDateTime) -> Result<Vec<i64>> {
+    Ok(campaign_leases::table
+        .filter(campaign_leases::renewed_at.lt(before))
+        .select(campaign_leases::id)
+        .load(conn)?)
 }
 
 /// What one event adds to a campaign's counters of a day and province.
@@ -570,6 +804,8 @@ fn claim_row(
     if taken == 0 {
         return Err(refuse(MarketingError::Claimed));
     }
+    // The reward's own posting comes before the claim's, when no settling has booked it yet.
+    settle_ids(conn, &[reward_id])?;
     let wallet = match kind {
         PrizeKind::Points => ConsumerWallet::Points,
         PrizeKind::Coupon => ConsumerWallet::Coupons,

@@ -1279,6 +1279,26 @@ diesel::table! {
         drawn_at -> Timestamp,
         claimed_at -> Nullable<Timestamp>,
         payout_batch_id -> Nullable<BigInt>,
+        lease_id -> Nullable<BigInt>,
+        settled -> Bool,
+    }
+}
+
+diesel::table! {
+    campaign_leases (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        holder -> Text,
+        cents -> BigInt,
+        renewed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    campaign_lease_stock (lease_id, prize_id) {
+        lease_id -> BigInt,
+        prize_id -> BigInt,
+        units -> BigInt,
     }
 }
 
@@ -1301,8 +1321,13 @@ diesel::joinable!(campaign_rewards -> consumers (consumer_id));
 diesel::joinable!(campaign_rewards -> payout_batches (payout_batch_id));
 diesel::joinable!(consumer_sessions -> consumers (consumer_id));
 diesel::joinable!(campaign_days -> campaigns (campaign_id));
+diesel::joinable!(campaign_leases -> campaigns (campaign_id));
+diesel::joinable!(campaign_lease_stock -> campaign_leases (lease_id));
+diesel::joinable!(campaign_lease_stock -> campaign_prizes (prize_id));
 diesel::allow_tables_to_appear_in_same_query!(
     campaigns,
+    campaign_leases,
+    campaign_lease_stock,
     campaign_prizes,
     campaign_rewards,
     campaign_days,

@@ -126,6 +126,15 @@ fn balance(app: &TestApp, code: &str) -> i64 {
     })
 }
 
+/// What every instance holds of the budgets given back and every reward booked, as at shutdown.
+async fn quiesce(states: &[&AppState]) {
+    for state in states {
+        chainmark_server::marketing::quiesce(state)
+            .await
+            .expect("quiesce");
+    }
+}
+
 fn spent(app: &TestApp, id: i64) -> i64 {
     with_conn(&app.db, |c| {
         campaigns::table
@@ -179,6 +188,7 @@ async fn a_lottery_stock_is_used_up_exactly_under_200_parallel_first_scans() {
             won += usize::from(reward.drawn.prize.is_some());
         }
         assert_eq!(won, 70, "{backend:?}: the stock of both prizes, exactly");
+        quiesce(&[&app.state, &states[1]]).await;
         let (rows, left): (i64, Vec<Option<i64>>) = with_conn(&app.db, |c| {
             (
                 campaign_rewards::table.count().get_result(c).expect("rows"),
@@ -231,6 +241,7 @@ async fn a_budget_stops_at_its_cent() {
             );
         }
         assert_eq!(won, 4, "{backend:?}");
+        quiesce(&[&app.state, &states[1]]).await;
         assert_eq!(
             spent(&app, fixed),
             1000,
@@ -275,6 +286,7 @@ async fn a_budget_stops_at_its_cent() {
             }
         }
         let total: i64 = amounts.iter().sum();
+        quiesce(&[&app.state]).await;
         assert_eq!(total, spent(&app, random), "{backend:?}: {amounts:?}");
         assert!(
             total <= 1000 && total > 1000 - 100,
@@ -332,6 +344,7 @@ async fn one_reward_per_code_after_replays_and_concurrent_scans() {
                 .expect("count")
         });
         assert_eq!(n, 1);
+        quiesce(&[&app.state, &other]).await;
         assert_eq!(spent(&app, id), 50, "a point is a cent in the ledger");
         ledger_sums_to_zero(&app);
     }
@@ -416,6 +429,7 @@ async fn no_reward_for_bots_frozen_codes_other_regions_or_paused_campaigns() {
                 .is_none_or(|r| r.drawn.prize.is_none()),
             "{backend:?}: a paused campaign spends nothing"
         );
+        quiesce(&[&app.state]).await;
         assert_eq!(spent(&app, id), 188);
         ledger_sums_to_zero(&app);
     }
@@ -448,6 +462,7 @@ async fn a_reward_is_claimed_once_within_the_daily_limit() {
             assert!(!reward.drawn.claimed);
             tokens.push(reward.claim_token);
         }
+        quiesce(&[&app.state]).await;
         assert_eq!(balance(&app, "hq:rewards_owed"), 400);
         let state = &app.state;
         let (_, first) = chainmark_server::marketing::claim(state, &tokens[0], alice)
