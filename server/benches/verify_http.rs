@@ -204,6 +204,8 @@ fn main() -> anyhow::Result<()> {
             chainmark_server::marketing::REFRESH + std::time::Duration::from_millis(500),
         );
         let run = wrk(&o, &format!("http://{addr}/api/v1/verify"), Some(&lua))?;
+        // The rewards are booked by each server's settling, every second.
+        std::thread::sleep(std::time::Duration::from_secs(3));
         Some((run, draws(&db_handle)?))
     } else {
         None
@@ -231,7 +233,7 @@ fn main() -> anyhow::Result<()> {
         verify.1,
         verify.0 / health.0
     );
-    if let Some((run, (drawn, won, spent))) = with_campaign {
+    if let Some((run, (drawn, won, spent, unsettled))) = with_campaign {
         println!(
             "| {backend}, a campaign running | {} | {:.0} | {} | {:.0} | {} | {:.2} |",
             o.codes,
@@ -243,7 +245,8 @@ fn main() -> anyhow::Result<()> {
         );
         println!();
         println!(
-            "with the campaign: {drawn} first verifications drew, {won} won, ¥{} spent; \
+            "with the campaign: {drawn} first verifications drew, {won} won, ¥{} spent, \
+             {unsettled} not yet booked 3 s after the load; \
              verify with / without a campaign: {:.2}",
             rust_decimal::Decimal::new(spent, 2),
             run.0 / verify.0
@@ -289,20 +292,21 @@ fn start_campaign(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Draws made, prizes won and cents spent by the campaigns.
-fn draws(db: &Db) -> anyhow::Result<(i64, i64, i64)> {
-    use chainmark_server::store::schema::{campaign_rewards, campaigns};
+/// Draws made, prizes won, cents they cost, and draws not yet settled (booked) when asked.
+fn draws(db: &Db) -> anyhow::Result<(i64, i64, i64, i64)> {
+    use chainmark_server::store::schema::campaign_rewards;
     use diesel::prelude::*;
     let mut conn = db.get_writer()?;
     let drawn: i64 = campaign_rewards::table.count().get_result(&mut conn)?;
-    let won: i64 = campaign_rewards::table
+    let won: Vec<i64> = campaign_rewards::table
         .filter(campaign_rewards::prize_id.is_not_null())
+        .select(campaign_rewards::amount_cents)
+        .load(&mut conn)?;
+    let unsettled: i64 = campaign_rewards::table
+        .filter(campaign_rewards::settled.eq(false))
         .count()
         .get_result(&mut conn)?;
-    let spent: Option<i64> = campaigns::table
-        .select(diesel::dsl::max(campaigns::spent_cents))
-        .first(&mut conn)?;
-    Ok((drawn, won, spent.unwrap_or(0)))
+    Ok((drawn, won.len() as i64, won.iter().sum(), unsettled))
 }
 
 /// `--serve URL POOL KEYFILE`: one server instance for `--instances`. Prints `port N` on stdout
@@ -419,6 +423,7 @@ fn forget_verifications(db: &Db) -> anyhow::Result<()> {
              first_verified_place = NULL WHERE verify_count > 0 OR mismatch_count > 0; \
          DELETE FROM sightings; DELETE FROM diversion_alerts; DELETE FROM diversion_flow_days; \
          DELETE FROM campaign_days; DELETE FROM campaign_rewards; \
+         DELETE FROM campaign_lease_stock; DELETE FROM campaign_leases; \
          DELETE FROM posting_lines; DELETE FROM postings; UPDATE ledger_accounts SET balance_cents = 0; \
          UPDATE campaigns SET spent_cents = 0; UPDATE campaign_prizes SET remaining = stock;",
     )?;

@@ -502,3 +502,133 @@ async fn a_reward_is_claimed_once_within_the_daily_limit() {
         ledger_sums_to_zero(&app);
     }
 }
+
+fn lease_figures(app: &TestApp, id: i64) -> (i64, Option<i64>, i64) {
+    use chainmark_server::store::schema::campaign_leases;
+    let (remaining, leases) = with_conn(&app.db, |c| {
+        let remaining = campaign_prizes::table
+            .filter(campaign_prizes::campaign_id.eq(id))
+            .select(campaign_prizes::remaining)
+            .first(c)
+            .expect("remaining");
+        let leases: i64 = campaign_leases::table
+            .count()
+            .get_result(c)
+            .expect("leases");
+        (remaining, leases)
+    });
+    (spent(app, id), remaining, leases)
+}
+
+#[tokio::test]
+async fn a_lease_its_server_left_behind_is_given_back_to_the_cent() {
+    use chainmark_server::store::schema::campaign_leases;
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let batch = make_batch(&app, "TEA-1", 10, 5);
+        release(&app, &batch.rows[0].serial, &batch.rows[9].serial);
+        // ¥1.00 red packets, 50 of them, from ¥1,000.00.
+        let id = campaign(
+            &app,
+            100_000,
+            5,
+            "",
+            &[P(PrizeKind::Cash, 0, 100, 100, 10_000, Some(50))],
+        );
+        let r = &batch.rows;
+        // Another instance draws three, then dies (dropped: no shutdown, nothing given back).
+        let other = second_instance(&app);
+        for (i, row) in r[..3].iter().enumerate() {
+            let won = verify_on(
+                &other,
+                scan(&row.serial, &row.tag, &row.security_code, i as u32, None),
+            )
+            .await;
+            assert!(
+                won.reward.and_then(|r| r.drawn.prize).is_some(),
+                "{backend:?}"
+            );
+        }
+        drop(other);
+        let (held, left, leases) = lease_figures(&app, id);
+        assert_eq!(leases, 1);
+        assert!(
+            held > 300,
+            "{backend:?}: its lease holds more than it spent: {held}"
+        );
+        assert!(left.is_some_and(|n| n < 47), "{backend:?}: {left:?}");
+        // Renewed recently: not yet taken for dead.
+        assert_eq!(
+            app.state.purses.renew(&app.state.db).await.expect("renew"),
+            0
+        );
+        assert_eq!(lease_figures(&app, id).2, 1);
+        // Not renewed for longer than STALE: any instance ends it, to the cent of its rewards.
+        let long_ago = chainmark_server::store::users::now()
+            - chrono::Duration::from_std(chainmark_server::marketing::STALE).expect("stale")
+            - Duration::minutes(1);
+        with_conn(&app.db, |c| {
+            diesel::update(campaign_leases::table)
+                .set(campaign_leases::renewed_at.eq(long_ago))
+                .execute(c)
+                .expect("age");
+        });
+        assert_eq!(
+            app.state.purses.renew(&app.state.db).await.expect("renew"),
+            1
+        );
+        assert_eq!(
+            lease_figures(&app, id),
+            (300, Some(47), 0),
+            "{backend:?}: three red packets spent, the rest given back"
+        );
+        // Its rewards were drawn but not booked yet: settling books each once.
+        assert_eq!(balance(&app, "hq:rewards_owed"), 0);
+        assert_eq!(
+            chainmark_server::marketing::settle(&app.state.db)
+                .await
+                .expect("settle"),
+            3
+        );
+        assert_eq!(
+            chainmark_server::marketing::settle(&app.state.db)
+                .await
+                .expect("settle"),
+            0
+        );
+        assert_eq!(balance(&app, "hq:rewards_owed"), 300);
+
+        // This instance draws, then its lease ends once no draw uses it and the campaign is no
+        // longer running (or it sat idle): given back while the instance runs on.
+        let won = verify_on(
+            &app.state,
+            scan(&r[3].serial, &r[3].tag, &r[3].security_code, 9, None),
+        )
+        .await;
+        assert!(won.reward.and_then(|r| r.drawn.prize).is_some());
+        assert!(lease_figures(&app, id).0 > 400);
+        assert_eq!(
+            app.state
+                .purses
+                .end_idle(&app.state.db, &[id], false)
+                .await
+                .expect("idle"),
+            0,
+            "in use and running: kept"
+        );
+        assert_eq!(
+            app.state
+                .purses
+                .end_idle(&app.state.db, &[], false)
+                .await
+                .expect("paused"),
+            1
+        );
+        assert_eq!(lease_figures(&app, id), (400, Some(46), 0), "{backend:?}");
+        chainmark_server::marketing::settle(&app.state.db)
+            .await
+            .expect("settle");
+        assert_eq!(balance(&app, "hq:rewards_owed"), 400);
+        ledger_sums_to_zero(&app);
+    }
+}
