@@ -321,6 +321,7 @@ impl Purses {
                 .then_some((*prize_id, marketing::LEASE_DRAWS)),
         };
         let grant = db.write(move |c| Ok(store::take_lease(c, &want)?)).await?;
+        metrics::counter!("chainmark_marketing_lease_takes_total").increment(1);
         let crumbs = {
             let mut purses = self.lock();
             let p = purses.entry(offer.id).or_default();
@@ -491,6 +492,7 @@ pub async fn settle(db: &Db) -> Result<usize> {
     let mut total = 0;
     loop {
         let n = db.write(|c| Ok(store::settle(c, SETTLE_BATCH)?)).await?;
+        metrics::counter!("chainmark_marketing_settled_total").increment(n as u64);
         total += n;
         if n < SETTLE_BATCH as usize {
             return Ok(total);

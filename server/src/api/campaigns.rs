@@ -45,6 +45,7 @@ pub struct CampaignView {
     pub ends_at: NaiveDateTime,
     /// Yuan, as a decimal string.
     pub budget: String,
+    /// Yuan: what the rewards drawn cost, as settled (a second or so behind the draws).
     pub spent: String,
     pub daily_limit: i32,
     pub lottery: bool,
