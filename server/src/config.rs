@@ -54,6 +54,10 @@ pub struct Settings {
     /// How consumers' sign-in codes are sent (`CHAINMARK_SMS`: `log`, the only sender so far,
     /// writes them to the log).
     pub sms: crate::sms::SmsChoice,
+    /// Seconds after which a scan-marketing lease its server stopped renewing is taken for
+    /// left behind and given back by another instance (`CHAINMARK_MARKETING_LEASE_STALE_SECS`;
+    /// `marketing::STALE` by default). Longer than any pause a live server could take.
+    pub marketing_lease_stale_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +112,7 @@ impl Default for Settings {
             diversion: crate::diversion::DiversionSettings::default(),
             courier: crate::network::tracking::CourierChoice::None,
             sms: crate::sms::SmsChoice::Log,
+            marketing_lease_stale_secs: crate::marketing::STALE.as_secs(),
         }
     }
 }
@@ -223,6 +228,14 @@ impl Settings {
             self.sms = v
                 .parse()
                 .map_err(|e| Error::Config(format!("CHAINMARK_SMS: {e}")))?;
+        }
+        if let Some(v) = get("CHAINMARK_MARKETING_LEASE_STALE_SECS") {
+            self.marketing_lease_stale_secs = parse("CHAINMARK_MARKETING_LEASE_STALE_SECS", v)?;
+            if self.marketing_lease_stale_secs == 0 {
+                return Err(Error::Config(
+                    "CHAINMARK_MARKETING_LEASE_STALE_SECS: at least 1 second".into(),
+                ));
+            }
         }
         if let Some(v) = get("CHAINMARK_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("CHAINMARK_MAX_BODY_BYTES", v)?;

@@ -156,8 +156,10 @@ pub async fn claim(
 pub const DRY_FOR: Duration = Duration::from_secs(1);
 /// A lease no draw used for this long is given back, so the other instances can spend it.
 pub const IDLE: Duration = Duration::from_secs(30);
-/// Leases are marked alive this often; one not marked for [`STALE`] belonged to a process that
-/// stopped without giving it back, and any instance ends it (to the cent, from its rewards).
+/// Leases are marked alive this often (or a quarter of the stale time, when that is shorter);
+/// one not marked for the stale time (`Settings::marketing_lease_stale_secs`, [`STALE`] by
+/// default) belonged to a process that stopped without giving it back, and any instance ends it
+/// (to the cent, from its rewards).
 pub const RENEW: Duration = Duration::from_secs(15);
 pub const STALE: Duration = Duration::from_secs(600);
 
@@ -458,13 +460,13 @@ impl Purses {
         Ok(ended)
     }
 
-    /// Marks this instance's leases alive, and ends those of instances that stopped without
-    /// giving theirs back.
-    pub async fn renew(&self, db: &Db) -> Result<usize> {
+    /// Marks this instance's leases alive, and ends those not renewed for `stale`: their
+    /// instances stopped without giving them back. Returns how many it ended.
+    pub async fn renew(&self, db: &Db, stale: Duration) -> Result<usize> {
         let holder = self.holder.clone();
         let now = crate::store::users::now();
         let stale = now
-            - chrono::Duration::from_std(STALE)
+            - chrono::Duration::from_std(stale)
                 .map_err(|e| crate::error::Error::Internal(e.to_string()))?;
         db.write(move |c| {
             store::renew_leases(c, &holder, now)?;
@@ -518,11 +520,13 @@ pub fn spawn(state: crate::app::AppState) {
     parts.spawn("marketing", async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut renewed = Instant::now();
+        let stale = Duration::from_secs(state.settings.marketing_lease_stale_secs);
+        let every = RENEW.min(stale / 4);
         loop {
             tick.tick().await;
             let round = crate::supervise::catch_panic(async {
                 settle(&state.db).await?;
-                if renewed.elapsed() >= RENEW {
+                if renewed.elapsed() >= every {
                     renewed = Instant::now();
                     let running: Vec<i64> = state
                         .offers
@@ -532,7 +536,7 @@ pub fn spawn(state: crate::app::AppState) {
                         .map(|o| o.id)
                         .collect();
                     state.purses.end_idle(&state.db, &running, false).await?;
-                    state.purses.renew(&state.db).await?;
+                    state.purses.renew(&state.db, stale).await?;
                 }
                 Ok::<_, crate::error::Error>(())
             });

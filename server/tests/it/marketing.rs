@@ -559,7 +559,11 @@ async fn a_lease_its_server_left_behind_is_given_back_to_the_cent() {
         assert!(left.is_some_and(|n| n < 47), "{backend:?}: {left:?}");
         // Renewed recently: not yet taken for dead.
         assert_eq!(
-            app.state.purses.renew(&app.state.db).await.expect("renew"),
+            app.state
+                .purses
+                .renew(&app.state.db, chainmark_server::marketing::STALE)
+                .await
+                .expect("renew"),
             0
         );
         assert_eq!(lease_figures(&app, id).2, 1);
@@ -574,7 +578,11 @@ async fn a_lease_its_server_left_behind_is_given_back_to_the_cent() {
                 .expect("age");
         });
         assert_eq!(
-            app.state.purses.renew(&app.state.db).await.expect("renew"),
+            app.state
+                .purses
+                .renew(&app.state.db, chainmark_server::marketing::STALE)
+                .await
+                .expect("renew"),
             1
         );
         assert_eq!(
