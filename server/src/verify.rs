@@ -422,11 +422,9 @@ fn with_code(
                 let drawing =
                     offer.and_then(|o| marketing.drawings.iter().find(|d| d.campaign == o.id));
                 let reward = match (offer, drawing) {
-                    (Some(offer), Some(drawing))
-                        if first
-                            && !frozen
-                            && !crate::store::marketing::under_alert(conn, serial.as_str())? =>
-                    {
+                    // (A code under a cloning or overuse alert draws nothing: the draw's
+                    // statement checks.)
+                    (Some(offer), Some(drawing)) if first && !frozen => {
                         let draw = crate::store::marketing::Draw {
                             offer,
                             serial: serial.as_str(),

@@ -206,16 +206,10 @@ pub struct Won {
 /// draw touches: one read of the campaign and one insert. Its posting and the dashboard's
 /// counters follow in [`settle`].
 pub fn draw(conn: &mut DbConnection, d: &Draw<'_>) -> Result<Option<Drawn>> {
-    let live: i64 = campaigns::table
-        .find(d.offer.id)
-        .filter(campaigns::state.eq(Stored(CampaignState::Running)))
-        .filter(campaigns::starts_at.le(d.at))
-        .filter(campaigns::ends_at.gt(d.at))
-        .count()
-        .get_result(conn)?;
-    if live == 0 {
-        return Ok(None);
-    }
+    use crate::domain::diversion::alert::AlertKind;
+    use crate::store::schema::diversion_alerts;
+    use diesel::dsl::{exists, not};
+    use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
     let won = match d.paid {
         Some(paid) => {
             let (prize_id, prize) = d.offer.prizes.get(paid.index).ok_or_else(|| {
@@ -240,20 +234,58 @@ pub fn draw(conn: &mut DbConnection, d: &Draw<'_>) -> Result<Option<Drawn>> {
         }
         None => None,
     };
+    // One statement: the row is inserted only while the campaign runs (a copy of the campaigns
+    // a moment stale cannot reward a paused or ended one) and the code is under no cloning or
+    // overuse alert, and only once per serial ever.
+    let alerted = diversion_alerts::table
+        .filter(diversion_alerts::serial.eq(d.serial))
+        .filter(
+            diversion_alerts::kind
+                .eq(Stored(AlertKind::Cloning))
+                .or(diversion_alerts::kind.eq(Stored(AlertKind::Overuse))),
+        )
+        .select(diversion_alerts::id);
+    let source = campaigns::table
+        .filter(campaigns::id.eq(d.offer.id))
+        .filter(campaigns::state.eq(Stored(CampaignState::Running)))
+        .filter(campaigns::starts_at.le(d.at))
+        .filter(campaigns::ends_at.gt(d.at))
+        .filter(not(exists(alerted)))
+        .select((
+            d.serial.into_sql::<Text>(),
+            campaigns::id,
+            Some(d.rolls.claim_hash.as_str()).into_sql::<Nullable<Text>>(),
+            d.region.into_sql::<Nullable<Text>>(),
+            d.at.into_sql::<Timestamp>(),
+            won.as_ref().map(|w| w.0).into_sql::<Nullable<BigInt>>(),
+            won.as_ref().map(|w| w.1).into_sql::<Nullable<BigInt>>(),
+            won.as_ref()
+                .map(|w| Stored(w.2.kind))
+                .into_sql::<Nullable<crate::store::schema::sql_types::PrizeKindText>>(),
+            won.as_ref().map_or(0, |w| w.2.points).into_sql::<BigInt>(),
+            won.as_ref()
+                .map_or(0, |w| w.2.amount_cents)
+                .into_sql::<BigInt>(),
+            won.as_ref()
+                .and_then(|w| w.2.coupon_code.clone())
+                .into_sql::<Nullable<Text>>(),
+            false.into_sql::<Bool>(),
+        ));
     let insert = diesel::insert_into(campaign_rewards::table)
-        .values((
-            campaign_rewards::serial.eq(d.serial),
-            campaign_rewards::campaign_id.eq(d.offer.id),
-            campaign_rewards::claim_token_hash.eq(&d.rolls.claim_hash),
-            campaign_rewards::region_code.eq(d.region),
-            campaign_rewards::drawn_at.eq(d.at),
-            campaign_rewards::lease_id.eq(won.as_ref().map(|w| w.0)),
-            campaign_rewards::prize_id.eq(won.as_ref().map(|w| w.1)),
-            campaign_rewards::kind.eq(won.as_ref().map(|w| Stored(w.2.kind))),
-            campaign_rewards::points.eq(won.as_ref().map_or(0, |w| w.2.points)),
-            campaign_rewards::amount_cents.eq(won.as_ref().map_or(0, |w| w.2.amount_cents)),
-            campaign_rewards::coupon_code.eq(won.as_ref().and_then(|w| w.2.coupon_code.clone())),
-            campaign_rewards::settled.eq(false),
+        .values(source)
+        .into_columns((
+            campaign_rewards::serial,
+            campaign_rewards::campaign_id,
+            campaign_rewards::claim_token_hash,
+            campaign_rewards::region_code,
+            campaign_rewards::drawn_at,
+            campaign_rewards::lease_id,
+            campaign_rewards::prize_id,
+            campaign_rewards::kind,
+            campaign_rewards::points,
+            campaign_rewards::amount_cents,
+            campaign_rewards::coupon_code,
+            campaign_rewards::settled,
         ))
         .on_conflict(campaign_rewards::serial)
         .do_nothing();
@@ -837,20 +869,4 @@ fn claim_row(
         claimed,
     )?;
     Ok(Claimed::New)
-}
-
-/// Whether a code is under a cloning or overuse alert, which no reward is given for.
-pub fn under_alert(conn: &mut DbConnection, serial: &str) -> Result<bool> {
-    use crate::domain::diversion::alert::AlertKind;
-    use crate::store::schema::diversion_alerts;
-    let n: i64 = diversion_alerts::table
-        .filter(diversion_alerts::serial.eq(serial))
-        .filter(
-            diversion_alerts::kind
-                .eq(Stored(AlertKind::Cloning))
-                .or(diversion_alerts::kind.eq(Stored(AlertKind::Overuse))),
-        )
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
 }

@@ -1340,3 +1340,5 @@ diesel::allow_tables_to_appear_in_same_query!(campaign_rewards, items);
 diesel::allow_tables_to_appear_in_same_query!(campaign_rewards, batches);
 diesel::allow_tables_to_appear_in_same_query!(campaign_prizes, products);
 diesel::allow_tables_to_appear_in_same_query!(campaigns, products);
+diesel::allow_tables_to_appear_in_same_query!(campaigns, diversion_alerts);
+diesel::allow_tables_to_appear_in_same_query!(campaign_rewards, diversion_alerts);
