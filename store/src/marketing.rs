@@ -7,9 +7,9 @@
 //! or change nothing (`spent_cents + x <= budget_cents`, `remaining >= n`), and spends its lease
 //! in memory; a lease ends by giving back exactly what its rewards did not use. What keeps a code
 //! to one draw ever: the reward row is keyed by serial and inserted with `ON CONFLICT DO
-//! NOTHING`, so a replayed or concurrent verification of the same code draws nothing. A reward's
-//! posting and the dashboard's counters are booked a moment later, in groups ([`settle`]), so a
-//! draw writes one row that no other draw writes.
+//! NOTHING`, so a replayed or concurrent verification of the same code draws nothing. The
+//! rewards' posting and the dashboard's counters are booked a moment later, per group
+//! ([`settle`]), so a draw writes one row that no other draw writes.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -25,7 +25,7 @@ use crate::network::money;
 use crate::store::DbConnection;
 use crate::store::schema::{
     campaign_days, campaign_lease_stock, campaign_leases, campaign_prizes, campaign_rewards,
-    campaigns, consumers,
+    campaigns, consumers, postings,
 };
 use crate::typed::Stored;
 
@@ -320,11 +320,11 @@ fn meta(kind: &'static str) -> Meta<'static> {
     }
 }
 
-/// Books rewards drawn and not yet settled, at most `limit` of them, oldest first: each its own
-/// posting (`reward:{serial}`, `hq:marketing_expense → hq:rewards_owed`) and the dashboard's
-/// counters, in one transaction and one statement per balance and per counter. Several instances
-/// may settle at once: on PostgreSQL each takes rows the others have not locked. Returns how many
-/// it settled.
+/// Books rewards drawn and not yet settled, at most `limit` of them, oldest first: one posting
+/// for the group (`rewards:{first reward id}`, `hq:marketing_expense → hq:rewards_owed`, the sum
+/// of their values) that each reward names (`posting_id`), and the dashboard's counters, in one
+/// transaction: a handful of statements for hundreds of draws. Several instances may settle at
+/// once: on PostgreSQL each takes rows the others have not locked. Returns how many it settled.
 pub fn settle(conn: &mut DbConnection, limit: i64) -> Result<usize> {
     crate::conn::in_transaction(conn, |c| {
         let unsettled = campaign_rewards::table
@@ -347,7 +347,6 @@ fn settle_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<usize> {
     }
     type Row = (
         i64,
-        String,
         i64,
         i64,
         Option<PrizeKind>,
@@ -359,7 +358,6 @@ fn settle_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<usize> {
         .filter(campaign_rewards::settled.eq(false))
         .select((
             campaign_rewards::id,
-            campaign_rewards::serial,
             campaign_rewards::campaign_id,
             campaign_rewards::amount_cents,
             campaign_rewards::kind,
@@ -373,23 +371,11 @@ fn settle_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
-    let mut postings = Vec::new();
+    let mut total = 0i64;
     let mut tallies: std::collections::BTreeMap<(i64, chrono::NaiveDate, String), Tally> =
         Default::default();
-    for (_, serial, campaign, amount, kind, region, drawn_at) in &rows {
+    for (_, campaign, amount, kind, region, drawn_at) in &rows {
         let won = kind.is_some() && *amount > 0;
-        if won {
-            let posting = Posting::transfers(
-                format!("reward:{serial}"),
-                [(
-                    Account::Hq(HqAccount::MarketingExpense),
-                    Account::Hq(HqAccount::RewardsOwed),
-                    money(*amount),
-                )],
-            )
-            .ok_or_else(|| Error::Internal("a reward of no value".into()))?;
-            postings.push((posting, meta("reward")));
-        }
         let province = region
             .as_deref()
             .and_then(marketing::province_of)
@@ -399,18 +385,45 @@ fn settle_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<usize> {
             .or_default();
         t.scans += 1;
         if won {
+            total += amount;
             t.rewards += 1;
             t.cost_cents += amount;
         }
     }
-    ledger::book_all(conn, &postings)?;
+    // Rows are read in id order (the lowest first): the group's key is its first reward, which
+    // no other group can hold.
+    let first = rows.iter().map(|r| r.0).min().unwrap_or_default();
+    let posting_id = if total > 0 {
+        let key = format!("rewards:{first}");
+        let posting = Posting::transfers(
+            key.clone(),
+            [(
+                Account::Hq(HqAccount::MarketingExpense),
+                Account::Hq(HqAccount::RewardsOwed),
+                money(total),
+            )],
+        )
+        .ok_or_else(|| Error::Internal("rewards of no value".into()))?;
+        ledger::book(conn, &posting, meta("reward"))?;
+        Some(
+            postings::table
+                .filter(postings::idempotency_key.eq(&key))
+                .select(postings::id)
+                .first::<i64>(conn)?,
+        )
+    } else {
+        None
+    };
     for ((campaign, day, province), t) in tallies {
         count_day(conn, campaign, day, &province, t)?;
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     for chunk in ids.chunks(1000) {
         diesel::update(campaign_rewards::table.filter(campaign_rewards::id.eq_any(chunk)))
-            .set(campaign_rewards::settled.eq(true))
+            .set((
+                campaign_rewards::settled.eq(true),
+                campaign_rewards::posting_id.eq(posting_id),
+            ))
             .execute(conn)?;
     }
     Ok(rows.len())

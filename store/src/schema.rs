@@ -1281,6 +1281,7 @@ diesel::table! {
         payout_batch_id -> Nullable<BigInt>,
         lease_id -> Nullable<BigInt>,
         settled -> Bool,
+        posting_id -> Nullable<BigInt>,
     }
 }
 

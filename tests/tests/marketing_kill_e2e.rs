@@ -6,8 +6,8 @@
 //!
 //! Then: every reward a consumer was told of is in the database with its amount; the budget and
 //! the stock were never passed; no lease is left, and the campaign's spent figure is exactly what
-//! its rewards cost (nothing held back by the dead instance); every reward is booked once under
-//! its own key, and the ledger sums to zero.
+//! its rewards cost (nothing held back by the dead instance); every reward is booked once, by a
+//! posting of its group, and the ledger sums to zero.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -229,12 +229,28 @@ fn run(fixture: &Fixture) {
         "the stock left is what was not won"
     );
     assert!(rewards.iter().all(|r| r.3), "every reward is booked");
-    let booked: i64 = postings::table
-        .filter(postings::idempotency_key.like("reward:%"))
+    // Booked in groups: each reward won names the posting that booked it, and those postings
+    // sum to the rewards' cost.
+    let booked: Vec<(Option<i64>, i64)> = campaign_rewards::table
+        .filter(campaign_rewards::prize_id.is_not_null())
+        .select((campaign_rewards::posting_id, campaign_rewards::amount_cents))
+        .load(&mut conn)
+        .expect("postings of rewards");
+    assert!(
+        booked.iter().all(|b| b.0.is_some()),
+        "every reward won is booked"
+    );
+    let groups: i64 = postings::table
+        .filter(postings::idempotency_key.like("rewards:%"))
         .count()
         .get_result(&mut conn)
         .expect("postings");
-    assert_eq!(booked, stored.len() as i64, "one posting per reward won");
+    let named: std::collections::HashSet<i64> = booked.iter().filter_map(|b| b.0).collect();
+    assert_eq!(
+        groups,
+        named.len() as i64,
+        "no posting of rewards without its rewards"
+    );
     let owed: i64 = ledger_accounts::table
         .filter(ledger_accounts::code.eq("hq:rewards_owed"))
         .select(ledger_accounts::balance_cents)
