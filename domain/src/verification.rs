@@ -1,5 +1,6 @@
 //! Consumer verification (防伪查询, DOMAIN §7) as a pure decision over what the registry knows.
 
+use crate::custody::ItemStatus;
 use serde::{Deserialize, Serialize};
 
 /// What the consumer is told.
@@ -52,31 +53,13 @@ impl NotReleasedReason {
     }
 }
 
-/// The state of a code as far as verification cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeState {
-    Active,
-    Voided,
-    Recalled,
-}
-
-impl CodeState {
-    pub fn parse(s: &str) -> CodeState {
-        match s {
-            "voided" => CodeState::Voided,
-            "recalled" => CodeState::Recalled,
-            _ => CodeState::Active,
-        }
-    }
-}
-
 /// What the registry says about a serial whose tag checked out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownCode {
     /// The item's own state.
-    pub item: CodeState,
+    pub item: ItemStatus,
     /// The state of its batch: a voided batch voids every item in it.
-    pub batch: CodeState,
+    pub batch: ItemStatus,
     /// Still in HQ custody (never released).
     pub at_hq: bool,
 }
@@ -101,12 +84,12 @@ pub fn precheck(known: Option<KnownCode>, tag_ok: bool, hq_sells_direct: bool) -
     }
     // A recall is the stronger statement to a consumer: the brand wants the item back.
     for state in [known.item, known.batch] {
-        if state == CodeState::Recalled {
+        if state == ItemStatus::Recalled {
             return Precheck::NotReleased(NotReleasedReason::Recalled);
         }
     }
     for state in [known.item, known.batch] {
-        if state == CodeState::Voided {
+        if state == ItemStatus::Voided {
             return Precheck::NotReleased(NotReleasedReason::Voided);
         }
     }
@@ -134,8 +117,8 @@ mod tests {
     use super::*;
 
     const OK: KnownCode = KnownCode {
-        item: CodeState::Active,
-        batch: CodeState::Active,
+        item: ItemStatus::Active,
+        batch: ItemStatus::Active,
         at_hq: false,
     };
 
@@ -148,11 +131,11 @@ mod tests {
     #[test]
     fn voided_recalled_and_unreleased_are_not_for_sale() {
         let voided = KnownCode {
-            item: CodeState::Voided,
+            item: ItemStatus::Voided,
             ..OK
         };
         let batch_recalled = KnownCode {
-            batch: CodeState::Recalled,
+            batch: ItemStatus::Recalled,
             ..voided
         };
         let at_hq = KnownCode { at_hq: true, ..OK };

@@ -8,6 +8,7 @@
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
     use crate::domain::Role;
+    use crate::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
     use crate::domain::diversion::PlaceSource;
     use crate::domain::diversion::alert::{AlertKind, AlertStatus, Channel};
     use crate::domain::joining::Status as ApplicationStatus;
@@ -119,6 +120,19 @@ pub mod sql_types {
         PaidViaText => PaidVia, name: |v| v.as_str(), parse: PaidVia::parse
     );
     text_enum!(
+        /// `items.status`, `batches.status`: active, or ended by a void or a recall.
+        ItemStatusText => ItemStatus, name: |s| s.as_str(), parse: ItemStatus::parse
+    );
+    text_enum!(
+        /// `items.custodian_kind`, `custody_events.{from,to}_kind` (the id beside it names the
+        /// agent or the order).
+        CustodianKindText => CustodianKind, name: |k| k.as_str(), parse: CustodianKind::parse
+    );
+    text_enum!(
+        /// `custody_events.kind`.
+        CustodyEventKindText => CustodyEventKind, name: |k| k.as_str(), parse: CustodyEventKind::parse
+    );
+    text_enum!(
         /// `device_scans.kind`: what a handheld's scan does (the wire's name).
         ScanKindText => ScanKind, name: |k| k.as_str(), parse: ScanKind::parse
     );
@@ -166,6 +180,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     batches (id) {
         id -> Text,
         key_id -> Text,
@@ -177,7 +194,7 @@ diesel::table! {
         created_at -> Timestamp,
         imported_at -> Timestamp,
         import_sha256 -> Text,
-        status -> Text,
+        status -> ItemStatusText,
     }
 }
 
@@ -192,14 +209,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     items (serial) {
         serial -> Text,
         batch_id -> Text,
         item_index -> BigInt,
         case_code -> Nullable<Text>,
         code_hash -> Text,
-        status -> Text,
-        custodian_kind -> Text,
+        status -> ItemStatusText,
+        custodian_kind -> CustodianKindText,
         custodian_id -> Nullable<BigInt>,
         released_at -> Nullable<Timestamp>,
         verify_count -> Integer,
@@ -210,13 +230,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     custody_events (id) {
         id -> BigInt,
         serial -> Text,
-        kind -> Text,
-        from_kind -> Nullable<Text>,
+        kind -> CustodyEventKindText,
+        from_kind -> Nullable<CustodianKindText>,
         from_id -> Nullable<BigInt>,
-        to_kind -> Nullable<Text>,
+        to_kind -> Nullable<CustodianKindText>,
         to_id -> Nullable<BigInt>,
         actor_user_id -> Nullable<BigInt>,
         note -> Nullable<Text>,
