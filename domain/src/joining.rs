@@ -111,21 +111,66 @@ pub enum FieldKind {
     Choice(Vec<String>),
 }
 
+/// A field's kind without its choices: what `join_fields.kind` stores.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    Number,
+    Choice,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<FieldType> {
+        s.parse().ok()
+    }
+}
+
 impl FieldKind {
-    pub fn as_str(&self) -> &'static str {
+    pub fn field_type(&self) -> FieldType {
         match self {
-            FieldKind::Text => "text",
-            FieldKind::Number => "number",
-            FieldKind::Choice(_) => "choice",
+            FieldKind::Text => FieldType::Text,
+            FieldKind::Number => FieldType::Number,
+            FieldKind::Choice(_) => FieldType::Choice,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.field_type().as_str()
+    }
+
+    /// From a kind as given (HQ's form, the API) and its choices (one per line).
+    pub fn parse(kind: &str, choices: &str) -> Result<FieldKind, JoinError> {
+        match FieldType::parse(kind) {
+            Some(t) => FieldKind::of(t, choices),
+            None => Err(field(
+                "kind",
+                format!("{kind:?} is not one of text, number, choice"),
+            )),
         }
     }
 
     /// From the stored kind and its choices (one per line).
-    pub fn parse(kind: &str, choices: &str) -> Result<FieldKind, JoinError> {
+    pub fn of(kind: FieldType, choices: &str) -> Result<FieldKind, JoinError> {
         match kind {
-            "text" => Ok(FieldKind::Text),
-            "number" => Ok(FieldKind::Number),
-            "choice" => {
+            FieldType::Text => Ok(FieldKind::Text),
+            FieldType::Number => Ok(FieldKind::Number),
+            FieldType::Choice => {
                 let list: Vec<String> = choices
                     .lines()
                     .map(str::trim)
@@ -137,10 +182,6 @@ impl FieldKind {
                 }
                 Ok(FieldKind::Choice(list))
             }
-            other => Err(field(
-                "kind",
-                format!("{other:?} is not one of text, number, choice"),
-            )),
         }
     }
 }

@@ -53,6 +53,36 @@ impl Role {
     }
 }
 
+/// How a signed-in user holds their token (`api_tokens.kind`): a bearer token of the API, or
+/// the cookie of a page session (which has a CSRF token beside it).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum TokenKind {
+    Api,
+    Session,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<TokenKind> {
+        s.parse().ok()
+    }
+}
+
 /// What a route needs of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -149,6 +179,16 @@ impl Role {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn token_kinds_keep_their_stored_names() {
+        use super::TokenKind;
+        crate::pin_stored_names(
+            &[(TokenKind::Api, "api"), (TokenKind::Session, "session")],
+            TokenKind::as_str,
+            TokenKind::parse,
+        );
+    }
+
     use super::*;
 
     #[test]

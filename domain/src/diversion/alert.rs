@@ -131,6 +131,48 @@ impl std::fmt::Display for AlertStatus {
     }
 }
 
+/// What confirming an alert did to its agent (`diversion_alerts.action`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+pub enum AlertAction {
+    #[strum(serialize = "suspend")]
+    Suspend,
+    #[strum(serialize = "penalty")]
+    Penalty,
+    #[strum(serialize = "suspend+penalty")]
+    SuspendAndPenalty,
+}
+
+impl AlertAction {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<AlertAction> {
+        s.parse().ok()
+    }
+
+    /// The action of a confirmation that suspended the agent and/or booked a penalty.
+    pub fn of(suspended: bool, penalised: bool) -> Option<AlertAction> {
+        match (suspended, penalised) {
+            (false, false) => None,
+            (true, false) => Some(AlertAction::Suspend),
+            (false, true) => Some(AlertAction::Penalty),
+            (true, true) => Some(AlertAction::SuspendAndPenalty),
+        }
+    }
+}
+
 /// An auditor's decision on an open alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -158,6 +200,22 @@ impl Decision {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn actions_keep_their_stored_names() {
+        use super::AlertAction as A;
+        crate::pin_stored_names(
+            &[
+                (A::Suspend, "suspend"),
+                (A::Penalty, "penalty"),
+                (A::SuspendAndPenalty, "suspend+penalty"),
+            ],
+            A::as_str,
+            A::parse,
+        );
+        assert_eq!(A::of(false, false), None);
+        assert_eq!(A::of(true, true), Some(A::SuspendAndPenalty));
+    }
+
     #[test]
     fn channels_keep_their_stored_names() {
         use super::Channel;
