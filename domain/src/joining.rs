@@ -299,7 +299,18 @@ pub fn open_link_offers(inviter_rank: i32, tier_rank: i32) -> bool {
 }
 
 /// Where an application stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     AwaitingSupplier,
     AwaitingHq,
@@ -322,23 +333,11 @@ impl Status {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::AwaitingSupplier => "awaiting_supplier",
-            Status::AwaitingHq => "awaiting_hq",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::AwaitingSupplier,
-            Status::AwaitingHq,
-            Status::Approved,
-            Status::Rejected,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -394,7 +393,18 @@ pub fn would_be_supplier(chain: &[(i64, i32, bool)], tier_rank: i32) -> Option<i
 }
 
 /// What the public check page (授权查询) says about a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Standing {
     /// Authorised now, for the certificate's tier and region, until `valid_until`.
     Authorised,
@@ -408,13 +418,7 @@ pub enum Standing {
 
 impl Standing {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Standing::Authorised => "authorised",
-            Standing::Suspended => "suspended",
-            Standing::Expired => "expired",
-            Standing::NotYetValid => "not_yet_valid",
-            Standing::Superseded => "superseded",
-        }
+        self.into()
     }
 }
 
@@ -443,3 +447,37 @@ pub fn standing(
 #[cfg(test)]
 #[path = "joining_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_status() {
+        crate::pin_stored_names(
+            &[
+                (Status::AwaitingSupplier, "awaiting_supplier"),
+                (Status::AwaitingHq, "awaiting_hq"),
+                (Status::Approved, "approved"),
+                (Status::Rejected, "rejected"),
+            ],
+            Status::as_str,
+            Status::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_standing() {
+        crate::pin_stored_names(
+            &[
+                (Standing::Authorised, "authorised"),
+                (Standing::Suspended, "suspended"),
+                (Standing::Expired, "expired"),
+                (Standing::NotYetValid, "not_yet_valid"),
+                (Standing::Superseded, "superseded"),
+            ],
+            Standing::as_str,
+            |s: &str| s.parse::<Standing>().ok(),
+        );
+    }
+}

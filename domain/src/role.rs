@@ -3,7 +3,22 @@
 use serde::{Deserialize, Serialize};
 
 /// Who a signed-in user is to the system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 总部管理员: products, batches, users, approvals.
@@ -34,17 +49,11 @@ impl Role {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::HqAdmin => "hq_admin",
-            Role::HqFinance => "hq_finance",
-            Role::HqAuditor => "hq_auditor",
-            Role::Warehouse => "warehouse",
-            Role::Agent => "agent",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
+        s.parse().ok()
     }
 
     /// Staff of the brand itself, as opposed to agents.
@@ -255,5 +264,25 @@ mod tests {
                 "{role:?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_role() {
+        crate::pin_stored_names(
+            &[
+                (Role::HqAdmin, "hq_admin"),
+                (Role::HqFinance, "hq_finance"),
+                (Role::HqAuditor, "hq_auditor"),
+                (Role::Warehouse, "warehouse"),
+                (Role::Agent, "agent"),
+            ],
+            Role::as_str,
+            Role::parse,
+        );
     }
 }

@@ -4,7 +4,21 @@ use crate::custody::ItemStatus;
 use serde::{Deserialize, Serialize};
 
 /// What the consumer is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Right code, first time.
@@ -21,18 +35,26 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::GenuineFirst => "genuine_first",
-            Outcome::GenuineRepeat => "genuine_repeat",
-            Outcome::Mismatch => "mismatch",
-            Outcome::NotGenuine => "not_genuine",
-            Outcome::NotReleased => "not_released",
-        }
+        self.into()
     }
 }
 
 /// Why a genuine code is not for sale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum NotReleasedReason {
     /// Never shipped or sold out of HQ custody: a leaked label.
@@ -45,11 +67,7 @@ pub enum NotReleasedReason {
 
 impl NotReleasedReason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            NotReleasedReason::AtHq => "at_hq",
-            NotReleasedReason::Voided => "voided",
-            NotReleasedReason::Recalled => "recalled",
-        }
+        self.into()
     }
 }
 
@@ -171,5 +189,38 @@ mod tests {
         assert_eq!(with_code(true, 1), Outcome::GenuineFirst);
         assert_eq!(with_code(true, 2), Outcome::GenuineRepeat);
         assert_eq!(with_code(false, 0), Outcome::Mismatch);
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_outcome() {
+        crate::pin_stored_names(
+            &[
+                (Outcome::GenuineFirst, "genuine_first"),
+                (Outcome::GenuineRepeat, "genuine_repeat"),
+                (Outcome::Mismatch, "mismatch"),
+                (Outcome::NotGenuine, "not_genuine"),
+                (Outcome::NotReleased, "not_released"),
+            ],
+            Outcome::as_str,
+            |s: &str| s.parse::<Outcome>().ok(),
+        );
+    }
+
+    #[test]
+    fn stored_names_of_not_released_reason() {
+        crate::pin_stored_names(
+            &[
+                (NotReleasedReason::AtHq, "at_hq"),
+                (NotReleasedReason::Voided, "voided"),
+                (NotReleasedReason::Recalled, "recalled"),
+            ],
+            NotReleasedReason::as_str,
+            |s: &str| s.parse::<NotReleasedReason>().ok(),
+        );
     }
 }

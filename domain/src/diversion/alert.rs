@@ -3,7 +3,18 @@
 use super::RegionCode;
 
 /// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AlertKind {
     /// 串货: seen outside the region of the agent that last received it.
     Diversion,
@@ -17,15 +28,11 @@ impl AlertKind {
     pub const ALL: [AlertKind; 3] = [AlertKind::Diversion, AlertKind::Cloning, AlertKind::Overuse];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::Diversion => "diversion",
-            AlertKind::Cloning => "cloning",
-            AlertKind::Overuse => "overuse",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<AlertKind> {
-        AlertKind::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -98,7 +105,19 @@ pub fn dedupe_key(kind: AlertKind, serial: &str, places: &[RegionCode]) -> Strin
 }
 
 /// Where an alert stands: open until an auditor confirms or dismisses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AlertStatus {
     Open,
     Confirmed,
@@ -113,15 +132,11 @@ impl AlertStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Confirmed => "confirmed",
-            AlertStatus::Dismissed => "dismissed",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<AlertStatus> {
-        AlertStatus::ALL.into_iter().find(|st| st.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -259,5 +274,36 @@ mod tests {
             dedupe_key(AlertKind::Cloning, "S1", &[a, b])
         );
         assert_eq!(dedupe_key(AlertKind::Overuse, "S1", &[]), "overuse:S1");
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_alert_kind() {
+        crate::pin_stored_names(
+            &[
+                (AlertKind::Diversion, "diversion"),
+                (AlertKind::Cloning, "cloning"),
+                (AlertKind::Overuse, "overuse"),
+            ],
+            AlertKind::as_str,
+            AlertKind::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_alert_status() {
+        crate::pin_stored_names(
+            &[
+                (AlertStatus::Open, "open"),
+                (AlertStatus::Confirmed, "confirmed"),
+                (AlertStatus::Dismissed, "dismissed"),
+            ],
+            AlertStatus::as_str,
+            AlertStatus::parse,
+        );
     }
 }
