@@ -73,7 +73,7 @@ fn custody_words(lang: Lang, kind: CustodyEventKind) -> &'static str {
         CustodyEventKind::Return => tr(lang, "退货", "Returned"),
         CustodyEventKind::Sell => tr(lang, "零售售出", "Sold at retail"),
         CustodyEventKind::Inspect => tr(lang, "稽查扫码", "Inspected"),
-        CustodyEventKind::Release => tr(lang, "放行到代理", "Released to an agent"),
+        CustodyEventKind::Release => tr(lang, "放行销售", "Released for sale"),
         CustodyEventKind::Import => tr(lang, "码入库登记", "Codes registered at HQ"),
         CustodyEventKind::Void => tr(lang, "作废", "Voided"),
         CustodyEventKind::Recall => tr(lang, "召回", "Recalled"),
