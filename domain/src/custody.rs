@@ -26,6 +26,127 @@ impl Party {
     }
 }
 
+/// The kind of custodian, as `items.custodian_kind` and `custody_events.{from,to}_kind` store
+/// it (the id beside it names the agent or the order).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum CustodianKind {
+    Hq,
+    Agent,
+    Transit,
+    Sold,
+}
+
+impl CustodianKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<CustodianKind> {
+        s.parse().ok()
+    }
+}
+
+/// Whether a registered item (`items.status`) or a whole batch (`batches.status`) still counts:
+/// voiding and recalling end it for good.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum ItemStatus {
+    Active,
+    /// 作废: never valid again.
+    Voided,
+    /// 召回.
+    Recalled,
+}
+
+impl ItemStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<ItemStatus> {
+        s.parse().ok()
+    }
+}
+
+/// What a custody event records (`custody_events.kind`): the registry's own changes (import,
+/// void, recall, release for sale) and the scans and order steps that move items.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum CustodyEventKind {
+    /// Registered by a batch import, in HQ custody.
+    Import,
+    Pack,
+    Unpack,
+    Ship,
+    Receive,
+    Return,
+    Sell,
+    Inspect,
+    Void,
+    Recall,
+    /// Released for sale from HQ (no agent in between).
+    Release,
+}
+
+impl CustodyEventKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<CustodyEventKind> {
+        s.parse().ok()
+    }
+}
+
+/// A scan's custody events are of the scan's kind.
+impl From<ScanKind> for CustodyEventKind {
+    fn from(kind: ScanKind) -> Self {
+        match kind {
+            ScanKind::Pack => CustodyEventKind::Pack,
+            ScanKind::Unpack => CustodyEventKind::Unpack,
+            ScanKind::Ship => CustodyEventKind::Ship,
+            ScanKind::Receive => CustodyEventKind::Receive,
+            ScanKind::Return => CustodyEventKind::Return,
+            ScanKind::Sell => CustodyEventKind::Sell,
+            ScanKind::Inspect => CustodyEventKind::Inspect,
+        }
+    }
+}
+
 /// Who holds an item now: the `custodian_kind` / `custodian_id` columns of `items`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Custodian {
@@ -38,22 +159,22 @@ pub enum Custodian {
 }
 
 impl Custodian {
-    pub fn from_columns(kind: &str, id: Option<i64>) -> Option<Custodian> {
+    pub fn from_columns(kind: CustodianKind, id: Option<i64>) -> Option<Custodian> {
         match (kind, id) {
-            ("hq", _) => Some(Custodian::Hq),
-            ("agent", Some(id)) => Some(Custodian::Agent(id)),
-            ("transit", order) => Some(Custodian::Transit(order)),
-            ("sold", _) => Some(Custodian::Sold),
-            _ => None,
+            (CustodianKind::Hq, _) => Some(Custodian::Hq),
+            (CustodianKind::Agent, Some(id)) => Some(Custodian::Agent(id)),
+            (CustodianKind::Agent, None) => None,
+            (CustodianKind::Transit, order) => Some(Custodian::Transit(order)),
+            (CustodianKind::Sold, _) => Some(Custodian::Sold),
         }
     }
 
-    pub fn columns(self) -> (&'static str, Option<i64>) {
+    pub fn columns(self) -> (CustodianKind, Option<i64>) {
         match self {
-            Custodian::Hq => ("hq", None),
-            Custodian::Agent(id) => ("agent", Some(id)),
-            Custodian::Transit(order) => ("transit", order),
-            Custodian::Sold => ("sold", None),
+            Custodian::Hq => (CustodianKind::Hq, None),
+            Custodian::Agent(id) => (CustodianKind::Agent, Some(id)),
+            Custodian::Transit(order) => (CustodianKind::Transit, order),
+            Custodian::Sold => (CustodianKind::Sold, None),
         }
     }
 }
@@ -447,7 +568,52 @@ mod tests {
             let (kind, id) = c.columns();
             assert_eq!(Custodian::from_columns(kind, id), Some(c));
         }
-        assert_eq!(Custodian::from_columns("agent", None), None);
-        assert_eq!(Custodian::from_columns("moon", None), None);
+        assert_eq!(Custodian::from_columns(CustodianKind::Agent, None), None);
+    }
+
+    #[test]
+    fn custody_values_keep_their_stored_names() {
+        use CustodianKind as K;
+        crate::pin_stored_names(
+            &[
+                (K::Hq, "hq"),
+                (K::Agent, "agent"),
+                (K::Transit, "transit"),
+                (K::Sold, "sold"),
+            ],
+            K::as_str,
+            K::parse,
+        );
+        crate::pin_stored_names(
+            &[
+                (ItemStatus::Active, "active"),
+                (ItemStatus::Voided, "voided"),
+                (ItemStatus::Recalled, "recalled"),
+            ],
+            ItemStatus::as_str,
+            ItemStatus::parse,
+        );
+        use CustodyEventKind as E;
+        crate::pin_stored_names(
+            &[
+                (E::Import, "import"),
+                (E::Pack, "pack"),
+                (E::Unpack, "unpack"),
+                (E::Ship, "ship"),
+                (E::Receive, "receive"),
+                (E::Return, "return"),
+                (E::Sell, "sell"),
+                (E::Inspect, "inspect"),
+                (E::Void, "void"),
+                (E::Recall, "recall"),
+                (E::Release, "release"),
+            ],
+            E::as_str,
+            E::parse,
+        );
+        // A scan's events carry the scan's wire name.
+        for kind in <ScanKind as strum::IntoEnumIterator>::iter() {
+            assert_eq!(E::from(kind).as_str(), kind.as_str());
+        }
     }
 }

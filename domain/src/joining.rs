@@ -111,21 +111,66 @@ pub enum FieldKind {
     Choice(Vec<String>),
 }
 
+/// A field's kind without its choices: what `join_fields.kind` stores.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    Number,
+    Choice,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<FieldType> {
+        s.parse().ok()
+    }
+}
+
 impl FieldKind {
-    pub fn as_str(&self) -> &'static str {
+    pub fn field_type(&self) -> FieldType {
         match self {
-            FieldKind::Text => "text",
-            FieldKind::Number => "number",
-            FieldKind::Choice(_) => "choice",
+            FieldKind::Text => FieldType::Text,
+            FieldKind::Number => FieldType::Number,
+            FieldKind::Choice(_) => FieldType::Choice,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.field_type().as_str()
+    }
+
+    /// From a kind as given (HQ's form, the API) and its choices (one per line).
+    pub fn parse(kind: &str, choices: &str) -> Result<FieldKind, JoinError> {
+        match FieldType::parse(kind) {
+            Some(t) => FieldKind::of(t, choices),
+            None => Err(field(
+                "kind",
+                format!("{kind:?} is not one of text, number, choice"),
+            )),
         }
     }
 
     /// From the stored kind and its choices (one per line).
-    pub fn parse(kind: &str, choices: &str) -> Result<FieldKind, JoinError> {
+    pub fn of(kind: FieldType, choices: &str) -> Result<FieldKind, JoinError> {
         match kind {
-            "text" => Ok(FieldKind::Text),
-            "number" => Ok(FieldKind::Number),
-            "choice" => {
+            FieldType::Text => Ok(FieldKind::Text),
+            FieldType::Number => Ok(FieldKind::Number),
+            FieldType::Choice => {
                 let list: Vec<String> = choices
                     .lines()
                     .map(str::trim)
@@ -137,10 +182,6 @@ impl FieldKind {
                 }
                 Ok(FieldKind::Choice(list))
             }
-            other => Err(field(
-                "kind",
-                format!("{other:?} is not one of text, number, choice"),
-            )),
         }
     }
 }
@@ -258,7 +299,18 @@ pub fn open_link_offers(inviter_rank: i32, tier_rank: i32) -> bool {
 }
 
 /// Where an application stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     AwaitingSupplier,
     AwaitingHq,
@@ -281,23 +333,11 @@ impl Status {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::AwaitingSupplier => "awaiting_supplier",
-            Status::AwaitingHq => "awaiting_hq",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::AwaitingSupplier,
-            Status::AwaitingHq,
-            Status::Approved,
-            Status::Rejected,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -353,7 +393,18 @@ pub fn would_be_supplier(chain: &[(i64, i32, bool)], tier_rank: i32) -> Option<i
 }
 
 /// What the public check page (授权查询) says about a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Standing {
     /// Authorised now, for the certificate's tier and region, until `valid_until`.
     Authorised,
@@ -367,13 +418,7 @@ pub enum Standing {
 
 impl Standing {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Standing::Authorised => "authorised",
-            Standing::Suspended => "suspended",
-            Standing::Expired => "expired",
-            Standing::NotYetValid => "not_yet_valid",
-            Standing::Superseded => "superseded",
-        }
+        self.into()
     }
 }
 
@@ -402,3 +447,37 @@ pub fn standing(
 #[cfg(test)]
 #[path = "joining_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_status() {
+        crate::pin_stored_names(
+            &[
+                (Status::AwaitingSupplier, "awaiting_supplier"),
+                (Status::AwaitingHq, "awaiting_hq"),
+                (Status::Approved, "approved"),
+                (Status::Rejected, "rejected"),
+            ],
+            Status::as_str,
+            Status::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_standing() {
+        crate::pin_stored_names(
+            &[
+                (Standing::Authorised, "authorised"),
+                (Standing::Suspended, "suspended"),
+                (Standing::Expired, "expired"),
+                (Standing::NotYetValid, "not_yet_valid"),
+                (Standing::Superseded, "superseded"),
+            ],
+            Standing::as_str,
+            |s: &str| s.parse::<Standing>().ok(),
+        );
+    }
+}

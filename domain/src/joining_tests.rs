@@ -183,3 +183,17 @@ fn approval_modes_keep_their_stored_names() {
         ApprovalMode::parse,
     );
 }
+
+#[test]
+fn field_types_keep_their_stored_names() {
+    use crate::joining::FieldType;
+    crate::pin_stored_names(
+        &[
+            (FieldType::Text, "text"),
+            (FieldType::Number, "number"),
+            (FieldType::Choice, "choice"),
+        ],
+        FieldType::as_str,
+        FieldType::parse,
+    );
+}

@@ -19,7 +19,19 @@ use chrono::{Duration, NaiveDateTime};
 use crate::Refusal;
 
 /// Where a job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum JobState {
     /// Waiting for its turn, or for its printer to come back.
     Queued,
@@ -43,22 +55,28 @@ impl JobState {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Sending => "sending",
-            JobState::Printed => "printed",
-            JobState::Uncertain => "uncertain",
-            JobState::Cancelled => "cancelled",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<JobState> {
-        Self::ALL.into_iter().find(|j| j.as_str() == s)
+        s.parse().ok()
     }
 }
 
 /// What a job prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum JobKind {
     /// A 100 × 150 mm courier label (快递面单) of an order's shipment.
     WaybillLabel,
@@ -68,16 +86,11 @@ pub enum JobKind {
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::WaybillLabel => "waybill_label",
-            JobKind::TestLabel => "test_label",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<JobKind> {
-        [JobKind::WaybillLabel, JobKind::TestLabel]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -268,5 +281,37 @@ mod tests {
         ] {
             assert_eq!(printer_address(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_job_state() {
+        crate::pin_stored_names(
+            &[
+                (JobState::Queued, "queued"),
+                (JobState::Sending, "sending"),
+                (JobState::Printed, "printed"),
+                (JobState::Uncertain, "uncertain"),
+                (JobState::Cancelled, "cancelled"),
+            ],
+            JobState::as_str,
+            JobState::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_job_kind() {
+        crate::pin_stored_names(
+            &[
+                (JobKind::WaybillLabel, "waybill_label"),
+                (JobKind::TestLabel, "test_label"),
+            ],
+            JobKind::as_str,
+            JobKind::parse,
+        );
     }
 }

@@ -14,7 +14,19 @@
 use crate::Refusal;
 
 /// How an end customer came to an agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum CustomerSource {
     /// The agent recorded the customer at a sale.
     Sale,
@@ -26,26 +38,28 @@ pub enum CustomerSource {
 
 impl CustomerSource {
     pub fn as_str(self) -> &'static str {
-        match self {
-            CustomerSource::Sale => "sale",
-            CustomerSource::Verify => "verify",
-            CustomerSource::Reorder => "reorder",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<CustomerSource> {
-        [
-            CustomerSource::Sale,
-            CustomerSource::Verify,
-            CustomerSource::Reorder,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        s.parse().ok()
     }
 }
 
 /// Where an O2O order stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum RetailOrderState {
     /// Placed by the consumer, waiting for the agent.
     Open,
@@ -57,21 +71,11 @@ pub enum RetailOrderState {
 
 impl RetailOrderState {
     pub fn as_str(self) -> &'static str {
-        match self {
-            RetailOrderState::Open => "open",
-            RetailOrderState::Fulfilled => "fulfilled",
-            RetailOrderState::Cancelled => "cancelled",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<RetailOrderState> {
-        [
-            RetailOrderState::Open,
-            RetailOrderState::Fulfilled,
-            RetailOrderState::Cancelled,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -258,5 +262,36 @@ mod tests {
         );
         let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).expect("day");
         assert_eq!(receipt_number(42, day), "R20261206-000042");
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_customer_source() {
+        crate::pin_stored_names(
+            &[
+                (CustomerSource::Sale, "sale"),
+                (CustomerSource::Verify, "verify"),
+                (CustomerSource::Reorder, "reorder"),
+            ],
+            CustomerSource::as_str,
+            CustomerSource::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_retail_order_state() {
+        crate::pin_stored_names(
+            &[
+                (RetailOrderState::Open, "open"),
+                (RetailOrderState::Fulfilled, "fulfilled"),
+                (RetailOrderState::Cancelled, "cancelled"),
+            ],
+            RetailOrderState::as_str,
+            RetailOrderState::parse,
+        );
     }
 }

@@ -3,7 +3,22 @@
 use serde::{Deserialize, Serialize};
 
 /// Who a signed-in user is to the system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 总部管理员: products, batches, users, approvals.
@@ -34,22 +49,46 @@ impl Role {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::HqAdmin => "hq_admin",
-            Role::HqFinance => "hq_finance",
-            Role::HqAuditor => "hq_auditor",
-            Role::Warehouse => "warehouse",
-            Role::Agent => "agent",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
+        s.parse().ok()
     }
 
     /// Staff of the brand itself, as opposed to agents.
     pub fn is_hq(self) -> bool {
         !matches!(self, Role::Agent)
+    }
+}
+
+/// How a signed-in user holds their token (`api_tokens.kind`): a bearer token of the API, or
+/// the cookie of a page session (which has a CSRF token beside it).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum TokenKind {
+    Api,
+    Session,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<TokenKind> {
+        s.parse().ok()
     }
 }
 
@@ -149,6 +188,16 @@ impl Role {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn token_kinds_keep_their_stored_names() {
+        use super::TokenKind;
+        crate::pin_stored_names(
+            &[(TokenKind::Api, "api"), (TokenKind::Session, "session")],
+            TokenKind::as_str,
+            TokenKind::parse,
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -215,5 +264,25 @@ mod tests {
                 "{role:?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_role() {
+        crate::pin_stored_names(
+            &[
+                (Role::HqAdmin, "hq_admin"),
+                (Role::HqFinance, "hq_finance"),
+                (Role::HqAuditor, "hq_auditor"),
+                (Role::Warehouse, "warehouse"),
+                (Role::Agent, "agent"),
+            ],
+            Role::as_str,
+            Role::parse,
+        );
     }
 }

@@ -1,9 +1,24 @@
 //! Consumer verification (防伪查询, DOMAIN §7) as a pure decision over what the registry knows.
 
+use crate::custody::ItemStatus;
 use serde::{Deserialize, Serialize};
 
 /// What the consumer is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Right code, first time.
@@ -20,18 +35,26 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::GenuineFirst => "genuine_first",
-            Outcome::GenuineRepeat => "genuine_repeat",
-            Outcome::Mismatch => "mismatch",
-            Outcome::NotGenuine => "not_genuine",
-            Outcome::NotReleased => "not_released",
-        }
+        self.into()
     }
 }
 
 /// Why a genuine code is not for sale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum NotReleasedReason {
     /// Never shipped or sold out of HQ custody: a leaked label.
@@ -44,29 +67,7 @@ pub enum NotReleasedReason {
 
 impl NotReleasedReason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            NotReleasedReason::AtHq => "at_hq",
-            NotReleasedReason::Voided => "voided",
-            NotReleasedReason::Recalled => "recalled",
-        }
-    }
-}
-
-/// The state of a code as far as verification cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodeState {
-    Active,
-    Voided,
-    Recalled,
-}
-
-impl CodeState {
-    pub fn parse(s: &str) -> CodeState {
-        match s {
-            "voided" => CodeState::Voided,
-            "recalled" => CodeState::Recalled,
-            _ => CodeState::Active,
-        }
+        self.into()
     }
 }
 
@@ -74,9 +75,9 @@ impl CodeState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownCode {
     /// The item's own state.
-    pub item: CodeState,
+    pub item: ItemStatus,
     /// The state of its batch: a voided batch voids every item in it.
-    pub batch: CodeState,
+    pub batch: ItemStatus,
     /// Still in HQ custody (never released).
     pub at_hq: bool,
 }
@@ -101,12 +102,12 @@ pub fn precheck(known: Option<KnownCode>, tag_ok: bool, hq_sells_direct: bool) -
     }
     // A recall is the stronger statement to a consumer: the brand wants the item back.
     for state in [known.item, known.batch] {
-        if state == CodeState::Recalled {
+        if state == ItemStatus::Recalled {
             return Precheck::NotReleased(NotReleasedReason::Recalled);
         }
     }
     for state in [known.item, known.batch] {
-        if state == CodeState::Voided {
+        if state == ItemStatus::Voided {
             return Precheck::NotReleased(NotReleasedReason::Voided);
         }
     }
@@ -134,8 +135,8 @@ mod tests {
     use super::*;
 
     const OK: KnownCode = KnownCode {
-        item: CodeState::Active,
-        batch: CodeState::Active,
+        item: ItemStatus::Active,
+        batch: ItemStatus::Active,
         at_hq: false,
     };
 
@@ -148,11 +149,11 @@ mod tests {
     #[test]
     fn voided_recalled_and_unreleased_are_not_for_sale() {
         let voided = KnownCode {
-            item: CodeState::Voided,
+            item: ItemStatus::Voided,
             ..OK
         };
         let batch_recalled = KnownCode {
-            batch: CodeState::Recalled,
+            batch: ItemStatus::Recalled,
             ..voided
         };
         let at_hq = KnownCode { at_hq: true, ..OK };
@@ -188,5 +189,38 @@ mod tests {
         assert_eq!(with_code(true, 1), Outcome::GenuineFirst);
         assert_eq!(with_code(true, 2), Outcome::GenuineRepeat);
         assert_eq!(with_code(false, 0), Outcome::Mismatch);
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_outcome() {
+        crate::pin_stored_names(
+            &[
+                (Outcome::GenuineFirst, "genuine_first"),
+                (Outcome::GenuineRepeat, "genuine_repeat"),
+                (Outcome::Mismatch, "mismatch"),
+                (Outcome::NotGenuine, "not_genuine"),
+                (Outcome::NotReleased, "not_released"),
+            ],
+            Outcome::as_str,
+            |s: &str| s.parse::<Outcome>().ok(),
+        );
+    }
+
+    #[test]
+    fn stored_names_of_not_released_reason() {
+        crate::pin_stored_names(
+            &[
+                (NotReleasedReason::AtHq, "at_hq"),
+                (NotReleasedReason::Voided, "voided"),
+                (NotReleasedReason::Recalled, "recalled"),
+            ],
+            NotReleasedReason::as_str,
+            |s: &str| s.parse::<NotReleasedReason>().ok(),
+        );
     }
 }

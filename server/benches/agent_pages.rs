@@ -207,7 +207,7 @@ fn main() {
             [127, 0, 0, 1].into(),
             "bench-agent",
             PASSWORD,
-            "session",
+            chainmark_server::domain::role::TokenKind::Session,
         ))
         .expect("sign in");
     let cookie = format!("cm_session={}; cm_lang=zh", login.token);

@@ -272,7 +272,7 @@ fn main() {
             [127, 0, 0, 1].into(),
             "bench-admin",
             PASSWORD,
-            "session",
+            chainmark_server::domain::role::TokenKind::Session,
         ))
         .expect("sign in");
     let cookie = format!("cm_session={}; cm_lang=zh", login.token);

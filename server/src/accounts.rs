@@ -7,6 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use crate::app::App;
 use crate::auth::{password, token};
 use crate::domain::Role;
+use crate::domain::role::TokenKind;
 use crate::error::{Error, Result};
 use crate::store::users::{self, User};
 
@@ -28,7 +29,7 @@ fn decoy_hash() -> String {
         .clone()
 }
 
-/// Checks a username and password; `kind` is `api` (bearer token) or `session` (web cookie).
+/// Checks a username and password; `kind`: a bearer token of the API or a page session's cookie.
 /// An account with too many failed sign-ins lately is refused before the password is checked
 /// (`RateLimits::check_account`); the caller throttles per client. Refusals are logged with the
 /// name and the client, never the password.
@@ -37,11 +38,11 @@ pub async fn login(
     client: IpAddr,
     username: &str,
     password_text: &str,
-    kind: &str,
+    kind: TokenKind,
 ) -> Result<Login> {
     let name = username.trim().to_string();
     if let Err(e) = app.limits.check_account(&name) {
-        tracing::warn!(user = %name, %client, kind, "sign-in refused: too many failures for this account");
+        tracing::warn!(user = %name, %client, kind = kind.as_str(), "sign-in refused: too many failures for this account");
         return Err(e);
     }
     let lookup = name.clone();
@@ -63,32 +64,32 @@ pub async fn login(
         _ => {
             metrics::counter!("chainmark_logins_total", "result" => "refused").increment(1);
             app.limits.record_failed_login(&name);
-            tracing::warn!(user = %name, %client, kind, "sign-in refused: wrong username or password");
+            tracing::warn!(user = %name, %client, kind = kind.as_str(), "sign-in refused: wrong username or password");
             return Err(Error::Unauthorized("wrong username or password".into()));
         }
     };
     let hours = match kind {
-        "session" => app.settings.session_ttl_hours,
-        _ => app.settings.token_ttl_hours,
+        TokenKind::Session => app.settings.session_ttl_hours,
+        TokenKind::Api => app.settings.token_ttl_hours,
     };
     let expires_at = users::now() + Duration::hours(i64::from(hours));
     let (secret, hash) = token::new_token();
-    let csrf = (kind == "session").then(token::new_csrf);
-    let (user_id, kind_owned, csrf_owned) = (user.id, kind.to_string(), csrf.clone());
+    let csrf = (kind == TokenKind::Session).then(token::new_csrf);
+    let (user_id, csrf_owned) = (user.id, csrf.clone());
     app.db
         .write(move |c| {
             Ok(users::insert_token(
                 c,
                 user_id,
                 &hash,
-                &kind_owned,
+                kind,
                 csrf_owned.as_deref(),
                 expires_at,
             )?)
         })
         .await?;
     metrics::counter!("chainmark_logins_total", "result" => "ok").increment(1);
-    tracing::info!(user = %user.username, kind, "signed in");
+    tracing::info!(user = %user.username, kind = kind.as_str(), "signed in");
     Ok(Login {
         token: secret,
         csrf,

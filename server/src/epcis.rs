@@ -13,6 +13,7 @@ use std::io::Write;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
+use crate::domain::custody::CustodianKind;
 use crate::domain::epcis::event::{custody_event, pre_aggregation_event};
 use crate::domain::epcis::{
     CustodyFact, Holder, Ids, OrderParties, PartyRef, PreAggregation, When, document,
@@ -204,9 +205,9 @@ fn custody_section(
 /// The order a custody event moved against: the transit custodian's id, or the order named in
 /// the note (`order 12`, `refund of order 12`).
 fn order_of(row: &CustodyRow) -> Option<i64> {
-    match (row.from_kind.as_deref(), row.to_kind.as_deref()) {
-        (_, Some("transit")) if row.to_id.is_some() => row.to_id,
-        (Some("transit"), _) if row.from_id.is_some() => row.from_id,
+    match (row.from_kind, row.to_kind) {
+        (_, Some(CustodianKind::Transit)) if row.to_id.is_some() => row.to_id,
+        (Some(CustodianKind::Transit), _) if row.from_id.is_some() => row.from_id,
         _ => row
             .note
             .as_deref()
@@ -268,9 +269,9 @@ fn emit_custody(
         })
     });
     let fact = CustodyFact {
-        kind: &first.kind,
-        from: Holder::from_columns(first.from_kind.as_deref(), first.from_id),
-        to: Holder::from_columns(first.to_kind.as_deref(), first.to_id),
+        kind: first.kind,
+        from: Holder::from_columns(first.from_kind, first.from_id),
+        to: Holder::from_columns(first.to_kind, first.to_id),
         order,
         device: first.device_id.as_deref(),
         epcs: group
@@ -282,7 +283,10 @@ fn emit_custody(
     match custody_event(ids, &fact) {
         Some(event) => sink.event(event, &format!("custody:{}", first.id)),
         None => {
-            tracing::warn!(kind = %first.kind, "custody event kind without an EPCIS mapping: left out");
+            tracing::warn!(
+                kind = first.kind.as_str(),
+                "custody event kind without an EPCIS mapping: left out"
+            );
             Ok(())
         }
     }

@@ -48,7 +48,7 @@ pub fn fields(conn: &mut DbConnection) -> Result<Vec<FieldDef>> {
     store::fields(conn)?
         .into_iter()
         .map(|f| {
-            let kind = rules::FieldKind::parse(&f.kind, &f.choices)
+            let kind = rules::FieldKind::of(f.kind, &f.choices)
                 .map_err(|e| Error::Internal(format!("stored field {}: {e}", f.field_key)))?;
             Ok(FieldDef {
                 key: f.field_key,
@@ -76,7 +76,7 @@ pub fn add_field(conn: &mut DbConnection, actor: Actor, def: FieldDef) -> Result
             label_zh: def.label_zh,
             label_en: def.label_en,
             required: def.required,
-            kind: def.kind.as_str().into(),
+            kind: Stored(def.kind.field_type()),
             choices,
             position,
             created_at: now(),

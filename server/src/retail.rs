@@ -11,7 +11,7 @@
 
 use chainmark_wire::{RejectReason, ScanKind};
 
-use crate::domain::custody::{self, Context, Party, Scanned};
+use crate::domain::custody::{self, Context, CustodyEventKind, Party, Scanned};
 use crate::domain::retail::{
     self as rules, CustomerSource, RetailError, RetailOrderState, receipt_number,
 };
@@ -156,7 +156,7 @@ pub fn sell(
         )?;
         let note = format!("retail sale {id}");
         let origin = ScanOrigin {
-            kind: ScanKind::Sell.as_str(),
+            kind: CustodyEventKind::Sell,
             device: None,
             actor: actor.user(),
             note: Some(&note),

@@ -8,9 +8,8 @@ use codegen::security::SecurityCode;
 use codegen::serial::Serial;
 
 use crate::app::App;
-use crate::domain::verification::{
-    self, CodeState, KnownCode, NotReleasedReason, Outcome, Precheck,
-};
+use crate::domain::custody::CustodianKind;
+use crate::domain::verification::{self, KnownCode, NotReleasedReason, Outcome, Precheck};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 use crate::store::DbConnection;
@@ -296,9 +295,9 @@ fn precheck(
         .batch_key(&view.key_id, &serial.batch_id())
         .is_some_and(|k| k.verify_tag(serial, tag));
     let known = KnownCode {
-        item: CodeState::parse(&view.item_status),
-        batch: CodeState::parse(&view.batch_status),
-        at_hq: view.custodian_kind == "hq",
+        item: view.item_status,
+        batch: view.batch_status,
+        at_hq: view.custodian_kind == CustodianKind::Hq,
     };
     verification::precheck(Some(known), tag_ok, hq_sells_direct)
 }

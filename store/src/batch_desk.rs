@@ -10,14 +10,16 @@ use super::batches::BatchRow;
 use super::desk::{Page, contains};
 use super::schema::{batch_jobs, batches, code_packs, items, products};
 use super::users::now;
+use crate::domain::custody::ItemStatus;
 use crate::error::Result;
+use crate::typed::Stored;
 
 /// Batches whose id, product SKU or product name contains `search` (any case), of `status` when
 /// given: one query (a row more than the page tells whether another page follows).
 pub fn page(
     conn: &mut DbConnection,
     search: Option<&str>,
-    status: Option<&str>,
+    status: Option<ItemStatus>,
     offset: i64,
     limit: i64,
 ) -> Result<Page<BatchRow>> {
@@ -52,7 +54,7 @@ pub fn page(
         );
     }
     if let Some(s) = status {
-        q = q.filter(batches::status.eq(s.to_string()));
+        q = q.filter(batches::status.eq(Stored(s)));
     }
     Ok(Page::of_rows(q.load(conn)?, limit))
 }

@@ -11,7 +11,10 @@ use super::DbConnection;
 use super::audit;
 use super::schema::{batches, custody_events, items, products};
 use super::users::now;
+use crate::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
 use crate::error::{Error, Result};
+use crate::schema::sql_types::{CustodianKindText, CustodyEventKindText};
+use crate::typed::Stored;
 
 /// A batch with its product's SKU and name.
 #[derive(Debug, Clone, Queryable)]
@@ -27,7 +30,7 @@ pub struct BatchRow {
     pub created_at: NaiveDateTime,
     pub imported_at: NaiveDateTime,
     pub import_sha256: String,
-    pub status: String,
+    pub status: ItemStatus,
 }
 
 macro_rules! batch_columns {
@@ -69,7 +72,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<BatchRow>> {
 }
 
 /// How many items of the batch are in each (status, custodian) pair.
-pub fn item_counts(conn: &mut DbConnection, id: &str) -> Result<Vec<(String, String, i64)>> {
+pub fn item_counts(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Vec<(ItemStatus, CustodianKind, i64)>> {
     Ok(items::table
         .filter(items::batch_id.eq(id))
         .group_by((items::status, items::custodian_kind))
@@ -102,16 +108,16 @@ pub enum StatusChange {
 }
 
 impl StatusChange {
-    pub fn status(self) -> &'static str {
+    pub fn status(self) -> ItemStatus {
         match self {
-            StatusChange::Void => "voided",
-            StatusChange::Recall => "recalled",
+            StatusChange::Void => ItemStatus::Voided,
+            StatusChange::Recall => ItemStatus::Recalled,
         }
     }
-    pub fn event(self) -> &'static str {
+    pub fn event(self) -> CustodyEventKind {
         match self {
-            StatusChange::Void => "void",
-            StatusChange::Recall => "recall",
+            StatusChange::Void => CustodyEventKind::Void,
+            StatusChange::Recall => CustodyEventKind::Recall,
         }
     }
 }
@@ -122,12 +128,17 @@ macro_rules! eligible {
         items::table
             .filter(items::batch_id.eq(&$range.batch_id))
             .filter(items::item_index.between($range.from, $range.to))
-            .filter(items::status.eq("active"))
-            .filter(items::custodian_kind.eq_any($custodians))
+            .filter(items::status.eq(Stored(ItemStatus::Active)))
+            .filter(items::custodian_kind.eq_any($custodians.map(Stored)))
     };
 }
 
-const ANY_CUSTODIAN: [&str; 4] = ["hq", "agent", "transit", "sold"];
+const ANY_CUSTODIAN: [CustodianKind; 4] = [
+    CustodianKind::Hq,
+    CustodianKind::Agent,
+    CustodianKind::Transit,
+    CustodianKind::Sold,
+];
 
 /// Voids or recalls the active items of `range`; items already voided or recalled are left
 /// alone and counted as unchanged. Custody does not move: the event records where each item was.
@@ -141,23 +152,23 @@ pub fn change_status(
     conn.transaction(|conn| {
         let at = now();
         if range.whole {
-            let status: String = batches::table
+            let status: ItemStatus = batches::table
                 .find(&range.batch_id)
                 .select(batches::status)
                 .first(conn)?;
-            if status != "active" {
+            if status != ItemStatus::Active {
                 return Err(Error::conflict(
                     "batch_already_ended",
-                    format!("batch {} is already {status}", range.batch_id),
+                    format!("batch {} is already {}", range.batch_id, status.as_str()),
                 ));
             }
             diesel::update(batches::table.find(&range.batch_id))
-                .set(batches::status.eq(change.status()))
+                .set(batches::status.eq(Stored(change.status())))
                 .execute(conn)?;
         }
         let events = eligible!(range, ANY_CUSTODIAN).select((
             items::serial,
-            change.event().into_sql::<Text>(),
+            Stored(change.event()).into_sql::<CustodyEventKindText>(),
             items::custodian_kind.nullable(),
             items::custodian_id,
             items::custodian_kind.nullable(),
@@ -171,7 +182,7 @@ pub fn change_status(
             .into_columns(EVENT_COLUMNS)
             .execute(conn)?;
         let changed = diesel::update(eligible!(range, ANY_CUSTODIAN))
-            .set(items::status.eq(change.status()))
+            .set(items::status.eq(Stored(change.status())))
             .execute(conn)? as i64;
         let total = range.to - range.from + 1;
         if changed == 0 {
@@ -179,7 +190,7 @@ pub fn change_status(
                 "range_already_ended",
                 format!(
                     "nothing to {}: all {total} items in the range are already voided or recalled",
-                    change.event()
+                    change.event().as_str()
                 ),
             ));
         }
@@ -190,7 +201,7 @@ pub fn change_status(
         audit::record(
             conn,
             actor,
-            &format!("batch.{}", change.event()),
+            &format!("batch.{}", change.event().as_str()),
             &range.batch_id,
             &serde_json::json!({
                 "reason": reason,
@@ -211,35 +222,35 @@ pub fn change_status(
 pub fn release(conn: &mut DbConnection, range: &IndexRange, actor: Option<i64>) -> Result<Changed> {
     conn.transaction(|conn| {
         let at = now();
-        let blocker: Option<(String, String, String)> = items::table
+        let blocker: Option<(String, ItemStatus, CustodianKind)> = items::table
             .filter(items::batch_id.eq(&range.batch_id))
             .filter(items::item_index.between(range.from, range.to))
             .filter(
                 items::status
-                    .ne("active")
-                    .or(items::custodian_kind.ne("hq")),
+                    .ne(Stored(ItemStatus::Active))
+                    .or(items::custodian_kind.ne(Stored(CustodianKind::Hq))),
             )
             .order(items::item_index)
             .select((items::serial, items::status, items::custodian_kind))
             .first(conn)
             .optional()?;
         if let Some((serial, status, custodian)) = blocker {
-            let why = if status != "active" {
-                status
+            let why = if status != ItemStatus::Active {
+                status.as_str().to_string()
             } else {
-                format!("no longer in HQ custody ({custodian})")
+                format!("no longer in HQ custody ({})", custodian.as_str())
             };
             return Err(Error::conflict(
                 "range_not_releasable",
                 format!("cannot release the range: item {serial} is {why}; nothing was released"),
             ));
         }
-        let events = eligible!(range, ["hq"]).select((
+        let events = eligible!(range, [CustodianKind::Hq]).select((
             items::serial,
-            "release".into_sql::<Text>(),
+            Stored(CustodyEventKind::Release).into_sql::<CustodyEventKindText>(),
             items::custodian_kind.nullable(),
             items::custodian_id,
-            Some("sold").into_sql::<Nullable<Text>>(),
+            Some(Stored(CustodianKind::Sold)).into_sql::<Nullable<CustodianKindText>>(),
             None::<i64>.into_sql::<Nullable<BigInt>>(),
             actor.into_sql::<Nullable<BigInt>>(),
             None::<&str>.into_sql::<Nullable<Text>>(),
@@ -249,9 +260,9 @@ pub fn release(conn: &mut DbConnection, range: &IndexRange, actor: Option<i64>) 
             .values(events)
             .into_columns(EVENT_COLUMNS)
             .execute(conn)?;
-        let changed = diesel::update(eligible!(range, ["hq"]))
+        let changed = diesel::update(eligible!(range, [CustodianKind::Hq]))
             .set((
-                items::custodian_kind.eq("sold"),
+                items::custodian_kind.eq(Stored(CustodianKind::Sold)),
                 items::custodian_id.eq(None::<i64>),
                 items::released_at.eq(Some(at)),
             ))

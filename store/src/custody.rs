@@ -7,8 +7,11 @@ use super::DbConnection;
 use super::fixed::{Bind, Fixed, FixedSql};
 use super::schema::{batches, cases, custody_events, items};
 use super::users::now;
-use crate::domain::custody::{Change, Custodian, ItemState, Scanned};
+use crate::domain::custody::{
+    Change, Custodian, CustodianKind, CustodyEventKind, ItemState, ItemStatus, Scanned,
+};
 use crate::error::{Error, Result};
+use crate::typed::Stored;
 
 /// Moves one item from the custodian the rules saw to the next; a sale also releases it, if
 /// nothing released it before. Runs once per scanned item, so it stays prepared.
@@ -56,21 +59,21 @@ fn item_columns() -> ItemColumns {
 
 type ItemTuple = (
     String,
-    String,
-    String,
+    ItemStatus,
+    CustodianKind,
     Option<i64>,
     Option<String>,
     Option<bool>,
 );
 
 fn item_state((serial, status, kind, id, case, opened): ItemTuple) -> Result<ItemState> {
-    let custodian = Custodian::from_columns(&kind, id).ok_or_else(|| {
+    let custodian = Custodian::from_columns(kind, id).ok_or_else(|| {
         Error::Internal(format!(
             "item {serial} has an unknown custodian {kind:?}/{id:?}"
         ))
     })?;
     Ok(ItemState {
-        active: status == "active",
+        active: status == ItemStatus::Active,
         custodian,
         sealed_case: case.filter(|_| opened == Some(false)),
         serial,
@@ -156,7 +159,7 @@ pub fn case_exists(conn: &mut DbConnection, code: &str) -> Result<bool> {
 /// Who made a change: a device and its event, or a person on a page (a retail sale on the
 /// agent's phone), with a note the item's history shows.
 pub struct ScanOrigin<'a> {
-    pub kind: &'a str,
+    pub kind: CustodyEventKind,
     /// The handheld and its event's sequence number.
     pub device: Option<(&'a str, i64)>,
     pub actor: Option<i64>,
@@ -214,11 +217,11 @@ fn move_item(
     let (to_kind, to_id) = to.columns();
     let released = (to == Custodian::Sold).then_some(at);
     let update = Fixed::<MoveItem>::new(vec![
-        Bind::Text(to_kind),
+        Bind::Text(to_kind.as_str()),
         Bind::OptBigInt(to_id),
         Bind::OptTimestamp(released),
         Bind::Text(serial),
-        Bind::Text(from_kind),
+        Bind::Text(from_kind.as_str()),
         Bind::OptBigInt(from_id),
     ]);
     // On the concrete connection: diesel caches statements only there.
@@ -231,10 +234,10 @@ fn move_item(
     }
     let insert = diesel::insert_into(custody_events::table).values((
         custody_events::serial.eq(serial),
-        custody_events::kind.eq(origin.kind),
-        custody_events::from_kind.eq(Some(from_kind)),
+        custody_events::kind.eq(Stored(origin.kind)),
+        custody_events::from_kind.eq(Some(Stored(from_kind))),
         custody_events::from_id.eq(from_id),
-        custody_events::to_kind.eq(Some(to_kind)),
+        custody_events::to_kind.eq(Some(Stored(to_kind))),
         custody_events::to_id.eq(to_id),
         custody_events::at.eq(at),
         custody_events::device_id.eq(origin.device.map(|(d, _)| d)),
@@ -258,7 +261,7 @@ pub fn tag_ship_events(
     diesel::update(
         custody_events::table
             .filter(custody_events::serial.eq_any(serials))
-            .filter(custody_events::kind.eq("ship"))
+            .filter(custody_events::kind.eq(Stored(CustodyEventKind::Ship)))
             .filter(custody_events::note.eq(format!("order {order}")))
             .filter(custody_events::device_id.is_null()),
     )

@@ -7,7 +7,7 @@ use super::DbConnection;
 use super::schema::diversion_alerts;
 use super::users::now;
 use crate::domain::diversion::PlaceSource;
-use crate::domain::diversion::alert::{AlertKind, AlertStatus, Channel};
+use crate::domain::diversion::alert::{AlertAction, AlertKind, AlertStatus, Channel};
 use crate::error::Result;
 use crate::typed::Stored;
 
@@ -27,7 +27,7 @@ pub struct AlertRow {
     pub evidence: String,
     pub status: AlertStatus,
     pub note: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AlertAction>,
     pub penalty_cents: Option<i64>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<NaiveDateTime>,
@@ -137,7 +137,7 @@ pub fn get(conn: &mut DbConnection, id: i64) -> Result<Option<AlertRow>> {
 pub struct Decided<'a> {
     pub status: AlertStatus,
     pub note: &'a str,
-    pub action: Option<&'static str>,
+    pub action: Option<AlertAction>,
     pub penalty_cents: Option<i64>,
     pub by: i64,
 }
@@ -152,7 +152,7 @@ pub fn decide(conn: &mut DbConnection, id: i64, d: &Decided<'_>) -> Result<bool>
     .set((
         diversion_alerts::status.eq(Stored(d.status)),
         diversion_alerts::note.eq(d.note),
-        diversion_alerts::action.eq(d.action),
+        diversion_alerts::action.eq(d.action.map(Stored)),
         diversion_alerts::penalty_cents.eq(d.penalty_cents),
         diversion_alerts::decided_by.eq(d.by),
         diversion_alerts::decided_at.eq(now()),

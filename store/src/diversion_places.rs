@@ -7,14 +7,16 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{agent_regions, agents, custody_events, devices, sightings, warehouse_regions};
+use crate::domain::custody::CustodianKind;
 use crate::domain::diversion::PlaceSource;
 use crate::error::Result;
+use crate::typed::Stored;
 
 /// The agent that last took custody of the item (DOMAIN §8: its expected region is theirs).
 pub fn last_receiver(conn: &mut DbConnection, serial: &str) -> Result<Option<i64>> {
     let query = custody_events::table
         .filter(custody_events::serial.eq(serial))
-        .filter(custody_events::to_kind.eq("agent"))
+        .filter(custody_events::to_kind.eq(Stored(CustodianKind::Agent)))
         .order(custody_events::id.desc())
         .select(custody_events::to_id)
         .limit(1);

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Date, Text, Timestamp};
 
 use super::DbConnection;
 use super::schema::{cases, custody_events, device_scans, diversion_alerts, items, sightings};
+use crate::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
 use crate::domain::diversion::PlaceSource;
 use crate::domain::diversion::alert::AlertStatus;
 use crate::error::Result;
@@ -67,7 +68,10 @@ pub fn series(conn: &mut DbConnection, since: NaiveDateTime) -> Result<Series> {
             conn,
             "at",
             "1",
-            "FROM custody_events WHERE kind = 'ship'",
+            &format!(
+                "FROM custody_events WHERE kind = '{}'",
+                CustodyEventKind::Ship.as_str()
+            ),
             since,
         )?,
         verified: daily(
@@ -108,7 +112,7 @@ pub fn totals(conn: &mut DbConnection) -> Result<Totals> {
     Ok(Totals {
         issued: items::table.count().get_result(conn)?,
         shipped: items::table
-            .filter(items::custodian_kind.ne("hq"))
+            .filter(items::custodian_kind.ne(Stored(CustodianKind::Hq)))
             .count()
             .get_result(conn)?,
         verified: sightings::table
@@ -183,10 +187,10 @@ pub fn agent_days(conn: &mut DbConnection, since: NaiveDateTime) -> Result<Vec<A
 type MoveRow = (
     NaiveDateTime,
     String,
-    String,
-    Option<String>,
+    CustodyEventKind,
+    Option<CustodianKind>,
     Option<i64>,
-    Option<String>,
+    Option<CustodianKind>,
     Option<i64>,
     Option<String>,
 );
@@ -213,8 +217,8 @@ pub struct TraceEvent {
     pub detail: String,
     pub region: Option<String>,
     /// A custody move's parties (custodian kind and id) and device; a scan's device.
-    pub from: Option<(String, Option<i64>)>,
-    pub to: Option<(String, Option<i64>)>,
+    pub from: Option<(CustodianKind, Option<i64>)>,
+    pub to: Option<(CustodianKind, Option<i64>)>,
     pub device: Option<String>,
     /// A verification's client address, where its place came from, and whether a bot asked.
     pub client: Option<String>,
@@ -277,9 +281,9 @@ pub fn timeline(
             ))
             .load(conn)?;
         for (at, serial, kind, fk, fi, tk, ti, dev) in moves {
-            let party = |k: Option<String>, i: Option<i64>| match (k, i) {
-                (Some(k), Some(i)) => format!("{k}:{i}"),
-                (Some(k), None) => k,
+            let party = |k: Option<CustodianKind>, i: Option<i64>| match (k, i) {
+                (Some(k), Some(i)) => format!("{}:{i}", k.as_str()),
+                (Some(k), None) => k.as_str().to_string(),
                 _ => "-".into(),
             };
             let device = dev.as_ref().map(|d| format!(" · {d}")).unwrap_or_default();
@@ -287,12 +291,8 @@ pub fn timeline(
                 at,
                 source: "custody",
                 serial,
-                what: kind,
-                detail: format!(
-                    "{} → {}{device}",
-                    party(fk.clone(), fi),
-                    party(tk.clone(), ti)
-                ),
+                what: kind.as_str().to_string(),
+                detail: format!("{} → {}{device}", party(fk, fi), party(tk, ti)),
                 region: None,
                 from: fk.map(|k| (k, fi)),
                 to: tk.map(|k| (k, ti)),
@@ -385,8 +385,8 @@ pub struct ItemHead {
     pub serial: String,
     pub batch_id: String,
     pub case_code: Option<String>,
-    pub status: String,
-    pub custodian_kind: String,
+    pub status: ItemStatus,
+    pub custodian_kind: CustodianKind,
     pub custodian_id: Option<i64>,
     pub verify_count: i32,
 }

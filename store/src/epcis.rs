@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::custody::{CustodianKind, CustodyEventKind};
 use crate::domain::network::PartyKind;
 
 use super::DbConnection;
@@ -38,10 +39,10 @@ pub fn batch_exists(conn: &mut DbConnection, id: &str) -> Result<bool> {
 pub struct CustodyRow {
     pub id: i64,
     pub serial: String,
-    pub kind: String,
-    pub from_kind: Option<String>,
+    pub kind: CustodyEventKind,
+    pub from_kind: Option<CustodianKind>,
     pub from_id: Option<i64>,
-    pub to_kind: Option<String>,
+    pub to_kind: Option<CustodianKind>,
     pub to_id: Option<i64>,
     pub note: Option<String>,
     pub at: NaiveDateTime,

@@ -9,13 +9,16 @@ use chrono::DateTime;
 use codegen::batch::Record;
 use codegen::import::VerifiedImport;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text, Timestamp};
+use diesel::sql_types::{Nullable, Timestamp};
 
 use super::DbConnection;
 use super::audit;
 use super::schema::{batches, cases, custody_events, items};
 use super::users::now;
+use crate::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
 use crate::error::{Error, Result};
+use crate::schema::sql_types::{CustodianKindText, CustodyEventKindText};
+use crate::typed::Stored;
 
 /// Rows per multi-row INSERT.
 pub const CHUNK: usize = 1000;
@@ -63,7 +66,7 @@ pub fn insert_batch(
                 batches::created_at.eq(created_at),
                 batches::imported_at.eq(at),
                 batches::import_sha256.eq(&manifest.import_sha256),
-                batches::status.eq("active"),
+                batches::status.eq(Stored(ItemStatus::Active)),
             ))
             .execute(conn)?;
 
@@ -76,8 +79,8 @@ pub fn insert_batch(
         let events = diesel::insert_into(custody_events::table)
             .values(items::table.filter(items::batch_id.eq(&batch_id)).select((
                 items::serial,
-                "import".into_sql::<Text>(),
-                Some("hq").into_sql::<Nullable<Text>>(),
+                Stored(CustodyEventKind::Import).into_sql::<CustodyEventKindText>(),
+                Some(Stored(CustodianKind::Hq)).into_sql::<Nullable<CustodianKindText>>(),
                 actor.into_sql::<Nullable<diesel::sql_types::BigInt>>(),
                 at.into_sql::<Timestamp>(),
             )))
@@ -243,11 +246,13 @@ fn copy_rows(
                         if let Record::Item(item) = record.map_err(import_error)? {
                             writeln!(
                                 out,
-                                "{}\t{batch}\t{}\t{}\t{}\tactive\thq",
+                                "{}\t{batch}\t{}\t{}\t{}\t{}\t{}",
                                 copy_text(&item.serial.to_string()),
                                 item.index,
                                 copy_text(item.case.as_str()),
                                 copy_text(item.code_hash.as_str()),
+                                ItemStatus::Active.as_str(),
+                                CustodianKind::Hq.as_str(),
                             )
                             .map_err(copy_io)?;
                             *written += 1;
@@ -425,8 +430,8 @@ impl<'a> Writer<'a> {
                     items::item_index.eq(i.index),
                     items::case_code.eq(Some(&i.case_code)),
                     items::code_hash.eq(&i.code_hash),
-                    items::status.eq("active"),
-                    items::custodian_kind.eq("hq"),
+                    items::status.eq(Stored(ItemStatus::Active)),
+                    items::custodian_kind.eq(Stored(CustodianKind::Hq)),
                 )
             })
             .collect();

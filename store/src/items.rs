@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{batches, custody_events, items, products, sightings};
+use crate::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
 use crate::error::Result;
+use crate::typed::Stored;
 
 #[derive(Debug, Clone, Queryable)]
 pub struct ItemRow {
@@ -13,15 +15,15 @@ pub struct ItemRow {
     pub batch_id: String,
     pub item_index: i64,
     pub case_code: Option<String>,
-    pub status: String,
-    pub custodian_kind: String,
+    pub status: ItemStatus,
+    pub custodian_kind: CustodianKind,
     pub custodian_id: Option<i64>,
     pub released_at: Option<NaiveDateTime>,
     pub verify_count: i32,
     pub mismatch_count: i32,
     pub first_verified_at: Option<NaiveDateTime>,
     pub first_verified_place: Option<String>,
-    pub batch_status: String,
+    pub batch_status: ItemStatus,
     pub production_date: String,
     pub sku: String,
     pub product_name: String,
@@ -60,10 +62,10 @@ pub fn find(conn: &mut DbConnection, serial: &str) -> Result<Option<ItemRow>> {
 pub struct CustodyEvent {
     pub id: i64,
     pub serial: String,
-    pub kind: String,
-    pub from_kind: Option<String>,
+    pub kind: CustodyEventKind,
+    pub from_kind: Option<CustodianKind>,
     pub from_id: Option<i64>,
-    pub to_kind: Option<String>,
+    pub to_kind: Option<CustodianKind>,
     pub to_id: Option<i64>,
     pub actor_user_id: Option<i64>,
     pub note: Option<String>,
@@ -98,9 +100,9 @@ pub fn registry_counts(conn: &mut DbConnection) -> Result<(i64, i64, i64, i64)> 
 }
 
 /// How many items a custodian holds (`kind`, `id`: its columns, `Custodian::columns`).
-pub fn count_held_by(conn: &mut DbConnection, kind: &str, id: Option<i64>) -> Result<i64> {
+pub fn count_held_by(conn: &mut DbConnection, kind: CustodianKind, id: Option<i64>) -> Result<i64> {
     Ok(items::table
-        .filter(items::custodian_kind.eq(kind))
+        .filter(items::custodian_kind.eq(Stored(kind)))
         .filter(items::custodian_id.eq(id))
         .count()
         .get_result(conn)?)

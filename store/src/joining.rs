@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::joining::FieldType;
 use crate::domain::joining::Status;
 use crate::domain::network::policy::ApprovalMode;
 use crate::error::{Error, Result};
@@ -20,7 +21,7 @@ pub struct FieldRow {
     pub label_zh: String,
     pub label_en: String,
     pub required: bool,
-    pub kind: String,
+    pub kind: FieldType,
     pub choices: String,
     pub position: i32,
     pub created_at: NaiveDateTime,
@@ -33,7 +34,7 @@ pub struct NewField {
     pub label_zh: String,
     pub label_en: String,
     pub required: bool,
-    pub kind: String,
+    pub kind: Stored<FieldType>,
     pub choices: String,
     pub position: i32,
     pub created_at: NaiveDateTime,

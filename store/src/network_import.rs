@@ -294,7 +294,8 @@ pub fn insert_levels(conn: &mut DbConnection, rows: &[AgentLevelRow]) -> Result<
 
 pub fn insert_activity(conn: &mut DbConnection, rows: &[ActivityRow]) -> Result<()> {
     for chunk in rows.chunks(CHUNK) {
-        let insert = diesel::insert_into(level_activity::table).values(chunk);
+        // Owned: the kind is written through `Stored` (`serialize_as`), which takes the value.
+        let insert = diesel::insert_into(level_activity::table).values(chunk.to_vec());
         per_backend!(conn, |c| insert.execute(c))?;
     }
     Ok(())

@@ -5,6 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::custody::CustodianKind;
 use crate::domain::network::AgentStatus;
 use crate::domain::retail::{Customer, CustomerSource, RetailOrderState};
 use crate::error::Result;
@@ -313,15 +314,15 @@ pub fn seller_of(conn: &mut DbConnection, serial: &str) -> Result<Option<i64>> {
     if by_sale.is_some() {
         return Ok(by_sale);
     }
-    let last: Option<(Option<String>, Option<i64>)> = custody_events::table
+    let last: Option<(Option<CustodianKind>, Option<i64>)> = custody_events::table
         .filter(custody_events::serial.eq(serial))
-        .filter(custody_events::to_kind.eq("sold"))
+        .filter(custody_events::to_kind.eq(Stored(CustodianKind::Sold)))
         .order(custody_events::id.desc())
         .select((custody_events::from_kind, custody_events::from_id))
         .first(conn)
         .optional()?;
     Ok(match last {
-        Some((Some(kind), Some(id))) if kind == "agent" => Some(id),
+        Some((Some(CustodianKind::Agent), Some(id))) => Some(id),
         _ => None,
     })
 }

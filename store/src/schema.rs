@@ -8,10 +8,16 @@
 /// The SQL types of the columns that hold a domain enum, each stored as TEXT.
 pub mod sql_types {
     use crate::domain::Role;
+    use crate::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
     use crate::domain::diversion::PlaceSource;
+    use crate::domain::diversion::alert::AlertAction;
     use crate::domain::diversion::alert::{AlertKind, AlertStatus, Channel};
+    use crate::domain::joining::FieldType;
     use crate::domain::joining::Status as ApplicationStatus;
     use crate::domain::levels::application::Status as LevelApplicationStatus;
+    use crate::domain::levels::{
+        ActivityKind, Cause as LevelChangeCause, ChangeKind as LevelChangeKind,
+    };
     use crate::domain::marketing::{CampaignState, PrizeKind};
     use crate::domain::network::earnings::PaidVia;
     use crate::domain::network::order::{OrderKind, OrderState};
@@ -19,6 +25,7 @@ pub mod sql_types {
     use crate::domain::network::tracking::{TrackingSource, TrackingStatus};
     use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
     use crate::domain::printing::{JobKind, JobState};
+    use crate::domain::role::TokenKind;
     text_enum!(
         /// `campaigns.state`.
         CampaignStateText => CampaignState, name: |s| s.as_str(), parse: CampaignState::parse
@@ -119,6 +126,43 @@ pub mod sql_types {
         PaidViaText => PaidVia, name: |v| v.as_str(), parse: PaidVia::parse
     );
     text_enum!(
+        /// `items.status`, `batches.status`: active, or ended by a void or a recall.
+        ItemStatusText => ItemStatus, name: |s| s.as_str(), parse: ItemStatus::parse
+    );
+    text_enum!(
+        /// `items.custodian_kind`, `custody_events.{from,to}_kind` (the id beside it names the
+        /// agent or the order).
+        CustodianKindText => CustodianKind, name: |k| k.as_str(), parse: CustodianKind::parse
+    );
+    text_enum!(
+        /// `custody_events.kind`.
+        CustodyEventKindText => CustodyEventKind, name: |k| k.as_str(), parse: CustodyEventKind::parse
+    );
+    text_enum!(
+        /// `level_changes.kind`.
+        LevelChangeKindText => LevelChangeKind, name: |k| k.as_str(), parse: LevelChangeKind::parse
+    );
+    text_enum!(
+        /// `level_changes.cause`.
+        LevelChangeCauseText => LevelChangeCause, name: |c| c.as_str(), parse: LevelChangeCause::parse
+    );
+    text_enum!(
+        /// `level_activity.kind`.
+        ActivityKindText => ActivityKind, name: |k| k.as_str(), parse: ActivityKind::parse
+    );
+    text_enum!(
+        /// `api_tokens.kind`: a bearer token of the API or a page session.
+        TokenKindText => TokenKind, name: |k| k.as_str(), parse: TokenKind::parse
+    );
+    text_enum!(
+        /// `join_fields.kind` (a choice field's answers sit beside it, in `choices`).
+        FieldTypeText => FieldType, name: |t| t.as_str(), parse: FieldType::parse
+    );
+    text_enum!(
+        /// `diversion_alerts.action`: what confirming the alert did to its agent.
+        AlertActionText => AlertAction, name: |a| a.as_str(), parse: AlertAction::parse
+    );
+    text_enum!(
         /// `device_scans.kind`: what a handheld's scan does (the wire's name).
         ScanKindText => ScanKind, name: |k| k.as_str(), parse: ScanKind::parse
     );
@@ -141,11 +185,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     api_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
         token_hash -> Text,
-        kind -> Text,
+        kind -> TokenKindText,
         csrf_token -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
@@ -166,6 +213,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     batches (id) {
         id -> Text,
         key_id -> Text,
@@ -177,7 +227,7 @@ diesel::table! {
         created_at -> Timestamp,
         imported_at -> Timestamp,
         import_sha256 -> Text,
-        status -> Text,
+        status -> ItemStatusText,
     }
 }
 
@@ -192,14 +242,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     items (serial) {
         serial -> Text,
         batch_id -> Text,
         item_index -> BigInt,
         case_code -> Nullable<Text>,
         code_hash -> Text,
-        status -> Text,
-        custodian_kind -> Text,
+        status -> ItemStatusText,
+        custodian_kind -> CustodianKindText,
         custodian_id -> Nullable<BigInt>,
         released_at -> Nullable<Timestamp>,
         verify_count -> Integer,
@@ -210,13 +263,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     custody_events (id) {
         id -> BigInt,
         serial -> Text,
-        kind -> Text,
-        from_kind -> Nullable<Text>,
+        kind -> CustodyEventKindText,
+        from_kind -> Nullable<CustodianKindText>,
         from_id -> Nullable<BigInt>,
-        to_kind -> Nullable<Text>,
+        to_kind -> Nullable<CustodianKindText>,
         to_id -> Nullable<BigInt>,
         actor_user_id -> Nullable<BigInt>,
         note -> Nullable<Text>,
@@ -611,13 +667,16 @@ diesel::allow_tables_to_appear_in_same_query!(agents, products);
 
 // Joining (issue 4): invitations, applications, their custom fields, certificates.
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     join_fields (id) {
         id -> BigInt,
         field_key -> Text,
         label_zh -> Text,
         label_en -> Text,
         required -> Bool,
-        kind -> Text,
+        kind -> FieldTypeText,
         choices -> Text,
         position -> Integer,
         created_at -> Timestamp,
@@ -723,7 +782,7 @@ diesel::table! {
         evidence -> Text,
         status -> AlertStatusText,
         note -> Nullable<Text>,
-        action -> Nullable<Text>,
+        action -> Nullable<AlertActionText>,
         penalty_cents -> Nullable<BigInt>,
         decided_by -> Nullable<BigInt>,
         decided_at -> Nullable<Timestamp>,
@@ -776,12 +835,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     level_changes (id) {
         id -> BigInt,
         agent_id -> BigInt,
         assessed_on -> Date,
-        cause -> Text,
-        kind -> Text,
+        cause -> LevelChangeCauseText,
+        kind -> LevelChangeKindText,
         from_rank -> Integer,
         to_rank -> Integer,
         level_policy_version -> BigInt,
@@ -808,10 +870,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     level_activity (id) {
         id -> BigInt,
         agent_id -> BigInt,
-        kind -> Text,
+        kind -> ActivityKindText,
         amount_cents -> BigInt,
         level_key -> Nullable<Text>,
         note -> Nullable<Text>,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{api_tokens, users};
 use crate::domain::Role;
+use crate::domain::role::TokenKind;
 use crate::error::{Error, Result};
 use crate::typed::Stored;
 
@@ -139,7 +140,7 @@ pub fn end_sessions(conn: &mut DbConnection, user_id: i64, keep: Option<i64>) ->
 pub struct TokenOwner {
     pub user: User,
     pub token_id: i64,
-    pub kind: String,
+    pub kind: TokenKind,
     pub csrf_token: Option<String>,
     pub expires_at: NaiveDateTime,
 }
@@ -148,7 +149,7 @@ pub fn insert_token(
     conn: &mut DbConnection,
     user_id: i64,
     token_hash: &str,
-    kind: &str,
+    kind: TokenKind,
     csrf_token: Option<&str>,
     expires_at: NaiveDateTime,
 ) -> Result<()> {
@@ -156,7 +157,7 @@ pub fn insert_token(
         .values((
             api_tokens::user_id.eq(user_id),
             api_tokens::token_hash.eq(token_hash),
-            api_tokens::kind.eq(kind),
+            api_tokens::kind.eq(Stored(kind)),
             api_tokens::csrf_token.eq(csrf_token),
             api_tokens::created_at.eq(now()),
             api_tokens::expires_at.eq(expires_at),
@@ -181,7 +182,7 @@ pub fn find_token(conn: &mut DbConnection, token_hash: &str) -> Result<Option<To
             api_tokens::csrf_token,
             api_tokens::expires_at,
         ));
-    let mut rows: Vec<(User, i64, String, Option<String>, NaiveDateTime)> =
+    let mut rows: Vec<(User, i64, TokenKind, Option<String>, NaiveDateTime)> =
         per_backend!(conn, |c| query.load(c))?;
     Ok(rows.pop().map(
         |(user, token_id, kind, csrf_token, expires_at)| TokenOwner {

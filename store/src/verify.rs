@@ -10,6 +10,7 @@ use super::DbConnection;
 use super::fixed::{Bind, Fixed, FixedQuery, FixedSql};
 use super::schema::{batches, items, products, sightings};
 use super::users::now;
+use crate::domain::custody::{CustodianKind, ItemStatus};
 use crate::domain::diversion::PlaceSource;
 use crate::error::{Error, Result};
 use crate::typed::Stored;
@@ -20,9 +21,9 @@ pub struct VerifyView {
     pub serial: String,
     pub batch_id: String,
     pub key_id: String,
-    pub item_status: String,
-    pub batch_status: String,
-    pub custodian_kind: String,
+    pub item_status: ItemStatus,
+    pub batch_status: ItemStatus,
+    pub custodian_kind: CustodianKind,
     pub code_hash: String,
     pub verify_count: i32,
     pub first_verified_at: Option<NaiveDateTime>,

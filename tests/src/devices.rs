@@ -8,8 +8,10 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chainmark_server::domain::custody::{CustodianKind, CustodyEventKind};
 use chainmark_server::store::Db;
 use chainmark_server::store::schema::{custody_events, device_scans, items};
+use chainmark_server::store::typed::Stored;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
@@ -235,13 +237,13 @@ pub fn applied(fix: &Fixture, serials: &[String]) -> Applied {
     for chunk in serials.chunks(500) {
         sold += items::table
             .filter(items::serial.eq_any(chunk))
-            .filter(items::custodian_kind.eq("sold"))
+            .filter(items::custodian_kind.eq(Stored(CustodianKind::Sold)))
             .count()
             .get_result::<i64>(&mut *conn)
             .expect("count sold");
         let per_item: Vec<(String, i64)> = custody_events::table
             .filter(custody_events::serial.eq_any(chunk))
-            .filter(custody_events::kind.eq("sell"))
+            .filter(custody_events::kind.eq(Stored(CustodyEventKind::Sell)))
             .group_by(custody_events::serial)
             .select((custody_events::serial, count_star()))
             .load(&mut *conn)

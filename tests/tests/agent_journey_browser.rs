@@ -15,6 +15,7 @@
 //! Selects are set by script (headless Chromium opens no native option list to click); everything
 //! else is clicked and typed.
 
+use chainmark_server::domain::custody::{CustodianKind, CustodyEventKind};
 use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -30,6 +31,7 @@ use chainmark_server::store::network::agents::{self as agent_store, AgentRow};
 use chainmark_server::store::network::orders as order_store;
 use chainmark_server::store::network::stock;
 use chainmark_server::store::schema::items;
+use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
 use chainmark_tests::browser::{chromium, keep_screenshot, launch, phone};
 use codegen::batch::{BatchSpec, write_batch};
@@ -249,9 +251,9 @@ fn world() -> World {
                 stock::move_item(
                     &mut conn,
                     &s,
-                    ("hq", None),
-                    ("agent", Some(national.id)),
-                    "receive",
+                    (CustodianKind::Hq, None),
+                    (CustodianKind::Agent, Some(national.id)),
+                    CustodyEventKind::Receive,
                     None,
                     "test stock",
                     at,
@@ -522,7 +524,7 @@ fn a_new_agent_joins_and_its_forwarded_entry_order_completes_on_phones() {
     national.wait_for_element("#scan").expect("the scan form");
     let mut conn = w.db.get().expect("connection");
     let held: Vec<(String, Option<String>)> = items::table
-        .filter(items::custodian_kind.eq("agent"))
+        .filter(items::custodian_kind.eq(Stored(CustodianKind::Agent)))
         .filter(items::custodian_id.eq(w.national.id))
         .order(items::serial)
         .select((items::serial, items::case_code))
@@ -589,7 +591,7 @@ fn a_new_agent_joins_and_its_forwarded_entry_order_completes_on_phones() {
     assert!(me.is_active(), "the paid entry order activated the agent");
     assert_eq!(me.supplier_id, Some(w.city.id));
     assert_eq!(
-        stock::counts(&mut conn, ("agent", Some(me.id))).expect("stock")[0].1,
+        stock::counts(&mut conn, (CustodianKind::Agent, Some(me.id))).expect("stock")[0].1,
         20
     );
 
@@ -848,7 +850,7 @@ fn a_consumer_verifies_by_qr_twice_by_typing_on_the_brand_site_and_by_the_logist
     let base = w.base.clone();
     let mut conn = w.db.get().expect("connection");
     let held: BTreeSet<String> = items::table
-        .filter(items::custodian_kind.eq("agent"))
+        .filter(items::custodian_kind.eq(Stored(CustodianKind::Agent)))
         .select(items::serial)
         .load::<String>(&mut conn)
         .expect("held")

@@ -513,8 +513,12 @@ fn hq_staff_run_the_brand_from_the_desk() {
         items::table
             .filter(items::serial.eq(serial))
             .select(items::status)
-            .first(&mut db.get().expect("connection"))
+            .first::<chainmark_server::domain::custody::ItemStatus>(
+                &mut db.get().expect("connection"),
+            )
             .expect("status")
+            .as_str()
+            .to_string()
     };
     assert_eq!(
         status_of(&serials[30]),

@@ -19,11 +19,13 @@ use chainmark_server::accounts;
 use chainmark_server::app::App;
 use chainmark_server::config::Settings;
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::PaidVia;
 use chainmark_server::network::{Actor, agents, orders, payment, scan_ship, shipping};
 use chainmark_server::registry::{self, ImportOptions};
 use chainmark_server::store::network::agents as agent_store;
 use chainmark_server::store::schema::items;
+use chainmark_server::store::typed::Stored;
 use chainmark_tests::browser::{chromium, desk, keep_screenshot, launch, phone};
 use chainmark_tests::browser_steps::{click, serve, sign_in, text, type_into, wait_notice};
 use codegen::batch::{BatchSpec, write_batch};
@@ -103,7 +105,7 @@ fn a_shop_sells_a_consumer_reorders_and_the_warehouse_prints() {
     assert!(agent_store::activate(&mut conn, shop.id, shop.tier_rank, 0).expect("activate"));
     diesel::update(items::table.filter(items::serial.eq_any(&serials[..10])))
         .set((
-            items::custodian_kind.eq("agent"),
+            items::custodian_kind.eq(Stored(CustodianKind::Agent)),
             items::custodian_id.eq(Some(shop.id)),
         ))
         .execute(&mut conn)

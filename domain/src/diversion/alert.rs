@@ -3,7 +3,18 @@
 use super::RegionCode;
 
 /// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AlertKind {
     /// 串货: seen outside the region of the agent that last received it.
     Diversion,
@@ -17,15 +28,11 @@ impl AlertKind {
     pub const ALL: [AlertKind; 3] = [AlertKind::Diversion, AlertKind::Cloning, AlertKind::Overuse];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::Diversion => "diversion",
-            AlertKind::Cloning => "cloning",
-            AlertKind::Overuse => "overuse",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<AlertKind> {
-        AlertKind::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -98,7 +105,19 @@ pub fn dedupe_key(kind: AlertKind, serial: &str, places: &[RegionCode]) -> Strin
 }
 
 /// Where an alert stands: open until an auditor confirms or dismisses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AlertStatus {
     Open,
     Confirmed,
@@ -113,21 +132,59 @@ impl AlertStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            AlertStatus::Open => "open",
-            AlertStatus::Confirmed => "confirmed",
-            AlertStatus::Dismissed => "dismissed",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<AlertStatus> {
-        AlertStatus::ALL.into_iter().find(|st| st.as_str() == s)
+        s.parse().ok()
     }
 }
 
 impl std::fmt::Display for AlertStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What confirming an alert did to its agent (`diversion_alerts.action`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+pub enum AlertAction {
+    #[strum(serialize = "suspend")]
+    Suspend,
+    #[strum(serialize = "penalty")]
+    Penalty,
+    #[strum(serialize = "suspend+penalty")]
+    SuspendAndPenalty,
+}
+
+impl AlertAction {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<AlertAction> {
+        s.parse().ok()
+    }
+
+    /// The action of a confirmation that suspended the agent and/or booked a penalty.
+    pub fn of(suspended: bool, penalised: bool) -> Option<AlertAction> {
+        match (suspended, penalised) {
+            (false, false) => None,
+            (true, false) => Some(AlertAction::Suspend),
+            (false, true) => Some(AlertAction::Penalty),
+            (true, true) => Some(AlertAction::SuspendAndPenalty),
+        }
     }
 }
 
@@ -158,6 +215,22 @@ impl Decision {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn actions_keep_their_stored_names() {
+        use super::AlertAction as A;
+        crate::pin_stored_names(
+            &[
+                (A::Suspend, "suspend"),
+                (A::Penalty, "penalty"),
+                (A::SuspendAndPenalty, "suspend+penalty"),
+            ],
+            A::as_str,
+            A::parse,
+        );
+        assert_eq!(A::of(false, false), None);
+        assert_eq!(A::of(true, true), Some(A::SuspendAndPenalty));
+    }
+
     #[test]
     fn channels_keep_their_stored_names() {
         use super::Channel;
@@ -201,5 +274,36 @@ mod tests {
             dedupe_key(AlertKind::Cloning, "S1", &[a, b])
         );
         assert_eq!(dedupe_key(AlertKind::Overuse, "S1", &[]), "overuse:S1");
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_alert_kind() {
+        crate::pin_stored_names(
+            &[
+                (AlertKind::Diversion, "diversion"),
+                (AlertKind::Cloning, "cloning"),
+                (AlertKind::Overuse, "overuse"),
+            ],
+            AlertKind::as_str,
+            AlertKind::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_alert_status() {
+        crate::pin_stored_names(
+            &[
+                (AlertStatus::Open, "open"),
+                (AlertStatus::Confirmed, "confirmed"),
+                (AlertStatus::Dismissed, "dismissed"),
+            ],
+            AlertStatus::as_str,
+            AlertStatus::parse,
+        );
     }
 }

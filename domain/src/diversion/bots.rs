@@ -26,7 +26,18 @@ const CRAWLER_WORDS: [&str; 16] = [
 ];
 
 /// Why a request is not a person's sighting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum BotReason {
     /// No user agent, or one no browser sends (every browser's starts with `Mozilla/`).
     NoBrowser,
@@ -36,11 +47,7 @@ pub enum BotReason {
 
 impl BotReason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            BotReason::NoBrowser => "no_browser",
-            BotReason::Crawler => "crawler",
-            BotReason::Burst => "burst",
-        }
+        self.into()
     }
 }
 
@@ -95,6 +102,24 @@ mod tests {
         assert_eq!(
             bot_reason(Some(PHONE), BURST_LIMIT + 1),
             Some(BotReason::Burst)
+        );
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_bot_reason() {
+        crate::pin_stored_names(
+            &[
+                (BotReason::NoBrowser, "no_browser"),
+                (BotReason::Crawler, "crawler"),
+                (BotReason::Burst, "burst"),
+            ],
+            BotReason::as_str,
+            |s: &str| s.parse::<BotReason>().ok(),
         );
     }
 }

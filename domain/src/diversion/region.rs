@@ -10,7 +10,20 @@ use std::fmt;
 pub struct RegionCode(u32);
 
 /// The three levels of the hierarchy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Level {
     Province,
     City,
@@ -19,11 +32,7 @@ pub enum Level {
 
 impl Level {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Province => "province",
-            Level::City => "city",
-            Level::District => "district",
-        }
+        self.into()
     }
 }
 
@@ -274,5 +283,23 @@ mod tests {
         assert_eq!(book.full_name(code("330106")), "浙江省 杭州市 西湖区");
         assert!(RegionBook::parse("h\n330000,x,1\n").is_err());
         assert!(RegionBook::parse("h\n330000,x,a,b\n").is_err());
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_level() {
+        crate::pin_stored_names(
+            &[
+                (Level::Province, "province"),
+                (Level::City, "city"),
+                (Level::District, "district"),
+            ],
+            Level::as_str,
+            |s: &str| s.parse::<Level>().ok(),
+        );
     }
 }

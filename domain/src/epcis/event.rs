@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use super::ids::{Ids, PartyRef};
+use crate::custody::{Custodian, CustodianKind, CustodyEventKind, CustodyEventKind as Kind};
 
 /// When something happened (with the local offset where it happened, when known) and when the
 /// server recorded it.
@@ -26,13 +27,13 @@ pub enum Holder {
 }
 
 impl Holder {
-    pub fn from_columns(kind: Option<&str>, id: Option<i64>) -> Holder {
-        match (kind, id) {
-            (Some("hq"), _) => Holder::Hq,
-            (Some("agent"), Some(id)) => Holder::Agent(id),
-            (Some("transit"), order) => Holder::Transit(order),
-            (Some("sold"), _) => Holder::Sold,
-            _ => Holder::Unknown,
+    pub fn from_columns(kind: Option<CustodianKind>, id: Option<i64>) -> Holder {
+        match kind.and_then(|kind| Custodian::from_columns(kind, id)) {
+            Some(Custodian::Hq) => Holder::Hq,
+            Some(Custodian::Agent(id)) => Holder::Agent(id),
+            Some(Custodian::Transit(order)) => Holder::Transit(order),
+            Some(Custodian::Sold) => Holder::Sold,
+            None => Holder::Unknown,
         }
     }
 
@@ -56,7 +57,7 @@ pub struct OrderParties {
 /// One custody event of the registry (`custody_events.kind`) for a group of items.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustodyFact<'a> {
-    pub kind: &'a str,
+    pub kind: CustodyEventKind,
     pub from: Holder,
     pub to: Holder,
     pub order: Option<OrderParties>,
@@ -86,18 +87,20 @@ pub struct PreAggregation {
     pub when: When,
 }
 
-/// The EPCIS event for a custody fact; `None` for a kind with no EPCIS meaning (none today).
+/// The EPCIS event for a custody fact; `None` for a kind that moves no custody (pack, unpack,
+/// inspect: their EPCIS events are [`scan_event`]s).
 pub fn custody_event(ids: &Ids, fact: &CustodyFact<'_>) -> Option<Value> {
     let mut event = base("ObjectEvent", fact.when);
     let (action, step, disposition) = match fact.kind {
-        "import" => ("ADD", "commissioning", Some("active")),
-        "ship" => ("OBSERVE", "shipping", Some("in_transit")),
-        "receive" => ("OBSERVE", "receiving", Some("active")),
-        "return" => ("OBSERVE", "receiving", Some("returned")),
-        "sell" | "release" => ("OBSERVE", "retail_selling", Some("retail_sold")),
-        "void" => ("DELETE", "decommissioning", Some("inactive")),
-        "recall" => ("OBSERVE", "holding", Some("recalled")),
-        _ => return None,
+        Kind::Import => ("ADD", "commissioning", Some("active")),
+        Kind::Ship => ("OBSERVE", "shipping", Some("in_transit")),
+        Kind::Receive => ("OBSERVE", "receiving", Some("active")),
+        Kind::Return => ("OBSERVE", "receiving", Some("returned")),
+        Kind::Sell | Kind::Release => ("OBSERVE", "retail_selling", Some("retail_sold")),
+        Kind::Void => ("DELETE", "decommissioning", Some("inactive")),
+        Kind::Recall => ("OBSERVE", "holding", Some("recalled")),
+        // Pack, unpack and inspect move no custody: scan events, not custody events.
+        Kind::Pack | Kind::Unpack | Kind::Inspect => return None,
     };
     event.insert("epcList".into(), json!(fact.epcs));
     event.insert("action".into(), json!(action));
@@ -108,7 +111,7 @@ pub fn custody_event(ids: &Ids, fact: &CustodyFact<'_>) -> Option<Value> {
     if let Some(device) = fact.device {
         event.insert("readPoint".into(), json!({ "id": ids.device(device) }));
     }
-    if fact.kind == "import" {
+    if fact.kind == Kind::Import {
         event.insert("bizLocation".into(), json!({ "id": ids.hq_location() }));
     }
     let (source, destination) = ends(fact);
@@ -146,16 +149,16 @@ pub fn custody_event(ids: &Ids, fact: &CustodyFact<'_>) -> Option<Value> {
 /// sale leaves its seller. Commissioning, voiding and recalls move nothing between parties.
 fn ends(fact: &CustodyFact<'_>) -> (Option<PartyRef>, Option<PartyRef>) {
     match fact.kind {
-        "ship" => (
+        Kind::Ship => (
             fact.from.party(),
             fact.order.map(|o| o.buyer).or(fact.to.party()),
         ),
-        "receive" => (
+        Kind::Receive => (
             fact.order.and_then(|o| o.shipper).or(fact.from.party()),
             fact.to.party(),
         ),
-        "return" => (fact.from.party(), fact.to.party()),
-        "sell" | "release" => (fact.from.party(), None),
+        Kind::Return => (fact.from.party(), fact.to.party()),
+        Kind::Sell | Kind::Release => (fact.from.party(), None),
         _ => (None, None),
     }
 }

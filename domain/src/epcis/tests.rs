@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::document::{self, with_event_id};
 use super::event::{custody_event, pre_aggregation_event, scan_event};
 use super::*;
+use crate::custody::CustodyEventKind;
 
 fn when() -> When {
     let event = DateTime::parse_from_rfc3339("2026-11-24T09:00:00+08:00").expect("time");
@@ -22,7 +23,7 @@ fn fact<'a>(
     order: Option<OrderParties>,
 ) -> CustodyFact<'a> {
     CustodyFact {
-        kind,
+        kind: CustodyEventKind::parse(kind).expect("a custody event kind"),
         from,
         to,
         order,
@@ -113,7 +114,8 @@ fn voids_delete_and_recalls_hold() {
     let recall =
         custody_event(&ids, &fact("recall", Holder::Hq, Holder::Hq, None)).expect("mapped");
     assert_eq!(recall["disposition"], "recalled");
-    assert!(custody_event(&ids, &fact("teleport", Holder::Hq, Holder::Hq, None)).is_none());
+    // Packing moves no custody: it is a scan event, not a custody event.
+    assert!(custody_event(&ids, &fact("pack", Holder::Hq, Holder::Hq, None)).is_none());
 }
 
 #[test]

@@ -15,7 +15,18 @@ use crate::network::TierRank;
 use crate::network::policy::ApprovalMode;
 
 /// Where an application stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     AwaitingSupplier,
     AwaitingHq,
@@ -44,18 +55,11 @@ impl Status {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::AwaitingSupplier => "awaiting_supplier",
-            Status::AwaitingHq => "awaiting_hq",
-            Status::Approved => "approved",
-            Status::Rejected => "rejected",
-            Status::Withdrawn => "withdrawn",
-            Status::Lapsed => "lapsed",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|st| st.as_str() == s)
+        s.parse().ok()
     }
 
     /// Waiting for a decision (at most one per agent).
@@ -228,7 +232,18 @@ pub fn withdraw(status: Status) -> Result<Step, ApplicationError> {
 }
 
 /// Why an open application lapsed: what it stood on moved before a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Lapse {
     /// The agent is no longer active (suspended).
     AgentInactive,
@@ -240,21 +255,11 @@ pub enum Lapse {
 
 impl Lapse {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Lapse::AgentInactive => "agent_inactive",
-            Lapse::LevelChanged => "level_changed",
-            Lapse::RulesChanged => "rules_changed",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Lapse> {
-        [
-            Lapse::AgentInactive,
-            Lapse::LevelChanged,
-            Lapse::RulesChanged,
-        ]
-        .into_iter()
-        .find(|l| l.as_str() == s)
+        s.parse().ok()
     }
 
     pub fn render(self, lang: Lang) -> &'static str {
@@ -292,3 +297,37 @@ pub fn lapse(
 #[cfg(test)]
 #[path = "application_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_status() {
+        crate::pin_stored_names(
+            &[
+                (Status::AwaitingSupplier, "awaiting_supplier"),
+                (Status::AwaitingHq, "awaiting_hq"),
+                (Status::Approved, "approved"),
+                (Status::Rejected, "rejected"),
+                (Status::Withdrawn, "withdrawn"),
+                (Status::Lapsed, "lapsed"),
+            ],
+            Status::as_str,
+            Status::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_lapse() {
+        crate::pin_stored_names(
+            &[
+                (Lapse::AgentInactive, "agent_inactive"),
+                (Lapse::LevelChanged, "level_changed"),
+                (Lapse::RulesChanged, "rules_changed"),
+            ],
+            Lapse::as_str,
+            Lapse::parse,
+        );
+    }
+}

@@ -36,7 +36,20 @@ impl AgentLevel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a level change did (`level_changes.kind`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum ChangeKind {
     Upgrade,
     Downgrade,
@@ -46,11 +59,44 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Upgrade => "upgrade",
-            ChangeKind::Downgrade => "downgrade",
-            ChangeKind::Protected => "protected",
-        }
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeKind> {
+        s.parse().ok()
+    }
+}
+
+/// Why a level changed (`level_changes.cause`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum Cause {
+    /// The daily assessment.
+    Assessment,
+    /// A new level policy re-levelled the agent.
+    PolicyChange,
+    /// An application approved by HQ.
+    Application,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<Cause> {
+        s.parse().ok()
     }
 }
 
@@ -328,4 +374,31 @@ pub fn relevel(
         to,
         reasons,
     })
+}
+
+#[cfg(test)]
+mod stored_names {
+    use super::{Cause, ChangeKind};
+
+    #[test]
+    fn level_changes_keep_their_stored_names() {
+        crate::pin_stored_names(
+            &[
+                (ChangeKind::Upgrade, "upgrade"),
+                (ChangeKind::Downgrade, "downgrade"),
+                (ChangeKind::Protected, "protected"),
+            ],
+            ChangeKind::as_str,
+            ChangeKind::parse,
+        );
+        crate::pin_stored_names(
+            &[
+                (Cause::Assessment, "assessment"),
+                (Cause::PolicyChange, "policy_change"),
+                (Cause::Application, "application"),
+            ],
+            Cause::as_str,
+            Cause::parse,
+        );
+    }
 }

@@ -9,6 +9,7 @@
 //! approval are taken by application ([`application`], [`eligibility`]), not by the
 //! assessment.
 
+pub mod activity;
 pub mod application;
 pub mod decision;
 mod document;
@@ -28,7 +29,8 @@ mod props;
 #[cfg(test)]
 mod seeds;
 
-pub use decision::{AgentLevel, ChangeKind, Decision, decide, relevel};
+pub use activity::ActivityKind;
+pub use decision::{AgentLevel, Cause, ChangeKind, Decision, decide, relevel};
 pub use downgrade::{Downgrade, DowngradeKind, DowngradeTarget, Protection};
 pub use metrics::{Metric, Metrics, MetricsByWindow, PointsRule, Quota, Window, over_windows};
 pub use policy::{

@@ -89,7 +89,19 @@ pub enum Party {
 }
 
 /// An agent's standing (代理状态).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AgentStatus {
     /// 待激活: joined, until its entry order (首批) is paid.
     Pending,
@@ -107,15 +119,11 @@ impl AgentStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            AgentStatus::Pending => "pending",
-            AgentStatus::Active => "active",
-            AgentStatus::Suspended => "suspended",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<AgentStatus> {
-        AgentStatus::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -127,7 +135,19 @@ impl fmt::Display for AgentStatus {
 
 /// Where a version of a policy document (the tier policy, the level policy) stands: drafts until
 /// one is activated, the active one retired when the next is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum PolicyStatus {
     Draft,
     Active,
@@ -142,15 +162,11 @@ impl PolicyStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyStatus::Draft => "draft",
-            PolicyStatus::Active => "active",
-            PolicyStatus::Retired => "retired",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<PolicyStatus> {
-        PolicyStatus::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -161,7 +177,19 @@ impl fmt::Display for PolicyStatus {
 }
 
 /// Where a withdrawal (提现) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum WithdrawalStatus {
     /// Asked for by the agent; the amount is held.
     Requested,
@@ -182,16 +210,11 @@ impl WithdrawalStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            WithdrawalStatus::Requested => "requested",
-            WithdrawalStatus::Approved => "approved",
-            WithdrawalStatus::Rejected => "rejected",
-            WithdrawalStatus::Paid => "paid",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<WithdrawalStatus> {
-        WithdrawalStatus::ALL.into_iter().find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -290,5 +313,50 @@ mod tests {
         assert!(TierRank(1).is_above(TierRank(2)));
         assert!(!TierRank(2).is_above(TierRank(2)));
         assert_eq!(goods_amount(360, dec("25.00")), dec("9000.00"));
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_agent_status() {
+        crate::pin_stored_names(
+            &[
+                (AgentStatus::Pending, "pending"),
+                (AgentStatus::Active, "active"),
+                (AgentStatus::Suspended, "suspended"),
+            ],
+            AgentStatus::as_str,
+            AgentStatus::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_policy_status() {
+        crate::pin_stored_names(
+            &[
+                (PolicyStatus::Draft, "draft"),
+                (PolicyStatus::Active, "active"),
+                (PolicyStatus::Retired, "retired"),
+            ],
+            PolicyStatus::as_str,
+            PolicyStatus::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_withdrawal_status() {
+        crate::pin_stored_names(
+            &[
+                (WithdrawalStatus::Requested, "requested"),
+                (WithdrawalStatus::Approved, "approved"),
+                (WithdrawalStatus::Rejected, "rejected"),
+                (WithdrawalStatus::Paid, "paid"),
+            ],
+            WithdrawalStatus::as_str,
+            WithdrawalStatus::parse,
+        );
     }
 }

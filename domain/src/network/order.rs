@@ -11,7 +11,18 @@ use super::forwarding::SupplierLink;
 use super::{AgentId, OrderId, Party, TierRank, goods_amount};
 
 /// Why the order exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum OrderKind {
     /// 首批: activates the agent at this tier.
     Entry,
@@ -23,17 +34,11 @@ pub enum OrderKind {
 
 impl OrderKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            OrderKind::Entry => "entry",
-            OrderKind::Restock => "restock",
-            OrderKind::Upgrade => "upgrade",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<OrderKind> {
-        [OrderKind::Entry, OrderKind::Restock, OrderKind::Upgrade]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -150,7 +155,19 @@ impl RestockOrder {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum OrderState {
     Submitted,
     Accepted,
@@ -169,21 +186,7 @@ pub enum OrderState {
 
 impl OrderState {
     pub fn as_str(self) -> &'static str {
-        use OrderState::*;
-        match self {
-            Submitted => "submitted",
-            Accepted => "accepted",
-            Forwarded => "forwarded",
-            Rejected => "rejected",
-            Paid => "paid",
-            Shipping => "shipping",
-            Shipped => "shipped",
-            Received => "received",
-            Completed => "completed",
-            Cancelled => "cancelled",
-            PartiallyRefunded => "partially_refunded",
-            Refunded => "refunded",
-        }
+        self.into()
     }
 
     /// Every state, in life-cycle order.
@@ -204,7 +207,7 @@ impl OrderState {
 
     /// The state named `s` (as [`OrderState::as_str`] writes it).
     pub fn parse(s: &str) -> Option<OrderState> {
-        OrderState::ALL.into_iter().find(|st| st.as_str() == s)
+        s.parse().ok()
     }
 
     /// No action applies any more.
@@ -472,5 +475,45 @@ mod tests {
             }
         }
         assert_eq!(allowed, 21);
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_order_state() {
+        crate::pin_stored_names(
+            &[
+                (OrderState::Submitted, "submitted"),
+                (OrderState::Accepted, "accepted"),
+                (OrderState::Forwarded, "forwarded"),
+                (OrderState::Rejected, "rejected"),
+                (OrderState::Paid, "paid"),
+                (OrderState::Shipping, "shipping"),
+                (OrderState::Shipped, "shipped"),
+                (OrderState::Received, "received"),
+                (OrderState::Completed, "completed"),
+                (OrderState::Cancelled, "cancelled"),
+                (OrderState::PartiallyRefunded, "partially_refunded"),
+                (OrderState::Refunded, "refunded"),
+            ],
+            OrderState::as_str,
+            OrderState::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_order_kind() {
+        crate::pin_stored_names(
+            &[
+                (OrderKind::Entry, "entry"),
+                (OrderKind::Restock, "restock"),
+                (OrderKind::Upgrade, "upgrade"),
+            ],
+            OrderKind::as_str,
+            OrderKind::parse,
+        );
     }
 }

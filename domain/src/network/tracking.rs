@@ -8,7 +8,21 @@ use chrono::{Duration, NaiveDateTime};
 use crate::Refusal;
 
 /// Where a parcel is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum TrackingStatus {
     /// 已揽收: the courier took the parcel.
     PickedUp,
@@ -32,22 +46,28 @@ impl TrackingStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            TrackingStatus::PickedUp => "picked_up",
-            TrackingStatus::InTransit => "in_transit",
-            TrackingStatus::OutForDelivery => "out_for_delivery",
-            TrackingStatus::Delivered => "delivered",
-            TrackingStatus::Exception => "exception",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<TrackingStatus> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
+        s.parse().ok()
     }
 }
 
 /// Who put an event on the track.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum TrackingSource {
     /// The shipper typed it.
     Manual,
@@ -57,16 +77,11 @@ pub enum TrackingSource {
 
 impl TrackingSource {
     pub fn as_str(self) -> &'static str {
-        match self {
-            TrackingSource::Manual => "manual",
-            TrackingSource::Courier => "courier",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<TrackingSource> {
-        [TrackingSource::Manual, TrackingSource::Courier]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -238,6 +253,38 @@ mod tests {
         assert_eq!(
             current(&[(t(9, 0), OutForDelivery), (t(9, 0), Delivered)]),
             Some(Delivered)
+        );
+    }
+}
+
+#[cfg(test)]
+mod strum_names {
+    use super::*;
+
+    #[test]
+    fn stored_names_of_tracking_status() {
+        crate::pin_stored_names(
+            &[
+                (TrackingStatus::PickedUp, "picked_up"),
+                (TrackingStatus::InTransit, "in_transit"),
+                (TrackingStatus::OutForDelivery, "out_for_delivery"),
+                (TrackingStatus::Delivered, "delivered"),
+                (TrackingStatus::Exception, "exception"),
+            ],
+            TrackingStatus::as_str,
+            TrackingStatus::parse,
+        );
+    }
+
+    #[test]
+    fn stored_names_of_tracking_source() {
+        crate::pin_stored_names(
+            &[
+                (TrackingSource::Manual, "manual"),
+                (TrackingSource::Courier, "courier"),
+            ],
+            TrackingSource::as_str,
+            TrackingSource::parse,
         );
     }
 }

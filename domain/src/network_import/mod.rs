@@ -21,9 +21,10 @@ use sha2::{Digest, Sha256};
 use super::diversion::region::RegionBook;
 use super::network::placement::{self, AgentGraph};
 use super::network::{AgentId, Party, TierRank};
+pub use crate::levels::ActivityKind;
 pub use columns::{Column, Sheet};
 pub use problems::{Place, Problem, ProblemKind};
-pub use values::{ActivityKind, normalise_phone};
+pub use values::normalise_phone;
 use values::{parse_cents, parse_date, parse_quantity, phone};
 
 /// One sheet as read: its headers and its rows, each with the row number the spreadsheet shows
@@ -787,7 +788,7 @@ fn activity_rows(
                 bad(Column::Date, ProblemKind::BeforeJoined);
             }
         }
-        let kind = ActivityKind::parse(rows.cell(cells, Column::Kind))
+        let kind = values::activity_kind(rows.cell(cells, Column::Kind))
             .map_err(|k| bad(Column::Kind, k))
             .ok();
         let raw_amount = rows.cell(cells, Column::Amount);

@@ -8,6 +8,7 @@ use rust_decimal::prelude::ToPrimitive;
 use super::TierInfo;
 use super::problems::ProblemKind;
 use crate::diversion::region::RegionBook;
+use crate::levels::ActivityKind;
 
 /// A phone as the agent will sign in with it (see [`crate::phone::normalise`]), without the
 /// leading `+`.
@@ -166,31 +167,14 @@ pub fn is_hq(raw: &str) -> bool {
     matches!(raw.trim().to_lowercase().as_str(), "hq" | "总部" | "公司")
 }
 
-/// What a row of historical activity records (the level engine's `level_activity` kinds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActivityKind {
-    CustomerBound,
-    Recharge,
-    LevelPayment,
-}
-
-impl ActivityKind {
-    pub fn parse(raw: &str) -> Result<ActivityKind, ProblemKind> {
-        match raw.trim().to_lowercase().as_str() {
-            "" => Err(ProblemKind::Required),
-            "customer_bound" | "绑定客户" => Ok(ActivityKind::CustomerBound),
-            "recharge" | "充值" => Ok(ActivityKind::Recharge),
-            "level_payment" | "等级付费" => Ok(ActivityKind::LevelPayment),
-            other => Err(ProblemKind::BadKind(other.to_string())),
-        }
-    }
-
-    /// As `level_activity.kind` stores it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActivityKind::CustomerBound => "customer_bound",
-            ActivityKind::Recharge => "recharge",
-            ActivityKind::LevelPayment => "level_payment",
-        }
+/// What a row of historical activity records (the level engine's `level_activity` kinds), by
+/// its stored name or its Chinese word.
+pub fn activity_kind(raw: &str) -> Result<ActivityKind, ProblemKind> {
+    match raw.trim().to_lowercase().as_str() {
+        "" => Err(ProblemKind::Required),
+        "customer_bound" | "绑定客户" => Ok(ActivityKind::CustomerBound),
+        "recharge" | "充值" => Ok(ActivityKind::Recharge),
+        "level_payment" | "等级付费" => Ok(ActivityKind::LevelPayment),
+        other => Err(ProblemKind::BadKind(other.to_string())),
     }
 }

@@ -13,6 +13,7 @@ use crate::accounts;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::Role;
+use crate::domain::role::TokenKind;
 use crate::error::Result;
 use crate::store::users;
 
@@ -57,7 +58,14 @@ pub async fn create_token(
         tracing::warn!(user = %body.username.trim(), client = %client.addr, "sign-in refused: too many attempts from this client");
         return Err(e);
     }
-    let login = accounts::login(&state, client.addr, &body.username, &body.password, "api").await?;
+    let login = accounts::login(
+        &state,
+        client.addr,
+        &body.username,
+        &body.password,
+        TokenKind::Api,
+    )
+    .await?;
     Ok(axum::Json(TokenResponse {
         token: login.token,
         expires_at: login.expires_at,

@@ -12,6 +12,7 @@ use super::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::Permission;
+use crate::domain::custody::{CustodianKind, ItemStatus};
 use crate::error::Result;
 use crate::registry;
 use crate::store::batches::{self, BatchRow, Changed, IndexRange, StatusChange};
@@ -51,7 +52,7 @@ impl From<BatchRow> for BatchView {
             created_at: b.created_at,
             imported_at: b.imported_at,
             import_sha256: b.import_sha256,
-            status: b.status,
+            status: b.status.as_str().into(),
         }
     }
 }
@@ -173,11 +174,11 @@ pub async fn get(
         .await?;
     let mut items = ItemTally::default();
     for (status, custodian, n) in counts {
-        match (status.as_str(), custodian.as_str()) {
-            ("voided", _) => items.voided += n,
-            ("recalled", _) => items.recalled += n,
-            (_, "hq") => items.at_hq += n,
-            _ => items.released += n,
+        match (status, custodian) {
+            (ItemStatus::Voided, _) => items.voided += n,
+            (ItemStatus::Recalled, _) => items.recalled += n,
+            (ItemStatus::Active, CustodianKind::Hq) => items.at_hq += n,
+            (ItemStatus::Active, _) => items.released += n,
         }
     }
     Ok(axum::Json(BatchDetail {
@@ -209,7 +210,7 @@ async fn change(
             )
         })
         .await?;
-    tracing::info!(by = %caller.username, batch = %range.batch_id, action = change.event(),
+    tracing::info!(by = %caller.username, batch = %range.batch_id, action = change.event().as_str(),
         changed = changed.changed, "batch status changed");
     Ok(axum::Json(outcome(range, changed)))
 }

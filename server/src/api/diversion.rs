@@ -117,7 +117,7 @@ impl From<AlertRow> for AlertView {
             risk: a.risk,
             status: a.status.as_str().to_string(),
             note: a.note,
-            action: a.action,
+            action: a.action.map(|x| x.as_str().into()),
             penalty_cents: a.penalty_cents,
             decided_by: a.decided_by,
             decided_at: a.decided_at,

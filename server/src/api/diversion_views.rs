@@ -214,8 +214,8 @@ pub async fn trace(
                 serial: i.serial,
                 batch_id: i.batch_id,
                 case_code: i.case_code,
-                status: i.status,
-                custodian_kind: i.custodian_kind,
+                status: i.status.as_str().into(),
+                custodian_kind: i.custodian_kind.as_str().into(),
                 custodian_id: i.custodian_id,
                 verify_count: i.verify_count,
             })

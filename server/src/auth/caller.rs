@@ -6,6 +6,7 @@ use axum_extra::extract::CookieJar;
 
 use super::token::hash_token;
 use crate::app::AppState;
+use crate::domain::role::TokenKind;
 use crate::domain::{Permission, Role};
 use crate::error::{Error, Result};
 use crate::store::users;
@@ -91,12 +92,12 @@ impl Caller {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| (t.trim().to_string(), "api"));
+            .map(|t| (t.trim().to_string(), TokenKind::Api));
         let presented = match bearer {
             Some(b) => Some(b),
             None => CookieJar::from_headers(&parts.headers)
                 .get(SESSION_COOKIE)
-                .map(|c| (c.value().to_string(), "session")),
+                .map(|c| (c.value().to_string(), TokenKind::Session)),
         };
         let Some((token, kind)) = presented else {
             return Ok(None);
@@ -111,10 +112,10 @@ impl Caller {
         };
         let role = owner.user.role;
         let via = match kind {
-            "session" => Via::Session {
+            TokenKind::Session => Via::Session {
                 csrf: owner.csrf_token.clone().unwrap_or_default(),
             },
-            _ => Via::Bearer,
+            TokenKind::Api => Via::Bearer,
         };
         Ok(Some(Caller {
             user_id: owner.user.id,

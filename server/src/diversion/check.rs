@@ -6,6 +6,7 @@ use chrono::{NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
 use super::regions;
+use crate::domain::custody::CustodianKind;
 use crate::domain::diversion::cloning::{self, Travel};
 use crate::domain::diversion::{
     AlertKind, PlaceSource, RegionCode, Verdict, alert::Channel, alert::dedupe_key, judge,
@@ -206,17 +207,17 @@ pub fn custody(conn: &mut DbConnection, serial: &str) -> Result<Value> {
         events
             .into_iter()
             .map(|e| {
-                json!({ "kind": e.kind, "from": party(e.from_kind.as_deref(), e.from_id),
-                        "to": party(e.to_kind.as_deref(), e.to_id), "at": e.at, "note": e.note })
+                json!({ "kind": e.kind.as_str(), "from": party(e.from_kind, e.from_id),
+                        "to": party(e.to_kind, e.to_id), "at": e.at, "note": e.note })
             })
             .collect(),
     ))
 }
 
-fn party(kind: Option<&str>, id: Option<i64>) -> Value {
+fn party(kind: Option<CustodianKind>, id: Option<i64>) -> Value {
     match (kind, id) {
-        (Some(k), Some(i)) => json!(format!("{k}:{i}")),
-        (Some(k), None) => json!(k),
+        (Some(k), Some(i)) => json!(format!("{}:{i}", k.as_str())),
+        (Some(k), None) => json!(k.as_str()),
         _ => Value::Null,
     }
 }

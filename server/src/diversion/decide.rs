@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+use crate::domain::diversion::alert::AlertAction;
 use crate::domain::diversion::alert::{AlertStatus, Decision};
 use crate::domain::network::{Account, HqAccount, Posting};
 use crate::error::{Error, Result};
@@ -120,7 +121,7 @@ pub fn decide(
             }
             (_, a) => a,
         };
-        let mut actions = Vec::new();
+        let mut suspended = false;
         if let (true, Some(a)) = (input.suspend_agent, agent) {
             crate::network::agents::suspend(
                 conn,
@@ -128,7 +129,7 @@ pub fn decide(
                 &format!("diversion alert {id}: {note}"),
                 Some(by),
             )?;
-            actions.push("suspend");
+            suspended = true;
         }
         let mut penalty_cents = None;
         if let (Some(amount), Some(a)) = (penalty, agent) {
@@ -138,14 +139,8 @@ pub fn decide(
                     .to_i64()
                     .ok_or_else(|| Error::BadRequest("penalty is too large".into()))?,
             );
-            actions.push("penalty");
         }
-        let action = match actions.as_slice() {
-            [] => None,
-            ["suspend"] => Some("suspend"),
-            ["penalty"] => Some("penalty"),
-            _ => Some("suspend+penalty"),
-        };
+        let action = AlertAction::of(suspended, penalty_cents.is_some());
         let decided = Decided {
             status: decision.status(),
             note,
@@ -164,7 +159,8 @@ pub fn decide(
             Some(by),
             &format!("diversion.{}", decision.status()),
             &format!("alert:{id}"),
-            &serde_json::json!({ "note": note, "action": action, "penalty_cents": penalty_cents }),
+            &serde_json::json!({ "note": note, "action": action.map(AlertAction::as_str),
+                "penalty_cents": penalty_cents }),
         )?;
         alerts::get(conn, id)?.ok_or(Error::not_found("alert"))
     })

@@ -257,7 +257,7 @@ pub fn alerts_csv(rows: &[AlertRow]) -> String {
             a.agent_id.map(|v| v.to_string()).unwrap_or_default(),
             a.risk.to_string(),
             opt(&a.note),
-            a.action.clone().unwrap_or_default(),
+            a.action.map(|x| x.as_str().to_string()).unwrap_or_default(),
             a.penalty_cents.map(|v| v.to_string()).unwrap_or_default(),
         ]));
     }

@@ -112,7 +112,7 @@ fn decide_and_apply(
         Scanned::Case { items, .. } => items.as_slice(),
     };
     let origin = ScanOrigin {
-        kind: event.kind.as_str(),
+        kind: event.kind.into(),
         device: Some((&device.id, seq)),
         actor: None,
         note: None,

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 
 use crate::domain::Role;
+use crate::domain::levels::ActivityKind;
 use crate::error::{Error, Result};
 use crate::network::{Actor, policy as tier_policy};
 use crate::store::DbConnection;
@@ -42,30 +43,31 @@ pub fn record(conn: &mut DbConnection, input: NewActivity, actor: Actor) -> Resu
             "at {at}: activity cannot be in the future"
         )));
     }
-    let amount_cents = match (input.kind.as_str(), input.amount) {
-        ("customer_bound", None) => 0,
-        ("customer_bound", Some(_)) => {
+    let Some(kind) = ActivityKind::parse(&input.kind) else {
+        return Err(Error::BadRequest(format!(
+            "kind {:?}: use customer_bound, recharge or level_payment",
+            input.kind
+        )));
+    };
+    let amount_cents = match (kind, input.amount) {
+        (ActivityKind::CustomerBound, None) => 0,
+        (ActivityKind::CustomerBound, Some(_)) => {
             return Err(Error::BadRequest(
                 "amount: a bound customer carries no amount".into(),
             ));
         }
-        ("recharge" | "level_payment", Some(a)) if a > Decimal::ZERO => {
+        (ActivityKind::Recharge | ActivityKind::LevelPayment, Some(a)) if a > Decimal::ZERO => {
             cents(a).map_err(|e| Error::BadRequest(format!("amount: {e}")))?
         }
-        ("recharge" | "level_payment", _) => {
+        (ActivityKind::Recharge | ActivityKind::LevelPayment, _) => {
             return Err(Error::BadRequest(format!(
                 "amount: a {} needs an amount > 0",
-                input.kind
-            )));
-        }
-        (other, _) => {
-            return Err(Error::BadRequest(format!(
-                "kind {other:?}: use customer_bound, recharge or level_payment"
+                kind.as_str()
             )));
         }
     };
-    let level_key = match (input.kind.as_str(), input.level_key) {
-        ("level_payment", Some(key)) => {
+    let level_key = match (kind, input.level_key) {
+        (ActivityKind::LevelPayment, Some(key)) => {
             let (_, tiers) = tier_policy::active(conn)?;
             if tiers.tier_by_key(&key).is_none() {
                 return Err(Error::BadRequest(format!(
@@ -74,7 +76,7 @@ pub fn record(conn: &mut DbConnection, input: NewActivity, actor: Actor) -> Resu
             }
             Some(key)
         }
-        ("level_payment", None) => {
+        (ActivityKind::LevelPayment, None) => {
             return Err(Error::BadRequest(
                 "level_key: a level payment names its tier".into(),
             ));
@@ -94,7 +96,7 @@ pub fn record(conn: &mut DbConnection, input: NewActivity, actor: Actor) -> Resu
         &ActivityRow {
             id: 0,
             agent_id: input.agent_id,
-            kind: input.kind,
+            kind,
             amount_cents,
             level_key,
             note: input.note,

@@ -12,26 +12,10 @@ use crate::store::DbConnection;
 use crate::store::levels::changes::{self, NewLevelChange};
 use crate::store::levels::state::{self, AgentLevelRow};
 use crate::store::network::agents::{self as agents_store, AgentRow};
+use crate::store::typed::Stored;
 use crate::store::users::now;
 
-/// Why a change is recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
-    Assessment,
-    PolicyChange,
-    /// An application approved by HQ (`super::applications`).
-    Application,
-}
-
-impl Cause {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cause::Assessment => "assessment",
-            Cause::PolicyChange => "policy_change",
-            Cause::Application => "application",
-        }
-    }
-}
+pub use crate::domain::levels::Cause;
 
 /// Everything a decision changes, in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
@@ -82,8 +66,8 @@ pub fn apply(
         &NewLevelChange {
             agent_id: agent.id,
             assessed_on: day,
-            cause: cause.as_str().into(),
-            kind: decision.kind.as_str().into(),
+            cause: Stored(cause),
+            kind: Stored(decision.kind),
             from_rank: from,
             to_rank: to,
             level_policy_version: i64::from(policy.version),

@@ -7,6 +7,7 @@
 use super::book::{self, booked};
 use super::orders::changed_meanwhile;
 use super::{Actor, HQ_MONEY, ledger, refused};
+use crate::domain::custody::{Custodian, CustodyEventKind};
 use crate::domain::network::order::{OrderAction, OrderState, RefundScope, transition};
 use crate::domain::network::postings;
 use crate::error::{Error, Result};
@@ -203,13 +204,13 @@ fn return_items(
                 row.id
             )));
         }
-        let buyer = ("agent", Some(row.buyer_id));
+        let buyer = Custodian::Agent(row.buyer_id).columns();
         if !stock::move_item(
             conn,
             &serial,
             buyer,
             custodian_columns(shipper),
-            "return",
+            CustodyEventKind::Return,
             actor.user(),
             &note,
             at,

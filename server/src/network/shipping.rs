@@ -13,6 +13,7 @@ use super::book;
 use super::orders::changed_meanwhile;
 use super::{Actor, refused};
 use crate::domain::Role;
+use crate::domain::custody::{Custodian, CustodyEventKind, ItemStatus};
 use crate::domain::network::Party;
 use crate::domain::network::order::{OrderAction, OrderState, transition};
 use crate::error::{Error, Result};
@@ -96,7 +97,7 @@ pub fn ship_items(
         let shipper = book::shipper(&row)?
             .ok_or_else(|| Error::Internal(format!("paid order {order_id} has no shipper")))?;
         let from = custodian_columns(shipper);
-        let transit = ("transit", Some(order_id));
+        let transit = Custodian::Transit(Some(order_id)).columns();
         let at = now();
         let mut out = Shipped {
             accepted: Vec::new(),
@@ -117,8 +118,8 @@ pub fn ship_items(
                     Some(ShipRejection::AlreadyShipped)
                 }
                 (Some(item), Some(_))
-                    if item.status != "active"
-                        || (item.custodian_kind.as_str(), item.custodian_id) != from =>
+                    if item.status != ItemStatus::Active
+                        || (item.custodian_kind, item.custodian_id) != from =>
                 {
                     Some(ShipRejection::NotInCustody)
                 }
@@ -127,7 +128,16 @@ pub fn ship_items(
                 }
                 (Some(_), Some(_)) => {
                     let note = format!("order {order_id}");
-                    if !stock::move_item(conn, &serial, from, transit, "ship", actor, &note, at)? {
+                    if !stock::move_item(
+                        conn,
+                        &serial,
+                        from,
+                        transit,
+                        CustodyEventKind::Ship,
+                        actor,
+                        &note,
+                        at,
+                    )? {
                         // Counted above but moved by someone else meanwhile: undo by failing.
                         return Err(changed_meanwhile(conn, order_id)?);
                     }
@@ -252,15 +262,15 @@ pub fn receive_row(
     )? {
         return Err(changed_meanwhile(conn, row.id)?);
     }
-    let buyer = ("agent", Some(row.buyer_id));
+    let buyer = Custodian::Agent(row.buyer_id).columns();
     let note = format!("order {}", row.id);
     for serial in stock::shipped_serials(conn, row.id)? {
         stock::move_item(
             conn,
             &serial,
-            ("transit", Some(row.id)),
+            Custodian::Transit(Some(row.id)).columns(),
             buyer,
-            "receive",
+            CustodyEventKind::Receive,
             actor.user(),
             &note,
             at,

@@ -420,7 +420,7 @@ fn write(
         .map(|e| ActivityRow {
             id: 0,
             agent_id: ids[e.agent],
-            kind: e.kind.as_str().to_string(),
+            kind: e.kind,
             amount_cents: e.cents,
             level_key: e.level_key.clone(),
             note: Some(format!("import {} row {}", import.id, e.row)),

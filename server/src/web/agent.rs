@@ -21,6 +21,7 @@ use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
 use crate::domain::Permission;
+use crate::domain::custody::Custodian;
 use crate::domain::network::Account;
 use crate::domain::network::AgentStatus;
 use crate::error::{Error, Result};
@@ -94,7 +95,7 @@ fn load(c: &mut DbConnection, actor: Actor, agent: i64) -> Result<Portal> {
             .find(|p| p.id == id)
             .map_or_else(|| id.to_string(), |p| p.sku.clone())
     };
-    let stock = stock::counts(c, ("agent", Some(agent)))?
+    let stock = stock::counts(c, Custodian::Agent(agent).columns())?
         .into_iter()
         .map(|(p, n)| (sku(p), n))
         .collect();

@@ -2,6 +2,7 @@
 //! in `i18n.rs` like `network_i18n.rs`.
 
 use super::i18n::Lang;
+use crate::domain::diversion::alert::AlertAction;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum A {
@@ -57,6 +58,9 @@ pub enum A {
     PenaltyHint,
     Decision,
     Action,
+    Suspended,
+    Penalised,
+    SuspendedAndPenalised,
     DecidedAt,
     Code,
     CodeHint,
@@ -139,6 +143,9 @@ impl A {
             PenaltyHint => ("如 500.00，可留空", "e.g. 500.00, or leave empty"),
             Decision => ("处理结果", "Decision"),
             Action => ("处罚", "Action"),
+            Suspended => ("暂停代理", "Agent suspended"),
+            Penalised => ("罚款", "Penalty booked"),
+            SuspendedAndPenalised => ("暂停代理并罚款", "Agent suspended and penalty booked"),
             DecidedAt => ("处理时间", "Decided at"),
             Code => ("明码或箱码", "Serial or case code"),
             CodeHint => ("输入明码、箱码或 SSCC", "A serial, case code or SSCC"),
@@ -174,6 +181,18 @@ pub fn t(lang: Lang, text: A) -> &'static str {
         Lang::Zh => zh,
         Lang::En => en,
     }
+}
+
+/// What confirming an alert did to its agent, in `lang`.
+pub fn action_words(lang: Lang, action: AlertAction) -> &'static str {
+    t(
+        lang,
+        match action {
+            AlertAction::Suspend => A::Suspended,
+            AlertAction::Penalty => A::Penalised,
+            AlertAction::SuspendAndPenalty => A::SuspendedAndPenalised,
+        },
+    )
 }
 
 /// A stored word (status, kind, place source, trace source) in `lang`; unknown words as stored.

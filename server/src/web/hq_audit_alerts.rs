@@ -12,7 +12,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::audit_i18n::{A, t, word};
+use super::audit_i18n::{A, action_words, t, word};
 use super::hq_audit::{RawQuery, frame, gate, lang_of, switch_href};
 use super::i18n::Lang;
 use super::staff::{self, see_other};
@@ -373,7 +373,7 @@ pub async fn show(
                 dl {
                     dt { (t(lang, A::Status)) } dd { (word(lang, a.status.as_str())) }
                     dt { (t(lang, A::Note)) } dd { (a.note.as_deref().unwrap_or("")) }
-                    dt { (t(lang, A::Action)) } dd data-field="action" { (a.action.as_deref().unwrap_or("-")) }
+                    dt { (t(lang, A::Action)) } dd data-field="action" { (a.action.map_or("-", |x| action_words(lang, x))) }
                     @if let Some(c) = a.penalty_cents { dt { (t(lang, A::Penalty)) } dd { (money(c)) } }
                     @if let Some(at) = a.decided_at { dt { (t(lang, A::DecidedAt)) } dd { (at.format("%Y-%m-%d %H:%M")) } }
                 }
@@ -435,7 +435,9 @@ pub async fn decide_form(
                 "#{} {}{}",
                 a.id,
                 word(lang, a.status.as_str()),
-                a.action.map(|x| format!(" · {x}")).unwrap_or_default()
+                a.action
+                    .map(|x| format!(" · {}", action_words(lang, x)))
+                    .unwrap_or_default()
             );
             see_other(&format!(
                 "{}?notice={}",

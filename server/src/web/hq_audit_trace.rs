@@ -16,6 +16,7 @@ use super::verify::urlencode;
 use crate::app::AppState;
 use crate::auth::MaybeCaller;
 use crate::diversion::views::{self, Trace, region_name};
+use crate::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
 use chainmark_wire::RejectReason;
 
 const PATH: &str = "/hq/audit/trace";
@@ -55,43 +56,53 @@ fn what_words(lang: Lang, source: &str, what: &str) -> &'static str {
             tr(lang, "未放行销售的码", "Code not released for sale")
         }
         ("verification", _) => tr(lang, "查询", "Check"),
-        (_, "pack") => tr(lang, "装箱", "Packed into a case"),
-        (_, "unpack") => tr(lang, "拆箱", "Case opened"),
-        (_, "ship") => tr(lang, "发货", "Shipped"),
-        (_, "receive") => tr(lang, "收货", "Received"),
-        (_, "return") => tr(lang, "退货", "Returned"),
-        (_, "sell") => tr(lang, "零售售出", "Sold at retail"),
-        (_, "inspect") => tr(lang, "稽查扫码", "Inspected"),
-        (_, "release") => tr(lang, "放行到代理", "Released to an agent"),
-        (_, "import") => tr(lang, "码入库登记", "Codes registered at HQ"),
-        _ => tr(lang, "其他变动", "Another change"),
+        // A scan's kind is the custody event kind it records.
+        _ => match CustodyEventKind::parse(what) {
+            Some(kind) => custody_words(lang, kind),
+            None => tr(lang, "其他变动", "Another change"),
+        },
+    }
+}
+
+fn custody_words(lang: Lang, kind: CustodyEventKind) -> &'static str {
+    match kind {
+        CustodyEventKind::Pack => tr(lang, "装箱", "Packed into a case"),
+        CustodyEventKind::Unpack => tr(lang, "拆箱", "Case opened"),
+        CustodyEventKind::Ship => tr(lang, "发货", "Shipped"),
+        CustodyEventKind::Receive => tr(lang, "收货", "Received"),
+        CustodyEventKind::Return => tr(lang, "退货", "Returned"),
+        CustodyEventKind::Sell => tr(lang, "零售售出", "Sold at retail"),
+        CustodyEventKind::Inspect => tr(lang, "稽查扫码", "Inspected"),
+        CustodyEventKind::Release => tr(lang, "放行销售", "Released for sale"),
+        CustodyEventKind::Import => tr(lang, "码入库登记", "Codes registered at HQ"),
+        CustodyEventKind::Void => tr(lang, "作废", "Voided"),
+        CustodyEventKind::Recall => tr(lang, "召回", "Recalled"),
     }
 }
 
 /// A custodian in words: HQ, an agent by name, in transit on an order, sold.
-fn party_words(lang: Lang, kind: &str, id: Option<i64>, names: &Names) -> String {
+fn party_words(lang: Lang, kind: CustodianKind, id: Option<i64>, names: &Names) -> String {
     match (kind, id) {
-        ("hq", _) => tr(lang, "总部", "HQ").to_string(),
-        ("agent", Some(a)) => names
+        (CustodianKind::Hq, _) => tr(lang, "总部", "HQ").to_string(),
+        (CustodianKind::Agent, Some(a)) => names
             .get(&a)
             .cloned()
             .unwrap_or_else(|| tr(lang, "代理", "an agent").to_string()),
-        ("transit", Some(order)) => {
+        (CustodianKind::Agent, None) => tr(lang, "代理", "an agent").to_string(),
+        (CustodianKind::Transit, Some(order)) => {
             format!("{} #{order}", tr(lang, "运输中，订单", "in transit, order"))
         }
-        ("transit", None) => tr(lang, "运输中", "in transit").to_string(),
-        ("sold", _) => tr(lang, "已售出", "sold").to_string(),
-        _ => tr(lang, "其他", "other").to_string(),
+        (CustodianKind::Transit, None) => tr(lang, "运输中", "in transit").to_string(),
+        (CustodianKind::Sold, _) => tr(lang, "已售出", "sold").to_string(),
     }
 }
 
 /// An item's status in words.
-fn status_words(lang: Lang, status: &str) -> &'static str {
+fn status_words(lang: Lang, status: ItemStatus) -> &'static str {
     match status {
-        "active" => tr(lang, "有效", "Valid"),
-        "voided" => tr(lang, "已作废", "Voided"),
-        "recalled" => tr(lang, "已召回", "Recalled"),
-        _ => tr(lang, "其他", "Other"),
+        ItemStatus::Active => tr(lang, "有效", "Valid"),
+        ItemStatus::Voided => tr(lang, "已作废", "Voided"),
+        ItemStatus::Recalled => tr(lang, "已召回", "Recalled"),
     }
 }
 
@@ -134,8 +145,8 @@ fn detail_words(
     if let (Some((fk, fi)), Some((tk, ti))) = (&e.from, &e.to) {
         parts.push(format!(
             "{} → {}",
-            party_words(lang, fk, *fi, names),
-            party_words(lang, tk, *ti, names)
+            party_words(lang, *fk, *fi, names),
+            party_words(lang, *tk, *ti, names)
         ));
     }
     if let Some(d) = &e.device {
@@ -200,8 +211,8 @@ fn result(lang: Lang, tr: &Trace, names: &Names) -> Markup {
                             tr data-serial=(i.serial) {
                                 td { code { (i.serial) } }
                                 td { (i.case_code.as_deref().unwrap_or("-")) }
-                                td { (status_words(lang, &i.status)) }
-                                td { (party_words(lang, &i.custodian_kind, i.custodian_id, names)) }
+                                td { (status_words(lang, i.status)) }
+                                td { (party_words(lang, i.custodian_kind, i.custodian_id, names)) }
                                 td { (i.verify_count) }
                             }
                         }
@@ -251,7 +262,9 @@ pub async fn show(
             .db
             .run(move |c| {
                 let tr = views::trace(c, &wanted)?;
-                let agents = |k: &str, id: Option<i64>| (k == "agent").then_some(id).flatten();
+                let agents = |k: &CustodianKind, id: Option<i64>| {
+                    (*k == CustodianKind::Agent).then_some(id).flatten()
+                };
                 let mut ids: Vec<i64> = tr
                     .items
                     .iter()

@@ -25,6 +25,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, MaybeCaller};
 use crate::batch_desk::{self as cases, LabelFile, MAX_DESK_ITEMS, NewBatch};
 use crate::domain::Permission;
+use crate::domain::custody::{CustodianKind, ItemStatus};
 use crate::error::Error;
 use crate::registry;
 use crate::store::batch_desk::{self as store, JobPhase, JobRow, PackRow};
@@ -166,19 +167,17 @@ async fn render_list(
     problem: Option<(String, Fields)>,
 ) -> Response {
     let search = param(q, "q").unwrap_or("").to_string();
-    let status = match param(q, "status") {
-        Some(s @ ("active" | "voided" | "recalled")) => s.to_string(),
-        _ => String::new(),
-    };
+    let wanted = param(q, "status").and_then(ItemStatus::parse);
+    let status = wanted.map_or("", ItemStatus::as_str).to_string();
     let page = hq_desk::page_number(q);
-    let (s2, st2) = (search.clone(), status.clone());
+    let s2 = search.clone();
     let loaded = state
         .db
         .run(move |c| {
             let list = store::page(
                 c,
                 Some(s2.as_str()).filter(|s| !s.is_empty()),
-                Some(st2.as_str()).filter(|s| !s.is_empty()),
+                wanted,
                 hq_desk::offset(page),
                 PER_PAGE,
             )?;
@@ -211,9 +210,9 @@ async fn render_list(
             }
             (hq_desk::tabs(HERE, "status", &status, &[
                 ("", tr(lang, "全部", "All")),
-                ("active", tr(lang, "正常", "Active")),
-                ("voided", tr(lang, "已作废", "Void")),
-                ("recalled", tr(lang, "已召回", "Recalled")),
+                (ItemStatus::Active.as_str(), batch_status(lang, ItemStatus::Active)),
+                (ItemStatus::Voided.as_str(), batch_status(lang, ItemStatus::Voided)),
+                (ItemStatus::Recalled.as_str(), batch_status(lang, ItemStatus::Recalled)),
             ], &[("q", &search)]))
             @if list.rows.is_empty() {
                 p.muted { (tr(lang, "没有符合条件的批次", "No batches match")) }
@@ -232,7 +231,7 @@ async fn render_list(
                             td.num { (b.item_count) } td.num { (b.case_count) }
                             td { (b.production_date) }
                             td { (b.imported_at.format("%Y-%m-%d %H:%M")) }
-                            td { (batch_status(lang, &b.status)) }
+                            td { (batch_status(lang, b.status)) }
                         }
                     } }
                 }
@@ -571,20 +570,20 @@ pub async fn show(
 fn batch_card(
     lang: Lang,
     b: &BatchRow,
-    tally: &[(String, String, i64)],
+    tally: &[(ItemStatus, CustodianKind, i64)],
     job: Option<&JobRow>,
 ) -> Markup {
-    let count = |f: &dyn Fn(&str, &str) -> bool| -> i64 {
+    let count = |f: &dyn Fn(ItemStatus, CustodianKind) -> bool| -> i64 {
         tally
             .iter()
-            .filter(|(s, k, _)| f(s, k))
+            .filter(|(s, k, _)| f(*s, *k))
             .map(|(_, _, n)| n)
             .sum()
     };
-    let at_hq = count(&|s, k| s == "active" && k == "hq");
-    let released = count(&|s, k| s != "voided" && s != "recalled" && !(s == "active" && k == "hq"));
-    let voided = count(&|s, _| s == "voided");
-    let recalled = count(&|s, _| s == "recalled");
+    let at_hq = count(&|s, k| s == ItemStatus::Active && k == CustodianKind::Hq);
+    let released = count(&|s, k| s == ItemStatus::Active && k != CustodianKind::Hq);
+    let voided = count(&|s, _| s == ItemStatus::Voided);
+    let recalled = count(&|s, _| s == ItemStatus::Recalled);
     html! {
         div.card id="batch" data-batch=(b.id) {
             dl {
@@ -593,7 +592,7 @@ fn batch_card(
                 dt { (tr(lang, "码数", "Codes")) } dd { (b.item_count) }
                 dt { (tr(lang, "箱数", "Cases")) } dd { (b.case_count) " × " (b.case_size) }
                 dt { (tr(lang, "生产日期", "Production date")) } dd { (b.production_date) }
-                dt { (tr(lang, "状态", "Status")) } dd { (batch_status(lang, &b.status)) }
+                dt { (tr(lang, "状态", "Status")) } dd { (batch_status(lang, b.status)) }
                 @if let Some(n) = job.and_then(|j| j.note.as_deref()) { dt { (tr(lang, "备注", "Note")) } dd { (n) } }
             }
             table id="tally" {

@@ -82,12 +82,12 @@ pub fn table(lang: Lang, caller: &Caller, rows: &[BatchRow]) -> Markup {
                         } }
                         tbody {
                             @for b in rows {
-                                tr data-batch=(b.id) data-status=(b.status) {
+                                tr data-batch=(b.id) data-status=(b.status.as_str()) {
                                     td { code { (b.id) } }
                                     td { (b.sku) }
                                     td { (b.item_count) }
                                     td { (b.production_date) }
-                                    td { (super::hq_i18n::batch_status(lang, &b.status)) }
+                                    td { (super::hq_i18n::batch_status(lang, b.status)) }
                                     @if manage { td { (forms(lang, caller, b, "")) } }
                                 }
                             }
@@ -197,7 +197,7 @@ async fn change(
         .await;
     match done {
         Ok((range, changed)) => {
-            tracing::info!(by = %caller.username, batch = %range.batch_id, action = change.event(),
+            tracing::info!(by = %caller.username, batch = %range.batch_id, action = change.event().as_str(),
                 changed = changed.changed, "batch status changed from the console");
             see_other(&back_to(&back))
         }

@@ -3,6 +3,7 @@
 //! without words here is shown as "other", never as itself.
 
 use super::i18n::Lang;
+use crate::domain::custody::ItemStatus;
 use crate::domain::joining::Status as ApplicationStatus;
 use crate::domain::network::{AgentStatus, OrderState, Policy, Tier, TierRank, WithdrawalStatus};
 
@@ -105,12 +106,11 @@ pub fn order_state(lang: Lang, state: OrderState) -> &'static str {
 }
 
 /// A batch's status.
-pub fn batch_status(lang: Lang, status: &str) -> &'static str {
+pub fn batch_status(lang: Lang, status: ItemStatus) -> &'static str {
     match status {
-        "active" | "issued" => tr(lang, "正常", "Active"),
-        "void" | "voided" => tr(lang, "已作废", "Void"),
-        "recalled" => tr(lang, "已召回", "Recalled"),
-        _ => other(lang),
+        ItemStatus::Active => tr(lang, "正常", "Active"),
+        ItemStatus::Voided => tr(lang, "已作废", "Void"),
+        ItemStatus::Recalled => tr(lang, "已召回", "Recalled"),
     }
 }
 

@@ -74,7 +74,7 @@ async fn hq_gate(
 
 fn change_line(lang: Lang, c: &LevelChangeRow) -> Markup {
     html! {
-        li data-change=(c.id) data-kind=(c.kind) {
+        li data-change=(c.id) data-kind=(c.kind.as_str()) {
             (c.assessed_on) " · #" (c.agent_id) " · "
             (match lang { Lang::Zh => &c.summary_zh, Lang::En => &c.summary_en })
         }

@@ -182,7 +182,7 @@ pub async fn submit(
         client.addr,
         &form.username,
         &form.password,
-        "session",
+        crate::domain::role::TokenKind::Session,
     )
     .await
     {

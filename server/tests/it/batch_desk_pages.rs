@@ -6,6 +6,7 @@
 //! print file, and not with another; a packing slip shows the order's lines and case codes and
 //! its QR opens the order.
 
+use chainmark_server::domain::custody::CustodianKind;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
@@ -360,7 +361,7 @@ fn decrypt(pack: &[u8], password: &str) -> Option<Vec<u8>> {
 async fn a_packing_slip_shows_the_lines_and_cases_and_its_qr_opens_the_order() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         account(&net, "admin", Role::HqAdmin);
         account(&net, "warehouse", Role::Warehouse);
         let (agent, buyer) = net.pending("hz-tea", "city", None);

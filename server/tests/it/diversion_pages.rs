@@ -365,7 +365,7 @@ async fn a_decision_needs_the_csrf_token_and_then_confirms_suspends_and_penalise
         assert!(back.starts_with(&format!("{path}?notice=")), "{back}");
         let decided = alert(&net, id);
         assert_eq!(decided.status, AlertStatus::Confirmed);
-        assert_eq!(decided.action.as_deref(), Some("suspend+penalty"));
+        assert_eq!(decided.action.map(|a| a.as_str()), Some("suspend+penalty"));
         assert_eq!(decided.penalty_cents, Some(50_000));
         assert_eq!(
             net.agent(agent).status,

@@ -3,6 +3,7 @@
 
 use axum::http::{StatusCode, header};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::PaidVia;
 use chainmark_server::network::orders;
 
@@ -15,7 +16,7 @@ async fn hq_reads_its_books_by_month_in_words_paged_and_as_csv() {
     for backend in backends() {
         let net = Net::new(backend);
         account(&net, "finance", Role::HqFinance);
-        net.items(("hq", None), 72);
+        net.items((CustodianKind::Hq, None), 72);
         // Thirteen entry orders sold by HQ and paid: 26 or more lines on HQ's accounts.
         for i in 0..13 {
             let (_, buyer) = net.pending(&format!("city-{i}"), "city", None);

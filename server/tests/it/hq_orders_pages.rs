@@ -6,6 +6,7 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::{AgentStatus, OrderState};
 use chainmark_server::network::orders;
 use chainmark_server::store::schema::{order_events, restock_orders};
@@ -57,7 +58,7 @@ fn listed(body: &str) -> Vec<i64> {
 async fn the_list_filters_by_tab_search_and_date_pages_and_exports_csv() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 200);
+        net.items((CustodianKind::Hq, None), 200);
         account(&net, "admin", Role::HqAdmin);
         account(&net, "agent-login", Role::Agent);
         let (d, _) = net.active("district-1", "district", None);
@@ -206,7 +207,7 @@ async fn the_list_filters_by_tab_search_and_date_pages_and_exports_csv() {
 async fn hq_answers_and_confirms_payment_from_the_order_page() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         account(&net, "admin", Role::HqAdmin);
         account(&net, "finance", Role::HqFinance);
         account(&net, "auditor", Role::HqAuditor);
@@ -305,7 +306,7 @@ async fn hq_answers_and_confirms_payment_from_the_order_page() {
         let (_, seen, _) = page(&net, &format!("{path}?lang=en"), Some(&admin)).await;
         assert!(seen.contains("id=\"scan\"") && !seen.contains("id=\"do-pay\""));
         assert!(seen.contains("Paid") && seen.contains("Money (as booked)"));
-        let serial = net.held(("hq", None), 1).remove(0);
+        let serial = net.held((CustodianKind::Hq, None), 1).remove(0);
         let (status, headers, _) = net
             .app
             .send(post(
@@ -347,14 +348,14 @@ async fn a_refund_from_the_page_brings_scanned_items_back() {
     use chainmark_server::domain::network::PaidVia;
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         account(&net, "finance", Role::HqFinance);
         let (agent, buyer) = net.pending("city-refund", "city", None);
         let order = net.submit(buyer, 72);
         orders::accept(&mut net.conn(), order, net.admin).expect("accept");
         net.pay(order, PaidVia::Offline, net.finance);
         net.ship_and_receive(order, buyer);
-        let held = net.held(("agent", Some(agent)), 72);
+        let held = net.held((CustodianKind::Agent, Some(agent)), 72);
         let finance = session(&net, "finance").await;
         let here = format!("/hq/orders/{order}");
         let (_, body, _) = page(&net, &here, Some(&finance)).await;
@@ -377,7 +378,7 @@ async fn a_refund_from_the_page_brings_scanned_items_back() {
         ];
         let (status, _, _) = net.app.send(post(&action, Some(&finance), &fields)).await;
         assert!(status.is_client_error(), "{backend:?}: {status}");
-        assert_eq!(net.held(("agent", Some(agent)), 100).len(), 72);
+        assert_eq!(net.held((CustodianKind::Agent, Some(agent)), 100).len(), 72);
         // Two serials, one as its label's URL the way a scanner types it.
         let (_, body, _) = page(&net, &here, Some(&finance)).await;
         let key = key_of(&body, &action);
@@ -395,8 +396,8 @@ async fn a_refund_from_the_page_brings_scanned_items_back() {
         ];
         let (status, _, _) = net.app.send(post(&action, Some(&finance), &fields)).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
-        assert_eq!(net.held(("agent", Some(agent)), 100).len(), 70);
-        assert!(net.held(("hq", None), 100).contains(&held[1]));
+        assert_eq!(net.held((CustodianKind::Agent, Some(agent)), 100).len(), 70);
+        assert!(net.held((CustodianKind::Hq, None), 100).contains(&held[1]));
         assert_eq!(net.order(order).state, OrderState::PartiallyRefunded);
     }
 }

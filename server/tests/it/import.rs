@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use chainmark_server::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
 use chainmark_server::registry::{self, ImportOptions};
 use chainmark_server::store::items::registry_counts;
 use chainmark_server::store::schema::{items, products};
@@ -45,7 +46,7 @@ fn import_writes_batch_cases_items_and_events() {
         let batch = make_batch(&app, "SKU-1", 10, 4);
         assert_eq!(counts(&app), (1, 3, 10, 10, 1), "{backend:?}");
         let mut conn = app.conn();
-        let rows: Vec<(String, Option<String>, String, String, String)> = items::table
+        let rows: Vec<(String, Option<String>, String, CustodianKind, ItemStatus)> = items::table
             .order(items::item_index)
             .select((
                 items::serial,
@@ -71,8 +72,8 @@ fn import_writes_batch_cases_items_and_events() {
                 .collect();
             assert_ne!(row.2, clear, "security code stored in clear");
             assert!(!row.2.contains(&clear));
-            assert_eq!(row.3, "hq");
-            assert_eq!(row.4, "active");
+            assert_eq!(row.3.as_str(), "hq");
+            assert_eq!(row.4.as_str(), "active");
         }
         // Items 0-3 in case 0, 4-7 in case 1, 8-9 in the short last case.
         assert_eq!(batch.rows[3].case_code, batch.rows[0].case_code);
@@ -247,7 +248,15 @@ fn cli_imports_a_folder_and_adds_a_user() {
 type ImportRows = (Vec<String>, Vec<String>, Vec<String>);
 
 /// An item row as the import writes it.
-type ItemRow = (String, String, i64, Option<String>, String, String, String);
+type ItemRow = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    ItemStatus,
+    CustodianKind,
+);
 
 fn import_rows(app: &TestApp) -> ImportRows {
     use chainmark_server::store::schema::{cases, custody_events};
@@ -286,7 +295,12 @@ fn import_rows(app: &TestApp) -> ImportRows {
         ))
         .load(&mut *conn)
         .expect("cases");
-    let events: Vec<(String, String, Option<String>, Option<String>)> = custody_events::table
+    let events: Vec<(
+        String,
+        CustodyEventKind,
+        Option<CustodianKind>,
+        Option<CustodianKind>,
+    )> = custody_events::table
         .order(custody_events::serial)
         .select((
             custody_events::serial,

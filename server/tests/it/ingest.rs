@@ -4,6 +4,7 @@
 //! consumer hands exactly these (topic, payload) pairs to `handle_scan_message`.
 
 use chainmark_server::devices::{self, Registration};
+use chainmark_server::domain::custody::{CustodianKind, CustodyEventKind};
 use chainmark_server::domain::network::OrderState;
 use chainmark_server::ingest::MqttSettings;
 use chainmark_server::ingest::device_key::DeviceKey;
@@ -11,6 +12,7 @@ use chainmark_server::ingest::directory::DeviceDirectory;
 use chainmark_server::ingest::handle::{Reply, handle_scan_message};
 use chainmark_server::store::DbConnection;
 use chainmark_server::store::schema::{cases, custody_events, device_scans, items};
+use chainmark_server::store::typed::Stored;
 use chainmark_wire::{self as wire, AckResult, RejectReason, Scan, ScanEvent, ScanKind};
 use diesel::prelude::*;
 
@@ -80,11 +82,12 @@ impl Rig {
 
     fn custodian(&self, serial: &str) -> (String, Option<i64>) {
         let mut conn = self.app.conn();
-        items::table
+        let (kind, id): (CustodianKind, Option<i64>) = items::table
             .filter(items::serial.eq(serial))
             .select((items::custodian_kind, items::custodian_id))
             .first(&mut *conn)
-            .expect("item")
+            .expect("item");
+        (kind.as_str().to_string(), id)
     }
 
     fn scans_recorded(&self) -> i64 {
@@ -97,17 +100,21 @@ impl Rig {
 
     fn device_events(&self) -> Vec<(String, String, Option<String>, Option<i64>)> {
         let mut conn = self.app.conn();
-        custody_events::table
-            .filter(custody_events::device_id.is_not_null())
-            .order(custody_events::id)
-            .select((
-                custody_events::serial,
-                custody_events::kind,
-                custody_events::device_id,
-                custody_events::device_seq,
-            ))
-            .load(&mut *conn)
-            .expect("events")
+        let rows: Vec<(String, CustodyEventKind, Option<String>, Option<i64>)> =
+            custody_events::table
+                .filter(custody_events::device_id.is_not_null())
+                .order(custody_events::id)
+                .select((
+                    custody_events::serial,
+                    custody_events::kind,
+                    custody_events::device_id,
+                    custody_events::device_seq,
+                ))
+                .load(&mut *conn)
+                .expect("events");
+        rows.into_iter()
+            .map(|(serial, kind, device, seq)| (serial, kind.as_str().to_string(), device, seq))
+            .collect()
     }
 }
 
@@ -523,14 +530,14 @@ fn orders_ship_and_are_received_by_scans() {
         assert_eq!(net.order(order).state, OrderState::Received, "{backend:?}");
         let mut conn = net.conn();
         let held: i64 = items::table
-            .filter(items::custodian_kind.eq("agent"))
+            .filter(items::custodian_kind.eq(Stored(CustodianKind::Agent)))
             .filter(items::custodian_id.eq(agent))
             .count()
             .get_result(&mut *conn)
             .expect("count");
         assert_eq!(held, 6);
         let tagged: i64 = custody_events::table
-            .filter(custody_events::kind.eq("ship"))
+            .filter(custody_events::kind.eq(Stored(CustodyEventKind::Ship)))
             .filter(custody_events::device_id.eq("hq-hh"))
             .count()
             .get_result(&mut *conn)

@@ -5,6 +5,7 @@
 
 use axum::http::StatusCode;
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::levels::form as level_form;
 use chainmark_server::domain::levels::presets;
 use chainmark_server::domain::network::TierRank;
@@ -58,7 +59,7 @@ async fn a_price_edited_in_the_form_is_reviewed_and_becomes_the_active_price() {
         let net = Net::new(backend);
         account(&net, "admin", Role::HqAdmin);
         let (_, city) = net.active("c1", "city", None);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         net.submit(city, 72);
         let before = policy::active(&mut net.conn()).expect("active").0.version;
 

@@ -3,7 +3,9 @@
 
 use axum::http::{Method, StatusCode};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodyEventKind;
 use chainmark_server::store::schema::{audit_log, custody_events};
+use chainmark_server::store::typed::Stored;
 use chainmark_server::store::verify::{Sighting, record_sighting};
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -87,7 +89,9 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCod
 fn events(app: &TestApp, kind: &str) -> i64 {
     let mut conn = app.conn();
     custody_events::table
-        .filter(custody_events::kind.eq(kind))
+        .filter(custody_events::kind.eq(Stored(
+            CustodyEventKind::parse(kind).expect("a custody event kind"),
+        )))
         .count()
         .get_result(&mut *conn)
         .expect("count")

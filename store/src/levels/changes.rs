@@ -4,9 +4,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::domain::levels::{ActivityKind, Cause, ChangeKind};
 use crate::error::Result;
 use crate::store::DbConnection;
 use crate::store::schema::{level_activity, level_changes, level_runs};
+use crate::typed::Stored;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = level_changes)]
@@ -14,10 +16,8 @@ pub struct LevelChangeRow {
     pub id: i64,
     pub agent_id: i64,
     pub assessed_on: NaiveDate,
-    /// `assessment`, `policy_change` or `application` (an approved level application).
-    pub cause: String,
-    /// `upgrade`, `downgrade` or `protected`.
-    pub kind: String,
+    pub cause: Cause,
+    pub kind: ChangeKind,
     pub from_rank: i32,
     pub to_rank: i32,
     pub level_policy_version: i64,
@@ -33,8 +33,8 @@ pub struct LevelChangeRow {
 pub struct NewLevelChange {
     pub agent_id: i64,
     pub assessed_on: NaiveDate,
-    pub cause: String,
-    pub kind: String,
+    pub cause: Stored<Cause>,
+    pub kind: Stored<ChangeKind>,
     pub from_rank: i32,
     pub to_rank: i32,
     pub level_policy_version: i64,
@@ -73,10 +73,10 @@ pub fn list(
 }
 
 /// How many changes (of each kind) a day's assessment recorded.
-pub fn count_on(conn: &mut DbConnection, day: NaiveDate, cause: &str) -> Result<i64> {
+pub fn count_on(conn: &mut DbConnection, day: NaiveDate, cause: Cause) -> Result<i64> {
     Ok(level_changes::table
         .filter(level_changes::assessed_on.eq(day))
-        .filter(level_changes::cause.eq(cause))
+        .filter(level_changes::cause.eq(Stored(cause)))
         .count()
         .get_result(conn)?)
 }
@@ -126,8 +126,8 @@ pub struct ActivityRow {
     #[diesel(skip_insertion)]
     pub id: i64,
     pub agent_id: i64,
-    /// `customer_bound`, `recharge` or `level_payment`.
-    pub kind: String,
+    #[diesel(serialize_as = Stored<ActivityKind>)]
+    pub kind: ActivityKind,
     pub amount_cents: i64,
     /// For a level payment: the tier key it paid for.
     pub level_key: Option<String>,
@@ -137,7 +137,8 @@ pub struct ActivityRow {
 }
 
 pub fn insert_activity(conn: &mut DbConnection, row: &ActivityRow) -> Result<ActivityRow> {
-    let insert = diesel::insert_into(level_activity::table).values(row);
+    // Owned: the kind is written through `Stored` (`serialize_as`), which takes the value.
+    let insert = diesel::insert_into(level_activity::table).values(row.clone());
     Ok(per_backend!(conn, |c| insert
         .returning(ActivityRow::as_returning())
         .get_result(c))?)

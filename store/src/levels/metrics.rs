@@ -7,6 +7,8 @@
 //! Windows end on the assessment day (inclusive): nothing at or after the next midnight counts,
 //! so assessing a past day gives the answer that day would have given.
 
+use crate::domain::levels::ActivityKind;
+use crate::schema::sql_types::ActivityKindText;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
@@ -150,8 +152,8 @@ struct ActivityRow {
     agent_id: i64,
     #[diesel(sql_type = Integer)]
     bucket: i32,
-    #[diesel(sql_type = Text)]
-    kind: String,
+    #[diesel(sql_type = ActivityKindText)]
+    kind: ActivityKind,
     #[diesel(sql_type = Nullable<Text>)]
     level_key: Option<String>,
     #[diesel(sql_type = BigInt)]
@@ -322,11 +324,14 @@ pub fn sums(
     );
     for r in load_bucketed!(conn, ActivityRow, sql, b, lo, hi)? {
         let s = slot(&mut out, b, r.agent_id, r.bucket);
-        match (r.kind.as_str(), r.level_key) {
-            ("customer_bound", _) => s.customers += r.n,
-            ("recharge", _) => s.recharge_cents += r.cents,
-            ("level_payment", Some(key)) => *s.level_payments.entry(key).or_default() += r.cents,
-            _ => {}
+        match (r.kind, r.level_key) {
+            (ActivityKind::CustomerBound, _) => s.customers += r.n,
+            (ActivityKind::Recharge, _) => s.recharge_cents += r.cents,
+            (ActivityKind::LevelPayment, Some(key)) => {
+                *s.level_payments.entry(key).or_default() += r.cents
+            }
+            // A level payment names its tier (the use case refuses one without).
+            (ActivityKind::LevelPayment, None) => {}
         }
     }
 

@@ -16,6 +16,7 @@ pub mod withdrawals;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+use crate::domain::custody::CustodianKind;
 use crate::domain::network::{AgentId, Party, PartyKind};
 use crate::error::{Error, Result};
 
@@ -46,9 +47,11 @@ pub fn party_columns(p: Party) -> (PartyKind, Option<i64>) {
 }
 
 /// A party as an item's custodian columns (`items.custodian_kind`, `custodian_id`).
-pub fn custodian_columns(p: Party) -> (&'static str, Option<i64>) {
-    let (kind, id) = party_columns(p);
-    (kind.as_str(), id)
+pub fn custodian_columns(p: Party) -> (CustodianKind, Option<i64>) {
+    match p {
+        Party::Hq => (CustodianKind::Hq, None),
+        Party::Agent(a) => (CustodianKind::Agent, Some(agent_key(a))),
+    }
 }
 
 /// A party read back from its columns.

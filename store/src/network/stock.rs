@@ -5,23 +5,26 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
 use crate::error::Result;
 use crate::store::DbConnection;
 use crate::store::schema::{batches, custody_events, items, order_items};
+use crate::typed::Stored;
 
-/// A custodian as its columns: `("hq", None)`, `("agent", Some(id))`, `("transit", Some(order))`.
-pub type Holder = (&'static str, Option<i64>);
+/// A custodian as its columns: `(Hq, None)`, `(Agent, Some(id))`, `(Transit, Some(order))`
+/// (`Custodian::columns`).
+pub type Holder = (CustodianKind, Option<i64>);
 
 /// Filters a query on `items` to what `holder` holds (HQ's items have no custodian id).
 macro_rules! held_by {
     ($query:expr, $holder:expr) => {
         match $holder {
             (kind, Some(id)) => $query
-                .filter(items::custodian_kind.eq(kind))
+                .filter(items::custodian_kind.eq(Stored(kind)))
                 .filter(items::custodian_id.eq(id))
                 .into_boxed(),
             (kind, None) => $query
-                .filter(items::custodian_kind.eq(kind))
+                .filter(items::custodian_kind.eq(Stored(kind)))
                 .filter(items::custodian_id.is_null())
                 .into_boxed(),
         }
@@ -32,7 +35,7 @@ macro_rules! held_by {
 pub fn holds(conn: &mut DbConnection, holder: Holder, product: i64, quantity: i64) -> Result<bool> {
     let q = items::table.inner_join(batches::table);
     let found: Vec<String> = held_by!(q, holder)
-        .filter(items::status.eq("active"))
+        .filter(items::status.eq(Stored(ItemStatus::Active)))
         .filter(batches::product_id.eq(product))
         .select(items::serial)
         .limit(quantity)
@@ -44,8 +47,8 @@ pub fn holds(conn: &mut DbConnection, holder: Holder, product: i64, quantity: i6
 pub fn counts(conn: &mut DbConnection, holder: Holder) -> Result<Vec<(i64, i64)>> {
     let q = items::table
         .inner_join(batches::table)
-        .filter(items::status.eq("active"))
-        .filter(items::custodian_kind.eq(holder.0))
+        .filter(items::status.eq(Stored(ItemStatus::Active)))
+        .filter(items::custodian_kind.eq(Stored(holder.0)))
         .group_by(batches::product_id)
         .select((batches::product_id, diesel::dsl::count_star()));
     Ok(match holder.1 {
@@ -59,8 +62,8 @@ pub fn counts(conn: &mut DbConnection, holder: Holder) -> Result<Vec<(i64, i64)>
 pub struct ItemRow {
     pub serial: String,
     pub product_id: i64,
-    pub status: String,
-    pub custodian_kind: String,
+    pub status: ItemStatus,
+    pub custodian_kind: CustodianKind,
     pub custodian_id: Option<i64>,
     pub released_at: Option<NaiveDateTime>,
 }
@@ -89,16 +92,19 @@ pub fn move_item(
     serial: &str,
     from: Holder,
     to: Holder,
-    event: &str,
+    event: CustodyEventKind,
     actor: Option<i64>,
     note: &str,
     at: NaiveDateTime,
 ) -> Result<bool> {
     let target = items::table
         .filter(items::serial.eq(serial))
-        .filter(items::status.eq("active"))
-        .filter(items::custodian_kind.eq(from.0));
-    let set = (items::custodian_kind.eq(to.0), items::custodian_id.eq(to.1));
+        .filter(items::status.eq(Stored(ItemStatus::Active)))
+        .filter(items::custodian_kind.eq(Stored(from.0)));
+    let set = (
+        items::custodian_kind.eq(Stored(to.0)),
+        items::custodian_id.eq(to.1),
+    );
     let n = match from.1 {
         Some(id) => diesel::update(target.filter(items::custodian_id.eq(id)))
             .set(set)
@@ -110,7 +116,7 @@ pub fn move_item(
     if n == 0 {
         return Ok(false);
     }
-    if from.0 == "hq" {
+    if from.0 == CustodianKind::Hq {
         diesel::update(
             items::table
                 .filter(items::serial.eq(serial))
@@ -122,10 +128,10 @@ pub fn move_item(
     diesel::insert_into(custody_events::table)
         .values((
             custody_events::serial.eq(serial),
-            custody_events::kind.eq(event),
-            custody_events::from_kind.eq(Some(from.0)),
+            custody_events::kind.eq(Stored(event)),
+            custody_events::from_kind.eq(Some(Stored(from.0))),
             custody_events::from_id.eq(from.1),
-            custody_events::to_kind.eq(Some(to.0)),
+            custody_events::to_kind.eq(Some(Stored(to.0))),
             custody_events::to_id.eq(to.1),
             custody_events::actor_user_id.eq(actor),
             custody_events::note.eq(Some(note)),

@@ -16,6 +16,7 @@ use crate::api::json::Json;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::Role;
+use crate::domain::custody::Custodian;
 use crate::domain::network::AgentStatus;
 use crate::error::{Error, Result};
 use crate::network::{Actor, agents as cases, upgrade};
@@ -198,7 +199,7 @@ pub async fn create(
 
 fn detail(c: &mut crate::store::DbConnection, row: AgentRow) -> Result<AgentDetail> {
     let all = products::list(c)?;
-    let lines = stock::counts(c, ("agent", Some(row.id)))?
+    let lines = stock::counts(c, Custodian::Agent(row.id).columns())?
         .into_iter()
         .map(|(product, items)| StockLine {
             sku: all

@@ -3,6 +3,7 @@
 
 use axum::http::{StatusCode, header};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::joining::certificates;
 use chainmark_server::network::{Actor, agents};
 use chainmark_server::store::network::agents as agent_store;
@@ -98,7 +99,7 @@ async fn portal_and_hq_pages_check_role_csrf_and_place_orders() {
         let (n, _) = agent(&net, "nat", "national", None);
         let (a, _) = agent(&net, "citya", "city", Some(n));
         account(&net, "admin", Role::HqAdmin);
-        net.items(("agent", Some(n)), 100);
+        net.items((CustodianKind::Agent, Some(n)), 100);
 
         for path in ["/agent", "/hq/network"] {
             let (status, _, location) = page(&net, path, None).await;

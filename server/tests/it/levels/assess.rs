@@ -121,7 +121,7 @@ fn a_run_moves_agents_with_reasons_once() {
             "升级为市代:近10天个人业绩 2,100.00 ≥ 2,000.00"
         );
         let kept_changes = changes::list(&mut conn, Some(kept), None, 10).expect("list");
-        assert_eq!(kept_changes[0].kind, "protected");
+        assert_eq!(kept_changes[0].kind.as_str(), "protected");
         assert!(
             kept_changes[0]
                 .summary_en

@@ -3,6 +3,7 @@
 
 use axum::http::{Method, StatusCode};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodianKind;
 use serde_json::{Value, json};
 
 use super::{Net, SKU};
@@ -46,7 +47,7 @@ async fn agent_token(
 async fn an_order_through_the_api_with_roles_and_ownership() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         let admin = net.app.token_for("admin", Role::HqAdmin).await;
         let finance = net.app.token_for("finance", Role::HqFinance).await;
         let auditor = net.app.token_for("auditor", Role::HqAuditor).await;
@@ -209,7 +210,7 @@ async fn an_order_through_the_api_with_roles_and_ownership() {
         assert_eq!(status, StatusCode::CONFLICT, "paid once");
 
         // Shipping by codes: per-item reasons; then the buyer receives.
-        let mut serials = net.held(("hq", None), 21);
+        let mut serials = net.held((CustodianKind::Hq, None), 21);
         let extra = serials.pop().expect("21st");
         let mut asked: Vec<Value> = serials.iter().map(|s| json!(s)).collect();
         asked.push(json!("NOSUCHCODE"));
@@ -479,7 +480,7 @@ fn the_network_routes_are_in_the_openapi_document() {
 async fn order_rule_refusals_carry_their_own_code() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         let admin = net.app.token_for("admin", Role::HqAdmin).await;
         let finance = net.app.token_for("finance", Role::HqFinance).await;
         let (_, a_token) = agent_token(&net, &admin, "agent-a", "district", None).await;

@@ -7,11 +7,13 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::{CustodianKind, ItemStatus};
 use chainmark_server::domain::network::{HqAccount, PaidVia};
 use chainmark_server::domain::network::{OrderState, PartyKind};
 use chainmark_server::network::{Actor, agents, orders, policy, shipping, withdrawals};
 use chainmark_server::store::network::{agents as agents_store, orders as orders_store};
 use chainmark_server::store::schema::{batches, items, postings};
+use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -49,7 +51,11 @@ provincial = "150.00"
 }
 
 /// A product with a batch of its own; `n` of its items held by each of `holders`.
-fn product(net: &Net, sku: &str, holders: &[((&str, Option<i64>), i64)]) -> Vec<Vec<String>> {
+fn product(
+    net: &Net,
+    sku: &str,
+    holders: &[((CustodianKind, Option<i64>), i64)],
+) -> Vec<Vec<String>> {
     let mut conn = net.conn();
     let id = chainmark_server::store::products::create(
         &mut conn,
@@ -70,7 +76,7 @@ fn product(net: &Net, sku: &str, holders: &[((&str, Option<i64>), i64)]) -> Vec<
             batches::created_at.eq(now()),
             batches::imported_at.eq(now()),
             batches::import_sha256.eq(format!("fixture-{sku}")),
-            batches::status.eq("active"),
+            batches::status.eq(Stored(ItemStatus::Active)),
         ))
         .execute(&mut conn)
         .expect("batch");
@@ -85,8 +91,8 @@ fn product(net: &Net, sku: &str, holders: &[((&str, Option<i64>), i64)]) -> Vec<
                     items::batch_id.eq(&batch),
                     items::item_index.eq(next + k as i64),
                     items::code_hash.eq("h"),
-                    items::status.eq("active"),
-                    items::custodian_kind.eq(holder.0),
+                    items::status.eq(Stored(ItemStatus::Active)),
+                    items::custodian_kind.eq(Stored(holder.0)),
                     items::custodian_id.eq(holder.1),
                 ))
                 .execute(&mut conn)
@@ -177,11 +183,16 @@ async fn a_three_product_cart_forwarded_twice_paid_shipped_by_line_and_partly_re
         let (d, d_actor, d_token) = agent(&net, "buyer", "district", Some(r)).await;
         assert_eq!(net.agent(d).supplier_id, Some(c), "{backend:?}");
         let finance = net.app.token_for("finance-api", Role::HqFinance).await;
-        let national = ("agent", Some(n));
+        let national = (CustodianKind::Agent, Some(n));
         // P holds tea and oil but not honey: not the whole cart, so the order climbs past it.
         let tea = net.items(national, 10);
-        net.items(("agent", Some(p)), 10);
-        let oil = product(&net, OIL, &[(national, 7), (("agent", Some(p)), 7)]).remove(0);
+        net.items((CustodianKind::Agent, Some(p)), 10);
+        let oil = product(
+            &net,
+            OIL,
+            &[(national, 7), ((CustodianKind::Agent, Some(p)), 7)],
+        )
+        .remove(0);
         let honey = product(&net, HONEY, &[(national, 13)]).remove(0);
         let jelly = product(&net, JELLY, &[(national, 2)]).remove(0);
 

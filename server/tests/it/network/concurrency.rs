@@ -1,5 +1,6 @@
 //! Concurrent actions on one order resolve to one outcome, on both backends.
 
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::OrderState;
 use std::sync::{Arc, Barrier};
 
@@ -26,7 +27,7 @@ fn paid_postings(net: &Net, order: i64) -> i64 {
 fn the_same_order_paid_from_two_connections_books_once() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 50);
+        net.items((CustodianKind::Hq, None), 50);
         let (p1, _) = net.active("p1", "provincial", None);
         let (p2, p2a) = net.active("p2", "provincial", Some(p1));
         net.deposit(p2, "5000.00");
@@ -77,7 +78,7 @@ fn the_same_order_paid_from_two_connections_books_once() {
 /// from HQ, each paid, shipped and received: due for completion after the return window.
 fn four_received_orders(backend: crate::common::Backend) -> (Net, i64, Vec<i64>) {
     let net = Net::new(backend);
-    net.items(("hq", None), 400);
+    net.items((CustodianKind::Hq, None), 400);
     let (p1, _) = net.active("p1", "provincial", None);
     let (_, p2a) = net.active("p2", "provincial", Some(p1));
     let mut orders_made = Vec::new();

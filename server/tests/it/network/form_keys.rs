@@ -6,6 +6,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::OrderState;
 use chainmark_server::domain::network::{HqAccount, PaidVia};
 use chainmark_server::network::{Actor, agents, orders, withdrawals};
@@ -151,7 +152,7 @@ async fn the_same_form_posted_twice_books_once() {
         let net = Net::new(backend);
         let (p, _) = agent(&net, "prov", "provincial", None);
         let (a, _) = agent(&net, "city-a", "city", Some(p));
-        net.items(("agent", Some(p)), 100);
+        net.items((CustodianKind::Agent, Some(p)), 100);
         let a_cookie = session(&net, "city-a").await;
         let portal = page(&net, "/agent", &a_cookie).await;
         let a_csrf = csrf_of(&portal);
@@ -233,7 +234,7 @@ async fn the_same_form_posted_twice_at_once_books_once() {
         let net = Net::new(backend);
         let (p, p_actor) = agent(&net, "prov", "provincial", None);
         let (a, a_actor) = agent(&net, "city-a", "city", Some(p));
-        net.items(("agent", Some(p)), 100);
+        net.items((CustodianKind::Agent, Some(p)), 100);
         let a_cookie = session(&net, "city-a").await;
         let portal = page(&net, "/agent", &a_cookie).await;
         let a_csrf = csrf_of(&portal);
@@ -269,7 +270,7 @@ async fn the_same_form_posted_twice_at_once_books_once() {
         let order = net.submit(a_actor, 72);
         orders::accept(&mut net.conn(), order, p_actor).expect("accept");
         net.pay(order, PaidVia::Offline, p_actor);
-        let serial = net.held(("agent", Some(p)), 1).remove(0);
+        let serial = net.held((CustodianKind::Agent, Some(p)), 1).remove(0);
         let p_cookie = session(&net, "prov").await;
         let ship = format!("/agent/orders/{order}/ship");
         let scanning = page(&net, &ship, &p_cookie).await;
@@ -302,7 +303,7 @@ async fn the_same_form_posted_twice_at_once_books_once() {
             "{backend:?}: one item shipped, once"
         );
         assert_eq!(
-            net.held(("agent", Some(p)), 100).len(),
+            net.held((CustodianKind::Agent, Some(p)), 100).len(),
             99,
             "{backend:?}: the item left P once"
         );

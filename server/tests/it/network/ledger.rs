@@ -2,6 +2,7 @@
 //! shipments, refunds, settlements and withdrawals, every balance is the sum of its lines and the
 //! ledger sums to zero; and replaying every business event books nothing.
 
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::OrderState;
 use chainmark_server::domain::network::{PaidVia, postings};
 use chainmark_server::network::book::booked;
@@ -29,12 +30,12 @@ impl Lcg {
 
 fn run_sequence(net: &Net, seed: u64, steps: usize) {
     let mut rng = Lcg(seed);
-    net.items(("hq", None), 1000);
+    net.items((CustodianKind::Hq, None), 1000);
     let (p1, p1a) = net.active("p1", "provincial", None);
     let (p2, p2a) = net.active("p2", "provincial", Some(p1));
     let (c1, c1a) = net.active("c1", "city", Some(p2));
     let (d1, d1a) = net.active("d1", "district", Some(c1));
-    net.items(("agent", Some(p2)), 30);
+    net.items((CustodianKind::Agent, Some(p2)), 30);
     for a in [p2, c1, d1] {
         net.deposit(a, "5000.00");
     }

@@ -14,6 +14,7 @@ mod tracking;
 mod traps;
 
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::{CustodianKind, ItemStatus};
 use chainmark_server::domain::network::{Account, HqAccount, Posting};
 use chainmark_server::domain::network::{OrderState, PartyKind};
 use chainmark_server::network::{Actor, agents, orders, payment, settlement, shipping};
@@ -21,6 +22,7 @@ use chainmark_server::store::DbConnection;
 use chainmark_server::store::network::ledger::{self as ledger_store, Meta};
 use chainmark_server::store::network::{agents as agents_store, orders as orders_store};
 use chainmark_server::store::schema::{batches, items};
+use chainmark_server::store::typed::Stored;
 use chainmark_server::store::users::now;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -80,7 +82,7 @@ impl Net {
                 batches::created_at.eq(now()),
                 batches::imported_at.eq(now()),
                 batches::import_sha256.eq("fixture"),
-                batches::status.eq("active"),
+                batches::status.eq(Stored(ItemStatus::Active)),
             ))
             .execute(&mut conn)
             .expect("batch");
@@ -106,8 +108,8 @@ impl Net {
         self.app.conn()
     }
 
-    /// `n` new items of the product held by `holder` (`("hq", None)` or `("agent", Some(id))`).
-    pub fn items(&self, holder: (&str, Option<i64>), n: i64) -> Vec<String> {
+    /// `n` new items of the product held by `holder` (`(CustodianKind::Hq, None)` or `(CustodianKind::Agent, Some(id))`).
+    pub fn items(&self, holder: (CustodianKind, Option<i64>), n: i64) -> Vec<String> {
         let start = self.next_item.get();
         self.next_item.set(start + n);
         let serials: Vec<String> = (start..start + n)
@@ -124,8 +126,8 @@ impl Net {
                         items::batch_id.eq(self.batch.clone()),
                         items::item_index.eq(start + k as i64),
                         items::code_hash.eq("h"),
-                        items::status.eq("active"),
-                        items::custodian_kind.eq(holder.0),
+                        items::status.eq(Stored(ItemStatus::Active)),
+                        items::custodian_kind.eq(Stored(holder.0)),
                         items::custodian_id.eq(holder.1),
                     )
                 })
@@ -193,8 +195,8 @@ impl Net {
     pub fn ship_and_receive(&self, order: i64, buyer: Actor) {
         let row = self.order(order);
         let holder = match row.shipper_kind {
-            Some(PartyKind::Hq) => ("hq", None),
-            _ => ("agent", row.shipper_id),
+            Some(PartyKind::Hq) => (CustodianKind::Hq, None),
+            _ => (CustodianKind::Agent, row.shipper_id),
         };
         let serials = self.held(holder, row.quantity);
         let out = shipping::ship_items(&mut self.conn(), order, None, &serials).expect("ship");
@@ -204,9 +206,9 @@ impl Net {
     }
 
     /// Serials of `n` items `holder` holds.
-    pub fn held(&self, holder: (&str, Option<i64>), n: i64) -> Vec<String> {
+    pub fn held(&self, holder: (CustodianKind, Option<i64>), n: i64) -> Vec<String> {
         let mut q = items::table
-            .filter(items::custodian_kind.eq(holder.0))
+            .filter(items::custodian_kind.eq(Stored(holder.0)))
             .select(items::serial)
             .order(items::serial)
             .limit(n)

@@ -7,6 +7,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chainmark_server::domain::Role;
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::{HqAccount, PaidVia};
 use chainmark_server::network::{Actor, agents, orders};
 use chainmark_server::store::network::agents as agents_store;
@@ -105,7 +106,7 @@ fn postings_of(net: &Net, order: i64, kind: &str) -> i64 {
 async fn received_order(net: &Net) -> (i64, i64, i64, String) {
     let (r, _, _) = agent(net, "referrer", "district", None, true).await;
     let (a, a_actor, _) = agent(net, "buyer", "district", Some(r), false).await;
-    net.items(("hq", None), 20);
+    net.items((CustodianKind::Hq, None), 20);
     let order = net.submit(a_actor, 20);
     orders::accept(&mut net.conn(), order, net.admin).expect("accept");
     net.pay(order, PaidVia::Offline, net.finance);
@@ -276,7 +277,7 @@ async fn withdrawals_and_payments_take_the_key_too() {
             "{backend:?}: withdrawn once"
         );
 
-        net.items(("hq", None), 20);
+        net.items((CustodianKind::Hq, None), 20);
         let order = net.submit(a_actor, 20);
         orders::accept(&mut net.conn(), order, net.admin).expect("accept");
         let pay = json!({"via": "wallet"});
@@ -310,10 +311,10 @@ async fn a_forwarded_top_up_agrees_with_its_legs_and_bookings() {
     for backend in backends() {
         let net = Net::new(backend);
         let (n, _, _) = agent(&net, "national", "national", None, true).await;
-        net.items(("agent", Some(n)), 100);
+        net.items((CustodianKind::Agent, Some(n)), 100);
         let (p, p_actor, p_token) = agent(&net, "provincial", "provincial", Some(n), true).await;
         let (x, x_actor, x_token) = agent(&net, "district-x", "district", Some(p), false).await;
-        net.items(("agent", Some(p)), 24);
+        net.items((CustodianKind::Agent, Some(p)), 24);
         let entry = net.submit(x_actor, 24);
         orders::accept(&mut net.conn(), entry, p_actor).expect("accept");
         net.pay(entry, PaidVia::Offline, p_actor);
@@ -447,10 +448,10 @@ async fn a_forwarded_zero_top_up_upgrades_on_confirmation() {
     for backend in backends() {
         let net = Net::new(backend);
         let (n, _, _) = agent(&net, "national", "national", None, true).await;
-        net.items(("agent", Some(n)), 100);
+        net.items((CustodianKind::Agent, Some(n)), 100);
         let (p, p_actor, p_token) = agent(&net, "provincial", "provincial", Some(n), true).await;
         let (x, x_actor, x_token) = agent(&net, "district-x", "district", Some(p), false).await;
-        net.items(("agent", Some(p)), 60);
+        net.items((CustodianKind::Agent, Some(p)), 60);
         let entry = net.submit(x_actor, 60);
         orders::accept(&mut net.conn(), entry, p_actor).expect("accept");
         net.pay(entry, PaidVia::Offline, p_actor);
@@ -543,7 +544,7 @@ async fn a_top_up_of_zero_items_upgrades_at_once_without_an_order() {
         let net = Net::new(backend);
         let (p, p_actor, _) = agent(&net, "provincial", "provincial", None, true).await;
         let (x, x_actor, x_token) = agent(&net, "district-x", "district", Some(p), false).await;
-        net.items(("agent", Some(p)), 80);
+        net.items((CustodianKind::Agent, Some(p)), 80);
         let entry = net.submit(x_actor, 80);
         orders::accept(&mut net.conn(), entry, p_actor).expect("accept");
         net.pay(entry, PaidVia::Offline, p_actor);

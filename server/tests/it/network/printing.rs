@@ -5,6 +5,7 @@
 //! each job once; a job whose sender died becomes uncertain and is not resent, a reprint is a new
 //! job; who may print, and the refusals.
 
+use chainmark_server::domain::custody::CustodianKind;
 use std::io::Read;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -70,7 +71,7 @@ async fn labels_wait_for_an_away_printer_and_print_exactly_once() {
     };
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 300);
+        net.items((CustodianKind::Hq, None), 300);
         let warehouse = Actor::Hq {
             user: account(&net, "wh-zhang", Role::Warehouse),
             role: Role::Warehouse,
@@ -79,7 +80,7 @@ async fn labels_wait_for_an_away_printer_and_print_exactly_once() {
         let order = net.submit(buyer, 72);
         orders::accept(&mut net.conn(), order, net.admin).expect("accept");
         net.pay(order, PaidVia::Offline, net.finance);
-        let serials = net.held(("hq", None), 72);
+        let serials = net.held((CustodianKind::Hq, None), 72);
         shipping::ship_items(&mut net.conn(), order, None, &serials).expect("ship");
 
         let port = free_port();
@@ -380,14 +381,14 @@ async fn the_warehouse_prints_a_waybill_label_from_the_pages() {
     };
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         account(&net, "wh-li", Role::Warehouse);
         account(&net, "aud-wu", Role::HqAuditor);
         let (_, buyer) = agent(&net, "city-buyer", "city", None);
         let order = net.submit(buyer, 72);
         orders::accept(&mut net.conn(), order, net.admin).expect("accept");
         net.pay(order, PaidVia::Offline, net.finance);
-        let serials = net.held(("hq", None), 72);
+        let serials = net.held((CustodianKind::Hq, None), 72);
         shipping::ship_items(&mut net.conn(), order, None, &serials).expect("ship");
         scan_ship::set_waybill(&mut net.conn(), order, net.admin, "顺丰速运", "SF99887766")
             .expect("waybill");

@@ -5,11 +5,13 @@
 //! region picked, and is fulfilled by a sale once; the phone pages and the consumer's forms.
 
 use axum::http::StatusCode;
+use chainmark_server::domain::custody::{CustodianKind, CustodyEventKind};
 use chainmark_server::domain::retail::{CustomerSource, RetailOrderState};
 use chainmark_server::error::Error;
 use chainmark_server::retail::{self, ReorderInput, SaleInput, Unsold};
 use chainmark_server::store::retail as store;
 use chainmark_server::store::schema::{custody_events, items};
+use chainmark_server::store::typed::Stored;
 use chainmark_test_support::form::post;
 use chainmark_wire::RejectReason;
 use diesel::prelude::*;
@@ -40,8 +42,10 @@ fn custodian(net: &Net, serial: &str) -> String {
     items::table
         .find(serial)
         .select(items::custodian_kind)
-        .first::<String>(&mut net.conn())
+        .first::<CustodianKind>(&mut net.conn())
         .expect("item")
+        .as_str()
+        .to_string()
 }
 
 #[tokio::test]
@@ -59,7 +63,7 @@ async fn an_agent_sells_at_retail_keeps_members_and_fulfils_reorders() {
                 .filter(items::item_index.lt(12)),
         )
         .set((
-            items::custodian_kind.eq("agent"),
+            items::custodian_kind.eq(Stored(CustodianKind::Agent)),
             items::custodian_id.eq(Some(shop)),
         ))
         .execute(&mut net.conn())
@@ -84,7 +88,7 @@ async fn an_agent_sells_at_retail_keeps_members_and_fulfils_reorders() {
         assert!(stock[0..3].iter().all(|s| custodian(&net, s) == "sold"));
         let note = format!("retail sale {}", sold.sale.id);
         let events: i64 = custody_events::table
-            .filter(custody_events::kind.eq("sell"))
+            .filter(custody_events::kind.eq(Stored(CustodyEventKind::Sell)))
             .filter(custody_events::note.eq(&note))
             .count()
             .get_result(&mut net.conn())

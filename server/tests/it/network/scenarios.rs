@@ -1,5 +1,6 @@
 //! DOMAIN's rules walked with seed 004's real numbers, through the use cases and the real store.
 
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::OrderState;
 use chainmark_server::domain::network::{HqAccount, PaidVia};
 use chainmark_server::network::{upgrade, withdrawals};
@@ -14,7 +15,7 @@ use crate::common::backends;
 fn district_refers_city_award_150() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         let (d, _) = net.active("district-1", "district", None);
         let (c, c_actor) = net.pending("city-1", "city", Some(d));
         assert_eq!(
@@ -54,7 +55,7 @@ fn district_refers_city_award_150() {
 fn provincial_refers_provincial_nine_percent_on_each_order() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 460);
+        net.items((CustodianKind::Hq, None), 460);
         let (p1, _) = net.active("prov-1", "provincial", None);
         let (p2, p2_actor) = net.pending("prov-2", "provincial", Some(p1));
         assert_eq!(
@@ -95,7 +96,7 @@ fn district_order_forwarded_twice_margins_to_each() {
         let (p, _) = net.active("prov-1", "provincial", Some(n));
         let (c, c_actor) = net.active("city-1", "city", Some(p));
         let (d, d_actor) = net.active("district-1", "district", Some(c));
-        net.items(("agent", Some(n)), 20);
+        net.items((CustodianKind::Agent, Some(n)), 20);
         net.deposit(d, "1000.00");
         let order = net.submit(d_actor, 20);
         let row = net.order(order);
@@ -120,7 +121,7 @@ fn district_order_forwarded_twice_margins_to_each() {
         );
         assert_eq!(net.hq(HqAccount::Payables), dec("500.00"));
         // C cannot ship N's items; N ships them straight to D.
-        let serials = net.held(("agent", Some(n)), 20);
+        let serials = net.held((CustodianKind::Agent, Some(n)), 20);
         let wrong = chainmark_server::network::shipping::may_ship(&mut net.conn(), order, c_actor);
         assert!(wrong.is_err(), "only the shipper ships");
         chainmark_server::network::shipping::may_ship(&mut net.conn(), order, n_actor)
@@ -132,7 +133,7 @@ fn district_order_forwarded_twice_margins_to_each() {
         chainmark_server::network::shipping::receive(&mut net.conn(), order, d_actor, false)
             .expect("receive");
         assert_eq!(
-            net.held(("agent", Some(d)), 100).len(),
+            net.held((CustodianKind::Agent, Some(d)), 100).len(),
             20,
             "D holds the items now"
         );
@@ -152,7 +153,7 @@ fn district_order_forwarded_twice_margins_to_each() {
 fn refund_after_withdrawal_claws_back_below_zero() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 360);
+        net.items((CustodianKind::Hq, None), 360);
         let (p1, p1_actor) = net.active("prov-1", "provincial", None);
         let (_, p2_actor) = net.pending("prov-2", "provincial", Some(p1));
         let entry = net.submit(p2_actor, 360);
@@ -200,7 +201,7 @@ fn upgrade_with_top_up() {
     for backend in backends() {
         let net = Net::new(backend);
         let (p, p_actor) = net.active("prov-1", "provincial", None);
-        net.items(("agent", Some(p)), 52);
+        net.items((CustodianKind::Agent, Some(p)), 52);
         let (x, x_actor) = net.pending("district-x", "district", Some(p));
         {
             let mut conn = net.conn();
@@ -285,7 +286,7 @@ fn an_offline_forwarded_order_is_paid_up_the_chain_leg_by_leg() {
         let (p, p_actor) = net.active("prov-1", "provincial", Some(n));
         let (c, c_actor) = net.active("city-1", "city", Some(p));
         let (d, d_actor) = net.active("district-1", "district", Some(c));
-        net.items(("agent", Some(n)), 20);
+        net.items((CustodianKind::Agent, Some(n)), 20);
         let order = net.submit(d_actor, 20);
         chainmark_server::network::orders::forward(&mut net.conn(), order, c_actor)
             .expect("forward");
@@ -366,7 +367,7 @@ fn a_wallet_paid_forwarded_order_has_no_leg_to_confirm() {
         let (p, p_actor) = net.active("prov-1", "provincial", Some(n));
         let (c, c_actor) = net.active("city-1", "city", Some(p));
         let (d, d_actor) = net.active("district-1", "district", Some(c));
-        net.items(("agent", Some(n)), 20);
+        net.items((CustodianKind::Agent, Some(n)), 20);
         net.deposit(d, "1000.00");
         let order = net.submit(d_actor, 20);
         chainmark_server::network::orders::forward(&mut net.conn(), order, c_actor)

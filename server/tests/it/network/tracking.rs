@@ -4,6 +4,7 @@
 //! words with nothing written; who may read and who may add; the API (an event posted twice with
 //! one key adds one); the buyer's phone page and HQ's order page in words, HQ's form.
 
+use chainmark_server::domain::custody::CustodianKind;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -47,7 +48,7 @@ fn order_from_hq(net: &Net, buyer: Actor, ship: bool) -> i64 {
     orders::accept(&mut net.conn(), order, net.admin).expect("accept");
     net.pay(order, PaidVia::Offline, net.finance);
     if ship {
-        let serials = net.held(("hq", None), 72);
+        let serials = net.held((CustodianKind::Hq, None), 72);
         let out = shipping::ship_items(&mut net.conn(), order, None, &serials).expect("ship");
         assert!(out.rejected.is_empty());
     }
@@ -62,7 +63,7 @@ fn track(net: &Net, order: i64) -> Track {
 async fn a_shipment_is_tracked_by_courier_and_by_hand() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 300);
+        net.items((CustodianKind::Hq, None), 300);
         let (_, buyer) = agent(&net, "city-buyer", "city", None);
         let (_, stranger) = agent(&net, "city-stranger", "city", None);
         let order = order_from_hq(&net, buyer, false);
@@ -87,7 +88,7 @@ async fn a_shipment_is_tracked_by_courier_and_by_hand() {
             "order_not_shipped",
             "{backend:?}"
         );
-        let serials = net.held(("hq", None), 72);
+        let serials = net.held((CustodianKind::Hq, None), 72);
         shipping::ship_items(&mut net.conn(), order, None, &serials).expect("ship");
         scan_ship::set_waybill(
             &mut net.conn(),

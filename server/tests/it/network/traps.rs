@@ -2,6 +2,7 @@
 //! both backends. (A clawback capped at the balance: `scenarios::refund_after_withdrawal_…`;
 //! settlement paying twice: `concurrency::overlapping_settlement_runs_pay_once`.)
 
+use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::policy::SEED_004;
 use chainmark_server::domain::network::{HqAccount, PaidVia};
 use chainmark_server::network::{agents, orders, policy, refunds};
@@ -24,7 +25,7 @@ fn refund_all(net: &Net, order: i64, quantity: i64) {
 fn a_refund_reverses_the_booked_amount_not_todays_rate() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         let (p1, _) = net.active("p1", "provincial", None);
         let (_, p2a) = net.active("p2", "provincial", Some(p1));
         let order = net.submit(p2a, 100);
@@ -72,7 +73,7 @@ fn a_referral_cycle_longer_than_two_is_refused() {
 fn an_upline_change_does_not_rewrite_old_orders() {
     for backend in backends() {
         let net = Net::new(backend);
-        net.items(("hq", None), 100);
+        net.items((CustodianKind::Hq, None), 100);
         let (p1, _) = net.active("p1", "provincial", None);
         let (p3, _) = net.active("p3", "provincial", None);
         let (p2, p2a) = net.active("p2", "provincial", Some(p1));
@@ -99,7 +100,7 @@ fn a_same_tier_fee_without_a_same_tier_referrer_stays_with_hq() {
         let (c, _) = net.active("c", "city", Some(n));
         let (p, pa) = net.active("p", "provincial", Some(c));
         assert_eq!(net.agent(p).supplier_id, Some(n), "{backend:?}");
-        net.items(("agent", Some(n)), 100);
+        net.items((CustodianKind::Agent, Some(n)), 100);
         let order = net.submit(pa, 100);
         orders::accept(&mut net.conn(), order, na).expect("accept");
         net.pay(order, PaidVia::Offline, na);
