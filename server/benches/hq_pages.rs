@@ -201,7 +201,7 @@ fn seed_orders(conn: &mut DbConnection, n: i64, agents: i64, at: NaiveDateTime) 
                     (
                         p,
                         Meta {
-                            kind: "paid",
+                            kind: chainmark_server::domain::network::PostingKind::Paid,
                             order_id: Some(b.order.0 as i64),
                             ..Meta::default()
                         },

@@ -222,7 +222,7 @@ fn seed_orders(
                     (
                         p,
                         Meta {
-                            kind: "paid",
+                            kind: chainmark_server::domain::network::PostingKind::Paid,
                             order_id: Some(b.order.0 as i64),
                             ..Meta::default()
                         },

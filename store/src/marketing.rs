@@ -18,7 +18,7 @@ use crate::domain::Refusal;
 use crate::domain::marketing::{
     self, CampaignState, MarketingError, Prize, PrizeKind, Scope, Terms,
 };
-use crate::domain::network::{Account, ConsumerWallet, HqAccount, Posting};
+use crate::domain::network::{Account, ConsumerWallet, HqAccount, Posting, PostingKind};
 use crate::error::{Error, Result};
 use crate::network::ledger::{self, Meta};
 use crate::network::money;
@@ -313,7 +313,7 @@ pub fn draw(conn: &mut DbConnection, d: &Draw<'_>) -> Result<Option<Drawn>> {
     }))
 }
 
-fn meta(kind: &'static str) -> Meta<'static> {
+fn meta(kind: PostingKind) -> Meta {
     Meta {
         kind,
         ..Meta::default()
@@ -404,7 +404,7 @@ fn settle_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<usize> {
             )],
         )
         .ok_or_else(|| Error::Internal("rewards of no value".into()))?;
-        ledger::book(conn, &posting, meta("reward"))?;
+        ledger::book(conn, &posting, meta(PostingKind::Reward))?;
         Some(
             postings::table
                 .filter(postings::idempotency_key.eq(&key))
@@ -865,7 +865,7 @@ fn claim_row(
         )],
     )
     .ok_or_else(|| Error::Internal("a reward of no value".into()))?;
-    ledger::book(conn, &posting, meta("reward_claim"))?;
+    ledger::book(conn, &posting, meta(PostingKind::RewardClaim))?;
     let province = region
         .as_deref()
         .and_then(marketing::province_of)

@@ -292,7 +292,7 @@ pub fn mark_paid(
                     (
                         p,
                         Meta {
-                            kind: "payout",
+                            kind: crate::domain::network::PostingKind::Payout,
                             ..Meta::default()
                         },
                     )

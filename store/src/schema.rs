@@ -23,7 +23,9 @@ pub mod sql_types {
     use crate::domain::network::order::{OrderKind, OrderState};
     use crate::domain::network::policy::ApprovalMode;
     use crate::domain::network::tracking::{TrackingSource, TrackingStatus};
-    use crate::domain::network::{AgentStatus, PartyKind, PolicyStatus, WithdrawalStatus};
+    use crate::domain::network::{
+        AgentStatus, PartyKind, PolicyStatus, PostingKind, WithdrawalStatus,
+    };
     use crate::domain::printing::{JobKind, JobState};
     use crate::domain::role::TokenKind;
     text_enum!(
@@ -41,6 +43,10 @@ pub mod sql_types {
     text_enum!(
         /// `restock_orders.state`, `order_events.{from,to}_state`.
         OrderStateText => OrderState, name: |s| s.as_str(), parse: OrderState::parse
+    );
+    text_enum!(
+        /// `postings.kind`.
+        PostingKindText => PostingKind, name: |k| k.as_str(), parse: PostingKind::parse
     );
     text_enum!(
         /// `restock_orders.kind`.
@@ -565,10 +571,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::*;
+
     postings (id) {
         id -> BigInt,
         idempotency_key -> Text,
-        kind -> Text,
+        kind -> PostingKindText,
         order_id -> Nullable<BigInt>,
         withdrawal_id -> Nullable<BigInt>,
         policy_version -> Nullable<BigInt>,

@@ -255,7 +255,7 @@ fn hq_staff_run_the_brand_from_the_desk() {
         &mut conn,
         &deposit,
         Meta {
-            kind: "deposit",
+            kind: chainmark_server::domain::network::PostingKind::Deposit,
             ..Meta::default()
         },
     )

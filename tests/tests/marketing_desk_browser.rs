@@ -87,7 +87,7 @@ fn seed_claimed_cash(conn: &mut chainmark_server::store::DbConnection) {
         conn,
         &claim,
         Meta {
-            kind: "seed_claim",
+            kind: chainmark_server::domain::network::PostingKind::RewardClaim,
             ..Meta::default()
         },
     )

@@ -15,6 +15,87 @@ use rust_decimal::Decimal;
 
 use super::AgentId;
 
+/// What booked a posting (`postings.kind`): the statements sum an agent's lines by it, and the
+/// pages name it in words. Stored by its `snake_case` name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::AsRefStr,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum PostingKind {
+    /// An order paid (货款).
+    Paid,
+    Margin,
+    Rebate,
+    Award,
+    /// An upgrade's allowance.
+    Allowance,
+    /// An order completed: its earnings unfrozen.
+    Complete,
+    Refund,
+    WithdrawalRequested,
+    WithdrawalApproved,
+    WithdrawalRejected,
+    /// An opening balance brought in by a network import.
+    Opening,
+    /// Held money released by a network import.
+    Release,
+    /// A deposit into an agent's wallet.
+    Deposit,
+    /// A diversion penalty (防串货罚款).
+    DiversionPenalty,
+    /// Cash rewards paid out to consumers.
+    Payout,
+    /// Scan-marketing rewards drawn.
+    Reward,
+    /// A scan-marketing reward claimed by its consumer.
+    RewardClaim,
+    /// A key no rule names.
+    #[default]
+    Other,
+}
+
+impl PostingKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// `None` for a name that is not a kind.
+    pub fn parse(s: &str) -> Option<PostingKind> {
+        s.parse().ok()
+    }
+
+    /// The kind of event an order's or a withdrawal's key names: `order:7:margin:3` → `Margin`,
+    /// `withdrawal:4:requested` → `WithdrawalRequested`.
+    pub fn of_key(key: &str) -> PostingKind {
+        let mut parts = key.split(':');
+        match (parts.next(), parts.nth(1)) {
+            (Some("order"), Some("paid")) => PostingKind::Paid,
+            (Some("order"), Some("margin")) => PostingKind::Margin,
+            (Some("order"), Some("rebate")) => PostingKind::Rebate,
+            (Some("order"), Some("award")) => PostingKind::Award,
+            (Some("order"), Some("allowance")) => PostingKind::Allowance,
+            (Some("order"), Some("complete")) => PostingKind::Complete,
+            (Some("order"), Some("refund")) => PostingKind::Refund,
+            (Some("withdrawal"), Some("requested")) => PostingKind::WithdrawalRequested,
+            (Some("withdrawal"), Some("approved")) => PostingKind::WithdrawalApproved,
+            (Some("withdrawal"), Some("rejected")) => PostingKind::WithdrawalRejected,
+            (Some("import"), Some("opening")) => PostingKind::Opening,
+            (Some("import"), Some("release")) => PostingKind::Release,
+            _ => PostingKind::Other,
+        }
+    }
+}
+
 /// An agent's two wallets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Wallet {
@@ -263,6 +344,48 @@ mod tests {
             account,
             amount: dec(amount),
         }
+    }
+
+    #[test]
+    fn posting_kinds_keep_their_stored_names() {
+        use strum::IntoEnumIterator;
+        let names: Vec<&str> = PostingKind::iter().map(PostingKind::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "paid",
+                "margin",
+                "rebate",
+                "award",
+                "allowance",
+                "complete",
+                "refund",
+                "withdrawal_requested",
+                "withdrawal_approved",
+                "withdrawal_rejected",
+                "opening",
+                "release",
+                "deposit",
+                "diversion_penalty",
+                "payout",
+                "reward",
+                "reward_claim",
+                "other",
+            ]
+        );
+        for kind in PostingKind::iter() {
+            assert_eq!(PostingKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(PostingKind::of_key("order:7:margin:3"), PostingKind::Margin);
+        assert_eq!(
+            PostingKind::of_key("withdrawal:4:requested"),
+            PostingKind::WithdrawalRequested
+        );
+        assert_eq!(
+            PostingKind::of_key("import:2:opening:9"),
+            PostingKind::Opening
+        );
+        assert_eq!(PostingKind::of_key("campaign:1"), PostingKind::Other);
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub use forwarding::{
     CartLine, ForwardError, ForwardPlan, Leg, Margin, SupplierLink, plan_cart, plan_forwarding,
 };
 pub use ledger::{
-    Account, ConsumerWallet, HqAccount, Ledger, LedgerError, Line, Posting, PostingError, Wallet,
+    Account, ConsumerWallet, HqAccount, Ledger, LedgerError, Line, Posting, PostingError,
+    PostingKind, Wallet,
 };
 pub use order::{
     OrderAction, OrderKind, OrderLine, OrderState, ProductId, RefundScope, RestockOrder,

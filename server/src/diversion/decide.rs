@@ -64,7 +64,7 @@ pub fn book_penalty(
         conn,
         &posting,
         Meta {
-            kind: "diversion_penalty",
+            kind: crate::domain::network::PostingKind::DiversionPenalty,
             ..Meta::default()
         },
     )?)

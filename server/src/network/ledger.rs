@@ -2,32 +2,11 @@
 //! built by `domain::network::postings` from what is stored on the order; here it only gets its
 //! kind and references and is booked once under its key.
 
-use crate::domain::network::{Account, Posting};
+use crate::domain::network::{Account, Posting, PostingKind};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::network::ledger::{self as store, Booked, Meta};
 use crate::store::network::orders::OrderRow;
-
-/// The kind of event a key names: `order:7:margin:3` → `margin`,
-/// `withdrawal:4:requested` → `withdrawal_requested`.
-pub fn kind_of(key: &str) -> &'static str {
-    let mut parts = key.split(':');
-    match (parts.next(), parts.nth(1)) {
-        (Some("order"), Some("paid")) => "paid",
-        (Some("order"), Some("margin")) => "margin",
-        (Some("order"), Some("rebate")) => "rebate",
-        (Some("order"), Some("award")) => "award",
-        (Some("order"), Some("allowance")) => "allowance",
-        (Some("order"), Some("complete")) => "complete",
-        (Some("order"), Some("refund")) => "refund",
-        (Some("withdrawal"), Some("requested")) => "withdrawal_requested",
-        (Some("withdrawal"), Some("approved")) => "withdrawal_approved",
-        (Some("withdrawal"), Some("rejected")) => "withdrawal_rejected",
-        (Some("import"), Some("opening")) => "opening",
-        (Some("import"), Some("release")) => "release",
-        _ => "other",
-    }
-}
 
 /// Books an order's postings under its id and policy version.
 pub fn book_order(
@@ -35,13 +14,13 @@ pub fn book_order(
     row: &OrderRow,
     postings: &[Posting],
 ) -> Result<Vec<Booked>> {
-    let items: Vec<(Posting, Meta<'_>)> = postings
+    let items: Vec<(Posting, Meta)> = postings
         .iter()
         .map(|p| {
             (
                 p.clone(),
                 Meta {
-                    kind: kind_of(p.key()),
+                    kind: PostingKind::of_key(p.key()),
                     order_id: Some(row.id),
                     withdrawal_id: None,
                     policy_version: Some(row.policy_version),
@@ -58,7 +37,7 @@ pub fn book_withdrawal(conn: &mut DbConnection, id: i64, posting: &Posting) -> R
         conn,
         posting,
         Meta {
-            kind: kind_of(posting.key()),
+            kind: PostingKind::of_key(posting.key()),
             order_id: None,
             withdrawal_id: Some(id),
             policy_version: None,

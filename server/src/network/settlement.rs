@@ -136,7 +136,7 @@ fn complete_chunk(
             .collect::<Result<Vec<_>>>()?;
         if let Some(p) = postings::completion(&b, &returned) {
             let meta = Meta {
-                kind: "complete",
+                kind: crate::domain::network::PostingKind::Complete,
                 order_id: Some(row.id),
                 withdrawal_id: None,
                 policy_version: Some(row.policy_version),

@@ -96,7 +96,7 @@ pub fn csv(conn: &mut DbConnection, agent: i64, month: &Month) -> Result<String>
                 "{},{},{},{},{},{},{}\n",
                 l.created_at.format("%Y-%m-%d %H:%M:%S"),
                 l.key,
-                l.kind,
+                l.kind.as_str(),
                 l.wallet,
                 money(l.amount_cents),
                 l.order_id.map(|o| o.to_string()).unwrap_or_default(),

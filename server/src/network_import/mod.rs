@@ -515,7 +515,7 @@ fn book_openings(
         postings.push((
             posting,
             Meta {
-                kind: "opening",
+                kind: crate::domain::network::PostingKind::Opening,
                 ..Meta::default()
             },
         ));
@@ -559,7 +559,7 @@ pub fn release_due(conn: &mut DbConnection, at: NaiveDateTime) -> Result<usize> 
                 postings.push((
                     posting,
                     Meta {
-                        kind: "release",
+                        kind: crate::domain::network::PostingKind::Release,
                         ..Meta::default()
                     },
                 ));

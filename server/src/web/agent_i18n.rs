@@ -11,7 +11,7 @@ use maud::html;
 use super::i18n::Lang;
 use crate::domain::joining::Status as ApplicationStatus;
 use crate::domain::network::policy::Policy;
-use crate::domain::network::{AgentStatus, OrderKind, OrderState, WithdrawalStatus};
+use crate::domain::network::{AgentStatus, OrderKind, OrderState, PostingKind, WithdrawalStatus};
 use crate::error::Error;
 
 /// The text for `lang`.
@@ -93,22 +93,27 @@ pub fn withdrawal_status(lang: Lang, status: WithdrawalStatus) -> &'static str {
 }
 
 /// A ledger posting's kind, as a line of my money.
-pub fn posting_kind(lang: Lang, kind: &str) -> &'static str {
+pub fn posting_kind(lang: Lang, kind: PostingKind) -> &'static str {
+    use PostingKind as K;
     let (zh, en) = match kind {
-        "paid" => ("货款", "Order payment"),
-        "margin" => ("差价收益", "Margin"),
-        "rebate" => ("同级推荐奖", "Same-tier referral rebate"),
-        "award" => ("跨级推荐奖", "Cross-tier referral award"),
-        "complete" => ("解冻", "Unfrozen"),
-        "refund" => ("退款", "Refund"),
-        "withdrawal_requested" => ("申请提现", "Withdrawal requested"),
-        "withdrawal_rejected" => ("提现驳回退回", "Withdrawal returned"),
-        "withdrawal_approved" => ("提现已批准", "Withdrawal approved"),
-        "allowance" => ("升级补贴", "Upgrade allowance"),
-        "opening" => ("导入的期初余额", "Opening balance (imported)"),
-        "release" => ("导入时放行", "Released at import"),
-        "deposit" => ("充值", "Deposit"),
-        _ => ("其他", "Other"),
+        K::Paid => ("货款", "Order payment"),
+        K::Margin => ("差价收益", "Margin"),
+        K::Rebate => ("同级推荐奖", "Same-tier referral rebate"),
+        K::Award => ("跨级推荐奖", "Cross-tier referral award"),
+        K::Complete => ("解冻", "Unfrozen"),
+        K::Refund => ("退款", "Refund"),
+        K::WithdrawalRequested => ("申请提现", "Withdrawal requested"),
+        K::WithdrawalRejected => ("提现驳回退回", "Withdrawal returned"),
+        K::WithdrawalApproved => ("提现已批准", "Withdrawal approved"),
+        K::Allowance => ("升级补贴", "Upgrade allowance"),
+        K::Opening => ("导入的期初余额", "Opening balance (imported)"),
+        K::Release => ("导入时放行", "Released at import"),
+        K::Deposit => ("充值", "Deposit"),
+        K::DiversionPenalty => ("串货罚款", "Diversion penalty"),
+        K::Payout => ("红包发放", "Cash rewards paid out"),
+        K::Reward => ("扫码奖励", "Scan rewards drawn"),
+        K::RewardClaim => ("奖励领取", "Reward claimed"),
+        K::Other => ("其他", "Other"),
     };
     tr(lang, zh, en)
 }

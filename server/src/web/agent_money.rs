@@ -154,7 +154,7 @@ pub async fn show(
             p { a id="csv" href=(format!("/agent/money/statement.csv?month={}&lang={}", m.month.name, lang.param())) { (tr(lang, "下载明细（CSV）", "Download the lines (CSV)")) } }
             @if m.lines.is_empty() { p.muted { (tr(lang, "本月没有流水", "No lines this month")) } }
             @for l in &m.lines {
-                p.line { (w::when(lang, l.created_at)) " · " (w::posting_kind(lang, &l.kind)) " · " (w::wallet(lang, &l.wallet)) " · " strong { (w::yuan(l.amount_cents)) }
+                p.line { (w::when(lang, l.created_at)) " · " (w::posting_kind(lang, l.kind)) " · " (w::wallet(lang, &l.wallet)) " · " strong { (w::yuan(l.amount_cents)) }
                     @if let Some(o) = l.order_id { " · " a href=(format!("/agent/orders/{o}")) { "#" (o) } } }
             }
         }
@@ -225,7 +225,7 @@ pub async fn csv(
         out.push_str(&format!(
             "{},{},{},{},{}\n",
             w::when(lang, l.created_at),
-            w::posting_kind(lang, &l.kind),
+            w::posting_kind(lang, l.kind),
             w::wallet(lang, &l.wallet),
             crate::store::network::money(l.amount_cents),
             l.order_id.map(|o| o.to_string()).unwrap_or_default()

@@ -215,7 +215,7 @@ fn ledger_card(
                         @for l in lines {
                             tr data-line=(l.id) {
                                 td { (super::agent_i18n::when(lang, l.created_at)) }
-                                td { (super::agent_i18n::posting_kind(lang, &l.kind)) }
+                                td { (super::agent_i18n::posting_kind(lang, l.kind)) }
                                 td { (words::account(lang, &l.code).0) }
                                 td.num { (yuan(l.amount_cents)) }
                                 td { @if let Some(o) = l.order_id { a href=(format!("/hq/orders/{o}")) { "#" (o) } } }
@@ -290,7 +290,7 @@ pub async fn ledger_csv(
         failed |= out
             .write_record([
                 super::agent_i18n::when(lang, l.created_at),
-                super::agent_i18n::posting_kind(lang, &l.kind).to_string(),
+                super::agent_i18n::posting_kind(lang, l.kind).to_string(),
                 words::account(lang, &l.code).0.to_string(),
                 crate::store::network::money(l.amount_cents).to_string(),
                 l.order_id.map(|o| o.to_string()).unwrap_or_default(),

@@ -671,7 +671,7 @@ async fn my_rewards_lists_what_i_claimed_in_words_with_the_ledgers_points() {
             &mut site.app.conn(),
             &posting,
             chainmark_server::store::network::ledger::Meta {
-                kind: "reward_claimed",
+                kind: chainmark_server::domain::network::PostingKind::RewardClaim,
                 order_id: None,
                 withdrawal_id: None,
                 policy_version: None,

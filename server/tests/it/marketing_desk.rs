@@ -457,7 +457,7 @@ fn reward(net: &Net, campaign: i64, serial: &str, kind: PrizeKind, cents: i64, w
             &mut net.conn(),
             &posting,
             Meta {
-                kind: "test_claim",
+                kind: chainmark_server::domain::network::PostingKind::RewardClaim,
                 ..Meta::default()
             },
         )
@@ -602,7 +602,9 @@ async fn cash_owed_is_exported_once_and_paid_once() {
         );
         let payout_postings = || -> Vec<String> {
             postings::table
-                .filter(postings::kind.eq("payout"))
+                .filter(postings::kind.eq(chainmark_server::store::typed::Stored(
+                    chainmark_server::domain::network::PostingKind::Payout,
+                )))
                 .order(postings::idempotency_key)
                 .select(postings::idempotency_key)
                 .load(&mut net.conn())

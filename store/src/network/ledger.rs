@@ -9,17 +9,17 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{agent_id, agent_key, cents, money};
-use crate::domain::network::{Account, HqAccount, Posting, Wallet};
+use crate::domain::network::{Account, HqAccount, Posting, PostingKind, Wallet};
 use crate::error::{Error, Result};
 use crate::store::DbConnection;
 use crate::store::schema::{ledger_accounts, posting_lines, postings};
 use crate::store::users::now;
+use crate::typed::Stored;
 
 /// What a posting is about, stored beside it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Meta<'a> {
-    /// `paid`, `margin`, `rebate`, `award`, `complete`, `refund`, `withdrawal_requested`, …
-    pub kind: &'a str,
+pub struct Meta {
+    pub kind: PostingKind,
     pub order_id: Option<i64>,
     pub withdrawal_id: Option<i64>,
     pub policy_version: Option<i64>,
@@ -118,7 +118,7 @@ fn load_ids(conn: &mut DbConnection, codes: &[String]) -> Result<HashMap<String,
 
 /// Books each posting once, in one go: new postings and their lines are inserted and the
 /// balances moved; a key booked before is compared line by line (replay or conflict).
-pub fn book_all(conn: &mut DbConnection, items: &[(Posting, Meta<'_>)]) -> Result<Vec<Booked>> {
+pub fn book_all(conn: &mut DbConnection, items: &[(Posting, Meta)]) -> Result<Vec<Booked>> {
     let accounts: Vec<Account> = items
         .iter()
         .flat_map(|(p, _)| p.lines().iter().map(|l| l.account))
@@ -132,7 +132,7 @@ pub fn book_all(conn: &mut DbConnection, items: &[(Posting, Meta<'_>)]) -> Resul
             .map(|(p, m)| {
                 (
                     postings::idempotency_key.eq(p.key().to_string()),
-                    postings::kind.eq(m.kind.to_string()),
+                    postings::kind.eq(Stored(m.kind)),
                     postings::order_id.eq(m.order_id),
                     postings::withdrawal_id.eq(m.withdrawal_id),
                     postings::policy_version.eq(m.policy_version),
@@ -197,7 +197,7 @@ pub fn book_all(conn: &mut DbConnection, items: &[(Posting, Meta<'_>)]) -> Resul
 }
 
 /// Books one posting.
-pub fn book(conn: &mut DbConnection, posting: &Posting, meta: Meta<'_>) -> Result<Booked> {
+pub fn book(conn: &mut DbConnection, posting: &Posting, meta: Meta) -> Result<Booked> {
     let mut out = book_all(conn, &[(posting.clone(), meta)])?;
     out.pop()
         .ok_or_else(|| Error::Internal("booking returned nothing".into()))
@@ -288,7 +288,7 @@ pub struct LineRow {
     pub code: String,
     pub amount_cents: i64,
     pub key: String,
-    pub kind: String,
+    pub kind: PostingKind,
     pub order_id: Option<i64>,
     pub withdrawal_id: Option<i64>,
     pub created_at: NaiveDateTime,

@@ -2,6 +2,7 @@
 //! and the month's net movement by kind of event, computed from the ledger's lines in a few
 //! grouped queries and stored, one row per agent and month (regenerating replaces them).
 
+use crate::domain::network::PostingKind;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
@@ -44,8 +45,8 @@ struct Movement {
     agent_id: i64,
     #[diesel(sql_type = Text)]
     wallet: String,
-    #[diesel(sql_type = Text)]
-    kind: String,
+    #[diesel(sql_type = crate::store::schema::sql_types::PostingKindText)]
+    kind: PostingKind,
     #[diesel(sql_type = BigInt)]
     total: i64,
     #[diesel(sql_type = BigInt)]
@@ -151,13 +152,22 @@ pub fn compute(
             _ => s.opening_frozen_cents -= m.total,
         }
         s.line_count += m.lines;
-        let bucket = match m.kind.as_str() {
-            "margin" | "rebate" | "award" | "allowance" => &mut s.earned_cents,
-            "complete" | "release" => &mut s.settled_cents,
-            "opening" => &mut s.migrated_cents,
-            "refund" => &mut s.refunds_cents,
-            "paid" => &mut s.payments_cents,
-            _ => &mut s.withdrawals_cents,
+        use PostingKind as K;
+        let bucket = match m.kind {
+            K::Margin | K::Rebate | K::Award | K::Allowance => &mut s.earned_cents,
+            K::Complete | K::Release => &mut s.settled_cents,
+            K::Opening => &mut s.migrated_cents,
+            K::Refund => &mut s.refunds_cents,
+            K::Paid => &mut s.payments_cents,
+            K::WithdrawalRequested
+            | K::WithdrawalApproved
+            | K::WithdrawalRejected
+            | K::Deposit
+            | K::DiversionPenalty
+            | K::Payout
+            | K::Reward
+            | K::RewardClaim
+            | K::Other => &mut s.withdrawals_cents,
         };
         *bucket += m.total;
     }

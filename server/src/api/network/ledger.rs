@@ -94,7 +94,7 @@ fn ledger_of(c: &mut DbConnection, agent: Option<i64>, q: &LinesQuery) -> Result
                 wallet: l.wallet,
                 amount: yuan(l.amount_cents),
                 posting: l.key,
-                kind: l.kind,
+                kind: l.kind.as_str().to_string(),
                 order_id: l.order_id,
                 withdrawal_id: l.withdrawal_id,
                 booked_at: l.created_at,

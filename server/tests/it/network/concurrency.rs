@@ -15,7 +15,9 @@ use crate::common::backends;
 fn paid_postings(net: &Net, order: i64) -> i64 {
     postings::table
         .filter(postings::order_id.eq(order))
-        .filter(postings::kind.eq("paid"))
+        .filter(postings::kind.eq(chainmark_server::store::typed::Stored(
+            chainmark_server::domain::network::PostingKind::Paid,
+        )))
         .count()
         .get_result(&mut net.conn())
         .expect("count")

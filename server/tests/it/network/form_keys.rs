@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use chainmark_server::domain::Role;
 use chainmark_server::domain::custody::CustodianKind;
 use chainmark_server::domain::network::OrderState;
-use chainmark_server::domain::network::{HqAccount, PaidVia};
+use chainmark_server::domain::network::{HqAccount, PaidVia, PostingKind};
 use chainmark_server::network::{Actor, agents, orders, withdrawals};
 use chainmark_server::store::network::agents as agents_store;
 use chainmark_server::store::schema::{order_events, postings, restock_orders};
@@ -135,9 +135,9 @@ fn events_of(net: &Net, order: i64, to: OrderState) -> i64 {
         .expect("count")
 }
 
-fn postings_of(net: &Net, kind: &str) -> i64 {
+fn postings_of(net: &Net, kind: PostingKind) -> i64 {
     postings::table
-        .filter(postings::kind.eq(kind))
+        .filter(postings::kind.eq(Stored(kind)))
         .count()
         .get_result(&mut net.conn())
         .expect("count")
@@ -345,7 +345,11 @@ async fn withdrawal_decisions_run_once_and_old_forms_still_work() {
             "{backend:?}"
         );
         assert_eq!(location(&h1), location(&h2));
-        assert_eq!(postings_of(&net, "withdrawal_approved"), 1, "{backend:?}");
+        assert_eq!(
+            postings_of(&net, PostingKind::WithdrawalApproved),
+            1,
+            "{backend:?}"
+        );
         assert_eq!(net.hq(HqAccount::Cash), dec("-400.00"), "{backend:?}");
 
         // An old page's form: no key field. It runs, once; sent again it is refused as before.

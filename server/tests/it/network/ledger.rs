@@ -177,7 +177,7 @@ fn replay_everything(net: &Net) {
             (
                 p,
                 Meta {
-                    kind: "replay",
+                    kind: chainmark_server::domain::network::PostingKind::Other,
                     ..Meta::default()
                 },
             )

@@ -238,7 +238,7 @@ impl Net {
         )
         .expect("lines");
         let meta = Meta {
-            kind: "deposit",
+            kind: chainmark_server::domain::network::PostingKind::Deposit,
             ..Meta::default()
         };
         ledger_store::book(&mut self.conn(), &p, meta).expect("deposit");

@@ -8,10 +8,11 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chainmark_server::domain::Role;
 use chainmark_server::domain::custody::CustodianKind;
-use chainmark_server::domain::network::{HqAccount, PaidVia};
+use chainmark_server::domain::network::{HqAccount, PaidVia, PostingKind};
 use chainmark_server::network::{Actor, agents, orders};
 use chainmark_server::store::network::agents as agents_store;
 use chainmark_server::store::schema::postings;
+use chainmark_server::store::typed::Stored;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -92,10 +93,10 @@ fn money(v: &Value) -> Decimal {
         .unwrap_or_else(|| panic!("money as a string, got {v}")))
 }
 
-fn postings_of(net: &Net, order: i64, kind: &str) -> i64 {
+fn postings_of(net: &Net, order: i64, kind: PostingKind) -> i64 {
     postings::table
         .filter(postings::order_id.eq(order))
-        .filter(postings::kind.eq(kind))
+        .filter(postings::kind.eq(Stored(kind)))
         .count()
         .get_result(&mut net.conn())
         .expect("count postings")
@@ -144,7 +145,7 @@ async fn the_same_refund_sent_twice_at_once_books_once() {
         );
         assert_eq!(net.order(order).returned_quantity, 1, "{backend:?}");
         assert_eq!(
-            postings_of(&net, order, "refund"),
+            postings_of(&net, order, PostingKind::Refund),
             1,
             "{backend:?}: one refund posting"
         );
@@ -186,7 +187,7 @@ async fn a_retry_with_the_same_key_gets_the_first_answer_and_books_nothing() {
         assert!(replayed(&h), "{backend:?}: marked as a replay");
         assert_eq!(again, first);
         assert_eq!(net.order(order).returned_quantity, 1);
-        assert_eq!(postings_of(&net, order, "refund"), 1);
+        assert_eq!(postings_of(&net, order, PostingKind::Refund), 1);
 
         // The same key with another request is refused, and changes nothing.
         let other = json!({"quantity": 2, "reason": "damaged in transit"});
@@ -205,7 +206,7 @@ async fn a_retry_with_the_same_key_gets_the_first_answer_and_books_nothing() {
             "{refused}"
         );
         assert_eq!(net.order(order).returned_quantity, 1);
-        assert_eq!(postings_of(&net, order, "refund"), 1);
+        assert_eq!(postings_of(&net, order, PostingKind::Refund), 1);
 
         // A key that is not one is named.
         let (status, _, bad) = send(
@@ -237,7 +238,7 @@ async fn a_retry_with_the_same_key_gets_the_first_answer_and_books_nothing() {
             assert_eq!(status, StatusCode::OK, "{b}");
         }
         assert_eq!(net.order(order).returned_quantity, 3, "{backend:?}");
-        assert_eq!(postings_of(&net, order, "refund"), 3);
+        assert_eq!(postings_of(&net, order, PostingKind::Refund), 3);
         assert_eq!(net.frozen(r), dec("53.20") - dec("2.66") * Decimal::from(3));
         assert_eq!(net.available(a), dec("114.00"), "three items refunded");
         net.assert_books_balance();
@@ -296,7 +297,7 @@ async fn withdrawals_and_payments_take_the_key_too() {
             dec("90.00"),
             "{backend:?}: 760.00 paid once"
         );
-        assert_eq!(postings_of(&net, order, "paid"), 1);
+        assert_eq!(postings_of(&net, order, PostingKind::Paid), 1);
         net.assert_books_balance();
     }
 }
