@@ -473,6 +473,8 @@ pub enum MarketingError {
     DailyLimit,
     #[error("{0} is not a GB/T 2260 region code")]
     Region(String),
+    #[error("{0} is not the SKU of any product")]
+    Sku(String),
     #[error("a lottery has 1 to 8 prizes; any other campaign has exactly one, won by every scan")]
     Prizes,
     #[error("prize {0} needs a name of at most 40 characters")]
@@ -516,6 +518,7 @@ impl Refusal for MarketingError {
             MarketingError::Budget => "campaign_budget",
             MarketingError::DailyLimit => "campaign_daily_limit",
             MarketingError::Region(_) => "campaign_region",
+            MarketingError::Sku(_) => "campaign_sku",
             MarketingError::Prizes => "campaign_prizes",
             MarketingError::PrizeName(_) => "prize_name",
             MarketingError::PrizeValue(_) => "prize_value",
@@ -536,23 +539,6 @@ impl Refusal for MarketingError {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_lease_takes_a_block_an_eighth_at_most_and_at_least_what_the_draw_needs() {
-        // Plenty left: a block of draws.
-        assert_eq!(lease_size(1_000_000, 250, 64 * 250), 16_000);
-        // Less left: an eighth of it, so other instances keep a share.
-        assert_eq!(lease_size(80_000, 250, 64 * 250), 10_000);
-        // An eighth is less than the draw in hand needs: what it needs.
-        assert_eq!(lease_size(1_000, 250, 64 * 250), 250);
-        // Less left than it needs: all of it (a random amount may be cut to it).
-        assert_eq!(lease_size(120, 250, 64 * 250), 120);
-        assert_eq!(lease_size(0, 250, 64 * 250), 0);
-        assert_eq!(lease_size(-5, 1, 64), 0);
-        // Units of stock the same way.
-        assert_eq!(lease_size(30, 1, LEASE_DRAWS), 3);
-        assert_eq!(lease_size(3, 1, LEASE_DRAWS), 1);
-    }
-
     use super::*;
     use chrono::NaiveDate;
 
@@ -585,6 +571,23 @@ mod tests {
             lottery: false,
             prizes: vec![cash(100, 300)],
         }
+    }
+
+    #[test]
+    fn a_lease_takes_a_block_an_eighth_at_most_and_at_least_what_the_draw_needs() {
+        // Plenty left: a block of draws.
+        assert_eq!(lease_size(1_000_000, 250, 64 * 250), 16_000);
+        // Less left: an eighth of it, so other instances keep a share.
+        assert_eq!(lease_size(80_000, 250, 64 * 250), 10_000);
+        // An eighth is less than the draw in hand needs: what it needs.
+        assert_eq!(lease_size(1_000, 250, 64 * 250), 250);
+        // Less left than it needs: all of it (a random amount may be cut to it).
+        assert_eq!(lease_size(120, 250, 64 * 250), 120);
+        assert_eq!(lease_size(0, 250, 64 * 250), 0);
+        assert_eq!(lease_size(-5, 1, 64), 0);
+        // Units of stock the same way.
+        assert_eq!(lease_size(30, 1, LEASE_DRAWS), 3);
+        assert_eq!(lease_size(3, 1, LEASE_DRAWS), 1);
     }
 
     #[test]

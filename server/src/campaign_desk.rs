@@ -65,6 +65,12 @@ pub fn check_draft(draft: &CampaignDraft) -> std::result::Result<(), MarketingEr
 pub fn create(conn: &mut DbConnection, actor: Actor, draft: &CampaignDraft) -> Result<CampaignRow> {
     actor.require(Permission::ManageCampaigns, "create campaigns")?;
     check_draft(draft).map_err(|e| Error::refused(&e))?;
+    // The page offers the products' SKUs only; an API client may send any text.
+    for sku in &draft.scope.skus {
+        if crate::store::products::find_by_sku(conn, sku)?.is_none() {
+            return Err(Error::refused(&MarketingError::Sku(sku.clone())));
+        }
+    }
     let row = campaigns::create(conn, draft, actor.user(), now())?;
     audit::record(
         conn,
@@ -163,6 +169,23 @@ pub fn mark_paid(
         &json!({ "reference": batch.reference, "total_cents": batch.total_cents }),
     )?;
     Ok(batch)
+}
+
+/// HQ finance downloads a batch's file for the bank: its number and the CSV. The file holds
+/// consumers' phone numbers, so each download is audited.
+pub fn payout_file(conn: &mut DbConnection, actor: Actor, id: i64) -> Result<(String, Vec<u8>)> {
+    actor.require(Permission::PayRewards, "pay out rewards")?;
+    let batch = payouts::get(conn, id)?;
+    let lines = payouts::all_lines(conn, id)?;
+    let file = csv(&batch, &lines)?;
+    audit::record(
+        conn,
+        actor.user(),
+        "payout_downloaded",
+        &format!("payout:{id}"),
+        &json!({ "lines": lines.len(), "total_cents": batch.total_cents }),
+    )?;
+    Ok((batch.number(), file))
 }
 
 /// A batch's lines as the bank's bulk transfer takes them: 序号, 收款手机号, 金额(元), 备注

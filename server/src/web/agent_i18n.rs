@@ -610,6 +610,7 @@ pub fn refusal_words(code: &str) -> (&'static str, &'static str) {
             "不是有效的地区代码（GB/T 2260 六位数字，例如 440000 表示广东省）。",
             "is not a GB/T 2260 region code (six digits, e.g. 440000 for Guangdong).",
         ),
+        "campaign_sku" => ("不是任何产品的 SKU。", "is not the SKU of any product."),
         "campaign_prizes" => (
             "抽奖活动设 1 到 8 个奖品；其他活动只有一个奖励，每次扫码都得。",
             "A lottery has 1 to 8 prizes; any other campaign has one reward that every scan wins.",

@@ -378,7 +378,7 @@ fn marketing_words(lang: Lang, e: &MarketingError) -> String {
             Lang::Zh => format!("第 {n} 个奖品：{words}"),
             Lang::En => format!("Prize {n}: {words}"),
         },
-        MarketingError::Region(code) => format!("{code}: {words}"),
+        MarketingError::Region(code) | MarketingError::Sku(code) => format!("{code}: {words}"),
         _ => words.to_string(),
     }
 }
@@ -391,6 +391,7 @@ fn field_of(e: &MarketingError, lottery: bool) -> String {
         MarketingError::Budget => "budget".into(),
         MarketingError::DailyLimit => "daily_limit".into(),
         MarketingError::Region(_) => "regions".into(),
+        MarketingError::Sku(_) => "skus".into(),
         MarketingError::Odds if lottery => "prizes".into(),
         MarketingError::PrizeName(n) if lottery => format!("p{n}_name"),
         MarketingError::PrizeValue(n) | MarketingError::PrizeOverBudget(n) if lottery => {

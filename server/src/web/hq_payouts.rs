@@ -292,12 +292,7 @@ pub async fn csv(
     };
     let made = state
         .db
-        .run(move |c| {
-            actor.require(NEEDS, "pay out rewards")?;
-            let batch = store::get(c, id)?;
-            let lines = store::all_lines(c, id)?;
-            Ok((batch.number(), cases::csv(&batch, &lines)?))
-        })
+        .write(move |c| cases::payout_file(c, actor, id))
         .await;
     match made {
         Ok((number, bytes)) => {

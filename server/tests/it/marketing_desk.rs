@@ -187,6 +187,16 @@ async fn campaigns_of_every_reward_are_made_refused_listed_and_moved_once() {
                 },
             ),
             (
+                "campaign_sku",
+                CampaignDraft {
+                    scope: Scope {
+                        skus: vec!["NO-SUCH-SKU".into()],
+                        ..Scope::default()
+                    },
+                    ..draft("x", vec![prize(PrizeKind::Points, 5, 5, ALL_ODDS, None)])
+                },
+            ),
+            (
                 "prize_odds",
                 draft(
                     "x",
@@ -532,9 +542,25 @@ async fn cash_owed_is_exported_once_and_paid_once() {
             "payout_empty"
         );
 
-        // The CSV: one line per consumer, read back.
-        let lines = payouts::all_lines(&mut net.conn(), batch.id).expect("lines");
-        let bytes = cases::csv(&batch, &lines).expect("csv");
+        // The CSV: one line per consumer, read back. It holds phone numbers: finance's
+        // download is audited, the auditor may not download it.
+        assert_eq!(
+            code(cases::payout_file(&mut net.conn(), auditor, batch.id)),
+            "forbidden"
+        );
+        let (number, bytes) =
+            cases::payout_file(&mut net.conn(), finance, batch.id).expect("the bank's file");
+        assert_eq!(number, batch.number());
+        let downloads: i64 = {
+            use chainmark_server::store::schema::audit_log;
+            audit_log::table
+                .filter(audit_log::action.eq("payout_downloaded"))
+                .filter(audit_log::subject.eq(format!("payout:{}", batch.id)))
+                .count()
+                .get_result(&mut net.conn())
+                .expect("audit")
+        };
+        assert_eq!(downloads, 1, "{backend:?}: the download is audited");
         let mut reader = csv::Reader::from_reader(bytes.as_slice());
         let headers: Vec<String> = reader
             .headers()
