@@ -55,9 +55,21 @@ fn two_scanners_send_10000_scans_through_the_embedded_broker_exactly_once() {
     }
     for (scanner, share) in scanners.iter_mut().zip([first, second]) {
         assert_eq!(scanner.wait(), 0, "{:?}", &scanner.lines()[..5]);
-        assert_eq!(scanner.count("accepted "), share.len());
+        // Every scan is answered. On a loaded machine the broker may drop a connection with an
+        // answer in flight: the handheld sends that scan again and hears "duplicate" (applied
+        // already) — still once in the database, which `assert_exactly_once` checks.
+        let again = scanner
+            .lines()
+            .iter()
+            .filter(|l| l.starts_with("rejected ") && l.contains("reason=duplicate"))
+            .count();
+        assert_eq!(scanner.count("accepted ") + again, share.len());
         assert_eq!(scanner.count("refused "), 1);
-        assert_eq!(scanner.count("rejected "), 0);
+        assert_eq!(
+            scanner.count("rejected "),
+            again,
+            "no rejection but resends"
+        );
     }
     let refs: Vec<&Scanner> = scanners.iter().collect();
     assert_exactly_once(&fix, &serials, &refs);
