@@ -340,6 +340,14 @@ pub fn settle(conn: &mut DbConnection, limit: i64) -> Result<usize> {
     })
 }
 
+/// Whether any reward waits to be settled (a read, by the partial index on unsettled rewards).
+pub fn any_unsettled(conn: &mut DbConnection) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        campaign_rewards::table.filter(campaign_rewards::settled.eq(false)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Settles these rewards, those of them not settled yet (see [`settle`]).
 fn settle_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<usize> {
     if ids.is_empty() {
