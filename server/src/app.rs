@@ -40,6 +40,8 @@ pub struct App {
     pub purses: crate::marketing::Purses,
     /// Sends consumers' sign-in codes (`CHAINMARK_SMS`); tests put in one that records.
     pub sms: Arc<dyn crate::sms::SmsSender>,
+    /// PostgreSQL: the writer threads that verify in batches (`verify::batch`).
+    pub verify_batches: crate::verify::batch::Batches,
 }
 
 /// Cheap to clone; what axum hands to every handler.
@@ -97,6 +99,7 @@ impl App {
             fonts: std::sync::OnceLock::new(),
             offers: Default::default(),
             purses: Default::default(),
+            verify_batches: Default::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! Shared by the JSON API and the consumer page.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use codegen::security::SecurityCode;
@@ -12,8 +13,10 @@ use crate::domain::custody::CustodianKind;
 use crate::domain::verification::{self, KnownCode, NotReleasedReason, Outcome, Precheck};
 use crate::error::{Error, Result};
 use crate::keys::KeyRing;
-use crate::store::DbConnection;
 use crate::store::verify::{self as store, Sighting, VerifyView};
+use crate::store::{Backend, DbConnection};
+
+pub mod batch;
 
 /// Longest serial, tag or code string we look at; anything longer is not ours.
 const MAX_INPUT: usize = 64;
@@ -204,22 +207,35 @@ pub async fn verify(app: &App, req: Request) -> Result<Answer> {
         });
         tickets.push((claim_token, ticket));
     }
-    let answer = app
-        .db
-        .write_per_statement(move |c| {
-            let rules = Rules {
-                hq_sells_direct,
-                max_verifications,
-            };
-            let marketing = Marketing {
-                offers: &offers,
-                drawings: &drawings,
-                consumer,
-                at,
-            };
-            with_code(c, &keys, rules, marketing, &serial, &tag, &code, sighting)
-        })
-        .await;
+    let rules = Rules {
+        hq_sells_direct,
+        max_verifications,
+    };
+    let pending = Pending {
+        serial,
+        tag,
+        code,
+        sighting,
+        offers,
+        drawings,
+        consumer,
+        at,
+    };
+    let answer = match app.db.backend() {
+        // PostgreSQL: verifications from every request in flight are decided and written
+        // together, a few statements and one commit per batch (`batch`).
+        Backend::Postgres => {
+            app.verify_batches
+                .verify(&app.db, &keys, rules, pending)
+                .await
+        }
+        // SQLite: the group commit batches the commits already; a statement costs no round trip.
+        Backend::Sqlite => {
+            app.db
+                .write_per_statement(move |c| pending.run(c, &keys, rules))
+                .await
+        }
+    };
     for (claim_token, ticket) in tickets {
         // A failed verification may or may not have stored its draw: its share stays out of
         // the purse until the lease ends (and is counted from the database then).
@@ -304,7 +320,7 @@ fn precheck(
 
 /// The brand's settings a decision needs.
 #[derive(Debug, Clone, Copy)]
-struct Rules {
+pub(crate) struct Rules {
     hq_sells_direct: bool,
     max_verifications: u32,
 }
@@ -317,6 +333,132 @@ struct Marketing<'a> {
     drawings: &'a [Drawing],
     consumer: Option<i64>,
     at: NaiveDateTime,
+}
+
+/// A verification with a security code, ready for the database: everything [`with_code`]
+/// needs, owned, so that it can wait in a batch (and be run again alone if its batch fails).
+pub(crate) struct Pending {
+    serial: Serial,
+    tag: String,
+    code: SecurityCode,
+    sighting: Sighting,
+    offers: Arc<Vec<crate::store::marketing::Offer>>,
+    drawings: Vec<Drawing>,
+    consumer: Option<i64>,
+    at: NaiveDateTime,
+}
+
+impl Pending {
+    fn marketing(&self) -> Marketing<'_> {
+        Marketing {
+            offers: &self.offers,
+            drawings: &self.drawings,
+            consumer: self.consumer,
+            at: self.at,
+        }
+    }
+
+    /// The whole decision on `conn`, alone (see [`with_code`]).
+    pub(crate) fn run(
+        &self,
+        conn: &mut DbConnection,
+        keys: &KeyRing,
+        rules: Rules,
+    ) -> Result<Answer> {
+        with_code(
+            conn,
+            keys,
+            rules,
+            self.marketing(),
+            &self.serial,
+            &self.tag,
+            &self.code,
+            self.sighting.clone(),
+        )
+    }
+
+    pub(crate) fn serial(&self) -> &str {
+        self.serial.as_str()
+    }
+
+    /// Whether, given its item as read, this verification is the plain case: a genuine code
+    /// entered right, no place to judge, under the ceiling, no campaign to draw from. Then all
+    /// it writes is the count and the sighting, which a batch writes for many in one statement.
+    pub(crate) fn is_plain(&self, view: &VerifyView, keys: &KeyRing, rules: Rules) -> bool {
+        let sighting = Sighting {
+            known_item: true,
+            ..self.sighting.clone()
+        };
+        matches!(
+            precheck(keys, rules.hq_sells_direct, view, &self.serial, &self.tag),
+            Precheck::ReadyForCode
+        ) && code_matches(keys, view, &self.serial, &self.code)
+            && !may_alert(&sighting, view, rules)
+            && offer_for(self.marketing(), view, &sighting).is_none()
+    }
+
+    /// The sighting a plain verification records (its result comes from the count).
+    pub(crate) fn plain_sighting(&self) -> Sighting {
+        Sighting {
+            known_item: true,
+            ..self.sighting.clone()
+        }
+    }
+}
+
+/// Whether `code` is the item's security code.
+fn code_matches(keys: &KeyRing, view: &VerifyView, serial: &Serial, code: &SecurityCode) -> bool {
+    keys.batch_key(&view.key_id, &serial.batch_id())
+        .is_some_and(|k| k.verify_code(serial, code, &view.code_hash))
+}
+
+/// The plain case, a code seen from no known place and under the ceiling, writes the count and
+/// the sighting only. When the diversion check has a place to judge, or the count will likely
+/// pass the ceiling, alerts may be written too, and they commit with the count.
+fn may_alert(sighting: &Sighting, view: &VerifyView, rules: Rules) -> bool {
+    sighting.region_code.is_some()
+        || crate::domain::diversion::cloning::is_frozen(
+            view.verify_count.saturating_add(1),
+            rules.max_verifications,
+        )
+}
+
+/// A campaign this code could draw from if this is its first verification.
+fn offer_for<'a>(
+    marketing: Marketing<'a>,
+    view: &VerifyView,
+    sighting: &Sighting,
+) -> Option<&'a crate::store::marketing::Offer> {
+    (view.verify_count == 0)
+        .then(|| {
+            crate::marketing::candidate(
+                marketing.offers,
+                &view.sku,
+                &view.batch_id,
+                sighting.region_code.as_deref(),
+                sighting.bot,
+                marketing.at,
+            )
+        })
+        .flatten()
+}
+
+/// The answer to a right code once it was counted.
+pub(crate) fn counted_answer(
+    view: &VerifyView,
+    counted: store::Counted,
+    frozen: bool,
+    reward: Option<Reward>,
+) -> Answer {
+    let outcome = verification::with_code(true, counted.verify_count);
+    Answer {
+        frozen,
+        reward,
+        verify_count: counted.verify_count,
+        first_verified_at: counted.first_verified_at,
+        first_verified_place: counted.first_verified_place,
+        ..answer_for(view, Some(outcome))
+    }
 }
 
 /// A draw prepared for one campaign before the verification's transaction.
@@ -369,10 +511,7 @@ fn with_code(
             Ok(not_released(&view, reason))
         }
         Precheck::ReadyForCode => {
-            let matches = keys
-                .batch_key(&view.key_id, &serial.batch_id())
-                .is_some_and(|k| k.verify_code(serial, code, &view.code_hash));
-            if !matches {
+            if !code_matches(keys, &view, serial, code) {
                 let s = Sighting {
                     result: "mismatch".into(),
                     ..sighting
@@ -380,31 +519,14 @@ fn with_code(
                 store::count_mismatch(conn, &s)?;
                 return Ok(answer_for(&view, Some(Outcome::Mismatch)));
             }
-            // The plain case, a code seen from no known place and under the ceiling, is one
-            // statement (count and sighting). When the diversion check has a place to judge, or
-            // the count will likely pass the ceiling, alerts may be written too, and they commit
-            // with the count. (A ceiling crossed by a concurrent verification between the read
-            // and the count raises its alert in a statement of its own, right after.)
-            let may_alert = sighting.region_code.is_some()
-                || crate::domain::diversion::cloning::is_frozen(
-                    view.verify_count.saturating_add(1),
-                    rules.max_verifications,
-                );
+            // The plain case is one statement (count and sighting); see [`may_alert`]. (A
+            // ceiling crossed by a concurrent verification between the read and the count raises
+            // its alert in a statement of its own, right after.)
+            let may_alert = may_alert(&sighting, &view, rules);
             // A campaign this code could draw from if this is its first verification: the draw
             // then commits with the count, or neither does.
             let at = marketing.at;
-            let offer = (view.verify_count == 0)
-                .then(|| {
-                    crate::marketing::candidate(
-                        marketing.offers,
-                        &view.sku,
-                        &view.batch_id,
-                        sighting.region_code.as_deref(),
-                        sighting.bot,
-                        at,
-                    )
-                })
-                .flatten();
+            let offer = offer_for(marketing, &view, &sighting);
             type Counted = (store::Counted, bool, Option<Reward>);
             let count = |conn: &mut DbConnection| -> Result<Counted> {
                 let mut sighting = sighting;
@@ -447,15 +569,7 @@ fn with_code(
             } else {
                 count(conn)?
             };
-            let outcome = verification::with_code(true, counted.verify_count);
-            Ok(Answer {
-                frozen,
-                reward,
-                verify_count: counted.verify_count,
-                first_verified_at: counted.first_verified_at,
-                first_verified_place: counted.first_verified_place,
-                ..answer_for(&view, Some(outcome))
-            })
+            Ok(counted_answer(&view, counted, frozen, reward))
         }
     }
 }

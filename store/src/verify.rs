@@ -60,6 +60,32 @@ pub fn load(conn: &mut DbConnection, serial: &str) -> Result<Option<VerifyView>>
     .pop())
 }
 
+/// The views of several items at once (a verification batch on PostgreSQL reads every item it
+/// decides in one query: `serial = ANY($1)`), in no particular order; absent serials are absent.
+pub fn load_many(conn: &mut DbConnection, serials: &[&str]) -> Result<Vec<VerifyView>> {
+    Ok(per_backend!(conn, |c| items::table
+        .inner_join(batches::table.inner_join(products::table))
+        .filter(items::serial.eq_any(serials))
+        .select((
+            items::serial,
+            items::batch_id,
+            batches::key_id,
+            items::status,
+            batches::status,
+            items::custodian_kind,
+            items::code_hash,
+            items::verify_count,
+            items::first_verified_at,
+            items::first_verified_place,
+            products::sku,
+            products::name,
+            products::name_en,
+            products::image_url,
+            batches::production_date,
+        ))
+        .load::<VerifyView>(c))?)
+}
+
 /// A verification attempt, genuine or not: evidence for HQ (DOMAIN §7, §8).
 #[derive(Debug, Clone, Default)]
 pub struct Sighting {
@@ -237,6 +263,95 @@ pub fn count_genuine(conn: &mut DbConnection, sighting: &Sighting) -> Result<Cou
         first_verified_at,
         first_verified_place,
     })
+}
+
+/// PostgreSQL: [`CountGenuineSeen`] for a whole batch of different items, one statement: the
+/// sightings come in as arrays (`unnest`), every item is counted by one `UPDATE … FROM`, and
+/// every sighting written by one `INSERT … SELECT`. Sorted by serial, so two batches running at
+/// once lock their common items in the same order.
+const COUNT_GENUINE_MANY: &str = "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], \
+    $3::text[], $4::float8[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::text[], \
+    $10::bool[]) AS t(serial, client_addr, user_agent, latitude, longitude, place, region_code, \
+    place_source, expected_region, bot)), \
+    counted AS (UPDATE items SET verify_count = items.verify_count + 1, \
+    first_verified_at = CASE WHEN items.verify_count = 0 THEN $11 ELSE items.first_verified_at END, \
+    first_verified_place = CASE WHEN items.verify_count = 0 THEN input.place \
+    ELSE items.first_verified_place END \
+    FROM input WHERE items.serial = input.serial \
+    RETURNING items.serial, items.verify_count, items.first_verified_at, \
+    items.first_verified_place), \
+    seen AS (INSERT INTO sightings (serial, known_item, result, client_addr, user_agent, \
+    latitude, longitude, place, at, region_code, place_source, expected_region, bot) \
+    SELECT input.serial, true, CASE WHEN counted.verify_count = 1 THEN 'genuine_first' \
+    ELSE 'genuine_repeat' END, input.client_addr, input.user_agent, input.latitude, \
+    input.longitude, input.place, $11, input.region_code, input.place_source, \
+    input.expected_region, input.bot FROM input JOIN counted ON counted.serial = input.serial) \
+    SELECT serial, verify_count, first_verified_at, first_verified_place FROM counted";
+
+#[derive(QueryableByName)]
+struct CountedRow {
+    #[diesel(sql_type = Text)]
+    serial: String,
+    #[diesel(sql_type = Integer)]
+    verify_count: i32,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    first_verified_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    first_verified_place: Option<String>,
+}
+
+/// [`count_genuine`] for several right-code verifications of *different* items, each counted and
+/// its sighting recorded; the counts come back in the order of `sightings`. An item that is not
+/// there is an error (the caller read every one in the same transaction). On PostgreSQL one
+/// statement for all; on SQLite, where a statement costs no round trip, one after another.
+pub fn count_genuine_many(
+    conn: &mut DbConnection,
+    sightings: &[&Sighting],
+) -> Result<Vec<Counted>> {
+    let DbConnection::Postgres(c) = conn else {
+        return sightings.iter().map(|s| count_genuine(conn, s)).collect();
+    };
+    use diesel::pg::sql_types::Array;
+    use diesel::sql_types::{Bool, Double};
+    let mut sorted: Vec<&Sighting> = sightings.to_vec();
+    sorted.sort_by(|a, b| a.serial.cmp(&b.serial));
+    let text = |f: fn(&Sighting) -> Option<&str>| -> Vec<Option<String>> {
+        sorted.iter().map(|s| f(s).map(str::to_owned)).collect()
+    };
+    let rows: Vec<CountedRow> = diesel::sql_query(COUNT_GENUINE_MANY)
+        .bind::<Array<Text>, _>(sorted.iter().map(|s| s.serial.clone()).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(text(|s| s.client_addr.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(text(|s| s.user_agent.as_deref()))
+        .bind::<Array<Nullable<Double>>, _>(sorted.iter().map(|s| s.latitude).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Double>>, _>(sorted.iter().map(|s| s.longitude).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(text(|s| s.place.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(text(|s| s.region_code.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(text(|s| s.place_source.map(PlaceSource::as_str)))
+        .bind::<Array<Nullable<Text>>, _>(text(|s| s.expected_region.as_deref()))
+        .bind::<Array<Bool>, _>(sorted.iter().map(|s| s.bot).collect::<Vec<_>>())
+        .bind::<Timestamp, _>(now())
+        .load(c)?;
+    let mut by_serial: std::collections::HashMap<String, Counted> = rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.serial,
+                Counted {
+                    verify_count: r.verify_count,
+                    first_verified_at: r.first_verified_at,
+                    first_verified_place: r.first_verified_place,
+                },
+            )
+        })
+        .collect();
+    sightings
+        .iter()
+        .map(|s| {
+            by_serial
+                .remove(&s.serial)
+                .ok_or_else(|| Error::Internal(format!("item {} was not counted", s.serial)))
+        })
+        .collect()
 }
 
 /// Counts a wrong security code and records its sighting, atomically (see [`count_genuine`]).

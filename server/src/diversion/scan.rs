@@ -22,7 +22,7 @@ use crate::store::diversion_places as places;
 use chainmark_wire::ScanEvent;
 
 /// The scanning party's regions; empty when it has none (most HQ warehouses).
-fn scanner_regions(conn: &mut DbConnection, device: &DeviceEntry) -> Result<Vec<RegionCode>> {
+pub fn scanner_regions(conn: &mut DbConnection, device: &DeviceEntry) -> Result<Vec<RegionCode>> {
     let codes = match device.owner {
         Party::Agent(a) => places::agent_regions(conn, a)?,
         Party::Hq => places::device_warehouse_region(conn, &device.id)?
@@ -32,13 +32,14 @@ fn scanner_regions(conn: &mut DbConnection, device: &DeviceEntry) -> Result<Vec<
     Ok(codes.iter().filter_map(|c| regions().known(c)).collect())
 }
 
+/// `here`: the device's [`scanner_regions`] (a batch of scans reads them once per device).
 pub fn check_scan(
     conn: &mut DbConnection,
     keys: &KeyRing,
     device: &DeviceEntry,
     event: &ScanEvent,
+    here: &[RegionCode],
 ) -> Result<()> {
-    let here = scanner_regions(conn, device)?;
     let Some(&observed) = here.first() else {
         return Ok(());
     };

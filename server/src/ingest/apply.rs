@@ -2,11 +2,14 @@
 //! answer for the device. Runs inside the caller's transaction (a savepoint per event), so the
 //! scan's record and its custody changes commit together and the ack goes out after the commit.
 
+use std::collections::{HashMap, HashSet};
+
 use chainmark_wire::{AckResult, OrderProgress, RejectReason, ScanEvent, ScanKind};
 use codegen::payload::{self, CaseId, Payload};
 use codegen::serial::Serial;
 
 use crate::domain::custody::{self, Context, Scanned};
+use crate::domain::diversion::RegionCode;
 use crate::error::Result;
 use crate::ingest::directory::DeviceEntry;
 use crate::keys::KeyRing;
@@ -37,18 +40,75 @@ pub struct Moved {
     pub order: Option<OrderProgress>,
 }
 
-/// Applies `event` from `device` (already authenticated) and records the answer.
-pub fn apply_event(
+/// What the scans applied in one transaction share, so that each does not ask the database
+/// again: which of them were recorded before (one query for the batch), each scanning device's
+/// regions (one read per device), and the scans' records, written together when the batch
+/// ends. On PostgreSQL each of those was a round trip per scan (BENCHMARKS.md, issue 22).
+pub struct ScanBatch<'a> {
+    recorded: HashSet<(String, i64)>,
+    /// (device, seq) applied in this batch: a message sent twice in one batch is a duplicate.
+    applied: HashSet<(&'a str, i64)>,
+    regions: HashMap<String, Vec<RegionCode>>,
+    records: Vec<devices::ScanRecord<'a>>,
+}
+
+impl<'a> ScanBatch<'a> {
+    /// Starts the batch of `events`, reading once which of them were recorded before.
+    pub fn start<'e>(
+        conn: &mut DbConnection,
+        events: impl IntoIterator<Item = (&'e DeviceEntry, &'e ScanEvent)>,
+    ) -> Result<ScanBatch<'a>> {
+        let keys: Vec<(&str, i64)> = events
+            .into_iter()
+            .filter_map(|(device, event)| {
+                Some((device.id.as_str(), i64::try_from(event.seq).ok()?))
+            })
+            .collect();
+        Ok(ScanBatch {
+            recorded: devices::recorded_scans(conn, &keys)?,
+            applied: HashSet::new(),
+            regions: HashMap::new(),
+            records: Vec::new(),
+        })
+    }
+
+    /// Writes the records of every scan applied; the batch's transaction then commits.
+    pub fn finish(self, conn: &mut DbConnection) -> Result<()> {
+        Ok(devices::record_scans(conn, &self.records)?)
+    }
+
+    fn seen(&self, device: &str, seq: i64) -> bool {
+        self.applied.contains(&(device, seq)) || self.recorded.contains(&(device.to_owned(), seq))
+    }
+
+    fn regions(
+        &mut self,
+        conn: &mut DbConnection,
+        device: &DeviceEntry,
+    ) -> Result<Vec<RegionCode>> {
+        if let Some(here) = self.regions.get(&device.id) {
+            return Ok(here.clone());
+        }
+        let here = crate::diversion::scan::scanner_regions(conn, device)?;
+        self.regions.insert(device.id.clone(), here.clone());
+        Ok(here)
+    }
+}
+
+/// Applies `event` from `device` (already authenticated) in `batch`, whose records are written
+/// when it finishes.
+pub fn apply_event<'a>(
     conn: &mut DbConnection,
     keys: &KeyRing,
-    device: &DeviceEntry,
-    event: &ScanEvent,
+    batch: &mut ScanBatch<'a>,
+    device: &'a DeviceEntry,
+    event: &'a ScanEvent,
 ) -> Result<Applied> {
     // The database keys scans by a signed 64-bit seq; a larger one would collide, not apply.
     let Ok(seq) = i64::try_from(event.seq) else {
         return Ok(Applied::rejected(RejectReason::Malformed));
     };
-    if devices::scan_result(conn, &device.id, seq)?.is_some() {
+    if batch.seen(&device.id, seq) {
         return Ok(Applied::rejected(RejectReason::Duplicate));
     }
     let (applied, moved) = match decide_and_apply(conn, keys, device, event, seq)? {
@@ -62,24 +122,23 @@ pub fn apply_event(
         Err(reason) => (Applied::rejected(reason), 0),
     };
     let result = applied.result;
-    crate::diversion::check_scan(conn, keys, device, event)?;
+    let here = batch.regions(conn, device)?;
+    crate::diversion::check_scan(conn, keys, device, event, &here)?;
     let result_name = match result {
         AckResult::Accepted => "accepted",
         AckResult::Rejected { reason } => reason.as_str(),
     };
-    devices::record_scan(
-        conn,
-        &devices::ScanRecord {
-            device_id: &device.id,
-            seq,
-            kind: event.kind,
-            code: &event.code,
-            context: event.context.as_deref(),
-            scanned_at: &event.scanned_at,
-            result: result_name,
-            items_moved: i32::try_from(moved).unwrap_or(i32::MAX),
-        },
-    )?;
+    batch.applied.insert((&device.id, seq));
+    batch.records.push(devices::ScanRecord {
+        device_id: &device.id,
+        seq,
+        kind: event.kind,
+        code: &event.code,
+        context: event.context.as_deref(),
+        scanned_at: &event.scanned_at,
+        result: result_name,
+        items_moved: i32::try_from(moved).unwrap_or(i32::MAX),
+    });
     Ok(applied)
 }
 

@@ -9,6 +9,7 @@
 //! nothing but database work. Bounded channels between them mean a slow database slows reading
 //! from the broker instead of piling messages up in memory.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,13 +21,13 @@ use rumqttc::{
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::ingest::apply::Applied;
+use crate::ingest::apply::{Applied, ScanBatch};
 use crate::ingest::directory::{DeviceDirectory, DeviceEntry};
 use crate::ingest::fleet::{self, Action, Fleet};
 use crate::ingest::handle::{self, Prepared, Reply};
 use crate::ingest::settings::MqttSettings;
 use crate::keys::KeyRing;
-use crate::store::{Db, devices};
+use crate::store::{Backend, Db, devices};
 use crate::supervise::Parts;
 
 /// A checked event waiting for the writer, or an answer that needs no writing.
@@ -40,6 +41,46 @@ type Incoming = Prepared;
 pub const MAX_INCOMING_PACKET_BYTES: usize = wire::BROKER_MAX_PACKET_BYTES + 2 + u16::MAX as usize;
 // Kept true whatever the formula above becomes: the consumer reads what the broker lets in.
 const _: () = assert!(MAX_INCOMING_PACKET_BYTES > wire::BROKER_MAX_PACKET_BYTES);
+
+/// The appliers' names. On SQLite one applier: every write goes through the one writer, and the
+/// group commit already shares its commits. On PostgreSQL, where each statement is a round trip
+/// spent waiting on another process, four appliers each apply their own batches at once. A
+/// device's scans always go to the same applier ([`Lanes`]), so they apply in the order they
+/// came; two devices moving the same item at the same moment meet on its row (the custody move
+/// is conditional, so the later batch fails and applies its scans one by one).
+const APPLIERS: [&str; 4] = [
+    "scan applier",
+    "scan applier 2",
+    "scan applier 3",
+    "scan applier 4",
+];
+
+/// The appliers' queues, and which one each device's scans go to: given in turn to each device
+/// as it is first seen, so the devices spread evenly, and fixed from then on, so one device's
+/// scans stay in order.
+struct Lanes {
+    senders: Vec<mpsc::Sender<Incoming>>,
+    assigned: HashMap<String, usize>,
+    next: usize,
+}
+
+impl Lanes {
+    fn of(&mut self, incoming: &Incoming) -> &mpsc::Sender<Incoming> {
+        let lane = match incoming {
+            Prepared::Apply { device, .. } => match self.assigned.get(&device.id) {
+                Some(&lane) => lane,
+                None => {
+                    let lane = self.next % self.senders.len();
+                    self.next += 1;
+                    self.assigned.insert(device.id.clone(), lane);
+                    lane
+                }
+            },
+            Prepared::Answer(_) => 0,
+        };
+        &self.senders[lane]
+    }
+}
 
 /// The outcome of a committed batch, in order: each to be signed and published.
 enum Outcome {
@@ -63,8 +104,8 @@ pub struct Ingest {
     pub fleet: Option<fleet::Identity>,
 }
 
-/// Connects to the broker and runs until the runtime stops. The three tasks are parts of the
-/// server (`supervise`): if one stops, `/readyz` says so.
+/// Connects to the broker and runs until the runtime stops. The tasks (consumer, appliers, ack
+/// publisher) are parts of the server (`supervise`): if one stops, `/readyz` says so.
 pub fn spawn(ingest: Ingest, parts: &Parts) -> Result<()> {
     // One client id per process: several servers share the load through the shared
     // subscription, and a broker disconnects an older client that reuses an id (so the host
@@ -81,20 +122,28 @@ pub fn spawn(ingest: Ingest, parts: &Parts) -> Result<()> {
         Fleet::new(client_id.clone(), own)
     });
     let (client, eventloop) = AsyncClient::new(options, 10_000);
-    let (tx, rx) = mpsc::channel::<Incoming>(ingest.settings.batch_max * 4);
     let (done_tx, done_rx) = mpsc::channel::<Vec<Outcome>>(4);
+    let lanes = match ingest.db.backend() {
+        Backend::Sqlite => &APPLIERS[..1],
+        Backend::Postgres => &APPLIERS[..],
+    };
+    let mut senders = Vec::with_capacity(lanes.len());
+    for &name in lanes {
+        let (tx, rx) = mpsc::channel::<Incoming>(ingest.settings.batch_max * 4);
+        senders.push(tx);
+        parts.spawn(name, apply(rx, done_tx.clone(), ingest.clone()));
+    }
     parts.spawn(
         "mqtt consumer",
         poll(
             eventloop,
             client.clone(),
             ingest.clone(),
-            tx,
+            senders,
             fleet,
             parts.clone(),
         ),
     );
-    parts.spawn("scan applier", apply(rx, done_tx, ingest.clone()));
     parts.spawn(
         "ack publisher",
         answer(done_rx, client, ingest.settings.topic_prefix.clone()),
@@ -141,7 +190,7 @@ async fn poll(
     mut eventloop: EventLoop,
     client: AsyncClient,
     ingest: Ingest,
-    tx: mpsc::Sender<Incoming>,
+    senders: Vec<mpsc::Sender<Incoming>>,
     fleet: Option<Fleet>,
     parts: Parts,
 ) {
@@ -157,6 +206,11 @@ async fn poll(
         paused: Arc::default(),
     });
     let mut backoff = Duration::from_millis(200);
+    let mut lanes = Lanes {
+        senders,
+        assigned: HashMap::new(),
+        next: 0,
+    };
     loop {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
@@ -196,7 +250,7 @@ async fn poll(
                     continue;
                 }
                 let incoming = prepare(&ingest, &topic, &p.payload).await;
-                if tx.send(incoming).await.is_err() {
+                if lanes.of(&incoming).send(incoming).await.is_err() {
                     return;
                 }
             }
@@ -431,10 +485,15 @@ async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Outcome> {
     let together = {
         let (keys, events) = (ingest.keys.clone(), events.clone());
         db.write(move |conn| {
-            events
+            let mut batch = ScanBatch::start(conn, events.iter().map(|(d, e)| (d, e)))?;
+            let results = events
                 .iter()
-                .map(|(device, event)| handle::apply_prepared(conn, &keys, device, event))
-                .collect::<Result<Vec<_>>>()
+                .map(|(device, event)| {
+                    handle::apply_prepared(conn, &keys, &mut batch, device, event)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            batch.finish(conn)?;
+            Ok(results)
         })
     }
     .await;
@@ -451,7 +510,11 @@ async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Outcome> {
                 let one = db
                     .write(move |conn| {
                         let (device, event) = &all[i];
-                        handle::apply_prepared(conn, &keys, device, event)
+                        let mut batch = ScanBatch::start(conn, [(device, event)])?;
+                        let applied =
+                            handle::apply_prepared(conn, &keys, &mut batch, device, event)?;
+                        batch.finish(conn)?;
+                        Ok(applied)
                     })
                     .await;
                 results.push(

@@ -6,7 +6,7 @@
 use chainmark_wire::{self as wire, Ack, AckResult, OrderProgress, RejectReason, ScanEvent};
 
 use crate::error::Result;
-use crate::ingest::apply::{Applied, apply_event};
+use crate::ingest::apply::{Applied, ScanBatch, apply_event};
 use crate::ingest::directory::{DeviceDirectory, DeviceEntry};
 use crate::keys::KeyRing;
 use crate::store::DbConnection;
@@ -86,13 +86,14 @@ pub fn prepare(device: Option<DeviceEntry>, prefix: &str, topic: &str, payload: 
 }
 
 /// Applies a prepared event (the writer's part) and counts its outcome.
-pub fn apply_prepared(
+pub fn apply_prepared<'a>(
     conn: &mut DbConnection,
     keys: &KeyRing,
-    device: &DeviceEntry,
-    event: &ScanEvent,
+    batch: &mut ScanBatch<'a>,
+    device: &'a DeviceEntry,
+    event: &'a ScanEvent,
 ) -> Result<Applied> {
-    let applied = apply_event(conn, keys, device, event)?;
+    let applied = apply_event(conn, keys, batch, device, event)?;
     let name = match applied.result {
         AckResult::Accepted => "accepted",
         AckResult::Rejected { reason } => reason.as_str(),
@@ -119,7 +120,9 @@ pub fn handle_scan_message(
     match prepare(device, prefix, topic, payload) {
         Prepared::Answer(reply) => Ok(reply),
         Prepared::Apply { device, event } => {
-            let applied = apply_prepared(conn, keys, &device, &event)?;
+            let mut batch = ScanBatch::start(conn, [(&device, &event)])?;
+            let applied = apply_prepared(conn, keys, &mut batch, &device, &event)?;
+            batch.finish(conn)?;
             Ok(Some(answer(
                 &device,
                 prefix,

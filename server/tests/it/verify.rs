@@ -362,3 +362,133 @@ async fn the_page_asks_for_the_code_then_shows_the_verdict() {
         assert!(page.contains("非正品防伪码"));
     }
 }
+
+/// Many verifications at once, as a busy server gets them: on PostgreSQL they are decided and
+/// written in batches (`verify::batch`), with repeats of a code, wrong codes, unknown serials and
+/// codes past the ceiling mixed in. Every answer must be what one verification at a time would
+/// have given, and every count and sighting stored exactly once.
+#[tokio::test]
+async fn a_crowd_of_verifications_at_once_is_counted_exactly() {
+    for backend in backends() {
+        let app = TestApp::with_settings(backend, |s| {
+            s.diversion.max_verifications = 5;
+            s.rate_limit.enabled = false;
+        });
+        let batch = make_batch(&app, "SKU-CROWD", 40, 10);
+        release(&app, &batch.rows[0].serial, &batch.rows[39].serial);
+        // Code i is verified (i % 8) + 1 times: 1 to 8, so some pass the ceiling of 5.
+        let mut bodies = Vec::new();
+        for (i, row) in batch.rows.iter().enumerate() {
+            for _ in 0..=(i % 8) {
+                bodies.push((
+                    row.serial.clone(),
+                    json!({"serial": row.serial, "tag": row.tag, "security_code": row.security_code}),
+                ));
+            }
+        }
+        let right = bodies.len();
+        // Wrong codes for three items, and two serials that do not exist.
+        for row in &batch.rows[..3] {
+            let wrong = if row.security_code.starts_with('1') {
+                "2"
+            } else {
+                "1"
+            };
+            let code = format!("{wrong}{}", &row.security_code[1..]);
+            bodies.push((
+                row.serial.clone(),
+                json!({"serial": row.serial, "tag": row.tag, "security_code": code}),
+            ));
+        }
+        for fake in ["ZZZZZZZZ00000001", "ZZZZZZZZ00000002"] {
+            bodies.push((
+                fake.to_string(),
+                json!({"serial": fake, "tag": "AAAAAAAA", "security_code": "12345678901234567890"}),
+            ));
+        }
+        let mut tasks = Vec::new();
+        for (serial, body) in bodies {
+            let router = app.router.clone();
+            tasks.push(tokio::spawn(async move {
+                use http_body_util::BodyExt;
+                use tower::ServiceExt;
+                let req = Request::post("/api/v1/verify")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .expect("req");
+                let resp = router.oneshot(req).await.expect("infallible");
+                let status = resp.status();
+                let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+                let value: Value = serde_json::from_slice(&bytes).expect("json");
+                (serial, status, value)
+            }));
+        }
+        let mut counts: std::collections::HashMap<String, Vec<i64>> = Default::default();
+        let (mut mismatches, mut not_genuine) = (0, 0);
+        for task in tasks {
+            let (serial, status, v) = task.await.expect("task");
+            assert_eq!(status, StatusCode::OK, "{backend:?}: {v}");
+            match v["result"].as_str() {
+                Some("genuine_first" | "genuine_repeat") => {
+                    let n = v["verify_count"].as_i64().expect("count");
+                    assert_eq!(v["result"] == "genuine_first", n == 1, "{backend:?}: {v}");
+                    assert_eq!(v["frozen"], json!(n > 5), "{backend:?}: {v}");
+                    counts.entry(serial).or_default().push(n);
+                }
+                Some("mismatch") => mismatches += 1,
+                Some("not_genuine") => not_genuine += 1,
+                other => panic!("{backend:?}: unexpected {other:?} in {v}"),
+            }
+        }
+        assert_eq!((mismatches, not_genuine), (3, 2), "{backend:?}");
+        // Each code's answers counted 1, 2, … n, once each: no count given twice or skipped.
+        for (i, row) in batch.rows.iter().enumerate() {
+            let mut got = counts.remove(&row.serial).unwrap_or_default();
+            got.sort_unstable();
+            let expected: Vec<i64> = (1..=(i as i64 % 8) + 1).collect();
+            assert_eq!(got, expected, "{backend:?}: {}", row.serial);
+        }
+        assert_eq!(
+            sightings(&app, "genuine_first") + sightings(&app, "genuine_repeat"),
+            right as i64,
+            "{backend:?}"
+        );
+        assert_eq!(sightings(&app, "genuine_first"), 40, "{backend:?}");
+        assert_eq!(sightings(&app, "mismatch"), 3, "{backend:?}");
+        assert_eq!(sightings(&app, "not_genuine"), 2, "{backend:?}");
+        // The stored counts agree with the answers; one overuse alert per code past the ceiling
+        // (codes verified 6, 7 or 8 times: i % 8 in 5..=7, 15 of the 40).
+        {
+            use chainmark_server::store::schema::{diversion_alerts, items};
+            use diesel::prelude::*;
+            let mut conn = app.conn();
+            let total: Option<i64> = items::table
+                .select(diesel::dsl::sum(items::verify_count))
+                .get_result(&mut *conn)
+                .expect("sum");
+            assert_eq!(total, Some(right as i64), "{backend:?}");
+            let alerts: i64 = diversion_alerts::table
+                .count()
+                .get_result(&mut *conn)
+                .expect("alerts");
+            assert_eq!(alerts, 15, "{backend:?}");
+        }
+        if backend == Backend::Postgres {
+            // The crowd was in fact batched: some batch held more than one verification.
+            let metrics = app.state.metrics.render();
+            let batches = metric(&metrics, "chainmark_verify_batch_size_count");
+            let verified = metric(&metrics, "chainmark_verify_batch_size_sum");
+            assert!(
+                verified > batches,
+                "{verified} verifications in {batches} batches"
+            );
+        }
+    }
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(name))
+        .filter_map(|rest| rest.trim().parse::<f64>().ok())
+        .sum()
+}
