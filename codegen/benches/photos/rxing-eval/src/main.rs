@@ -68,7 +68,7 @@ fn main() -> anyhow::Result<()> {
             });
             let entry = by_category.entry(category).or_default();
             entry.0 += 1;
-            if found.iter().any(|t| *t == expected) {
+            if found.contains(&expected) {
                 entry.1 += 1;
             } else {
                 missed.push(file.display().to_string());
