@@ -149,6 +149,7 @@ fn answer_batch(db: &Db, batch: &[Job]) -> Vec<Result<Answer>> {
         match in_transaction(&mut conn, |c| together(c, batch)) {
             Ok(answers) => return answers.into_iter().map(Ok).collect(),
             Err(e) => {
+                metrics::counter!("chainmark_verify_batches_failed_total").increment(1);
                 tracing::warn!(error = %e, count = batch.len(),
                     "verification batch failed; running its verifications one by one");
             }

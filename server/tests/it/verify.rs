@@ -492,3 +492,104 @@ fn metric(text: &str, name: &str) -> f64 {
         .filter_map(|rest| rest.trim().parse::<f64>().ok())
         .sum()
 }
+
+/// A verification that fails in the database fails alone: on PostgreSQL its batch is rolled back
+/// and every verification of it runs again on its own, so the others are answered and counted
+/// exactly once, and the failing one is answered with an error and counts nothing.
+#[tokio::test]
+async fn a_verification_that_fails_in_the_database_fails_alone() {
+    for backend in backends() {
+        let app = TestApp::with_settings(backend, |s| s.rate_limit.enabled = false);
+        let batch = make_batch(&app, "SKU-FAIL", 30, 10);
+        release(&app, &batch.rows[0].serial, &batch.rows[29].serial);
+        let bad = batch.rows[7].serial.clone();
+        // The database refuses to count this one item (as a failing disk or a broken constraint
+        // would), whichever statement tries.
+        let statements = match backend {
+            Backend::Sqlite => vec![format!(
+                "CREATE TRIGGER refuse BEFORE UPDATE OF verify_count ON items \
+                 WHEN NEW.serial = '{bad}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )],
+            Backend::Postgres => vec![
+                format!(
+                    "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                     IF NEW.serial = '{bad}' AND NEW.verify_count <> OLD.verify_count THEN \
+                     RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+                ),
+                "CREATE TRIGGER refuse BEFORE UPDATE ON items FOR EACH ROW \
+                 EXECUTE FUNCTION refuse()"
+                    .into(),
+            ],
+        };
+        {
+            use diesel::RunQueryDsl;
+            let mut conn = app.conn();
+            for sql in statements {
+                diesel::sql_query(sql).execute(&mut *conn).expect("trigger");
+            }
+        }
+        let mut tasks = Vec::new();
+        for _ in 0..3 {
+            for row in &batch.rows {
+                let router = app.router.clone();
+                let body = json!({"serial": row.serial, "tag": row.tag,
+                                  "security_code": row.security_code});
+                let serial = row.serial.clone();
+                tasks.push(tokio::spawn(async move {
+                    use http_body_util::BodyExt;
+                    use tower::ServiceExt;
+                    let req = Request::post("/api/v1/verify")
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(body.to_string()))
+                        .expect("req");
+                    let resp = router.oneshot(req).await.expect("infallible");
+                    let status = resp.status();
+                    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+                    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                    (serial, status, value)
+                }));
+            }
+        }
+        let mut counts: std::collections::HashMap<String, Vec<i64>> = Default::default();
+        let mut refused = 0;
+        for task in tasks {
+            let (serial, status, v) = task.await.expect("task");
+            if serial == bad {
+                assert_ne!(status, StatusCode::OK, "{backend:?}: {v}");
+                refused += 1;
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK, "{backend:?}: {v}");
+            counts
+                .entry(serial)
+                .or_default()
+                .push(v["verify_count"].as_i64().expect("count"));
+        }
+        assert_eq!(refused, 3, "{backend:?}");
+        for (serial, mut got) in counts {
+            got.sort_unstable();
+            assert_eq!(got, vec![1, 2, 3], "{backend:?}: {serial}");
+        }
+        use chainmark_server::store::schema::items;
+        use diesel::prelude::*;
+        let mut conn = app.conn();
+        let total: Option<i64> = items::table
+            .select(diesel::dsl::sum(items::verify_count))
+            .get_result(&mut *conn)
+            .expect("sum");
+        assert_eq!(total, Some(87), "{backend:?}");
+        assert_eq!(
+            sightings(&app, "genuine_first") + sightings(&app, "genuine_repeat"),
+            87,
+            "{backend:?}"
+        );
+        if backend == Backend::Postgres {
+            // The failure did hit batches, which were taken back and run one by one.
+            let metrics = app.state.metrics.render();
+            assert!(
+                metric(&metrics, "chainmark_verify_batches_failed_total") >= 1.0,
+                "no batch failed: the test did not reach the fallback"
+            );
+        }
+    }
+}
