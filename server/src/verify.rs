@@ -385,16 +385,12 @@ impl Pending {
     /// entered right, no place to judge, under the ceiling, no campaign to draw from. Then all
     /// it writes is the count and the sighting, which a batch writes for many in one statement.
     pub(crate) fn is_plain(&self, view: &VerifyView, keys: &KeyRing, rules: Rules) -> bool {
-        let sighting = Sighting {
-            known_item: true,
-            ..self.sighting.clone()
-        };
         matches!(
             precheck(keys, rules.hq_sells_direct, view, &self.serial, &self.tag),
             Precheck::ReadyForCode
         ) && code_matches(keys, view, &self.serial, &self.code)
-            && !may_alert(&sighting, view, rules)
-            && offer_for(self.marketing(), view, &sighting).is_none()
+            && !may_alert(&self.sighting, view, rules)
+            && offer_for(self.marketing(), view, &self.sighting).is_none()
     }
 
     /// The sighting a plain verification records (its result comes from the count).

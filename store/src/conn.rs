@@ -227,7 +227,8 @@ impl<E: From<Error> + Send + 'static> Db<E> {
     /// that wraps the steps which must commit together in [`crate::verify::atomically`]): on
     /// PostgreSQL it runs without a transaction of its own, so each statement commits by itself
     /// and the `BEGIN` and `COMMIT` round trips are saved; on SQLite it is [`Db::write`].
-    /// Verification uses it: one read, then one statement that counts and records the sighting.
+    /// Verification uses it (on PostgreSQL for a batch of one and for sightings without a code):
+    /// one read, then one statement that counts and records the sighting.
     pub async fn write_per_statement<T, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,

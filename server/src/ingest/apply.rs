@@ -1,6 +1,7 @@
 //! Applying one scan event: at most once per (device, seq), all of its changes or none, and an
-//! answer for the device. Runs inside the caller's transaction (a savepoint per event), so the
-//! scan's record and its custody changes commit together and the ack goes out after the commit.
+//! answer for the device. Runs inside the caller's transaction (one per batch of scans, see
+//! [`ScanBatch`]), so the scan's record and its custody changes commit together and the ack goes
+//! out after the commit.
 
 use std::collections::{HashMap, HashSet};
 
