@@ -166,6 +166,20 @@ pub struct ScanOrigin<'a> {
     pub note: Option<&'a str>,
 }
 
+/// A custody event decided but not yet written: a batch of scans on PostgreSQL writes the events
+/// of its custody moves together ([`write_events`]), one statement instead of one per move.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    serial: String,
+    kind: CustodyEventKind,
+    from: (CustodianKind, Option<i64>),
+    to: (CustodianKind, Option<i64>),
+    at: chrono::NaiveDateTime,
+    device: Option<(String, i64)>,
+    actor: Option<i64>,
+    note: Option<String>,
+}
+
 /// Applies `changes` (already decided); returns how many items changed custodian. Custody moves
 /// are conditional on the custodian the rules saw, so a concurrent change turns into a conflict
 /// (the caller's transaction rolls back) instead of a lost update.
@@ -174,6 +188,18 @@ pub fn apply(
     changes: &[Change],
     seen: &[ItemState],
     origin: &ScanOrigin<'_>,
+) -> Result<usize> {
+    apply_with(conn, changes, seen, origin, None)
+}
+
+/// [`apply`], with the custody events put in `later` instead of written, when given: the caller
+/// writes them with [`write_events`] in the same transaction, before anything reads them.
+pub fn apply_with(
+    conn: &mut DbConnection,
+    changes: &[Change],
+    seen: &[ItemState],
+    origin: &ScanOrigin<'_>,
+    mut later: Option<&mut Vec<NewEvent>>,
 ) -> Result<usize> {
     let at = now();
     let mut moved = 0;
@@ -185,7 +211,11 @@ pub fn apply(
                     .find(|i| &i.serial == serial)
                     .map(|i| i.custodian)
                     .ok_or_else(|| Error::Internal(format!("no loaded state for {serial}")))?;
-                move_item(conn, serial, from, *to, origin, at)?;
+                let event = move_item(conn, serial, from, *to, origin, at)?;
+                match later.as_deref_mut() {
+                    Some(later) => later.push(event),
+                    None => write_events(conn, std::slice::from_ref(&event))?,
+                }
                 moved += 1;
             }
             Change::CaseOf { serial, case } => {
@@ -205,6 +235,7 @@ pub fn apply(
     Ok(moved)
 }
 
+/// Moves the item if it still has the custodian the rules saw; returns the move's event.
 fn move_item(
     conn: &mut DbConnection,
     serial: &str,
@@ -212,7 +243,7 @@ fn move_item(
     to: Custodian,
     origin: &ScanOrigin<'_>,
     at: chrono::NaiveDateTime,
-) -> Result<()> {
+) -> Result<NewEvent> {
     let (from_kind, from_id) = from.columns();
     let (to_kind, to_id) = to.columns();
     let released = (to == Custodian::Sold).then_some(at);
@@ -232,20 +263,50 @@ fn move_item(
             format!("item {serial} changed custodian while the scan was applied"),
         ));
     }
-    let insert = diesel::insert_into(custody_events::table).values((
-        custody_events::serial.eq(serial),
-        custody_events::kind.eq(Stored(origin.kind)),
-        custody_events::from_kind.eq(Some(Stored(from_kind))),
-        custody_events::from_id.eq(from_id),
-        custody_events::to_kind.eq(Some(Stored(to_kind))),
-        custody_events::to_id.eq(to_id),
-        custody_events::at.eq(at),
-        custody_events::device_id.eq(origin.device.map(|(d, _)| d)),
-        custody_events::device_seq.eq(origin.device.map(|(_, s)| s)),
-        custody_events::actor_user_id.eq(origin.actor),
-        custody_events::note.eq(origin.note),
-    ));
-    per_backend!(conn, |c| insert.execute(c))?;
+    Ok(NewEvent {
+        serial: serial.to_owned(),
+        kind: origin.kind,
+        from: (from_kind, from_id),
+        to: (to_kind, to_id),
+        at,
+        device: origin.device.map(|(d, s)| (d.to_owned(), s)),
+        actor: origin.actor,
+        note: origin.note.map(str::to_owned),
+    })
+}
+
+/// Writes custody events, in their order: one prepared `INSERT` for a single event, multi-row
+/// `INSERT`s for more on PostgreSQL (on SQLite a statement costs no round trip, and a text that
+/// changes with the count would be parsed anew each time).
+pub fn write_events(conn: &mut DbConnection, events: &[NewEvent]) -> Result<()> {
+    let row = |e: &NewEvent| {
+        (
+            custody_events::serial.eq(e.serial.clone()),
+            custody_events::kind.eq(Stored(e.kind)),
+            custody_events::from_kind.eq(Some(Stored(e.from.0))),
+            custody_events::from_id.eq(e.from.1),
+            custody_events::to_kind.eq(Some(Stored(e.to.0))),
+            custody_events::to_id.eq(e.to.1),
+            custody_events::at.eq(e.at),
+            custody_events::device_id.eq(e.device.as_ref().map(|(d, _)| d.clone())),
+            custody_events::device_seq.eq(e.device.as_ref().map(|(_, s)| *s)),
+            custody_events::actor_user_id.eq(e.actor),
+            custody_events::note.eq(e.note.clone()),
+        )
+    };
+    if matches!(conn, DbConnection::Sqlite(_)) || events.len() == 1 {
+        for event in events {
+            let insert = diesel::insert_into(custody_events::table).values(row(event));
+            per_backend!(conn, |c| insert.execute(c))?;
+        }
+        return Ok(());
+    }
+    // 11 columns a row.
+    for chunk in events.chunks(400) {
+        let insert = diesel::insert_into(custody_events::table)
+            .values(chunk.iter().map(row).collect::<Vec<_>>());
+        per_backend!(conn, |c| insert.execute(c))?;
+    }
     Ok(())
 }
 

@@ -46,6 +46,10 @@ pub struct Moved {
 /// regions (one read per device), and the scans' records, written together when the batch
 /// ends. On PostgreSQL each of those was a round trip per scan (BENCHMARKS.md, issue 22).
 pub struct ScanBatch<'a> {
+    /// PostgreSQL: custody events wait in `events` and are written together (SQLite writes each
+    /// at once: there a statement costs no round trip).
+    defer_events: bool,
+    events: Vec<custody_store::NewEvent>,
     recorded: HashSet<(String, i64)>,
     /// (device, seq) applied in this batch: a message sent twice in one batch is a duplicate.
     applied: HashSet<(&'a str, i64)>,
@@ -66,6 +70,8 @@ impl<'a> ScanBatch<'a> {
             })
             .collect();
         Ok(ScanBatch {
+            defer_events: matches!(conn, DbConnection::Postgres(_)),
+            events: Vec::new(),
             recorded: devices::recorded_scans(conn, &keys)?,
             applied: HashSet::new(),
             regions: HashMap::new(),
@@ -73,9 +79,20 @@ impl<'a> ScanBatch<'a> {
         })
     }
 
-    /// Writes the records of every scan applied; the batch's transaction then commits.
-    pub fn finish(self, conn: &mut DbConnection) -> Result<()> {
+    /// Writes the custody events and the records of every scan applied; the batch's
+    /// transaction then commits.
+    pub fn finish(mut self, conn: &mut DbConnection) -> Result<()> {
+        self.write_events(conn)?;
         Ok(devices::record_scans(conn, &self.records)?)
+    }
+
+    /// Writes the custody events waiting, before anything that reads custody history runs.
+    fn write_events(&mut self, conn: &mut DbConnection) -> Result<()> {
+        if !self.events.is_empty() {
+            custody_store::write_events(conn, &self.events)?;
+            self.events.clear();
+        }
+        Ok(())
     }
 
     fn seen(&self, device: &str, seq: i64) -> bool {
@@ -112,7 +129,15 @@ pub fn apply_event<'a>(
     if batch.seen(&device.id, seq) {
         return Ok(Applied::rejected(RejectReason::Duplicate));
     }
-    let (applied, moved) = match decide_and_apply(conn, keys, device, event, seq)? {
+    // Shipping and receiving go through the order rules, which read and tag custody events:
+    // the events waiting are written first, and theirs are written at once.
+    let later = if batch.defer_events && !matches!(event.kind, ScanKind::Ship | ScanKind::Receive) {
+        Some(&mut batch.events)
+    } else {
+        batch.write_events(conn)?;
+        None
+    };
+    let (applied, moved) = match decide_and_apply(conn, keys, device, event, seq, later)? {
         Ok(moved) => (
             Applied {
                 result: AckResult::Accepted,
@@ -124,6 +149,10 @@ pub fn apply_event<'a>(
     };
     let result = applied.result;
     let here = batch.regions(conn, device)?;
+    if !here.is_empty() {
+        // The diversion check's evidence quotes the item's custody history.
+        batch.write_events(conn)?;
+    }
     crate::diversion::check_scan(conn, keys, device, event, &here)?;
     let result_name = match result {
         AckResult::Accepted => "accepted",
@@ -151,6 +180,7 @@ fn decide_and_apply(
     device: &DeviceEntry,
     event: &ScanEvent,
     seq: i64,
+    later: Option<&mut Vec<custody_store::NewEvent>>,
 ) -> Result<Result<Moved, RejectReason>> {
     let scanned = match resolve(conn, keys, &event.code)? {
         Ok(s) => s,
@@ -177,7 +207,7 @@ fn decide_and_apply(
         actor: None,
         note: None,
     };
-    let items = custody_store::apply(conn, &changes, seen, &origin)?;
+    let items = custody_store::apply_with(conn, &changes, seen, &origin, later)?;
     if event.kind == ScanKind::Receive {
         crate::ingest::ship::complete_receipt(conn, event.context.as_deref())?;
     }
