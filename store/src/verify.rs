@@ -35,27 +35,48 @@ pub struct VerifyView {
     pub production_date: String,
 }
 
+/// The columns of a [`VerifyView`], in its order.
+type ViewColumns = (
+    items::serial,
+    items::batch_id,
+    batches::key_id,
+    items::status,
+    batches::status,
+    items::custodian_kind,
+    items::code_hash,
+    items::verify_count,
+    items::first_verified_at,
+    items::first_verified_place,
+    products::sku,
+    products::name,
+    products::name_en,
+    products::image_url,
+    batches::production_date,
+);
+
+const VIEW_COLUMNS: ViewColumns = (
+    items::serial,
+    items::batch_id,
+    batches::key_id,
+    items::status,
+    batches::status,
+    items::custodian_kind,
+    items::code_hash,
+    items::verify_count,
+    items::first_verified_at,
+    items::first_verified_place,
+    products::sku,
+    products::name,
+    products::name_en,
+    products::image_url,
+    batches::production_date,
+);
+
 pub fn load(conn: &mut DbConnection, serial: &str) -> Result<Option<VerifyView>> {
     Ok(per_backend!(conn, |c| items::table
         .inner_join(batches::table.inner_join(products::table))
         .filter(items::serial.eq(serial))
-        .select((
-            items::serial,
-            items::batch_id,
-            batches::key_id,
-            items::status,
-            batches::status,
-            items::custodian_kind,
-            items::code_hash,
-            items::verify_count,
-            items::first_verified_at,
-            items::first_verified_place,
-            products::sku,
-            products::name,
-            products::name_en,
-            products::image_url,
-            batches::production_date,
-        ))
+        .select(VIEW_COLUMNS)
         .load::<VerifyView>(c))?
     .pop())
 }
@@ -66,23 +87,7 @@ pub fn load_many(conn: &mut DbConnection, serials: &[&str]) -> Result<Vec<Verify
     Ok(per_backend!(conn, |c| items::table
         .inner_join(batches::table.inner_join(products::table))
         .filter(items::serial.eq_any(serials))
-        .select((
-            items::serial,
-            items::batch_id,
-            batches::key_id,
-            items::status,
-            batches::status,
-            items::custodian_kind,
-            items::code_hash,
-            items::verify_count,
-            items::first_verified_at,
-            items::first_verified_place,
-            products::sku,
-            products::name,
-            products::name_en,
-            products::image_url,
-            batches::production_date,
-        ))
+        .select(VIEW_COLUMNS)
         .load::<VerifyView>(c))?)
 }
 

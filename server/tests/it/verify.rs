@@ -410,17 +410,8 @@ async fn a_crowd_of_verifications_at_once_is_counted_exactly() {
         for (serial, body) in bodies {
             let router = app.router.clone();
             tasks.push(tokio::spawn(async move {
-                use http_body_util::BodyExt;
-                use tower::ServiceExt;
-                let req = Request::post("/api/v1/verify")
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(body.to_string()))
-                    .expect("req");
-                let resp = router.oneshot(req).await.expect("infallible");
-                let status = resp.status();
-                let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-                let value: Value = serde_json::from_slice(&bytes).expect("json");
-                (serial, status, value)
+                let (status, value) = post_verify(router, body).await;
+                (serial, status, value.expect("json"))
             }));
         }
         let mut counts: std::collections::HashMap<String, Vec<i64>> = Default::default();
@@ -486,6 +477,21 @@ async fn a_crowd_of_verifications_at_once_is_counted_exactly() {
     }
 }
 
+/// Posts `body` to `/api/v1/verify` on `router`, as a task of its own (many run at once): the
+/// status and the body, if it is JSON.
+async fn post_verify(router: axum::Router, body: Value) -> (StatusCode, Option<Value>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = Request::post("/api/v1/verify")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("req");
+    let resp = router.oneshot(req).await.expect("infallible");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).ok())
+}
+
 fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .filter_map(|l| l.strip_prefix(name))
@@ -536,17 +542,8 @@ async fn a_verification_that_fails_in_the_database_fails_alone() {
                                   "security_code": row.security_code});
                 let serial = row.serial.clone();
                 tasks.push(tokio::spawn(async move {
-                    use http_body_util::BodyExt;
-                    use tower::ServiceExt;
-                    let req = Request::post("/api/v1/verify")
-                        .header(header::CONTENT_TYPE, "application/json")
-                        .body(Body::from(body.to_string()))
-                        .expect("req");
-                    let resp = router.oneshot(req).await.expect("infallible");
-                    let status = resp.status();
-                    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-                    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                    (serial, status, value)
+                    let (status, value) = post_verify(router, body).await;
+                    (serial, status, value.unwrap_or(Value::Null))
                 }));
             }
         }
