@@ -105,6 +105,33 @@ pub fn load_item(conn: &mut DbConnection, serial: &str) -> Result<Option<LoadedI
     .transpose()
 }
 
+/// [`load_item`] for every serial of `serials` at once, one query (`serial = ANY($1)` on
+/// PostgreSQL): a batch of scans reads its items together. Serials with no item are left out.
+pub fn load_items(
+    conn: &mut DbConnection,
+    serials: &[&str],
+) -> Result<std::collections::HashMap<String, LoadedItem>> {
+    let query = items::table
+        .inner_join(batches::table)
+        .left_join(cases::table)
+        .filter(items::serial.eq_any(serials))
+        .select((item_columns(), items::batch_id, batches::key_id));
+    per_backend!(conn, |c| query.load::<(ItemTuple, String, String)>(c))?
+        .into_iter()
+        .map(|(tuple, batch_id, key_id)| {
+            let state = item_state(tuple)?;
+            Ok((
+                state.serial.clone(),
+                LoadedItem {
+                    state,
+                    batch_id,
+                    key_id,
+                },
+            ))
+        })
+        .collect()
+}
+
 /// How a case was named on its label.
 pub enum CaseKey<'a> {
     Code(&'a str),
@@ -166,8 +193,7 @@ pub struct ScanOrigin<'a> {
     pub note: Option<&'a str>,
 }
 
-/// A custody event decided but not yet written: a batch of scans on PostgreSQL writes the events
-/// of its custody moves together ([`write_events`]), one statement instead of one per move.
+/// A custody event: a move decided, with who made it.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     serial: String,
@@ -178,6 +204,49 @@ pub struct NewEvent {
     device: Option<(String, i64)>,
     actor: Option<i64>,
     note: Option<String>,
+}
+
+/// Custody moves decided but not yet written, each with its event. A batch of scans on
+/// PostgreSQL moves its items and writes their events together ([`Deferred::flush`]): two
+/// statements for the batch instead of two round trips per move (BENCHMARKS.md, issue 22).
+/// Whoever holds one flushes it before anything reads custody (an item's custodian, its
+/// history) from the database, and before the transaction commits.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    /// In the order decided; each is also the move it records.
+    moves: Vec<NewEvent>,
+    /// The serials with a move waiting: an item moves at most once in a flush, so each
+    /// conditional update can be checked (a second move of one item flushes the first).
+    moving: std::collections::HashSet<String>,
+}
+
+impl Deferred {
+    pub fn is_empty(&self) -> bool {
+        self.moves.is_empty()
+    }
+
+    /// Moves every item waiting, if it still has the custodian its move was decided from, and
+    /// writes the events; an item whose custodian changed meanwhile is a conflict (the caller's
+    /// transaction rolls back, nothing is lost).
+    pub fn flush(&mut self, conn: &mut DbConnection) -> Result<()> {
+        if self.moves.is_empty() {
+            return Ok(());
+        }
+        move_items(conn, &self.moves)?;
+        write_events(conn, &self.moves)?;
+        self.moves.clear();
+        self.moving.clear();
+        Ok(())
+    }
+
+    fn push(&mut self, conn: &mut DbConnection, event: NewEvent) -> Result<()> {
+        if self.moving.contains(&event.serial) {
+            self.flush(conn)?;
+        }
+        self.moving.insert(event.serial.clone());
+        self.moves.push(event);
+        Ok(())
+    }
 }
 
 /// Applies `changes` (already decided); returns how many items changed custodian. Custody moves
@@ -192,14 +261,14 @@ pub fn apply(
     apply_with(conn, changes, seen, origin, None)
 }
 
-/// [`apply`], with the custody events put in `later` instead of written, when given: the caller
-/// writes them with [`write_events`] in the same transaction, before anything reads them.
+/// [`apply`], with the custody moves and their events put in `later` instead of written, when
+/// given: the caller flushes it in the same transaction, before anything reads custody.
 pub fn apply_with(
     conn: &mut DbConnection,
     changes: &[Change],
     seen: &[ItemState],
     origin: &ScanOrigin<'_>,
-    mut later: Option<&mut Vec<NewEvent>>,
+    mut later: Option<&mut Deferred>,
 ) -> Result<usize> {
     let at = now();
     let mut moved = 0;
@@ -211,10 +280,13 @@ pub fn apply_with(
                     .find(|i| &i.serial == serial)
                     .map(|i| i.custodian)
                     .ok_or_else(|| Error::Internal(format!("no loaded state for {serial}")))?;
-                let event = move_item(conn, serial, from, *to, origin, at)?;
+                let event = new_event(serial, from, *to, origin, at);
                 match later.as_deref_mut() {
-                    Some(later) => later.push(event),
-                    None => write_events(conn, std::slice::from_ref(&event))?,
+                    Some(later) => later.push(conn, event)?,
+                    None => {
+                        move_item(conn, &event)?;
+                        write_events(conn, std::slice::from_ref(&event))?;
+                    }
                 }
                 moved += 1;
             }
@@ -235,44 +307,110 @@ pub fn apply_with(
     Ok(moved)
 }
 
-/// Moves the item if it still has the custodian the rules saw; returns the move's event.
-fn move_item(
-    conn: &mut DbConnection,
+/// The event of moving `serial` from `from` to `to`.
+fn new_event(
     serial: &str,
     from: Custodian,
     to: Custodian,
     origin: &ScanOrigin<'_>,
     at: chrono::NaiveDateTime,
-) -> Result<NewEvent> {
-    let (from_kind, from_id) = from.columns();
-    let (to_kind, to_id) = to.columns();
-    let released = (to == Custodian::Sold).then_some(at);
-    let update = Fixed::<MoveItem>::new(vec![
-        Bind::Text(to_kind.as_str()),
-        Bind::OptBigInt(to_id),
-        Bind::OptTimestamp(released),
-        Bind::Text(serial),
-        Bind::Text(from_kind.as_str()),
-        Bind::OptBigInt(from_id),
-    ]);
-    // On the concrete connection: diesel caches statements only there.
-    let n = per_backend!(conn, |c| update.execute(c))?;
-    if n != 1 {
-        return Err(Error::conflict(
-            "custody_changed_meanwhile",
-            format!("item {serial} changed custodian while the scan was applied"),
-        ));
-    }
-    Ok(NewEvent {
+) -> NewEvent {
+    NewEvent {
         serial: serial.to_owned(),
         kind: origin.kind,
-        from: (from_kind, from_id),
-        to: (to_kind, to_id),
+        from: from.columns(),
+        to: to.columns(),
         at,
         device: origin.device.map(|(d, s)| (d.to_owned(), s)),
         actor: origin.actor,
         note: origin.note.map(str::to_owned),
-    })
+    }
+}
+
+/// When a move releases its item: a sale does, if nothing released it before.
+fn released(event: &NewEvent) -> Option<chrono::NaiveDateTime> {
+    (event.to.0 == CustodianKind::Sold).then_some(event.at)
+}
+
+fn changed_meanwhile(serial: &str) -> Error {
+    Error::conflict(
+        "custody_changed_meanwhile",
+        format!("item {serial} changed custodian while the scan was applied"),
+    )
+}
+
+/// Makes the move of `event` if the item still has the custodian the rules saw.
+fn move_item(conn: &mut DbConnection, event: &NewEvent) -> Result<()> {
+    let update = Fixed::<MoveItem>::new(vec![
+        Bind::Text(event.to.0.as_str()),
+        Bind::OptBigInt(event.to.1),
+        Bind::OptTimestamp(released(event)),
+        Bind::Text(&event.serial),
+        Bind::Text(event.from.0.as_str()),
+        Bind::OptBigInt(event.from.1),
+    ]);
+    // On the concrete connection: diesel caches statements only there.
+    let n = per_backend!(conn, |c| update.execute(c))?;
+    if n != 1 {
+        return Err(changed_meanwhile(&event.serial));
+    }
+    Ok(())
+}
+
+/// PostgreSQL: [`MoveItem`] for many items, one statement. The moves come in as arrays
+/// (`unnest`), each conditional on its custodian as before; sorted by serial, so two appliers
+/// moving common items lock them in the same order.
+const MOVE_ITEMS: &str = "UPDATE items SET custodian_kind = m.to_kind, custodian_id = m.to_id, \
+    released_at = coalesce(items.released_at, m.released) \
+    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], \
+    $6::timestamp[]) AS m(serial, from_kind, from_id, to_kind, to_id, released) \
+    WHERE items.serial = m.serial AND items.custodian_kind = m.from_kind \
+    AND items.custodian_id IS NOT DISTINCT FROM m.from_id \
+    RETURNING items.serial";
+
+/// Makes the moves of `events` (of different items); any item whose custodian is no longer the
+/// one its move was decided from is a conflict. One statement on PostgreSQL; on SQLite, where a
+/// statement costs no round trip, [`MoveItem`]'s prepared statement for each.
+fn move_items(conn: &mut DbConnection, events: &[NewEvent]) -> Result<()> {
+    let c = match conn {
+        DbConnection::Postgres(c) if events.len() > 1 => c,
+        _ => return events.iter().try_for_each(|e| move_item(conn, e)),
+    };
+    use diesel::pg::sql_types::Array;
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Moved {
+        #[diesel(sql_type = Text)]
+        serial: String,
+    }
+    let mut sorted: Vec<&NewEvent> = events.iter().collect();
+    sorted.sort_by(|a, b| a.serial.cmp(&b.serial));
+    let kinds = |f: fn(&NewEvent) -> CustodianKind| -> Vec<&'static str> {
+        sorted.iter().map(|e| f(e).as_str()).collect()
+    };
+    let ids = |f: fn(&NewEvent) -> Option<i64>| -> Vec<Option<i64>> {
+        sorted.iter().map(|e| f(e)).collect()
+    };
+    let moved: Vec<Moved> = diesel::sql_query(MOVE_ITEMS)
+        .bind::<Array<Text>, _>(sorted.iter().map(|e| e.serial.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(kinds(|e| e.from.0))
+        .bind::<Array<Nullable<BigInt>>, _>(ids(|e| e.from.1))
+        .bind::<Array<Text>, _>(kinds(|e| e.to.0))
+        .bind::<Array<Nullable<BigInt>>, _>(ids(|e| e.to.1))
+        .bind::<Array<Nullable<Timestamp>>, _>(
+            sorted.iter().map(|e| released(e)).collect::<Vec<_>>(),
+        )
+        .load(c)?;
+    if moved.len() != events.len() {
+        let done: std::collections::HashSet<&str> =
+            moved.iter().map(|m| m.serial.as_str()).collect();
+        let stale = sorted
+            .iter()
+            .find(|e| !done.contains(e.serial.as_str()))
+            .map_or("?", |e| e.serial.as_str());
+        return Err(changed_meanwhile(stale));
+    }
+    Ok(())
 }
 
 /// Writes custody events, in their order: one prepared `INSERT` for a single event, multi-row

@@ -9,12 +9,12 @@ use chainmark_wire::{AckResult, OrderProgress, RejectReason, ScanEvent, ScanKind
 use codegen::payload::{self, CaseId, Payload};
 use codegen::serial::Serial;
 
-use crate::domain::custody::{self, Context, Scanned};
+use crate::domain::custody::{self, Change, Context, Scanned};
 use crate::domain::diversion::RegionCode;
 use crate::error::Result;
 use crate::ingest::directory::DeviceEntry;
 use crate::keys::KeyRing;
-use crate::store::custody::{self as custody_store, CaseKey, ScanOrigin};
+use crate::store::custody::{self as custody_store, CaseKey, Deferred, LoadedItem, ScanOrigin};
 use crate::store::{DbConnection, devices};
 
 /// What applying a scan answers: the verdict and, for a scan against an order, the order's
@@ -45,11 +45,20 @@ pub struct Moved {
 /// again: which of them were recorded before (one query for the batch), each scanning device's
 /// regions (one read per device), and the scans' records, written together when the batch
 /// ends. On PostgreSQL each of those was a round trip per scan (BENCHMARKS.md, issue 22).
+///
+/// On PostgreSQL a batch is also applied set-wise: every item its scans name is read in one
+/// query at the start ([`BatchItems`]), the scans decide against those states (kept current as
+/// the batch moves items), and the custody moves with their events are written together
+/// ([`Deferred`]) when the batch ends, or before anything reads custody from the database (a
+/// case, a ship or receive scan, a diversion check). The moves stay conditional on the
+/// custodians read, so a change made meanwhile by anyone else fails the batch, which is then
+/// applied one scan at a time. SQLite runs each scan's prepared statements: there a statement
+/// costs no round trip.
 pub struct ScanBatch<'a> {
-    /// PostgreSQL: custody events wait in `events` and are written together (SQLite writes each
-    /// at once: there a statement costs no round trip).
-    defer_events: bool,
-    events: Vec<custody_store::NewEvent>,
+    /// PostgreSQL: moves and events wait in `deferred`, items are read from `items`.
+    set_wise: bool,
+    deferred: Deferred,
+    items: BatchItems,
     recorded: HashSet<(String, i64)>,
     /// (device, seq) applied in this batch: a message sent twice in one batch is a duplicate.
     applied: HashSet<(&'a str, i64)>,
@@ -58,20 +67,29 @@ pub struct ScanBatch<'a> {
 }
 
 impl<'a> ScanBatch<'a> {
-    /// Starts the batch of `events`, reading once which of them were recorded before.
+    /// Starts the batch of `events`, reading once which of them were recorded before (and, on
+    /// PostgreSQL, every item they name).
     pub fn start<'e>(
         conn: &mut DbConnection,
         events: impl IntoIterator<Item = (&'e DeviceEntry, &'e ScanEvent)>,
     ) -> Result<ScanBatch<'a>> {
+        let set_wise = matches!(conn, DbConnection::Postgres(_));
+        let events: Vec<_> = events.into_iter().collect();
         let keys: Vec<(&str, i64)> = events
-            .into_iter()
+            .iter()
             .filter_map(|(device, event)| {
                 Some((device.id.as_str(), i64::try_from(event.seq).ok()?))
             })
             .collect();
+        let items = if set_wise {
+            BatchItems::load(conn, events.iter().map(|(_, e)| e.code.as_str()))?
+        } else {
+            BatchItems::default()
+        };
         Ok(ScanBatch {
-            defer_events: matches!(conn, DbConnection::Postgres(_)),
-            events: Vec::new(),
+            set_wise,
+            deferred: Deferred::default(),
+            items,
             recorded: devices::recorded_scans(conn, &keys)?,
             applied: HashSet::new(),
             regions: HashMap::new(),
@@ -79,20 +97,11 @@ impl<'a> ScanBatch<'a> {
         })
     }
 
-    /// Writes the custody events and the records of every scan applied; the batch's
-    /// transaction then commits.
+    /// Writes the custody moves and events waiting and the records of every scan applied; the
+    /// batch's transaction then commits.
     pub fn finish(mut self, conn: &mut DbConnection) -> Result<()> {
-        self.write_events(conn)?;
+        self.deferred.flush(conn)?;
         Ok(devices::record_scans(conn, &self.records)?)
-    }
-
-    /// Writes the custody events waiting, before anything that reads custody history runs.
-    fn write_events(&mut self, conn: &mut DbConnection) -> Result<()> {
-        if !self.events.is_empty() {
-            custody_store::write_events(conn, &self.events)?;
-            self.events.clear();
-        }
-        Ok(())
     }
 
     fn seen(&self, device: &str, seq: i64) -> bool {
@@ -110,6 +119,79 @@ impl<'a> ScanBatch<'a> {
         let here = crate::diversion::scan::scanner_regions(conn, device)?;
         self.regions.insert(device.id.clone(), here.clone());
         Ok(here)
+    }
+
+    /// What `code` names, from the batch's items when it names one of them (the database
+    /// otherwise, after the moves waiting are written).
+    fn resolve(
+        &mut self,
+        conn: &mut DbConnection,
+        keys: &KeyRing,
+        code: &str,
+    ) -> Result<Result<Scanned, RejectReason>> {
+        if self.set_wise {
+            if let Ok(parsed) = payload::parse(code) {
+                if let Some(serial) = parsed.serial() {
+                    if let Some(known) = self.items.get(serial.as_str()) {
+                        return Ok(item_answer(keys, known, serial, &parsed));
+                    }
+                }
+            }
+        }
+        self.deferred.flush(conn)?;
+        resolve(conn, keys, code)
+    }
+}
+
+/// The items a batch's scans name, as the batch last left them: read together when it starts,
+/// then kept current with each change it decides, or forgotten when a change is not one to
+/// follow here (a case packed or opened, an order shipped or received), so that the next scan
+/// of it reads the database again.
+#[derive(Default)]
+struct BatchItems {
+    /// `None`: no such item (an unknown serial).
+    known: HashMap<String, Option<LoadedItem>>,
+}
+
+impl BatchItems {
+    fn load<'c>(conn: &mut DbConnection, codes: impl Iterator<Item = &'c str>) -> Result<Self> {
+        let serials: Vec<String> = codes
+            .filter_map(|code| Some(payload::parse(code).ok()?.serial()?.as_str().to_owned()))
+            .collect();
+        let wanted: Vec<&str> = serials.iter().map(String::as_str).collect();
+        let mut found = custody_store::load_items(conn, &wanted)?;
+        let mut known = HashMap::with_capacity(serials.len());
+        for serial in serials {
+            // A serial scanned twice: its item was taken out of `found` the first time.
+            let item = found.remove(&serial);
+            known.entry(serial).or_insert(item);
+        }
+        Ok(BatchItems { known })
+    }
+
+    fn get(&self, serial: &str) -> Option<&Option<LoadedItem>> {
+        self.known.get(serial)
+    }
+
+    /// Follows what `changes` did to the items.
+    fn after(&mut self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::Custody { serial, to } => {
+                    if let Some(Some(item)) = self.known.get_mut(serial) {
+                        item.state.custodian = *to;
+                    }
+                }
+                Change::CaseOf { serial, .. } => {
+                    self.known.remove(serial);
+                }
+                Change::OpenCase { .. } | Change::SealCase { .. } => self.known.clear(),
+            }
+        }
+    }
+
+    fn forget(&mut self) {
+        self.known.clear();
     }
 }
 
@@ -129,15 +211,7 @@ pub fn apply_event<'a>(
     if batch.seen(&device.id, seq) {
         return Ok(Applied::rejected(RejectReason::Duplicate));
     }
-    // Shipping and receiving go through the order rules, which read and tag custody events:
-    // the events waiting are written first, and theirs are written at once.
-    let later = if batch.defer_events && !matches!(event.kind, ScanKind::Ship | ScanKind::Receive) {
-        Some(&mut batch.events)
-    } else {
-        batch.write_events(conn)?;
-        None
-    };
-    let (applied, moved) = match decide_and_apply(conn, keys, device, event, seq, later)? {
+    let (applied, moved) = match decide_and_apply(conn, keys, batch, device, event, seq)? {
         Ok(moved) => (
             Applied {
                 result: AckResult::Accepted,
@@ -150,8 +224,9 @@ pub fn apply_event<'a>(
     let result = applied.result;
     let here = batch.regions(conn, device)?;
     if !here.is_empty() {
-        // The diversion check's evidence quotes the item's custody history.
-        batch.write_events(conn)?;
+        // The diversion check reads the item's custodian, and its evidence quotes the item's
+        // custody history.
+        batch.deferred.flush(conn)?;
     }
     crate::diversion::check_scan(conn, keys, device, event, &here)?;
     let result_name = match result {
@@ -177,15 +252,23 @@ pub fn apply_event<'a>(
 fn decide_and_apply(
     conn: &mut DbConnection,
     keys: &KeyRing,
+    batch: &mut ScanBatch<'_>,
     device: &DeviceEntry,
     event: &ScanEvent,
     seq: i64,
-    later: Option<&mut Vec<custody_store::NewEvent>>,
 ) -> Result<Result<Moved, RejectReason>> {
-    let scanned = match resolve(conn, keys, &event.code)? {
+    let scanned = match batch.resolve(conn, keys, &event.code)? {
         Ok(s) => s,
         Err(reason) => return Ok(Err(reason)),
     };
+    // Shipping and receiving go through the order rules, which read items and read and tag
+    // custody events: what waits is written first, what they change is written at once, and
+    // the batch's items are read again after them.
+    let by_order_rules = matches!(event.kind, ScanKind::Ship | ScanKind::Receive);
+    if by_order_rules {
+        batch.deferred.flush(conn)?;
+        batch.items.forget();
+    }
     let context = match resolve_context(conn, event)? {
         Ok(c) => c,
         Err(reason) => return Ok(Err(reason)),
@@ -207,7 +290,9 @@ fn decide_and_apply(
         actor: None,
         note: None,
     };
+    let later = (batch.set_wise && !by_order_rules).then_some(&mut batch.deferred);
     let items = custody_store::apply_with(conn, &changes, seen, &origin, later)?;
+    batch.items.after(&changes);
     if event.kind == ScanKind::Receive {
         crate::ingest::ship::complete_receipt(conn, event.context.as_deref())?;
     }
@@ -225,15 +310,8 @@ pub fn resolve(
         return Ok(Err(RejectReason::UnknownCode));
     };
     if let Some(serial) = parsed.serial() {
-        let Some(item) = custody_store::load_item(conn, serial.as_str())? else {
-            return Ok(Err(RejectReason::UnknownCode));
-        };
-        if let Payload::VerifyUrl { tag, .. } = &parsed {
-            if !tag_is_ours(keys, &item.key_id, serial, tag.as_str()) {
-                return Ok(Err(RejectReason::ForgedTag));
-            }
-        }
-        return Ok(Ok(Scanned::Item(item.state)));
+        let item = custody_store::load_item(conn, serial.as_str())?;
+        return Ok(item_answer(keys, &item, serial, &parsed));
     }
     let key = match parsed.case() {
         Some(CaseId::Code(c)) => CaseKey::Code(c.as_str()),
@@ -241,6 +319,25 @@ pub fn resolve(
         None => return Ok(Err(RejectReason::UnknownCode)),
     };
     Ok(custody_store::load_case(conn, key)?.ok_or(RejectReason::UnknownCode))
+}
+
+/// An item scanned as `parsed`: unknown if there is no such item, forged if its
+/// anti-counterfeit tag is not the one the item's batch key gives.
+fn item_answer(
+    keys: &KeyRing,
+    item: &Option<LoadedItem>,
+    serial: &Serial,
+    parsed: &Payload,
+) -> Result<Scanned, RejectReason> {
+    let Some(item) = item else {
+        return Err(RejectReason::UnknownCode);
+    };
+    if let Payload::VerifyUrl { tag, .. } = parsed {
+        if !tag_is_ours(keys, &item.key_id, serial, tag.as_str()) {
+            return Err(RejectReason::ForgedTag);
+        }
+    }
+    Ok(Scanned::Item(item.state.clone()))
 }
 
 fn tag_is_ours(keys: &KeyRing, key_id: &str, serial: &Serial, tag: &str) -> bool {

@@ -484,17 +484,7 @@ async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Outcome> {
     let db = ingest.db.clone();
     let together = {
         let (keys, events) = (ingest.keys.clone(), events.clone());
-        db.write(move |conn| {
-            let mut batch = ScanBatch::start(conn, events.iter().map(|(d, e)| (d, e)))?;
-            let results = events
-                .iter()
-                .map(|(device, event)| {
-                    handle::apply_prepared(conn, &keys, &mut batch, device, event)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            batch.finish(conn)?;
-            Ok(results)
-        })
+        db.write(move |conn| handle::apply_together(conn, &keys, &events))
     }
     .await;
     let results: Vec<Option<Applied>> = match together {

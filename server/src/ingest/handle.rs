@@ -103,6 +103,22 @@ pub fn apply_prepared<'a>(
     Ok(applied)
 }
 
+/// Applies checked scan events together, in order, in the caller's transaction (one batch, as
+/// the consumer writes them); one answer per event. An `Err` means nothing may commit.
+pub fn apply_together(
+    conn: &mut DbConnection,
+    keys: &KeyRing,
+    events: &[(DeviceEntry, ScanEvent)],
+) -> Result<Vec<Applied>> {
+    let mut batch = ScanBatch::start(conn, events.iter().map(|(d, e)| (d, e)))?;
+    let results = events
+        .iter()
+        .map(|(device, event)| apply_prepared(conn, keys, &mut batch, device, event))
+        .collect::<Result<Vec<_>>>()?;
+    batch.finish(conn)?;
+    Ok(results)
+}
+
 /// Handles a message published on `topic` start to answer, in the caller's transaction: what
 /// the consumer does in three steps (prepare, apply in a batch, sign after the commit).
 pub fn handle_scan_message(
