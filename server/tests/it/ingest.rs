@@ -554,6 +554,17 @@ fn orders_ship_and_are_received_by_scans() {
 /// One scan as a handheld sends it: which device, its seq, kind, code and context.
 type Sent<'s> = (&'s str, u64, ScanKind, String, Option<String>);
 
+/// A custody event: item index, kind, from, to, device, seq, note.
+type Happened = (
+    usize,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
 /// Where a world ends after a list of scans, in terms both worlds share: items and cases by
 /// their place in the batch, custody history without times.
 #[derive(Debug, PartialEq)]
@@ -562,16 +573,7 @@ struct Ending {
     /// Per item: custodian, custodian id, the index of its case.
     items: Vec<(String, Option<i64>, Option<usize>)>,
     opened: Vec<bool>,
-    /// Every custody event: item index, kind, from, to, device, seq, note.
-    history: Vec<(
-        usize,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-    )>,
+    history: Vec<Happened>,
     /// Every scan record: device, seq, result, items moved.
     records: Vec<(String, i64, String, i32)>,
     order: (OrderState, i64),
