@@ -141,3 +141,42 @@ fn reports_a_file_changed_between_the_passes() {
     let results: Vec<_> = import.records().expect("records").collect();
     assert!(results.iter().any(Result::is_err));
 }
+
+#[test]
+fn a_tag_forged_between_the_passes_ends_the_records_in_an_error() {
+    let (_tmp, key, dir) = batch(20);
+    let import = VerifiedImport::open(&dir, &key).expect("verifies");
+    // Item 3's tag swapped for item 4's after verification: well-formed, wrong, and the later
+    // pass does not work tags out again; the digest at the end must refuse it.
+    let text = fs::read_to_string(dir.join("import.jsonl")).expect("read");
+    let tag = |i: usize| {
+        let line = text
+            .lines()
+            .filter(|l| l.contains("\"type\":\"item\""))
+            .nth(i)
+            .expect("item line");
+        let from = line.find("\"tag\":\"").expect("tag") + 7;
+        line[from..from + line[from..].find('"').expect("end")].to_owned()
+    };
+    let (third, fourth) = (tag(3), tag(4));
+    assert_ne!(third, fourth);
+    edit_import(&dir, |t| t.replacen(&third, &fourth, 1));
+    let results: Vec<_> = import.records().expect("records").collect();
+    let last = results.last().expect("records").as_ref();
+    assert!(
+        matches!(
+            last,
+            Err(Error::Import {
+                problem: ImportProblem::Changed,
+                ..
+            })
+        ),
+        "{last:?}"
+    );
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+    // And a fresh verification names the forged tag.
+    assert!(matches!(
+        problem(&dir, &key),
+        ImportProblem::ForgedTag { .. }
+    ));
+}
