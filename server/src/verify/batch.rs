@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -51,9 +52,34 @@ struct Job {
 #[derive(Default)]
 pub struct Batches {
     queue: OnceLock<Mutex<mpsc::Sender<Job>>>,
+    stats: Arc<Stats>,
+}
+
+/// What this server's writers have done so far (the Prometheus metrics say the same for the whole
+/// process, where every server of a test binary adds to them).
+#[derive(Debug, Default)]
+pub struct Stats {
+    largest: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+impl Stats {
+    /// The most verifications one batch held.
+    pub fn largest_batch(&self) -> usize {
+        self.largest.load(Ordering::Relaxed)
+    }
+
+    /// How many batches failed and ran their verifications one by one.
+    pub fn failed_batches(&self) -> usize {
+        self.failed.load(Ordering::Relaxed)
+    }
 }
 
 impl Batches {
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
     /// Decides and records `pending` in the next batch; answers once the batch committed.
     pub(crate) async fn verify(
         &self,
@@ -69,7 +95,9 @@ impl Batches {
             rules,
             reply,
         };
-        let queue = self.queue.get_or_init(|| Mutex::new(start(db.clone())));
+        let queue = self
+            .queue
+            .get_or_init(|| Mutex::new(start(db.clone(), self.stats.clone())));
         queue
             .lock()
             .map_err(|_| Error::Internal("the verification queue is poisoned".into()))?
@@ -81,14 +109,14 @@ impl Batches {
     }
 }
 
-fn start(db: Db) -> mpsc::Sender<Job> {
+fn start(db: Db, stats: Arc<Stats>) -> mpsc::Sender<Job> {
     let (queue, jobs) = mpsc::channel();
     let jobs = Arc::new(Mutex::new(jobs));
     for i in 0..THREADS {
-        let (db, jobs) = (db.clone(), jobs.clone());
+        let (db, jobs, stats) = (db.clone(), jobs.clone(), stats.clone());
         let spawned = std::thread::Builder::new()
             .name(format!("verify-batch-{i}"))
-            .spawn(move || writer(&db, &jobs));
+            .spawn(move || writer(&db, &jobs, &stats));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start a verification writer thread");
         }
@@ -97,7 +125,7 @@ fn start(db: Db) -> mpsc::Sender<Job> {
 }
 
 /// One writer thread: takes what is waiting, answers it, and again, until the queue closes.
-fn writer(db: &Db, jobs: &Mutex<mpsc::Receiver<Job>>) {
+fn writer(db: &Db, jobs: &Mutex<mpsc::Receiver<Job>>, stats: &Stats) {
     loop {
         let batch = {
             let Ok(jobs) = jobs.lock() else {
@@ -116,9 +144,10 @@ fn writer(db: &Db, jobs: &Mutex<mpsc::Receiver<Job>>) {
             batch
         };
         metrics::histogram!("chainmark_verify_batch_size").record(batch.len() as f64);
+        stats.largest.fetch_max(batch.len(), Ordering::Relaxed);
         // A panic fails this batch's verifications, not the thread.
-        let answers =
-            catch_unwind(AssertUnwindSafe(|| answer_batch(db, &batch))).unwrap_or_else(|panic| {
+        let answers = catch_unwind(AssertUnwindSafe(|| answer_batch(db, &batch, stats)))
+            .unwrap_or_else(|panic| {
                 let message = panic_message(panic.as_ref());
                 tracing::error!(panic = %message, "a verification batch panicked");
                 batch
@@ -134,7 +163,7 @@ fn writer(db: &Db, jobs: &Mutex<mpsc::Receiver<Job>>) {
 }
 
 /// The answers to `batch`, in its order, each final (committed, or an error).
-fn answer_batch(db: &Db, batch: &[Job]) -> Vec<Result<Answer>> {
+fn answer_batch(db: &Db, batch: &[Job], stats: &Stats) -> Vec<Result<Answer>> {
     let mut conn = match db.get_writer() {
         Ok(conn) => conn,
         Err(e) => {
@@ -150,6 +179,7 @@ fn answer_batch(db: &Db, batch: &[Job]) -> Vec<Result<Answer>> {
             Ok(answers) => return answers.into_iter().map(Ok).collect(),
             Err(e) => {
                 metrics::counter!("chainmark_verify_batches_failed_total").increment(1);
+                stats.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, count = batch.len(),
                     "verification batch failed; running its verifications one by one");
             }
