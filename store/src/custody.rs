@@ -14,13 +14,16 @@ use crate::error::{Error, Result};
 use crate::typed::Stored;
 
 /// Moves one item from the custodian the rules saw to the next; a sale also releases it, if
-/// nothing released it before. Runs once per scanned item, so it stays prepared.
+/// nothing released it before. Runs once per scanned item, so it stays prepared. Every move the
+/// rules decide is of an active item, and the item must still be active: a recall or void that
+/// committed after the rules read it is a conflict, not a move of a recalled item.
 struct MoveItem;
 
 impl FixedSql for MoveItem {
     const SQL: &'static str = "UPDATE items SET custodian_kind = ?, custodian_id = ?, \
         released_at = coalesce(released_at, ?) \
-        WHERE serial = ? AND custodian_kind = ? AND custodian_id IS NOT DISTINCT FROM ?";
+        WHERE serial = ? AND custodian_kind = ? AND custodian_id IS NOT DISTINCT FROM ? \
+        AND status = 'active'";
 }
 
 /// Puts an item into a case, or takes it out (a null case).
@@ -335,11 +338,14 @@ fn released(event: &NewEvent) -> Option<chrono::NaiveDateTime> {
 fn changed_meanwhile(serial: &str) -> Error {
     Error::conflict(
         "custody_changed_meanwhile",
-        format!("item {serial} changed custodian while the scan was applied"),
+        format!(
+            "item {serial} changed while the scan was applied (another custodian, or recalled \
+             or voided)"
+        ),
     )
 }
 
-/// Makes the move of `event` if the item still has the custodian the rules saw.
+/// Makes the move of `event` if the item still has the custodian the rules saw and is active.
 fn move_item(conn: &mut DbConnection, event: &NewEvent) -> Result<()> {
     let update = Fixed::<MoveItem>::new(vec![
         Bind::Text(event.to.0.as_str()),
@@ -358,18 +364,20 @@ fn move_item(conn: &mut DbConnection, event: &NewEvent) -> Result<()> {
 }
 
 /// PostgreSQL: [`MoveItem`] for many items, one statement. The moves come in as arrays
-/// (`unnest`), each conditional on its custodian as before; sorted by serial, so two appliers
-/// moving common items lock them in the same order.
+/// (`unnest`), each conditional on its custodian and the item being active, as before; sorted by
+/// serial, so the rows of one flush are locked in one order. (A batch flushes more than once, and
+/// other writes lock rows in scan order: two writers can still deadlock, which PostgreSQL breaks
+/// by failing one, whose batch then runs one scan at a time.)
 const MOVE_ITEMS: &str = "UPDATE items SET custodian_kind = m.to_kind, custodian_id = m.to_id, \
     released_at = coalesce(items.released_at, m.released) \
     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], \
     $6::timestamp[]) AS m(serial, from_kind, from_id, to_kind, to_id, released) \
     WHERE items.serial = m.serial AND items.custodian_kind = m.from_kind \
-    AND items.custodian_id IS NOT DISTINCT FROM m.from_id \
+    AND items.custodian_id IS NOT DISTINCT FROM m.from_id AND items.status = 'active' \
     RETURNING items.serial";
 
 /// Makes the moves of `events` (of different items); any item whose custodian is no longer the
-/// one its move was decided from is a conflict. One statement on PostgreSQL; on SQLite, where a
+/// one its move was decided from, or that is no longer active, is a conflict. One statement on PostgreSQL; on SQLite, where a
 /// statement costs no round trip, [`MoveItem`]'s prepared statement for each.
 fn move_items(conn: &mut DbConnection, events: &[NewEvent]) -> Result<()> {
     let c = match conn {

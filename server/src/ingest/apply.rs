@@ -47,12 +47,12 @@ pub struct Moved {
 /// ends. On PostgreSQL each of those was a round trip per scan (BENCHMARKS.md, issue 22).
 ///
 /// On PostgreSQL a batch is also applied set-wise: every item its scans name is read in one
-/// query at the start ([`BatchItems`]), the scans decide against those states (kept current as
-/// the batch moves items), and the custody moves with their events are written together
-/// ([`Deferred`]) when the batch ends, or before anything reads custody from the database (a
-/// case, a ship or receive scan, a diversion check). The moves stay conditional on the
-/// custodians read, so a change made meanwhile by anyone else fails the batch, which is then
-/// applied one scan at a time. SQLite runs each scan's prepared statements: there a statement
+/// query at the start ([`BatchItems`]), the scans that only move custody decide against those
+/// states (kept current as the batch moves items), and the custody moves with their events are
+/// written together ([`Deferred`]) when the batch ends, or before anything reads custody from
+/// the database (a case, a pack, a ship or receive scan, a diversion check). The moves stay
+/// conditional on the custodian and the status read, so a change made meanwhile by anyone else
+/// fails the batch, which is then applied one scan at a time. SQLite runs each scan's prepared statements: there a statement
 /// costs no round trip.
 pub struct ScanBatch<'a> {
     /// PostgreSQL: moves and events wait in `deferred`, items are read from `items`.
@@ -121,15 +121,20 @@ impl<'a> ScanBatch<'a> {
         Ok(here)
     }
 
-    /// What `code` names, from the batch's items when it names one of them (the database
-    /// otherwise, after the moves waiting are written).
+    /// What `code` names, from the batch's items when it names one of them and the scan only
+    /// moves custody (the database otherwise, after the moves waiting are written). A move is
+    /// written only if the item still has the custodian and the status it was decided on, so
+    /// what another writer changed meanwhile cannot slip through; a pack, an unpack, a ship or a
+    /// receive decides on more than that (its case, its order) and reads the database.
     fn resolve(
         &mut self,
         conn: &mut DbConnection,
         keys: &KeyRing,
+        kind: ScanKind,
         code: &str,
     ) -> Result<Result<Scanned, RejectReason>> {
-        if self.set_wise {
+        let moves_only = matches!(kind, ScanKind::Sell | ScanKind::Return | ScanKind::Inspect);
+        if self.set_wise && moves_only {
             if let Ok(parsed) = payload::parse(code) {
                 if let Some(serial) = parsed.serial() {
                     if let Some(known) = self.items.get(serial.as_str()) {
@@ -257,7 +262,7 @@ fn decide_and_apply(
     event: &ScanEvent,
     seq: i64,
 ) -> Result<Result<Moved, RejectReason>> {
-    let scanned = match batch.resolve(conn, keys, &event.code)? {
+    let scanned = match batch.resolve(conn, keys, event.kind, &event.code)? {
         Ok(s) => s,
         Err(reason) => return Ok(Err(reason)),
     };

@@ -551,6 +551,15 @@ fn orders_ship_and_are_received_by_scans() {
     }
 }
 
+/// Which scans a world is sent.
+#[derive(Clone, Copy)]
+enum Scenario {
+    /// Cases opened, packed and sold whole, orders shipped and received, between moves.
+    Mixed,
+    /// Sales and returns only.
+    MovesOnly,
+}
+
 /// One scan as a handheld sends it: which device, its seq, kind, code and context.
 type Sent<'s> = (&'s str, u64, ScanKind, String, Option<String>);
 
@@ -581,7 +590,7 @@ struct Ending {
 
 /// A network with an accepted, paid order of 6 for one agent, a batch of 12 items in 3 cases,
 /// an HQ handheld and the agent's, and item 11 in a second agent's hands (to be returned).
-fn scanning_world(backend: crate::common::Backend, together: bool) -> Ending {
+fn scanning_world(backend: crate::common::Backend, scenario: Scenario, together: bool) -> Ending {
     use chainmark_server::domain::network::PaidVia;
     use chainmark_server::ingest::handle::{Prepared, apply_together, prepare};
     let net = crate::network::Net::new(backend);
@@ -615,39 +624,58 @@ fn scanning_world(backend: crate::common::Backend, together: bool) -> Ending {
     let s = |i: usize| rows[i].serial.clone();
     let forged = rows[5].verify_url.replace(&rows[5].tag, &rows[6].tag);
     use ScanKind::*;
-    let sent: Vec<Sent> = vec![
-        ("hq-hh", 1, Inspect, s(0), None),
-        ("hq-hh", 2, Unpack, c0.clone(), None),
-        ("hq-hh", 3, Unpack, c0.clone(), None),
-        ("hq-hh", 4, Sell, rows[1].verify_url.clone(), None),
-        ("hq-hh", 5, Sell, s(1), None),
-        // Into case 1, which is then sold whole: its five items, item 0 among them.
-        ("hq-hh", 6, Pack, s(0), Some(c1.clone())),
-        ("hq-hh", 7, Sell, c1.clone(), None),
-        ("hq-hh", 8, Sell, s(0), None),
-        ("hq-hh", 9, Sell, s(4), None),
-        // Two moves of one item: returned from the second agent, then sold.
-        ("hq-hh", 10, Return, s(11), None),
-        ("hq-hh", 11, Sell, s(11), None),
-        ("hq-hh", 12, Ship, s(2), ctx.clone()),
-        ("hq-hh", 13, Ship, s(3), ctx.clone()),
-        ("hq-hh", 14, Ship, s(8), ctx.clone()),
-        ("hq-hh", 15, Sell, s(9), None),
-        ("hq-hh", 16, Ship, s(9), ctx.clone()),
-        ("hq-hh", 17, Ship, s(2), ctx.clone()),
-        ("agent1-hh", 1, Receive, s(2), ctx.clone()),
-        ("agent1-hh", 2, Receive, s(3), ctx.clone()),
-        ("agent1-hh", 3, Receive, s(2), ctx.clone()),
-        ("agent1-hh", 4, Sell, s(3), None),
-        ("agent1-hh", 5, Sell, s(8), None),
-        ("hq-hh", 18, Sell, "hello world".into(), None),
-        ("hq-hh", 19, Sell, forged, None),
-        ("hq-hh", 20, Inspect, stranger, None),
-        // Sent twice: the second is a duplicate, whatever it says.
-        ("hq-hh", 4, Sell, s(10), None),
-        ("hq-hh", 21, Sell, s(10), None),
-        ("hq-hh", 21, Sell, s(6), None),
-    ];
+    let sent: Vec<Sent> = match scenario {
+        // Only moves: the batch decides every scan from the items it read at its start.
+        Scenario::MovesOnly => vec![
+            // Two moves of one item, then a third refused from the state the second left.
+            ("hq-hh", 1, Return, s(11), None),
+            ("hq-hh", 2, Sell, s(11), None),
+            ("hq-hh", 3, Sell, s(11), None),
+            ("hq-hh", 4, Sell, rows[0].verify_url.clone(), None),
+            ("hq-hh", 5, Inspect, s(0), None),
+            ("hq-hh", 6, Sell, s(0), None),
+            ("hq-hh", 7, Return, s(1), None),
+            ("hq-hh", 8, Sell, s(1), None),
+            ("hq-hh", 9, Sell, forged.clone(), None),
+            ("hq-hh", 10, Sell, "hello world".into(), None),
+            ("hq-hh", 9, Sell, s(2), None),
+            ("hq-hh", 11, Sell, s(2), None),
+            ("hq-hh", 12, Sell, s(2), None),
+        ],
+        Scenario::Mixed => vec![
+            ("hq-hh", 1, Inspect, s(0), None),
+            ("hq-hh", 2, Unpack, c0.clone(), None),
+            ("hq-hh", 3, Unpack, c0.clone(), None),
+            ("hq-hh", 4, Sell, rows[1].verify_url.clone(), None),
+            ("hq-hh", 5, Sell, s(1), None),
+            // Into case 1, which is then sold whole: its five items, item 0 among them.
+            ("hq-hh", 6, Pack, s(0), Some(c1.clone())),
+            ("hq-hh", 7, Sell, c1.clone(), None),
+            ("hq-hh", 8, Sell, s(0), None),
+            ("hq-hh", 9, Sell, s(4), None),
+            // Two moves of one item: returned from the second agent, then sold.
+            ("hq-hh", 10, Return, s(11), None),
+            ("hq-hh", 11, Sell, s(11), None),
+            ("hq-hh", 12, Ship, s(2), ctx.clone()),
+            ("hq-hh", 13, Ship, s(3), ctx.clone()),
+            ("hq-hh", 14, Ship, s(8), ctx.clone()),
+            ("hq-hh", 15, Sell, s(9), None),
+            ("hq-hh", 16, Ship, s(9), ctx.clone()),
+            ("hq-hh", 17, Ship, s(2), ctx.clone()),
+            ("agent1-hh", 1, Receive, s(2), ctx.clone()),
+            ("agent1-hh", 2, Receive, s(3), ctx.clone()),
+            ("agent1-hh", 3, Receive, s(2), ctx.clone()),
+            ("agent1-hh", 4, Sell, s(3), None),
+            ("agent1-hh", 5, Sell, s(8), None),
+            ("hq-hh", 18, Sell, "hello world".into(), None),
+            ("hq-hh", 19, Sell, forged, None),
+            ("hq-hh", 20, Inspect, stranger, None),
+            // Sent twice: the second is a duplicate, whatever it says.
+            ("hq-hh", 4, Sell, s(10), None),
+            ("hq-hh", 21, Sell, s(10), None),
+            ("hq-hh", 21, Sell, s(6), None),
+        ],
+    };
     let handheld = |id: &str| if id == "hq-hh" { &hq } else { &mine };
     let answers: Vec<(AckResult, Option<wire::OrderProgress>)> = if together {
         let keys = net.app.state.keys.clone();
@@ -780,8 +808,8 @@ fn scanning_world(backend: crate::common::Backend, together: bool) -> Ending {
 #[test]
 fn a_batch_of_scans_ends_where_the_same_scans_one_at_a_time_end() {
     for backend in backends() {
-        let one_at_a_time = scanning_world(backend, false);
-        let together = scanning_world(backend, true);
+        let one_at_a_time = scanning_world(backend, Scenario::Mixed, false);
+        let together = scanning_world(backend, Scenario::Mixed, true);
         assert_eq!(together, one_at_a_time, "{backend:?}");
         // The scenario does what its comments say, so the comparison covers those paths.
         let accepted = |i: usize| one_at_a_time.answers[i].0 == AckResult::Accepted;
@@ -796,15 +824,26 @@ fn a_batch_of_scans_ends_where_the_same_scans_one_at_a_time_end() {
         );
         assert_eq!(one_at_a_time.items[11], ("sold".into(), None, Some(2)));
         assert_eq!(one_at_a_time.order, (OrderState::Shipping, 3));
+
+        // Moves only: on PostgreSQL every scan decides from the batch's own reading of its
+        // items, which must follow each move (item 11 returned, then sold, then refused) and
+        // write an item's two moves apart.
+        let one_at_a_time = scanning_world(backend, Scenario::MovesOnly, false);
+        let together = scanning_world(backend, Scenario::MovesOnly, true);
+        assert_eq!(together, one_at_a_time, "{backend:?}");
+        let accepted: Vec<usize> = (0..one_at_a_time.answers.len())
+            .filter(|&i| one_at_a_time.answers[i].0 == AckResult::Accepted)
+            .collect();
+        assert_eq!(accepted, [0, 1, 3, 4, 7, 11], "{:?}", one_at_a_time.answers);
     }
 }
 
-/// Moves written together stay conditional on the custodian each was decided from: an item that
-/// another connection moved meanwhile turns the whole flush into a conflict, and nothing of it
-/// is written (no lost update, no event for a move not made).
+/// Moves written together stay conditional on what each was decided on: an item that another
+/// connection moved or recalled meanwhile turns the whole flush into a conflict, and nothing of
+/// it is written (no lost update, no event for a move not made, no sale of a recalled item).
 #[test]
-fn moves_written_together_refuse_an_item_moved_meanwhile() {
-    use chainmark_server::domain::custody::{Change, Custodian, ItemState};
+fn moves_written_together_refuse_an_item_moved_or_recalled_meanwhile() {
+    use chainmark_server::domain::custody::{Change, Custodian, ItemState, ItemStatus};
     use chainmark_server::store::custody::{self as custody_store, Deferred, ScanOrigin};
     for backend in backends() {
         let rig = Rig::new(backend);
@@ -832,34 +871,48 @@ fn moves_written_together_refuse_an_item_moved_meanwhile() {
             note: None,
         };
         let events_before = rig.device_events().len();
-        let mut conn = rig.app.conn();
-        let outcome = chainmark_server::store::in_transaction::<_, chainmark_server::store::Error>(
-            &mut conn,
-            |c: &mut DbConnection| {
-                let mut later = Deferred::default();
-                let moved =
-                    custody_store::apply_with(c, &changes, &seen, &origin, Some(&mut later))?;
-                assert_eq!(moved, 3);
-                assert!(!later.is_empty(), "decided, not yet written");
-                // Meanwhile another connection hands item 1 to an agent.
-                diesel::update(items::table.filter(items::serial.eq(&rows[1].serial)))
-                    .set((
-                        items::custodian_kind.eq(Stored(CustodianKind::Agent)),
-                        items::custodian_id.eq(7i64),
-                    ))
-                    .execute(&mut *rig.app.conn())
-                    .expect("moved by someone else");
-                later.flush(c)
-            },
-        );
-        drop(conn);
-        let err = outcome.expect_err("a conflict");
-        assert_eq!(
-            err.code(),
-            "custody_changed_meanwhile",
-            "{backend:?}: {err}"
-        );
-        assert!(err.to_string().contains(&rows[1].serial), "{err}");
+        let flush_after = |meanwhile: &dyn Fn()| {
+            let mut conn = rig.app.conn();
+            chainmark_server::store::in_transaction::<_, chainmark_server::store::Error>(
+                &mut conn,
+                |c: &mut DbConnection| {
+                    let mut later = Deferred::default();
+                    let moved =
+                        custody_store::apply_with(c, &changes, &seen, &origin, Some(&mut later))?;
+                    assert_eq!(moved, 3);
+                    assert!(!later.is_empty(), "decided, not yet written");
+                    meanwhile();
+                    later.flush(c)
+                },
+            )
+        };
+        let item = |i: usize| items::table.filter(items::serial.eq(&rows[i].serial));
+        // Another connection recalls item 2, then hands item 1 to an agent: each time the moves
+        // decided before are refused whole.
+        let recalled = flush_after(&|| {
+            diesel::update(item(2))
+                .set(items::status.eq(Stored(ItemStatus::Recalled)))
+                .execute(&mut *rig.app.conn())
+                .expect("recalled by someone else");
+        });
+        let moved = flush_after(&|| {
+            diesel::update(item(1))
+                .set((
+                    items::custodian_kind.eq(Stored(CustodianKind::Agent)),
+                    items::custodian_id.eq(7i64),
+                ))
+                .execute(&mut *rig.app.conn())
+                .expect("moved by someone else");
+        });
+        for (err, serial) in [(recalled, &rows[2].serial), (moved, &rows[1].serial)] {
+            let err = err.expect_err("a conflict");
+            assert_eq!(
+                err.code(),
+                "custody_changed_meanwhile",
+                "{backend:?}: {err}"
+            );
+            assert!(err.to_string().contains(serial.as_str()), "{err}");
+        }
         assert_eq!(rig.custodian(&rows[0].serial), ("hq".into(), None));
         assert_eq!(rig.custodian(&rows[1].serial), ("agent".into(), Some(7)));
         assert_eq!(rig.custodian(&rows[2].serial), ("hq".into(), None));
