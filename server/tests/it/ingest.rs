@@ -585,6 +585,8 @@ struct Ending {
     history: Vec<Happened>,
     /// Every scan record: device, seq, result, items moved.
     records: Vec<(String, i64, String, i32)>,
+    /// Every diversion alert: item index, kind, expected and observed region.
+    alerts: Vec<(usize, String, Option<String>, Option<String>)>,
     order: (OrderState, i64),
 }
 
@@ -598,19 +600,42 @@ fn scanning_world(backend: crate::common::Backend, scenario: Scenario, together:
     let rows = &batch.rows;
     let (agent, buyer) = net.active("national-1", "national", None);
     let (other, _) = net.active("national-2", "national", None);
+    if let Scenario::Mixed = scenario {
+        // Places for both agents: the agent's handheld is then a scanner with a region, every
+        // scan of it checked for diversion (which reads custody from the database).
+        use chainmark_server::store::diversion_places as places;
+        places::set_agent_regions(&mut net.conn(), agent, &["330106".into()]).expect("regions");
+        places::set_agent_regions(&mut net.conn(), other, &["440106".into()]).expect("regions");
+    }
     let input = chainmark_server::network::orders::OrderInput::single(crate::network::SKU, 6);
     let order = chainmark_server::network::orders::submit(&mut net.conn(), buyer, &input)
         .expect("submit")
         .id;
     chainmark_server::network::orders::accept(&mut net.conn(), order, net.admin).expect("accept");
     net.pay(order, PaidVia::Offline, net.finance);
-    diesel::update(items::table.filter(items::serial.eq(&rows[11].serial)))
-        .set((
-            items::custodian_kind.eq(Stored(CustodianKind::Agent)),
-            items::custodian_id.eq(other),
-        ))
-        .execute(&mut *net.conn())
-        .expect("given to the second agent");
+    {
+        // Item 11 received by the second agent (its move and its event, as a receipt writes).
+        use chainmark_server::domain::custody::{Change, Custodian, ItemState};
+        use chainmark_server::store::custody::{self as custody_store, ScanOrigin};
+        let held = ItemState {
+            serial: rows[11].serial.clone(),
+            active: true,
+            custodian: Custodian::Hq,
+            sealed_case: None,
+        };
+        let to_other = Change::Custody {
+            serial: held.serial.clone(),
+            to: Custodian::Agent(other),
+        };
+        let origin = ScanOrigin {
+            kind: CustodyEventKind::Receive,
+            device: None,
+            actor: None,
+            note: None,
+        };
+        custody_store::apply(&mut net.conn(), &[to_other], &[held], &origin)
+            .expect("given to the second agent");
+    }
     let directory = DeviceDirectory::new(DeviceKey::from_bytes([9; 32]));
     let hq = Handheld::register(&net.app, &directory, "hq-hh", None);
     let mine = Handheld::register(&net.app, &directory, "agent1-hh", Some(agent));
@@ -667,6 +692,8 @@ fn scanning_world(backend: crate::common::Backend, scenario: Scenario, together:
             ("agent1-hh", 3, Receive, s(2), ctx.clone()),
             ("agent1-hh", 4, Sell, s(3), None),
             ("agent1-hh", 5, Sell, s(8), None),
+            // The second agent's item, seen by this agent's handheld: a diversion alert.
+            ("agent1-hh", 6, Inspect, s(11), None),
             ("hq-hh", 18, Sell, "hello world".into(), None),
             ("hq-hh", 19, Sell, forged, None),
             ("hq-hh", 20, Inspect, stranger, None),
@@ -788,9 +815,27 @@ fn scanning_world(backend: crate::common::Backend, scenario: Scenario, together:
         ))
         .load(&mut *conn)
         .expect("records");
+    use chainmark_server::domain::diversion::alert::AlertKind;
+    use chainmark_server::store::schema::diversion_alerts;
+    let alerts = diversion_alerts::table
+        .order(diversion_alerts::id)
+        .select((
+            diversion_alerts::serial,
+            diversion_alerts::kind,
+            diversion_alerts::expected_region,
+            diversion_alerts::observed_region,
+        ))
+        .load::<(String, AlertKind, Option<String>, Option<String>)>(&mut *conn)
+        .expect("alerts")
+        .into_iter()
+        .map(|(serial, kind, expected, observed)| {
+            (index(&serial), kind.as_str().to_owned(), expected, observed)
+        })
+        .collect();
     drop(conn);
     let o = net.order(order);
     Ending {
+        alerts,
         answers,
         items: items_now,
         opened,
@@ -803,8 +848,8 @@ fn scanning_world(backend: crate::common::Backend, scenario: Scenario, together:
 /// The consumer applies the scans waiting as one batch (on PostgreSQL set-wise: its items read
 /// at once, its custody moves and events written together, before anything reads them from the
 /// database). Whatever the mix — cases opened, packed and sold whole, an item moved twice,
-/// orders shipped and received in between, refusals and duplicates — a batch ends exactly where
-/// the same scans applied one at a time end.
+/// orders shipped and received in between, a handheld with a region checking for diversion,
+/// refusals and duplicates — a batch ends exactly where the same scans applied one at a time end.
 #[test]
 fn a_batch_of_scans_ends_where_the_same_scans_one_at_a_time_end() {
     for backend in backends() {
@@ -818,12 +863,16 @@ fn a_batch_of_scans_ends_where_the_same_scans_one_at_a_time_end() {
             .collect();
         assert_eq!(
             accepted,
-            [0, 1, 3, 5, 6, 9, 10, 11, 12, 13, 14, 17, 18, 20, 26],
+            [0, 1, 3, 5, 6, 9, 10, 11, 12, 13, 14, 17, 18, 20, 22, 27],
             "{:?}",
             one_at_a_time.answers
         );
         assert_eq!(one_at_a_time.items[11], ("sold".into(), None, Some(2)));
         assert_eq!(one_at_a_time.order, (OrderState::Shipping, 3));
+        assert!(
+            !one_at_a_time.alerts.is_empty(),
+            "the agent's handheld raised no alert"
+        );
 
         // Moves only: on PostgreSQL every scan decides from the batch's own reading of its
         // items, which must follow each move (item 11 returned, then sold, then refused) and
