@@ -125,19 +125,7 @@ pub struct ScanRecord<'a> {
 }
 
 pub fn record_scan(conn: &mut DbConnection, r: &ScanRecord<'_>) -> Result<()> {
-    let insert = diesel::insert_into(device_scans::table).values((
-        device_scans::device_id.eq(r.device_id),
-        device_scans::seq.eq(r.seq),
-        device_scans::kind.eq(Stored(r.kind)),
-        device_scans::code.eq(r.code),
-        device_scans::context.eq(r.context),
-        device_scans::scanned_at.eq(r.scanned_at),
-        device_scans::received_at.eq(now()),
-        device_scans::result.eq(r.result),
-        device_scans::items_moved.eq(r.items_moved),
-    ));
-    per_backend!(conn, |c| insert.execute(c))?;
-    Ok(())
+    record_scans(conn, std::slice::from_ref(r))
 }
 
 /// Which of `keys` (device, seq) were recorded before. On PostgreSQL one query per few hundred
@@ -185,32 +173,34 @@ pub fn recorded_scans(
     Ok(found)
 }
 
-/// [`record_scan`] for many scans: multi-row `INSERT`s on PostgreSQL, [`record_scan`]'s
-/// prepared statement for each on SQLite (see [`recorded_scans`]).
-pub fn record_scans(conn: &mut DbConnection, records: &[ScanRecord<'_>]) -> Result<()> {
-    if matches!(conn, DbConnection::Sqlite(_)) || records.len() == 1 {
-        return records.iter().try_for_each(|r| record_scan(conn, r));
-    }
+/// [`record_scan`] for many scans: multi-row `INSERT`s on PostgreSQL; on SQLite (and for one
+/// scan) a single-row `INSERT` each, which stays prepared (see [`recorded_scans`]).
+pub fn record_scans<'a>(conn: &mut DbConnection, records: &'a [ScanRecord<'a>]) -> Result<()> {
     let at = now();
+    let row = |r: &'a ScanRecord<'a>| {
+        (
+            device_scans::device_id.eq(r.device_id),
+            device_scans::seq.eq(r.seq),
+            device_scans::kind.eq(Stored(r.kind)),
+            device_scans::code.eq(r.code),
+            device_scans::context.eq(r.context),
+            device_scans::scanned_at.eq(r.scanned_at),
+            device_scans::received_at.eq(at),
+            device_scans::result.eq(r.result),
+            device_scans::items_moved.eq(r.items_moved),
+        )
+    };
+    if matches!(conn, DbConnection::Sqlite(_)) || records.len() == 1 {
+        for record in records {
+            let insert = diesel::insert_into(device_scans::table).values(row(record));
+            per_backend!(conn, |c| insert.execute(c))?;
+        }
+        return Ok(());
+    }
     // 9 columns a row: 400 rows stay far below SQLite's limit of bound values.
     for chunk in records.chunks(400) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|r| {
-                (
-                    device_scans::device_id.eq(r.device_id),
-                    device_scans::seq.eq(r.seq),
-                    device_scans::kind.eq(Stored(r.kind)),
-                    device_scans::code.eq(r.code),
-                    device_scans::context.eq(r.context),
-                    device_scans::scanned_at.eq(r.scanned_at),
-                    device_scans::received_at.eq(at),
-                    device_scans::result.eq(r.result),
-                    device_scans::items_moved.eq(r.items_moved),
-                )
-            })
-            .collect();
-        let insert = diesel::insert_into(device_scans::table).values(rows);
+        let insert = diesel::insert_into(device_scans::table)
+            .values(chunk.iter().map(row).collect::<Vec<_>>());
         per_backend!(conn, |c| insert.execute(c))?;
     }
     Ok(())

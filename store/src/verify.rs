@@ -16,67 +16,39 @@ use crate::error::{Error, Result};
 use crate::typed::Stored;
 
 /// Everything the verification page shows or decides on, in one query.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = items)]
 pub struct VerifyView {
     pub serial: String,
     pub batch_id: String,
+    #[diesel(select_expression = batches::key_id)]
     pub key_id: String,
+    #[diesel(column_name = status)]
     pub item_status: ItemStatus,
+    #[diesel(select_expression = batches::status)]
     pub batch_status: ItemStatus,
     pub custodian_kind: CustodianKind,
     pub code_hash: String,
     pub verify_count: i32,
     pub first_verified_at: Option<NaiveDateTime>,
     pub first_verified_place: Option<String>,
+    #[diesel(select_expression = products::sku)]
     pub sku: String,
+    #[diesel(select_expression = products::name)]
     pub product_name: String,
+    #[diesel(select_expression = products::name_en)]
     pub product_name_en: Option<String>,
+    #[diesel(select_expression = products::image_url)]
     pub image_url: Option<String>,
+    #[diesel(select_expression = batches::production_date)]
     pub production_date: String,
 }
-
-/// The columns of a [`VerifyView`], in its order.
-type ViewColumns = (
-    items::serial,
-    items::batch_id,
-    batches::key_id,
-    items::status,
-    batches::status,
-    items::custodian_kind,
-    items::code_hash,
-    items::verify_count,
-    items::first_verified_at,
-    items::first_verified_place,
-    products::sku,
-    products::name,
-    products::name_en,
-    products::image_url,
-    batches::production_date,
-);
-
-const VIEW_COLUMNS: ViewColumns = (
-    items::serial,
-    items::batch_id,
-    batches::key_id,
-    items::status,
-    batches::status,
-    items::custodian_kind,
-    items::code_hash,
-    items::verify_count,
-    items::first_verified_at,
-    items::first_verified_place,
-    products::sku,
-    products::name,
-    products::name_en,
-    products::image_url,
-    batches::production_date,
-);
 
 pub fn load(conn: &mut DbConnection, serial: &str) -> Result<Option<VerifyView>> {
     Ok(per_backend!(conn, |c| items::table
         .inner_join(batches::table.inner_join(products::table))
         .filter(items::serial.eq(serial))
-        .select(VIEW_COLUMNS)
+        .select(VerifyView::as_select())
         .load::<VerifyView>(c))?
     .pop())
 }
@@ -87,7 +59,7 @@ pub fn load_many(conn: &mut DbConnection, serials: &[&str]) -> Result<Vec<Verify
     Ok(per_backend!(conn, |c| items::table
         .inner_join(batches::table.inner_join(products::table))
         .filter(items::serial.eq_any(serials))
-        .select(VIEW_COLUMNS)
+        .select(VerifyView::as_select())
         .load::<VerifyView>(c))?)
 }
 

@@ -21,7 +21,7 @@ use rumqttc::{
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-use crate::ingest::apply::{Applied, ScanBatch};
+use crate::ingest::apply::Applied;
 use crate::ingest::directory::{DeviceDirectory, DeviceEntry};
 use crate::ingest::fleet::{self, Action, Fleet};
 use crate::ingest::handle::{self, Prepared, Reply};
@@ -499,12 +499,10 @@ async fn apply_batch(ingest: &Ingest, batch: Vec<Incoming>) -> Vec<Outcome> {
                 let (keys, all) = (ingest.keys.clone(), events.clone());
                 let one = db
                     .write(move |conn| {
-                        let (device, event) = &all[i];
-                        let mut batch = ScanBatch::start(conn, [(device, event)])?;
-                        let applied =
-                            handle::apply_prepared(conn, &keys, &mut batch, device, event)?;
-                        batch.finish(conn)?;
-                        Ok(applied)
+                        let one = handle::apply_together(conn, &keys, &all[i..=i])?;
+                        one.into_iter()
+                            .next()
+                            .ok_or_else(|| Error::Internal("a scan went unanswered".into()))
                     })
                     .await;
                 results.push(

@@ -5,7 +5,7 @@
 
 use chainmark_wire::{self as wire, Ack, AckResult, OrderProgress, RejectReason, ScanEvent};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ingest::apply::{Applied, ScanBatch, apply_event};
 use crate::ingest::directory::{DeviceDirectory, DeviceEntry};
 use crate::keys::KeyRing;
@@ -136,9 +136,11 @@ pub fn handle_scan_message(
     match prepare(device, prefix, topic, payload) {
         Prepared::Answer(reply) => Ok(reply),
         Prepared::Apply { device, event } => {
-            let mut batch = ScanBatch::start(conn, [(&device, &event)])?;
-            let applied = apply_prepared(conn, keys, &mut batch, &device, &event)?;
-            batch.finish(conn)?;
+            let one = [(device, event)];
+            let applied = apply_together(conn, keys, &one)?
+                .pop()
+                .ok_or_else(|| Error::Internal("the scan went unanswered".into()))?;
+            let [(device, event)] = one;
             Ok(Some(answer(
                 &device,
                 prefix,
