@@ -3,9 +3,10 @@
 //! pure `domain::epcis`, and each event is written as soon as it is complete, so memory stays
 //! bounded by a page whatever the size of the batch.
 //!
-//! The document lists, in this order: the custody events (commissioning, shipping, receiving,
-//! returns, sales, voids, recalls), the cases codegen packed at import, then the accepted
-//! pack, unpack and inspect scans of the warehouse handhelds.
+//! The document lists, in this order: the batches' commissioning (an import is recorded once on
+//! its batch), the custody events (shipping, receiving, returns, sales, voids, recalls), the cases
+//! codegen packed at import, then the accepted pack, unpack and inspect scans of the warehouse
+//! handhelds.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -13,7 +14,7 @@ use std::io::Write;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
-use crate::domain::custody::CustodianKind;
+use crate::domain::custody::{CustodianKind, CustodyEventKind};
 use crate::domain::epcis::event::{custody_event, pre_aggregation_event};
 use crate::domain::epcis::{
     CustodyFact, Holder, Ids, OrderParties, PartyRef, PreAggregation, When, document,
@@ -105,6 +106,7 @@ pub fn export(
         progress,
     };
     sink.raw(&document::open(Utc::now()))?;
+    commissioning_section(conn, ids, filter, &mut sink)?;
     custody_section(conn, ids, filter, &mut sink)?;
     import_section(conn, ids, filter, &mut sink)?;
     scans::scan_section(conn, ids, filter, &mut sink)?;
@@ -173,6 +175,45 @@ fn same_group(a: &CustodyRow, b: &CustodyRow) -> bool {
         b.at,
         &b.device_id,
     )
+}
+
+/// One commissioning ObjectEvent per [`EPCS_PER_EVENT`] items of each batch, in index order:
+/// the import is recorded once on the batch (`batches.imported_at`), not per item. The batches
+/// are the one named, or those imported in the window, as for [`import_section`].
+fn commissioning_section(
+    conn: &mut DbConnection,
+    ids: &Ids,
+    filter: &Filter,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    let per_event = EPCS_PER_EVENT as i64;
+    for batch in store::batches(conn, filter)? {
+        let mut from = 0;
+        loop {
+            let serials = store::serials(conn, &batch.id, from, from + per_event)?;
+            if serials.is_empty() {
+                break;
+            }
+            let fact = CustodyFact {
+                kind: CustodyEventKind::Import,
+                from: Holder::Unknown,
+                to: Holder::Hq,
+                order: None,
+                device: None,
+                epcs: serials
+                    .iter()
+                    .map(|(_, serial)| ids.item(batch.gtin.as_deref(), serial))
+                    .collect(),
+                when: utc(batch.imported_at),
+            };
+            if let Some(event) = custody_event(ids, &fact) {
+                sink.event(event, &format!("commissioning:{}:{from}", batch.id))?;
+            }
+            from += per_event;
+            (sink.progress)(sink.events);
+        }
+    }
+    Ok(())
 }
 
 fn custody_section(

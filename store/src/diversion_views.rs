@@ -265,6 +265,24 @@ pub fn timeline(
 ) -> Result<Vec<TraceEvent>> {
     let mut out = Vec::new();
     for chunk in serials.chunks(500) {
+        // Each item's history starts with its batch's import, recorded once on the batch.
+        for (serial, at, _) in super::items::imports_of(conn, chunk)? {
+            out.push(TraceEvent {
+                at,
+                source: "custody",
+                serial,
+                what: CustodyEventKind::Import.as_str().to_string(),
+                detail: format!("- → {}", CustodianKind::Hq.as_str()),
+                region: None,
+                from: None,
+                to: Some((CustodianKind::Hq, None)),
+                device: None,
+                client: None,
+                place_source: None,
+                bot: false,
+                result: None,
+            });
+        }
         let moves: Vec<MoveRow> = custody_events::table
             .filter(custody_events::serial.eq_any(chunk))
             .order(custody_events::id)

@@ -57,10 +57,15 @@ pub fn find(conn: &mut DbConnection, serial: &str) -> Result<Option<ItemRow>> {
         .optional()?)
 }
 
+/// One step of an item's custody history.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = custody_events)]
 pub struct CustodyEvent {
-    pub id: i64,
+    /// The custody event's row; `None` for the import, which is recorded once on the item's batch
+    /// (`batches.imported_at`, `imported_by`) rather than per item.
+    #[diesel(select_expression = custody_events::id.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<custody_events::id>)]
+    pub id: Option<i64>,
     pub serial: String,
     pub kind: CustodyEventKind,
     pub from_kind: Option<CustodianKind>,
@@ -72,13 +77,57 @@ pub struct CustodyEvent {
     pub at: NaiveDateTime,
 }
 
-/// Oldest first.
-pub fn custody_events(conn: &mut DbConnection, serial: &str) -> Result<Vec<CustodyEvent>> {
-    Ok(custody_events::table
-        .filter(custody_events::serial.eq(serial))
-        .order(custody_events::id)
-        .select(CustodyEvent::as_select())
+impl CustodyEvent {
+    /// The first step of every imported item: its batch's import put it in HQ's custody.
+    pub fn import(serial: String, at: NaiveDateTime, by: Option<i64>) -> CustodyEvent {
+        CustodyEvent {
+            id: None,
+            serial,
+            kind: CustodyEventKind::Import,
+            from_kind: None,
+            from_id: None,
+            to_kind: Some(CustodianKind::Hq),
+            to_id: None,
+            actor_user_id: by,
+            note: None,
+            at,
+        }
+    }
+}
+
+/// When and by whom the batches of `serials` were imported: (serial, imported_at, imported_by),
+/// for the serials in the registry.
+pub fn imports_of(
+    conn: &mut DbConnection,
+    serials: &[String],
+) -> Result<Vec<(String, NaiveDateTime, Option<i64>)>> {
+    Ok(items::table
+        .inner_join(batches::table)
+        .filter(items::serial.eq_any(serials))
+        .select((items::serial, batches::imported_at, batches::imported_by))
         .load(conn)?)
+}
+
+/// Oldest first: the import of the item's batch, then every custody event of the item.
+pub fn custody_events(conn: &mut DbConnection, serial: &str) -> Result<Vec<CustodyEvent>> {
+    let import = items::table
+        .inner_join(batches::table)
+        .filter(items::serial.eq(serial))
+        .select((batches::imported_at, batches::imported_by))
+        .first::<(NaiveDateTime, Option<i64>)>(conn)
+        .optional()?;
+    let mut history: Vec<CustodyEvent> = import
+        .map(|(at, by)| CustodyEvent::import(serial.to_string(), at, by))
+        .into_iter()
+        .collect();
+    history.extend(
+        custody_events::table
+            .filter(custody_events::serial.eq(serial))
+            .order(custody_events::id)
+            .select(CustodyEvent::as_select())
+            .load(conn)?,
+    );
+    Ok(history)
 }
 
 /// How many sightings (verification attempts of any result) name the serial.

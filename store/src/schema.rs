@@ -234,6 +234,7 @@ diesel::table! {
         imported_at -> Timestamp,
         import_sha256 -> Text,
         status -> ItemStatusText,
+        imported_by -> Nullable<BigInt>,
     }
 }
 

@@ -53,7 +53,9 @@ pub struct VerificationCounts {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustodyEventView {
-    pub id: i64,
+    /// The custody event's id; `null` for the `import`, which is recorded once for the whole
+    /// batch (when and by whom it was imported) and starts every item's history.
+    pub id: Option<i64>,
     /// `import`, `release`, `void`, `recall`, later `ship`, `receive`, …
     pub kind: String,
     pub from_kind: Option<String>,

@@ -145,6 +145,11 @@ async fn verified_in_another_province_raises_one_alert_with_its_evidence() {
                 .any(|e| e["kind"] == json!("receive") && e["to"] == json!(format!("agent:{a}"))),
             "{custody:?}"
         );
+        assert_eq!(
+            (&custody[0]["kind"], &custody[0]["to"]),
+            (&json!("import"), &json!("hq")),
+            "the evidence starts from the batch's import: {custody:?}"
+        );
 
         // Bots do not count: no browser, a crawler.
         verify(&net.app, &rows[2], Some(TIANHE), None).await;
@@ -211,6 +216,13 @@ async fn verified_in_another_province_raises_one_alert_with_its_evidence() {
                 && whats.contains(&"receive")
                 && whats.contains(&"genuine_repeat"),
             "{whats:?}"
+        );
+        // The history starts from the batch's import, which is recorded once on the batch.
+        assert_eq!(whats.first(), Some(&"import"), "{whats:?}");
+        assert_eq!(
+            (&trace["events"][0]["source"], &trace["events"][0]["detail"]),
+            (&json!("custody"), &json!("- → hq")),
+            "{trace}"
         );
         let (status, flows) = net
             .app

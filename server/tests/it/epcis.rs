@@ -364,6 +364,18 @@ async fn exports_validate_and_carry_the_custody_history() {
         // The same events get the same ids in both exports.
         let shipping = find(&doc, "shipping")[0]["eventID"].clone();
         assert!(events(&window).iter().any(|e| e["eventID"] == shipping));
+        // Commissioning comes from the batches (an import is recorded once, on its batch): one
+        // per batch imported in the window, the same event as in the batch's own export.
+        let commissioned = find(&window, "commissioning");
+        assert_eq!(commissioned.len(), 2, "{backend:?}");
+        assert!(commissioned.contains(&commissioning[0]));
+        assert_eq!(
+            commissioned
+                .iter()
+                .map(|e| e["epcList"].as_array().map_or(0, Vec::len))
+                .sum::<usize>(),
+            8 + 4
+        );
         // An empty window is a valid, empty document.
         let (status, _, empty) = get(
             &net.app,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chainmark_server::domain::custody::{CustodianKind, CustodyEventKind, ItemStatus};
 use chainmark_server::registry::{self, ImportOptions};
-use chainmark_server::store::items::registry_counts;
+use chainmark_server::store::items::{custody_events, registry_counts};
 use chainmark_server::store::schema::{items, products};
 use codegen::keys::MasterKey;
 use diesel::prelude::*;
@@ -40,11 +40,39 @@ fn counts(app: &TestApp) -> (i64, i64, i64, i64, i64) {
 }
 
 #[test]
-fn import_writes_batch_cases_items_and_events() {
+fn import_writes_batch_cases_and_items_and_records_itself_once_on_the_batch() {
     for backend in backends() {
         let app = TestApp::new(backend);
         let batch = make_batch(&app, "SKU-1", 10, 4);
-        assert_eq!(counts(&app), (1, 3, 10, 10, 1), "{backend:?}");
+        // No custody event per item: the import is recorded on the batch.
+        assert_eq!(counts(&app), (1, 3, 10, 0, 1), "{backend:?}");
+        let imported_at = {
+            let mut conn = app.conn();
+            chainmark_server::store::batches::find(&mut conn, &batch.batch_id)
+                .expect("find")
+                .expect("the batch")
+                .imported_at
+        };
+        for row in &batch.rows {
+            let history = custody_events(&mut app.conn(), &row.serial).expect("history");
+            let steps: Vec<_> = history
+                .iter()
+                .map(|e| (e.id, e.kind, e.from_kind, e.to_kind, e.actor_user_id, e.at))
+                .collect();
+            assert_eq!(
+                steps,
+                [(
+                    None,
+                    CustodyEventKind::Import,
+                    None,
+                    Some(CustodianKind::Hq),
+                    None,
+                    imported_at
+                )],
+                "{backend:?}: {}",
+                row.serial
+            );
+        }
         let mut conn = app.conn();
         let rows: Vec<(String, Option<String>, String, CustodianKind, ItemStatus)> = items::table
             .order(items::item_index)
@@ -167,7 +195,7 @@ fn duplicate_batch_and_unknown_product_are_refused() {
             &["SKU-NEW", "--create-product", "create it first"],
         );
         let id = import(&app, &dir, true).expect("import");
-        assert_eq!(counts(&app), (1, 2, 6, 6, 1));
+        assert_eq!(counts(&app), (1, 2, 6, 0, 1));
         assert_refused(
             backend,
             &dir,
@@ -259,7 +287,7 @@ type ItemRow = (
 );
 
 fn import_rows(app: &TestApp) -> ImportRows {
-    use chainmark_server::store::schema::{cases, custody_events};
+    use chainmark_server::store::schema::{batches, cases};
     let mut conn = app.conn();
     let items: Vec<ItemRow> = items::table
         .order(items::serial)
@@ -295,21 +323,25 @@ fn import_rows(app: &TestApp) -> ImportRows {
         ))
         .load(&mut *conn)
         .expect("cases");
-    let events: Vec<(
-        String,
-        CustodyEventKind,
-        Option<CustodianKind>,
-        Option<CustodianKind>,
-    )> = custody_events::table
-        .order(custody_events::serial)
-        .select((
-            custody_events::serial,
-            custody_events::kind,
-            custody_events::from_kind,
-            custody_events::to_kind,
-        ))
-        .load(&mut *conn)
-        .expect("custody events");
+    // Every item's custody history as the readers see it, starting from its batch's import.
+    let (imported_at, imported_by): (chrono::NaiveDateTime, Option<i64>) = batches::table
+        .select((batches::imported_at, batches::imported_by))
+        .first(&mut *conn)
+        .expect("the batch");
+    let mut events = Vec::new();
+    for item in &items {
+        for e in custody_events(&mut conn, &item.0).expect("history") {
+            events.push((
+                e.serial,
+                e.id,
+                e.kind,
+                e.from_kind,
+                e.to_kind,
+                e.actor_user_id.is_some() && e.actor_user_id == imported_by,
+                e.at == imported_at,
+            ));
+        }
+    }
     (
         items
             .iter()
@@ -336,6 +368,15 @@ fn copy_import_writes_what_the_insert_import_writes() {
     let mut progress_seen = Vec::new();
     for app in &apps {
         let mut conn = app.conn();
+        let (importer, _) = chainmark_server::accounts::create_user(
+            &mut conn,
+            "importer",
+            "Importer",
+            chainmark_server::domain::Role::HqAdmin,
+            None,
+        )
+        .expect("importer");
+        let importer = importer.id;
         let mut last = (0, 0);
         registry::import_batch(
             &mut conn,
@@ -344,7 +385,7 @@ fn copy_import_writes_what_the_insert_import_writes() {
             &dir,
             ImportOptions {
                 create_product: true,
-                actor: None,
+                actor: Some(importer),
             },
             &mut |done, total| last = (done, total),
         )
@@ -355,6 +396,14 @@ fn copy_import_writes_what_the_insert_import_writes() {
     assert_eq!(sqlite.0.len(), 2_345);
     assert_eq!(sqlite.1.len(), 98); // 97 full cases of 24 and one of 17
     assert_eq!(sqlite.2.len(), 2_345);
+    assert!(
+        sqlite
+            .2
+            .iter()
+            .all(|e| e.contains("None, Import, None, Some(Hq), true, true")),
+        "every item's history is its batch's import, by the importer: {:?}",
+        &sqlite.2[..2]
+    );
     for app in &apps[1..] {
         let other = import_rows(app);
         assert_eq!(other.0, sqlite.0, "{:?}: items differ", app.db.backend);
@@ -413,5 +462,106 @@ fn file_changed_during_the_import_leaves_nothing() {
             "{backend:?}: {err:?}"
         );
         assert_eq!(counts(&app), before, "{backend:?}: rows were left ({err})");
+    }
+}
+
+/// A registry from before the import was recorded on its batch carries its history over: the
+/// migration takes who imported each batch from its items' `import` custody events and removes
+/// them; reverting it writes them back, one per item. Every item's history reads the same before
+/// the revert and after the migration runs again.
+#[test]
+fn the_migration_moves_the_import_events_onto_their_batch_and_back() {
+    use chainmark_server::store::schema::{batches, custody_events};
+    use chainmark_server::store::typed::Stored;
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let importer = {
+            let mut conn = app.conn();
+            let (user, _) = chainmark_server::accounts::create_user(
+                &mut conn,
+                "importer",
+                "Importer",
+                chainmark_server::domain::Role::HqAdmin,
+                None,
+            )
+            .expect("importer");
+            user.id
+        };
+        let dir = write_batch_dir(&app, "SKU-1", 10, 4);
+        let by_hand = {
+            let mut conn = app.conn();
+            registry::import_batch(
+                &mut conn,
+                &app.state.keys,
+                &[],
+                &dir,
+                ImportOptions {
+                    create_product: true,
+                    actor: Some(importer),
+                },
+                &mut |_, _| {},
+            )
+            .expect("import")
+            .batch_id
+        };
+        let printed = crate::common::read_print_csv(&dir);
+        crate::common::release(&app, &printed[2].serial, &printed[6].serial);
+        let from_cli = make_batch(&app, "SKU-2", 5, 5);
+        let mut serials: Vec<String> = printed.iter().map(|r| r.serial.clone()).collect();
+        serials.extend(from_cli.rows.iter().map(|r| r.serial.clone()));
+        let histories = |app: &TestApp| -> Vec<String> {
+            let mut conn = app.conn();
+            serials
+                .iter()
+                .flat_map(|s| custody_events(&mut conn, s).expect("history"))
+                .map(|e| {
+                    format!(
+                        "{} {:?} {:?}>{:?} by {:?} at {}",
+                        e.serial, e.kind, e.from_kind, e.to_kind, e.actor_user_id, e.at
+                    )
+                })
+                .collect()
+        };
+        let before = histories(&app);
+        assert_eq!(
+            before.len(),
+            15 + 5,
+            "{backend:?}: an import each, 5 releases"
+        );
+
+        let version = app.db.db.revert_last_migration().expect("revert");
+        assert!(
+            version.starts_with("20261210000100"),
+            "{backend:?}: {version}"
+        );
+        let imports: Vec<(String, Option<i64>)> = custody_events::table
+            .filter(custody_events::kind.eq(Stored(CustodyEventKind::Import)))
+            .order(custody_events::serial)
+            .select((custody_events::serial, custody_events::actor_user_id))
+            .load(&mut *app.conn())
+            .expect("import events");
+        let mut expected: Vec<(String, Option<i64>)> = printed
+            .iter()
+            .map(|r| (r.serial.clone(), Some(importer)))
+            .chain(from_cli.rows.iter().map(|r| (r.serial.clone(), None)))
+            .collect();
+        expected.sort();
+        assert_eq!(imports, expected, "{backend:?}: one import event per item");
+
+        app.db.db.migrate().expect("migrate again");
+        let recorded: Vec<(String, Option<i64>)> = batches::table
+            .order(batches::id)
+            .select((batches::id, batches::imported_by))
+            .load(&mut *app.conn())
+            .expect("batches");
+        let mut wanted = vec![(by_hand, Some(importer)), (from_cli.batch_id.clone(), None)];
+        wanted.sort();
+        assert_eq!(recorded, wanted, "{backend:?}");
+        assert_eq!(
+            counts(&app).3,
+            5,
+            "{backend:?}: only the releases are custody rows"
+        );
+        assert_eq!(histories(&app), before, "{backend:?}");
     }
 }
