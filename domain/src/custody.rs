@@ -91,8 +91,10 @@ impl ItemStatus {
     }
 }
 
-/// What a custody event records (`custody_events.kind`): the registry's own changes (import,
-/// void, recall, release for sale) and the scans and order steps that move items.
+/// What a custody event records (`custody_events.kind`): the registry's own changes (void,
+/// recall, release for sale) and the scans and order steps that move items. `Import` starts every
+/// item's history but is recorded once on its batch (`batches.imported_at`, `imported_by`), not
+/// as a row per item; readers put it first.
 #[derive(
     Debug,
     Clone,

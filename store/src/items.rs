@@ -96,7 +96,7 @@ impl CustodyEvent {
 }
 
 /// When and by whom the batches of `serials` were imported: (serial, imported_at, imported_by),
-/// for the serials in the registry.
+/// for the serials in the registry, in serial order (within a batch, the items' index order).
 pub fn imports_of(
     conn: &mut DbConnection,
     serials: &[String],
@@ -104,6 +104,7 @@ pub fn imports_of(
     Ok(items::table
         .inner_join(batches::table)
         .filter(items::serial.eq_any(serials))
+        .order(items::serial)
         .select((items::serial, batches::imported_at, batches::imported_by))
         .load(conn)?)
 }

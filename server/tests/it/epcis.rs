@@ -419,6 +419,42 @@ async fn exports_validate_and_carry_the_custody_history() {
     }
 }
 
+/// Commissioning comes from the batch (an import is recorded once, on it): one event per 1,000
+/// items, every item once, in index order.
+#[tokio::test]
+async fn a_batch_is_commissioned_a_thousand_items_an_event_in_index_order() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let batch = make_batch(&app, "SKU-BIG", 2_345, 24);
+        let auditor = app.token_for("auditor", Role::HqAuditor).await;
+        let (status, _, doc) = get(
+            &app,
+            &format!("/api/v1/epcis/events?batch={}", batch.batch_id),
+            Some(&auditor),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}: {doc}");
+        let commissioning = find(&doc, "commissioning");
+        let sizes: Vec<usize> = commissioning
+            .iter()
+            .map(|e| e["epcList"].as_array().map_or(0, Vec::len))
+            .collect();
+        assert_eq!(sizes, [1_000, 1_000, 345], "{backend:?}");
+        let epcs: Vec<&Value> = commissioning
+            .iter()
+            .flat_map(|e| e["epcList"].as_array().expect("epcs"))
+            .collect();
+        let printed: Vec<Value> = batch
+            .rows
+            .iter()
+            .map(|r| json!(format!("{BASE_URL}/s/{}", r.serial)))
+            .collect();
+        assert_eq!(epcs, printed.iter().collect::<Vec<_>>(), "{backend:?}");
+        // They come first, before the cases codegen packed.
+        assert_eq!(events(&doc)[0]["bizStep"], "commissioning");
+    }
+}
+
 #[tokio::test]
 async fn bad_requests_get_clear_errors() {
     for backend in backends() {

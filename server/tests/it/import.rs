@@ -28,6 +28,19 @@ fn import(app: &TestApp, dir: &Path, create_product: bool) -> chainmark_server::
     .map(|i| i.batch_id)
 }
 
+/// A HQ user to import as; returns its id.
+fn importer(app: &TestApp) -> i64 {
+    let (user, _) = chainmark_server::accounts::create_user(
+        &mut app.conn(),
+        "importer",
+        "Importer",
+        chainmark_server::domain::Role::HqAdmin,
+        None,
+    )
+    .expect("importer");
+    user.id
+}
+
 /// (batches, cases, items, custody events, products)
 fn counts(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     let mut conn = app.conn();
@@ -367,16 +380,8 @@ fn copy_import_writes_what_the_insert_import_writes() {
     let dir = write_batch_dir(&apps[0], "SKU-COPY", 2_345, 24);
     let mut progress_seen = Vec::new();
     for app in &apps {
+        let importer = importer(app);
         let mut conn = app.conn();
-        let (importer, _) = chainmark_server::accounts::create_user(
-            &mut conn,
-            "importer",
-            "Importer",
-            chainmark_server::domain::Role::HqAdmin,
-            None,
-        )
-        .expect("importer");
-        let importer = importer.id;
         let mut last = (0, 0);
         registry::import_batch(
             &mut conn,
@@ -475,18 +480,7 @@ fn the_migration_moves_the_import_events_onto_their_batch_and_back() {
     use chainmark_server::store::typed::Stored;
     for backend in backends() {
         let app = TestApp::new(backend);
-        let importer = {
-            let mut conn = app.conn();
-            let (user, _) = chainmark_server::accounts::create_user(
-                &mut conn,
-                "importer",
-                "Importer",
-                chainmark_server::domain::Role::HqAdmin,
-                None,
-            )
-            .expect("importer");
-            user.id
-        };
+        let importer = importer(&app);
         let dir = write_batch_dir(&app, "SKU-1", 10, 4);
         let by_hand = {
             let mut conn = app.conn();
@@ -529,11 +523,34 @@ fn the_migration_moves_the_import_events_onto_their_batch_and_back() {
             "{backend:?}: an import each, 5 releases"
         );
 
-        let version = app.db.db.revert_last_migration().expect("revert");
-        assert!(
-            version.starts_with("20261210000100"),
-            "{backend:?}: {version}"
-        );
+        // Back to just before this migration (later ones first).
+        let mut reverted = Vec::new();
+        while !reverted
+            .last()
+            .is_some_and(|v: &String| v.starts_with("20261210000100"))
+        {
+            let version = app.db.db.revert_last_migration().expect("revert");
+            assert!(
+                version.as_str() > "20261210000000",
+                "{backend:?}: reverted past it: {reverted:?}"
+            );
+            reverted.push(version);
+        }
+        // The older version reads a history in id order: each item's import comes first.
+        let by_id: Vec<(String, CustodyEventKind)> = custody_events::table
+            .order(custody_events::id)
+            .select((custody_events::serial, custody_events::kind))
+            .load(&mut *app.conn())
+            .expect("events");
+        for serial in &serials {
+            let first = by_id.iter().find(|(s, _)| s == serial).map(|e| e.1);
+            assert_eq!(
+                first,
+                Some(CustodyEventKind::Import),
+                "{backend:?}: {serial}"
+            );
+        }
+        assert_eq!(by_id.len(), 15 + 5, "{backend:?}");
         let imports: Vec<(String, Option<i64>)> = custody_events::table
             .filter(custody_events::kind.eq(Stored(CustodyEventKind::Import)))
             .order(custody_events::serial)
