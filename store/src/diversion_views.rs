@@ -265,24 +265,6 @@ pub fn timeline(
 ) -> Result<Vec<TraceEvent>> {
     let mut out = Vec::new();
     for chunk in serials.chunks(500) {
-        // Each item's history starts with its batch's import, recorded once on the batch.
-        for (serial, at, _) in super::items::imports_of(conn, chunk)? {
-            out.push(TraceEvent {
-                at,
-                source: "custody",
-                serial,
-                what: CustodyEventKind::Import.as_str().to_string(),
-                detail: format!("- → {}", CustodianKind::Hq.as_str()),
-                region: None,
-                from: None,
-                to: Some((CustodianKind::Hq, None)),
-                device: None,
-                client: None,
-                place_source: None,
-                bot: false,
-                result: None,
-            });
-        }
         let moves: Vec<MoveRow> = custody_events::table
             .filter(custody_events::serial.eq_any(chunk))
             .order(custody_events::id)
@@ -298,7 +280,24 @@ pub fn timeline(
                 custody_events::device_id,
             ))
             .load(conn)?;
-        for (at, serial, kind, fk, fi, tk, ti, dev) in moves {
+        // Each item's history starts with its batch's import, recorded once on the batch.
+        let imports =
+            super::items::imports_of(conn, chunk)?
+                .into_iter()
+                .map(|(serial, at, _)| -> MoveRow {
+                    let to = Some(CustodianKind::Hq);
+                    (
+                        at,
+                        serial,
+                        CustodyEventKind::Import,
+                        None,
+                        None,
+                        to,
+                        None,
+                        None,
+                    )
+                });
+        for (at, serial, kind, fk, fi, tk, ti, dev) in imports.chain(moves) {
             let party = |k: Option<CustodianKind>, i: Option<i64>| match (k, i) {
                 (Some(k), Some(i)) => format!("{}:{i}", k.as_str()),
                 (Some(k), None) => k.as_str().to_string(),

@@ -111,15 +111,9 @@ pub fn imports_of(
 
 /// Oldest first: the import of the item's batch, then every custody event of the item.
 pub fn custody_events(conn: &mut DbConnection, serial: &str) -> Result<Vec<CustodyEvent>> {
-    let import = items::table
-        .inner_join(batches::table)
-        .filter(items::serial.eq(serial))
-        .select((batches::imported_at, batches::imported_by))
-        .first::<(NaiveDateTime, Option<i64>)>(conn)
-        .optional()?;
-    let mut history: Vec<CustodyEvent> = import
-        .map(|(at, by)| CustodyEvent::import(serial.to_string(), at, by))
+    let mut history: Vec<CustodyEvent> = imports_of(conn, &[serial.to_string()])?
         .into_iter()
+        .map(|(serial, at, by)| CustodyEvent::import(serial, at, by))
         .collect();
     history.extend(
         custody_events::table
