@@ -194,6 +194,8 @@ fn an_auditor_follows_the_newest_alert_to_the_trace() {
         .expect("follow it");
     tab.wait_for_element("#timeline").expect("the timeline");
     for selector in [
+        // The history starts from the batch's import, recorded once on the batch.
+        "#timeline li[data-source=\"custody\"][data-what=\"import\"]",
         "#timeline li[data-what=\"ship\"]",
         "#timeline li[data-what=\"receive\"]",
         "#timeline li[data-source=\"verification\"][data-what=\"genuine_first\"]",
@@ -210,6 +212,11 @@ fn an_auditor_follows_the_newest_alert_to_the_trace() {
     );
     let trace = text_of(&tab, "#trace");
     assert!(trace.contains(&item.serial), "{trace}");
+    let timeline = text_of(&tab, "#timeline");
+    assert!(
+        timeline.contains("码入库登记"),
+        "the import, in words: {timeline}"
+    );
     keep_screenshot(&tab, "audit_trace");
 
     // The dashboard counts it and draws its charts.
